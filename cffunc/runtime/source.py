@@ -1,0 +1,85 @@
+"""Function source as CloudFront would read it: parsed with a real JavaScript grammar.
+
+The local runtime cannot run ES module syntax in a plain script, so
+``import x from 'mod'`` (cloudfront-js-2.0) is turned into ``var x = require('mod')``,
+found by the parser rather than by pattern matching on text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import tree_sitter_javascript
+from tree_sitter import Language, Node, Parser, Tree
+
+from cffunc.errors import CffuncError
+
+
+class SourceError(CffuncError):
+    """Code CloudFront would refuse: a syntax error, or a feature its runtime lacks."""
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}"
+
+
+@cache
+def _parser() -> Parser:
+    return Parser(Language(tree_sitter_javascript.language()))
+
+
+def parse(code: str) -> Tree:
+    return _parser().parse(code.encode("utf-8"))
+
+
+def position(node: Node) -> Position:
+    return Position(node.start_point[0] + 1, node.start_point[1] + 1)
+
+
+def first_error(tree: Tree) -> Node | None:
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            return node
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    return None
+
+
+def check_syntax(code: str) -> Tree:
+    tree = parse(code)
+    bad = first_error(tree)
+    if bad is not None:
+        raise SourceError(f"syntax error at {position(bad)}")
+    return tree
+
+
+def imports_as_requires(code: str) -> str:
+    """``import name from 'module'`` statements rewritten as ``var name = require(...)``."""
+    tree = check_syntax(code)
+    data = code.encode("utf-8")
+    edits: list[tuple[int, int, bytes]] = []
+    for node in tree.root_node.children:
+        if node.type != "import_statement":
+            continue
+        clause = next((c for c in node.children if c.type == "import_clause"), None)
+        module = node.child_by_field_name("source")
+        names = [c for c in clause.children if c.type == "identifier"] if clause else []
+        if clause is None or module is None or len(names) != 1 or len(clause.children) != 1:
+            raise SourceError(
+                f"unsupported import at {position(node)}: CloudFront Functions take only "
+                "`import name from 'module'`"
+            )
+        name = data[names[0].start_byte : names[0].end_byte]
+        source = data[module.start_byte : module.end_byte]
+        edits.append((node.start_byte, node.end_byte, b"var " + name + b" = require(" + source + b");"))
+    for start, end, text in reversed(edits):
+        data = data[:start] + text + data[end:]
+    return data.decode("utf-8")

@@ -1,0 +1,74 @@
+"""The one Jinja2 environment cffunc renders with, and the filters it registers.
+
+Values enter JavaScript only through the ``js`` filter: JSON, with ``<``, ``>``, ``&``,
+U+2028 and U+2029 escaped, so no config value can end a string, open a template literal
+or become code. ``StrictUndefined`` turns a missing template variable into an error
+instead of an empty string in deployed code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+_JS_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def js(value: Any) -> str:
+    """A JavaScript expression equal to ``value`` (JSON with HTML/JS-hostile characters escaped)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return "".join(_JS_ESCAPES.get(char, char) for char in text)
+
+
+FILTERS: dict[str, Callable[..., Any]] = {"js": js}
+
+
+def templates_dir() -> Traversable:
+    """``js_templates/``: shipped as the ``cffunc.js_templates`` package data."""
+    return resources.files("cffunc.js_templates")
+
+
+class _TraversableLoader(jinja2.BaseLoader):
+    """Loads templates from package data, installed as a wheel or in editable mode."""
+
+    def __init__(self, root: Traversable) -> None:
+        self.root = root
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        node = self.root.joinpath(template)
+        if not node.is_file():
+            raise jinja2.TemplateNotFound(template)
+        filename = str(node) if isinstance(node, Path) else None
+        return node.read_text(encoding="utf-8"), filename, lambda: True
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=_TraversableLoader(templates_dir()),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def html_environment() -> jinja2.Environment:
+    """The same environment, escaping for HTML: maintenance pages are HTML templates."""
+    return environment().overlay(autoescape=True)
