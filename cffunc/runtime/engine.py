@@ -19,6 +19,7 @@ from py_mini_racer import JSEvalException, MiniRacer
 
 from cffunc.config import Runtime
 from cffunc.errors import CffuncError
+from cffunc.runtime.features import check_features
 from cffunc.runtime.source import imports_as_requires
 
 SHIMS = ("crypto.js", "prelude.js")
@@ -62,6 +63,7 @@ class FunctionRuntime:
         for name in SHIMS:
             self._context.eval(_shim(name))
         self._context.eval(f"__cffuncSetup({json.dumps(runtime)})")
+        check_features(code, runtime)
         script = imports_as_requires(code)
         # The outer function is sloppy so that it may name `eval` as a parameter; the
         # inner one is strict, as every CloudFront function is.

@@ -1,0 +1,69 @@
+"""Shared test helpers: configs from dicts, rendering, and reading what the function did."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cffunc.config import Config, parse_config
+from cffunc.decide import Decision
+from cffunc.render import RenderedFunction, render
+from cffunc.rules import MARKER_HEADER, MaintenanceRules, compile_rules
+
+SECRET = "correct-horse-battery-staple-42"
+ENV = {"CFFUNC_BYPASS_SECRET": SECRET}
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+NOW_MS = round(NOW.timestamp() * 1000)
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def make_config(data: dict[str, Any], base: Path = SAMPLES) -> Config:
+    data = {"function": {"name": "test-fn"}, **data}
+    return parse_config(data, base / "cffunc.toml")
+
+
+def make_rules(data: dict[str, Any], env: dict[str, str] | None = None) -> MaintenanceRules:
+    return compile_rules(make_config(data), ENV if env is None else env)
+
+
+def make_function(data: dict[str, Any]) -> tuple[MaintenanceRules, RenderedFunction]:
+    rules = make_rules(data)
+    return rules, render(rules)
+
+
+def classify(output: dict[str, Any], rules: MaintenanceRules, request_event: dict[str, Any]) -> str:
+    """What a viewer-request result means, in the decision model's words.
+
+    "pass", "redirect", or "maintenance:<answer>" with answer json/page/text/rewrite.
+    """
+    if "statusCode" not in output:
+        request = request_event["request"]
+        if output == request:
+            return "pass"
+        marked = output.get("headers", {}).get(MARKER_HEADER, {}).get("value")
+        if output.get("uri") == rules.object and marked == "1":
+            return "maintenance:rewrite"
+        return f"unexpected request {output!r}"
+    if output["statusCode"] == 302:
+        return "redirect"
+    if output["statusCode"] == rules.status:
+        content_type = output["headers"]["content-type"]["value"]
+        kind = {"application/json": "json", "text/html": "page", "text/plain": "text"}
+        return "maintenance:" + kind.get(content_type.split(";")[0], content_type)
+    return f"unexpected response {output!r}"
+
+
+def expected(decision: Decision) -> str:
+    if decision.action == "maintenance":
+        return f"maintenance:{decision.answer}"
+    return decision.action
+
+
+def boundary_addresses(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> list[str]:
+    """First and last address of a network and the neighbours just outside it."""
+    first, last = int(network.network_address), int(network.broadcast_address)
+    top = 2**network.max_prefixlen - 1
+    cls = ipaddress.IPv4Address if network.version == 4 else ipaddress.IPv6Address
+    return [str(cls(v)) for v in (first - 1, first, last, last + 1) if 0 <= v <= top]
