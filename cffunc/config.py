@@ -7,6 +7,7 @@ as a :class:`~cffunc.errors.ConfigError` naming the key, the value and what is a
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import re
@@ -189,7 +190,9 @@ def parse_time(value: object) -> datetime | None:
     """An RFC 3339 time with a UTC offset (TOML datetime or string), else None."""
     if isinstance(value, str):
         text = value.strip()
-        if not re.fullmatch(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", text):
+        if not re.fullmatch(
+            r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", text
+        ):
             return None
         try:
             value = datetime.fromisoformat(text.replace("z", "Z"))
@@ -218,10 +221,8 @@ def _network(source: str, text: str) -> IPNetwork:
         return ipaddress.ip_network(text.strip(), strict=True)
     except ValueError as error:
         hint = ""
-        try:
+        with contextlib.suppress(ValueError):
             hint = f"; did you mean {ipaddress.ip_network(text.strip(), strict=False)}?"
-        except ValueError:
-            pass
         detail = "it has host bits set" if hint else str(error)
         raise ConfigError(
             f"{source}: allow.ips entry {_show(text)} is not accepted ({detail}{hint}); "
@@ -281,9 +282,7 @@ def _function(table: _Table) -> FunctionConfig:
         'use "cloudfront-js-2.0" or "cloudfront-js-1.0"',
         lambda v: v in RUNTIMES,
     )
-    comment = table.get(
-        "comment", str, "", "give at most 128 characters", lambda v: len(v) <= 128
-    )
+    comment = table.get("comment", str, "", "give at most 128 characters", lambda v: len(v) <= 128)
     return FunctionConfig(name=name, runtime=runtime, comment=comment or "")  # type: ignore[arg-type]
 
 
@@ -294,9 +293,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
             "reason", "json", "start", "end",
         )
     )  # fmt: skip
-    mode = table.get(
-        "mode", str, "rewrite", 'use "rewrite" or "respond"', lambda v: v in MODES
-    )
+    mode = table.get("mode", str, "rewrite", 'use "rewrite" or "respond"', lambda v: v in MODES)
     obj = table.get(
         "object",
         str,
@@ -333,7 +330,9 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         page = base / page_name
         if not page.is_file():
             raise table.fail(
-                "page", page_name, f"the file {page} does not exist; give a path relative to the config"
+                "page",
+                page_name,
+                f"the file {page} does not exist; give a path relative to the config",
             )
     status = table.get(
         "status",
@@ -353,21 +352,20 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
                 raise table.fail(
                     "retry_after",
                     raw,
-                    "give seconds (0-31536000) or an RFC 3339 time such as "
-                    '"2026-12-01T04:00:00Z"',
+                    'give seconds (0-31536000) or an RFC 3339 time such as "2026-12-01T04:00:00Z"',
                 )
     refresh = table.get(
         "refresh", int, None, "give seconds from 1 to 86400", lambda v: 1 <= v <= 86_400
     )
-    reason = table.get(
-        "reason", str, None, "give at most 500 characters", lambda v: len(v) <= 500
-    )
+    reason = table.get("reason", str, None, "give at most 500 characters", lambda v: len(v) <= 500)
     json_answers = table.get("json", bool, True, "use true or false")
     start = _time(table, "start")
     end = _time(table, "end")
     if start is not None and end is not None and end <= start:
         raise table.fail(
-            "end", end, f"it must be later than maintenance.start ({start.isoformat()})"
+            "end",
+            table.data["end"],
+            f"it must be later than maintenance.start ({start.isoformat()})",
         )
     return MaintenanceConfig(
         mode=mode,  # type: ignore[arg-type]
@@ -437,7 +435,8 @@ def _allow(table: _Table) -> AllowConfig:
 def _distributions(source: str, raw: object) -> tuple[DistributionTarget, ...]:
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
         raise ConfigError(
-            f"{source}: distributions must be an array of tables: [[distributions]] with id or alias"
+            f"{source}: distributions must be an array of tables: "
+            "[[distributions]] with id or alias"
         )
     targets = []
     for index, item in enumerate(raw):

@@ -28,7 +28,9 @@ def field_map(values: Mapping[str, str | Sequence[str]], lower: bool = False) ->
     return {(k.lower() if lower else k): _field(v) for k, v in values.items()}
 
 
-def viewer_request_event(request: ViewerRequest, request_id: str = "cffunc-local") -> dict[str, Any]:
+def viewer_request_event(
+    request: ViewerRequest, request_id: str = "cffunc-local"
+) -> dict[str, Any]:
     return {
         "version": "1.0",
         "context": {

@@ -77,8 +77,8 @@ def collapse(networks: Iterable[IPNetwork]) -> tuple[list[IPNetwork], list[IPNet
     v4 = [n for n in networks if n.version == 4]
     v6 = [n for n in networks if n.version == 6]
     return (
-        list(ipaddress.collapse_addresses(v4)),  # type: ignore[arg-type]
-        list(ipaddress.collapse_addresses(v6)),  # type: ignore[arg-type]
+        list(ipaddress.collapse_addresses(v4)),
+        list(ipaddress.collapse_addresses(v6)),
     )
 
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import rjsmin
 
+from cffunc.errors import RenderError
 from cffunc.ipranges import ALPHABET, IPTables, build_tables
 from cffunc.pathpatterns import patterns_source
 from cffunc.rules import MARKER_HEADER, MaintenanceRules
-from cffunc.errors import RenderError
 from cffunc.templates import environment, js
 
 SIZE_LIMIT = 10_240

@@ -10,7 +10,7 @@ window. Both halves of rewrite mode are checked.
 from __future__ import annotations
 
 import ipaddress
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -67,7 +67,11 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     }
     if draw(st.booleans()):
         allow["bypass_secret_env"] = "CFFUNC_BYPASS_SECRET"
-    return {"function": {"name": "fn", "runtime": runtime}, "maintenance": maintenance, "allow": allow}
+    return {
+        "function": {"name": "fn", "runtime": runtime},
+        "maintenance": maintenance,
+        "allow": allow,
+    }
 
 
 @st.composite
@@ -141,18 +145,20 @@ def test_rendered_function_agrees_with_decide(
             if rules.mode == "rewrite" and "statusCode" not in result.output:
                 # Whether viewer-response sees the rewritten or the original request is
                 # not documented: both must give the same answer.
-                for seen in (result.output, viewer_request_event(request)["request"]):
-                    responses.append((viewer_response_event(event, seen), now, request, decision))
+                for seen, marked in (
+                    (result.output, decision.answer == "rewrite"),
+                    (viewer_request_event(request)["request"], False),
+                ):
+                    responses.append((viewer_response_event(event, seen), now, request, marked))
         finals = runtime.invoke_many([(e, now) for e, now, _, _ in responses])
-        for (_, now, request, decision), result in zip(responses, finals, strict=True):
+        for (_, now, request, marked), result in zip(responses, finals, strict=True):
             assert result.ok, result.error
             turned = result.output["statusCode"] == rules.status
-            assert turned == (decision.answer == "rewrite")
+            assert turned == decide_response(rules, request, _moment(now), marked)
+            assert turned == (decide(rules, request, _moment(now)).answer == "rewrite")
             if turned:
                 assert result.output["headers"]["cache-control"] == {"value": "no-store"}
 
 
-def _moment(now_ms: int) -> Any:
-    from datetime import UTC, datetime
-
+def _moment(now_ms: int) -> datetime:
     return datetime.fromtimestamp(now_ms / 1000, tz=UTC)

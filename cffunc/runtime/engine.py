@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from py_mini_racer import JSEvalException, MiniRacer
+from py_mini_racer import JSEvalException, JSPromise, MiniRacer
 
 from cffunc.config import Runtime
 from cffunc.errors import CffuncError
@@ -87,9 +87,13 @@ class FunctionRuntime:
         try:
             # A JSON text is a JavaScript expression; mini-racer's call() wants a JSON result.
             promise = self._context.eval(f"__cffuncRun({json.dumps(batch)})")
+            if not isinstance(promise, JSPromise):
+                raise RuntimeFailure(f"the local runtime returned {promise!r}, not a promise")
             raw = promise.get(timeout=BATCH_TIMEOUT_SECONDS)
         except JSEvalException as error:
             raise RuntimeFailure(f"the local runtime failed: {error}") from None
+        if not isinstance(raw, str):
+            raise RuntimeFailure(f"the local runtime returned {raw!r}, not JSON text")
         return [
             Invocation(
                 output=r["output"],

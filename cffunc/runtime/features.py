@@ -54,11 +54,18 @@ def _refusal(node: Node, runtime: Runtime) -> str | None:
     if runtime == "cloudfront-js-1.0":
         if kind in _NOT_IN_1_0:
             return _NOT_IN_1_0[kind]
-        if kind == "lexical_declaration" or (kind == "for_in_statement" and _has(node, "let", "const")):
+        if kind == "lexical_declaration" or (
+            kind == "for_in_statement" and _has(node, "let", "const")
+        ):
             return "const and let"
         if kind == "number" and "_" in node.text.decode():  # type: ignore[union-attr]
             return "numeric separators"
-        if kind in ("function_declaration", "function_expression", "arrow_function", "method_definition") and _has(node, "async"):
+        if kind in (
+            "function_declaration",
+            "function_expression",
+            "arrow_function",
+            "method_definition",
+        ) and _has(node, "async"):
             return "async functions"
     if kind == "for_in_statement" and _has(node, "of"):
         return "for ... of"

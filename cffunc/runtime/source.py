@@ -79,7 +79,9 @@ def imports_as_requires(code: str) -> str:
             )
         name = data[names[0].start_byte : names[0].end_byte]
         source = data[module.start_byte : module.end_byte]
-        edits.append((node.start_byte, node.end_byte, b"var " + name + b" = require(" + source + b");"))
+        edits.append(
+            (node.start_byte, node.end_byte, b"var " + name + b" = require(" + source + b");")
+        )
     for start, end, text in reversed(edits):
         data = data[:start] + text + data[end:]
     return data.decode("utf-8")

@@ -1,0 +1,89 @@
+"""Run scenarios through the rendered function in the local runtime, as the edge would.
+
+In rewrite mode both halves play: viewer-request, then, for a request that goes on,
+viewer-response over a simulated 200 answer from the origin. What a scenario "got" is
+read from what the function did, not from the Python model, so a scenario file checks
+the deployed code itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cffunc.events import viewer_request_event, viewer_response_event
+from cffunc.rules import MaintenanceRules
+from cffunc.runtime import FunctionRuntime, Invocation
+from cffunc.scenarios import Scenario
+
+ORIGIN_STATUS = 200
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: Scenario
+    got: str
+    """pass, maintenance, redirect, or error."""
+    status: int | None
+    """The status the viewer finally gets (503 FunctionExecutionError when the function failed)."""
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        expected_status = self.scenario.status
+        return self.got == self.scenario.expect and (
+            expected_status is None or expected_status == self.status
+        )
+
+
+def _outcome(request_event: dict[str, Any], output: Any) -> tuple[str, int | None]:
+    if isinstance(output, dict) and "statusCode" in output:
+        status = output.get("statusCode")
+        got = "redirect" if status in (301, 302, 303, 307, 308) else "maintenance"
+        return got, status if isinstance(status, int) else None
+    changed = isinstance(output, dict) and output.get("uri") != request_event["request"]["uri"]
+    return ("maintenance" if changed else "pass"), ORIGIN_STATUS
+
+
+def run_scenarios(
+    runtime: FunctionRuntime,
+    rules: MaintenanceRules,
+    scenarios: Sequence[Scenario],
+    secret: str | None,
+    default_now: datetime,
+) -> list[ScenarioResult]:
+    times = [s.now or default_now for s in scenarios]
+    events = [
+        viewer_request_event(s.request(rules, now, secret))
+        for s, now in zip(scenarios, times, strict=True)
+    ]
+    now_ms = [round(t.timestamp() * 1000) for t in times]
+    first = runtime.invoke_many(zip(events, now_ms, strict=True))
+    second_half = [
+        i
+        for i, result in enumerate(first)
+        if rules.mode == "rewrite" and result.ok and "statusCode" not in (result.output or {})
+    ]
+    responses = runtime.invoke_many(
+        (viewer_response_event(events[i], first[i].output), now_ms[i]) for i in second_half
+    )
+    finals: dict[int, Invocation] = dict(zip(second_half, responses, strict=True))
+    results = []
+    for i, scenario in enumerate(scenarios):
+        result = first[i]
+        if not result.ok:
+            results.append(ScenarioResult(scenario, "error", 503, result.error))
+            continue
+        got, status = _outcome(events[i], result.output)
+        final = finals.get(i)
+        if final is not None:
+            if not final.ok:
+                results.append(ScenarioResult(scenario, "error", 503, final.error))
+                continue
+            status = final.output.get("statusCode") if isinstance(final.output, dict) else None
+            if got == "pass" and status != ORIGIN_STATUS:
+                got = "maintenance"
+        results.append(ScenarioResult(scenario, got, status))
+    return results

@@ -1,0 +1,217 @@
+"""Rendering: golden files, syntax and runtime features of every variant, the secret, the size
+budget, and hostile config values."""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import markupsafe
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cffunc.config import load_config
+from cffunc.decide import ViewerRequest
+from cffunc.errors import RenderError
+from cffunc.events import viewer_request_event, viewer_response_event
+from cffunc.ipranges import ALPHABET, digits
+from cffunc.render import SIZE_LIMIT, render, render_code
+from cffunc.rules import compile_rules
+from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.features import check_features
+from cffunc.templates import js
+from tests.helpers import ENV, NOW_MS, SAMPLES, SECRET, make_function, make_rules
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("sample", ["cffunc", "respond"])
+def test_samples_match_golden_files(sample: str) -> None:
+    """Regenerate with `python scripts/regen_golden.py` and review the diff."""
+    rules = compile_rules(load_config(SAMPLES / f"{sample}.toml"), ENV)
+    assert render(rules).code == (GOLDEN / f"{sample}.js").read_text(encoding="utf-8")
+
+
+VARIANTS = list(
+    itertools.product(
+        ["cloudfront-js-1.0", "cloudfront-js-2.0"],
+        ["rewrite", "respond"],
+        [True, False],  # bypass
+        [True, False],  # json
+        [[], ["192.0.2.0/24"], ["2001:db8::/32"], ["192.0.2.0/24", "2001:db8::/32"]],
+        [[], ["/health"]],
+        [True, False],  # window
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "mode", "bypass", "json_answers", "ips", "paths", "window"), VARIANTS
+)
+def test_every_variant_parses_within_its_runtime(
+    runtime: str,
+    mode: str,
+    bypass: bool,
+    json_answers: bool,
+    ips: list[str],
+    paths: list[str],
+    window: bool,
+) -> None:
+    maintenance: dict[str, Any] = {"mode": mode, "json": json_answers}
+    if window:
+        maintenance |= {"start": "2026-12-01T02:00:00Z", "end": "2026-12-01T04:00:00Z"}
+    if mode == "rewrite" and runtime == "cloudfront-js-2.0":
+        maintenance["origin"] = "maintenance-bucket"
+    allow: dict[str, Any] = {"ips": ips, "paths": paths}
+    if bypass:
+        allow["bypass_secret_env"] = "CFFUNC_BYPASS_SECRET"
+    _, function = make_function(
+        {"function": {"name": "fn", "runtime": runtime}, "maintenance": maintenance, "allow": allow}
+    )
+    check_features(function.code, runtime)  # type: ignore[arg-type]
+    if runtime == "cloudfront-js-1.0":
+        for word in ("const ", "let ", "=>", "async ", "import "):
+            assert word not in function.code
+
+
+def test_secret_never_reaches_the_code() -> None:
+    _, function = make_function({"allow": {"bypass_secret_env": "CFFUNC_BYPASS_SECRET"}})
+    assert SECRET not in function.code
+    assert SECRET[:10] not in function.code
+
+
+def test_missing_or_short_secret_is_an_error() -> None:
+    config: dict[str, Any] = {"allow": {"bypass_secret_env": "CFFUNC_BYPASS_SECRET"}}
+    with pytest.raises(RenderError, match="names CFFUNC_BYPASS_SECRET, which is not set; export"):
+        make_rules(config, env={})
+    with pytest.raises(RenderError, match="has 5 characters; use at least 16"):
+        make_rules(config, env={"CFFUNC_BYPASS_SECRET": "short"})
+
+
+def test_stats_add_up() -> None:
+    _, function = make_function(
+        {"maintenance": {"mode": "respond"}, "allow": {"ips": ["192.0.2.0/24"], "paths": ["/x"]}}
+    )
+    stats = function.stats
+    assert stats.total == len(function.code_bytes)
+    assert stats.page > 1000
+    assert stats.allowlist == len(js("?F==l:=")) + len(js("^(?:/x)$"))
+    assert stats.logic == stats.total - stats.page - stats.allowlist
+    assert stats.v4_networks == 1 and stats.v6_networks == 0
+
+
+def random_networks(count: int, version: int, low: int, high: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    bits = 32 if version == 4 else 128
+    out = []
+    for _ in range(count):
+        prefix = rng.randint(low, high)
+        address = rng.getrandbits(bits)
+        out.append(str(ipaddress.ip_network((address, prefix), strict=False)))
+    return out
+
+
+def test_over_the_limit_says_where_the_bytes_go() -> None:
+    rules = make_rules({"allow": {"ips": random_networks(2000, 4, 24, 32)}})
+    with pytest.raises(RenderError) as raised:
+        render(rules)
+    message = str(raised.value)
+    assert f"over CloudFront's {SIZE_LIMIT:,}-byte limit" in message
+    assert "(page 0, allowlist " in message and "logic " in message
+    assert 'use maintenance.mode = "rewrite"' in message and "fewer or wider CIDRs" in message
+    assert render_code(rules).stats.total > SIZE_LIMIT
+
+
+def test_six_hundred_ipv4_cidrs_fit_in_rewrite_mode() -> None:
+    _, function = make_function(
+        {
+            "allow": {
+                "ips": random_networks(600, 4, 24, 32),
+                "paths": ["/health"],
+                "bypass_secret_env": "CFFUNC_BYPASS_SECRET",
+            }
+        }
+    )
+    assert function.stats.v4_networks == 600
+    assert function.stats.total <= SIZE_LIMIT
+
+
+@given(st.integers(0, 2**128 - 1), st.integers(0, 2**128 - 1))
+def test_encoded_addresses_sort_like_numbers(a: int, b: int) -> None:
+    assert (digits(a, 22) < digits(b, 22)) == (a < b)
+
+
+def test_alphabet_needs_no_escaping() -> None:
+    assert js(ALPHABET) == '"' + ALPHABET + '"'
+
+
+HOSTILE = "\"'\\\n</script><!--${x}`\u2028\u2029&<>" + "\x00\ttab"
+HOSTILE_TOKEN = "\"'\\</script>${x}`&<>"  # no whitespace: for keys that refuse it
+
+
+@pytest.mark.parametrize("runtime", ["cloudfront-js-1.0", "cloudfront-js-2.0"])
+def test_hostile_strings_render_to_code_that_behaves_as_configured(
+    tmp_path: Path, runtime: str
+) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<p>" + HOSTILE + "</p>{{ reason }}")
+    config = {
+        "function": {"name": "fn", "runtime": runtime},
+        "maintenance": {"mode": "respond", "page": str(page), "reason": HOSTILE},
+        "allow": {
+            "paths": ["/it's/$1\"+@:&~*"],
+            "bypass_secret_env": "CFFUNC_BYPASS_SECRET",
+            "bypass_path": "/by'pass$",
+            "bypass_cookie": "c'$`|~",
+        },
+    }
+    rules, function = make_function(config)
+    check_features(function.code, runtime)  # type: ignore[arg-type]
+    assert "</script>" not in function.code
+    with FunctionRuntime(function.code, rules.runtime) as v8:
+        requests = [
+            ViewerRequest(ip="192.0.2.1", uri="/x"),
+            ViewerRequest(ip="192.0.2.1", uri="/x", headers={"accept": "application/json"}),
+            ViewerRequest(ip="192.0.2.1", uri="/it's/$1\"+@:&~/deep"),
+            ViewerRequest(ip="192.0.2.1", uri="/by'pass$", querystring={"token": SECRET}),
+        ]
+        page_answer, json_answer, passed, redirect = (
+            r.output for r in v8.invoke_many([(viewer_request_event(q), NOW_MS) for q in requests])
+        )
+    # The page file is the user's HTML, kept verbatim; {{ reason }} in it is HTML-escaped.
+    assert page_answer["body"]["data"] == "<p>" + HOSTILE + "</p>" + str(markupsafe.escape(HOSTILE))
+    assert json.loads(json_answer["body"]["data"])["message"] == HOSTILE
+    assert passed == viewer_request_event(requests[2])["request"]
+    assert list(redirect["cookies"]) == ["c'$`|~"]
+
+
+def test_hostile_origin_and_object_reach_the_request_verbatim() -> None:
+    rules, function = make_function(
+        {
+            "maintenance": {"origin": HOSTILE_TOKEN, "object": "/it's$/a+b", "reason": HOSTILE},
+            "allow": {"ips": ["192.0.2.0/24"]},
+        }
+    )
+    with FunctionRuntime(function.code, rules.runtime) as v8:
+        event = viewer_request_event(ViewerRequest(ip="198.51.100.1", uri="/x"))
+        result = v8.invoke(event, NOW_MS)
+        assert result.output["uri"] == "/it's$/a+b"
+        assert result.origin_calls == (
+            {"call": "selectRequestOriginById", "args": [HOSTILE_TOKEN]},
+        )
+        final = v8.invoke(viewer_response_event(event, result.output), NOW_MS)
+    assert final.output["statusCode"] == 503
+    text = v8_text_answer(rules, function.code)
+    assert text == HOSTILE + "\n"
+
+
+def v8_text_answer(rules: Any, code: str) -> str:
+    """The generated text body a POST gets in rewrite mode (it cannot be rewritten)."""
+    with FunctionRuntime(code, rules.runtime) as v8:
+        event = viewer_request_event(ViewerRequest(ip="198.51.100.1", method="POST", uri="/x"))
+        return str(v8.invoke(event, NOW_MS).output["body"]["data"])
