@@ -36,8 +36,16 @@ FILTERS: dict[str, Callable[..., Any]] = {"js": js}
 
 
 def templates_dir() -> Traversable:
-    """``js_templates/``: shipped as the ``cffunc.js_templates`` package data."""
-    return resources.files("cffunc.js_templates")
+    """``js_templates/``: installed as the ``cffunc.js_templates`` package.
+
+    Run from a source checkout (the repository root on ``sys.path``, as pytest puts it),
+    ``cffunc`` is the folder beside ``js_templates/`` rather than the installed package,
+    and the templates are read from there.
+    """
+    try:
+        return resources.files("cffunc.js_templates")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "js_templates"
 
 
 class _TraversableLoader(jinja2.BaseLoader):
