@@ -4,31 +4,45 @@ One :class:`FunctionRuntime` holds one mini-racer context with the CloudFront gl
 (``shims/``) and the function installed as a factory: every invocation builds a fresh
 instance of the code, so top-level state never leaks between events, while the cost of
 crossing from Python into V8 (about 0.3 ms a call) is paid once per batch.
+
+Before anything runs, the code is checked as CloudFront checks it: the 10,240-byte limit,
+the syntax, and the runtime's feature set. Afterwards each result is validated as the edge
+validates it; a throw or an invalid result is the 503 FunctionExecutionError a viewer gets.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from py_mini_racer import JSEvalException, JSPromise, MiniRacer
+from py_mini_racer import JSEvalException, JSPromise, JSTimeoutException, MiniRacer
 
 from cffunc.config import Runtime
 from cffunc.errors import CffuncError
 from cffunc.runtime.features import check_features
-from cffunc.runtime.source import imports_as_requires
+from cffunc.runtime.kvs import KeyValueData
+from cffunc.runtime.source import SourceError, guard_loops, imports_as_requires
+from cffunc.runtime.validate import InvalidResult, validate
 
-SHIMS = ("crypto.js", "prelude.js")
+SHIMS = ("crypto.js", "modules.js", "prelude.js")
+SIZE_LIMIT = 10_240
 # The parameters every function instance gets, shadowing globals CloudFront lacks.
 _SHADOWED = (
-    "require, console, Date, eval, Function, setTimeout, clearTimeout, setInterval, "
-    "clearInterval, setImmediate, clearImmediate, queueMicrotask"
+    "__cffuncTick, require, console, Date, eval, Function, Buffer, atob, btoa, TextEncoder, "
+    "TextDecoder, setTimeout, clearTimeout, setInterval, clearInterval, setImmediate, "
+    "clearImmediate, queueMicrotask"
 )
-BATCH_TIMEOUT_SECONDS = 60.0
+INVOCATION_TIME_LIMIT_MS = 50
+"""Far above the edge's budget (about 1 ms of CPU): catches runaway code, not slow code."""
+MEMORY_LIMIT_BYTES = 64 * 1024 * 1024
+"""A hard cap on the V8 heap of the whole context (the edge allows 2 MB per function;
+V8's own baseline is larger, so this stops runaway allocation rather than measuring)."""
+EXECUTION_ERROR = "FunctionExecutionError"
+VIEWER_ERROR_STATUS = 503
 
 
 class RuntimeFailure(CffuncError):
@@ -38,11 +52,13 @@ class RuntimeFailure(CffuncError):
 @dataclass(frozen=True)
 class Invocation:
     output: Any
-    """What the handler returned, as JSON data (None when it threw)."""
+    """What the handler returned, as JSON data (None when it failed)."""
     error: str | None
     logs: tuple[str, ...] = field(default_factory=tuple)
     origin_calls: tuple[Any, ...] = field(default_factory=tuple)
     """Calls of the ``cloudfront`` module's origin helpers, in order."""
+    ticks: int = 0
+    """Loop iterations the watchdog counted."""
 
     @property
     def ok(self) -> bool:
@@ -54,17 +70,35 @@ def _shim(name: str) -> str:
     return resources.files("cffunc.runtime").joinpath("shims", name).read_text(encoding="utf-8")
 
 
+def check_size(code: str) -> None:
+    size = len(code.encode("utf-8"))
+    if size > SIZE_LIMIT:
+        raise SourceError(
+            f"the function code is {size:,} bytes; CloudFront's limit is {SIZE_LIMIT:,} bytes"
+        )
+
+
 class FunctionRuntime:
     """A CloudFront Function loaded into V8, ready to invoke."""
 
-    def __init__(self, code: str, runtime: Runtime) -> None:
+    def __init__(
+        self,
+        code: str,
+        runtime: Runtime,
+        kvs: KeyValueData | None = None,
+        time_limit_ms: int = INVOCATION_TIME_LIMIT_MS,
+    ) -> None:
+        check_size(code)
+        check_features(code, runtime)
         self.runtime = runtime
+        self.time_limit_ms = time_limit_ms
+        script = guard_loops(imports_as_requires(code))
         self._context = MiniRacer()
+        self._context.set_hard_memory_limit(MEMORY_LIMIT_BYTES)
         for name in SHIMS:
             self._context.eval(_shim(name))
-        self._context.eval(f"__cffuncSetup({json.dumps(runtime)})")
-        check_features(code, runtime)
-        script = imports_as_requires(code)
+        store = (kvs or KeyValueData({})).as_js()
+        self._context.eval(f"__cffuncSetup({json.dumps(runtime)}, {json.dumps(store)})")
         # The outer function is sloppy so that it may name `eval` as a parameter; the
         # inner one is strict, as every CloudFront function is.
         factory = (
@@ -74,35 +108,59 @@ class FunctionRuntime:
         try:
             self._context.eval(factory)
         except JSEvalException as error:
-            raise RuntimeFailure(f"the function does not load: {error}") from None
+            raise SourceError(f"the function does not load: {error}") from None
 
     def invoke(self, event: Mapping[str, Any], now_ms: int) -> Invocation:
         return self.invoke_many([(event, now_ms)])[0]
 
     def invoke_many(self, items: Iterable[tuple[Mapping[str, Any], int]]) -> list[Invocation]:
         """Invoke once per (event, frozen time in ms), in order, in one call into V8."""
-        batch: Sequence[dict[str, Any]] = [{"event": e, "now": now} for e, now in items]
-        if not batch:
+        pairs = list(items)
+        if not pairs:
             return []
+        batch = [{"event": event, "now": now} for event, now in pairs]
+        raw = self._run(batch)
+        return [self._checked(event, r) for (event, _), r in zip(pairs, raw, strict=True)]
+
+    def _run(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A JSON text is a JavaScript expression; mini-racer's call() wants a JSON result.
+        code = f"__cffuncRun({json.dumps(batch)}, {self.time_limit_ms})"
+        timeout = 5 + len(batch) * self.time_limit_ms / 1000
         try:
-            # A JSON text is a JavaScript expression; mini-racer's call() wants a JSON result.
-            promise = self._context.eval(f"__cffuncRun({json.dumps(batch)})")
-            if not isinstance(promise, JSPromise):
-                raise RuntimeFailure(f"the local runtime returned {promise!r}, not a promise")
-            raw = promise.get(timeout=BATCH_TIMEOUT_SECONDS)
+            value = self._context.eval(code, timeout_sec=timeout)
+            if isinstance(value, JSPromise):
+                value = value.get(timeout=timeout)
+        except JSTimeoutException:
+            raise RuntimeFailure(
+                f"the batch of {len(batch)} events ran over {timeout:.0f} s"
+            ) from None
         except JSEvalException as error:
+            if self._context.was_hard_memory_limit_reached():
+                raise RuntimeFailure(
+                    f"the function used more than {MEMORY_LIMIT_BYTES // 2**20} MB of memory"
+                ) from None
             raise RuntimeFailure(f"the local runtime failed: {error}") from None
-        if not isinstance(raw, str):
-            raise RuntimeFailure(f"the local runtime returned {raw!r}, not JSON text")
-        return [
-            Invocation(
-                output=r["output"],
-                error=r["error"],
-                logs=tuple(r["logs"]),
-                origin_calls=tuple(r["origin"]),
-            )
-            for r in json.loads(raw)
-        ]
+        if not isinstance(value, str):
+            raise RuntimeFailure(f"the local runtime returned {value!r}, not JSON text")
+        results: list[dict[str, Any]] = json.loads(value)
+        return results
+
+    def _checked(self, event: Mapping[str, Any], raw: Mapping[str, Any]) -> Invocation:
+        error = raw["error"]
+        output = raw["output"]
+        if error is None:
+            event_type = (event.get("context") or {}).get("eventType", "viewer-request")
+            try:
+                validate(event_type, event, output)
+            except InvalidResult as invalid:
+                error, output = f"invalid result: {invalid}", None
+        return Invocation(
+            output=output,
+            error=f"{EXECUTION_ERROR}: {error}" if error is not None else None,
+            logs=tuple(raw["logs"]),
+            origin_calls=tuple(raw["origin"]),
+            ticks=raw["ticks"],
+        )
 
     def close(self) -> None:
         self._context.close()

@@ -85,3 +85,36 @@ def imports_as_requires(code: str) -> str:
     for start, end, text in reversed(edits):
         data = data[:start] + text + data[end:]
     return data.decode("utf-8")
+
+
+LOOPS = ("for_statement", "for_in_statement", "while_statement", "do_statement")
+TICK = "__cffuncTick"
+
+
+def guard_loops(code: str) -> str:
+    """Every loop body starts with a call to ``__cffuncTick()``, the runtime's watchdog.
+
+    V8's own timeout cannot stop code running in promise callbacks (an ``async``
+    handler after its first ``await``), so the runtime checks its time budget from
+    inside every loop instead. Inserted on the same line: line numbers stay right.
+    """
+    tree = check_syntax(code)
+    data = code.encode("utf-8")
+    inserts: list[tuple[int, bytes]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type not in LOOPS:
+            continue
+        body = node.child_by_field_name("body")
+        if body is None:
+            continue
+        if body.type == "statement_block":
+            inserts.append((body.start_byte + 1, f"{TICK}();".encode()))
+        else:
+            inserts.append((body.start_byte, f"{{{TICK}();".encode()))
+            inserts.append((body.end_byte, b"}"))
+    for offset, text in sorted(inserts, key=lambda item: item[0], reverse=True):
+        data = data[:offset] + text + data[offset:]
+    return data.decode("utf-8")

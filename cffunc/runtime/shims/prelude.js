@@ -71,10 +71,76 @@
     }
   };
 
-  root.__cffuncSetup = function (runtime) {
-    modules = { crypto: root.__cffuncCrypto(runtime) };
-    if (runtime === 'cloudfront-js-2.0') modules.cloudfront = cloudfront;
+  // cf.kvs(): a KeyValueStore read from a local JSON file (key -> string value).
+  var kvsData = {};
+  function keyNotFound(key) {
+    var error = new Error('KeyNotFound: ' + key);
+    error.name = 'KeyNotFoundError';
+    return error;
+  }
+  cloudfront.kvs = function () {
+    return {
+      get: function (key, options) {
+        key = String(key);
+        if (!Object.prototype.hasOwnProperty.call(kvsData.items, key)) return Promise.reject(keyNotFound(key));
+        var value = kvsData.items[key], format = (options && options.format) || 'string';
+        if (format === 'string') return Promise.resolve(value);
+        if (format === 'json') {
+          try { return Promise.resolve(JSON.parse(value)); } catch (e) { return Promise.reject(e); }
+        }
+        if (format === 'bytes') return Promise.resolve(root.__cffuncGlobals20.Buffer.from(value));
+        return Promise.reject(new TypeError('Unknown format: ' + format));
+      },
+      exists: function (key) {
+        return Promise.resolve(Object.prototype.hasOwnProperty.call(kvsData.items, String(key)));
+      },
+      meta: function () {
+        return Promise.resolve({
+          creationDateTime: kvsData.created,
+          lastUpdatedDateTime: kvsData.updated,
+          keyCount: Object.keys(kvsData.items).length
+        });
+      }
+    };
   };
+
+  var runtimeName = null;
+  var globals = {};
+  root.__cffuncSetup = function (runtime, kvs) {
+    runtimeName = runtime;
+    kvsData = kvs;
+    modules = { crypto: root.__cffuncCrypto(runtime), querystring: root.__cffuncQuerystring };
+    if (runtime === 'cloudfront-js-2.0') {
+      modules.cloudfront = cloudfront;
+      globals = root.__cffuncGlobals20;
+    } else {
+      globals = {};
+      root.__cffuncInstallByteStrings();
+    }
+    snapshot();
+  };
+
+  // Function code may add globals or pollute built-in prototypes; whatever it adds is
+  // taken away after each invocation, so no event sees another's leftovers. (Only
+  // additions are checked: counting own properties is cheap enough for every call.)
+  var watched = [];
+  function snapshot() {
+    watched = [root, Object.prototype, Array.prototype, String.prototype, Function.prototype,
+      Number.prototype, Boolean.prototype, RegExp.prototype, Date.prototype, Promise.prototype,
+      Object, Array, String, JSON, Math].map(function (target) {
+      var names = Object.getOwnPropertyNames(target);
+      return { target: target, count: names.length, names: new Set(names) };
+    });
+  }
+  function sweep() {
+    for (var i = 0; i < watched.length; i++) {
+      var w = watched[i], names = Object.getOwnPropertyNames(w.target);
+      if (names.length === w.count) continue;
+      names.forEach(function (name) {
+        if (!w.names.has(name)) delete w.target[name];
+      });
+    }
+  }
 
   var instances = null;
 
@@ -85,34 +151,81 @@
   };
 
   function freshHandler() {
-    return instances(requireShim, consoleShim, DateShim, forbidden('eval'), forbidden('Function'),
+    return instances(tick, requireShim, consoleShim, DateShim, forbidden('eval'), forbidden('Function'),
+      globals.Buffer, globals.atob, globals.btoa, globals.TextEncoder, globals.TextDecoder,
       undefined, undefined, undefined, undefined, undefined, undefined, undefined);
   }
 
-  async function invoke(item) {
+  // The watchdog every loop body calls (cffunc/runtime/source.py inserts the calls).
+  // Once the budget is spent it keeps throwing, so a loop that catches it still ends.
+  var budget = { deadline: 0, ticks: 0, exceeded: false };
+  function tick() {
+    budget.ticks++;
+    if (budget.exceeded || ((budget.ticks & 1023) === 0 && RealDate.now() > budget.deadline)) {
+      budget.exceeded = true;
+      throw new RangeError('The function exceeded its execution time limit');
+    }
+  }
+
+  function begin(item, limitMs) {
     state.now = item.now;
     state.logs = [];
     state.logBytes = 0;
     state.truncated = false;
     state.origin = [];
-    var result = { output: null, error: null, logs: null, origin: null };
-    try {
-      var handler = freshHandler();
-      if (typeof handler !== 'function') throw new Error('The function does not define handler');
-      var output = await handler(item.event);
-      result.output = output === undefined ? null : JSON.parse(JSON.stringify(output));
-      if (output === undefined) result.error = 'The function returned undefined';
-    } catch (e) {
-      result.error = e && e.name ? e.name + ': ' + e.message : String(e);
+    budget.deadline = RealDate.now() + limitMs;
+    budget.ticks = 0;
+    budget.exceeded = false;
+  }
+
+  function finish(output, error) {
+    sweep();
+    var result = { output: null, error: error, logs: state.logs, origin: state.origin, ticks: budget.ticks };
+    if (budget.exceeded) result.error = 'RangeError: The function exceeded its execution time limit';
+    else if (error === null && output === undefined) result.error = 'The function returned undefined';
+    else if (error === null) {
+      try {
+        result.output = JSON.parse(JSON.stringify(output));
+      } catch (e) {
+        result.error = 'The function returned a value that is not JSON: ' + e.message;
+      }
     }
-    result.logs = state.logs;
-    result.origin = state.origin;
     return result;
   }
 
-  root.__cffuncRun = async function (batch) {
+  function describe(e) {
+    return e && e.name ? e.name + ': ' + e.message : String(e);
+  }
+
+  // Runs the batch synchronously (inside the host's eval, where its timeout can stop
+  // runaway code) until a handler returns a promise; from there it chains, and the
+  // host awaits the promise. Each invocation starts only after the previous ended, so
+  // the frozen Date and the logs belong to one event at a time.
+  root.__cffuncRun = function (batch, limitMs) {
     var results = [];
-    for (var i = 0; i < batch.length; i++) results.push(await invoke(batch[i]));
-    return JSON.stringify(results);
+    function from(i) {
+      for (; i < batch.length; i++) {
+        begin(batch[i], limitMs);
+        var output;
+        try {
+          var handler = freshHandler();
+          if (typeof handler !== 'function') throw new Error('The function does not define handler');
+          output = handler(batch[i].event);
+        } catch (e) {
+          results.push(finish(undefined, describe(e)));
+          continue;
+        }
+        if (output && typeof output.then === 'function') {
+          var next = i + 1;
+          return Promise.resolve(output).then(
+            function (value) { results.push(finish(value, null)); return from(next); },
+            function (e) { results.push(finish(undefined, describe(e))); return from(next); }
+          );
+        }
+        results.push(finish(output, null));
+      }
+      return JSON.stringify(results);
+    }
+    return from(0);
   };
 })(globalThis);

@@ -1,0 +1,135 @@
+"""Check what a function returned the way CloudFront does, before a viewer would see it.
+
+A result CloudFront would refuse becomes the 503 FunctionExecutionError a viewer gets, with
+a message naming the problem. Pure: (event type, the event, the output) -> error or None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# Headers a function may not add or change (functions-restrictions / edge-function
+# restrictions): hop-by-hop and CloudFront's own.
+DISALLOWED_HEADERS = frozenset(
+    {
+        "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
+        "proxy-connection", "trailer", "upgrade", "x-accel-buffering", "x-accel-charset",
+        "x-accel-limit-rate", "x-accel-redirect", "x-amzn-auth", "x-amzn-cf-billing",
+        "x-amzn-cf-id", "x-amzn-cf-xff", "x-amzn-errortype", "x-amzn-fle-profile",
+        "x-amzn-header-count", "x-amzn-header-order", "x-amzn-lambda-integration-tag",
+        "x-amzn-requestid", "x-cache", "x-forwarded-proto", "x-real-ip",
+    }
+)  # fmt: skip
+DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
+READ_ONLY_REQUEST_HEADERS = frozenset(
+    {"cdn-loop", "content-length", "host", "transfer-encoding", "via"}
+)
+READ_ONLY_RESPONSE_HEADERS = frozenset(
+    {"content-encoding", "content-length", "transfer-encoding", "warning", "via"}
+)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
+MAX_BODY_BYTES = 40_960
+
+
+class InvalidResult(Exception):
+    """The function's result would fail at the edge."""
+
+
+def validate(event_type: str, event: Mapping[str, Any], output: Any) -> None:
+    """Raise :class:`InvalidResult` when CloudFront would refuse ``output``."""
+    if not isinstance(output, dict):
+        raise InvalidResult(f"the function returned {type(output).__name__}, not an object")
+    if event_type == "viewer-response" or "statusCode" in output:
+        _response(event_type, event, output)
+    else:
+        _request(event, output)
+
+
+def _request(event: Mapping[str, Any], request: dict[str, Any]) -> None:
+    uri = request.get("uri")
+    if not isinstance(uri, str) or not uri.startswith("/"):
+        raise InvalidResult(f'request.uri must be a string starting with "/", got {uri!r}')
+    original = event.get("request") or {}
+    if request.get("method", original.get("method")) != original.get("method"):
+        raise InvalidResult("request.method is read-only")
+    _headers(
+        "request.headers",
+        request.get("headers", {}),
+        original.get("headers") or {},
+        READ_ONLY_REQUEST_HEADERS,
+    )
+    _value_map("request.querystring", request.get("querystring", {}))
+    _value_map("request.cookies", request.get("cookies", {}))
+
+
+def _response(event_type: str, event: Mapping[str, Any], response: dict[str, Any]) -> None:
+    status = response.get("statusCode")
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise InvalidResult(f"response.statusCode must be an integer 100-599, got {status!r}")
+    description = response.get("statusDescription")
+    if description is not None and not isinstance(description, str):
+        raise InvalidResult("response.statusDescription must be a string")
+    original = (event.get("response") or {}) if event_type == "viewer-response" else {}
+    _headers(
+        "response.headers",
+        response.get("headers", {}),
+        original.get("headers") or {},
+        READ_ONLY_RESPONSE_HEADERS if event_type == "viewer-response" else frozenset(),
+    )
+    cookies = response.get("cookies", {})
+    _value_map("response.cookies", cookies)
+    for name, cookie in cookies.items():
+        attributes = cookie.get("attributes")
+        if attributes is not None and not isinstance(attributes, str):
+            raise InvalidResult(f"response.cookies.{name}.attributes must be a string")
+    if "body" in response:
+        _body(response["body"])
+
+
+def _body(body: Any) -> None:
+    if isinstance(body, str):
+        data = body
+    elif isinstance(body, dict):
+        if body.get("encoding", "text") not in ("text", "base64"):
+            raise InvalidResult('response.body.encoding must be "text" or "base64"')
+        data = body.get("data")
+        if not isinstance(data, str):
+            raise InvalidResult("response.body.data must be a string")
+    else:
+        raise InvalidResult("response.body must be a string or {encoding, data}")
+    if len(data.encode("utf-8")) > MAX_BODY_BYTES:
+        raise InvalidResult(f"response.body is over {MAX_BODY_BYTES:,} bytes")
+
+
+def _value_map(where: str, values: Any) -> None:
+    if not isinstance(values, dict):
+        raise InvalidResult(f"{where} must be an object")
+    for name, entry in values.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("value"), str):
+            raise InvalidResult(f"{where}.{name} must be an object with a string value")
+        multi = entry.get("multiValue", entry.get("multivalue"))
+        if multi is not None and (
+            not isinstance(multi, list)
+            or not all(isinstance(m, dict) and isinstance(m.get("value"), str) for m in multi)
+        ):
+            raise InvalidResult(f"{where}.{name}.multiValue must be a list of {{value}} objects")
+
+
+def _headers(
+    where: str, headers: Any, original: Mapping[str, Any], read_only: frozenset[str]
+) -> None:
+    _value_map(where, headers)
+    for name, entry in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidResult(f"{where}: header name {name!r} must be lower case")
+        if name in original and original[name] == entry:
+            continue
+        if name in DISALLOWED_HEADERS or name.startswith(DISALLOWED_PREFIXES):
+            raise InvalidResult(f"{where}: the function may not add or change {name!r}")
+        if name in read_only:
+            raise InvalidResult(f"{where}: {name!r} is read-only")
+    for name in original:
+        if name in read_only and name not in headers:
+            raise InvalidResult(f"{where}: {name!r} is read-only and cannot be removed")
