@@ -89,15 +89,14 @@ def _response(event_type: str, event: Mapping[str, Any], response: dict[str, Any
 
 
 def _body(body: Any) -> None:
-    if isinstance(body, str):
-        data = body
-    elif isinstance(body, dict):
+    data: Any = body
+    if isinstance(body, dict):
         if body.get("encoding", "text") not in ("text", "base64"):
             raise InvalidResult('response.body.encoding must be "text" or "base64"')
         data = body.get("data")
         if not isinstance(data, str):
             raise InvalidResult("response.body.data must be a string")
-    else:
+    elif not isinstance(body, str):
         raise InvalidResult("response.body must be a string or {encoding, data}")
     if len(data.encode("utf-8")) > MAX_BODY_BYTES:
         raise InvalidResult(f"response.body is over {MAX_BODY_BYTES:,} bytes")
