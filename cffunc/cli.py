@@ -6,10 +6,12 @@ one ``Error: ...`` line and exit code 1; click's usage errors exit with 2.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,10 +19,15 @@ from typing import Any, TypeVar
 import click
 
 from cffunc import __version__
-from cffunc.config import Config, load_config
+from cffunc.config import RUNTIMES, Config, load_config, parse_time
 from cffunc.errors import CffuncError
+from cffunc.events import EventError, event_from_options, normalise_event
+from cffunc.localrun import ScenarioResult, run_scenarios, test_result
 from cffunc.render import SIZE_LIMIT, RenderedFunction, RenderStats, render
-from cffunc.rules import compile_rules
+from cffunc.rules import compile_rules, epoch_ms
+from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.kvs import load_kvs
+from cffunc.scenarios import load_scenarios
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,21 +56,57 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _override(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """The global options also work after the command name (``cffunc test -c FILE``)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None and value is not False and ctx.obj is not None:
+            ctx.obj = replace(ctx.obj, **{field: value})
+
+    return callback
+
+
+def global_options(command: F) -> F:
+    """-c/--config, --profile, --endpoint-url, -v: on the group and on every command."""
+    for option in reversed(
+        [
+            click.option(
+                "-c",
+                "--config",
+                "config_path",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Config file (default: ./cffunc.toml).",
+            ),
+            click.option("--profile", help="AWS profile for the commands that call AWS."),
+            click.option(
+                "--endpoint-url",
+                envvar="AWS_ENDPOINT_URL",
+                help="CloudFront API endpoint (also AWS_ENDPOINT_URL), e.g. the local emulator.",
+            ),
+            click.option("-v", "--verbose", is_flag=True, help="Say more on stderr."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def command_options(command: F) -> F:
+    """The global options on a subcommand: they override the group's."""
+    for flags, field, extra in (
+        (("-c", "--config"), "config_path", {"type": click.Path(dir_okay=False, path_type=Path),
+                                             "help": "Config file (default: ./cffunc.toml)."}),
+        (("--profile",), "profile", {"help": "AWS profile."}),
+        (("--endpoint-url",), "endpoint_url", {"help": "CloudFront API endpoint."}),
+        (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "Say more on stderr."}),
+    ):  # fmt: skip
+        command = click.option(
+            *flags, field + "_override", expose_value=False, callback=_override(field), **extra
+        )(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (default: ./cffunc.toml).",
-)
-@click.option("--profile", help="AWS profile for the commands that call AWS.")
-@click.option(
-    "--endpoint-url",
-    envvar="AWS_ENDPOINT_URL",
-    help="CloudFront API endpoint (also AWS_ENDPOINT_URL), e.g. the local emulator.",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Say more on stderr.")
+@global_options
 @click.version_option(__version__, prog_name="cffunc")
 @click.pass_context
 def cli(
@@ -103,6 +146,7 @@ def format_stats(stats: RenderStats) -> str:
 
 
 @cli.command("render")
+@command_options
 @click.option(
     "-o",
     "--output",
@@ -137,6 +181,195 @@ def render_command(settings: Settings, output: Path | None, stats: bool) -> None
         click.echo(format_stats(function.stats))
     elif output is None:
         sys.stdout.write(function.code)
+
+
+def _pairs(option: str, values: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs = []
+    for item in values:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise click.UsageError(f"{option} {item!r}: give NAME=VALUE")
+        pairs.append((name, value))
+    return pairs
+
+
+def _now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    moment = parse_time(text)
+    if moment is None:
+        raise click.UsageError(
+            f'--now {text!r}: give an RFC 3339 time, e.g. "2026-12-01T03:00:00Z"'
+        )
+    return moment
+
+
+def _load_event(path: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CffuncError(f"{path}: cannot read the event file: {error}") from None
+    try:
+        return normalise_event(raw, str(path))
+    except EventError as error:
+        raise CffuncError(str(error)) from None
+
+
+def format_scenarios(results: list[ScenarioResult]) -> str:
+    width = max([len("scenario"), *(len(r.scenario.name) for r in results)])
+    lines = [f"{'scenario':<{width}}  {'expected':<16}  {'got':<11}  {'status':>6}  ok"]
+    for r in results:
+        status = "" if r.status is None else str(r.status)
+        expected = r.scenario.expect + (f" {r.scenario.status}" if r.scenario.status else "")
+        mark = "ok" if r.ok else "FAIL"
+        lines.append(
+            f"{r.scenario.name:<{width}}  {expected:<16}  {r.got:<11}  {status:>6}  {mark}"
+        )
+        if r.error:
+            lines.append(f"{'':<{width}}  {r.error}")
+    failed = sum(not r.ok for r in results)
+    lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
+    return "\n".join(lines)
+
+
+def scenario_json(result: ScenarioResult) -> dict[str, Any]:
+    return {
+        "name": result.scenario.name,
+        "expected": result.scenario.expect,
+        "expected_status": result.scenario.status,
+        "got": result.got,
+        "status": result.status,
+        "ok": result.ok,
+        "error": result.error,
+    }
+
+
+@cli.command("test")
+@command_options
+@click.option(
+    "--scenarios",
+    "scenarios_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scenario file (default: [test] scenarios in the config).",
+)
+@click.option(
+    "--event",
+    "event_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An event JSON file as `aws cloudfront test-function` takes it (repeatable).",
+)
+@click.option("--ip", help="Viewer IP of a single event.")
+@click.option("--method", default="GET", show_default=True, help="HTTP method of a single event.")
+@click.option("--path", "path", help="Path of a single event, may include ?query.")
+@click.option(
+    "--header", "headers", multiple=True, metavar="K=V", help="Request header (repeatable)."
+)
+@click.option(
+    "--cookie", "cookies", multiple=True, metavar="K=V", help="Request cookie (repeatable)."
+)
+@click.option(
+    "--event-type",
+    type=click.Choice(["viewer-request", "viewer-response"]),
+    default="viewer-request",
+    show_default=True,
+    help="Event type of a single event.",
+)
+@click.option("--now", help="Freeze Date at this RFC 3339 time (default: now).")
+@click.option(
+    "--code",
+    "code_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Run this CloudFront Function file instead of cffunc's rendered function.",
+)
+@click.option("--runtime", type=click.Choice(list(RUNTIMES)), help="Runtime of --code.")
+@click.option(
+    "--kvs",
+    "kvs_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON file of keys to values that cf.kvs() reads.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+@reports_errors
+def test_command(
+    settings: Settings,
+    scenarios_path: Path | None,
+    event_files: tuple[Path, ...],
+    ip: str | None,
+    method: str,
+    path: str | None,
+    headers: tuple[str, ...],
+    cookies: tuple[str, ...],
+    event_type: str,
+    now: str | None,
+    code_file: Path | None,
+    runtime: str | None,
+    kvs_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Run the function in the local runtime (embedded V8, no AWS).
+
+    Without event options: run the scenario file and print a table; exit 1 on
+    any mismatch. With --event or --ip/--path/...: print what CloudFront's
+    TestFunction would return for each event (ComputeUtilization is a local
+    estimate). --code runs any CloudFront Function file.
+
+    \b
+    Examples:
+      cffunc test -c samples/cffunc.toml
+      cffunc test --ip 198.51.100.1 --path '/cart?x=1' --header accept=application/json
+      cffunc test --code fn.js --runtime cloudfront-js-2.0 --event event.json
+    """
+    moment = _now(now)
+    kvs = load_kvs(kvs_file) if kvs_file else None
+    single = bool(event_files) or ip is not None or path is not None
+    if code_file is not None:
+        if runtime is None:
+            raise click.UsageError("--code needs --runtime cloudfront-js-1.0 or cloudfront-js-2.0")
+        if not single:
+            raise click.UsageError("--code needs events: --event FILE or --ip/--path")
+        code, function_runtime, rules = code_file.read_text(encoding="utf-8"), runtime, None
+    else:
+        config = settings.config()
+        rules = compile_rules(config, os.environ)
+        code, function_runtime = render(rules).code, config.function.runtime
+    with FunctionRuntime(code, function_runtime, kvs=kvs) as engine:  # type: ignore[arg-type]
+        if single:
+            events = [_load_event(f) for f in event_files]
+            if ip is not None or path is not None:
+                try:
+                    events.append(
+                        event_from_options(
+                            ip or "198.51.100.1", method, path or "/",
+                            _pairs("--header", headers), _pairs("--cookie", cookies), event_type,
+                        )
+                    )  # fmt: skip
+                except EventError as error:
+                    raise click.UsageError(str(error)) from None
+            results = [test_result(engine, e, epoch_ms(moment) or 0) for e in events]
+            document: Any = results[0] if len(results) == 1 else results
+            click.echo(json.dumps(document, indent=2))
+            if any(r["FunctionErrorMessage"] for r in results):
+                sys.exit(1)
+            return
+        assert rules is not None
+        scenario_file = scenarios_path or settings.config().test.scenarios
+        if scenario_file is None:
+            raise CffuncError(
+                "no scenarios: set [test] scenarios in the config, pass --scenarios FILE, "
+                "or give an event (--event FILE, --ip/--path)"
+            )
+        scenarios = load_scenarios(scenario_file)
+        secret = os.environ.get(settings.config().allow.bypass_secret_env or "", None)
+        outcomes = run_scenarios(engine, rules, scenarios, secret, moment)
+    if as_json:
+        click.echo(json.dumps({"scenarios": [scenario_json(r) for r in outcomes],
+                               "passed": all(r.ok for r in outcomes)}, indent=2))  # fmt: skip
+    else:
+        click.echo(format_scenarios(outcomes))
+    if not all(r.ok for r in outcomes):
+        sys.exit(1)
 
 
 def main() -> None:

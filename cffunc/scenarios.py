@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl
 
 from cffunc import bypass
 from cffunc.config import parse_time
 from cffunc.decide import ViewerRequest
 from cffunc.errors import ConfigError
+from cffunc.events import split_query
 from cffunc.rules import MaintenanceRules
 
 Expect = Literal["pass", "maintenance", "redirect"]
@@ -50,9 +50,7 @@ class Scenario:
         keys derived from it).
         """
         uri, _, query = self.path.partition("?")
-        querystring: dict[str, str] = {}
-        for name, value in parse_qsl(query, keep_blank_values=True):
-            querystring.setdefault(name, value)
+        querystring = {name: values[0] for name, values in split_query(query).items()}
         cookies = dict(self.cookies)
         if self.bypass_token is not None or self.bypass_cookie is not None:
             if rules.bypass is None:
