@@ -149,9 +149,10 @@ class FunctionRuntime:
         error = raw["error"]
         output = raw["output"]
         if error is None:
-            event_type = (event.get("context") or {}).get("eventType", "viewer-request")
+            context = event.get("context")
+            event_type = context.get("eventType") if isinstance(context, dict) else None
             try:
-                validate(event_type, event, output)
+                validate(str(event_type or "viewer-request"), event, output)
             except InvalidResult as invalid:
                 error, output = f"invalid result: {invalid}", None
         return Invocation(

@@ -51,13 +51,13 @@ def _request(event: Mapping[str, Any], request: dict[str, Any]) -> None:
     uri = request.get("uri")
     if not isinstance(uri, str) or not uri.startswith("/"):
         raise InvalidResult(f'request.uri must be a string starting with "/", got {uri!r}')
-    original = event.get("request") or {}
+    original = _object(event.get("request"))
     if request.get("method", original.get("method")) != original.get("method"):
         raise InvalidResult("request.method is read-only")
     _headers(
         "request.headers",
         request.get("headers", {}),
-        original.get("headers") or {},
+        _object(original.get("headers")),
         READ_ONLY_REQUEST_HEADERS,
     )
     _value_map("request.querystring", request.get("querystring", {}))
@@ -71,11 +71,11 @@ def _response(event_type: str, event: Mapping[str, Any], response: dict[str, Any
     description = response.get("statusDescription")
     if description is not None and not isinstance(description, str):
         raise InvalidResult("response.statusDescription must be a string")
-    original = (event.get("response") or {}) if event_type == "viewer-response" else {}
+    original = _object(event.get("response")) if event_type == "viewer-response" else {}
     _headers(
         "response.headers",
         response.get("headers", {}),
-        original.get("headers") or {},
+        _object(original.get("headers")),
         READ_ONLY_RESPONSE_HEADERS if event_type == "viewer-response" else frozenset(),
     )
     cookies = response.get("cookies", {})
@@ -86,6 +86,11 @@ def _response(event_type: str, event: Mapping[str, Any], response: dict[str, Any
             raise InvalidResult(f"response.cookies.{name}.attributes must be a string")
     if "body" in response:
         _body(response["body"])
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """The part of an event a check compares with, or {} where the event had none."""
+    return value if isinstance(value, dict) else {}
 
 
 def _body(body: Any) -> None:

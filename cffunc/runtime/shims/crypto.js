@@ -173,7 +173,7 @@
     if (encoding === 'base64url') return base64(bytes, true);
     if (encoding === undefined) {
       // 2.0 returns a Buffer; 1.0 a byte string (String.fromCharCode per byte).
-      if (runtime === 'cloudfront-js-2.0' && root.Buffer) return root.Buffer.from(bytes);
+      if (runtime === 'cloudfront-js-2.0') return root.__cffuncGlobals20.Buffer.from(bytes);
       return String.fromCharCode.apply(null, bytes);
     }
     throw new TypeError('Unknown digest encoding: ' + encoding);

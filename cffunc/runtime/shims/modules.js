@@ -10,22 +10,29 @@
   var utf8 = crypto._utf8;
   var base64 = crypto._base64;
 
+  // UTF-8 decoding as WHATWG (and Node's Buffer) does it: one U+FFFD per maximal
+  // ill-formed subsequence.
   function decodeUtf8(bytes) {
     var out = '', i = 0;
     while (i < bytes.length) {
-      var b = bytes[i], c = 0xfffd, n = 1;
-      if (b < 0x80) c = b;
-      else if (b >= 0xc2 && b < 0xe0 && (bytes[i + 1] & 0xc0) === 0x80) {
-        c = ((b & 31) << 6) | (bytes[i + 1] & 63); n = 2;
-      } else if (b >= 0xe0 && b < 0xf0 && (bytes[i + 1] & 0xc0) === 0x80 && (bytes[i + 2] & 0xc0) === 0x80) {
-        c = ((b & 15) << 12) | ((bytes[i + 1] & 63) << 6) | (bytes[i + 2] & 63); n = 3;
-        if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff)) { c = 0xfffd; n = 1; }
-      } else if (b >= 0xf0 && b < 0xf5 && (bytes[i + 1] & 0xc0) === 0x80 && (bytes[i + 2] & 0xc0) === 0x80 && (bytes[i + 3] & 0xc0) === 0x80) {
-        c = ((b & 7) << 18) | ((bytes[i + 1] & 63) << 12) | ((bytes[i + 2] & 63) << 6) | (bytes[i + 3] & 63); n = 4;
-        if (c < 0x10000 || c > 0x10ffff) { c = 0xfffd; n = 1; }
+      var b = bytes[i];
+      if (b < 0x80) { out += String.fromCharCode(b); i++; continue; }
+      var need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+      if (!need) { out += '\ufffd'; i++; continue; }
+      var lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+      var hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+      var c = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07), seen = 0;
+      while (seen < need) {
+        var next = bytes[i + 1 + seen];
+        if (next === undefined || next < lo || next > hi) break;
+        c = (c << 6) | (next & 0x3f);
+        lo = 0x80;
+        hi = 0xbf;
+        seen++;
       }
+      if (seen < need) { out += '\ufffd'; i += 1 + seen; continue; }
       out += String.fromCodePoint(c);
-      i += n;
+      i += 1 + need;
     }
     return out;
   }

@@ -1,0 +1,125 @@
+"""Random and malformed events never make the rendered function throw.
+
+Events CloudFront could send (any strings in any field, missing headers, odd cookies,
+IPv6, both event types) must give a valid result; events it never sends (wrong types
+anywhere) must still not throw: at worst the result is one CloudFront would refuse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cffunc.config import load_config
+from cffunc.render import render
+from cffunc.rules import compile_rules
+from cffunc.runtime import FunctionRuntime
+from tests.helpers import ENV, NOW_MS, SAMPLES
+
+TEXT = st.text(max_size=40)
+FIELD = st.fixed_dictionaries(
+    {"value": TEXT},
+    optional={"multiValue": st.lists(st.fixed_dictionaries({"value": TEXT}), max_size=3)},
+)
+NAMES = st.one_of(
+    st.sampled_from(["accept", "cffunc_bypass", "token", "x-cffunc-maintenance"]),
+    st.text("abcxyz-_", min_size=1, max_size=12),
+)
+FIELDS = st.dictionaries(NAMES, FIELD, max_size=4)
+IPS = st.one_of(st.ip_addresses().map(str), TEXT)
+URIS = st.one_of(
+    st.sampled_from(["/", "/health", "/__cffunc/bypass", "/maintenance/x", "/a//b"]),
+    TEXT.map(lambda t: "/" + t),
+)
+
+
+@st.composite
+def plausible_events(draw: st.DrawFn) -> dict[str, Any]:
+    event_type = draw(st.sampled_from(["viewer-request", "viewer-response"]))
+    event: dict[str, Any] = {
+        "version": "1.0",
+        "context": {"eventType": event_type},
+        "viewer": {"ip": draw(IPS)},
+        "request": {
+            "method": draw(
+                st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
+            ),
+            "uri": draw(URIS),
+            "querystring": draw(FIELDS),
+            "headers": draw(
+                FIELDS.map(
+                    lambda d: {
+                        k.lower(): v for k, v in d.items() if k.lower() not in ("host", "via")
+                    }
+                )
+            ),
+            "cookies": draw(FIELDS),
+        },
+    }
+    if event_type == "viewer-response":
+        event["response"] = {
+            "statusCode": draw(st.sampled_from([200, 204, 301, 304])),
+            "statusDescription": "OK",
+            "headers": {},
+            "cookies": {},
+        }
+    return event
+
+
+JUNK = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(NAMES, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+@st.composite
+def malformed_events(draw: st.DrawFn) -> Any:
+    event = draw(plausible_events())
+    for path in draw(st.lists(st.sampled_from([
+        ("viewer",), ("viewer", "ip"), ("request",), ("request", "uri"), ("request", "headers"),
+        ("request", "cookies"), ("request", "querystring"), ("context",), ("response",),
+        ("request", "method"),
+    ]), max_size=3)):  # fmt: skip
+        target = event
+        for key in path[:-1]:
+            target = target.get(key) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            target[path[-1]] = draw(JUNK)
+    return event
+
+
+@pytest.fixture(scope="module", params=["cffunc.toml", "respond.toml"])
+def engine(request: pytest.FixtureRequest) -> Any:
+    rules = compile_rules(load_config(SAMPLES / request.param), ENV)
+    with FunctionRuntime(render(rules).code, rules.runtime) as runtime:
+        yield runtime
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(plausible_events(), min_size=1, max_size=30))
+def test_plausible_events_always_give_valid_results(
+    engine: FunctionRuntime, events: list[dict[str, Any]]
+) -> None:
+    for result in engine.invoke_many([(e, NOW_MS) for e in events]):
+        assert result.ok, result.error
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(malformed_events(), min_size=1, max_size=30))
+def test_malformed_events_never_make_it_throw(engine: FunctionRuntime, events: list[Any]) -> None:
+    for result in engine.invoke_many([(e, NOW_MS) for e in events]):
+        assert result.ok or result.error.startswith("FunctionExecutionError: invalid result"), (
+            result.error
+        )

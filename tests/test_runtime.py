@@ -1,0 +1,310 @@
+"""The local runtime behaves like CloudFront's: each restriction and shim, with functions
+CloudFront would accept or refuse."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from cffunc.events import event_from_options, normalise_event
+from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.kvs import KvsError, kvs_from_mapping
+from cffunc.runtime.source import SourceError
+
+V1, V2 = "cloudfront-js-1.0", "cloudfront-js-2.0"
+EVENT = event_from_options("198.51.100.1", "GET", "/index.html?a=1&a=2", [("Accept", "text/html")])
+
+
+def run(code: str, runtime: str = V1, event: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    with FunctionRuntime(code, runtime, **kwargs) as engine:  # type: ignore[arg-type]
+        return engine.invoke(event or EVENT, 1_796_090_400_000)
+
+
+def logs_of(body: str, runtime: str = V1) -> tuple[str, ...]:
+    """Run `body` inside a handler that returns the request; what it logged."""
+    result = run(f"function handler(event) {{ {body}; return event.request; }}", runtime)
+    assert result.ok, result.error
+    return tuple(result.logs)
+
+
+@pytest.mark.parametrize(
+    ("code", "runtime", "refused"),
+    [
+        ("const a = 1;", V1, "const and let"),
+        ("let a = 1;", V1, "const and let"),
+        ("async function handler(e) { return e.request }", V1, "async functions"),
+        ("function handler(e) { for (var x of [1]) {} }", V1, "for ... of"),
+        ("function handler(e) { for (var x of [1]) {} }", V2, "for ... of"),
+        ("class A {}", V2, "classes"),
+        ("function* g() {}", V2, "generators"),
+        ("var {a} = {a: 1};", V2, "destructuring"),
+        ("var [a] = [1];", V1, "destructuring"),
+        ("function f(a = 1) {}", V2, "default parameters"),
+        ("var a = [...[1]];", V2, "spread syntax"),
+        ("import cf from 'cloudfront';", V1, "import"),
+        ("var x = 1_000;", V1, "numeric separators"),
+        ("var x = a?.b;", V2, "optional chaining (?.)"),
+    ],
+)
+def test_refused_features_name_line_and_column(code: str, runtime: str, refused: str) -> None:
+    pattern = rf"{runtime} does not support {re.escape(refused)} \(at line 1, column \d+\)"
+    with pytest.raises(SourceError, match=pattern):
+        FunctionRuntime(code + "\nfunction handler(e) { return e.request }", runtime)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("code", "runtime"),
+    [
+        ("var f = (a, ...rest) => rest.length; var s = `x${f(1, 2)}`; var p = 2 ** 3;", V1),
+        ("const a = 1_000; let b = 'x'.replaceAll('x', 'y'); var s = `${a}${b}`;", V2),
+        ("var r = /(?<year>\\d{4})/.exec('2026').groups.year; var e = Object.entries({a: 1});", V1),
+    ],
+)
+def test_accepted_features_run(code: str, runtime: str) -> None:
+    result = run(code + "\nfunction handler(e) { return e.request }", runtime)
+    assert result.ok, result.error
+
+
+def test_syntax_error_is_refused_with_position() -> None:
+    with pytest.raises(SourceError, match="syntax error at line 2"):
+        FunctionRuntime("function handler(e) {\n  return e.request +;\n}", V1)
+
+
+def test_size_limit() -> None:
+    code = "function handler(e) { return e.request }\n" + "//" + "x" * 10_240
+    with pytest.raises(SourceError, match="is 10,283 bytes; CloudFront's limit is 10,240 bytes"):
+        FunctionRuntime(code, V1)
+
+
+def test_strict_mode() -> None:
+    assert run("function handler(e) { undeclared = 1; return e.request }").error == (
+        "FunctionExecutionError: ReferenceError: undeclared is not defined"
+    )
+
+
+@pytest.mark.parametrize("runtime", [V1, V2])
+def test_eval_function_timers_and_process_are_missing(runtime: str) -> None:
+    logs = logs_of(
+        "try { eval('1') } catch (x) { console.log(x.name) }"
+        "try { new Function('return 1') } catch (x) { console.log(x.name) }"
+        "console.log([typeof setTimeout, typeof setInterval, typeof setImmediate, "
+        "typeof clearTimeout, typeof queueMicrotask, typeof process].join())",
+        runtime,
+    )
+    assert logs == (
+        "EvalError",
+        "EvalError",
+        "undefined,undefined,undefined,undefined,undefined,undefined",
+    )
+
+
+def test_require_knows_only_crypto_and_querystring() -> None:
+    logs = logs_of(
+        "console.log(typeof require('crypto').createHash + typeof require('querystring').parse);"
+        "try { require('fs') } catch (x) { console.log(x.message) }"
+    )
+    assert logs == ("functionfunction", "Cannot find module 'fs'")
+
+
+def test_globals_of_2_0_only() -> None:
+    probe = "console.log([typeof Buffer, typeof atob, typeof btoa, typeof TextEncoder, typeof TextDecoder].join())"
+    assert logs_of(probe, V1) == ("undefined,undefined,undefined,undefined,undefined",)
+    assert logs_of(probe, V2) == ("function,function,function,function,function",)
+    assert logs_of(
+        "console.log(Buffer.from('héllo').toString('base64') + ' ' + btoa('hi') + ' ' + atob('aGk=') + ' ' "
+        "+ new TextDecoder().decode(new TextEncoder().encode('ü')) + ' ' + Buffer.from('6869', 'hex').toString())",
+        V2,
+    ) == ("aMOpbGxv aGk= hi ü hi",)
+
+
+def test_byte_string_methods_of_1_0_only() -> None:
+    assert logs_of(
+        "console.log('é'.toUTF8().length + ' ' + 'é'.toUTF8().fromUTF8() + ' ' + String.bytesFrom('6869', 'hex'))",
+        V1,
+    ) == ("2 é hi",)
+    assert logs_of("console.log(typeof ''.toUTF8)", V2) == ("undefined",)
+
+
+def test_digest_without_encoding() -> None:
+    body = "var d = require('crypto').createHash('sha256').update('x').digest(); console.log(typeof d + ' ' + d.length)"
+    assert logs_of(body, V1) == ("string 32",)
+    assert logs_of(body, V2) == ("object 32",)
+
+
+@pytest.mark.parametrize("style", ["import", "require"])
+def test_module_styles_of_2_0(style: str) -> None:
+    header = (
+        "import crypto from 'crypto';" if style == "import" else "var crypto = require('crypto');"
+    )
+    result = run(
+        header
+        + "async function handler(e) { await null; console.log(crypto.createHash('md5').update('a').digest('hex')); return e.request; }",
+        V2,
+    )
+    assert result.ok and result.logs == ("0cc175b9c0f1b6a831c399e269772661",)
+
+
+def test_console_log_takes_one_argument_and_truncates_at_10_kb() -> None:
+    assert logs_of("console.log('a', 'b')") == ("a",)
+    logs = logs_of("for (var i = 0; i < 30; i++) console.log(new Array(1001).join('x'))")
+    assert sum(len(line) for line in logs) == 10_240
+    assert len(logs) == 11
+
+
+def test_date_is_frozen_at_the_invocation_time() -> None:
+    logs = logs_of(
+        "var a = Date.now(); for (var i = 0; i < 100000; i++) {} console.log(a === Date.now() && new Date().getTime() === a ? new Date().toISOString() : 'moved')"
+    )
+    assert logs == ("2026-12-01T02:00:00.000Z",)
+
+
+def test_runaway_loops_are_stopped_even_when_caught_or_async() -> None:
+    for code, runtime in [
+        ("function handler(e) { while (true) {} }", V1),
+        ("function handler(e) { for (;;) { try { while (true) {} } catch (x) {} } }", V1),
+        ("async function handler(e) { await null; do {} while (true); }", V2),
+    ]:
+        result = run(code, runtime, time_limit_ms=20)
+        assert (
+            result.error
+            == "FunctionExecutionError: RangeError: The function exceeded its execution time limit"
+        )
+
+
+def test_no_state_leaks_between_invocations() -> None:
+    code = (
+        "var count = 0;"
+        "function handler(e) { count++; globalThis.seen = (globalThis.seen || 0) + 1;"
+        "  Array.prototype.extra = 1; e.request.uri = '/' + count + '/' + globalThis.seen + '/' + typeof [].extra;"
+        "  return e.request; }"
+    )
+    with FunctionRuntime(code, V1) as engine:
+        results = engine.invoke_many([(EVENT, 1000)] * 3)
+    assert [r.output["uri"] for r in results] == ["/1/1/number"] * 3
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        ("undefined", "The function returned undefined"),
+        ("{statusCode: 700}", "statusCode must be an integer 100-599"),
+        (
+            "{statusCode: 200, headers: {'X-Up': {value: '1'}}}",
+            "header name 'X-Up' must be lower case",
+        ),
+        (
+            "{statusCode: 200, headers: {'connection': {value: 'close'}}}",
+            "may not add or change 'connection'",
+        ),
+        (
+            "{statusCode: 200, headers: {'x-amz-cf-pop': {value: 'x'}}}",
+            "may not add or change 'x-amz-cf-pop'",
+        ),
+        (
+            "{statusCode: 200, headers: {'a': 'b'}}",
+            "response.headers.a must be an object with a string value",
+        ),
+        (
+            "{statusCode: 200, body: {encoding: 'gzip', data: ''}}",
+            'encoding must be "text" or "base64"',
+        ),
+        (
+            "(function () { e.request.uri = 'x'; return e.request })()",
+            'request.uri must be a string starting with "/"',
+        ),
+        (
+            "(function () { e.request.headers.host = {value: 'evil'}; return e.request })()",
+            "'host' is read-only",
+        ),
+        (
+            "(function () { e.request.method = 'POST'; return e.request })()",
+            "request.method is read-only",
+        ),
+    ],
+)
+def test_invalid_results_are_execution_errors(returned: str, message: str) -> None:
+    result = run(f"function handler(e) {{ return {returned}; }}")
+    assert result.output is None
+    assert result.error is not None and result.error.startswith("FunctionExecutionError: ")
+    assert message in result.error
+
+
+def test_valid_generated_response() -> None:
+    result = run(
+        "function handler(e) { return {statusCode: 302, statusDescription: 'Found', "
+        "headers: {location: {value: '/x'}}, cookies: {a: {value: 'b', attributes: 'Path=/'}}}; }"
+    )
+    assert result.ok and result.output["statusCode"] == 302
+
+
+def test_kvs_get_exists_meta() -> None:
+    store = kvs_from_mapping({"mode": "on", "conf": {"ips": ["1.2.3.4"]}})
+    result = run(
+        "import cf from 'cloudfront';"
+        "async function handler(e) { const kvs = cf.kvs();"
+        "  const conf = await kvs.get('conf', {format: 'json'});"
+        "  const bytes = await kvs.get('mode', {format: 'bytes'});"
+        "  const meta = await kvs.meta();"
+        "  let missing = 'resolved'; try { await kvs.get('nope'); } catch (x) { missing = 'rejected'; }"
+        "  console.log([await kvs.get('mode'), conf.ips[0], bytes.length, await kvs.exists('mode'),"
+        "    await kvs.exists('nope'), meta.keyCount, missing].join());"
+        "  return e.request; }",
+        V2,
+        kvs=store,
+    )
+    assert result.ok, result.error
+    assert result.logs == ("on,1.2.3.4,2,true,false,2,rejected",)
+
+
+def test_kvs_limits() -> None:
+    with pytest.raises(KvsError, match="is over 1024 bytes"):
+        kvs_from_mapping({"k": "x" * 1025})
+    with pytest.raises(KvsError, match="must be 1-512 bytes"):
+        kvs_from_mapping({"k" * 513: "v"})
+
+
+def test_origin_helpers_are_recorded() -> None:
+    result = run(
+        "import cf from 'cloudfront'; function handler(e) { cf.updateRequestOrigin({domainName: 'b.example.com'}); return e.request; }",
+        V2,
+    )
+    assert result.origin_calls == (
+        {"call": "updateRequestOrigin", "args": [{"domainName": "b.example.com"}]},
+    )
+    with pytest.raises(Exception, match="Cannot find module 'cloudfront'"):
+        raise Exception(
+            run(
+                "var cf = require('cloudfront'); function handler(e) { return e.request }", V1
+            ).error
+        )
+
+
+def test_event_building_splits_like_the_edge() -> None:
+    event = event_from_options(
+        "2001:db8::1", "post", "/a?x=1&x=2&y",
+        [("Accept", "a"), ("X-Many", "1"), ("x-many", "2"), ("Cookie", "s=1; t=2")], [("u", "3")],
+    )  # fmt: skip
+    request = event["request"]
+    assert request["method"] == "POST" and request["uri"] == "/a"
+    assert request["querystring"]["x"] == {
+        "value": "1",
+        "multiValue": [{"value": "1"}, {"value": "2"}],
+    }
+    assert request["querystring"]["y"] == {"value": ""}
+    assert request["headers"]["x-many"]["multiValue"] == [{"value": "1"}, {"value": "2"}]
+    assert "cookie" not in request["headers"]
+    assert request["cookies"] == {"u": {"value": "3"}, "s": {"value": "1"}, "t": {"value": "2"}}
+
+
+def test_event_files_accept_multivalue_in_both_spellings() -> None:
+    raw = json.loads(
+        '{"version": "1.0", "context": {"eventType": "viewer-request"}, "viewer": {"ip": "1.2.3.4"},'
+        ' "request": {"method": "GET", "uri": "/", "querystring": {"a": {"value": "1", "multivalue": [{"value": "1"}]}},'
+        ' "headers": {"Host": {"value": "x"}}, "cookies": {}}}'
+    )
+    event = normalise_event(raw)
+    assert event["request"]["querystring"]["a"]["multiValue"] == [{"value": "1"}]
+    assert "host" in event["request"]["headers"]
