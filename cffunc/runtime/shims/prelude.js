@@ -185,7 +185,8 @@
     else if (error === null && output === undefined) result.error = 'The function returned undefined';
     else if (error === null) {
       try {
-        result.output = JSON.parse(JSON.stringify(output));
+        JSON.stringify(output);  // what cannot be serialised fails here, not for the batch
+        result.output = output;
       } catch (e) {
         result.error = 'The function returned a value that is not JSON: ' + e.message;
       }
