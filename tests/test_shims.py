@@ -124,3 +124,23 @@ def test_stringify_then_parse_round_trips(engine: FunctionRuntime, pairs: list[A
 def test_parse_like_node(engine: FunctionRuntime) -> None:
     (parsed,) = evaluate(engine, [{"op": "parse", "text": "a=1&b=2&a=3&c&d=x+y&&e=%zz"}])
     assert parsed == {"a": ["1", "3"], "b": "2", "c": "", "d": "x y", "e": "%zz"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=24), min_size=1, max_size=10))
+def test_buffer_decodes_utf8_like_python(chunks: list[bytes]) -> None:
+    code = (
+        "function handler(event) {"
+        "  var hexes = JSON.parse(event.request.headers['x-hex'].value);"
+        "  return {statusCode: 200, body: JSON.stringify(hexes.map(function (h) { return Buffer.from(h, 'hex').toString(); }))};"
+        "}"
+    )
+    event = event_from_options(
+        "192.0.2.1", "GET", "/", [("x-hex", json.dumps([c.hex() for c in chunks]))]
+    )
+    with FunctionRuntime(code, "cloudfront-js-2.0") as runtime:
+        result = runtime.invoke(event, 0)
+    assert result.ok, result.error
+    assert json.loads(result.output["body"]) == [
+        c.decode("utf-8", errors="replace") for c in chunks
+    ]
