@@ -329,7 +329,8 @@ def test_command(
             raise click.UsageError("--code needs --runtime cloudfront-js-1.0 or cloudfront-js-2.0")
         if not single:
             raise click.UsageError("--code needs events: --event FILE or --ip/--path")
-        code, function_runtime, rules = code_file.read_text(encoding="utf-8"), runtime, None
+        code, function_runtime = code_file.read_text(encoding="utf-8"), runtime
+        config, rules = None, None
     else:
         config = settings.config()
         rules = compile_rules(config, os.environ)
@@ -353,15 +354,15 @@ def test_command(
             if any(r["FunctionErrorMessage"] for r in results):
                 sys.exit(1)
             return
-        assert rules is not None
-        scenario_file = scenarios_path or settings.config().test.scenarios
+        assert config is not None and rules is not None
+        scenario_file = scenarios_path or config.test.scenarios
         if scenario_file is None:
             raise CffuncError(
                 "no scenarios: set [test] scenarios in the config, pass --scenarios FILE, "
                 "or give an event (--event FILE, --ip/--path)"
             )
         scenarios = load_scenarios(scenario_file)
-        secret = os.environ.get(settings.config().allow.bypass_secret_env or "", None)
+        secret = os.environ.get(config.allow.bypass_secret_env or "")
         outcomes = run_scenarios(engine, rules, scenarios, secret, moment)
     if as_json:
         click.echo(json.dumps({"scenarios": [scenario_json(r) for r in outcomes],
