@@ -1,0 +1,248 @@
+"""The local CloudFront API: moto's server, with the CloudFront operations cffunc needs.
+
+Requests for functions and distributions are answered here (:mod:`.state` keeps the
+rules); every other request, CloudFront's or another service's, goes on to moto. A few
+control endpoints under ``/__cffunc/`` let tests inject faults, play a concurrent writer
+and move the deployment clock.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cffunc.emulator.protocol import ApiError, error_body, match, parse_request, serialize_response
+from cffunc.emulator.state import CloudFrontState, function_arn
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+HANDLED_PREFIXES = ("/2020-05-31/function", "/2020-05-31/distribution")
+FAULT_CODES = {
+    "Throttling": ("Throttling", 400, "Rate exceeded"),
+    "PreconditionFailed": ("PreconditionFailed", 412, "The precondition given in one or more of the request-header fields evaluated to false."),
+    "AccessDenied": ("AccessDenied", 403, "Access denied."),
+    "InternalError": ("InternalError", 500, "We encountered an internal error. Please try again."),
+}
+
+
+@dataclass
+class Faults:
+    """The next ``count`` calls of an operation fail with an error."""
+
+    pending: dict[str, list[list[Any]]] = field(default_factory=dict)
+
+    def add(self, operation: str, error: str, count: int = 1) -> None:
+        if error not in FAULT_CODES:
+            raise ValueError(f"unknown fault {error!r}; use one of {', '.join(FAULT_CODES)}")
+        self.pending.setdefault(operation, []).append([error, count])
+
+    def take(self, operation: str) -> ApiError | None:
+        queue = self.pending.get(operation) or []
+        if not queue:
+            return None
+        queue[0][1] -= 1
+        error = queue[0][0]
+        if queue[0][1] <= 0:
+            queue.pop(0)
+        code, status, message = FAULT_CODES[error]
+        return ApiError(code, message, status)
+
+
+class Clock:
+    """Real time plus an offset tests can advance."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+class EmulatorApp:
+    def __init__(self, state: CloudFrontState, fallback: WsgiApp) -> None:
+        self.state = state
+        self.fallback = fallback
+        self.faults = Faults()
+        self.after_read: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
+        self.calls: list[str] = []
+
+    def change_after_next_read(self, distribution_id: str, change: Callable[[dict[str, Any]], None]) -> None:
+        """Play a concurrent writer: ``change`` edits the config right after the next
+        GetDistributionConfig of this distribution is answered (its ETag changes)."""
+        self.after_read.setdefault(distribution_id, []).append(change)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/__cffunc/"):
+            return self._control(environ, start_response)
+        if not path.startswith(HANDLED_PREFIXES) or "/invalidation" in path:
+            return self.fallback(environ, start_response)
+        method = environ["REQUEST_METHOD"]
+        query = environ.get("QUERY_STRING", "")
+        found = match(method, path, query)
+        if found is None:
+            return self.fallback(environ, start_response)
+        operation, uri_params = found
+        handler = getattr(self, "op_" + operation.name, None)
+        if handler is None:
+            return self.fallback(environ, start_response)
+        request_id = str(uuid.uuid4())
+        self.calls.append(operation.name)
+        try:
+            fault = self.faults.take(operation.name)
+            if fault is not None:
+                raise fault
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            headers = {k[5:].replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
+            params = parse_request(operation, uri_params, query, headers, body)
+            status, result = handler(params)
+            response_headers, payload = serialize_response(operation, result)
+        except ApiError as error:
+            status, payload = error.status, error_body(error, request_id)
+            response_headers = {"Content-Type": "text/xml"}
+        response_headers["x-amz-request-id"] = request_id
+        response_headers["Content-Length"] = str(len(payload))
+        start_response(f"{status} {_reason(status)}", list(response_headers.items()))
+        return [payload]
+
+    # ---- control endpoints (tests, and anyone trying failure modes by hand) ----
+    def _control(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ["PATH_INFO"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            data = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+            if path == "/__cffunc/faults":
+                self.faults.add(data["operation"], data["error"], int(data.get("count", 1)))
+                answer: Any = {"ok": True}
+            elif path == "/__cffunc/after-read":
+                values = dict(data["set"])
+                self.change_after_next_read(data["distribution"], lambda config: config.update(values))
+                answer = {"ok": True}
+            elif path == "/__cffunc/clock":
+                clock = self.state.clock
+                if not isinstance(clock, Clock):
+                    raise ValueError("this emulator's clock cannot be moved")
+                clock.offset += timedelta(seconds=float(data.get("advance", 0)))
+                answer = {"now": clock().isoformat()}
+            elif path == "/__cffunc/calls":
+                answer = {"calls": self.calls}
+            else:
+                raise KeyError(path)
+        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as error:
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [json.dumps({"error": str(error)}).encode()]
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(answer).encode()]
+
+    # ---- functions ----
+    def op_CreateFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        summary, etag = self.state.create_function(p["Name"], p["FunctionConfig"], p["FunctionCode"])
+        return 201, {"FunctionSummary": summary, "ETag": etag, "Location": f"https://cloudfront.amazonaws.com/2020-05-31/function/{function_arn(p['Name'])}"}
+
+    def op_UpdateFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        summary, etag = self.state.update_function(p["Name"], p.get("IfMatch"), p["FunctionConfig"], p["FunctionCode"])
+        return 200, {"FunctionSummary": summary, "ETag": etag}
+
+    def op_PublishFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 200, {"FunctionSummary": self.state.publish_function(p["Name"], p.get("IfMatch"))}
+
+    def op_DescribeFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            stage_name = p.get("Stage") or "DEVELOPMENT"
+            stage = self.state.stage(p["Name"], stage_name)
+            return 200, {"FunctionSummary": self.state.summary(p["Name"], stage_name), "ETag": stage.etag}
+
+    def op_GetFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            stage = self.state.stage(p["Name"], p.get("Stage"))
+            return 200, {"FunctionCode": stage.code, "ETag": stage.etag, "ContentType": "application/octet-stream"}
+
+    def op_ListFunctions(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            wanted = p.get("Stage")
+            items = [
+                self.state.summary(name, stage)
+                for name, function in sorted(self.state.functions.items())
+                for stage in ("DEVELOPMENT", "LIVE")
+                if stage in function.stages and (wanted is None or wanted == stage)
+            ]
+        return 200, {"FunctionList": {"MaxItems": int(p.get("MaxItems") or 100), "Quantity": len(items), "Items": items}}
+
+    def op_DeleteFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.state.delete_function(p["Name"], p.get("IfMatch"))
+        return 204, {}
+
+    def op_TestFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        from cffunc.emulator.testing import run_test_function
+
+        with self.state.lock:
+            stage_name = p.get("Stage") or "DEVELOPMENT"
+            stage = self.state.stage(p["Name"], stage_name)
+            self.state.check_if_match(p.get("IfMatch"), stage.etag)
+            summary = self.state.summary(p["Name"], stage_name)
+            code, runtime = stage.code, stage.config.get("Runtime", "cloudfront-js-1.0")
+        result = run_test_function(code, runtime, p.get("EventObject") or b"", self.state.clock())
+        return 200, {"TestResult": {"FunctionSummary": summary, **result}}
+
+    # ---- distributions ----
+    def op_CreateDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        distribution = self.state.create_distribution(p["DistributionConfig"])
+        return 201, {
+            "Distribution": self.state.distribution_view(distribution),
+            "ETag": distribution.etag,
+            "Location": f"https://cloudfront.amazonaws.com/2020-05-31/distribution/{distribution.id}",
+        }
+
+    def op_GetDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            distribution = self.state.distribution(p["Id"])
+            return 200, {"Distribution": self.state.distribution_view(distribution), "ETag": distribution.etag}
+
+    def op_GetDistributionConfig(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            distribution = self.state.distribution(p["Id"])
+            answer = {"DistributionConfig": copy.deepcopy(distribution.config), "ETag": distribution.etag}
+            changes = self.after_read.pop(p["Id"], [])
+            for change in changes:
+                change(distribution.config)
+            if changes:
+                distribution.etag = self.state.new_etag()
+        return 200, answer
+
+    def op_UpdateDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        distribution = self.state.update_distribution(p["Id"], p.get("IfMatch"), p["DistributionConfig"])
+        return 200, {"Distribution": self.state.distribution_view(distribution), "ETag": distribution.etag}
+
+    def op_ListDistributions(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            items = [self.state.distribution_summary(d) for _, d in sorted(self.state.distributions.items())]
+        return 200, {
+            "DistributionList": {
+                "Marker": p.get("Marker") or "", "MaxItems": int(p.get("MaxItems") or 100),
+                "IsTruncated": False, "Quantity": len(items), "Items": items,
+            }
+        }  # fmt: skip
+
+    def op_DeleteDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            distribution = self.state.distribution(p["Id"])
+            self.state.check_if_match(p.get("IfMatch"), distribution.etag)
+            if distribution.config.get("Enabled") or self.state.status(distribution) != "Deployed":
+                raise ApiError("DistributionNotDisabled", "The distribution you are trying to delete has not been disabled.", 409)
+            del self.state.distributions[distribution.id]
+        return 204, {}
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

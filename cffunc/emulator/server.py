@@ -1,0 +1,110 @@
+"""Serve the local CloudFront API on 127.0.0.1: ``cffunc-emulator`` and ``local_cloudfront()``.
+
+    cffunc-emulator --port 5055 --seed samples/distribution.json
+    AWS_ENDPOINT_URL=http://127.0.0.1:5055 aws cloudfront list-functions
+
+    with local_cloudfront(seeds=[...]) as emulator:
+        boto3.client("cloudfront", endpoint_url=emulator.endpoint, ...)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from cffunc.emulator.app import Clock, EmulatorApp
+from cffunc.emulator.state import CloudFrontState
+
+
+class SeedError(ValueError):
+    """A seed file that is not distribution configs."""
+
+
+def read_seeds(path: Path) -> list[dict[str, Any]]:
+    """Distribution configs as `aws cloudfront get-distribution-config` prints them, each
+    with the ``Id`` to serve it under: one object or a list of them."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SeedError(f"{path}: cannot read the seed file: {error}") from None
+    items = raw if isinstance(raw, list) else [raw]
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("Id"), str) or not isinstance(item.get("DistributionConfig"), dict):
+            raise SeedError(f'{path}: each seed needs "Id" and "DistributionConfig" (the JSON get-distribution-config prints, plus the Id)')
+    return items
+
+
+def build_app(seeds: Sequence[dict[str, Any]] = (), deploy_seconds: float = 0.0) -> EmulatorApp:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    state = CloudFrontState(clock=Clock(), deploy_seconds=deploy_seconds)
+    for seed in seeds:
+        # Seeded distributions start Deployed, as a live site's would be.
+        distribution = state.create_distribution(seed["DistributionConfig"], seed["Id"], trusted=True)
+        distribution.deployed_at = distribution.modified
+    return EmulatorApp(state, DomainDispatcherApplication(create_backend_app))
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """No access log lines: tests read stderr."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclass
+class RunningEmulator:
+    endpoint: str
+    app: EmulatorApp
+    server: BaseWSGIServer
+
+
+@contextmanager
+def local_cloudfront(
+    seeds: Sequence[dict[str, Any]] = (), deploy_seconds: float = 0.0, port: int = 0
+) -> Iterator[RunningEmulator]:
+    """A local CloudFront API on 127.0.0.1 (a free port unless given), for the block."""
+    app = build_app(seeds, deploy_seconds)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield RunningEmulator(f"http://127.0.0.1:{server.server_port}", app, server)
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="cffunc-emulator",
+        description="Serve a local CloudFront API (moto plus what cffunc needs) on 127.0.0.1.",
+    )
+    parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--seed", type=Path, action="append", default=[], help="Distribution configs to load (repeatable).")
+    parser.add_argument("--deploy-seconds", type=float, default=30.0, help="How long a changed distribution stays InProgress.")
+    args = parser.parse_args(argv)
+    try:
+        seeds = [seed for path in args.seed for seed in read_seeds(path)]
+    except SeedError as error:
+        parser.exit(1, f"Error: {error}\n")
+    app = build_app(seeds, args.deploy_seconds)
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    ids = ", ".join(sorted(app.state.distributions)) or "none"
+    print(f"cffunc-emulator: CloudFront API on http://127.0.0.1:{server.server_port} (distributions: {ids})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""What the local CloudFront API keeps, and the rules the real service enforces on it.
+
+Functions have separate DEVELOPMENT and LIVE stages; distributions keep their whole
+config (every field, associations included). Every write changes the ETag and needs the
+current one (``IfMatch``). Associations must name a LIVE function, a behavior cannot mix
+a CloudFront Function and Lambda@Edge on the viewer events, a function in use cannot be
+deleted, and a changed distribution is InProgress until ``deploy_seconds`` have passed on
+the injected clock.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cffunc.emulator.protocol import ApiError
+
+ACCOUNT = "123456789012"
+SIZE_LIMIT = 10_240
+VIEWER_EVENTS = ("viewer-request", "viewer-response")
+Clock = Callable[[], datetime]
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:cloudfront::{ACCOUNT}:function/{name}"
+
+
+@dataclass
+class Stage:
+    code: bytes
+    config: dict[str, Any]
+    etag: str
+    created: datetime
+    modified: datetime
+
+
+@dataclass
+class Function:
+    name: str
+    stages: dict[str, Stage] = field(default_factory=dict)
+
+
+@dataclass
+class Distribution:
+    id: str
+    config: dict[str, Any]
+    etag: str
+    modified: datetime
+    deployed_at: datetime
+
+
+def behaviors(config: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(path pattern, behavior) for the default ("*") and each ordered behavior."""
+    yield "*", config.get("DefaultCacheBehavior") or {}
+    for behavior in (config.get("CacheBehaviors") or {}).get("Items") or []:
+        yield behavior.get("PathPattern", ""), behavior
+
+
+class CloudFrontState:
+    def __init__(self, clock: Clock | None = None, deploy_seconds: float = 0.0) -> None:
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.deploy_seconds = deploy_seconds
+        self.functions: dict[str, Function] = {}
+        self.distributions: dict[str, Distribution] = {}
+        self.lock = threading.RLock()
+        self._counter = itertools.count(1)
+
+    # ---- helpers ----
+    def new_etag(self) -> str:
+        return "E" + hashlib.sha1(str(next(self._counter)).encode()).hexdigest()[:13].upper()
+
+    def new_distribution_id(self) -> str:
+        return "E" + hashlib.sha1(f"dist{next(self._counter)}".encode()).hexdigest()[:13].upper()
+
+    @staticmethod
+    def check_if_match(if_match: str | None, etag: str) -> None:
+        if not if_match:
+            raise ApiError("InvalidIfMatchVersion", "The If-Match version is missing or not valid for the resource.")
+        if if_match != etag:
+            raise ApiError("PreconditionFailed", "The request failed because it didn't meet the preconditions in one or more request-header fields.")
+
+    def function(self, name: str) -> Function:
+        found = self.functions.get(name)
+        if found is None:
+            raise ApiError("NoSuchFunctionExists", f"The function {name} does not exist.")
+        return found
+
+    def stage(self, name: str, stage: str | None) -> Stage:
+        function = self.function(name)
+        wanted = stage or "DEVELOPMENT"
+        if wanted not in function.stages:
+            raise ApiError("NoSuchFunctionExists", f"The function {name} has no {wanted} stage.")
+        return function.stages[wanted]
+
+    def summary(self, name: str, stage_name: str) -> dict[str, Any]:
+        stage = self.stages_of(name)[stage_name]
+        function = self.functions[name]
+        return {
+            "Name": name,
+            "Status": "UNASSOCIATED" if "LIVE" in function.stages else "UNPUBLISHED",
+            "FunctionConfig": copy.deepcopy(stage.config),
+            "FunctionMetadata": {
+                "FunctionARN": function_arn(name),
+                "Stage": stage_name,
+                "CreatedTime": stage.created,
+                "LastModifiedTime": stage.modified,
+            },
+        }
+
+    def stages_of(self, name: str) -> dict[str, Stage]:
+        return self.function(name).stages
+
+    @staticmethod
+    def check_code(code: bytes) -> None:
+        if len(code) > SIZE_LIMIT:
+            raise ApiError("FunctionSizeLimitExceeded", f"The function code is {len(code)} bytes; the limit is {SIZE_LIMIT}.", 413)
+
+    # ---- functions ----
+    def create_function(self, name: str, config: dict[str, Any], code: bytes) -> tuple[dict[str, Any], str]:
+        with self.lock:
+            if name in self.functions:
+                raise ApiError("FunctionAlreadyExists", f"A function with the name {name} already exists.", 409)
+            self.check_code(code)
+            now = self.clock()
+            stage = Stage(code, dict(config), self.new_etag(), now, now)
+            self.functions[name] = Function(name, {"DEVELOPMENT": stage})
+            return self.summary(name, "DEVELOPMENT"), stage.etag
+
+    def update_function(self, name: str, if_match: str | None, config: dict[str, Any], code: bytes) -> tuple[dict[str, Any], str]:
+        with self.lock:
+            stage = self.stage(name, "DEVELOPMENT")
+            self.check_if_match(if_match, stage.etag)
+            self.check_code(code)
+            stage.code, stage.config, stage.modified = code, dict(config), self.clock()
+            stage.etag = self.new_etag()
+            return self.summary(name, "DEVELOPMENT"), stage.etag
+
+    def publish_function(self, name: str, if_match: str | None) -> dict[str, Any]:
+        with self.lock:
+            development = self.stage(name, "DEVELOPMENT")
+            self.check_if_match(if_match, development.etag)
+            now = self.clock()
+            live = self.functions[name].stages.get("LIVE")
+            self.functions[name].stages["LIVE"] = Stage(
+                development.code, dict(development.config), self.new_etag(),
+                live.created if live else now, now,
+            )  # fmt: skip
+            # Every distribution using the function deploys the new LIVE code.
+            for distribution in self.distributions.values():
+                if function_arn(name) in self.function_arns(distribution.config):
+                    self._touch(distribution)
+            return self.summary(name, "LIVE")
+
+    def delete_function(self, name: str, if_match: str | None) -> None:
+        with self.lock:
+            development = self.stage(name, "DEVELOPMENT")
+            self.check_if_match(if_match, development.etag)
+            users = [d.id for d in self.distributions.values() if function_arn(name) in self.function_arns(d.config)]
+            if users:
+                raise ApiError("FunctionInUse", f"The function {name} is associated with {', '.join(users)}.", 409)
+            del self.functions[name]
+
+    # ---- distributions ----
+    @staticmethod
+    def function_arns(config: dict[str, Any]) -> set[str]:
+        arns = set()
+        for _, behavior in behaviors(config):
+            for item in (behavior.get("FunctionAssociations") or {}).get("Items") or []:
+                arns.add(item.get("FunctionARN"))
+        return arns
+
+    def check_associations(self, config: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
+        """Refuse associations AWS would refuse. Ones the distribution already had are
+        taken as valid (AWS checked them when they were added; a seeded distribution may
+        name functions of the real account that this emulator never saw)."""
+        kept = {
+            (pattern, item.get("FunctionARN"), item.get("EventType"))
+            for pattern, behavior in behaviors(previous or {})
+            for item in (behavior.get("FunctionAssociations") or {}).get("Items") or []
+        }
+        for pattern, behavior in behaviors(config):
+            functions = (behavior.get("FunctionAssociations") or {}).get("Items") or []
+            lambdas = (behavior.get("LambdaFunctionAssociations") or {}).get("Items") or []
+            seen: set[str] = set()
+            for item in functions:
+                arn, event = item.get("FunctionARN", ""), item.get("EventType", "")
+                if event not in VIEWER_EVENTS:
+                    raise ApiError("InvalidFunctionAssociation", f"Behavior {pattern}: a CloudFront function can only run on viewer-request or viewer-response, not {event}.")
+                if event in seen:
+                    raise ApiError("InvalidFunctionAssociation", f"Behavior {pattern}: more than one function on {event}.")
+                seen.add(event)
+                if (pattern, arn, event) in kept:
+                    continue
+                name = arn.rsplit("/", 1)[-1] if arn.startswith(f"arn:aws:cloudfront::{ACCOUNT}:function/") else None
+                if name is None or "LIVE" not in (self.functions.get(name) or Function(name)).stages:
+                    raise ApiError("InvalidFunctionAssociation", f"Behavior {pattern}: {arn} is not the ARN of a published (LIVE) function.")
+            lambda_viewer = {item.get("EventType") for item in lambdas} & set(VIEWER_EVENTS)
+            if seen and lambda_viewer:
+                raise ApiError(
+                    "IllegalUpdate",
+                    f"Behavior {pattern}: a CloudFront function and a Lambda@Edge function cannot both run on viewer events of one cache behavior.",
+                )
+
+    def _touch(self, distribution: Distribution) -> None:
+        now = self.clock()
+        distribution.modified = now
+        distribution.deployed_at = now + timedelta(seconds=self.deploy_seconds)
+
+    def distribution(self, distribution_id: str) -> Distribution:
+        found = self.distributions.get(distribution_id)
+        if found is None:
+            raise ApiError("NoSuchDistribution", f"The specified distribution does not exist: {distribution_id}.")
+        return found
+
+    def create_distribution(
+        self, config: dict[str, Any], distribution_id: str | None = None, trusted: bool = False
+    ) -> Distribution:
+        """``trusted``: a seed, loaded as it is (its associations name the real account's functions)."""
+        with self.lock:
+            self.check_associations(config, config if trusted else None)
+            now = self.clock()
+            distribution = Distribution(
+                distribution_id or self.new_distribution_id(), copy.deepcopy(config), self.new_etag(),
+                now, now + timedelta(seconds=self.deploy_seconds),
+            )  # fmt: skip
+            self.distributions[distribution.id] = distribution
+            return distribution
+
+    def update_distribution(self, distribution_id: str, if_match: str | None, config: dict[str, Any]) -> Distribution:
+        with self.lock:
+            distribution = self.distribution(distribution_id)
+            self.check_if_match(if_match, distribution.etag)
+            if config.get("CallerReference") != distribution.config.get("CallerReference"):
+                raise ApiError("IllegalUpdate", "The CallerReference of a distribution cannot change.")
+            self.check_associations(config, distribution.config)
+            distribution.config = copy.deepcopy(config)
+            distribution.etag = self.new_etag()
+            self._touch(distribution)
+            return distribution
+
+    def status(self, distribution: Distribution) -> str:
+        return "Deployed" if self.clock() >= distribution.deployed_at else "InProgress"
+
+    def distribution_view(self, distribution: Distribution) -> dict[str, Any]:
+        return {
+            "Id": distribution.id,
+            "ARN": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{distribution.id}",
+            "Status": self.status(distribution),
+            "LastModifiedTime": distribution.modified,
+            "InProgressInvalidationBatches": 0,
+            "DomainName": f"d{distribution.id.lower()}.cloudfront.net",
+            "ActiveTrustedSigners": {"Enabled": False, "Quantity": 0},
+            "ActiveTrustedKeyGroups": {"Enabled": False, "Quantity": 0},
+            "DistributionConfig": copy.deepcopy(distribution.config),
+        }
+
+    def distribution_summary(self, distribution: Distribution) -> dict[str, Any]:
+        config = distribution.config
+        view = self.distribution_view(distribution)
+        summary = {k: view[k] for k in ("Id", "ARN", "Status", "LastModifiedTime", "DomainName")}
+        for key in (
+            "Aliases", "Origins", "OriginGroups", "DefaultCacheBehavior", "CacheBehaviors",
+            "CustomErrorResponses", "Comment", "PriceClass", "Enabled", "ViewerCertificate",
+            "Restrictions", "WebACLId", "HttpVersion", "IsIPV6Enabled", "Staging",
+        ):  # fmt: skip
+            if key in config:
+                summary[key] = copy.deepcopy(config[key])
+        summary.setdefault("Staging", False)
+        return summary
