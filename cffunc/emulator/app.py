@@ -24,7 +24,11 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 HANDLED_PREFIXES = ("/2020-05-31/function", "/2020-05-31/distribution")
 FAULT_CODES = {
     "Throttling": ("Throttling", 400, "Rate exceeded"),
-    "PreconditionFailed": ("PreconditionFailed", 412, "The precondition given in one or more of the request-header fields evaluated to false."),
+    "PreconditionFailed": (
+        "PreconditionFailed",
+        412,
+        "The precondition given in one or more of the request-header fields evaluated to false.",
+    ),
     "AccessDenied": ("AccessDenied", 403, "Access denied."),
     "InternalError": ("InternalError", 500, "We encountered an internal error. Please try again."),
 }
@@ -71,7 +75,9 @@ class EmulatorApp:
         self.after_read: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
         self.calls: list[str] = []
 
-    def change_after_next_read(self, distribution_id: str, change: Callable[[dict[str, Any]], None]) -> None:
+    def change_after_next_read(
+        self, distribution_id: str, change: Callable[[dict[str, Any]], None]
+    ) -> None:
         """Play a concurrent writer: ``change`` edits the config right after the next
         GetDistributionConfig of this distribution is answered (its ETag changes)."""
         self.after_read.setdefault(distribution_id, []).append(change)
@@ -99,7 +105,9 @@ class EmulatorApp:
                 raise fault
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
-            headers = {k[5:].replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
+            headers = {
+                k[5:].replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")
+            }
             params = parse_request(operation, uri_params, query, headers, body)
             status, result = handler(params)
             response_headers, payload = serialize_response(operation, result)
@@ -122,7 +130,9 @@ class EmulatorApp:
                 answer: Any = {"ok": True}
             elif path == "/__cffunc/after-read":
                 values = dict(data["set"])
-                self.change_after_next_read(data["distribution"], lambda config: config.update(values))
+                self.change_after_next_read(
+                    data["distribution"], lambda config: config.update(values)
+                )
                 answer = {"ok": True}
             elif path == "/__cffunc/clock":
                 clock = self.state.clock
@@ -142,11 +152,19 @@ class EmulatorApp:
 
     # ---- functions ----
     def op_CreateFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        summary, etag = self.state.create_function(p["Name"], p["FunctionConfig"], p["FunctionCode"])
-        return 201, {"FunctionSummary": summary, "ETag": etag, "Location": f"https://cloudfront.amazonaws.com/2020-05-31/function/{function_arn(p['Name'])}"}
+        summary, etag = self.state.create_function(
+            p["Name"], p["FunctionConfig"], p["FunctionCode"]
+        )
+        return 201, {
+            "FunctionSummary": summary,
+            "ETag": etag,
+            "Location": f"https://cloudfront.amazonaws.com/2020-05-31/function/{function_arn(p['Name'])}",
+        }
 
     def op_UpdateFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        summary, etag = self.state.update_function(p["Name"], p.get("IfMatch"), p["FunctionConfig"], p["FunctionCode"])
+        summary, etag = self.state.update_function(
+            p["Name"], p.get("IfMatch"), p["FunctionConfig"], p["FunctionCode"]
+        )
         return 200, {"FunctionSummary": summary, "ETag": etag}
 
     def op_PublishFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -156,12 +174,19 @@ class EmulatorApp:
         with self.state.lock:
             stage_name = p.get("Stage") or "DEVELOPMENT"
             stage = self.state.stage(p["Name"], stage_name)
-            return 200, {"FunctionSummary": self.state.summary(p["Name"], stage_name), "ETag": stage.etag}
+            return 200, {
+                "FunctionSummary": self.state.summary(p["Name"], stage_name),
+                "ETag": stage.etag,
+            }
 
     def op_GetFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.state.lock:
             stage = self.state.stage(p["Name"], p.get("Stage"))
-            return 200, {"FunctionCode": stage.code, "ETag": stage.etag, "ContentType": "application/octet-stream"}
+            return 200, {
+                "FunctionCode": stage.code,
+                "ETag": stage.etag,
+                "ContentType": "application/octet-stream",
+            }
 
     def op_ListFunctions(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.state.lock:
@@ -172,7 +197,13 @@ class EmulatorApp:
                 for stage in ("DEVELOPMENT", "LIVE")
                 if stage in function.stages and (wanted is None or wanted == stage)
             ]
-        return 200, {"FunctionList": {"MaxItems": int(p.get("MaxItems") or 100), "Quantity": len(items), "Items": items}}
+        return 200, {
+            "FunctionList": {
+                "MaxItems": int(p.get("MaxItems") or 100),
+                "Quantity": len(items),
+                "Items": items,
+            }
+        }
 
     def op_DeleteFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.state.delete_function(p["Name"], p.get("IfMatch"))
@@ -202,12 +233,18 @@ class EmulatorApp:
     def op_GetDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.state.lock:
             distribution = self.state.distribution(p["Id"])
-            return 200, {"Distribution": self.state.distribution_view(distribution), "ETag": distribution.etag}
+            return 200, {
+                "Distribution": self.state.distribution_view(distribution),
+                "ETag": distribution.etag,
+            }
 
     def op_GetDistributionConfig(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.state.lock:
             distribution = self.state.distribution(p["Id"])
-            answer = {"DistributionConfig": copy.deepcopy(distribution.config), "ETag": distribution.etag}
+            answer = {
+                "DistributionConfig": copy.deepcopy(distribution.config),
+                "ETag": distribution.etag,
+            }
             changes = self.after_read.pop(p["Id"], [])
             for change in changes:
                 change(distribution.config)
@@ -216,12 +253,20 @@ class EmulatorApp:
         return 200, answer
 
     def op_UpdateDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        distribution = self.state.update_distribution(p["Id"], p.get("IfMatch"), p["DistributionConfig"])
-        return 200, {"Distribution": self.state.distribution_view(distribution), "ETag": distribution.etag}
+        distribution = self.state.update_distribution(
+            p["Id"], p.get("IfMatch"), p["DistributionConfig"]
+        )
+        return 200, {
+            "Distribution": self.state.distribution_view(distribution),
+            "ETag": distribution.etag,
+        }
 
     def op_ListDistributions(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.state.lock:
-            items = [self.state.distribution_summary(d) for _, d in sorted(self.state.distributions.items())]
+            items = [
+                self.state.distribution_summary(d)
+                for _, d in sorted(self.state.distributions.items())
+            ]
         return 200, {
             "DistributionList": {
                 "Marker": p.get("Marker") or "", "MaxItems": int(p.get("MaxItems") or 100),
@@ -234,7 +279,11 @@ class EmulatorApp:
             distribution = self.state.distribution(p["Id"])
             self.state.check_if_match(p.get("IfMatch"), distribution.etag)
             if distribution.config.get("Enabled") or self.state.status(distribution) != "Deployed":
-                raise ApiError("DistributionNotDisabled", "The distribution you are trying to delete has not been disabled.", 409)
+                raise ApiError(
+                    "DistributionNotDisabled",
+                    "The distribution you are trying to delete has not been disabled.",
+                    409,
+                )
             del self.state.distributions[distribution.id]
         return 204, {}
 

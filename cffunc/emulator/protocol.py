@@ -121,7 +121,9 @@ def parse_request(
     return params
 
 
-def serialize_response(operation: OperationModel, result: Mapping[str, Any]) -> tuple[dict[str, str], bytes]:
+def serialize_response(
+    operation: OperationModel, result: Mapping[str, Any]
+) -> tuple[dict[str, str], bytes]:
     """(headers, body) for an operation's output dict."""
     shape = operation.output_shape
     if shape is None:
@@ -146,7 +148,10 @@ def xml_of(shape: Shape, value: Any, root_name: str) -> bytes:
     serializer._serialize(shape, value, pseudo_root, root_name)
     root = next(iter(pseudo_root))
     root.set("xmlns", NAMESPACE)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="utf-8").split(b"?>", 1)[-1].lstrip()
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        + ElementTree.tostring(root, encoding="utf-8").split(b"?>", 1)[-1].lstrip()
+    )
 
 
 def error_body(error: ApiError, request_id: str) -> bytes:

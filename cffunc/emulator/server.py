@@ -1,15 +1,16 @@
 """Serve the local CloudFront API on 127.0.0.1: ``cffunc-emulator`` and ``local_cloudfront()``.
 
-    cffunc-emulator --port 5055 --seed samples/distribution.json
-    AWS_ENDPOINT_URL=http://127.0.0.1:5055 aws cloudfront list-functions
+cffunc-emulator --port 5055 --seed samples/distribution.json
+AWS_ENDPOINT_URL=http://127.0.0.1:5055 aws cloudfront list-functions
 
-    with local_cloudfront(seeds=[...]) as emulator:
-        boto3.client("cloudfront", endpoint_url=emulator.endpoint, ...)
+with local_cloudfront(seeds=[...]) as emulator:
+    boto3.client("cloudfront", endpoint_url=emulator.endpoint, ...)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import threading
 from collections.abc import Iterator, Sequence
@@ -37,8 +38,15 @@ def read_seeds(path: Path) -> list[dict[str, Any]]:
         raise SeedError(f"{path}: cannot read the seed file: {error}") from None
     items = raw if isinstance(raw, list) else [raw]
     for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("Id"), str) or not isinstance(item.get("DistributionConfig"), dict):
-            raise SeedError(f'{path}: each seed needs "Id" and "DistributionConfig" (the JSON get-distribution-config prints, plus the Id)')
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("Id"), str)
+            or not isinstance(item.get("DistributionConfig"), dict)
+        ):
+            raise SeedError(
+                f'{path}: each seed needs "Id" and "DistributionConfig" '
+                "(the JSON get-distribution-config prints, plus the Id)"
+            )
     return items
 
 
@@ -48,7 +56,9 @@ def build_app(seeds: Sequence[dict[str, Any]] = (), deploy_seconds: float = 0.0)
     state = CloudFrontState(clock=Clock(), deploy_seconds=deploy_seconds)
     for seed in seeds:
         # Seeded distributions start Deployed, as a live site's would be.
-        distribution = state.create_distribution(seed["DistributionConfig"], seed["Id"], trusted=True)
+        distribution = state.create_distribution(
+            seed["DistributionConfig"], seed["Id"], trusted=True
+        )
         distribution.deployed_at = distribution.modified
     return EmulatorApp(state, DomainDispatcherApplication(create_backend_app))
 
@@ -74,7 +84,9 @@ def local_cloudfront(
     """A local CloudFront API on 127.0.0.1 (a free port unless given), for the block."""
     app = build_app(seeds, deploy_seconds)
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield RunningEmulator(f"http://127.0.0.1:{server.server_port}", app, server)
@@ -89,8 +101,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         description="Serve a local CloudFront API (moto plus what cffunc needs) on 127.0.0.1.",
     )
     parser.add_argument("--port", type=int, default=5055)
-    parser.add_argument("--seed", type=Path, action="append", default=[], help="Distribution configs to load (repeatable).")
-    parser.add_argument("--deploy-seconds", type=float, default=30.0, help="How long a changed distribution stays InProgress.")
+    parser.add_argument(
+        "--seed",
+        type=Path,
+        action="append",
+        default=[],
+        help="Distribution configs to load (repeatable).",
+    )
+    parser.add_argument(
+        "--deploy-seconds",
+        type=float,
+        default=30.0,
+        help="How long a changed distribution stays InProgress.",
+    )
     args = parser.parse_args(argv)
     try:
         seeds = [seed for path in args.seed for seed in read_seeds(path)]
@@ -99,11 +122,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     app = build_app(seeds, args.deploy_seconds)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
     ids = ", ".join(sorted(app.state.distributions)) or "none"
-    print(f"cffunc-emulator: CloudFront API on http://127.0.0.1:{server.server_port} (distributions: {ids})", flush=True)
-    try:
+    print(
+        f"cffunc-emulator: CloudFront API on http://127.0.0.1:{server.server_port} "
+        f"(distributions: {ids})",
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -81,9 +81,16 @@ class CloudFrontState:
     @staticmethod
     def check_if_match(if_match: str | None, etag: str) -> None:
         if not if_match:
-            raise ApiError("InvalidIfMatchVersion", "The If-Match version is missing or not valid for the resource.")
+            raise ApiError(
+                "InvalidIfMatchVersion",
+                "The If-Match version is missing or not valid for the resource.",
+            )
         if if_match != etag:
-            raise ApiError("PreconditionFailed", "The request failed because it didn't meet the preconditions in one or more request-header fields.")
+            raise ApiError(
+                "PreconditionFailed",
+                "The request failed because it didn't meet the preconditions in one or more "
+                "request-header fields.",
+            )
 
     def function(self, name: str) -> Function:
         found = self.functions.get(name)
@@ -119,20 +126,30 @@ class CloudFrontState:
     @staticmethod
     def check_code(code: bytes) -> None:
         if len(code) > SIZE_LIMIT:
-            raise ApiError("FunctionSizeLimitExceeded", f"The function code is {len(code)} bytes; the limit is {SIZE_LIMIT}.", 413)
+            raise ApiError(
+                "FunctionSizeLimitExceeded",
+                f"The function code is {len(code)} bytes; the limit is {SIZE_LIMIT}.",
+                413,
+            )
 
     # ---- functions ----
-    def create_function(self, name: str, config: dict[str, Any], code: bytes) -> tuple[dict[str, Any], str]:
+    def create_function(
+        self, name: str, config: dict[str, Any], code: bytes
+    ) -> tuple[dict[str, Any], str]:
         with self.lock:
             if name in self.functions:
-                raise ApiError("FunctionAlreadyExists", f"A function with the name {name} already exists.", 409)
+                raise ApiError(
+                    "FunctionAlreadyExists", f"A function with the name {name} already exists.", 409
+                )
             self.check_code(code)
             now = self.clock()
             stage = Stage(code, dict(config), self.new_etag(), now, now)
             self.functions[name] = Function(name, {"DEVELOPMENT": stage})
             return self.summary(name, "DEVELOPMENT"), stage.etag
 
-    def update_function(self, name: str, if_match: str | None, config: dict[str, Any], code: bytes) -> tuple[dict[str, Any], str]:
+    def update_function(
+        self, name: str, if_match: str | None, config: dict[str, Any], code: bytes
+    ) -> tuple[dict[str, Any], str]:
         with self.lock:
             stage = self.stage(name, "DEVELOPMENT")
             self.check_if_match(if_match, stage.etag)
@@ -161,9 +178,17 @@ class CloudFrontState:
         with self.lock:
             development = self.stage(name, "DEVELOPMENT")
             self.check_if_match(if_match, development.etag)
-            users = [d.id for d in self.distributions.values() if function_arn(name) in self.function_arns(d.config)]
+            users = [
+                d.id
+                for d in self.distributions.values()
+                if function_arn(name) in self.function_arns(d.config)
+            ]
             if users:
-                raise ApiError("FunctionInUse", f"The function {name} is associated with {', '.join(users)}.", 409)
+                raise ApiError(
+                    "FunctionInUse",
+                    f"The function {name} is associated with {', '.join(users)}.",
+                    409,
+                )
             del self.functions[name]
 
     # ---- distributions ----
@@ -175,7 +200,9 @@ class CloudFrontState:
                 arns.add(item.get("FunctionARN"))
         return arns
 
-    def check_associations(self, config: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
+    def check_associations(
+        self, config: dict[str, Any], previous: dict[str, Any] | None = None
+    ) -> None:
         """Refuse associations AWS would refuse. Ones the distribution already had are
         taken as valid (AWS checked them when they were added; a seeded distribution may
         name functions of the real account that this emulator never saw)."""
@@ -191,20 +218,38 @@ class CloudFrontState:
             for item in functions:
                 arn, event = item.get("FunctionARN", ""), item.get("EventType", "")
                 if event not in VIEWER_EVENTS:
-                    raise ApiError("InvalidFunctionAssociation", f"Behavior {pattern}: a CloudFront function can only run on viewer-request or viewer-response, not {event}.")
+                    raise ApiError(
+                        "InvalidFunctionAssociation",
+                        f"Behavior {pattern}: a CloudFront function can only run on "
+                        f"viewer-request or viewer-response, not {event}.",
+                    )
                 if event in seen:
-                    raise ApiError("InvalidFunctionAssociation", f"Behavior {pattern}: more than one function on {event}.")
+                    raise ApiError(
+                        "InvalidFunctionAssociation",
+                        f"Behavior {pattern}: more than one function on {event}.",
+                    )
                 seen.add(event)
                 if (pattern, arn, event) in kept:
                     continue
-                name = arn.rsplit("/", 1)[-1] if arn.startswith(f"arn:aws:cloudfront::{ACCOUNT}:function/") else None
-                if name is None or "LIVE" not in (self.functions.get(name) or Function(name)).stages:
-                    raise ApiError("InvalidFunctionAssociation", f"Behavior {pattern}: {arn} is not the ARN of a published (LIVE) function.")
+                name = (
+                    arn.rsplit("/", 1)[-1]
+                    if arn.startswith(f"arn:aws:cloudfront::{ACCOUNT}:function/")
+                    else None
+                )
+                if (
+                    name is None
+                    or "LIVE" not in (self.functions.get(name) or Function(name)).stages
+                ):
+                    raise ApiError(
+                        "InvalidFunctionAssociation",
+                        f"Behavior {pattern}: {arn} is not the ARN of a published (LIVE) function.",
+                    )
             lambda_viewer = {item.get("EventType") for item in lambdas} & set(VIEWER_EVENTS)
             if seen and lambda_viewer:
                 raise ApiError(
                     "IllegalUpdate",
-                    f"Behavior {pattern}: a CloudFront function and a Lambda@Edge function cannot both run on viewer events of one cache behavior.",
+                    f"Behavior {pattern}: a CloudFront function and a Lambda@Edge function "
+                    "cannot both run on viewer events of one cache behavior.",
                 )
 
     def _touch(self, distribution: Distribution) -> None:
@@ -215,29 +260,39 @@ class CloudFrontState:
     def distribution(self, distribution_id: str) -> Distribution:
         found = self.distributions.get(distribution_id)
         if found is None:
-            raise ApiError("NoSuchDistribution", f"The specified distribution does not exist: {distribution_id}.")
+            raise ApiError(
+                "NoSuchDistribution",
+                f"The specified distribution does not exist: {distribution_id}.",
+            )
         return found
 
     def create_distribution(
         self, config: dict[str, Any], distribution_id: str | None = None, trusted: bool = False
     ) -> Distribution:
-        """``trusted``: a seed, loaded as it is (its associations name the real account's functions)."""
+        """``trusted``: a seed, loaded as it is (it may name the real account's functions)."""
         with self.lock:
             self.check_associations(config, config if trusted else None)
             now = self.clock()
             distribution = Distribution(
-                distribution_id or self.new_distribution_id(), copy.deepcopy(config), self.new_etag(),
-                now, now + timedelta(seconds=self.deploy_seconds),
+                distribution_id or self.new_distribution_id(),
+                copy.deepcopy(config),
+                self.new_etag(),
+                now,
+                now + timedelta(seconds=self.deploy_seconds),
             )  # fmt: skip
             self.distributions[distribution.id] = distribution
             return distribution
 
-    def update_distribution(self, distribution_id: str, if_match: str | None, config: dict[str, Any]) -> Distribution:
+    def update_distribution(
+        self, distribution_id: str, if_match: str | None, config: dict[str, Any]
+    ) -> Distribution:
         with self.lock:
             distribution = self.distribution(distribution_id)
             self.check_if_match(if_match, distribution.etag)
             if config.get("CallerReference") != distribution.config.get("CallerReference"):
-                raise ApiError("IllegalUpdate", "The CallerReference of a distribution cannot change.")
+                raise ApiError(
+                    "IllegalUpdate", "The CallerReference of a distribution cannot change."
+                )
             self.check_associations(config, distribution.config)
             distribution.config = copy.deepcopy(config)
             distribution.etag = self.new_etag()

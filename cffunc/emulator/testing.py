@@ -13,7 +13,9 @@ from cffunc.localrun import test_result
 from cffunc.runtime import FunctionRuntime
 
 
-def run_test_function(code: bytes, runtime: str, event_object: bytes, now: datetime) -> dict[str, Any]:
+def run_test_function(
+    code: bytes, runtime: str, event_object: bytes, now: datetime
+) -> dict[str, Any]:
     try:
         event = normalise_event(json.loads(event_object or b"null"), "EventObject")
     except (json.JSONDecodeError, UnicodeDecodeError, EventError) as error:
@@ -29,4 +31,12 @@ def run_test_function(code: bytes, runtime: str, event_object: bytes, now: datet
         }
     with engine:
         result = test_result(engine, event, round(now.timestamp() * 1000))
-    return {key: result[key] for key in ("ComputeUtilization", "FunctionExecutionLogs", "FunctionErrorMessage", "FunctionOutput")}
+    return {
+        key: result[key]
+        for key in (
+            "ComputeUtilization",
+            "FunctionExecutionLogs",
+            "FunctionErrorMessage",
+            "FunctionOutput",
+        )
+    }
