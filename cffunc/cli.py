@@ -19,10 +19,33 @@ from typing import Any, TypeVar
 import click
 
 from cffunc import __version__
+from cffunc.awsclient import CloudFrontClient, FunctionInUse
 from cffunc.config import RUNTIMES, Config, load_config, parse_time
+from cffunc.deploy import (
+    DEFAULT_TIMEOUT_SECONDS,
+    Executor,
+    Report,
+    local_function,
+    read_distributions,
+    read_function,
+    resolve_targets,
+    wait_deployed,
+)
 from cffunc.errors import CffuncError
 from cffunc.events import EventError, event_from_options, normalise_event
+from cffunc.iam import iam_policy
 from cffunc.localrun import ScenarioResult, run_scenarios, test_result
+from cffunc.plan import (
+    LocalFunction,
+    Plan,
+    RemoteFunction,
+    behaviors_of,
+    maintenance_state,
+    plan_disable,
+    plan_enable,
+    plan_json,
+    plan_publish,
+)
 from cffunc.render import SIZE_LIMIT, RenderedFunction, RenderStats, render
 from cffunc.rules import compile_rules, epoch_ms
 from cffunc.runtime import FunctionRuntime
@@ -371,6 +394,300 @@ def test_command(
         click.echo(format_scenarios(outcomes))
     if not all(r.ok for r in outcomes):
         sys.exit(1)
+
+
+# ---- deploy ----
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@dataclass(frozen=True)
+class DeployContext:
+    config: Config
+    client: CloudFrontClient
+    local: LocalFunction
+
+
+def deploy_context(settings: Settings) -> DeployContext:
+    config = settings.config()
+    rendered = render(compile_rules(config, os.environ))
+    client = CloudFrontClient.connect(settings.profile, settings.endpoint_url)
+    return DeployContext(config, client, local_function(config, rendered))
+
+
+def _report(as_json: bool, plan: Plan, report: Report | None, nothing: str) -> None:
+    if as_json:
+        document = plan_json(plan) | ({"report": report.as_json()} if report else {})
+        click.echo(json.dumps(document, indent=2))
+    elif plan.empty:
+        click.echo(nothing)
+    else:
+        for message in plan.messages():
+            click.echo(("done: " if report else "") + message)
+
+
+def _wait(ctx: DeployContext, report: Report, wait: bool, timeout: float) -> None:
+    if wait and report.touched:
+        wait_deployed(ctx.client, report.touched, timeout, _echo_err)
+
+
+wait_options = [
+    click.option("--wait", is_flag=True, help="Wait until every changed distribution is Deployed."),
+    click.option(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        show_default=True,
+        help="Seconds --wait waits before failing.",
+    ),
+    click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
+]
+
+
+def with_options(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def apply(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+@cli.command("publish")
+@command_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+@reports_errors
+def publish_command(settings: Settings, as_json: bool) -> None:
+    """Create or update the function and publish it to LIVE.
+
+    Nothing is written when the LIVE code and config already equal the local
+    render. Associated distributions pick the new LIVE code up as they deploy.
+
+    \b
+    Example:
+      cffunc publish
+    """
+    ctx = deploy_context(settings)
+    remote = read_function(ctx.client, ctx.local)
+    plan = plan_publish(ctx.local, remote)
+    report = (
+        Executor(ctx.client, _echo_err).run(plan, ctx.local, remote) if not plan.empty else None
+    )
+    _report(
+        as_json, plan, report, f"{ctx.local.name}: LIVE already holds this code; nothing to publish"
+    )
+
+
+@cli.command("plan")
+@command_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+@reports_errors
+def plan_command(settings: Settings, as_json: bool) -> None:
+    """Show what `enable` would change; change nothing (read-only calls only).
+
+    \b
+    Example:
+      cffunc plan --json
+    """
+    ctx = deploy_context(settings)
+    remote = read_function(ctx.client, ctx.local)
+    distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
+    plan = plan_enable(ctx.local, remote, distributions)
+    _report(as_json, plan, None, "enable would change nothing: maintenance is already on")
+
+
+@cli.command("enable")
+@command_options
+@with_options(wait_options)
+@click.pass_obj
+@reports_errors
+def enable_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
+    """Turn maintenance on: publish if needed, associate with the selected behaviors.
+
+    viewer-request, plus viewer-response in rewrite mode. Refuses (exit 1,
+    nothing written) when a behavior already runs another function or a
+    Lambda@Edge viewer function, or when maintenance.origin is not an origin of
+    the distribution. Already enabled: exit 0, no write.
+
+    \b
+    Example:
+      cffunc enable --wait --timeout 1800
+    """
+    ctx = deploy_context(settings)
+    remote = read_function(ctx.client, ctx.local)
+    distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
+    plan = plan_enable(ctx.local, remote, distributions)
+    if plan.empty:
+        _report(as_json, plan, None, "already enabled")
+        return
+    report = Executor(ctx.client, _echo_err).run(plan, ctx.local, remote)
+    _wait(ctx, report, wait, timeout)
+    _report(as_json, plan, report, "already enabled")
+
+
+@cli.command("disable")
+@command_options
+@with_options(wait_options)
+@click.pass_obj
+@reports_errors
+def disable_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
+    """Turn maintenance off: remove exactly the associations cffunc added.
+
+    Every other association and field stays as it was.
+
+    \b
+    Example:
+      cffunc disable --wait
+    """
+    ctx = deploy_context(settings)
+    distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
+    plan = plan_disable(ctx.local, distributions)
+    if plan.empty:
+        _report(as_json, plan, None, "already disabled")
+        return
+    report = Executor(ctx.client, _echo_err).run(plan, ctx.local, RemoteFunction())
+    _wait(ctx, report, wait, timeout)
+    _report(as_json, plan, report, "already disabled")
+
+
+@cli.command("status")
+@command_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+@reports_errors
+def status_command(settings: Settings, as_json: bool) -> None:
+    """Show the function's stages, each behavior's associations and deploy state.
+
+    Says whether LIVE holds the local render, and whether maintenance is on,
+    off or partial on each distribution.
+
+    \b
+    Example:
+      cffunc status --json
+    """
+    ctx = deploy_context(settings)
+    document = status_document(ctx)
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+        return
+    function = document["function"]
+    click.echo(
+        f"function {function['name']}: DEVELOPMENT {function['development_etag'] or '-'}, "
+        f"LIVE {function['live_etag'] or '-'}, LIVE code "
+        + (
+            "matches the local render"
+            if function["live_matches_local"]
+            else "differs from the local render"
+        )
+    )
+    for distribution in document["distributions"]:
+        click.echo(
+            f"distribution {distribution['label']}: {distribution['status']}, "
+            f"maintenance {distribution['maintenance']}"
+        )
+        for behavior in distribution["behaviors"]:
+            functions = (
+                ", ".join(f"{a['event']}={a['function']}" for a in behavior["functions"]) or "-"
+            )
+            lambdas = ", ".join(f"{a['event']}={a['function']}" for a in behavior["lambdas"])
+            click.echo(
+                f"  {behavior['path']:<20} {functions}"
+                + (f"  lambda: {lambdas}" if lambdas else "")
+            )
+    click.echo(f"maintenance: {document['maintenance']}")
+
+
+def status_document(ctx: DeployContext) -> dict[str, Any]:
+    local = ctx.local
+    dev = ctx.client.describe_function(local.name, "DEVELOPMENT")
+    live = ctx.client.describe_function(local.name, "LIVE")
+    live_code = ctx.client.function_code(local.name, "LIVE") if live else None
+    distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
+    out = []
+    for distribution in distributions:
+        behaviors = []
+        for pattern, behavior in behaviors_of(distribution.config):
+            behaviors.append({
+                "path": pattern,
+                "functions": [
+                    {
+                        "event": i["EventType"],
+                        "function": i["FunctionARN"].rsplit("/", 1)[-1],
+                        "arn": i["FunctionARN"],
+                    }
+                    for i in (behavior.get("FunctionAssociations") or {}).get("Items") or []
+                ],
+                "lambdas": [
+                    {"event": i["EventType"], "function": i["LambdaFunctionARN"]}
+                    for i in (behavior.get("LambdaFunctionAssociations") or {}).get("Items") or []
+                ],
+            })  # fmt: skip
+        out.append({
+            "id": distribution.id,
+            "label": distribution.label,
+            "status": ctx.client.distribution_status(distribution.id),
+            "maintenance": maintenance_state(local, distribution),
+            "behaviors": behaviors,
+        })  # fmt: skip
+    states = {d["maintenance"] for d in out}
+    overall = states.pop() if len(states) == 1 else "partial"
+    return {
+        "function": {
+            "name": local.name,
+            "development_etag": dev.etag if dev else None,
+            "live_etag": live.etag if live else None,
+            "live_matches_local": live is not None
+            and live_code == local.code
+            and live.runtime == local.runtime,
+        },
+        "distributions": out,
+        "maintenance": overall if out else "off",
+    }
+
+
+@cli.command("destroy")
+@command_options
+@click.pass_obj
+@reports_errors
+def destroy_command(settings: Settings) -> None:
+    """Delete the function once no distribution uses it.
+
+    \b
+    Example:
+      cffunc disable --wait && cffunc destroy
+    """
+    ctx = deploy_context(settings)
+    dev = ctx.client.describe_function(ctx.local.name, "DEVELOPMENT")
+    if dev is None:
+        click.echo(f"{ctx.local.name}: no such function; nothing to delete")
+        return
+    try:
+        ctx.client.delete_function(ctx.local.name, dev.etag)
+    except FunctionInUse:
+        raise CffuncError(
+            f"{ctx.local.name} is still associated with a distribution; run `cffunc disable` "
+            "(and remove it from any other distribution) first"
+        ) from None
+    click.echo(f"deleted function {ctx.local.name}")
+
+
+@cli.command("iam-policy")
+@command_options
+@click.pass_obj
+@reports_errors
+def iam_policy_command(settings: Settings) -> None:
+    """Print the least-privilege IAM policy the deploy commands need.
+
+    \b
+    Example:
+      cffunc iam-policy > cffunc-policy.json
+    """
+    config = settings.config()
+    click.echo(json.dumps(iam_policy(config), indent=2))
 
 
 def main() -> None:

@@ -1,0 +1,51 @@
+"""The least-privilege IAM policy for cffunc's deploy commands, from the config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cffunc.config import Config
+
+FUNCTION_ACTIONS = (
+    "cloudfront:CreateFunction", "cloudfront:UpdateFunction", "cloudfront:PublishFunction",
+    "cloudfront:TestFunction", "cloudfront:DescribeFunction", "cloudfront:GetFunction",
+    "cloudfront:DeleteFunction",
+)  # fmt: skip
+DISTRIBUTION_ACTIONS = (
+    "cloudfront:GetDistributionConfig",
+    "cloudfront:UpdateDistribution",
+    "cloudfront:GetDistribution",
+)
+
+
+def iam_policy(config: Config) -> dict[str, Any]:
+    distributions = [
+        f"arn:aws:cloudfront::*:distribution/{d.id}" for d in config.distributions if d.id
+    ]
+    if any(d.alias for d in config.distributions):
+        # An alias is found by listing; then any distribution may be the one.
+        distributions = ["arn:aws:cloudfront::*:distribution/*"]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "CffuncFunction",
+            "Effect": "Allow",
+            "Action": list(FUNCTION_ACTIONS),
+            "Resource": f"arn:aws:cloudfront::*:function/{config.function.name}",
+        },
+        {
+            "Sid": "CffuncDistributions",
+            "Effect": "Allow",
+            "Action": list(DISTRIBUTION_ACTIONS),
+            "Resource": distributions or ["arn:aws:cloudfront::*:distribution/*"],
+        },
+    ]
+    if any(d.alias for d in config.distributions):
+        statements.append(
+            {
+                "Sid": "CffuncFindAliases",
+                "Effect": "Allow",
+                "Action": ["cloudfront:ListDistributions"],
+                "Resource": "*",
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}

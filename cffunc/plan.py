@@ -1,0 +1,323 @@
+"""Plan what publish/enable/disable change: pure data from (local render, remote state).
+
+The planner never calls AWS. It takes what :mod:`cffunc.deploy` read and returns a
+:class:`Plan`: the steps to take, each with the message a person reads. ``cffunc plan``
+prints it; ``publish``/``enable``/``disable`` hand the same plan to the executor. The
+config edits are pure functions too, and re-applied to a freshly read config when
+another writer got in between, so the other writer's change is never lost.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cffunc.errors import CffuncError
+
+VIEWER_EVENTS = ("viewer-request", "viewer-response")
+Action = Literal["create", "update", "publish"]
+
+
+class Refusal(CffuncError):
+    """The change would break something it does not own; nothing is written."""
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    name: str
+    runtime: str
+    comment: str
+    code: bytes
+    events: tuple[str, ...]
+    """viewer-request, plus viewer-response in rewrite mode."""
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteFunction:
+    """What the account has: ``None`` fields for a stage that does not exist."""
+
+    live_etag: str | None = None
+    live_runtime: str | None = None
+    live_comment: str | None = None
+    live_code: bytes | None = None
+    dev_etag: str | None = None
+    dev_runtime: str | None = None
+    dev_comment: str | None = None
+    dev_code: bytes | None = None
+    arn: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteDistribution:
+    id: str
+    config: dict[str, Any]
+    etag: str
+    behaviors: tuple[str, ...] | None
+    """The configured behavior patterns; None for every behavior."""
+    label: str = ""
+    """How the config names it (id, or the alias)."""
+
+
+@dataclass(frozen=True)
+class BehaviorChange:
+    behavior: str
+    event: str
+    change: Literal["add", "remove"]
+
+
+@dataclass(frozen=True)
+class FunctionStep:
+    action: Action
+    message: str
+
+
+@dataclass(frozen=True)
+class DistributionStep:
+    distribution: RemoteDistribution
+    edit: Literal["associate", "disassociate"]
+    changes: tuple[BehaviorChange, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    function_steps: tuple[FunctionStep, ...] = ()
+    distribution_steps: tuple[DistributionStep, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        return not self.function_steps and not self.distribution_steps
+
+    def messages(self) -> list[str]:
+        return [s.message for s in self.function_steps] + [
+            s.message for s in self.distribution_steps
+        ]
+
+
+# ---- the function ----
+
+
+def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[FunctionStep, ...]:
+    """Create/update DEVELOPMENT and publish LIVE, or nothing when LIVE already matches."""
+    if _same(local, remote.live_code, remote.live_runtime, remote.live_comment):
+        return ()
+    size = f"{len(local.code):,} bytes, {local.runtime}"
+    if remote.dev_etag is None:
+        return (
+            FunctionStep("create", f"create function {local.name} ({size})"),
+            FunctionStep("publish", f"publish {local.name} to LIVE"),
+        )
+    if not _same(local, remote.dev_code, remote.dev_runtime, remote.dev_comment):
+        return (
+            FunctionStep("update", f"update function {local.name} DEVELOPMENT ({size})"),
+            FunctionStep("publish", f"publish {local.name} to LIVE"),
+        )
+    return (
+        FunctionStep(
+            "publish", f"publish {local.name} to LIVE (DEVELOPMENT already holds the code)"
+        ),
+    )
+
+
+def _same(
+    local: LocalFunction, code: bytes | None, runtime: str | None, comment: str | None
+) -> bool:
+    return code == local.code and runtime == local.runtime and (comment or "") == local.comment
+
+
+# ---- associations ----
+
+
+def is_ours(arn: str | None, name: str) -> bool:
+    return bool(arn) and str(arn).endswith(f":function/{name}")
+
+
+def behaviors_of(config: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield "*", config["DefaultCacheBehavior"]
+    for behavior in (config.get("CacheBehaviors") or {}).get("Items") or []:
+        yield behavior["PathPattern"], behavior
+
+
+def selected(distribution: RemoteDistribution) -> list[tuple[str, dict[str, Any]]]:
+    present = dict(behaviors_of(distribution.config))
+    if distribution.behaviors is None:
+        return list(present.items())
+    missing = [p for p in distribution.behaviors if p not in present]
+    if missing:
+        raise Refusal(
+            f"distribution {distribution.label or distribution.id} has no cache behavior "
+            f"{', '.join(repr(m) for m in missing)}; its behaviors are "
+            f"{', '.join(repr(p) for p in present)} (fix distributions.behaviors)"
+        )
+    return [(p, present[p]) for p in distribution.behaviors]
+
+
+def _items(block: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list((block or {}).get("Items") or [])
+
+
+def _set_items(behavior: dict[str, Any], key: str, items: list[dict[str, Any]]) -> None:
+    # An empty list is written back as AWS returns it: Quantity 0 and no Items.
+    behavior[key] = {"Quantity": len(items), "Items": items} if items else {"Quantity": 0}
+
+
+def check_enable(local: LocalFunction, distribution: RemoteDistribution) -> None:
+    """Refuse, naming behavior and ARN, where enabling would displace someone else's code."""
+    label = distribution.label or distribution.id
+    for pattern, behavior in selected(distribution):
+        for item in _items(behavior.get("FunctionAssociations")):
+            if item.get("EventType") in local.events and not is_ours(
+                item.get("FunctionARN"), local.name
+            ):
+                raise Refusal(
+                    f"distribution {label}, behavior {pattern!r}: {item['EventType']} already runs "
+                    f"{item['FunctionARN']}; remove it or leave this behavior out of "
+                    "distributions.behaviors"
+                )
+        for item in _items(behavior.get("LambdaFunctionAssociations")):
+            if item.get("EventType") in VIEWER_EVENTS:
+                raise Refusal(
+                    f"distribution {label}, behavior {pattern!r}: Lambda@Edge "
+                    f"{item.get('LambdaFunctionARN')} runs on {item['EventType']}, and CloudFront "
+                    "does not allow a CloudFront Function beside it on viewer events; "
+                    "leave this behavior out"
+                )
+    if local.origin is not None:
+        origins = [o.get("Id") for o in _items(distribution.config.get("Origins"))]
+        origins += [g.get("Id") for g in _items(distribution.config.get("OriginGroups"))]
+        if local.origin not in origins:
+            raise Refusal(
+                f"distribution {label} has no origin {local.origin!r} (maintenance.origin); "
+                f"its origins are {', '.join(repr(o) for o in origins)}"
+            )
+
+
+def associate(
+    config: dict[str, Any], local: LocalFunction, arn: str, patterns: Sequence[str] | None
+) -> dict[str, Any]:
+    """``config`` with our function on every selected behavior's events (pure)."""
+    new = copy.deepcopy(config)
+    for pattern, behavior in behaviors_of(new):
+        if patterns is not None and pattern not in patterns:
+            continue
+        items = _items(behavior.get("FunctionAssociations"))
+        missing = [
+            event
+            for event in local.events
+            if not any(
+                i.get("EventType") == event and is_ours(i.get("FunctionARN"), local.name)
+                for i in items
+            )
+        ]
+        if missing:
+            _set_items(
+                behavior,
+                "FunctionAssociations",
+                items + [{"FunctionARN": arn, "EventType": e} for e in missing],
+            )
+    return new if new != config else config
+
+
+def disassociate(config: dict[str, Any], name: str) -> dict[str, Any]:
+    """``config`` without any association of our function, everything else as it was."""
+    new = copy.deepcopy(config)
+    for _, behavior in behaviors_of(new):
+        items = _items(behavior.get("FunctionAssociations"))
+        kept = [i for i in items if not is_ours(i.get("FunctionARN"), name)]
+        if len(kept) != len(items):
+            _set_items(behavior, "FunctionAssociations", kept)
+    return new if new != config else config
+
+
+def changes_between(
+    before: dict[str, Any], after: dict[str, Any], name: str
+) -> tuple[BehaviorChange, ...]:
+    def ours(config: dict[str, Any]) -> set[tuple[str, str]]:
+        return {
+            (pattern, item["EventType"])
+            for pattern, behavior in behaviors_of(config)
+            for item in _items(behavior.get("FunctionAssociations"))
+            if is_ours(item.get("FunctionARN"), name)
+        }
+
+    old, new = ours(before), ours(after)
+    added = [BehaviorChange(p, e, "add") for p, e in sorted(new - old)]
+    removed = [BehaviorChange(p, e, "remove") for p, e in sorted(old - new)]
+    return tuple(added + removed)
+
+
+def maintenance_state(local: LocalFunction, distribution: RemoteDistribution) -> str:
+    """on (every selected behavior runs us on every event), off (none), or partial."""
+    wanted = [(p, e) for p, _ in selected(distribution) for e in local.events]
+    present = {
+        (pattern, item.get("EventType"))
+        for pattern, behavior in behaviors_of(distribution.config)
+        for item in _items(behavior.get("FunctionAssociations"))
+        if is_ours(item.get("FunctionARN"), local.name)
+    }
+    found = sum(1 for w in wanted if w in present)
+    return "on" if found == len(wanted) else "off" if not present else "partial"
+
+
+def plan_enable(
+    local: LocalFunction, remote: RemoteFunction, distributions: Sequence[RemoteDistribution]
+) -> Plan:
+    for distribution in distributions:
+        check_enable(local, distribution)
+    arn = remote.arn or f"arn:aws:cloudfront::<account>:function/{local.name}"
+    steps = []
+    for distribution in distributions:
+        after = associate(distribution.config, local, arn, distribution.behaviors)
+        changes = changes_between(distribution.config, after, local.name)
+        if changes:
+            steps.append(
+                DistributionStep(
+                    distribution, "associate", changes,
+                    f"associate {local.name} with {distribution.label or distribution.id}: "
+                    + ", ".join(f"{c.behavior} {c.event}" for c in changes),
+                )
+            )  # fmt: skip
+    return Plan(plan_function(local, remote), tuple(steps))
+
+
+def plan_disable(local: LocalFunction, distributions: Sequence[RemoteDistribution]) -> Plan:
+    steps = []
+    for distribution in distributions:
+        after = disassociate(distribution.config, local.name)
+        changes = changes_between(distribution.config, after, local.name)
+        if changes:
+            steps.append(
+                DistributionStep(
+                    distribution, "disassociate", changes,
+                    f"remove {local.name} from {distribution.label or distribution.id}: "
+                    + ", ".join(f"{c.behavior} {c.event}" for c in changes),
+                )
+            )  # fmt: skip
+    return Plan((), tuple(steps))
+
+
+def plan_publish(local: LocalFunction, remote: RemoteFunction) -> Plan:
+    return Plan(plan_function(local, remote), ())
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "changes": not plan.empty,
+        "function": [{"action": s.action, "message": s.message} for s in plan.function_steps],
+        "distributions": [
+            {
+                "id": s.distribution.id,
+                "edit": s.edit,
+                "changes": [
+                    {"behavior": c.behavior, "event": c.event, "change": c.change}
+                    for c in s.changes
+                ],
+                "message": s.message,
+            }
+            for s in plan.distribution_steps
+        ],
+    }
