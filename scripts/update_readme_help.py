@@ -13,7 +13,10 @@ from click.testing import CliRunner
 from cffunc.cli import cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-COMMANDS: list[list[str]] = [[], ["render"], ["test"]]
+COMMANDS: list[list[str]] = [
+    [], ["render"], ["test"], ["publish"], ["plan"], ["enable"], ["disable"], ["status"],
+    ["destroy"], ["iam-policy"],
+]  # fmt: skip
 
 
 def main() -> None:
