@@ -1,0 +1,354 @@
+"""Deploy commands, run as subprocesses against the local CloudFront API (a real HTTP server)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
+from cffunc.plan import (
+    LocalFunction,
+    Refusal,
+    RemoteDistribution,
+    associate,
+    check_enable,
+    disassociate,
+    maintenance_state,
+)
+from tests.helpers import ENV, SAMPLES
+
+DIST = "E2EXAMPLE12345"
+SEED = read_seeds(SAMPLES / "distribution.json")
+ORIGINAL = SEED[0]["DistributionConfig"]
+OURS = "arn:aws:cloudfront::123456789012:function/shop-maintenance"
+LOCAL = LocalFunction(
+    "shop-maintenance",
+    "cloudfront-js-2.0",
+    "",
+    b"code",
+    ("viewer-request", "viewer-response"),
+    "maintenance-bucket",
+)
+
+
+# ---- the pure edits ----
+
+
+def remote(
+    config: dict[str, Any], behaviors: tuple[str, ...] | None = ("*", "/api/*")
+) -> RemoteDistribution:
+    return RemoteDistribution(DIST, config, "E1", behaviors)
+
+
+def test_associate_then_disassociate_gives_back_the_original() -> None:
+    enabled = associate(ORIGINAL, LOCAL, OURS, ("*", "/api/*"))
+    assert enabled != ORIGINAL
+    assert maintenance_state(LOCAL, remote(enabled)) == "on"
+    assert associate(enabled, LOCAL, OURS, ("*", "/api/*")) is enabled  # nothing left to add
+    assert disassociate(enabled, LOCAL.name) == ORIGINAL
+    assert maintenance_state(LOCAL, remote(ORIGINAL)) == "off"
+    partial = associate(ORIGINAL, LOCAL, OURS, ("*",))
+    assert maintenance_state(LOCAL, remote(partial)) == "partial"
+    # behaviors left out, with their foreign functions, are untouched
+    assert enabled["CacheBehaviors"]["Items"][1:] == ORIGINAL["CacheBehaviors"]["Items"][1:]
+
+
+def test_check_enable_refusals() -> None:
+    every = remote(ORIGINAL, None)
+    with pytest.raises(
+        Refusal,
+        match=r"behavior '/static/\*': viewer-response already runs arn:aws:cloudfront::123456789012:function/security-headers",
+    ):
+        check_enable(LOCAL, remote(ORIGINAL, ("/static/*",)))
+    with pytest.raises(Refusal, match="has no cache behavior '/nope/\\*'"):
+        check_enable(LOCAL, remote(ORIGINAL, ("/nope/*",)))
+    with pytest.raises(Refusal, match="has no origin 'elsewhere'"):
+        check_enable(
+            LocalFunction("f", "cloudfront-js-2.0", "", b"", ("viewer-request",), "elsewhere"),
+            remote(ORIGINAL),
+        )
+    lambda_viewer = copy.deepcopy(ORIGINAL)
+    lambda_viewer["CacheBehaviors"]["Items"][0]["LambdaFunctionAssociations"]["Items"][0][
+        "EventType"
+    ] = "viewer-request"
+    with pytest.raises(
+        Refusal,
+        match=r"behavior '/api/\*': Lambda@Edge arn:aws:lambda:us-east-1:123456789012:function:api-auth:7 runs on viewer-request",
+    ):
+        check_enable(LOCAL, remote(lambda_viewer))
+    with pytest.raises(Refusal):
+        check_enable(LOCAL, every)  # /static/* is among every behavior
+
+
+# ---- the commands ----
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with local_cloudfront(SEED, deploy_seconds=0) as running:
+        yield running
+
+
+def client(emulator: RunningEmulator) -> Any:
+    return boto3.client(
+        "cloudfront", endpoint_url=emulator.endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+
+
+def config_file(tmp_path: Path, replace: dict[str, str] | None = None) -> Path:
+    text = (SAMPLES / "cffunc.toml").read_text()
+    for old, new in (replace or {}).items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "cffunc.toml"
+    path.write_text(text)
+    shutil.copy(SAMPLES / "scenarios.toml", tmp_path / "scenarios.toml")
+    return path
+
+
+def cffunc(emulator: RunningEmulator, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ, **ENV, "AWS_ENDPOINT_URL": emulator.endpoint, "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }  # fmt: skip
+    env.pop("AWS_PROFILE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "cffunc", "-c", str(config), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def calls_of(emulator: RunningEmulator, run: Any) -> list[str]:
+    before = len(emulator.app.calls)
+    run()
+    return emulator.app.calls[before:]
+
+
+def current(emulator: RunningEmulator) -> dict[str, Any]:
+    return dict(client(emulator).get_distribution_config(Id=DIST)["DistributionConfig"])
+
+
+def test_full_cycle_and_round_trip(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    published = cffunc(emulator, config, "publish")
+    assert published.returncode == 0, published.stderr
+    assert published.stdout.splitlines() == [
+        "done: create function shop-maintenance (4,811 bytes, cloudfront-js-2.0)",
+        "done: publish shop-maintenance to LIVE",
+    ]
+    enabled = cffunc(emulator, config, "enable", "--wait", "--json")
+    assert enabled.returncode == 0, enabled.stderr
+    document = json.loads(enabled.stdout)
+    assert document["report"]["distributions"] == [DIST]
+    assert "deployed after" in enabled.stderr
+    after = current(emulator)
+    for behavior in (after["DefaultCacheBehavior"], after["CacheBehaviors"]["Items"][0]):
+        assert behavior["FunctionAssociations"]["Items"] == [
+            {"FunctionARN": OURS, "EventType": "viewer-request"},
+            {"FunctionARN": OURS, "EventType": "viewer-response"},
+        ]
+    status = json.loads(cffunc(emulator, config, "status", "--json").stdout)
+    assert status["maintenance"] == "on"
+    assert status["function"]["live_matches_local"] is True
+    assert status["distributions"][0]["status"] == "Deployed"
+    disabled = cffunc(emulator, config, "disable", "--wait")
+    assert disabled.returncode == 0, disabled.stderr
+    assert current(emulator) == ORIGINAL
+    assert json.loads(cffunc(emulator, config, "status", "--json").stdout)["maintenance"] == "off"
+    destroyed = cffunc(emulator, config, "destroy")
+    assert destroyed.returncode == 0 and destroyed.stdout == "deleted function shop-maintenance\n"
+    assert client(emulator).list_functions()["FunctionList"]["Quantity"] == 0
+
+
+def test_every_command_is_idempotent(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    assert cffunc(emulator, config, "enable").returncode == 0
+    writes = {
+        "CreateFunction",
+        "UpdateFunction",
+        "PublishFunction",
+        "UpdateDistribution",
+        "DeleteFunction",
+    }
+    for command, answer in [("publish", "nothing to publish"), ("enable", "already enabled")]:
+        before = len(emulator.app.calls)
+        result = cffunc(emulator, config, command)
+        assert result.returncode == 0 and answer in result.stdout
+        assert not writes & set(emulator.app.calls[before:])
+    assert cffunc(emulator, config, "disable").returncode == 0
+    again = cffunc(emulator, config, "disable")
+    assert again.returncode == 0 and again.stdout == "already disabled\n"
+    assert cffunc(emulator, config, "destroy").returncode == 0
+    gone = cffunc(emulator, config, "destroy")
+    assert gone.returncode == 0 and "nothing to delete" in gone.stdout
+
+
+def test_enable_with_an_unchanged_function_makes_few_calls(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = config_file(tmp_path)
+    assert cffunc(emulator, config, "publish").returncode == 0
+    calls = calls_of(emulator, lambda: cffunc(emulator, config, "enable"))
+    assert calls == [
+        "DescribeFunction",
+        "GetFunction",
+        "GetDistributionConfig",
+        "UpdateDistribution",
+    ]
+
+
+def test_a_concurrent_writers_change_survives(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    emulator.app.change_after_next_read(DIST, lambda c: c.update(Comment="edited by terraform"))
+    enabled = cffunc(emulator, config, "enable")
+    assert enabled.returncode == 0, enabled.stderr
+    assert "changed meanwhile; reading it again" in enabled.stderr
+    after = current(emulator)
+    assert after["Comment"] == "edited by terraform"
+    assert after["DefaultCacheBehavior"]["FunctionAssociations"]["Quantity"] == 2
+    emulator.app.change_after_next_read(DIST, lambda c: c.update(PriceClass="PriceClass_All"))
+    assert cffunc(emulator, config, "disable").returncode == 0
+    final = current(emulator)
+    assert final == ORIGINAL | {"Comment": "edited by terraform", "PriceClass": "PriceClass_All"}
+
+
+def test_throttling_and_stale_etags_are_retried(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    emulator.app.faults.add("GetDistributionConfig", "Throttling", 2)
+    emulator.app.faults.add("UpdateDistribution", "Throttling", 1)
+    emulator.app.faults.add("UpdateDistribution", "PreconditionFailed", 1)
+    emulator.app.faults.add("PublishFunction", "InternalError", 1)
+    enabled = cffunc(emulator, config, "enable")
+    assert enabled.returncode == 0, enabled.stderr
+    assert json.loads(cffunc(emulator, config, "status", "--json").stdout)["maintenance"] == "on"
+
+
+def test_access_denied_is_clear_and_changes_nothing(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = config_file(tmp_path)
+    emulator.app.faults.add("CreateFunction", "AccessDenied")
+    denied = cffunc(emulator, config, "enable")
+    assert denied.returncode == 1
+    assert denied.stderr.splitlines()[-1] == (
+        "Error: access denied: CreateFunction on shop-maintenance needs the IAM permission "
+        "cloudfront:CreateFunction; `cffunc iam-policy` prints the policy cffunc needs"
+    )
+    assert client(emulator).list_functions()["FunctionList"]["Quantity"] == 0
+    assert cffunc(emulator, config, "publish").returncode == 0
+    emulator.app.faults.add("UpdateDistribution", "AccessDenied")
+    denied = cffunc(emulator, config, "enable")
+    assert denied.returncode == 1
+    assert "cloudfront:UpdateDistribution" in denied.stderr
+    assert current(emulator) == ORIGINAL
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        ({'behaviors = ["*", "/api/*"]': 'behaviors = ["*", "/static/*"]'},
+         "Error: distribution E2EXAMPLE12345, behavior '/static/*': viewer-response already runs arn:aws:cloudfront::123456789012:function/security-headers"),
+        ({'behaviors = ["*", "/api/*"]': 'behaviors = ["*", "/shop/*"]'},
+         "Error: distribution E2EXAMPLE12345 has no cache behavior '/shop/*'"),
+        ({'origin = "maintenance-bucket"': 'origin = "nope"'},
+         "Error: distribution E2EXAMPLE12345 has no origin 'nope' (maintenance.origin)"),
+        ({'id = "E2EXAMPLE12345"': 'id = "ENOSUCH"'},
+         "Error: GetDistributionConfig: ENOSUCH does not exist (NoSuchDistribution)"),
+        ({'id = "E2EXAMPLE12345"': 'alias = "other.example.com"'},
+         "Error: alias other.example.com: no distribution lists it in Aliases"),
+    ],
+)  # fmt: skip
+def test_refusals_write_nothing(
+    emulator: RunningEmulator, tmp_path: Path, replace: dict[str, str], message: str
+) -> None:
+    config = config_file(tmp_path, replace)
+    result = cffunc(emulator, config, "enable")
+    assert result.returncode == 1
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    calls = emulator.app.calls
+    assert not {"CreateFunction", "PublishFunction", "UpdateDistribution"} & set(calls)
+    assert current(emulator) == ORIGINAL
+
+
+def test_alias_finds_the_distribution(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path, {'id = "E2EXAMPLE12345"': 'alias = "www.shop.example.com"'})
+    enabled = cffunc(emulator, config, "enable")
+    assert enabled.returncode == 0, enabled.stderr
+    assert "E2EXAMPLE12345 (www.shop.example.com)" in enabled.stdout
+
+
+def test_plan_changes_nothing(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    planned = cffunc(emulator, config, "plan", "--json")
+    assert planned.returncode == 0, planned.stderr
+    document = json.loads(planned.stdout)
+    assert [step["action"] for step in document["function"]] == ["create", "publish"]
+    assert {(c["behavior"], c["event"]) for c in document["distributions"][0]["changes"]} == {
+        ("*", "viewer-request"), ("*", "viewer-response"), ("/api/*", "viewer-request"), ("/api/*", "viewer-response"),
+    }  # fmt: skip
+    assert set(emulator.app.calls) <= {"DescribeFunction", "GetFunction", "GetDistributionConfig"}
+
+
+def test_wait_times_out_naming_the_distribution(tmp_path: Path) -> None:
+    with local_cloudfront(SEED, deploy_seconds=3600) as slow:
+        config = config_file(tmp_path)
+        result = cffunc(slow, config, "enable", "--wait", "--timeout", "1")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: timed out after 1 s; still deploying: E2EXAMPLE12345"
+    )
+
+
+def test_the_aws_cli_reads_back_what_cffunc_wrote(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = config_file(tmp_path)
+    assert cffunc(emulator, config, "enable").returncode == 0
+    executable = shutil.which("aws") or str(Path(sys.executable).parent / "aws")
+    read = subprocess.run(
+        [executable, "--endpoint-url", emulator.endpoint, "--region", "us-east-1", "cloudfront", "get-distribution-config", "--id", DIST],
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    default = json.loads(read.stdout)["DistributionConfig"]["DefaultCacheBehavior"]
+    assert default["FunctionAssociations"]["Items"][0] == {
+        "FunctionARN": OURS,
+        "EventType": "viewer-request",
+    }
+    live = subprocess.run(
+        [executable, "--endpoint-url", emulator.endpoint, "--region", "us-east-1", "cloudfront", "describe-function", "--name", "shop-maintenance", "--stage", "LIVE"],
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert (
+        json.loads(live.stdout)["FunctionSummary"]["FunctionConfig"]["Runtime"]
+        == "cloudfront-js-2.0"
+    )
+
+
+def test_iam_policy_names_the_function_and_distribution(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cffunc", "-c", str(config_file(tmp_path)), "iam-policy"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    policy = json.loads(result.stdout)
+    resources = [s["Resource"] for s in policy["Statement"]]
+    assert "arn:aws:cloudfront::*:function/shop-maintenance" in resources
+    assert ["arn:aws:cloudfront::*:distribution/E2EXAMPLE12345"] in resources
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert {"cloudfront:UpdateDistribution", "cloudfront:PublishFunction"} <= actions
