@@ -24,7 +24,10 @@ from cffunc.config import RUNTIMES, Config, load_config, parse_time
 from cffunc.deploy import (
     DEFAULT_TIMEOUT_SECONDS,
     Executor,
+    RemoteComparison,
     Report,
+    compare_remote,
+    ensure_development,
     local_function,
     read_distributions,
     read_function,
@@ -32,7 +35,7 @@ from cffunc.deploy import (
     wait_deployed,
 )
 from cffunc.errors import CffuncError
-from cffunc.events import EventError, event_from_options, normalise_event
+from cffunc.events import EventError, event_from_options, normalise_event, viewer_request_event
 from cffunc.iam import iam_policy
 from cffunc.localrun import ScenarioResult, run_scenarios, test_result
 from cffunc.plan import (
@@ -47,10 +50,10 @@ from cffunc.plan import (
     plan_publish,
 )
 from cffunc.render import SIZE_LIMIT, RenderedFunction, RenderStats, render
-from cffunc.rules import compile_rules, epoch_ms
+from cffunc.rules import MaintenanceRules, compile_rules, epoch_ms
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.kvs import load_kvs
-from cffunc.scenarios import load_scenarios
+from cffunc.scenarios import Scenario, load_scenarios
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -312,6 +315,11 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON file of keys to values that cf.kvs() reads.",
 )
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and compare.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_obj
 @reports_errors
@@ -329,6 +337,7 @@ def test_command(
     code_file: Path | None,
     runtime: str | None,
     kvs_file: Path | None,
+    remote: bool,
     as_json: bool,
 ) -> None:
     """Run the function in the local runtime (embedded V8, no AWS).
@@ -336,7 +345,11 @@ def test_command(
     Without event options: run the scenario file and print a table; exit 1 on
     any mismatch. With --event or --ip/--path/...: print what CloudFront's
     TestFunction would return for each event (ComputeUtilization is a local
-    estimate). --code runs any CloudFront Function file.
+    estimate). --code runs any CloudFront Function file. --remote also sends the
+    scenario events (at the current time: TestFunction cannot freeze the clock)
+    to CloudFront's TestFunction on the DEVELOPMENT stage, putting the local
+    render there first if needed (LIVE is untouched), and exits 1 if the two
+    disagree.
 
     \b
     Examples:
@@ -347,6 +360,10 @@ def test_command(
     moment = _now(now)
     kvs = load_kvs(kvs_file) if kvs_file else None
     single = bool(event_files) or ip is not None or path is not None
+    if remote and (single or code_file is not None):
+        raise click.UsageError(
+            "--remote compares the config's scenarios; drop the event options and --code"
+        )
     if code_file is not None:
         if runtime is None:
             raise click.UsageError("--code needs --runtime cloudfront-js-1.0 or cloudfront-js-2.0")
@@ -372,8 +389,7 @@ def test_command(
                 except EventError as error:
                     raise click.UsageError(str(error)) from None
             results = [test_result(engine, e, epoch_ms(moment) or 0) for e in events]
-            document: Any = results[0] if len(results) == 1 else results
-            click.echo(json.dumps(document, indent=2))
+            click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=2))
             if any(r["FunctionErrorMessage"] for r in results):
                 sys.exit(1)
             return
@@ -387,13 +403,61 @@ def test_command(
         scenarios = load_scenarios(scenario_file)
         secret = os.environ.get(config.allow.bypass_secret_env or "")
         outcomes = run_scenarios(engine, rules, scenarios, secret, moment)
+        comparisons = (
+            remote_comparisons(settings, config, rules, engine, scenarios, secret) if remote else []
+        )
+    document: dict[str, Any] = {
+        "scenarios": [scenario_json(r) for r in outcomes],
+        "passed": all(r.ok for r in outcomes),
+    }
+    if remote:
+        document["remote"] = [
+            {
+                "name": c.name,
+                "local": c.local,
+                "remote": c.remote,
+                "error": c.error,
+                "agrees": c.agrees,
+            }
+            for c in comparisons
+        ]
     if as_json:
-        click.echo(json.dumps({"scenarios": [scenario_json(r) for r in outcomes],
-                               "passed": all(r.ok for r in outcomes)}, indent=2))  # fmt: skip
+        click.echo(json.dumps(document, indent=2))
     else:
         click.echo(format_scenarios(outcomes))
-    if not all(r.ok for r in outcomes):
+        if remote:
+            click.echo(format_comparisons(comparisons))
+    if not all(r.ok for r in outcomes) or not all(c.agrees for c in comparisons):
         sys.exit(1)
+
+
+def remote_comparisons(
+    settings: Settings,
+    config: Config,
+    rules: MaintenanceRules,
+    engine: FunctionRuntime,
+    scenarios: list[Scenario],
+    secret: str | None,
+) -> list[RemoteComparison]:
+    """The scenario events at the current time, through TestFunction and locally."""
+    client = CloudFrontClient.connect(settings.profile, settings.endpoint_url)
+    local = local_function(config, render(rules))
+    moment = datetime.now(UTC)
+    named = [(s.name, viewer_request_event(s.request(rules, moment, secret))) for s in scenarios]
+    local_results = engine.invoke_many((event, epoch_ms(moment) or 0) for _, event in named)
+    etag = ensure_development(client, local, _echo_err)
+    return compare_remote(client, local, etag, named, [(r.output, r.error) for r in local_results])
+
+
+def format_comparisons(comparisons: list[RemoteComparison]) -> str:
+    disagree = [c for c in comparisons if not c.agrees]
+    agreed = len(comparisons) - len(disagree)
+    lines = [f"remote (TestFunction): {agreed} of {len(comparisons)} events agree"]
+    for c in disagree:
+        lines.append(
+            f"  {c.name}: local {c.local}, remote {c.remote}" + (f" ({c.error})" if c.error else "")
+        )
+    return "\n".join(lines)
 
 
 # ---- deploy ----
@@ -457,10 +521,17 @@ def with_options(options: list[Callable[[F], F]]) -> Callable[[F], F]:
 
 @cli.command("publish")
 @command_options
+@click.option(
+    "--test",
+    "run_tests",
+    is_flag=True,
+    help="Before publishing, run the scenario events through TestFunction on DEVELOPMENT "
+    "and publish only if CloudFront agrees with the local runtime.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_obj
 @reports_errors
-def publish_command(settings: Settings, as_json: bool) -> None:
+def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
     """Create or update the function and publish it to LIVE.
 
     Nothing is written when the LIVE code and config already equal the local
@@ -468,11 +539,28 @@ def publish_command(settings: Settings, as_json: bool) -> None:
 
     \b
     Example:
-      cffunc publish
+      cffunc publish --test
     """
     ctx = deploy_context(settings)
     remote = read_function(ctx.client, ctx.local)
     plan = plan_publish(ctx.local, remote)
+    if run_tests and not plan.empty:
+        config = ctx.config
+        if config.test.scenarios is None:
+            raise CffuncError("publish --test needs scenarios: set [test] scenarios in the config")
+        rules = compile_rules(config, os.environ)
+        secret = os.environ.get(config.allow.bypass_secret_env or "")
+        with FunctionRuntime(render(rules).code, config.function.runtime) as engine:
+            comparisons = remote_comparisons(
+                settings, config, rules, engine, load_scenarios(config.test.scenarios), secret
+            )
+        _echo_err(format_comparisons(comparisons))
+        if not all(c.agrees for c in comparisons):
+            raise CffuncError(
+                "CloudFront's TestFunction disagrees with the local runtime; not published"
+            )
+        remote = read_function(ctx.client, ctx.local)
+        plan = plan_publish(ctx.local, remote)
     report = (
         Executor(ctx.client, _echo_err).run(plan, ctx.local, remote) if not plan.empty else None
     )

@@ -8,6 +8,7 @@ again and re-applies only cffunc's edit (a bounded number of times).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -230,3 +231,64 @@ def wait_deployed(
             )
         progress(f"waiting for {', '.join(pending)} to deploy ({elapsed:.0f} s)")
         client.sleep(min(poll, max(0.0, deadline - client.clock())))
+
+
+@dataclass(frozen=True)
+class RemoteComparison:
+    name: str
+    local: str
+    remote: str
+    error: str | None = None
+
+    @property
+    def agrees(self) -> bool:
+        return self.error is None and self.local == self.remote
+
+
+def _describe_output(output: Any) -> str:
+    """What a viewer-request result does, in a form both sides can be compared on."""
+    if not isinstance(output, dict):
+        return f"invalid: {output!r}"
+    if "statusCode" in output:
+        return f"response {output.get('statusCode')}"
+    return f"request {output.get('uri')}"
+
+
+def ensure_development(client: CloudFrontClient, local: LocalFunction, progress: Progress) -> str:
+    """The DEVELOPMENT ETag, after putting the local render there if it is not."""
+    dev = client.describe_function(local.name, "DEVELOPMENT")
+    if dev is None:
+        progress(f"creating {local.name} in DEVELOPMENT to test it")
+        return client.create_function(local.name, local.runtime, local.comment, local.code)[0]
+    if (client.function_code(local.name, "DEVELOPMENT"), dev.runtime, dev.comment) == (
+        local.code,
+        local.runtime,
+        local.comment,
+    ):
+        return dev.etag
+    progress(
+        f"updating {local.name} DEVELOPMENT to the local render to test it (LIVE is untouched)"
+    )
+    return client.update_function(local.name, dev.etag, local.runtime, local.comment, local.code)
+
+
+def compare_remote(
+    client: CloudFrontClient,
+    local: LocalFunction,
+    etag: str,
+    named_events: Sequence[tuple[str, dict[str, Any]]],
+    local_outputs: Sequence[tuple[Any, str | None]],
+) -> list[RemoteComparison]:
+    """Run each event through CloudFront's TestFunction (DEVELOPMENT) and compare."""
+    out = []
+    for (name, event), (output, error) in zip(named_events, local_outputs, strict=True):
+        result = client.test_function(local.name, etag, json.dumps(event).encode())
+        remote_error = result.get("FunctionErrorMessage") or None
+        remote = (
+            "error"
+            if remote_error
+            else _describe_output(json.loads(result.get("FunctionOutput") or "null"))
+        )
+        mine = "error" if error else _describe_output(output)
+        out.append(RemoteComparison(name, mine, remote, remote_error))
+    return out

@@ -352,3 +352,76 @@ def test_iam_policy_names_the_function_and_distribution(tmp_path: Path) -> None:
     assert ["arn:aws:cloudfront::*:distribution/E2EXAMPLE12345"] in resources
     actions = {a for s in policy["Statement"] for a in s["Action"]}
     assert {"cloudfront:UpdateDistribution", "cloudfront:PublishFunction"} <= actions
+
+
+SIMPLE_SCENARIOS = """
+[[scenario]]
+name = "a visitor gets the maintenance page"
+ip = "192.0.2.10"
+path = "/checkout"
+expect = "maintenance"
+
+[[scenario]]
+name = "office network passes"
+ip = "203.0.113.9"
+path = "/checkout"
+expect = "pass"
+
+[[scenario]]
+name = "the secret link sets the bypass cookie"
+ip = "192.0.2.10"
+path = "/__cffunc/bypass"
+bypass_token = true
+expect = "redirect"
+"""
+
+
+def timeless_config(tmp_path: Path, start: str = "", end: str = "") -> Path:
+    """The sample with the window replaced, and scenarios that name no time."""
+    config = config_file(
+        tmp_path,
+        {
+            'start = "2026-12-01T02:00:00Z"\n': f'start = "{start}"\n' if start else "",
+            'end = "2026-12-01T04:00:00Z"\n': f'end = "{end}"\n' if end else "",
+        },
+    )
+    (tmp_path / "scenarios.toml").write_text(SIMPLE_SCENARIOS)
+    return config
+
+
+def test_test_remote_compares_with_test_function(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = timeless_config(tmp_path)
+    result = cffunc(emulator, config, "test", "--remote")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "remote (TestFunction): 3 of 3 events agree" in result.stdout
+    assert "creating shop-maintenance in DEVELOPMENT to test it" in result.stderr
+    assert client(emulator).list_functions(Stage="LIVE")["FunctionList"]["Quantity"] == 0
+
+
+def test_publish_test_refuses_when_cloudfront_disagrees(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    # A window that ends in an hour: the emulator's TestFunction runs a day later, outside it.
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    config = timeless_config(
+        tmp_path, (now - timedelta(hours=1)).isoformat(), (now + timedelta(hours=1)).isoformat()
+    )
+    emulator.app.state.clock.offset += timedelta(days=1)  # type: ignore[attr-defined]
+    result = cffunc(emulator, config, "publish", "--test")
+    assert result.returncode == 1
+    assert (
+        "Error: CloudFront's TestFunction disagrees with the local runtime; not published"
+        in result.stderr
+    )
+    assert "office network passes" not in result.stderr  # allowlisted: the same either way
+    assert (
+        "a visitor gets the maintenance page: local request /maintenance/index.html, remote request /checkout"
+        in result.stderr
+    )
+    assert client(emulator).list_functions(Stage="LIVE")["FunctionList"]["Quantity"] == 0
+    emulator.app.state.clock.offset = timedelta()  # type: ignore[attr-defined]
+    published = cffunc(emulator, config, "publish", "--test")
+    assert published.returncode == 0, published.stderr
+    assert client(emulator).list_functions(Stage="LIVE")["FunctionList"]["Quantity"] == 1
