@@ -43,6 +43,7 @@ from cffunc.plan import (
     Plan,
     RemoteFunction,
     behaviors_of,
+    holds_render,
     maintenance_state,
     plan_disable,
     plan_enable,
@@ -729,8 +730,7 @@ def status_document(ctx: DeployContext) -> dict[str, Any]:
             "development_etag": dev.etag if dev else None,
             "live_etag": live.etag if live else None,
             "live_matches_local": live is not None
-            and live_code == local.code
-            and live.runtime == local.runtime,
+            and holds_render(local, live_code, live.runtime, live.comment),
         },
         "distributions": out,
         "maintenance": overall if out else "off",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -23,6 +23,7 @@ from cffunc.plan import (
     RemoteFunction,
     associate,
     disassociate,
+    holds_render,
 )
 from cffunc.render import RenderedFunction
 
@@ -91,21 +92,13 @@ def read_function(client: CloudFrontClient, local: LocalFunction) -> RemoteFunct
         live_code=live_code,
         arn=live.arn if live else None,
     )
-    if (
-        live
-        and live_code == local.code
-        and live.runtime == local.runtime
-        and live.comment == local.comment
-    ):
+    if live and holds_render(local, live_code, live.runtime, live.comment):
         return remote
     dev = client.describe_function(local.name, "DEVELOPMENT")
     if dev is None:
         return remote
-    return RemoteFunction(
-        live_etag=remote.live_etag,
-        live_runtime=remote.live_runtime,
-        live_comment=remote.live_comment,
-        live_code=live_code,
+    return replace(
+        remote,
         dev_etag=dev.etag,
         dev_runtime=dev.runtime,
         dev_comment=dev.comment,
@@ -260,10 +253,8 @@ def ensure_development(client: CloudFrontClient, local: LocalFunction, progress:
     if dev is None:
         progress(f"creating {local.name} in DEVELOPMENT to test it")
         return client.create_function(local.name, local.runtime, local.comment, local.code)[0]
-    if (client.function_code(local.name, "DEVELOPMENT"), dev.runtime, dev.comment) == (
-        local.code,
-        local.runtime,
-        local.comment,
+    if holds_render(
+        local, client.function_code(local.name, "DEVELOPMENT"), dev.runtime, dev.comment
     ):
         return dev.etag
     progress(

@@ -10,7 +10,7 @@ another writer got in between, so the other writer's change is never lost.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -103,7 +103,7 @@ class Plan:
 
 def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[FunctionStep, ...]:
     """Create/update DEVELOPMENT and publish LIVE, or nothing when LIVE already matches."""
-    if _same(local, remote.live_code, remote.live_runtime, remote.live_comment):
+    if holds_render(local, remote.live_code, remote.live_runtime, remote.live_comment):
         return ()
     size = f"{len(local.code):,} bytes, {local.runtime}"
     if remote.dev_etag is None:
@@ -111,7 +111,7 @@ def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[Functio
             FunctionStep("create", f"create function {local.name} ({size})"),
             FunctionStep("publish", f"publish {local.name} to LIVE"),
         )
-    if not _same(local, remote.dev_code, remote.dev_runtime, remote.dev_comment):
+    if not holds_render(local, remote.dev_code, remote.dev_runtime, remote.dev_comment):
         return (
             FunctionStep("update", f"update function {local.name} DEVELOPMENT ({size})"),
             FunctionStep("publish", f"publish {local.name} to LIVE"),
@@ -123,7 +123,7 @@ def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[Functio
     )
 
 
-def _same(
+def holds_render(
     local: LocalFunction, code: bytes | None, runtime: str | None, comment: str | None
 ) -> bool:
     return code == local.code and runtime == local.runtime and (comment or "") == local.comment
@@ -263,41 +263,49 @@ def maintenance_state(local: LocalFunction, distribution: RemoteDistribution) ->
     return "on" if found == len(wanted) else "off" if not present else "partial"
 
 
+def _distribution_steps(
+    local: LocalFunction,
+    distributions: Sequence[RemoteDistribution],
+    edit: Literal["associate", "disassociate"],
+    after: Callable[[RemoteDistribution], dict[str, Any]],
+    verb: str,
+) -> tuple[DistributionStep, ...]:
+    """A step for each distribution the edit changes, saying which behaviors and events."""
+    steps = []
+    for distribution in distributions:
+        changes = changes_between(distribution.config, after(distribution), local.name)
+        if changes:
+            where = ", ".join(f"{c.behavior} {c.event}" for c in changes)
+            message = f"{verb} {distribution.label or distribution.id}: {where}"
+            steps.append(DistributionStep(distribution, edit, changes, message))
+    return tuple(steps)
+
+
 def plan_enable(
     local: LocalFunction, remote: RemoteFunction, distributions: Sequence[RemoteDistribution]
 ) -> Plan:
     for distribution in distributions:
         check_enable(local, distribution)
     arn = remote.arn or f"arn:aws:cloudfront::<account>:function/{local.name}"
-    steps = []
-    for distribution in distributions:
-        after = associate(distribution.config, local, arn, distribution.behaviors)
-        changes = changes_between(distribution.config, after, local.name)
-        if changes:
-            steps.append(
-                DistributionStep(
-                    distribution, "associate", changes,
-                    f"associate {local.name} with {distribution.label or distribution.id}: "
-                    + ", ".join(f"{c.behavior} {c.event}" for c in changes),
-                )
-            )  # fmt: skip
-    return Plan(plan_function(local, remote), tuple(steps))
+    steps = _distribution_steps(
+        local,
+        distributions,
+        "associate",
+        lambda d: associate(d.config, local, arn, d.behaviors),
+        f"associate {local.name} with",
+    )
+    return Plan(plan_function(local, remote), steps)
 
 
 def plan_disable(local: LocalFunction, distributions: Sequence[RemoteDistribution]) -> Plan:
-    steps = []
-    for distribution in distributions:
-        after = disassociate(distribution.config, local.name)
-        changes = changes_between(distribution.config, after, local.name)
-        if changes:
-            steps.append(
-                DistributionStep(
-                    distribution, "disassociate", changes,
-                    f"remove {local.name} from {distribution.label or distribution.id}: "
-                    + ", ".join(f"{c.behavior} {c.event}" for c in changes),
-                )
-            )  # fmt: skip
-    return Plan((), tuple(steps))
+    steps = _distribution_steps(
+        local,
+        distributions,
+        "disassociate",
+        lambda d: disassociate(d.config, local.name),
+        f"remove {local.name} from",
+    )
+    return Plan((), steps)
 
 
 def plan_publish(local: LocalFunction, remote: RemoteFunction) -> Plan:
