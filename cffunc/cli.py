@@ -51,6 +51,7 @@ from cffunc.plan import (
     plan_publish,
 )
 from cffunc.render import SIZE_LIMIT, RenderedFunction, RenderStats, render
+from cffunc.replay import format_summary, replay
 from cffunc.rules import MaintenanceRules, compile_rules, epoch_ms
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.kvs import load_kvs
@@ -459,6 +460,53 @@ def format_comparisons(comparisons: list[RemoteComparison]) -> str:
             f"  {c.name}: local {c.local}, remote {c.remote}" + (f" ({c.error})" if c.error else "")
         )
     return "\n".join(lines)
+
+
+@cli.command("replay")
+@command_options
+@click.argument("logs", nargs=-1, required=True)
+@click.option("--now", help="Replay as if at this RFC 3339 time (default: now).")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N log lines.")
+@click.option("--sample", type=click.IntRange(min=1), default=1, help="Replay every K-th line.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+@reports_errors
+def replay_command(
+    settings: Settings,
+    logs: tuple[str, ...],
+    now: str | None,
+    limit: int | None,
+    sample: int,
+    as_json: bool,
+) -> None:
+    """Replay CloudFront access logs through the function, locally.
+
+    LOG: standard access log files (plain or .gz), directories of them, or -
+    for standard input. Prints how many requests would pass, get the
+    maintenance answer, be redirected or hit a function error, the top paths
+    and client networks of each, and which allowlist rule let requests
+    through. Exit 1 when the function threw on any line.
+
+    \b
+    Examples:
+      cffunc replay --now 2026-12-01T03:00:00Z samples/access.log
+      zcat logs/*.gz | cffunc replay -
+    """
+    config = settings.config()
+    rules = compile_rules(config, os.environ)
+    show = None
+    if sys.stderr.isatty() and not as_json:
+
+        def show(lines: int) -> None:
+            click.echo(f"\r{lines:,} lines", err=True, nl=False)
+
+    with FunctionRuntime(render(rules).code, config.function.runtime) as engine:
+        summary = replay(engine, rules, logs, _now(now), limit, sample, show)
+    if show is not None:
+        click.echo("", err=True)
+    click.echo(json.dumps(summary.as_json(), indent=2) if as_json else format_summary(summary))
+    if summary.counts["error"]:
+        sys.exit(1)
 
 
 # ---- deploy ----

@@ -28,7 +28,7 @@ from cffunc.runtime.kvs import KeyValueData
 from cffunc.runtime.source import SourceError, guard_loops, imports_as_requires
 from cffunc.runtime.validate import InvalidResult, validate
 
-SHIMS = ("crypto.js", "modules.js", "prelude.js")
+SHIMS = ("crypto.js", "modules.js", "prelude.js", "replay.js")
 SIZE_LIMIT = 10_240
 # The parameters every function instance gets, shadowing globals CloudFront lacks.
 _SHADOWED = (
@@ -152,6 +152,41 @@ class FunctionRuntime:
             raise RuntimeFailure(f"the local runtime returned {value!r}, not JSON text")
         results: list[dict[str, Any]] = json.loads(value)
         return results
+
+    def replay_chunk(
+        self,
+        text: str,
+        start: int,
+        fields: Mapping[str, int],
+        field_count: int,
+        now_ms: int,
+        want_passes: bool,
+    ) -> dict[str, Any]:
+        """Run access-log lines (consecutive, from line ``start``) through the function in
+        V8 and return their counts; see shims/replay.js."""
+        args = ", ".join(
+            json.dumps(a)
+            for a in (
+                text,
+                start,
+                dict(fields),
+                field_count,
+                now_ms,
+                self.time_limit_ms,
+                want_passes,
+            )
+        )
+        timeout = 5 + text.count("\n") * self.time_limit_ms / 1000
+        try:
+            value = self._context.eval(f"__cffuncReplay({args})", timeout_sec=timeout)
+        except JSTimeoutException:
+            raise RuntimeFailure(f"replaying lines from {start} ran over {timeout:.0f} s") from None
+        except JSEvalException as error:
+            raise RuntimeFailure(f"the local runtime failed: {error}") from None
+        if not isinstance(value, str):
+            raise RuntimeFailure(f"the local runtime returned {value!r}, not JSON text")
+        summary: dict[str, Any] = json.loads(value)
+        return summary
 
     def _checked(self, event: Mapping[str, Any], raw: Mapping[str, Any]) -> Invocation:
         error = raw["error"]

@@ -198,6 +198,27 @@
     return e && e.name ? e.name + ': ' + e.message : String(e);
   }
 
+  // One synchronous invocation for bulk work (log replay): the output as is, not copied.
+  root.__cffuncInvokeSync = function (event, now, limitMs) {
+    begin({ now: now }, limitMs);
+    var output, error = null;
+    try {
+      var handler = freshHandler();
+      if (typeof handler !== 'function') throw new Error('The function does not define handler');
+      output = handler(event);
+      if (output && typeof output.then === 'function') {
+        output.then(undefined, function () {});
+        throw new Error('async handlers are not replayed; use cffunc test');
+      }
+    } catch (e) {
+      error = describe(e);
+    }
+    sweep();
+    if (budget.exceeded) error = 'RangeError: The function exceeded its execution time limit';
+    else if (error === null && output === undefined) error = 'The function returned undefined';
+    return { output: output, error: error };
+  };
+
   // Runs the batch synchronously (inside the host's eval, where its timeout can stop
   // runaway code) until a handler returns a promise; from there it chains, and the
   // host awaits the promise. Each invocation starts only after the previous ended, so

@@ -1,0 +1,235 @@
+"""cffunc replay: log parsing, decoding, malformed lines, and counts checked against the
+decision model line by line on a generated log."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import ipaddress
+import json
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from benchmarks.loggen import FIELDS, LoggedRequest, requests, write_log
+from cffunc import bypass
+from cffunc.config import load_config
+from cffunc.decide import decide
+from cffunc.render import render
+from cffunc.replay import CLASSES, LogError, ReplaySummary, _request, replay
+from cffunc.rules import MaintenanceRules, compile_rules
+from cffunc.runtime import FunctionRuntime
+from tests.helpers import ENV, SAMPLES, SECRET
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def rules() -> MaintenanceRules:
+    return compile_rules(load_config(SAMPLES / "cffunc.toml"), ENV)
+
+
+@pytest.fixture(scope="module")
+def engine(rules: MaintenanceRules) -> FunctionRuntime:
+    with FunctionRuntime(render(rules).code, rules.runtime) as runtime:
+        yield runtime
+
+
+def generated(count: int = 3000, seed: int = 11) -> list[LoggedRequest]:
+    keys = bypass.derive_keys(SECRET)
+    cookies = [
+        bypass.cookie_value(keys, 1_830_000_000),
+        bypass.cookie_value(keys, 1_700_000_000),
+        "1.forged",
+    ]
+    nets = [
+        ipaddress.ip_network("203.0.113.0/24"),
+        ipaddress.ip_network("2001:db8::/32"),
+        ipaddress.ip_network("198.51.100.7/32"),
+    ]
+    return list(requests(count, nets, seed, cookies, SECRET))
+
+
+def log_file(
+    tmp_path: Path,
+    logged: list[LoggedRequest],
+    name: str = "access.log",
+    fields: list[str] | None = None,
+) -> Path:
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8") as handle:
+        write_log(handle, logged, fields or FIELDS)
+    return path
+
+
+def expected(
+    rules: MaintenanceRules, logged: list[LoggedRequest]
+) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    classes: Counter[str] = Counter()
+    paths: Counter[tuple[str, str]] = Counter()
+    for r in logged:
+        decision = decide(rules, _request(r.ip, r.method, r.uri, r.query, r.cookie), NOW)
+        classes[decision.action] += 1
+        paths[(decision.action, r.uri)] += 1
+    return classes, paths
+
+
+def paths_of(summary: ReplaySummary) -> Counter[tuple[str, str]]:
+    return Counter({(c, p): n for c in CLASSES for p, n in summary.paths[c].items()})
+
+
+def test_counts_agree_with_the_decision_model_line_by_line(
+    tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime
+) -> None:
+    logged = generated()
+    summary = replay(engine, rules, [str(log_file(tmp_path, logged))], NOW)
+    classes, paths = expected(rules, logged)
+    assert summary.lines == summary.replayed == len(logged)
+    assert {c: summary.counts[c] for c in CLASSES} == {c: classes[c] for c in CLASSES}
+    assert paths_of(summary) == paths
+    assert summary.disagreements == 0
+    assert summary.counts["redirect"] > 0 and summary.counts["pass"] > 0
+    assert sum(summary.rules.values()) == summary.counts["pass"]
+    assert summary.rules["bypass-cookie"] > 0
+    assert summary.rules["allowed-ip 203.0.113.0/24"] > 0
+    assert summary.networks["pass"]["2001:db8::/48"] > 0
+
+
+def test_field_order_does_not_matter(
+    tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime
+) -> None:
+    logged = generated(500)
+    shuffled = list(FIELDS)
+    random.Random(3).shuffle(shuffled)
+    plain = replay(engine, rules, [str(log_file(tmp_path, logged))], NOW)
+    other = replay(engine, rules, [str(log_file(tmp_path, logged, "shuffled.log", shuffled))], NOW)
+    assert other.as_json() == plain.as_json()
+
+
+def test_only_the_fields_it_needs(
+    tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime
+) -> None:
+    logged = generated(300)
+    path = log_file(
+        tmp_path, logged, fields=["c-ip", "cs-method", "cs-uri-stem", "cs-uri-query", "cs(Cookie)"]
+    )
+    classes, _ = expected(rules, logged)
+    counts = replay(engine, rules, [str(path)], NOW).counts
+    assert {c: counts[c] for c in CLASSES} == {c: classes[c] for c in CLASSES}
+
+
+def test_gzip_and_directories(
+    tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime
+) -> None:
+    logged = generated(400)
+    (tmp_path / "logs").mkdir()
+    plain = log_file(tmp_path / "logs", logged)
+    with gzip.open(tmp_path / "logs" / "access.log.gz", "wt", encoding="utf-8") as handle:
+        write_log(handle, logged)
+    one = replay(engine, rules, [str(plain)], NOW)
+    zipped = replay(engine, rules, [str(tmp_path / "logs" / "access.log.gz")], NOW)
+    assert zipped.as_json() == one.as_json()
+    both = replay(engine, rules, [str(tmp_path / "logs")], NOW)
+    assert both.counts == one.counts + one.counts
+
+
+def test_decoding_the_way_cloudfront_encodes(
+    tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime
+) -> None:
+    logged = [
+        LoggedRequest("192.0.2.1", "GET", "/search results", "q=a b", "", "curl/8"),
+        LoggedRequest("192.0.2.1", "GET", "/ünïcode", "", "", "curl/8"),
+        LoggedRequest("192.0.2.1", "GET", "/maintenance/%2e%2e/admin", "", "", "curl/8"),
+        LoggedRequest("192.0.2.1", "GET", "/maintenance/ok.css", "", "", "curl/8"),
+    ]
+    text = log_file(tmp_path, logged).read_text()
+    assert "/search%20results" in text and "/maintenance/%252e%252e/admin" in text
+    summary = replay(engine, rules, [str(tmp_path / "access.log")], NOW)
+    assert summary.paths["maintenance"] == Counter(
+        {"/search results": 1, "/ünïcode": 1, "/maintenance/%2e%2e/admin": 1}
+    )
+    assert summary.paths["pass"] == Counter({"/maintenance/ok.css": 1})
+
+
+def test_malformed_lines_are_counted_with_their_numbers(
+    tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime
+) -> None:
+    good = log_file(tmp_path, generated(5)).read_text().splitlines()
+    text = (
+        "\n".join(
+            ["2026-11-30\tstray line before the header", *good[:4], "too\tfew\tfields", *good[4:]]
+        )
+        + "\n"
+    )
+    path = tmp_path / "broken.log"
+    path.write_text(text)
+    summary = replay(engine, rules, [str(path)], NOW)
+    assert summary.malformed == 2
+    assert summary.malformed_lines == [f"{path}:1 (before any #Fields line)", f"{path}:6"]
+    assert summary.replayed == 5
+
+
+def test_unreadable_inputs(
+    tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime
+) -> None:
+    with pytest.raises(LogError, match="no such log file or directory"):
+        replay(engine, rules, [str(tmp_path / "nope.log")], NOW)
+    bad = tmp_path / "bad.log"
+    bad.write_text("#Version: 1.0\n#Fields: date time cs-uri-stem\n")
+    with pytest.raises(LogError, match="the #Fields line lacks c-ip"):
+        replay(engine, rules, [str(bad)], NOW)
+
+
+def test_limit_and_sample(tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime) -> None:
+    path = str(log_file(tmp_path, generated(1000)))
+    assert replay(engine, rules, [path], NOW, limit=250).lines == 250
+    assert replay(engine, rules, [path], NOW, sample=10).lines == 100
+
+
+def test_a_throwing_function_is_counted_as_errors(tmp_path: Path) -> None:
+    path = str(log_file(tmp_path, generated(50)))
+    code = "function handler(event) { if (event.request.uri === '/health') throw new Error('boom'); return event.request; }"
+    with FunctionRuntime(code, "cloudfront-js-1.0") as runtime:
+        summary = replay(runtime, None, [path], NOW)
+    assert summary.counts["error"] == summary.paths["error"]["/health"] > 0
+    assert summary.errors[0].endswith(": Error: boom")
+
+
+def cffunc(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "cffunc", "-c", str(SAMPLES / "cffunc.toml"), "replay", *args],
+        env={**os.environ, **ENV}, input=stdin, capture_output=True, check=False,
+    )  # fmt: skip
+
+
+def test_cli_reads_standard_input_and_prints_json(tmp_path: Path) -> None:
+    logged = generated(200)
+    buffer = io.StringIO()
+    write_log(buffer, logged)
+    result = cffunc(
+        "--now",
+        "2026-12-01T03:00:00Z",
+        "--json",
+        "-",
+        stdin=gzip.compress(buffer.getvalue().encode()),
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["replayed"] == 200
+    compiled = compile_rules(load_config(SAMPLES / "cffunc.toml"), ENV)
+    classes, _ = expected(compiled, logged)
+    assert {c: document["classes"][c]["count"] for c in CLASSES} == {c: classes[c] for c in CLASSES}
+
+
+def test_cli_summary_on_the_sample_log() -> None:
+    result = cffunc("--now", "2026-12-01T03:00:00Z", str(SAMPLES / "access.log"))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    assert text.splitlines()[0] == "200 lines, 200 replayed, 0 malformed"
+    assert "passed because: " in text
