@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Literal
 
 from cffunc import bypass
+from cffunc.config import IPNetwork
 from cffunc.pathpatterns import first_match, is_ambiguous
 from cffunc.rules import MaintenanceRules
 
@@ -99,17 +100,62 @@ def prefers_json(accept: str) -> bool:
 
 
 def matching_network(rules: MaintenanceRules, ip: str) -> str | None:
-    """The allowed network holding ``ip``; None for no match or a malformed address."""
+    """The first configured network holding ``ip``; None for no match or a malformed address."""
     if "%" in ip:  # a scoped address is never a viewer address
         return None
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return None
-    for network in rules.networks:
-        if address.version == network.version and address in network:
-            return str(network)
-    return None
+    index = _network_index(rules.networks)
+    value = int(address)
+    best: tuple[int, str] | None = None
+    for prefix in index.prefixes.get(address.version, ()):
+        shift = address.max_prefixlen - prefix
+        found = index.networks.get((address.version, prefix, value >> shift))
+        if found is not None and (best is None or found < best):
+            best = found
+    return None if best is None else best[1]
+
+
+@dataclass(frozen=True)
+class _NetworkIndex:
+    """Networks by (version, prefix length, network bits): a lookup per prefix length in
+    use, instead of a scan of every network (replays ask for millions of addresses)."""
+
+    prefixes: dict[int, tuple[int, ...]]
+    networks: dict[tuple[int, int, int], tuple[int, str]]
+    """-> (position in the config, CIDR text): the first configured match wins."""
+
+
+_INDEXES: dict[int, tuple[tuple[IPNetwork, ...], _NetworkIndex]] = {}
+
+
+def _network_index(networks: tuple[IPNetwork, ...]) -> _NetworkIndex:
+    """Built once per networks tuple, found again by identity (hashing 600 networks on
+    every lookup would cost more than the scan it replaces)."""
+    hit = _INDEXES.get(id(networks))
+    if hit is not None and hit[0] is networks:
+        return hit[1]
+    if len(_INDEXES) > 64:
+        _INDEXES.clear()
+    index = _build_index(networks)
+    _INDEXES[id(networks)] = (networks, index)
+    return index
+
+
+def _build_index(networks: tuple[IPNetwork, ...]) -> _NetworkIndex:
+    prefixes: dict[int, set[int]] = {}
+    table: dict[tuple[int, int, int], tuple[int, str]] = {}
+    for position, network in enumerate(networks):
+        prefixes.setdefault(network.version, set()).add(network.prefixlen)
+        key = (
+            network.version,
+            network.prefixlen,
+            int(network.network_address) >> (network.max_prefixlen - network.prefixlen),
+        )
+        table.setdefault(key, (position, str(network)))
+    return _NetworkIndex({v: tuple(sorted(p)) for v, p in prefixes.items()}, table)
 
 
 def decide_response(

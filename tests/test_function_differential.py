@@ -162,3 +162,19 @@ def test_rendered_function_agrees_with_decide(
 
 def _moment(now_ms: int) -> datetime:
     return datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(networks(), max_size=12), st.one_of(st.ip_addresses().map(str), st.just("")))
+def test_network_lookup_matches_a_plain_scan(nets: list[str], ip: str) -> None:
+    """decide() finds networks through an index; it must answer as a scan in order would."""
+    from cffunc.decide import matching_network
+
+    rules = make_function({"allow": {"ips": nets}})[0]
+    scan = None
+    if ip:
+        address = ipaddress.ip_address(ip)
+        scan = next(
+            (str(n) for n in rules.networks if n.version == address.version and address in n), None
+        )
+    assert matching_network(rules, ip) == scan

@@ -128,13 +128,13 @@
     watched = [root, Object.prototype, Array.prototype, String.prototype, Function.prototype,
       Number.prototype, Boolean.prototype, RegExp.prototype, Date.prototype, Promise.prototype,
       Object, Array, String, JSON, Math].map(function (target) {
-      var names = Object.getOwnPropertyNames(target);
+      var names = Object.keys(target);
       return { target: target, count: names.length, names: new Set(names) };
     });
   }
   function sweep() {
     for (var i = 0; i < watched.length; i++) {
-      var w = watched[i], names = Object.getOwnPropertyNames(w.target);
+      var w = watched[i], names = Object.keys(w.target);
       if (names.length === w.count) continue;
       names.forEach(function (name) {
         if (!w.names.has(name)) delete w.target[name];

@@ -51,8 +51,8 @@
 
   function network(ip) {
     if (ip.indexOf(':') < 0) {
-      var q = ip.split('.');
-      return q.length === 4 ? q[0] + '.' + q[1] + '.' + q[2] + '.0/24' : ip;
+      var dot = ip.lastIndexOf('.');
+      return dot > 0 ? ip.slice(0, dot) + '.0/24' : ip;
     }
     var halves = ip.toLowerCase().split('::'), head = halves[0] ? halves[0].split(':') : [];
     var tail = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
@@ -108,7 +108,7 @@
       };
       var event = {
         version: '1.0',
-        context: { eventType: 'viewer-request', distributionId: 'EREPLAY', requestId: 'line-' + (start + i) },
+        context: { eventType: 'viewer-request', distributionId: 'EREPLAY', requestId: 'replay' },
         viewer: { ip: ip },
         request: request
       };

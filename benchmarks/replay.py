@@ -1,0 +1,159 @@
+"""Replay throughput: cffunc replay against Node.js running the same function.
+
+    python -m benchmarks.replay [--lines 1000000]
+
+Generates a log of N lines with all 33 standard fields, renders the sample function with
+a 600-CIDR allowlist, then times (1) `cffunc replay` as a subprocess, with its peak
+memory, and (2) a Node.js script that streams the same file, splits each line, builds
+the same event and calls the same rendered handler (the engine's own speed, no bridge).
+Prints lines/s for both and the ratio. Goal: cffunc >= 0.5x Node, peak memory < 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.loggen import requests, write_log
+from cffunc.config import load_config
+from cffunc.render import render
+from cffunc.rules import compile_rules
+from cffunc.runtime.source import imports_as_requires
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "benchmark-secret-0123456789"
+NOW = "2026-12-01T03:00:00Z"
+
+NODE_SCRIPT = r"""
+const fs = require('fs'), readline = require('readline'), crypto = require('crypto');
+const source = fs.readFileSync(process.argv[2], 'utf8');
+const modules = {crypto: crypto, cloudfront: {selectRequestOriginById() {}, updateRequestOrigin() {}}};
+const make = new Function('require', '"use strict";\n' + source + '\n;return handler;');
+const now = Date.parse(process.argv[4]);
+Date.now = () => now;
+function decode(t) { if (t === '-' || t === undefined) return ''; try { return decodeURIComponent(t); } catch (e) { return t; } }
+function fields(text, split) {
+  const out = {};
+  if (!text) return out;
+  for (const part of text.split(split)) {
+    const p = part.trim(); const eq = p.indexOf('=');
+    if (eq > 0) out[p.slice(0, eq)] = {value: p.slice(eq + 1)};
+  }
+  return out;
+}
+let idx = null, counts = {pass: 0, maintenance: 0, redirect: 0, error: 0}, lines = 0;
+const started = process.hrtime.bigint();
+const rl = readline.createInterface({input: fs.createReadStream(process.argv[3]), crlfDelay: Infinity});
+rl.on('line', (line) => {
+  if (line.startsWith('#')) {
+    if (line.startsWith('#Fields:')) { idx = {}; line.slice(8).trim().split(/\s+/).forEach((n, i) => idx[n] = i); }
+    return;
+  }
+  lines++;
+  const c = line.split('\t');
+  const uri = decode(c[idx['cs-uri-stem']]);
+  const event = {version: '1.0', context: {eventType: 'viewer-request'}, viewer: {ip: c[idx['c-ip']]},
+    request: {method: c[idx['cs-method']], uri: uri, querystring: fields(decode(c[idx['cs-uri-query']]), '&'),
+      headers: {host: {value: decode(c[idx['cs(Host)']])}, 'user-agent': {value: decode(c[idx['cs(User-Agent)']])}},
+      cookies: fields(decode(c[idx['cs(Cookie)']]), ';')}};
+  try {
+    const handler = make((name) => modules[name]);
+    const out = handler(event);
+    if (out && out.statusCode) counts[out.statusCode >= 300 && out.statusCode < 400 ? 'redirect' : 'maintenance']++;
+    else counts[out.uri !== uri ? 'maintenance' : 'pass']++;
+  } catch (e) { counts.error++; }
+});
+rl.on('close', () => {
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(JSON.stringify({lines, seconds, counts}));
+});
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="cffunc-replay-bench-"))
+    try:
+        rng = random.Random(2026)
+        nets = [
+            ipaddress.ip_network((rng.getrandbits(32), rng.randint(24, 32)), strict=False)
+            for _ in range(600)
+        ]
+        config_text = (
+            (ROOT / "samples" / "cffunc.toml")
+            .read_text()
+            .replace(
+                'ips = ["203.0.113.0/24", "2001:db8::/32", "198.51.100.7"]',
+                "ips = " + json.dumps([str(n) for n in nets]),
+            )
+        )
+        config_path = work / "cffunc.toml"
+        config_path.write_text(config_text)
+        shutil.copy(ROOT / "samples" / "scenarios.toml", work / "scenarios.toml")
+        os.environ["CFFUNC_BYPASS_SECRET"] = SECRET
+        rules = compile_rules(load_config(config_path), os.environ)
+        rendered = render(rules)
+        print(
+            f"function: {rendered.stats.total:,} bytes, {rendered.stats.v4_networks} IPv4 networks"
+        )
+
+        log = work / "access.log"
+        started = time.perf_counter()
+        with log.open("w", encoding="utf-8") as handle:
+            write_log(handle, requests(args.lines, nets[:50], 7, (), SECRET))
+        print(
+            f"log: {args.lines:,} lines, {log.stat().st_size / 2**20:,.0f} MB ({time.perf_counter() - started:.1f} s to write)"
+        )
+
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "cffunc", "-c", str(config_path), "replay", "--now", NOW, "--json", str(log)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        ours = json.loads(result.stdout)
+        cffunc_rate = ours["replayed"] / seconds
+        print(
+            f"cffunc replay: {cffunc_rate:,.0f} lines/s ({seconds:.1f} s, peak memory {peak_mb:,.0f} MB)"
+        )
+
+        script = work / "replay.js"
+        script.write_text(NODE_SCRIPT)
+        code = work / "function.js"
+        code.write_text(imports_as_requires(rendered.code))
+        node = shutil.which("node")
+        if node is None:
+            print("node: not found; install Node.js to compare")
+            return
+        answer = json.loads(
+            subprocess.run(
+                [node, str(script), str(code), str(log), NOW],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        node_rate = answer["lines"] / answer["seconds"]
+        print(f"node: {node_rate:,.0f} lines/s ({answer['seconds']:.1f} s)")
+        print(f"ratio cffunc/node: {cffunc_rate / node_rate:.2f}")
+        same = {c: ours["classes"][c]["count"] for c in answer["counts"]} == answer["counts"]
+        print(f"same counts: {same} {answer['counts']}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
