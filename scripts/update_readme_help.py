@@ -14,7 +14,7 @@ from cffunc.cli import cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 COMMANDS: list[list[str]] = [
-    [], ["render"], ["test"], ["publish"], ["plan"], ["enable"], ["disable"], ["status"],
+    [], ["render"], ["test"], ["replay"], ["publish"], ["plan"], ["enable"], ["disable"], ["status"],
     ["destroy"], ["iam-policy"],
 ]  # fmt: skip
 
