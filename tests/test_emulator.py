@@ -59,6 +59,16 @@ def published(cf: Any, name: str = "fn", code: bytes = CODE) -> str:
     return function_arn(name)
 
 
+def associated_on_default(cf: Any, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Put ``arn`` on the default behavior's viewer-request; (update answer, config)."""
+    read = cf.get_distribution_config(Id=DIST)
+    config = read["DistributionConfig"]
+    config["DefaultCacheBehavior"]["FunctionAssociations"] = {
+        "Quantity": 1, "Items": [{"FunctionARN": arn, "EventType": "viewer-request"}],
+    }  # fmt: skip
+    return cf.update_distribution(Id=DIST, IfMatch=read["ETag"], DistributionConfig=config), config
+
+
 def control(emulator: RunningEmulator, path: str, data: dict[str, Any]) -> Any:
     request = urllib.request.Request(
         emulator.endpoint + path, json.dumps(data).encode(), {"Content-Type": "application/json"}
@@ -221,13 +231,7 @@ def test_function_and_lambda_at_edge_on_viewer_events_conflict(cf: Any) -> None:
 
 
 def test_function_in_use_cannot_be_deleted(cf: Any) -> None:
-    arn = published(cf)
-    read = cf.get_distribution_config(Id=DIST)
-    config = read["DistributionConfig"]
-    config["DefaultCacheBehavior"]["FunctionAssociations"] = {
-        "Quantity": 1, "Items": [{"FunctionARN": arn, "EventType": "viewer-request"}],
-    }  # fmt: skip
-    read = cf.update_distribution(Id=DIST, IfMatch=read["ETag"], DistributionConfig=config)
+    read, config = associated_on_default(cf, published(cf))
     etag = cf.describe_function(Name="fn")["ETag"]
     with pytest.raises(ClientError) as raised:
         cf.delete_function(Name="fn", IfMatch=etag)
@@ -255,13 +259,7 @@ def test_deployment_goes_from_in_progress_to_deployed(cf: Any, emulator: Running
 def test_publishing_redeploys_the_distributions_using_the_function(
     cf: Any, emulator: RunningEmulator
 ) -> None:
-    arn = published(cf)
-    read = cf.get_distribution_config(Id=DIST)
-    config = read["DistributionConfig"]
-    config["DefaultCacheBehavior"]["FunctionAssociations"] = {
-        "Quantity": 1, "Items": [{"FunctionARN": arn, "EventType": "viewer-request"}],
-    }  # fmt: skip
-    cf.update_distribution(Id=DIST, IfMatch=read["ETag"], DistributionConfig=config)
+    read, config = associated_on_default(cf, published(cf))
     control(emulator, "/__cffunc/clock", {"advance": 31})
     etag = cf.describe_function(Name="fn")["ETag"]
     cf.publish_function(Name="fn", IfMatch=etag)
