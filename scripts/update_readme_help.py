@@ -14,8 +14,8 @@ from cffunc.cli import cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 COMMANDS: list[list[str]] = [
-    [], ["render"], ["test"], ["replay"], ["publish"], ["plan"], ["enable"], ["disable"], ["status"],
-    ["destroy"], ["iam-policy"],
+    [], ["render"], ["test"], ["replay"], ["publish"], ["plan"], ["enable"], ["disable"],
+    ["status"], ["destroy"], ["iam-policy"],
 ]  # fmt: skip
 
 

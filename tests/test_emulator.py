@@ -259,7 +259,7 @@ def test_deployment_goes_from_in_progress_to_deployed(cf: Any, emulator: Running
 def test_publishing_redeploys_the_distributions_using_the_function(
     cf: Any, emulator: RunningEmulator
 ) -> None:
-    read, config = associated_on_default(cf, published(cf))
+    associated_on_default(cf, published(cf))
     control(emulator, "/__cffunc/clock", {"advance": 31})
     etag = cf.describe_function(Name="fn")["ETag"]
     cf.publish_function(Name="fn", IfMatch=etag)
