@@ -34,7 +34,7 @@ from cffunc.deploy import (
     resolve_targets,
     wait_deployed,
 )
-from cffunc.errors import CffuncError
+from cffunc.errors import CffuncError, RenderError
 from cffunc.events import EventError, event_from_options, normalise_event, viewer_request_event
 from cffunc.iam import iam_policy
 from cffunc.localrun import ScenarioResult, run_scenarios, test_result
@@ -523,9 +523,11 @@ class DeployContext:
     local: LocalFunction
 
 
-def deploy_context(settings: Settings) -> DeployContext:
+def deploy_context(settings: Settings, code: bool = True) -> DeployContext:
+    """Config, client and the function; ``code=False`` skips rendering (and so the
+    bypass secret): disable and destroy must work in an emergency without it."""
     config = settings.config()
-    rendered = render(compile_rules(config, os.environ))
+    rendered = render(compile_rules(config, os.environ)) if code else None
     client = CloudFrontClient.connect(settings.profile, settings.endpoint_url)
     return DeployContext(config, client, local_function(config, rendered))
 
@@ -680,7 +682,7 @@ def disable_command(settings: Settings, wait: bool, timeout: float, as_json: boo
     Example:
       cffunc disable --wait
     """
-    ctx = deploy_context(settings)
+    ctx = deploy_context(settings, code=False)
     distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
     plan = plan_disable(ctx.local, distributions)
     if plan.empty:
@@ -706,8 +708,14 @@ def status_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc status --json
     """
-    ctx = deploy_context(settings)
+    render_error = None
+    try:
+        ctx = deploy_context(settings)
+    except RenderError as error:  # status is still useful without the local render
+        render_error = str(error)
+        ctx = deploy_context(settings, code=False)
     document = status_document(ctx)
+    document["function"]["render_error"] = render_error
     if as_json:
         click.echo(json.dumps(document, indent=2))
         return
@@ -715,11 +723,7 @@ def status_command(settings: Settings, as_json: bool) -> None:
     click.echo(
         f"function {function['name']}: DEVELOPMENT {function['development_etag'] or '-'}, "
         f"LIVE {function['live_etag'] or '-'}, LIVE code "
-        + (
-            "matches the local render"
-            if function["live_matches_local"]
-            else "differs from the local render"
-        )
+        + _comparison(function["live_matches_local"], render_error)
     )
     for distribution in document["distributions"]:
         click.echo(
@@ -736,6 +740,12 @@ def status_command(settings: Settings, as_json: bool) -> None:
                 + (f"  lambda: {lambdas}" if lambdas else "")
             )
     click.echo(f"maintenance: {document['maintenance']}")
+
+
+def _comparison(matches: bool | None, render_error: str | None) -> str:
+    if matches is None:
+        return f"not compared ({render_error})"
+    return "matches the local render" if matches else "differs from the local render"
 
 
 def status_document(ctx: DeployContext) -> dict[str, Any]:
@@ -777,8 +787,9 @@ def status_document(ctx: DeployContext) -> dict[str, Any]:
             "name": local.name,
             "development_etag": dev.etag if dev else None,
             "live_etag": live.etag if live else None,
-            "live_matches_local": live is not None
-            and holds_render(local, live_code, live.runtime, live.comment),
+            "live_matches_local": None
+            if local.code is None
+            else live is not None and holds_render(local, live_code, live.runtime, live.comment),
         },
         "distributions": out,
         "maintenance": overall if out else "off",
@@ -796,7 +807,7 @@ def destroy_command(settings: Settings) -> None:
     Example:
       cffunc disable --wait && cffunc destroy
     """
-    ctx = deploy_context(settings)
+    ctx = deploy_context(settings, code=False)
     dev = ctx.client.describe_function(ctx.local.name, "DEVELOPMENT")
     if dev is None:
         click.echo(f"{ctx.local.name}: no such function; nothing to delete")

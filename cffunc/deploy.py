@@ -33,7 +33,9 @@ POLL_SECONDS = 15.0
 Progress = Callable[[str], None]
 
 
-def local_function(config: Config, rendered: RenderedFunction) -> LocalFunction:
+def local_function(config: Config, rendered: RenderedFunction | None) -> LocalFunction:
+    """What cffunc deploys; ``rendered`` None for commands that need no code (disable,
+    destroy), so they work even where the bypass secret is not set."""
     events = (
         ("viewer-request", "viewer-response")
         if config.maintenance.mode == "rewrite"
@@ -43,7 +45,7 @@ def local_function(config: Config, rendered: RenderedFunction) -> LocalFunction:
         name=config.function.name,
         runtime=config.function.runtime,
         comment=config.function.comment,
-        code=rendered.code_bytes,
+        code=rendered.code_bytes if rendered is not None else None,
         events=events,
         origin=config.maintenance.origin,
     )
@@ -151,12 +153,12 @@ class Executor:
             self.progress(step.message)
             if step.action == "create":
                 dev_etag, arn = self.client.create_function(
-                    local.name, local.runtime, local.comment, local.code
+                    local.name, local.runtime, local.comment, local.rendered
                 )
             elif step.action == "update":
                 assert dev_etag is not None
                 dev_etag = self.client.update_function(
-                    local.name, dev_etag, local.runtime, local.comment, local.code
+                    local.name, dev_etag, local.runtime, local.comment, local.rendered
                 )
             else:
                 assert dev_etag is not None
@@ -252,7 +254,7 @@ def ensure_development(client: CloudFrontClient, local: LocalFunction, progress:
     dev = client.describe_function(local.name, "DEVELOPMENT")
     if dev is None:
         progress(f"creating {local.name} in DEVELOPMENT to test it")
-        return client.create_function(local.name, local.runtime, local.comment, local.code)[0]
+        return client.create_function(local.name, local.runtime, local.comment, local.rendered)[0]
     if holds_render(
         local, client.function_code(local.name, "DEVELOPMENT"), dev.runtime, dev.comment
     ):
@@ -260,7 +262,9 @@ def ensure_development(client: CloudFrontClient, local: LocalFunction, progress:
     progress(
         f"updating {local.name} DEVELOPMENT to the local render to test it (LIVE is untouched)"
     )
-    return client.update_function(local.name, dev.etag, local.runtime, local.comment, local.code)
+    return client.update_function(
+        local.name, dev.etag, local.runtime, local.comment, local.rendered
+    )
 
 
 def compare_remote(

@@ -29,10 +29,18 @@ class LocalFunction:
     name: str
     runtime: str
     comment: str
-    code: bytes
+    code: bytes | None
+    """The rendered code; None where the command needs none (see deploy.local_function)."""
     events: tuple[str, ...]
     """viewer-request, plus viewer-response in rewrite mode."""
     origin: str | None = None
+
+    @property
+    def rendered(self) -> bytes:
+        """The code, for the steps that write it."""
+        if self.code is None:
+            raise ValueError(f"{self.name}: this command did not render the function")
+        return self.code
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[Functio
     """Create/update DEVELOPMENT and publish LIVE, or nothing when LIVE already matches."""
     if holds_render(local, remote.live_code, remote.live_runtime, remote.live_comment):
         return ()
-    size = f"{len(local.code):,} bytes, {local.runtime}"
+    size = f"{len(local.rendered):,} bytes, {local.runtime}"
     if remote.dev_etag is None:
         return (
             FunctionStep("create", f"create function {local.name} ({size})"),
@@ -126,7 +134,13 @@ def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[Functio
 def holds_render(
     local: LocalFunction, code: bytes | None, runtime: str | None, comment: str | None
 ) -> bool:
-    return code == local.code and runtime == local.runtime and (comment or "") == local.comment
+    """Whether a stage with this code, runtime and comment is the local render."""
+    return (
+        local.code is not None
+        and code == local.code
+        and runtime == local.runtime
+        and (comment or "") == local.comment
+    )
 
 
 # ---- associations ----

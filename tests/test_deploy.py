@@ -425,3 +425,36 @@ def test_publish_test_refuses_when_cloudfront_disagrees(
     published = cffunc(emulator, config, "publish", "--test")
     assert published.returncode == 0, published.stderr
     assert client(emulator).list_functions(Stage="LIVE")["FunctionList"]["Quantity"] == 1
+
+
+def test_disable_destroy_and_status_work_without_the_secret(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = config_file(tmp_path)
+    assert cffunc(emulator, config, "enable").returncode == 0
+    env = {
+        **os.environ, "AWS_ENDPOINT_URL": emulator.endpoint, "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull, "CFFUNC_BYPASS_SECRET": "",
+    }  # fmt: skip
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cffunc", "-c", str(config), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    status = run("status")
+    assert status.returncode == 0, status.stderr
+    assert (
+        "LIVE code not compared (allow.bypass_secret_env names CFFUNC_BYPASS_SECRET, which is not set"
+        in status.stdout
+    )
+    assert "maintenance: on" in status.stdout
+    assert run("enable").returncode == 1  # enabling needs the render
+    disabled = run("disable")
+    assert disabled.returncode == 0, disabled.stderr
+    assert current(emulator) == ORIGINAL
+    assert run("destroy").stdout == "deleted function shop-maintenance\n"
