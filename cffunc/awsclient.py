@@ -84,15 +84,21 @@ class CloudFrontClient:
         client: Any,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        trace: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self.sleep = sleep
         self.clock = clock
+        self.trace = trace
+        """Told of every call (``-v``): operation, resource, outcome, time taken."""
         self.calls: list[str] = []
 
     @classmethod
     def connect(
-        cls, profile: str | None = None, endpoint_url: str | None = None
+        cls,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        trace: Callable[[str], None] | None = None,
     ) -> CloudFrontClient:
         try:
             session = boto3.Session(profile_name=profile)
@@ -106,10 +112,24 @@ class CloudFrontClient:
             endpoint_url=endpoint_url,
             config=Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}),
         )
-        return cls(client)
+        return cls(client, trace=trace)
 
     def _call(self, operation: str, resource: str, **params: Any) -> Any:
         self.calls.append(operation)
+        started = self.clock()
+        try:
+            answer = self._request(operation, resource, **params)
+        except AwsError as error:
+            self._trace(operation, resource, started, error.code or "failed")
+            raise
+        self._trace(operation, resource, started, "ok")
+        return answer
+
+    def _trace(self, operation: str, resource: str, started: float, outcome: str) -> None:
+        if self.trace is not None:
+            self.trace(f"aws: {operation} {resource}: {outcome} ({self.clock() - started:.2f} s)")
+
+    def _request(self, operation: str, resource: str, **params: Any) -> Any:
         method = getattr(self._client, _snake(operation))
         try:
             return method(**params)

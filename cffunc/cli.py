@@ -111,7 +111,7 @@ def global_options(command: F) -> F:
                 envvar="AWS_ENDPOINT_URL",
                 help="CloudFront API endpoint (also AWS_ENDPOINT_URL), e.g. the local emulator.",
             ),
-            click.option("-v", "--verbose", is_flag=True, help="Say more on stderr."),
+            click.option("-v", "--verbose", is_flag=True, help="Report every AWS call on stderr."),
         ]
     ):
         command = option(command)
@@ -125,7 +125,7 @@ def command_options(command: F) -> F:
                                              "help": "Config file (default: ./cffunc.toml)."}),
         (("--profile",), "profile", {"help": "AWS profile."}),
         (("--endpoint-url",), "endpoint_url", {"help": "CloudFront API endpoint."}),
-        (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "Say more on stderr."}),
+        (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "Report AWS calls on stderr."}),
     ):  # fmt: skip
         command = click.option(
             *flags, field + "_override", expose_value=False, callback=_override(field), **extra
@@ -442,7 +442,7 @@ def remote_comparisons(
     secret: str | None,
 ) -> list[RemoteComparison]:
     """The scenario events at the current time, through TestFunction and locally."""
-    client = CloudFrontClient.connect(settings.profile, settings.endpoint_url)
+    client = connect(settings)
     local = local_function(config, render(rules))
     moment = datetime.now(UTC)
     named = [(s.name, viewer_request_event(s.request(rules, moment, secret))) for s in scenarios]
@@ -528,8 +528,13 @@ def deploy_context(settings: Settings, code: bool = True) -> DeployContext:
     bypass secret): disable and destroy must work in an emergency without it."""
     config = settings.config()
     rendered = render(compile_rules(config, os.environ)) if code else None
-    client = CloudFrontClient.connect(settings.profile, settings.endpoint_url)
-    return DeployContext(config, client, local_function(config, rendered))
+    return DeployContext(config, connect(settings), local_function(config, rendered))
+
+
+def connect(settings: Settings) -> CloudFrontClient:
+    """The CloudFront client; with -v every call is reported on stderr."""
+    trace = _echo_err if settings.verbose else None
+    return CloudFrontClient.connect(settings.profile, settings.endpoint_url, trace)
 
 
 def _report(as_json: bool, plan: Plan, report: Report | None, nothing: str) -> None:

@@ -458,3 +458,23 @@ def test_disable_destroy_and_status_work_without_the_secret(
     assert disabled.returncode == 0, disabled.stderr
     assert current(emulator) == ORIGINAL
     assert run("destroy").stdout == "deleted function shop-maintenance\n"
+
+
+def test_verbose_reports_every_aws_call(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    result = cffunc(emulator, config, "enable", "-v")
+    assert result.returncode == 0, result.stderr
+    traced = [
+        line.split(":")[1].split()[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("aws: ")
+    ]
+    assert traced == [
+        "DescribeFunction",
+        "DescribeFunction",
+        "GetDistributionConfig",
+        "CreateFunction",
+        "PublishFunction",
+        "UpdateDistribution",
+    ]
+    assert "aws: DescribeFunction shop-maintenance: NoSuchFunctionExists (" in result.stderr
