@@ -11,11 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-import botocore.exceptions
-from botocore.config import Config
+if TYPE_CHECKING:
+    import botocore.exceptions
 
 from cffunc.errors import CffuncError
 
@@ -100,6 +99,12 @@ class CloudFrontClient:
         endpoint_url: str | None = None,
         trace: Callable[[str], None] | None = None,
     ) -> CloudFrontClient:
+        # boto3 is imported here, not at the top: `cffunc render`, `test` and `--help`
+        # never call AWS and need not pay its import time (about 0.1 s).
+        import boto3
+        import botocore.exceptions
+        from botocore.config import Config
+
         try:
             session = boto3.Session(profile_name=profile)
         except botocore.exceptions.ProfileNotFound:
@@ -130,6 +135,8 @@ class CloudFrontClient:
             self.trace(f"aws: {operation} {resource}: {outcome} ({self.clock() - started:.2f} s)")
 
     def _request(self, operation: str, resource: str, **params: Any) -> Any:
+        import botocore.exceptions
+
         method = getattr(self._client, _snake(operation))
         try:
             return method(**params)

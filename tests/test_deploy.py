@@ -117,10 +117,13 @@ def config_file(tmp_path: Path, replace: dict[str, str] | None = None) -> Path:
     return path
 
 
-def cffunc(emulator: RunningEmulator, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cffunc(
+    emulator: RunningEmulator, config: Path, *args: str, secret: str = ENV["CFFUNC_BYPASS_SECRET"]
+) -> subprocess.CompletedProcess[str]:
     env = {
-        **os.environ, **ENV, "AWS_ENDPOINT_URL": emulator.endpoint, "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        **os.environ, "CFFUNC_BYPASS_SECRET": secret, "AWS_ENDPOINT_URL": emulator.endpoint,
+        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }  # fmt: skip
     env.pop("AWS_PROFILE", None)
     return subprocess.run(
@@ -432,19 +435,9 @@ def test_disable_destroy_and_status_work_without_the_secret(
 ) -> None:
     config = config_file(tmp_path)
     assert cffunc(emulator, config, "enable").returncode == 0
-    env = {
-        **os.environ, "AWS_ENDPOINT_URL": emulator.endpoint, "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull, "CFFUNC_BYPASS_SECRET": "",
-    }  # fmt: skip
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "cffunc", "-c", str(config), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return cffunc(emulator, config, *args, secret="")
 
     status = run("status")
     assert status.returncode == 0, status.stderr
