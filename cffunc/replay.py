@@ -218,7 +218,7 @@ def replay(
         lines, numbers = item.lines[:: max(1, sample)], item.numbers[:: max(1, sample)]
         summary.lines += len(lines)
         result = runtime.replay_chunk(
-            "\n".join(lines), 0, item.fields, len(item.fields), now_ms, rules is not None
+            "\n".join(lines), item.fields, len(item.fields), now_ms, rules is not None
         )
         for index in result["malformed"]:
             summary.malformed += 1

@@ -134,14 +134,19 @@ class FunctionRuntime:
         # JSON result, and ours may be a promise.)
         code = f"__cffuncRun(JSON.parse({json.dumps(json.dumps(batch))}), {self.time_limit_ms})"
         timeout = 5 + len(batch) * self.time_limit_ms / 1000
+        results: list[dict[str, Any]] = self._eval_json(
+            code, timeout, f"the batch of {len(batch)} events"
+        )
+        return results
+
+    def _eval_json(self, code: str, timeout: float, what: str) -> Any:
+        """Evaluate ``code``, await it if it is a promise, and parse the JSON text it gives."""
         try:
             value = self._context.eval(code, timeout_sec=timeout)
             if isinstance(value, JSPromise):
                 value = value.get(timeout=timeout)
         except JSTimeoutException:
-            raise RuntimeFailure(
-                f"the batch of {len(batch)} events ran over {timeout:.0f} s"
-            ) from None
+            raise RuntimeFailure(f"{what} ran over {timeout:.0f} s") from None
         except JSEvalException as error:
             if self._context.was_hard_memory_limit_reached():
                 raise RuntimeFailure(
@@ -150,25 +155,22 @@ class FunctionRuntime:
             raise RuntimeFailure(f"the local runtime failed: {error}") from None
         if not isinstance(value, str):
             raise RuntimeFailure(f"the local runtime returned {value!r}, not JSON text")
-        results: list[dict[str, Any]] = json.loads(value)
-        return results
+        return json.loads(value)
 
     def replay_chunk(
         self,
         text: str,
-        start: int,
         fields: Mapping[str, int],
         field_count: int,
         now_ms: int,
         want_passes: bool,
     ) -> dict[str, Any]:
-        """Run access-log lines (consecutive, from line ``start``) through the function in
-        V8 and return their counts; see shims/replay.js."""
+        """Run access-log lines through the function in V8 and return their counts, lines
+        named by their index in ``text``; see shims/replay.js."""
         args = ", ".join(
             json.dumps(a)
             for a in (
                 text,
-                start,
                 dict(fields),
                 field_count,
                 now_ms,
@@ -177,15 +179,9 @@ class FunctionRuntime:
             )
         )
         timeout = 5 + text.count("\n") * self.time_limit_ms / 1000
-        try:
-            value = self._context.eval(f"__cffuncReplay({args})", timeout_sec=timeout)
-        except JSTimeoutException:
-            raise RuntimeFailure(f"replaying lines from {start} ran over {timeout:.0f} s") from None
-        except JSEvalException as error:
-            raise RuntimeFailure(f"the local runtime failed: {error}") from None
-        if not isinstance(value, str):
-            raise RuntimeFailure(f"the local runtime returned {value!r}, not JSON text")
-        summary: dict[str, Any] = json.loads(value)
+        summary: dict[str, Any] = self._eval_json(
+            f"__cffuncReplay({args})", timeout, f"replaying {text.count(chr(10)) + 1} lines"
+        )
         # A full collection per chunk keeps the heap near its live size; V8 would
         # otherwise let garbage from a million events grow towards the heap cap.
         self._context.low_memory_notification()

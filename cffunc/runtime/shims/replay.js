@@ -79,8 +79,9 @@
     return out.uri !== request.uri ? 'maintenance' : 'pass';
   }
 
-  // text: consecutive data lines starting at line number `start`; f: field name -> index.
-  root.__cffuncReplay = function (text, start, f, count, now, limitMs, wantPasses) {
+  // text: data lines joined by \n; f: field name -> index. Lines are reported by their
+  // index in text (the caller maps them to file line numbers).
+  root.__cffuncReplay = function (text, f, count, now, limitMs, wantPasses) {
     var lines = text.split('\n');
     var summary = { counts: {}, paths: {}, networks: {}, malformed: [], errors: [], passes: [] };
     CLASSES.forEach(function (c) { summary.counts[c] = 0; summary.paths[c] = {}; summary.networks[c] = {}; });
@@ -89,7 +90,7 @@
       if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
       var cols = line.split('\t');
       if (cols.length !== count) {
-        summary.malformed.push(start + i);
+        summary.malformed.push(i);
         continue;
       }
       var ip = cols[f['c-ip']], uri = decode(cols[f['cs-uri-stem']]);
@@ -117,7 +118,7 @@
       summary.counts[cls]++;
       bump(summary.paths[cls], uri);
       bump(summary.networks[cls], network(ip));
-      if (cls === 'error' && summary.errors.length < 20) summary.errors.push([start + i, result.error]);
+      if (cls === 'error' && summary.errors.length < 20) summary.errors.push([i, result.error]);
       if (cls === 'pass' && wantPasses) summary.passes.push([ip, request.method, uri, q, c]);
     }
     return JSON.stringify(summary);
