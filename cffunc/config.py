@@ -26,6 +26,8 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 RUNTIMES: tuple[Runtime, ...] = ("cloudfront-js-1.0", "cloudfront-js-2.0")
 MODES: tuple[Mode, ...] = ("rewrite", "respond")
+Toggle = Literal["association", "kvs"]
+TOGGLES: tuple[Toggle, ...] = ("association", "kvs")
 DEFAULT_CONFIG_NAME = "cffunc.toml"
 
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -64,6 +66,10 @@ class MaintenanceConfig:
     json: bool
     start: datetime | None
     end: datetime | None
+    toggle: Toggle = "association"
+    """How maintenance is switched: by associating the function, or by a KeyValueStore."""
+    kvs: str | None = None
+    """toggle = "kvs": the KeyValueStore's name (default: the function's name)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,13 @@ class Config:
     allow: AllowConfig
     distributions: tuple[DistributionTarget, ...]
     test: TestSettings
+
+    @property
+    def store_name(self) -> str | None:
+        """The KeyValueStore that switches maintenance (toggle = "kvs"), else None."""
+        if self.maintenance.toggle != "kvs":
+            return None
+        return self.maintenance.kvs or self.function.name
 
 
 _T = TypeVar("_T")
@@ -290,7 +303,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
     table.check_keys(
         (
             "mode", "object", "origin", "page", "status", "retry_after", "refresh",
-            "reason", "json", "start", "end",
+            "reason", "json", "start", "end", "toggle", "kvs",
         )
     )  # fmt: skip
     mode = table.get("mode", str, "rewrite", 'use "rewrite" or "respond"', lambda v: v in MODES)
@@ -367,6 +380,25 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
             table.data["end"],
             f"it must be later than maintenance.start ({start.isoformat()})",
         )
+    toggle = table.get(
+        "toggle", str, "association", 'use "association" or "kvs"', lambda v: v in TOGGLES
+    )
+    if toggle == "kvs" and runtime != "cloudfront-js-2.0":
+        raise table.fail(
+            "toggle",
+            toggle,
+            'a KeyValueStore can be read only by function.runtime = "cloudfront-js-2.0"; '
+            'change the runtime or use toggle = "association"',
+        )
+    kvs = table.get(
+        "kvs",
+        str,
+        None,
+        "give a KeyValueStore name: 1-64 characters of A-Z, a-z, 0-9, _ and -",
+        lambda v: bool(_FUNCTION_NAME.fullmatch(v)),
+    )
+    if kvs is not None and toggle != "kvs":
+        raise table.fail("kvs", kvs, 'it applies only to toggle = "kvs"; remove it or set that')
     return MaintenanceConfig(
         mode=mode,  # type: ignore[arg-type]
         object=obj or "/maintenance/index.html",
@@ -379,6 +411,8 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         json=bool(json_answers),
         start=start,
         end=end,
+        toggle=toggle,  # type: ignore[arg-type]
+        kvs=kvs,
     )
 
 

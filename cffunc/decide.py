@@ -18,11 +18,19 @@ from cffunc import bypass
 from cffunc.config import IPNetwork
 from cffunc.pathpatterns import first_match, is_ambiguous
 from cffunc.rules import MaintenanceRules
+from cffunc.store import state_at, store_match
 
 Action = Literal["pass", "maintenance", "redirect"]
 Answer = Literal["json", "page", "rewrite", "text"]
 Rule = Literal[
-    "outside-window", "bypass-token", "allowed-ip", "bypass-cookie", "allowed-path", "maintenance"
+    "outside-window",
+    "maintenance-off",
+    "bypass-token",
+    "allowed-ip",
+    "store-ip",
+    "bypass-cookie",
+    "allowed-path",
+    "maintenance",
 ]
 
 
@@ -50,13 +58,22 @@ class Decision:
     a rewrite to the maintenance object."""
 
 
-def decide(rules: MaintenanceRules, request: ViewerRequest, now: datetime) -> Decision:
-    """What the viewer-request function does with ``request`` at ``now``."""
+def decide(
+    rules: MaintenanceRules,
+    request: ViewerRequest,
+    now: datetime,
+    store: Mapping[str, str] | None = None,
+) -> Decision:
+    """What the viewer-request function does with ``request`` at ``now``; ``store``: the
+    KeyValueStore's items, for toggle = "kvs" (None: an empty store, so off)."""
     now_ms = round(now.timestamp() * 1000)
     if (rules.window_start_ms is not None and now_ms < rules.window_start_ms) or (
         rules.window_end_ms is not None and now_ms >= rules.window_end_ms
     ):
         return Decision("pass", "outside-window")
+    items = dict(store or {})
+    if rules.store and state_at(items, now) is None:
+        return Decision("pass", "maintenance-off")
     if (
         rules.bypass is not None
         and request.method == "GET"
@@ -67,6 +84,10 @@ def decide(rules: MaintenanceRules, request: ViewerRequest, now: datetime) -> De
     network = matching_network(rules, request.ip)
     if network is not None:
         return Decision("pass", "allowed-ip", matched=network)
+    if rules.store:
+        stored = store_match(items, request.ip)
+        if stored is not None:
+            return Decision("pass", "store-ip", matched=stored)
     if rules.bypass is not None and bypass.cookie_valid(
         rules.bypass.keys, request.cookies.get(rules.bypass.cookie, ""), now_ms
     ):
@@ -159,7 +180,11 @@ def _build_index(networks: tuple[IPNetwork, ...]) -> _NetworkIndex:
 
 
 def decide_response(
-    rules: MaintenanceRules, request: ViewerRequest, now: datetime, marked: bool
+    rules: MaintenanceRules,
+    request: ViewerRequest,
+    now: datetime,
+    marked: bool,
+    store: Mapping[str, str] | None = None,
 ) -> bool:
     """Whether the viewer-response half turns the origin's answer into the maintenance status.
 
@@ -167,4 +192,4 @@ def decide_response(
     Whether CloudFront shows viewer-response the original or the rewritten request is not
     documented; the marker makes the answer right either way.
     """
-    return marked or decide(rules, request, now).answer == "rewrite"
+    return marked or decide(rules, request, now, store).answer == "rewrite"

@@ -16,6 +16,7 @@ from cffunc.errors import RenderError
 from cffunc.ipranges import ALPHABET, IPTables, build_tables
 from cffunc.pathpatterns import patterns_source
 from cffunc.rules import MARKER_HEADER, MaintenanceRules
+from cffunc.store import NET_PREFIX, STATE_KEY
 from cffunc.templates import environment, js
 
 SIZE_LIMIT = 10_240
@@ -81,6 +82,9 @@ def render_code(rules: MaintenanceRules) -> RenderedFunction:
             alphabet=ALPHABET,
             tables=tables,
             path_regex=path_regex,
+            store=rules.store,
+            state_key=STATE_KEY,
+            net_prefix=NET_PREFIX,
         )
     )
     return RenderedFunction(code=code, stats=_stats(code, rules, tables, path_regex))

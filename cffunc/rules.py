@@ -57,6 +57,8 @@ class MaintenanceRules:
     """Added to every maintenance answer (cache-control, retry-after, refresh)."""
     object: str
     origin: str | None
+    store: bool = False
+    """toggle = "kvs": maintenance is on only while the KeyValueStore says so (cffunc.store)."""
 
 
 def http_date(moment: datetime) -> str:
@@ -103,6 +105,7 @@ def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRule
         headers=tuple(headers),
         object=maintenance.object,
         origin=maintenance.origin,
+        store=maintenance.toggle == "kvs",
     )
 
 

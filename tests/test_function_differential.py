@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import event as event_note
 from hypothesis import strategies as st
 
 from cffunc import bypass
@@ -178,3 +179,85 @@ def test_network_lookup_matches_a_plain_scan(nets: list[str], ip: str) -> None:
             (str(n) for n in rules.networks if n.version == address.version and address in n), None
         )
     assert matching_network(rules, ip) == scan
+
+
+# ---- toggle = "kvs": the store decides whether maintenance is on, and adds networks ----
+
+STATE_VALUES = [
+    None, '{"on":true}', '{"on":false}', '{"on":true,"reason":"db upgrade"}',
+    '{"on":true,"until":"%s"}', '{"on":true,"until":"%s"}', '{"on":"yes"}', "on", "{bad json",
+    '{"on":true,"until":"2026-02-31T00:00:00Z"}', '{"on":true,"until":"2030-01-01T00:00:00+00:00"}',
+    '{"on":true,"until":null}', '{"on":true,"until":1}', '[true]', '{"on":true,"reason":7}',
+]  # fmt: skip
+
+
+@st.composite
+def store_cases(
+    draw: st.DrawFn,
+) -> tuple[dict[str, Any], dict[str, str], list[tuple[ViewerRequest, int]]]:
+    from cffunc.store import STATE_KEY, bucket_key
+
+    config = draw(configs())
+    config["function"]["runtime"] = "cloudfront-js-2.0"
+    config["maintenance"]["toggle"] = "kvs"
+    batch = draw(st.lists(requests(config), min_size=20, max_size=40))
+    items: dict[str, str] = {}
+    state = draw(st.sampled_from(STATE_VALUES))
+    if state is not None:
+        if "%s" in state:
+            offset = draw(st.sampled_from([-30, 30]))
+            state = state % (BASE + timedelta(minutes=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        items[STATE_KEY] = state
+    # Buckets holding networks around some of the requests' addresses, with junk entries.
+    for request, _ in batch[: draw(st.integers(0, 6))]:
+        try:
+            address = ipaddress.ip_address(request.ip)
+        except ValueError:
+            continue
+        limit = address.max_prefixlen
+        shortest = 8 if address.version == 4 else 32
+        prefix = draw(st.integers(shortest, limit))
+        network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+        entry = draw(
+            st.sampled_from([
+                str(network), f"{address}/{prefix}", str(address), f"{address}/{limit + 1}",
+                f"{network.broadcast_address + 0}/{prefix}", "junk", "",
+            ])
+        )  # fmt: skip
+        key = bucket_key(address)
+        items[key] = (items.get(key, "") + " " + entry).strip(" ") if draw(st.booleans()) else entry
+    return config, items, batch
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(store_cases())
+def test_store_toggle_agrees_with_decide(
+    case: tuple[dict[str, Any], dict[str, str], list[tuple[ViewerRequest, int]]],
+) -> None:
+    from cffunc.runtime.kvs import KeyValueData
+
+    config, items, batch = case
+    rules, function = make_function(config)
+    assert rules.store
+    with FunctionRuntime(function.code, rules.runtime, kvs=KeyValueData(items)) as runtime:
+        events = [viewer_request_event(request) for request, _ in batch]
+        results = runtime.invoke_many(
+            [(event, now) for event, (_, now) in zip(events, batch, strict=True)]
+        )
+        responses = []
+        for event, (request, now), result in zip(events, batch, results, strict=True):
+            assert result.ok, result.error
+            decision = decide(rules, request, _moment(now), items)
+            event_note(decision.rule)
+            assert classify(result.output, rules, event) == expected(decision), (
+                request,
+                decision,
+                items,
+            )
+            if rules.mode == "rewrite" and "statusCode" not in result.output:
+                responses.append((viewer_response_event(event, event["request"]), now, request))
+        finals = runtime.invoke_many([(e, now) for e, now, _ in responses])
+        for (_, now, request), result in zip(responses, finals, strict=True):
+            assert result.ok, result.error
+            turned = result.output["statusCode"] == rules.status
+            assert turned == decide_response(rules, request, _moment(now), False, items)

@@ -17,6 +17,7 @@ from cffunc.config import load_config
 from cffunc.render import render
 from cffunc.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.kvs import KeyValueData
 from tests.helpers import ENV, NOW_MS, SAMPLES
 
 TEXT = st.text(max_size=40)
@@ -92,10 +93,15 @@ def malformed_events(draw: st.DrawFn) -> Any:
     return event
 
 
-@pytest.fixture(scope="module", params=["cffunc.toml", "respond.toml"])
+# kvs.toml runs with maintenance on and networks in the store, so its store paths run too.
+KVS_ON = {"cffunc:state": '{"on":true,"reason":"r"}', "cffunc:net:10": "10.0.0.0/8 junk"}
+
+
+@pytest.fixture(scope="module", params=["cffunc.toml", "respond.toml", "kvs.toml"])
 def engine(request: pytest.FixtureRequest) -> Any:
     rules = compile_rules(load_config(SAMPLES / request.param), ENV)
-    with FunctionRuntime(render(rules).code, rules.runtime) as runtime:
+    store = KeyValueData(KVS_ON) if rules.store else None
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=store) as runtime:
         yield runtime
 
 

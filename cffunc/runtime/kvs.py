@@ -29,9 +29,16 @@ class KeyValueData:
     items: dict[str, str]
     created: str = FIXED_TIME
     updated: str = FIXED_TIME
+    unavailable: bool = False
+    """Every read fails, as when the edge cannot read the store."""
 
     def as_js(self) -> dict[str, Any]:
-        return {"items": self.items, "created": self.created, "updated": self.updated}
+        return {
+            "items": self.items,
+            "created": self.created,
+            "updated": self.updated,
+            "unavailable": self.unavailable,
+        }
 
 
 def kvs_from_mapping(raw: dict[str, Any], where: str = "kvs") -> KeyValueData:

@@ -78,10 +78,17 @@
     error.name = 'KeyNotFoundError';
     return error;
   }
+  function unavailable() {
+    var error = new Error('KeyValueStore read failed');
+    error.name = 'KeyValueStoreError';
+    return error;
+  }
   cloudfront.kvs = function () {
     return {
       get: function (key, options) {
         key = String(key);
+        // A store marked unavailable plays a failed read at the edge.
+        if (kvsData.unavailable) return Promise.reject(unavailable());
         if (!Object.prototype.hasOwnProperty.call(kvsData.items, key)) return Promise.reject(keyNotFound(key));
         var value = kvsData.items[key], format = (options && options.format) || 'string';
         if (format === 'string') return Promise.resolve(value);
@@ -92,6 +99,7 @@
         return Promise.reject(new TypeError('Unknown format: ' + format));
       },
       exists: function (key) {
+        if (kvsData.unavailable) return Promise.reject(unavailable());
         return Promise.resolve(Object.prototype.hasOwnProperty.call(kvsData.items, String(key)));
       },
       meta: function () {

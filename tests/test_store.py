@@ -1,0 +1,145 @@
+"""The KeyValueStore toggle's layout (cffunc/store.py) and the function reading it."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cffunc.config import load_config
+from cffunc.decide import ViewerRequest
+from cffunc.events import viewer_request_event
+from cffunc.render import render
+from cffunc.rules import compile_rules
+from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.kvs import KeyValueData
+from cffunc.store import (
+    STATE_KEY,
+    StoreError,
+    StoreState,
+    bucket_key,
+    bucket_value,
+    network_bucket,
+    parse_networks,
+    parse_state,
+    store_match,
+    until_from_option,
+)
+from tests.helpers import ENV, SAMPLES
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+NOW_MS = round(NOW.timestamp() * 1000)
+
+
+def run(
+    items: dict[str, str], ip: str, unavailable: bool = False
+) -> tuple[int | None, tuple[str, ...]]:
+    rules = compile_rules(load_config(SAMPLES / "kvs.toml"), ENV)
+    store = KeyValueData(items, unavailable=unavailable)
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=store) as engine:
+        event = viewer_request_event(ViewerRequest(ip=ip, headers={"accept": "application/json"}))
+        result = engine.invoke(event, NOW_MS)
+    assert result.ok, result.error
+    return result.output.get("statusCode"), result.logs
+
+
+def test_missing_state_means_off_and_is_logged() -> None:
+    status, logs = run({}, "192.0.2.1")
+    assert status is None  # the request goes on
+    assert logs and "unreadable, so off" in logs[0]
+
+
+def test_failed_read_means_off_and_is_logged() -> None:
+    status, logs = run({STATE_KEY: '{"on":true}'}, "192.0.2.1", unavailable=True)
+    assert status is None
+    assert "KeyValueStore read failed" in logs[0]
+
+
+def test_state_on_gives_maintenance_without_logging() -> None:
+    assert run({STATE_KEY: '{"on":true}'}, "192.0.2.1") == (503, ())
+
+
+def test_until_ends_maintenance_by_itself() -> None:
+    past = StoreState(True, NOW - timedelta(seconds=1)).value()
+    future = StoreState(True, NOW + timedelta(seconds=1)).value()
+    assert run({STATE_KEY: past}, "192.0.2.1")[0] is None
+    assert run({STATE_KEY: future}, "192.0.2.1")[0] == 503
+
+
+def test_stored_networks_let_viewers_through() -> None:
+    items = {STATE_KEY: '{"on":true}', "cffunc:net:192": "192.0.2.0/24"}
+    assert run(items, "192.0.2.77")[0] is None
+    assert run(items, "192.0.3.1")[0] == 503
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.9", "cffunc:net:203"),
+        ("0.0.0.0", "cffunc:net:0"),
+        ("2001:db8::1", "cffunc:net:2001:db8"),
+        ("::1", "cffunc:net:0:0"),
+        ("::ffff:1.2.3.4", "cffunc:net:0:0"),
+        ("fe80:1::", "cffunc:net:fe80:1"),
+    ],
+)
+def test_bucket_keys(address: str, key: str) -> None:
+    assert bucket_key(ipaddress.ip_address(address)) == key
+
+
+@pytest.mark.parametrize("address", ["2001:db8::1", "::1", "fe80:1::", "0:abcd::7", "10.1.2.3"])
+def test_the_function_reads_the_bucket_python_writes(address: str) -> None:
+    parsed = ipaddress.ip_address(address)
+    network = ipaddress.ip_network(f"{address}/{parsed.max_prefixlen}")
+    items = {STATE_KEY: '{"on":true}', network_bucket(network): str(network)}
+    assert run(items, address)[0] is None
+
+
+def test_networks_wider_than_a_bucket_are_refused() -> None:
+    with pytest.raises(StoreError, match="wider than /8"):
+        network_bucket(ipaddress.ip_network("10.0.0.0/7"))
+    with pytest.raises(StoreError, match="wider than /32"):
+        network_bucket(ipaddress.ip_network("2001::/16"))
+
+
+def test_bucket_capacity_is_as_documented() -> None:
+    """At least 53 of the longest IPv4 texts and 23 of the longest IPv6 texts fit."""
+    v4 = [ipaddress.ip_network(f"255.{i}.255.255/32") for i in range(203, 256)]
+    assert len(bucket_value(v4) or "") <= 1024
+    v6 = [
+        ipaddress.ip_network(f"ffff:ffff:ffff:ffff:ffff:ffff:ffff:{i:x}/128")
+        for i in range(0xFFE9, 0x10000)
+    ]
+    assert len(v6) == 23 and len(bucket_value(v6) or "") <= 1024
+    with pytest.raises(StoreError, match="would hold"):
+        bucket_value(v4 + [ipaddress.ip_network(f"255.{i}.255.255/32") for i in range(20)])
+
+
+def test_state_round_trip_and_unreadable_values() -> None:
+    state = StoreState(True, NOW, "db upgrade")
+    assert parse_state(state.value()) == state
+    for text in (
+        "",
+        "on",
+        '{"on":1}',
+        '{"on":true,"until":"tomorrow"}',
+        '{"on":true,"until":"2026-12-01T03:00:00+00:00"}',
+    ):
+        assert parse_state(text) is None
+
+
+def test_store_match_reads_entries_as_the_function_does() -> None:
+    items = {"cffunc:net:10": "10.1.2.3/16 junk 10.9.0.0 10.8.0.0/33"}
+    assert store_match(items, "10.1.200.1") == "10.1.0.0/16"  # host bits ignored
+    assert store_match(items, "10.9.0.0") is None  # no length: skipped
+    assert parse_networks("a  b") == []
+
+
+def test_until_option() -> None:
+    assert until_from_option("90m", NOW) == NOW + timedelta(minutes=90)
+    assert until_from_option("2026-12-01T04:00:00Z", NOW) == NOW + timedelta(hours=1)
+    with pytest.raises(StoreError, match="has passed"):
+        until_from_option("2026-12-01T02:00:00Z", NOW)
+    with pytest.raises(StoreError, match="duration"):
+        until_from_option("soon", NOW)
