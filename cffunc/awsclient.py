@@ -46,6 +46,14 @@ class FunctionInUse(AwsError):
     pass
 
 
+class StoreConflict(AwsError):
+    """The KeyValueStore changed since its ETag was read."""
+
+
+class InUse(AwsError):
+    """A KeyValueStore is still associated with a function."""
+
+
 @dataclass(frozen=True)
 class FunctionStage:
     name: str
@@ -55,6 +63,27 @@ class FunctionStage:
     comment: str
     arn: str
     code: bytes | None = None
+    kvs_arns: tuple[str, ...] = ()
+    """KeyValueStores associated with this stage."""
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """A KeyValueStore as the control plane describes it."""
+
+    name: str
+    arn: str
+    etag: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class StoreData:
+    """A KeyValueStore as the data plane describes it: the ETag writes need."""
+
+    etag: str
+    items: int
+    size: int
 
 
 @dataclass(frozen=True)
@@ -72,11 +101,33 @@ class DistributionSummary:
 
 
 def _permission(operation: str) -> str:
+    if operation.startswith("kvs:"):
+        return f"cloudfront-keyvaluestore:{operation[4:]}"
     return f"cloudfront:{operation}"
 
 
-class CloudFrontClient:
-    """Typed CloudFront calls. ``calls`` counts the requests made, by operation."""
+def _session(profile: str | None) -> Any:
+    import boto3
+    import botocore.exceptions
+
+    try:
+        return boto3.Session(profile_name=profile)
+    except botocore.exceptions.ProfileNotFound:
+        raise AwsError(
+            f"AWS profile {profile!r} not found; check --profile or ~/.aws/config"
+        ) from None
+
+
+def _retries() -> Any:
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
+
+
+class _Client:
+    """Calls through one boto3 client, counted, traced and with errors translated."""
+
+    service = "the CloudFront API"
 
     def __init__(
         self,
@@ -91,33 +142,6 @@ class CloudFrontClient:
         self.trace = trace
         """Told of every call (``-v``): operation, resource, outcome, time taken."""
         self.calls: list[str] = []
-
-    @classmethod
-    def connect(
-        cls,
-        profile: str | None = None,
-        endpoint_url: str | None = None,
-        trace: Callable[[str], None] | None = None,
-    ) -> CloudFrontClient:
-        # boto3 is imported here, not at the top: `cffunc render`, `test` and `--help`
-        # never call AWS and need not pay its import time (about 0.1 s).
-        import boto3
-        import botocore.exceptions
-        from botocore.config import Config
-
-        try:
-            session = boto3.Session(profile_name=profile)
-        except botocore.exceptions.ProfileNotFound:
-            raise AwsError(
-                f"AWS profile {profile!r} not found; check --profile or ~/.aws/config"
-            ) from None
-        client = session.client(
-            "cloudfront",
-            region_name=REGION,
-            endpoint_url=endpoint_url,
-            config=Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}),
-        )
-        return cls(client, trace=trace)
 
     def _call(self, operation: str, resource: str, **params: Any) -> Any:
         self.calls.append(operation)
@@ -137,7 +161,7 @@ class CloudFrontClient:
     def _request(self, operation: str, resource: str, **params: Any) -> Any:
         import botocore.exceptions
 
-        method = getattr(self._client, _snake(operation))
+        method = getattr(self._client, _snake(operation.removeprefix("kvs:")))
         try:
             return method(**params)
         except botocore.exceptions.NoCredentialsError:
@@ -146,9 +170,43 @@ class CloudFrontClient:
                 "and AWS_SECRET_ACCESS_KEY"
             ) from None
         except botocore.exceptions.EndpointConnectionError as error:
-            raise AwsError(f"cannot reach the CloudFront API: {error}") from None
+            raise AwsError(f"cannot reach {self.service}: {error}") from None
+        except botocore.exceptions.MissingDependencyException:
+            raise AwsError(
+                f"{self.service} signs requests with SigV4A, which needs the awscrt package: "
+                "pip install 'cffunc[kvs]' (or 'botocore[crt]')"
+            ) from None
         except botocore.exceptions.ClientError as error:
             raise _translate(error, operation, resource) from None
+
+
+class CloudFrontClient(_Client):
+    """Typed CloudFront calls. ``calls`` counts the requests made, by operation."""
+
+    @classmethod
+    def connect(
+        cls,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        trace: Callable[[str], None] | None = None,
+    ) -> CloudFrontClient:
+        # boto3 is imported here, not at the top: `cffunc render`, `test` and `--help`
+        # never call AWS and need not pay its import time (about 0.1 s).
+        client = _session(profile).client(
+            "cloudfront", region_name=REGION, endpoint_url=endpoint_url, config=_retries()
+        )
+        made = cls(client, trace=trace)
+        made.profile, made.endpoint_url = profile, endpoint_url
+        return made
+
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+    def key_value_store_client(self) -> KeyValueStoreClient:
+        """The data-plane client, with this client's profile, endpoint, trace and clock."""
+        return KeyValueStoreClient.connect(
+            self.profile, self.endpoint_url, self.trace, self.sleep, self.clock, self.calls
+        )
 
     # ---- functions ----
     def describe_function(self, name: str, stage: str) -> FunctionStage | None:
@@ -164,6 +222,7 @@ class CloudFrontClient:
             runtime=summary["FunctionConfig"]["Runtime"],
             comment=summary["FunctionConfig"].get("Comment", ""),
             arn=summary["FunctionMetadata"]["FunctionARN"],
+            kvs_arns=_kvs_arns(summary["FunctionConfig"]),
         )
 
     def function_code(self, name: str, stage: str) -> bytes | None:
@@ -174,21 +233,29 @@ class CloudFrontClient:
         return bytes(answer["FunctionCode"].read())
 
     def create_function(
-        self, name: str, runtime: str, comment: str, code: bytes
+        self, name: str, runtime: str, comment: str, code: bytes, kvs_arn: str | None = None
     ) -> tuple[str, str]:
         """(ETag, function ARN)."""
         answer = self._call(
             "CreateFunction", name, Name=name,
-            FunctionConfig={"Comment": comment, "Runtime": runtime}, FunctionCode=code,
+            FunctionConfig=_function_config(runtime, comment, kvs_arn), FunctionCode=code,
         )  # fmt: skip
         return str(answer["ETag"]), str(
             answer["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
         )
 
-    def update_function(self, name: str, etag: str, runtime: str, comment: str, code: bytes) -> str:
+    def update_function(
+        self,
+        name: str,
+        etag: str,
+        runtime: str,
+        comment: str,
+        code: bytes,
+        kvs_arn: str | None = None,
+    ) -> str:
         answer = self._call(
             "UpdateFunction", name, Name=name, IfMatch=etag,
-            FunctionConfig={"Comment": comment, "Runtime": runtime}, FunctionCode=code,
+            FunctionConfig=_function_config(runtime, comment, kvs_arn), FunctionCode=code,
         )  # fmt: skip
         return str(answer["ETag"])
 
@@ -203,6 +270,20 @@ class CloudFrontClient:
 
     def delete_function(self, name: str, etag: str) -> None:
         self._call("DeleteFunction", name, Name=name, IfMatch=etag)
+
+    # ---- key value stores (control plane) ----
+    def key_value_store(self, name: str) -> StoreInfo | None:
+        try:
+            answer = self._call("DescribeKeyValueStore", name, Name=name)
+        except NotFound:
+            return None
+        return _store_info(answer)
+
+    def create_key_value_store(self, name: str, comment: str) -> StoreInfo:
+        return _store_info(self._call("CreateKeyValueStore", name, Name=name, Comment=comment))
+
+    def delete_key_value_store(self, name: str, etag: str) -> None:
+        self._call("DeleteKeyValueStore", name, Name=name, IfMatch=etag)
 
     # ---- distributions ----
     def distribution_config(self, distribution_id: str) -> DistributionConfig:
@@ -236,6 +317,125 @@ class CloudFrontClient:
             marker = page.get("NextMarker") or ""
 
 
+class KeyValueStoreClient(_Client):
+    """The KeyValueStore data plane (``cloudfront-keyvaluestore``); operations are
+    counted as ``kvs:<Operation>``. Every write takes the store's current ETag."""
+
+    service = "the CloudFront KeyValueStore API"
+
+    @classmethod
+    def connect(
+        cls,
+        profile: str | None,
+        endpoint_url: str | None,
+        trace: Callable[[str], None] | None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        calls: list[str] | None = None,
+    ) -> KeyValueStoreClient:
+        client = _session(profile).client(
+            "cloudfront-keyvaluestore",
+            region_name=REGION,
+            endpoint_url=endpoint_url,
+            config=_retries(),
+        )
+        if endpoint_url:
+            _keep_endpoint_host(client, endpoint_url)
+        made = cls(client, sleep=sleep, clock=clock, trace=trace)
+        if calls is not None:
+            made.calls = calls  # one count for both planes
+        return made
+
+    def describe(self, arn: str) -> StoreData:
+        answer = self._call("kvs:DescribeKeyValueStore", arn, KvsARN=arn)
+        return StoreData(
+            str(answer["ETag"]), int(answer.get("ItemCount", 0)),
+            int(answer.get("TotalSizeInBytes", 0)),
+        )  # fmt: skip
+
+    def get(self, arn: str, key: str) -> str | None:
+        try:
+            return str(self._call("kvs:GetKey", key, KvsARN=arn, Key=key)["Value"])
+        except NotFound:
+            return None
+
+    def keys(self, arn: str, prefix: str = "") -> dict[str, str]:
+        """Every key (with ``prefix``) and its value, following NextToken."""
+        out: dict[str, str] = {}
+        token = None
+        while True:
+            params: dict[str, Any] = {"KvsARN": arn, "MaxResults": 50}
+            if token:
+                params["NextToken"] = token
+            answer = self._call("kvs:ListKeys", arn, **params)
+            for item in answer.get("Items") or []:
+                if str(item["Key"]).startswith(prefix):
+                    out[str(item["Key"])] = str(item["Value"])
+            token = answer.get("NextToken")
+            if not token:
+                return out
+
+    def put(self, arn: str, key: str, value: str, etag: str) -> str:
+        answer = self._call("kvs:PutKey", key, KvsARN=arn, Key=key, Value=value, IfMatch=etag)
+        return str(answer["ETag"])
+
+    def delete(self, arn: str, key: str, etag: str) -> str:
+        return str(self._call("kvs:DeleteKey", key, KvsARN=arn, Key=key, IfMatch=etag)["ETag"])
+
+    def update(self, arn: str, etag: str, puts: dict[str, str], deletes: list[str]) -> str:
+        """Puts and deletes in one conditional write (at most 50 keys)."""
+        answer = self._call(
+            "kvs:UpdateKeys", arn, KvsARN=arn, IfMatch=etag,
+            Puts=[{"Key": k, "Value": v} for k, v in puts.items()],
+            Deletes=[{"Key": k} for k in deletes],
+        )  # fmt: skip
+        return str(answer["ETag"])
+
+
+def _keep_endpoint_host(client: Any, endpoint_url: str) -> None:
+    """Send data-plane requests to the endpoint given, as it was given.
+
+    The KeyValueStore endpoint rules put the account id in front of the host
+    (``<account>.<host>``), which is right for AWS but names nothing for a local API on
+    127.0.0.1. The request is signed before this runs; the local API does not check
+    signatures, and nothing changes for AWS's own endpoints (no endpoint_url).
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    target = urlsplit(endpoint_url)
+
+    def rewrite(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        account, _, rest = parts.netloc.partition(".")
+        if account.isdigit() and rest == target.netloc:
+            request.url = urlunsplit(parts._replace(netloc=target.netloc))
+            request.headers["Host"] = target.netloc
+
+    client.meta.events.register("before-send.cloudfront-keyvaluestore", rewrite)
+
+
+def _function_config(runtime: str, comment: str, kvs_arn: str | None) -> dict[str, Any]:
+    config: dict[str, Any] = {"Comment": comment, "Runtime": runtime}
+    if kvs_arn is not None:
+        config["KeyValueStoreAssociations"] = {
+            "Quantity": 1,
+            "Items": [{"KeyValueStoreARN": kvs_arn}],
+        }
+    return config
+
+
+def _kvs_arns(config: dict[str, Any]) -> tuple[str, ...]:
+    items = (config.get("KeyValueStoreAssociations") or {}).get("Items") or []
+    return tuple(str(i["KeyValueStoreARN"]) for i in items)
+
+
+def _store_info(answer: dict[str, Any]) -> StoreInfo:
+    store = answer["KeyValueStore"]
+    return StoreInfo(
+        str(store["Name"]), str(store["ARN"]), str(answer["ETag"]), str(store.get("Comment", ""))
+    )
+
+
 def _snake(operation: str) -> str:
     out = []
     for index, char in enumerate(operation):
@@ -254,7 +454,14 @@ def _translate(error: botocore.exceptions.ClientError, operation: str, resource:
             f"{_permission(operation)}; `cffunc iam-policy` prints the policy cffunc needs",
             code,
         )
-    if code in ("NoSuchFunctionExists", "NoSuchDistribution", "EntityNotFound"):
+    if code in ("ConflictException",):
+        return StoreConflict(f"{operation} on {resource}: the store changed meanwhile", code)
+    if code == "CannotDeleteEntityWhileInUse":
+        return InUse(f"{operation}: {resource} is still associated with a function", code)
+    if code in (
+        "NoSuchFunctionExists", "NoSuchDistribution", "EntityNotFound",
+        "ResourceNotFoundException",
+    ):  # fmt: skip
         return NotFound(f"{operation}: {resource} does not exist ({code})", code)
     if code == "PreconditionFailed":
         return PreconditionFailed(

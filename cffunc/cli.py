@@ -54,8 +54,9 @@ from cffunc.render import SIZE_LIMIT, RenderedFunction, RenderStats, render
 from cffunc.replay import format_summary, replay
 from cffunc.rules import MaintenanceRules, compile_rules, epoch_ms
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import load_kvs
+from cffunc.runtime.kvs import KeyValueData, load_kvs
 from cffunc.scenarios import Scenario, load_scenarios
+from cffunc.store import enabled_items
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -377,6 +378,8 @@ def test_command(
         config = settings.config()
         rules = compile_rules(config, os.environ)
         code, function_runtime = render(rules).code, config.function.runtime
+        if kvs is None and rules.store:
+            kvs = KeyValueData(enabled_items())  # as if `cffunc enable` had run
     with FunctionRuntime(code, function_runtime, kvs=kvs) as engine:  # type: ignore[arg-type]
         if single:
             events = [_load_event(f) for f in event_files]
@@ -468,6 +471,12 @@ def format_comparisons(comparisons: list[RemoteComparison]) -> str:
 @click.option("--now", help="Replay as if at this RFC 3339 time (default: now).")
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after N log lines.")
 @click.option("--sample", type=click.IntRange(min=1), default=1, help="Replay every K-th line.")
+@click.option(
+    "--kvs",
+    "kvs_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='toggle = "kvs": JSON file of the store\'s keys (default: maintenance on).',
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_obj
 @reports_errors
@@ -477,6 +486,7 @@ def replay_command(
     now: str | None,
     limit: int | None,
     sample: int,
+    kvs_file: Path | None,
     as_json: bool,
 ) -> None:
     """Replay CloudFront access logs through the function, locally.
@@ -500,8 +510,13 @@ def replay_command(
         def show(lines: int) -> None:
             click.echo(f"\r{lines:,} lines", err=True, nl=False)
 
-    with FunctionRuntime(render(rules).code, config.function.runtime) as engine:
-        summary = replay(engine, rules, logs, _now(now), limit, sample, show)
+    store = load_kvs(kvs_file).items if kvs_file else enabled_items() if rules.store else None
+    with FunctionRuntime(
+        render(rules).code,
+        config.function.runtime,
+        kvs=KeyValueData(store) if store is not None else None,
+    ) as engine:
+        summary = replay(engine, rules, logs, _now(now), limit, sample, show, store)
     if show is not None:
         click.echo("", err=True)
     click.echo(json.dumps(summary.as_json(), indent=2) if as_json else format_summary(summary))
@@ -794,7 +809,8 @@ def status_document(ctx: DeployContext) -> dict[str, Any]:
             "live_etag": live.etag if live else None,
             "live_matches_local": None
             if local.code is None
-            else live is not None and holds_render(local, live_code, live.runtime, live.comment),
+            else live is not None
+            and holds_render(local, live_code, live.runtime, live.comment, live.kvs_arns),
         },
         "distributions": out,
         "maintenance": overall if out else "off",

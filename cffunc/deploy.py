@@ -33,7 +33,9 @@ POLL_SECONDS = 15.0
 Progress = Callable[[str], None]
 
 
-def local_function(config: Config, rendered: RenderedFunction | None) -> LocalFunction:
+def local_function(
+    config: Config, rendered: RenderedFunction | None, kvs_arn: str | None = None
+) -> LocalFunction:
     """What cffunc deploys; ``rendered`` None for commands that need no code (disable,
     destroy), so they work even where the bypass secret is not set."""
     events = (
@@ -48,6 +50,7 @@ def local_function(config: Config, rendered: RenderedFunction | None) -> LocalFu
         code=rendered.code_bytes if rendered is not None else None,
         events=events,
         origin=config.maintenance.origin,
+        kvs_arn=kvs_arn,
     )
 
 
@@ -93,8 +96,9 @@ def read_function(client: CloudFrontClient, local: LocalFunction) -> RemoteFunct
         live_comment=live.comment if live else None,
         live_code=live_code,
         arn=live.arn if live else None,
+        live_kvs=live.kvs_arns if live else (),
     )
-    if live and holds_render(local, live_code, live.runtime, live.comment):
+    if live and holds_render(local, live_code, live.runtime, live.comment, live.kvs_arns):
         return remote
     dev = client.describe_function(local.name, "DEVELOPMENT")
     if dev is None:
@@ -106,6 +110,7 @@ def read_function(client: CloudFrontClient, local: LocalFunction) -> RemoteFunct
         dev_comment=dev.comment,
         dev_code=client.function_code(local.name, "DEVELOPMENT"),
         arn=dev.arn,
+        dev_kvs=dev.kvs_arns,
     )
 
 
@@ -153,13 +158,14 @@ class Executor:
             self.progress(step.message)
             if step.action == "create":
                 dev_etag, arn = self.client.create_function(
-                    local.name, local.runtime, local.comment, local.rendered
+                    local.name, local.runtime, local.comment, local.rendered, local.kvs_arn
                 )
             elif step.action == "update":
                 assert dev_etag is not None
                 dev_etag = self.client.update_function(
-                    local.name, dev_etag, local.runtime, local.comment, local.rendered
-                )
+                    local.name, dev_etag, local.runtime, local.comment, local.rendered,
+                    local.kvs_arn,
+                )  # fmt: skip
             else:
                 assert dev_etag is not None
                 self.client.publish_function(local.name, dev_etag)
@@ -254,16 +260,22 @@ def ensure_development(client: CloudFrontClient, local: LocalFunction, progress:
     dev = client.describe_function(local.name, "DEVELOPMENT")
     if dev is None:
         progress(f"creating {local.name} in DEVELOPMENT to test it")
-        return client.create_function(local.name, local.runtime, local.comment, local.rendered)[0]
+        return client.create_function(
+            local.name, local.runtime, local.comment, local.rendered, local.kvs_arn
+        )[0]
     if holds_render(
-        local, client.function_code(local.name, "DEVELOPMENT"), dev.runtime, dev.comment
+        local,
+        client.function_code(local.name, "DEVELOPMENT"),
+        dev.runtime,
+        dev.comment,
+        dev.kvs_arns,
     ):
         return dev.etag
     progress(
         f"updating {local.name} DEVELOPMENT to the local render to test it (LIVE is untouched)"
     )
     return client.update_function(
-        local.name, dev.etag, local.runtime, local.comment, local.rendered
+        local.name, dev.etag, local.runtime, local.comment, local.rendered, local.kvs_arn
     )
 
 

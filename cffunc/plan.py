@@ -34,6 +34,8 @@ class LocalFunction:
     events: tuple[str, ...]
     """viewer-request, plus viewer-response in rewrite mode."""
     origin: str | None = None
+    kvs_arn: str | None = None
+    """toggle = "kvs": the store the function must be associated with."""
 
     @property
     def rendered(self) -> bytes:
@@ -56,6 +58,8 @@ class RemoteFunction:
     dev_comment: str | None = None
     dev_code: bytes | None = None
     arn: str | None = None
+    live_kvs: tuple[str, ...] = ()
+    dev_kvs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,9 @@ class Plan:
 
 def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[FunctionStep, ...]:
     """Create/update DEVELOPMENT and publish LIVE, or nothing when LIVE already matches."""
-    if holds_render(local, remote.live_code, remote.live_runtime, remote.live_comment):
+    if holds_render(
+        local, remote.live_code, remote.live_runtime, remote.live_comment, remote.live_kvs
+    ):
         return ()
     size = f"{len(local.rendered):,} bytes, {local.runtime}"
     if remote.dev_etag is None:
@@ -119,7 +125,9 @@ def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[Functio
             FunctionStep("create", f"create function {local.name} ({size})"),
             FunctionStep("publish", f"publish {local.name} to LIVE"),
         )
-    if not holds_render(local, remote.dev_code, remote.dev_runtime, remote.dev_comment):
+    if not holds_render(
+        local, remote.dev_code, remote.dev_runtime, remote.dev_comment, remote.dev_kvs
+    ):
         return (
             FunctionStep("update", f"update function {local.name} DEVELOPMENT ({size})"),
             FunctionStep("publish", f"publish {local.name} to LIVE"),
@@ -132,14 +140,19 @@ def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[Functio
 
 
 def holds_render(
-    local: LocalFunction, code: bytes | None, runtime: str | None, comment: str | None
+    local: LocalFunction,
+    code: bytes | None,
+    runtime: str | None,
+    comment: str | None,
+    kvs_arns: tuple[str, ...] = (),
 ) -> bool:
-    """Whether a stage with this code, runtime and comment is the local render."""
+    """Whether a stage with this code, runtime, comment and store is the local render."""
     return (
         local.code is not None
         and code == local.code
         and runtime == local.runtime
         and (comment or "") == local.comment
+        and kvs_arns == ((local.kvs_arn,) if local.kvs_arn else ())
     )
 
 

@@ -203,6 +203,7 @@ def replay(
     limit: int | None = None,
     sample: int = 1,
     progress: Callable[[int], None] | None = None,
+    store: dict[str, str] | None = None,
 ) -> ReplaySummary:
     """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N."""
     summary = ReplaySummary()
@@ -236,7 +237,7 @@ def replay(
             _prune(summary.networks[cls])
         if rules is not None:
             for ip, method, uri, query, cookie in result["passes"]:
-                decision = decide(rules, _request(ip, method, uri, query, cookie), now)
+                decision = decide(rules, _request(ip, method, uri, query, cookie), now, store)
                 if decision.action != "pass":
                     summary.disagreements += 1
                     continue

@@ -164,6 +164,12 @@ def store_match(items: dict[str, str], ip: str) -> str | None:
     return None
 
 
+def enabled_items() -> dict[str, str]:
+    """A store that says maintenance is on: what `cffunc test` and `replay` run a
+    store-toggled function with unless given a store (--kvs)."""
+    return {STATE_KEY: StoreState(True).value()}
+
+
 def state_at(items: dict[str, str], now: datetime) -> StoreState | None:
     """The state in effect at ``now``: None when maintenance is off."""
     state = parse_state(items.get(STATE_KEY))

@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cffunc.emulator.kvs import KvsApiError, error_answer
 from cffunc.emulator.protocol import ApiError, error_body, match, parse_request, serialize_response
 from cffunc.emulator.state import CloudFrontState, function_arn
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-HANDLED_PREFIXES = ("/2020-05-31/function", "/2020-05-31/distribution")
+HANDLED_PREFIXES = (
+    "/2020-05-31/function", "/2020-05-31/distribution", "/2020-05-31/key-value-store",
+)  # fmt: skip
+DATA_PLANE_PREFIX = "/key-value-stores/"
 FAULT_CODES = {
     "Throttling": ("Throttling", 400, "Rate exceeded"),
     "PreconditionFailed": (
@@ -31,6 +35,10 @@ FAULT_CODES = {
     ),
     "AccessDenied": ("AccessDenied", 403, "Access denied."),
     "InternalError": ("InternalError", 500, "We encountered an internal error. Please try again."),
+    "ConflictException": ("ConflictException", 409, "The key value store changed meanwhile."),
+    "ThrottlingException": ("ThrottlingException", 429, "Rate exceeded"),
+    "AccessDeniedException": ("AccessDeniedException", 403, "Access denied."),
+    "InternalServerException": ("InternalServerException", 500, "Internal error."),
 }
 
 
@@ -82,10 +90,23 @@ class EmulatorApp:
         GetDistributionConfig of this distribution is answered (its ETag changes)."""
         self.after_read.setdefault(distribution_id, []).append(change)
 
+    def change_store_before_next_write(self, values: dict[str, str]) -> None:
+        """Play a concurrent store writer: just before the next PutKey/DeleteKey/UpdateKeys
+        is checked, another client writes ``values`` (so that write's ETag is stale)."""
+        plane = self.state.data_plane
+
+        def change(store: Any) -> None:
+            store.items.update(values)
+            store.data_etag = self.state.new_etag()
+
+        plane.before_write.append(change)
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/__cffunc/"):
             return self._control(environ, start_response)
+        if path.startswith(DATA_PLANE_PREFIX):
+            return self._data_plane(environ, start_response)
         if not path.startswith(HANDLED_PREFIXES) or "/invalidation" in path:
             return self.fallback(environ, start_response)
         method = environ["REQUEST_METHOD"]
@@ -119,6 +140,37 @@ class EmulatorApp:
         start_response(f"{status} {_reason(status)}", list(response_headers.items()))
         return [payload]
 
+    def _data_plane(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """cloudfront-keyvaluestore: operations are recorded as ``kvs:<Operation>``."""
+        # The raw path: an ARN holds a slash and keys may hold encoded ones.
+        raw_path = (environ.get("RAW_URI") or environ.get("PATH_INFO", "")).split("?")[0]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
+        try:
+            operation = self.state.data_plane.operation(environ["REQUEST_METHOD"], raw_path)
+            self.calls.append("kvs:" + operation)
+            fault = self.faults.take("kvs:" + operation)
+            if fault is not None:
+                raise KvsApiError(fault.code, fault.message)
+            _, status, out_headers, answer = self.state.data_plane.handle(
+                environ["REQUEST_METHOD"], raw_path, environ.get("QUERY_STRING", ""), headers, body
+            )
+            payload = json.dumps(answer).encode()
+        except KvsApiError as error:
+            status, out_headers, payload = error_answer(error)
+        out_headers = {
+            **out_headers,
+            "Content-Type": "application/json",
+            "Content-Length": str(len(payload)),
+        }
+        start_response(f"{status} {_reason(status)}", list(out_headers.items()))
+        return [payload]
+
     # ---- control endpoints (tests, and anyone trying failure modes by hand) ----
     def _control(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ["PATH_INFO"]
@@ -140,6 +192,12 @@ class EmulatorApp:
                     raise ValueError("this emulator's clock cannot be moved")
                 clock.offset += timedelta(seconds=float(data.get("advance", 0)))
                 answer = {"now": clock().isoformat()}
+            elif path == "/__cffunc/kvs-write":
+                # A concurrent writer: the next data-plane write finds these keys already
+                # changed by someone else (so the writer's ETag is stale).
+                values = dict(data["set"])
+                self.change_store_before_next_write(values)
+                answer = {"ok": True}
             elif path == "/__cffunc/calls":
                 answer = {"calls": self.calls}
             else:
@@ -218,8 +276,53 @@ class EmulatorApp:
             self.state.check_if_match(p.get("IfMatch"), stage.etag)
             summary = self.state.summary(p["Name"], stage_name)
             code, runtime = stage.code, stage.config.get("Runtime", "cloudfront-js-1.0")
-        result = run_test_function(code, runtime, p.get("EventObject") or b"", self.state.clock())
+            # The function reads its associated store as it is now.
+            arns = [
+                i.get("KeyValueStoreARN")
+                for i in (stage.config.get("KeyValueStoreAssociations") or {}).get("Items") or []
+            ]
+            store = self.state.store_by_arn(arns[0]) if arns else None
+            items = dict(store.items) if store is not None else {}
+        result = run_test_function(
+            code, runtime, p.get("EventObject") or b"", self.state.clock(), items
+        )
         return 200, {"TestResult": {"FunctionSummary": summary, **result}}
+
+    # ---- key value stores (control plane) ----
+    def op_CreateKeyValueStore(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if p.get("ImportSource"):
+            raise ApiError("UnsupportedOperation", "The local API does not import from S3.")
+        store = self.state.create_key_value_store(p["Name"], p.get("Comment") or "")
+        return 201, {
+            "KeyValueStore": store.control_view(),
+            "ETag": store.etag,
+            "Location": f"https://cloudfront.amazonaws.com/2020-05-31/key-value-store/{store.arn}",
+        }
+
+    def op_DescribeKeyValueStore(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            store = self.state.key_value_store(p["Name"])
+            return 200, {"KeyValueStore": store.control_view(), "ETag": store.etag}
+
+    def op_UpdateKeyValueStore(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        store = self.state.update_key_value_store(
+            p["Name"], p.get("IfMatch"), p.get("Comment") or ""
+        )
+        return 200, {"KeyValueStore": store.control_view(), "ETag": store.etag}
+
+    def op_DeleteKeyValueStore(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.state.delete_key_value_store(p["Name"], p.get("IfMatch"))
+        return 204, {}
+
+    def op_ListKeyValueStores(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            items = [s.control_view() for _, s in sorted(self.state.stores.items())]
+        return 200, {
+            "KeyValueStoreList": {
+                "NextMarker": "", "MaxItems": int(p.get("MaxItems") or 100),
+                "Quantity": len(items), "Items": items,
+            }
+        }  # fmt: skip
 
     # ---- distributions ----
     def op_CreateDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -14,11 +14,13 @@ import copy
 import hashlib
 import itertools
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cffunc.emulator.kvs import DataPlane, KeyValueStore
 from cffunc.emulator.protocol import ApiError
 
 ACCOUNT = "123456789012"
@@ -68,8 +70,10 @@ class CloudFrontState:
         self.deploy_seconds = deploy_seconds
         self.functions: dict[str, Function] = {}
         self.distributions: dict[str, Distribution] = {}
+        self.stores: dict[str, KeyValueStore] = {}
         self.lock = threading.RLock()
         self._counter = itertools.count(1)
+        self.data_plane = DataPlane(self.store_by_arn, self.new_etag, self.clock, self.lock)
 
     # ---- helpers ----
     def new_etag(self) -> str:
@@ -132,6 +136,82 @@ class CloudFrontState:
                 413,
             )
 
+    def check_function_config(self, config: dict[str, Any]) -> None:
+        """KeyValueStore associations: existing stores, at most one, runtime 2.0 only."""
+        arns = [
+            item.get("KeyValueStoreARN")
+            for item in (config.get("KeyValueStoreAssociations") or {}).get("Items") or []
+        ]
+        if not arns:
+            return
+        if len(arns) > 1:
+            raise ApiError(
+                "InvalidArgument", "A function can be associated with one key value store."
+            )
+        if config.get("Runtime") != "cloudfront-js-2.0":
+            raise ApiError(
+                "InvalidArgument", "Key value stores need the cloudfront-js-2.0 runtime."
+            )
+        if self.store_by_arn(str(arns[0])) is None:
+            raise ApiError("EntityNotFound", f"The key value store {arns[0]} does not exist.")
+
+    # ---- key value stores (control plane; the data plane is cffunc.emulator.kvs) ----
+    def store_by_arn(self, arn: str) -> KeyValueStore | None:
+        return next((s for s in self.stores.values() if s.arn == arn), None)
+
+    def key_value_store(self, name: str) -> KeyValueStore:
+        found = self.stores.get(name)
+        if found is None:
+            raise ApiError("EntityNotFound", f"The key value store {name} does not exist.")
+        return found
+
+    def create_key_value_store(self, name: str, comment: str) -> KeyValueStore:
+        with self.lock:
+            if name in self.stores:
+                raise ApiError(
+                    "EntityAlreadyExists", f"A key value store named {name} already exists."
+                )
+            now = self.clock()
+            store_id = str(uuid.UUID(hashlib.md5(f"kvs{next(self._counter)}".encode()).hexdigest()))
+            store = KeyValueStore(
+                name, store_id, f"arn:aws:cloudfront::{ACCOUNT}:key-value-store/{store_id}",
+                comment, self.new_etag(), now, now, self.new_etag(),
+            )  # fmt: skip
+            self.stores[name] = store
+            return store
+
+    def delete_key_value_store(self, name: str, if_match: str | None) -> None:
+        with self.lock:
+            store = self.key_value_store(name)
+            self.check_if_match(if_match, store.etag)
+            users = sorted(
+                function.name
+                for function in self.functions.values()
+                for stage in function.stages.values()
+                if store.arn
+                in [
+                    i.get("KeyValueStoreARN")
+                    for i in (stage.config.get("KeyValueStoreAssociations") or {}).get("Items")
+                    or []
+                ]
+            )
+            if users:
+                raise ApiError(
+                    "CannotDeleteEntityWhileInUse",
+                    f"The key value store {name} is associated with {', '.join(set(users))}.",
+                    409,
+                )
+            del self.stores[name]
+
+    def update_key_value_store(
+        self, name: str, if_match: str | None, comment: str
+    ) -> KeyValueStore:
+        with self.lock:
+            store = self.key_value_store(name)
+            self.check_if_match(if_match, store.etag)
+            store.comment, store.modified, store.etag = comment, self.clock(), self.new_etag()
+            return store
+
     # ---- functions ----
     def create_function(
         self, name: str, config: dict[str, Any], code: bytes
@@ -141,6 +221,7 @@ class CloudFrontState:
                 raise ApiError(
                     "FunctionAlreadyExists", f"A function with the name {name} already exists.", 409
                 )
+            self.check_function_config(config)
             self.check_code(code)
             now = self.clock()
             stage = Stage(code, dict(config), self.new_etag(), now, now)
@@ -153,6 +234,7 @@ class CloudFrontState:
         with self.lock:
             stage = self.stage(name, "DEVELOPMENT")
             self.check_if_match(if_match, stage.etag)
+            self.check_function_config(config)
             self.check_code(code)
             stage.code, stage.config, stage.modified = code, dict(config), self.clock()
             stage.etag = self.new_etag()

@@ -11,17 +11,27 @@ from cffunc.errors import CffuncError
 from cffunc.events import EventError, normalise_event
 from cffunc.localrun import test_result
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.kvs import KeyValueData
 
 
 def run_test_function(
-    code: bytes, runtime: str, event_object: bytes, now: datetime
+    code: bytes,
+    runtime: str,
+    event_object: bytes,
+    now: datetime,
+    store: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``store``: the items of the function's associated KeyValueStore."""
     try:
         event = normalise_event(json.loads(event_object or b"null"), "EventObject")
     except (json.JSONDecodeError, UnicodeDecodeError, EventError) as error:
         raise ApiError("InvalidArgument", f"The event object is not valid: {error}") from None
     try:
-        engine = FunctionRuntime(code.decode("utf-8", errors="replace"), runtime)  # type: ignore[arg-type]
+        engine = FunctionRuntime(
+            code.decode("utf-8", errors="replace"),
+            runtime,  # type: ignore[arg-type]
+            kvs=KeyValueData(dict(store or {})),
+        )
     except CffuncError as error:
         return {
             "ComputeUtilization": "0",

@@ -207,24 +207,31 @@
   }
 
   // One synchronous invocation for bulk work (log replay): the output as is, not copied.
+  // For replay: {output, error}, or for an async handler a promise of it (the caller
+  // chains; the next invocation starts only once this one has settled).
   root.__cffuncInvokeSync = function (event, now, limitMs) {
     begin({ now: now }, limitMs);
     var output, error = null;
+    function done(output, error) {
+      sweep();
+      if (budget.exceeded) error = 'RangeError: The function exceeded its execution time limit';
+      else if (error === null && output === undefined) error = 'The function returned undefined';
+      return { output: output, error: error };
+    }
     try {
       var handler = freshHandler();
       if (typeof handler !== 'function') throw new Error('The function does not define handler');
       output = handler(event);
       if (output && typeof output.then === 'function') {
-        output.then(undefined, function () {});
-        throw new Error('async handlers are not replayed; use cffunc test');
+        return Promise.resolve(output).then(
+          function (value) { return done(value, null); },
+          function (e) { return done(undefined, describe(e)); }
+        );
       }
     } catch (e) {
       error = describe(e);
     }
-    sweep();
-    if (budget.exceeded) error = 'RangeError: The function exceeded its execution time limit';
-    else if (error === null && output === undefined) error = 'The function returned undefined';
-    return { output: output, error: error };
+    return done(output, error);
   };
 
   // Runs the batch synchronously (inside the host's eval, where its timeout can stop

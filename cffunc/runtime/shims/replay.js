@@ -85,7 +85,18 @@
     var lines = text.split('\n');
     var summary = { counts: {}, paths: {}, networks: {}, malformed: [], errors: [], passes: [] };
     CLASSES.forEach(function (c) { summary.counts[c] = 0; summary.paths[c] = {}; summary.networks[c] = {}; });
-    for (var i = 0; i < lines.length; i++) {
+    function record(i, ip, request, uri, q, c, result) {
+      var cls = classify({ uri: uri }, result);
+      summary.counts[cls]++;
+      bump(summary.paths[cls], uri);
+      bump(summary.networks[cls], network(ip));
+      if (cls === 'error' && summary.errors.length < 20) summary.errors.push([i, result.error]);
+      if (cls === 'pass' && wantPasses) summary.passes.push([ip, request.method, uri, q, c]);
+    }
+    // Synchronous handlers run in this loop; an async one (a KeyValueStore read) makes
+    // the rest of the chunk continue in the promise's callback, one line at a time.
+    function from(i) {
+    for (; i < lines.length; i++) {
       var line = lines[i];
       if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
       var cols = line.split('\t');
@@ -114,13 +125,19 @@
         request: request
       };
       var result = root.__cffuncInvokeSync(event, now, limitMs);
-      var cls = classify({ uri: uri }, result);
-      summary.counts[cls]++;
-      bump(summary.paths[cls], uri);
-      bump(summary.networks[cls], network(ip));
-      if (cls === 'error' && summary.errors.length < 20) summary.errors.push([i, result.error]);
-      if (cls === 'pass' && wantPasses) summary.passes.push([ip, request.method, uri, q, c]);
+      if (result && typeof result.then === 'function') {
+        return result.then(continueAfter(i, ip, request, uri, q, c));
+      }
+      record(i, ip, request, uri, q, c, result);
     }
     return JSON.stringify(summary);
+    }
+    function continueAfter(i, ip, request, uri, q, c) {
+      return function (result) {
+        record(i, ip, request, uri, q, c, result);
+        return from(i + 1);
+      };
+    }
+    return from(0);
   };
 })(globalThis);
