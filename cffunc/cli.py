@@ -56,7 +56,19 @@ from cffunc.rules import MaintenanceRules, compile_rules, epoch_ms
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.kvs import KeyValueData, load_kvs
 from cffunc.scenarios import Scenario, load_scenarios
-from cffunc.store import enabled_items
+from cffunc.store import STATE_KEY, StoreState, enabled_items, until_from_option
+from cffunc.toggle import (
+    allow_change,
+    allow_list,
+    install,
+    parse_cidrs,
+    read_installation,
+    read_state,
+    require_store_toggle,
+    store_status,
+    switch,
+    uninstall,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -316,7 +328,8 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
     "--kvs",
     "kvs_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON file of keys to values that cf.kvs() reads.",
+    help='JSON file of keys to values that cf.kvs() reads (toggle = "kvs" default: a store '
+    "saying maintenance is on).",
 )
 @click.option(
     "--remote",
@@ -648,34 +661,72 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
 def plan_command(settings: Settings, as_json: bool) -> None:
     """Show what `enable` would change; change nothing (read-only calls only).
 
+    Says which toggle the config uses. toggle = "kvs": what `install` would do
+    if the function is not installed yet, else the store write `enable` makes.
+
     \b
     Example:
       cffunc plan --json
     """
     ctx = deploy_context(settings)
+    if ctx.config.store_name is not None:
+        _store_plan(ctx, as_json)
+        return
     remote = read_function(ctx.client, ctx.local)
     distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
     plan = plan_enable(ctx.local, remote, distributions)
+    if as_json:
+        click.echo(json.dumps({"toggle": "association"} | plan_json(plan), indent=2))
+        return
+    click.echo("toggle: association (enable associates the function with the behaviors)")
     _report(as_json, plan, None, "enable would change nothing: maintenance is already on")
 
 
 @cli.command("enable")
 @command_options
 @with_options(wait_options)
+@click.option(
+    "--until",
+    help='toggle = "kvs": end maintenance by itself at this RFC 3339 time or after a '
+    "duration (90m, 2h, 1d).",
+)
+@click.option("--reason", help='toggle = "kvs": the message JSON and text answers give.')
 @click.pass_obj
 @reports_errors
-def enable_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
-    """Turn maintenance on: publish if needed, associate with the selected behaviors.
+def enable_command(
+    settings: Settings,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+    until: str | None,
+    reason: str | None,
+) -> None:
+    """Turn maintenance on.
 
-    viewer-request, plus viewer-response in rewrite mode. Refuses (exit 1,
-    nothing written) when a behavior already runs another function or a
-    Lambda@Edge viewer function, or when maintenance.origin is not an origin of
-    the distribution. Already enabled: exit 0, no write.
+    toggle = "association": publish if needed, associate with the selected
+    behaviors (viewer-request, plus viewer-response in rewrite mode). Refuses
+    (exit 1, nothing written) when a behavior already runs another function or
+    a Lambda@Edge viewer function, or when maintenance.origin is not an origin
+    of the distribution. toggle = "kvs": write "on" to the KeyValueStore (one
+    conditional write; the distribution is not touched) after checking that
+    `cffunc install` is in place; --wait returns once the write is
+    acknowledged. Already enabled: exit 0, no write.
 
     \b
-    Example:
+    Examples:
       cffunc enable --wait --timeout 1800
+      cffunc enable --until 2h --reason "Upgrading the database"
     """
+    config = settings.config()
+    if config.store_name is not None:
+        state = StoreState(True, until_from_option(until, datetime.now(UTC)), reason)
+        _store_switch(settings, config, state, as_json, check=True)
+        return
+    if until is not None or reason is not None:
+        raise CffuncError(
+            '--until and --reason need maintenance.toggle = "kvs"; with "association" set '
+            "maintenance.end and maintenance.reason and publish"
+        )
     ctx = deploy_context(settings)
     remote = read_function(ctx.client, ctx.local)
     distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
@@ -694,14 +745,20 @@ def enable_command(settings: Settings, wait: bool, timeout: float, as_json: bool
 @click.pass_obj
 @reports_errors
 def disable_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
-    """Turn maintenance off: remove exactly the associations cffunc added.
+    """Turn maintenance off.
 
-    Every other association and field stays as it was.
+    toggle = "association": remove exactly the associations cffunc added; every
+    other association and field stays as it was. toggle = "kvs": write "off" to
+    the KeyValueStore (the function stays associated). Needs no bypass secret.
 
     \b
     Example:
       cffunc disable --wait
     """
+    config = settings.config()
+    if config.store_name is not None:
+        _store_switch(settings, config, StoreState(False), as_json, check=False)
+        return
     ctx = deploy_context(settings, code=False)
     distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
     plan = plan_disable(ctx.local, distributions)
@@ -739,6 +796,16 @@ def status_command(settings: Settings, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(document, indent=2))
         return
+    store = document.get("store")
+    if store is not None:
+        click.echo(
+            f"toggle kvs: KeyValueStore {store['name']}: "
+            + (
+                f"{store['describe']}, {store['networks']} networks allowed in the store"
+                if store["exists"]
+                else "does not exist (run `cffunc install`)"
+            )
+        )
     function = document["function"]
     click.echo(
         f"function {function['name']}: DEVELOPMENT {function['development_etag'] or '-'}, "
@@ -748,7 +815,11 @@ def status_command(settings: Settings, as_json: bool) -> None:
     for distribution in document["distributions"]:
         click.echo(
             f"distribution {distribution['label']}: {distribution['status']}, "
-            f"maintenance {distribution['maintenance']}"
+            + (
+                f"function associated: {ASSOCIATED[distribution['maintenance']]}"
+                if store is not None
+                else f"maintenance {distribution['maintenance']}"
+            )
         )
         for behavior in distribution["behaviors"]:
             functions = (
@@ -768,8 +839,16 @@ def _comparison(matches: bool | None, render_error: str | None) -> str:
     return "matches the local render" if matches else "differs from the local render"
 
 
+ASSOCIATED = {"on": "yes", "off": "no", "partial": "partly"}
+
+
 def status_document(ctx: DeployContext) -> dict[str, Any]:
     local = ctx.local
+    store_info = None
+    if ctx.config.store_name is not None:
+        store_info = ctx.client.key_value_store(ctx.config.store_name)
+        # The LIVE stage matches the render only if it reads the store, too.
+        local = replace(local, kvs_arn=store_info.arn if store_info else None)
     dev = ctx.client.describe_function(local.name, "DEVELOPMENT")
     live = ctx.client.describe_function(local.name, "LIVE")
     live_code = ctx.client.function_code(local.name, "LIVE") if live else None
@@ -802,7 +881,20 @@ def status_document(ctx: DeployContext) -> dict[str, Any]:
         })  # fmt: skip
     states = {d["maintenance"] for d in out}
     overall = states.pop() if len(states) == 1 else "partial"
-    return {
+    toggle: dict[str, Any] = {"toggle": ctx.config.maintenance.toggle}
+    if ctx.config.store_name is not None:
+        # The associations say whether the function is installed; the store says on/off.
+        store = store_status(ctx.client, ctx.config, datetime.now(UTC), store_info)
+        installed = overall
+        overall = (
+            "off"
+            if installed == "off" or not out
+            else (
+                "partial" if installed == "partial" and store["state"] == "on" else store["state"]
+            )
+        )
+        toggle |= {"installed": installed, "store": store}
+    return toggle | {
         "function": {
             "name": local.name,
             "development_etag": dev.etag if dev else None,
@@ -815,6 +907,214 @@ def status_document(ctx: DeployContext) -> dict[str, Any]:
         "distributions": out,
         "maintenance": overall if out else "off",
     }
+
+
+# ---- the KeyValueStore toggle ----
+
+
+def _store_switch(
+    settings: Settings, config: Config, state: StoreState, as_json: bool, check: bool
+) -> None:
+    changed, store, conflicts = switch(connect(settings), config, state, _echo_err, check)
+    word = "enabled" if state.on else "disabled"
+    if as_json:
+        document = {
+            "toggle": "kvs",
+            "store": store.name,
+            "changed": changed,
+            "state": json.loads(state.value()),
+            "conflicts": conflicts,
+        }
+        click.echo(json.dumps(document, indent=2))
+    elif changed:
+        click.echo(
+            f"done: set maintenance {state.describe(datetime.now(UTC))} in KeyValueStore "
+            f"{store.name} (the edge follows within seconds; no distribution change)"
+        )
+    else:
+        click.echo(f"already {word}")
+
+
+def _store_plan(ctx: DeployContext, as_json: bool) -> None:
+    config = ctx.config
+    found = read_installation(ctx.client, config, None)
+    name = config.store_name
+    if not found.installed:
+        placeholder = found.store.arn if found.store else f"<new store {name}>"
+        local = replace(ctx.local, kvs_arn=placeholder)
+        remote = read_function(ctx.client, local)
+        plan = plan_enable(local, remote, found.distributions)
+        install_steps = ([] if found.store else [f"create KeyValueStore {name}"]) + plan.messages()
+        if as_json:
+            document = {"toggle": "kvs", "store": name, "installed": False}
+            click.echo(json.dumps(document | {"install": install_steps}, indent=2))
+            return
+        click.echo(
+            f"toggle: kvs (KeyValueStore {name}); not installed: run `cffunc install`, which would:"
+        )
+        for message in install_steps:
+            click.echo(f"  {message}")
+        return
+    assert found.store is not None
+    state = read_state(ctx.client.key_value_store_client(), found.store.arn)
+    on = state is not None and state.active(datetime.now(UTC))
+    if as_json:
+        document = {"toggle": "kvs", "store": name, "installed": True, "changes": not on}
+        click.echo(json.dumps(document, indent=2))
+        return
+    click.echo(f"toggle: kvs (KeyValueStore {name}); installed")
+    click.echo(
+        "enable would change nothing: maintenance is already on"
+        if on
+        else f"enable would set {STATE_KEY} to on in {name} (no distribution change)"
+    )
+
+
+@cli.command("install")
+@command_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+@reports_errors
+def install_command(settings: Settings, as_json: bool) -> None:
+    """toggle = "kvs": set up the KeyValueStore switch, with maintenance off.
+
+    Creates the store if missing (and its state key, saying off), associates it
+    with the function, publishes, and associates the function with the
+    selected behaviors for good. Afterwards enable/disable write only the
+    store. Refuses, writing nothing, where enable would. Run it again after a
+    config change to publish the new code.
+
+    \b
+    Example:
+      cffunc install && cffunc status
+    """
+    config = settings.config()
+    rendered = render(compile_rules(config, os.environ))
+    client = connect(settings)
+    report = install(client, config, rendered, _echo_err)
+    for note in report.notes:
+        _echo_err(f"note: {note}")
+    if as_json:
+        document = {
+            "changed": bool(report.done),
+            "done": report.done,
+            "distributions": report.distributions,
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    for message in report.done:
+        click.echo(f"done: {message}")
+    if not report.done:
+        click.echo("already installed")
+
+
+@cli.command("uninstall")
+@command_options
+@click.option(
+    "--timeout",
+    type=float,
+    default=DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    help="Seconds to wait for the distributions to deploy before deleting the function.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+@reports_errors
+def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None:
+    """toggle = "kvs": reverse `install` exactly.
+
+    Removes the function's associations (waiting until the distributions are
+    Deployed), deletes the function, and deletes the store if `install` created
+    it; a store that existed before keeps everything but cffunc's keys.
+
+    \b
+    Example:
+      cffunc uninstall
+    """
+    config = settings.config()
+    report = uninstall(connect(settings), config, _echo_err, timeout)
+    if as_json:
+        document = {
+            "changed": bool(report.done),
+            "done": report.done,
+            "distributions": report.distributions,
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    for message in report.done:
+        click.echo(f"done: {message}")
+    if not report.done:
+        click.echo("nothing installed")
+
+
+@cli.group("allow")
+def allow_group() -> None:
+    """toggle = "kvs": networks allowed through, kept in the store (no republish).
+
+    A request reads one key at most: its network's bucket (the first octet of
+    an IPv4 address, the first 32 bits of an IPv6 one). A bucket holds at least
+    53 IPv4 or 23 IPv6 networks; networks wider than /8 (IPv4) or /32 (IPv6)
+    belong in [allow] ips.
+    """
+
+
+@allow_group.command("add")
+@command_options
+@click.argument("cidrs", nargs=-1, required=True)
+@click.pass_obj
+@reports_errors
+def allow_add_command(settings: Settings, cidrs: tuple[str, ...]) -> None:
+    """Allow networks through during maintenance (CIDR or single address).
+
+    \b
+    Example:
+      cffunc allow add 198.51.100.0/24 2001:db8:1::/48
+    """
+    _allow_edit(settings, cidrs, add=True)
+
+
+@allow_group.command("remove")
+@command_options
+@click.argument("cidrs", nargs=-1, required=True)
+@click.pass_obj
+@reports_errors
+def allow_remove_command(settings: Settings, cidrs: tuple[str, ...]) -> None:
+    """Remove networks added with `allow add`.
+
+    \b
+    Example:
+      cffunc allow remove 198.51.100.0/24
+    """
+    _allow_edit(settings, cidrs, add=False)
+
+
+def _allow_edit(settings: Settings, cidrs: tuple[str, ...], add: bool) -> None:
+    config = settings.config()
+    require_store_toggle(config, "allow")
+    networks = parse_cidrs(cidrs)  # every CIDR checked before any call
+    changed = allow_change(connect(settings), config, networks, add, _echo_err)
+    verb = "added" if add else "removed"
+    listed = ", ".join(str(n) for n in networks)
+    click.echo(f"done: {verb} {listed}" if changed else f"nothing to change ({listed})")
+
+
+@allow_group.command("list")
+@command_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+@reports_errors
+def allow_list_command(settings: Settings, as_json: bool) -> None:
+    """List the networks `allow add` put in the store.
+
+    \b
+    Example:
+      cffunc allow list --json
+    """
+    networks = allow_list(connect(settings), settings.config())
+    if as_json:
+        click.echo(json.dumps({"networks": networks}, indent=2))
+    else:
+        click.echo("\n".join(networks) if networks else "no networks in the store")
 
 
 @cli.command("destroy")

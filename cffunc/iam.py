@@ -17,6 +17,17 @@ DISTRIBUTION_ACTIONS = (
     "cloudfront:GetDistribution",
 )
 
+# A store's ARN ends in an id AWS assigns, so the policy cannot name it in advance.
+STORE_ACTIONS = (
+    "cloudfront:CreateKeyValueStore", "cloudfront:DescribeKeyValueStore",
+    "cloudfront:DeleteKeyValueStore",
+)  # fmt: skip
+STORE_DATA_ACTIONS = (
+    "cloudfront-keyvaluestore:DescribeKeyValueStore", "cloudfront-keyvaluestore:GetKey",
+    "cloudfront-keyvaluestore:ListKeys", "cloudfront-keyvaluestore:PutKey",
+    "cloudfront-keyvaluestore:DeleteKey", "cloudfront-keyvaluestore:UpdateKeys",
+)  # fmt: skip
+
 
 def iam_policy(config: Config) -> dict[str, Any]:
     distributions = [
@@ -39,6 +50,21 @@ def iam_policy(config: Config) -> dict[str, Any]:
             "Resource": distributions or ["arn:aws:cloudfront::*:distribution/*"],
         },
     ]
+    if config.store_name is not None:
+        statements += [
+            {
+                "Sid": "CffuncKeyValueStore",
+                "Effect": "Allow",
+                "Action": list(STORE_ACTIONS),
+                "Resource": "arn:aws:cloudfront::*:key-value-store/*",
+            },
+            {
+                "Sid": "CffuncKeyValueStoreData",
+                "Effect": "Allow",
+                "Action": list(STORE_DATA_ACTIONS),
+                "Resource": "arn:aws:cloudfront::*:key-value-store/*",
+            },
+        ]
     if any(d.alias for d in config.distributions):
         statements.append(
             {

@@ -184,7 +184,7 @@ def until_from_option(text: str | None, now: datetime) -> datetime | None:
     if text[:-1].isdigit() and text[-1:] in units:
         from datetime import timedelta
 
-        return now + timedelta(seconds=int(text[:-1]) * units[text[-1]])
+        return (now + timedelta(seconds=int(text[:-1]) * units[text[-1]])).replace(microsecond=0)
     moment = parse_time(text)
     if moment is None:
         raise StoreError(

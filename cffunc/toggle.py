@@ -306,9 +306,9 @@ def switch(
     state: StoreState,
     progress: Progress,
     check: bool,
-) -> tuple[bool, StoreInfo]:
+) -> tuple[bool, StoreInfo, int]:
     """Write the state (on or off); ``check``: first make sure the install is in place.
-    Whether it changed."""
+    (whether it changed, the store, ETag conflicts met)."""
     name = require_store_toggle(config, "enable")
     if check:
         store = check_installed(client, read_installation(client, config, None))
@@ -320,7 +320,7 @@ def switch(
     writer = StoreWriter(client.key_value_store_client(), store.arn, progress)
     value = state.value()
     changed = writer.change([STATE_KEY], lambda cur: {STATE_KEY: value})
-    return changed, store
+    return changed, store, writer.conflicts
 
 
 # ---- the allowlist in the store ----
@@ -381,11 +381,12 @@ def allow_list(client: CloudFrontClient, config: Config) -> list[str]:
     ]
 
 
-def store_status(client: CloudFrontClient, config: Config, now: datetime) -> dict[str, Any]:
-    """The store's part of ``status``."""
+def store_status(
+    client: CloudFrontClient, config: Config, now: datetime, store: StoreInfo | None
+) -> dict[str, Any]:
+    """The store's part of ``status`` (``store`` as already described, or None)."""
     name = config.store_name
     assert name is not None
-    store = client.key_value_store(name)
     if store is None:
         return {"name": name, "exists": False, "state": "off", "networks": 0}
     kv = client.key_value_store_client()

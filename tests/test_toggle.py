@@ -1,0 +1,285 @@
+"""The KeyValueStore toggle end to end: the CLI as a subprocess against the local API.
+
+install -> enable -> status -> allow add -> disable -> uninstall, with the distribution
+config unchanged by every switch, ETag conflicts on the store retried, and the function
+(the local runtime and the local API's TestFunction) answering as the store says.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cffunc.decide import ViewerRequest
+from cffunc.emulator.server import RunningEmulator, local_cloudfront
+from cffunc.events import viewer_request_event
+from tests.helpers import SAMPLES
+from tests.test_deploy import SEED, cffunc, client, current
+
+STORE = "shop-maintenance-state"
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with local_cloudfront(SEED, deploy_seconds=0) as running:
+        yield running
+
+
+def kvs_config(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "cffunc.toml"
+    path.write_text((SAMPLES / "kvs.toml").read_text() + extra)
+    shutil.copy(SAMPLES / "kvs-scenarios.toml", tmp_path / "kvs-scenarios.toml")
+    return path
+
+
+def store_items(emulator: RunningEmulator) -> dict[str, str]:
+    store = emulator.app.state.stores[STORE]
+    return dict(store.items)
+
+
+def ok(result: Any) -> str:
+    assert result.returncode == 0, result.stderr
+    return str(result.stdout)
+
+
+def test_install_enable_allow_disable_uninstall(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = kvs_config(tmp_path)
+    original = current(emulator)
+    assert "not installed" in ok(cffunc(emulator, config, "plan"))
+    out = ok(cffunc(emulator, config, "install"))
+    assert f"done: create KeyValueStore {STORE}" in out
+    assert json.loads(store_items(emulator)["cffunc:state"]) == {"on": False}
+    installed = current(emulator)
+    assert installed != original
+    assert ok(cffunc(emulator, config, "install")) == "already installed\n"
+    assert "toggle: kvs" in ok(cffunc(emulator, config, "plan"))
+
+    before = len(emulator.app.calls)
+    enabled = json.loads(
+        ok(cffunc(emulator, config, "enable", "--wait", "--reason", "db", "--json"))
+    )
+    calls = emulator.app.calls[before:]
+    assert enabled["changed"] and enabled["state"] == {"on": True, "reason": "db"}
+    assert calls.count("kvs:PutKey") == 1  # one conditional write
+    assert "UpdateDistribution" not in calls
+    assert current(emulator) == installed  # the distribution is not touched
+    assert ok(cffunc(emulator, config, "enable", "--reason", "db")) == "already enabled\n"
+
+    status = json.loads(ok(cffunc(emulator, config, "status", "--json")))
+    assert status["toggle"] == "kvs" and status["maintenance"] == "on"
+    assert status["store"]["reason"] == "db" and status["installed"] == "on"
+    assert status["function"]["live_matches_local"] is True
+
+    ok(cffunc(emulator, config, "allow", "add", "198.51.100.0/24", "2001:db8:1::/48"))
+    assert store_items(emulator)["cffunc:net:198"] == "198.51.100.0/24"
+    listed = json.loads(ok(cffunc(emulator, config, "allow", "list", "--json")))
+    assert listed == {"networks": ["198.51.100.0/24", "2001:db8:1::/48"]}
+    assert "nothing to change" in ok(cffunc(emulator, config, "allow", "add", "198.51.100.0/24"))
+
+    # The same function, in the local API's TestFunction, answers as the store says.
+    assert _viewer_status(emulator, "192.0.2.1") == 503
+    assert _viewer_status(emulator, "198.51.100.9") is None
+    ok(cffunc(emulator, config, "allow", "remove", "198.51.100.0/24"))
+    assert "cffunc:net:198" not in store_items(emulator)
+    assert _viewer_status(emulator, "198.51.100.9") == 503
+
+    assert "done: set maintenance off" in ok(cffunc(emulator, config, "disable"))
+    assert current(emulator) == installed
+    assert _viewer_status(emulator, "192.0.2.1") is None
+
+    out = ok(cffunc(emulator, config, "uninstall"))
+    assert f"done: delete KeyValueStore {STORE}" in out
+    assert current(emulator) == original  # install reversed exactly
+    assert STORE not in emulator.app.state.stores
+    assert "shop-maintenance" not in emulator.app.state.functions
+
+
+def _viewer_status(emulator: RunningEmulator, ip: str) -> int | None:
+    cf = client(emulator)
+    live = cf.describe_function(Name="shop-maintenance", Stage="LIVE")
+    event = viewer_request_event(ViewerRequest(ip=ip, uri="/checkout"))
+    result = cf.test_function(
+        Name="shop-maintenance", IfMatch=live["ETag"], Stage="LIVE",
+        EventObject=json.dumps(event).encode(),
+    )["TestResult"]  # fmt: skip
+    assert not result.get("FunctionErrorMessage"), result
+    output = json.loads(result["FunctionOutput"])
+    # rewrite mode: maintenance rewrites the request to the maintenance object
+    return 503 if output.get("uri") == "/maintenance/index.html" else None
+
+
+def test_local_runtime_reads_a_dump_of_the_store(emulator: RunningEmulator, tmp_path: Path) -> None:
+    """`cffunc test --kvs` with the store's keys answers as the edge would."""
+    config = kvs_config(tmp_path)
+    ok(cffunc(emulator, config, "install"))
+    dump = tmp_path / "store.json"
+    for command, expected in (("disable", None), ("enable", "maintenance")):
+        ok(cffunc(emulator, config, command))
+        dump.write_text(json.dumps(store_items(emulator)))
+        result = json.loads(
+            ok(
+                cffunc(
+                    emulator,
+                    config,
+                    "test",
+                    "--kvs",
+                    str(dump),
+                    "--ip",
+                    "192.0.2.1",
+                    "--path",
+                    "/x",
+                )
+            )
+        )
+        output = json.loads(result["FunctionOutput"])
+        got = "maintenance" if output.get("uri") == "/maintenance/index.html" else None
+        assert got == expected
+
+
+def test_store_conflicts_are_retried(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = kvs_config(tmp_path)
+    ok(cffunc(emulator, config, "install"))
+    ok(cffunc(emulator, config, "allow", "add", "198.51.100.0/24"))
+    # Another writer adds a network to the same bucket right before our write.
+    emulator.app.change_store_before_next_write(
+        {"cffunc:net:198": "198.51.100.0/24 198.51.200.0/24"}
+    )
+    result = cffunc(emulator, config, "allow", "add", "198.51.7.0/24")
+    ok(result)
+    assert "the store changed meanwhile" in result.stderr
+    # The other writer's network survives: the edit was re-applied to what it wrote.
+    assert (
+        store_items(emulator)["cffunc:net:198"] == "198.51.7.0/24 198.51.100.0/24 198.51.200.0/24"
+    )
+    emulator.app.change_store_before_next_write({"unrelated": "x"})
+    enabled = json.loads(ok(cffunc(emulator, config, "enable", "--json")))
+    assert enabled["conflicts"] == 1 and enabled["changed"]
+    assert json.loads(store_items(emulator)["cffunc:state"])["on"] is True
+
+
+def test_refusals_leave_everything_untouched(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = kvs_config(tmp_path)
+    before = current(emulator)
+    result = cffunc(emulator, config, "enable")
+    assert result.returncode == 1
+    assert "run `cffunc install` first" in result.stderr
+    assert STORE not in emulator.app.state.stores
+    bad = cffunc(emulator, config, "allow", "add", "10.0.0.0/7")
+    assert bad.returncode == 1 and "wider than /8" in bad.stderr
+    host_bits = cffunc(emulator, config, "allow", "add", "203.0.113.5/24")
+    assert host_bits.returncode == 1 and "host bits set" in host_bits.stderr
+    association = tmp_path / "assoc.toml"
+    association.write_text((SAMPLES / "cffunc.toml").read_text())
+    wrong = cffunc(emulator, association, "install")
+    assert wrong.returncode == 1 and 'maintenance.toggle = "kvs"' in wrong.stderr
+    until = cffunc(emulator, association, "enable", "--until", "1h")
+    assert until.returncode == 1 and "--until and --reason need" in until.stderr
+    assert current(emulator) == before
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_uninstall_keeps_a_store_it_did_not_create(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = kvs_config(tmp_path)
+    cf = client(emulator)
+    cf.create_key_value_store(Name=STORE, Comment="ours, not cffunc's")
+    emulator.app.state.stores[STORE].items["app:flag"] = "1"
+    ok(cffunc(emulator, config, "install"))
+    ok(cffunc(emulator, config, "allow", "add", "198.51.100.0/24"))
+    out = ok(cffunc(emulator, config, "uninstall"))
+    assert "remove cffunc's keys" in out
+    assert store_items(emulator) == {"app:flag": "1"}
+
+
+def test_toggle_kvs_needs_runtime_2(tmp_path: Path) -> None:
+    from cffunc.config import ConfigError, load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text(
+        (SAMPLES / "kvs.toml")
+        .read_text()
+        .replace("cloudfront-js-2.0", "cloudfront-js-1.0")
+        .replace('origin = "maintenance-bucket"\n', "")
+    )
+    with pytest.raises(
+        ConfigError, match='toggle = "kvs" is not accepted; a KeyValueStore can be read only by'
+    ):
+        load_config(path)
+
+
+def test_store_api_shapes(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control plane round-trips through boto3; the data plane speaks REST-JSON with
+    ETags, CloudFront's limits and paging, through cffunc's client."""
+    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    cf = client(emulator)
+    created = cf.create_key_value_store(Name="s1", Comment="c")
+    arn = created["KeyValueStore"]["ARN"]
+    assert cf.describe_key_value_store(Name="s1")["KeyValueStore"]["Comment"] == "c"
+    assert [s["Name"] for s in cf.list_key_value_stores()["KeyValueStoreList"]["Items"]] == ["s1"]
+    from cffunc.awsclient import AwsError, CloudFrontClient, StoreConflict
+
+    data = CloudFrontClient.connect(endpoint_url=emulator.endpoint).key_value_store_client()
+    etag = data.describe(arn).etag
+    etag2 = data.put(arn, "a/b", "v", etag)
+    assert data.get(arn, "a/b") == "v" and data.get(arn, "missing") is None
+    with pytest.raises(StoreConflict):
+        data.put(arn, "x", "y", etag)
+    many = {f"k{i:03}": str(i) for i in range(120)}
+    etag3 = data.update(arn, etag2, dict(list(many.items())[:49]), ["a/b"])
+    assert data.describe(arn).items == 49 and etag3 != etag2
+    with pytest.raises(AwsError, match="At most 50 keys"):
+        data.update(arn, etag3, dict(list(many.items())[49:100]), [])
+    data.update(arn, etag3, dict(list(many.items())[49:60]), [])
+    assert len(data.keys(arn)) == 60  # paged through NextToken
+    cf.create_function(
+        Name="f", FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-2.0",
+        "KeyValueStoreAssociations": {"Quantity": 1, "Items": [{"KeyValueStoreARN": arn}]}},
+        FunctionCode=b"function handler(e){return e.request}",
+    )  # fmt: skip
+    with pytest.raises(cf.exceptions.CannotDeleteEntityWhileInUse):
+        cf.delete_key_value_store(Name="s1", IfMatch=created["ETag"])
+    with pytest.raises(cf.exceptions.EntityNotFound):
+        cf.create_function(
+            Name="g", FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-2.0",
+            "KeyValueStoreAssociations": {"Quantity": 1, "Items": [{"KeyValueStoreARN": arn + "x"}]}},
+            FunctionCode=b"function handler(e){return e.request}",
+        )  # fmt: skip
+
+
+def test_missing_awscrt_is_a_clear_error(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = kvs_config(tmp_path)
+    ok(cffunc(emulator, config, "install"))
+    monkeypatch.setenv("BOTO_DISABLE_CRT", "true")  # botocore then behaves as without awscrt
+    result = cffunc(emulator, config, "enable")
+    assert result.returncode == 1
+    assert "needs the awscrt package: pip install 'cffunc[kvs]'" in result.stderr
+    assert json.loads(store_items(emulator)["cffunc:state"]) == {"on": False}
+
+
+def test_plan_json_and_iam_policy_name_the_toggle(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = kvs_config(tmp_path)
+    plan = json.loads(ok(cffunc(emulator, config, "plan", "--json")))
+    assert plan["toggle"] == "kvs" and plan["installed"] is False
+    assert plan["install"][0] == f"create KeyValueStore {STORE}"
+    association = tmp_path / "assoc.toml"
+    association.write_text((SAMPLES / "cffunc.toml").read_text())
+    shutil.copy(SAMPLES / "scenarios.toml", tmp_path / "scenarios.toml")
+    assert (
+        json.loads(ok(cffunc(emulator, association, "plan", "--json")))["toggle"] == "association"
+    )
+    policy = json.loads(ok(cffunc(emulator, config, "iam-policy")))
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert {"cloudfront:CreateKeyValueStore", "cloudfront-keyvaluestore:PutKey"} <= actions
