@@ -528,6 +528,7 @@ def replay_command(
         render(rules).code,
         config.function.runtime,
         kvs=KeyValueData(store) if store is not None else None,
+        trusted=True,
     ) as engine:
         summary = replay(engine, rules, logs, _now(now), limit, sample, show, store)
     if show is not None:

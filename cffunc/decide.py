@@ -124,19 +124,43 @@ def matching_network(rules: MaintenanceRules, ip: str) -> str | None:
     """The first configured network holding ``ip``; None for no match or a malformed address."""
     if "%" in ip:  # a scoped address is never a viewer address
         return None
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return None
+    value = _ipv4_value(ip)
+    if value is not None:
+        version, bits = 4, 32
+    else:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return None
+        version, bits, value = address.version, address.max_prefixlen, int(address)
     index = _network_index(rules.networks)
-    value = int(address)
     best: tuple[int, str] | None = None
-    for prefix in index.prefixes.get(address.version, ()):
-        shift = address.max_prefixlen - prefix
-        found = index.networks.get((address.version, prefix, value >> shift))
+    for prefix in index.prefixes.get(version, ()):
+        shift = bits - prefix
+        found = index.networks.get((version, prefix, value >> shift))
         if found is not None and (best is None or found < best):
             best = found
     return None if best is None else best[1]
+
+
+def _ipv4_value(ip: str) -> int | None:
+    """A dotted-quad IPv4 address as an int, accepting exactly what :mod:`ipaddress` does
+    (four decimal parts 0-255, no leading zeros); None for anything else. Replays ask
+    for millions of addresses, and ipaddress's parser costs microseconds each."""
+    parts = ip.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or len(part) > 3:
+            return None
+        if len(part) > 1 and part[0] == "0":
+            return None
+        number = int(part)
+        if number > 255:
+            return None
+        value = value << 8 | number
+    return value
 
 
 @dataclass(frozen=True)

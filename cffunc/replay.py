@@ -1,9 +1,10 @@
 """Replay CloudFront standard access logs through the function: who passes, who gets the page.
 
-Logs are read line by line (plain or gzip, files, directories, or standard input) and sent
-to V8 in chunks, where each line becomes a viewer-request event and the function's answer
-is counted (shims/replay.js); memory stays flat whatever the log size. Passing requests
-come back so the Python decision model can say which allowlist rule let them through.
+Logs (plain or gzip, files, directories, or standard input) are read in blocks of whole
+lines and handed to V8, where each line becomes a viewer-request event and the function's
+answer is counted (shims/replay.js keeps the #Fields map, line numbers and the counts
+across blocks); memory stays flat whatever the log size. Passing requests come back so the
+Python decision model can say which allowlist rule let them through.
 """
 
 from __future__ import annotations
@@ -12,23 +13,27 @@ import gzip
 import io
 import ipaddress
 import sys
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, cast
 
-from cffunc.decide import ViewerRequest, decide
+from cffunc.decide import Decision, ViewerRequest, decide, matching_network
 from cffunc.errors import CffuncError
 from cffunc.events import split_cookie_header, split_query
+from cffunc.pathpatterns import first_match, is_ambiguous
 from cffunc.rules import MaintenanceRules
 from cffunc.runtime import FunctionRuntime
+from cffunc.store import store_match
 
 CLASSES = ("pass", "maintenance", "redirect", "error")
-REQUIRED_FIELDS = ("c-ip", "cs-uri-stem")
-CHUNK_LINES = 20_000
+BLOCK_BYTES = 1 << 21
+"""Bytes of log read and sent to V8 at a time (about 7,000 lines of 33 fields)."""
+CACHE_LIMIT = 50_000
+IN_FLIGHT = 2
 TOP = 10
 COUNTER_LIMIT = 50_000
 """Distinct paths or networks kept per class; beyond it the rarest are dropped, so a log
@@ -80,13 +85,9 @@ class ReplaySummary:
         }
 
 
-def _open(source: str) -> Iterator[tuple[str, IO[str]]]:
+def _open(source: str) -> Iterator[tuple[str, IO[bytes]]]:
     if source == "-":
-        raw: IO[bytes] = sys.stdin.buffer
-        yield (
-            "<stdin>",
-            io.TextIOWrapper(_maybe_gzip(raw), encoding="utf-8", errors="replace", newline=""),
-        )
+        yield "<stdin>", _maybe_gzip(sys.stdin.buffer)
         return
     path = Path(source)
     if path.is_dir():
@@ -99,12 +100,7 @@ def _open(source: str) -> Iterator[tuple[str, IO[str]]]:
         raise LogError(f"{path}: no such log file or directory")
     for file in files:
         with file.open("rb") as handle:
-            yield (
-                str(file),
-                io.TextIOWrapper(
-                    _maybe_gzip(handle), encoding="utf-8", errors="replace", newline=""
-                ),
-            )
+            yield str(file), _maybe_gzip(handle)
 
 
 def _maybe_gzip(handle: IO[bytes]) -> IO[bytes]:
@@ -116,55 +112,90 @@ def _maybe_gzip(handle: IO[bytes]) -> IO[bytes]:
     return cast(IO[bytes], buffered)
 
 
-@dataclass
-class _Chunk:
-    name: str
-    numbers: list[int]
-    lines: list[str]
-    fields: dict[str, int]
+def _blocks(handle: IO[bytes]) -> Iterator[str]:
+    """Whole lines, about BLOCK_BYTES at a time, without the last newline. Blocks end at a
+    newline, so a UTF-8 character is never cut in two."""
+    pending = b""
+    while True:
+        data = handle.read(BLOCK_BYTES)
+        if not data:
+            break
+        if pending:
+            data = pending + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+            continue
+        pending = data[cut + 1 :]
+        yield data[:cut].decode("utf-8", errors="replace")
+    if pending:
+        yield pending.decode("utf-8", errors="replace")
 
 
-def _chunks(sources: Iterable[str], limit: int | None) -> Iterator[_Chunk | tuple[str, int, str]]:
-    """Chunks of consecutive data lines; (file, line number, text) for lines before #Fields."""
-    taken = 0
-    for source in sources:
-        for name, handle in _open(source):
-            fields: dict[str, int] | None = None
-            chunk: _Chunk | None = None
-            for number, line in enumerate(handle, start=1):
-                line = line.rstrip("\r\n")
-                if line.startswith("#"):
-                    if chunk and chunk.lines:
-                        yield chunk
-                    chunk = None
-                    if line.startswith("#Fields:"):
-                        names = line[len("#Fields:") :].split()
-                        missing = [f for f in REQUIRED_FIELDS if f not in names]
-                        if missing:
-                            raise LogError(
-                                f"{name}:{number}: the #Fields line lacks {', '.join(missing)}"
-                            )
-                        fields = {n: i for i, n in enumerate(names)}
-                    continue
-                if not line:
-                    continue
-                if fields is None:
-                    yield (name, number, line)
-                    continue
-                if chunk is None:
-                    chunk = _Chunk(name, [], [], fields)
-                chunk.numbers.append(number)
-                chunk.lines.append(line)
-                taken += 1
-                if len(chunk.lines) >= CHUNK_LINES:
-                    yield chunk
-                    chunk = None
-                if limit is not None and taken >= limit:
-                    break
-            if chunk and chunk.lines:
-                yield chunk
-            if limit is not None and taken >= limit:
-                return
+class Attribution:
+    """Which rule let a passing request through: :func:`decide`'s answer, reached in a
+    few dictionary lookups for the common cases. The window and the store are the same
+    for every line of a replay; addresses and paths repeat, so their lookups are cached;
+    anything involving the bypass (cookie or token) goes to :func:`decide` itself."""
+
+    def __init__(
+        self, rules: MaintenanceRules, now: datetime, store: Mapping[str, str] | None
+    ) -> None:
+        self.rules = rules
+        self.now = now
+        self.store = dict(store or {})
+        self.fixed: Decision | None = None
+        first = decide(rules, ViewerRequest(ip=""), now, self.store)
+        if first.rule in ("outside-window", "maintenance-off"):
+            self.fixed = first
+        self.addresses: dict[str, Decision | None] = {}
+        self.uris: dict[str, Decision | None] = {}
+
+    def __call__(self, ip: str, method: str, uri: str, query: str, cookie: str) -> Decision:
+        if self.fixed is not None:
+            return self.fixed
+        rules = self.rules
+        bypass = rules.bypass
+        if bypass is not None and (
+            (method == "GET" and uri == bypass.path) or bypass.cookie in cookie
+        ):
+            return decide(rules, _request(ip, method, uri, query, cookie), self.now, self.store)
+        by_address = self.addresses.get(ip, _MISSING)
+        if by_address is _MISSING:
+            by_address = self._address(ip)
+            if len(self.addresses) >= CACHE_LIMIT:
+                self.addresses.clear()
+            self.addresses[ip] = by_address
+        if by_address is not None:
+            return by_address
+        by_uri = self.uris.get(uri, _MISSING)
+        if by_uri is _MISSING:
+            by_uri = self._uri(uri)
+            if len(self.uris) >= CACHE_LIMIT:
+                self.uris.clear()
+            self.uris[uri] = by_uri
+        if by_uri is not None:
+            return by_uri
+        return decide(rules, _request(ip, method, uri, query, cookie), self.now, self.store)
+
+    def _address(self, ip: str) -> Decision | None:
+        network = matching_network(self.rules, ip)
+        if network is not None:
+            return Decision("pass", "allowed-ip", matched=network)
+        if self.rules.store:
+            stored = store_match(self.store, ip)
+            if stored is not None:
+                return Decision("pass", "store-ip", matched=stored)
+        return None
+
+    def _uri(self, uri: str) -> Decision | None:
+        if is_ambiguous(uri):
+            return None
+        pattern = first_match(self.rules.paths, uri)
+        return None if pattern is None else Decision("pass", "allowed-path", matched=pattern)
+
+
+_MISSING: Any = object()
 
 
 def _request(ip: str, method: str, uri: str, query: str, cookie: str) -> ViewerRequest:
@@ -177,7 +208,6 @@ def _request(ip: str, method: str, uri: str, query: str, cookie: str) -> ViewerR
     )
 
 
-@lru_cache(maxsize=65_536)
 def _network_key(key: str) -> str:
     """The JS side writes IPv6 /48s uncompressed; spell them as ipaddress does."""
     if ":" not in key:
@@ -186,13 +216,6 @@ def _network_key(key: str) -> str:
         return str(ipaddress.ip_network(key, strict=False))
     except ValueError:
         return key
-
-
-def _prune(counter: Counter[str]) -> None:
-    if len(counter) > COUNTER_LIMIT:
-        keep = counter.most_common(COUNTER_LIMIT // 2)
-        counter.clear()
-        counter.update(dict(keep))
 
 
 def replay(
@@ -205,48 +228,89 @@ def replay(
     progress: Callable[[int], None] | None = None,
     store: dict[str, str] | None = None,
 ) -> ReplaySummary:
-    """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N."""
+    """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N.
+
+    V8 runs in a thread of its own: while it replays one block, this thread reads the next
+    and attributes the passes of the one before (V8 does not hold the GIL), so on two
+    cores the Python side costs little beyond the function itself. At most
+    ``IN_FLIGHT`` blocks wait, so memory stays flat.
+    """
     summary = ReplaySummary()
     now_ms = round(now.timestamp() * 1000)
-    for item in _chunks(sources, limit):
-        if isinstance(item, tuple):
-            name, number, _ = item
-            summary.lines += 1
-            summary.malformed += 1
-            if len(summary.malformed_lines) < SHOW_LINES:
-                summary.malformed_lines.append(f"{name}:{number} (before any #Fields line)")
-            continue
-        lines, numbers = item.lines[:: max(1, sample)], item.numbers[:: max(1, sample)]
-        summary.lines += len(lines)
-        result = runtime.replay_chunk(
-            "\n".join(lines), item.fields, len(item.fields), now_ms, rules is not None
-        )
-        for index in result["malformed"]:
-            summary.malformed += 1
-            if len(summary.malformed_lines) < SHOW_LINES:
-                summary.malformed_lines.append(f"{item.name}:{numbers[index]}")
-        for index, message in result["errors"]:
-            if len(summary.errors) < SHOW_LINES:
-                summary.errors.append(f"{item.name}:{numbers[index]}: {message}")
-        for cls in CLASSES:
-            summary.counts[cls] += result["counts"][cls]
-            summary.paths[cls].update(result["paths"][cls])
-            for key, count in result["networks"][cls].items():
-                summary.networks[cls][_network_key(key)] += count
-            _prune(summary.paths[cls])
-            _prune(summary.networks[cls])
-        if rules is not None:
-            for ip, method, uri, query, cookie in result["passes"]:
-                decision = decide(rules, _request(ip, method, uri, query, cookie), now, store)
-                if decision.action != "pass":
-                    summary.disagreements += 1
-                    continue
-                summary.rules[
-                    decision.rule + (f" {decision.matched}" if decision.matched else "")
-                ] += 1
+    attribute = Attribution(rules, now, store) if rules is not None else None
+    want_passes = attribute is not None
+    waiting: deque[tuple[str, Future[dict[str, Any]]]] = deque()
+
+    def settle() -> bool:
+        """Take in the oldest block's result; whether the replay is over."""
+        name, future = waiting.popleft()
+        result = future.result()
+        _merge(summary, name, result, attribute)
+        if result["fieldsError"] is not None:
+            number, missing = result["fieldsError"]
+            raise LogError(f"{name}:{number}: the #Fields line lacks {missing}")
         if progress is not None:
             progress(summary.lines)
+        return bool(result["done"])
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cffunc-v8") as v8:
+        try:
+            v8.submit(runtime.replay_start, COUNTER_LIMIT, 2**53 if limit is None else limit)
+            over = False
+            for name, handle in _open_all(sources):
+                v8.submit(runtime.replay_file)
+                for text in _blocks(handle):
+                    block = v8.submit(
+                        runtime.replay_block, text, now_ms, want_passes, max(1, sample)
+                    )
+                    waiting.append((name, block))
+                    while len(waiting) > IN_FLIGHT and not over:
+                        over = settle()
+                    if over:
+                        break
+                if over:
+                    break
+            while waiting and not over:
+                over = settle()
+            tally = v8.submit(runtime.replay_tally).result()
+        finally:
+            for _, future in waiting:
+                future.cancel()
+    for cls in CLASSES:
+        summary.counts[cls] = tally["counts"][cls]
+        summary.paths[cls] = Counter(dict(tally["paths"][cls]))
+        networks: Counter[str] = Counter()
+        for key, count in tally["networks"][cls]:
+            networks[_network_key(key)] += count
+        summary.networks[cls] = networks
     return summary
+
+
+def _open_all(sources: Iterable[str]) -> Iterator[tuple[str, IO[bytes]]]:
+    for source in sources:
+        yield from _open(source)
+
+
+def _merge(
+    summary: ReplaySummary, name: str, result: dict[str, Any], attribute: Attribution | None
+) -> None:
+    summary.lines += result["lines"]
+    summary.malformed += result["malformed"]
+    for number, note in result["malformedLines"]:
+        if len(summary.malformed_lines) < SHOW_LINES:
+            summary.malformed_lines.append(f"{name}:{number}" + (f" ({note})" if note else ""))
+    for number, message in result["errors"]:
+        if len(summary.errors) < SHOW_LINES:
+            summary.errors.append(f"{name}:{number}: {message}")
+    if attribute is None:
+        return
+    rules = summary.rules
+    for ip, method, uri, query, cookie in result["passes"]:
+        decision = attribute(ip, method, uri, query, cookie)
+        if decision.action != "pass":
+            summary.disagreements += 1
+            continue
+        rules[decision.rule + (f" {decision.matched}" if decision.matched else "")] += 1
 
 
 def format_summary(summary: ReplaySummary) -> str:

@@ -150,7 +150,7 @@ def test_full_cycle_and_round_trip(emulator: RunningEmulator, tmp_path: Path) ->
     published = cffunc(emulator, config, "publish")
     assert published.returncode == 0, published.stderr
     assert published.stdout.splitlines() == [
-        "done: create function shop-maintenance (4,829 bytes, cloudfront-js-2.0)",
+        "done: create function shop-maintenance (4,846 bytes, cloudfront-js-2.0)",
         "done: publish shop-maintenance to LIVE",
     ]
     enabled = cffunc(emulator, config, "enable", "--wait", "--json")

@@ -181,6 +181,25 @@ def test_network_lookup_matches_a_plain_scan(nets: list[str], ip: str) -> None:
     assert matching_network(rules, ip) == scan
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789.x :-+٣０", max_size=16),
+        st.ip_addresses(v=4).map(str),
+        st.lists(st.integers(0, 300).map(str), min_size=3, max_size=5).map(".".join),
+    )
+)
+def test_fast_ipv4_parse_accepts_what_ipaddress_accepts(text: str) -> None:
+    from cffunc.decide import _ipv4_value
+
+    try:
+        address = ipaddress.ip_address(text)
+        wanted = int(address) if address.version == 4 else None
+    except ValueError:
+        wanted = None
+    assert _ipv4_value(text) == wanted
+
+
 # ---- toggle = "kvs": the store decides whether maintenance is on, and adds networks ----
 
 STATE_VALUES = [

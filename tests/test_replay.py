@@ -233,3 +233,72 @@ def test_cli_summary_on_the_sample_log() -> None:
     text = result.stdout.decode()
     assert text.splitlines()[0] == "200 lines, 200 replayed, 0 malformed"
     assert "passed because: " in text
+
+
+def test_pass_rules_equal_the_decision_model_across_blocks(
+    tmp_path: Path,
+    rules: MaintenanceRules,
+    engine: FunctionRuntime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Small blocks: the per-file state (fields, line numbers, sampling) crosses them, and
+    the fast attribution names the same rule decide() does for every passing line."""
+    import cffunc.replay
+
+    monkeypatch.setattr(cffunc.replay, "BLOCK_BYTES", 997)
+    logged = generated(1500, seed=5)
+    path = log_file(tmp_path, logged)
+    lines = path.read_text().splitlines()
+    lines.insert(700, "short\tline")
+    path.write_text("\n".join(lines) + "\n")
+    summary = replay(engine, rules, [str(path)], NOW)
+    wanted: Counter[str] = Counter()
+    for r in logged:
+        decision = decide(rules, _request(r.ip, r.method, r.uri, r.query, r.cookie), NOW)
+        if decision.action == "pass":
+            wanted[decision.rule + (f" {decision.matched}" if decision.matched else "")] += 1
+    assert summary.rules == wanted
+    assert summary.malformed_lines == [f"{path}:701"]
+    assert summary.replayed == 1500 and summary.disagreements == 0
+    sampled = replay(engine, rules, [str(path)], NOW, sample=7, limit=1000)
+    assert sampled.lines == len(range(0, 1000, 7))
+
+
+def test_attribution_is_decide_for_any_request(rules: MaintenanceRules) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cffunc.replay import Attribution
+
+    keys = bypass.derive_keys(SECRET)
+    attribution = Attribution(rules, NOW, None)
+    ips = st.sampled_from(
+        ["203.0.113.9", "198.51.100.7", "198.51.100.8", "2001:db8::1", "10.0.0.1", "bad", ""]
+    )
+    uris = st.sampled_from(
+        [
+            "/health",
+            "/maintenance/a.css",
+            "/maintenance/../x",
+            "/",
+            "/__cffunc/bypass",
+            "/robots.txt",
+        ]
+    )
+    cookies = st.sampled_from(
+        [
+            "",
+            f"cffunc_bypass={bypass.cookie_value(keys, 1_830_000_000)}",
+            "cffunc_bypass=1.x",
+            "a=b",
+        ]
+    )
+    queries = st.sampled_from(["", f"token={SECRET}", "token=no"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(ips, st.sampled_from(["GET", "POST"]), uris, queries, cookies)
+    def check(ip: str, method: str, uri: str, query: str, cookie: str) -> None:
+        request = _request(ip, method, uri, query, cookie)
+        assert attribution(ip, method, uri, query, cookie) == decide(rules, request, NOW)
+
+    check()

@@ -308,3 +308,38 @@ def test_event_files_accept_multivalue_in_both_spellings() -> None:
     event = normalise_event(raw)
     assert event["request"]["querystring"]["a"]["multiValue"] == [{"value": "1"}]
     assert "host" in event["request"]["headers"]
+
+
+@pytest.mark.parametrize("sample", ["cffunc.toml", "respond.toml", "kvs.toml"])
+def test_rendered_functions_add_nothing_so_replays_may_skip_the_sweep(sample: str) -> None:
+    """`trusted=True` (replay) skips the sweep of globals and prototypes; that is right
+    only because cffunc's own function adds nothing there, which this checks."""
+    from cffunc.config import load_config
+    from cffunc.decide import ViewerRequest
+    from cffunc.events import viewer_request_event
+    from cffunc.render import render
+    from cffunc.rules import compile_rules
+    from cffunc.runtime.kvs import KeyValueData
+    from cffunc.store import enabled_items
+    from tests.helpers import ENV, SAMPLES
+
+    rules = compile_rules(load_config(SAMPLES / sample), ENV)
+    store = KeyValueData(enabled_items()) if rules.store else None
+    watched = (
+        "[globalThis, Object.prototype, Array.prototype, String.prototype, Function.prototype, "
+        "Number.prototype, Boolean.prototype, RegExp.prototype, Date.prototype, "
+        "Promise.prototype, Object, Array, String, JSON, Math]"
+        ".map(function (t) { return Object.getOwnPropertyNames(t).join(','); }).join(';')"
+    )
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=store, trusted=True) as engine:
+        before = engine._context.eval(watched)
+        requests = [
+            ViewerRequest(ip=ip, method=method, uri=uri, headers={"accept": accept})
+            for ip in ("203.0.113.9", "192.0.2.1", "2001:db8::1", "bad")
+            for method in ("GET", "POST")
+            for uri in ("/", "/health", "/__cffunc/bypass", "/maintenance/../x")
+            for accept in ("text/html", "application/json")
+        ]
+        results = engine.invoke_many((viewer_request_event(r), 1_796_094_000_000) for r in requests)
+        assert all(r.ok for r in results)
+        assert engine._context.eval(watched) == before

@@ -4,7 +4,7 @@ function gen(b,t){return{statusCode:S,statusDescription:SD,headers:hd({'content-
 function fail(){return gen(TB,'text/plain; charset=utf-8');}
 function wantsJson(a){var l=a.toLowerCase().split(','),i,m;for(i=0;i<l.length;i++){m=l[i].split(';')[0].replace(/^[ \t]+|[ \t]+$/g,'');if(m==='application/json')return true;if(m==='text/html')return false;}
 return false;}
-function p4(s){var a=s.split('.'),o=[],i;if(a.length!==4)return null;for(i=0;i<4;i++){if(!/^(?:0|[1-9][0-9]{0,2})$/.test(a[i])||+a[i]>255)return null;o.push(+a[i]);}
+function p4(s){var m=/^(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)$/.exec(s),o=[],i;if(!m)return null;for(i=1;i<5;i++){if(+m[i]>255)return null;o.push(+m[i]);}
 return o;}
 function p6(s){var h=s.split('::'),a,b,l,t=null,n,i,g,o=[];if(h.length>2)return null;a=h[0]?h[0].split(':'):[];b=h.length>1&&h[1]?h[1].split(':'):[];l=h.length>1?b:a;if(l.length&&l[l.length-1].indexOf('.')>=0){t=p4(l.pop());if(!t)return null;}
 n=a.length+b.length+(t?2:0);if(h.length>1?n>7:n!==8)return null;g=a.slice();if(h.length>1)for(i=n;i<8;i++)g.push('0');g=g.concat(b);for(i=0;i<g.length;i++){if(!/^[0-9a-fA-F]{1,4}$/.test(g[i]))return null;n=parseInt(g[i],16);o.push(n>>8,n&255);}

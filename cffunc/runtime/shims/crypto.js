@@ -71,29 +71,71 @@
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
   ];
 
-  function sha256(bytes) {
-    var m = pad(bytes, true);
-    var h = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-    for (var off = 0; off < m.length; off += 64) {
-      var w = wordsBE(m, off);
-      for (var t = 16; t < 64; t++) {
-        var x = w[t - 15], y = w[t - 2];
-        var s0 = rotl(x, 25) ^ rotl(x, 14) ^ (x >>> 3);
-        var s1 = rotl(y, 15) ^ rotl(y, 13) ^ (y >>> 10);
-        w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
-      }
-      var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-      for (t = 0; t < 64; t++) {
-        var S1 = rotl(e, 26) ^ rotl(e, 21) ^ rotl(e, 7);
-        var t1 = (k + S1 + ((e & f) ^ (~e & g)) + K256[t] + w[t]) | 0;
-        var S0 = rotl(a, 30) ^ rotl(a, 19) ^ rotl(a, 10);
-        var t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-        k = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
-      }
-      h = [(h[0] + a) | 0, (h[1] + b) | 0, (h[2] + c) | 0, (h[3] + d) | 0,
-        (h[4] + e) | 0, (h[5] + f) | 0, (h[6] + g) | 0, (h[7] + k) | 0];
+  // SHA-256 with the state in a typed array and locals. sha256From continues from a
+  // state that has already taken `prefix` bytes (whole blocks): HMAC keeps the state
+  // after its key block, so a signature costs two compressions, not four.
+  var W256 = new Int32Array(64);
+  var IV256 = [0x6a09e667, 0xbb67ae85 | 0, 0x3c6ef372, 0xa54ff53a | 0, 0x510e527f, 0x9b05688c | 0, 0x1f83d9ab, 0x5be0cd19];
+
+  function compress256(h, m, off) {
+    var w = W256, t, j;
+    for (t = 0; t < 16; t++) {
+      j = off + t * 4;
+      w[t] = (m[j] << 24) | (m[j + 1] << 16) | (m[j + 2] << 8) | m[j + 3];
     }
+    for (t = 16; t < 64; t++) {
+      var x = w[t - 15], y = w[t - 2];
+      var s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      var s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+      w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+    }
+    var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+    for (t = 0; t < 64; t++) {
+      var S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      var t1 = (k + S1 + ((e & f) ^ (~e & g)) + K256[t] + w[t]) | 0;
+      var S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      var t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      k = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    }
+    h[0] = (h[0] + a) | 0; h[1] = (h[1] + b) | 0; h[2] = (h[2] + c) | 0; h[3] = (h[3] + d) | 0;
+    h[4] = (h[4] + e) | 0; h[5] = (h[5] + f) | 0; h[6] = (h[6] + g) | 0; h[7] = (h[7] + k) | 0;
+  }
+
+  function sha256From(state, prefix, bytes) {
+    var h = Int32Array.from(state), len = bytes.length, total = ((len + 8) >> 6 << 6) + 64;
+    var m = new Uint8Array(total), bits = (prefix + len) * 8;
+    m.set(bytes);
+    m[len] = 0x80;
+    var hi = Math.floor(bits / 0x100000000), lo = bits >>> 0;
+    m[total - 8] = hi >>> 24; m[total - 7] = hi >>> 16; m[total - 6] = hi >>> 8; m[total - 5] = hi;
+    m[total - 4] = lo >>> 24; m[total - 3] = lo >>> 16; m[total - 2] = lo >>> 8; m[total - 1] = lo;
+    for (var off = 0; off < total; off += 64) compress256(h, m, off);
     return outBE(h);
+  }
+
+  function sha256(bytes) {
+    return sha256From(IV256, 0, bytes);
+  }
+
+  // HMAC-SHA256 key blocks by key, for string keys (a function signs with one key).
+  var hmacStates = new Map();
+  function hmac256States(key) {
+    var found = hmacStates.get(key);
+    if (found) return found;
+    var k = utf8(key);
+    if (k.length > 64) k = sha256(k);
+    var inner = Int32Array.from(IV256), outer = Int32Array.from(IV256);
+    var ipad = new Uint8Array(64), opad = new Uint8Array(64);
+    for (var i = 0; i < 64; i++) {
+      ipad[i] = (k[i] || 0) ^ 0x36;
+      opad[i] = (k[i] || 0) ^ 0x5c;
+    }
+    compress256(inner, ipad, 0);
+    compress256(outer, opad, 0);
+    found = { inner: inner, outer: outer };
+    if (hmacStates.size > 64) hmacStates.clear();
+    hmacStates.set(key, found);
+    return found;
   }
 
   function sha1(bytes) {
@@ -208,6 +250,10 @@
 
   function Hmac(fn, key, runtime) {
     Hash.call(this, fn, runtime);
+    if (fn === sha256 && typeof key === 'string') {
+      this._states = hmac256States(key);
+      return;
+    }
     var k = bytesOf(key);
     if (k.length > 64) k = fn(k);
     while (k.length < 64) k.push(0);
@@ -216,6 +262,11 @@
   }
   Hmac.prototype = Object.create(Hash.prototype);
   Hmac.prototype._bytes = function () {
+    if (this._states) {
+      if (this._done) throw new Error('Digest already called');
+      this._done = true;
+      return sha256From(this._states.outer, 64, sha256From(this._states.inner, 64, this._data));
+    }
     var inner = Hash.prototype._bytes.call(this);
     return this._fn(this._outer.concat(inner));
   };

@@ -1,20 +1,30 @@
 // Replay CloudFront access log lines through the function inside V8: split, decode,
 // build the viewer-request event, invoke, classify and count, all without crossing back
-// into Python per line. (cffunc/replay.py reads the files and merges the counts.)
+// into Python per line. (cffunc/replay.py reads the files in blocks, and reads the counts
+// once at the end.)
 (function (root) {
   'use strict';
 
+  // Field values repeat (user agents, referers, paths): the decoded text of the last
+  // few thousand is kept rather than decoded again.
+  var decoded = new Map();
   function decode(text) {
     if (text === '-' || text === undefined) return '';
     if (text.indexOf('%') < 0) return text;
+    var hit = decoded.get(text);
+    if (hit !== undefined) return hit;
+    var out;
     try {
-      return decodeURIComponent(text);
+      out = decodeURIComponent(text);
     } catch (e) {
-      return text.replace(/%([0-9a-fA-F]{2})/g, function (m, h) {
+      out = text.replace(/%([0-9a-fA-F]{2})/g, function (m, h) {
         var c = parseInt(h, 16);
         return c < 128 ? String.fromCharCode(c) : m;
       });
     }
+    if (decoded.size >= 4096) decoded.clear();
+    decoded.set(text, out);
+    return out;
   }
 
   function field(map, name, value) {
@@ -49,8 +59,23 @@
     return out;
   }
 
+  // The client network counted for an address: its /24 (IPv4, as a number: counting
+  // by number spares a string per line) or /48 (IPv6, as text).
   function network(ip) {
     if (ip.indexOf(':') < 0) {
+      var value = 0, part = 0, digits = 0, dots = 0;
+      for (var i = 0; i < ip.length; i++) {
+        var c = ip.charCodeAt(i);
+        if (c === 46) {
+          if (!digits || part > 255) break;
+          value = value * 256 + part;
+          part = digits = 0;
+          if (++dots === 3) return value;
+        } else if (c >= 48 && c <= 57 && !(digits === 1 && part === 0)) {
+          part = part * 10 + c - 48;
+          digits++;
+        } else break;
+      }
       var dot = ip.lastIndexOf('.');
       return dot > 0 ? ip.slice(0, dot) + '.0/24' : ip;
     }
@@ -63,78 +88,179 @@
     return first.join(':') + '::/48';
   }
 
+  // The counts of a whole replay live here, across blocks and files; the host reads them
+  // once at the end (__cffuncReplayTally). Each map keeps at most `keep` keys: beyond it
+  // the rarest half is dropped (a log of millions of distinct paths stays in flat
+  // memory; top lists stay exact for anything frequent).
+  var tally = null, keep = 50000;
   function bump(map, key) {
-    map[key] = (map[key] || 0) + 1;
+    var entry = map.get(key);
+    if (entry !== undefined) {
+      entry.n++;
+      return;
+    }
+    map.set(key, { n: 1 });
+    if (map.size > keep) prune(map);
   }
+  function networkText(key) {
+    return typeof key === 'number' ? (key >>> 16) + '.' + ((key >>> 8) & 255) + '.' + (key & 255) + '.0/24' : key;
+  }
+  // Drop every key counted fewer than t times, t the smallest count that leaves at most
+  // half the map: a pass over the counts, no sort (most keys of a big log count 1).
+  function prune(map) {
+    var histogram = [], n, t, kept = 0;
+    map.forEach(function (entry) {
+      n = entry.n < 1024 ? entry.n : 1024;
+      histogram[n] = (histogram[n] || 0) + 1;
+    });
+    for (t = histogram.length - 1; t > 0; t--) {
+      if (kept + (histogram[t] || 0) > keep / 2) break;
+      kept += histogram[t] || 0;
+    }
+    map.forEach(function (entry, key) {
+      if (entry.n <= t) map.delete(key);
+    });
+  }
+  root.__cffuncReplayStart = function (limit, budget) {
+    keep = limit;
+    // budget: data lines left under --limit, for the whole replay; once it is spent (or
+    // a #Fields line lacks what replay needs) every later block returns at once.
+    tally = { counts: {}, paths: {}, networks: {}, budget: budget, done: false };
+    CLASSES.forEach(function (c) { tally.counts[c] = 0; tally.paths[c] = new Map(); tally.networks[c] = new Map(); });
+  };
+  root.__cffuncReplayTally = function () {
+    var out = { counts: tally.counts, paths: {}, networks: {} };
+    CLASSES.forEach(function (c) {
+      out.paths[c] = [];
+      tally.paths[c].forEach(function (entry, key) { out.paths[c].push([key, entry.n]); });
+      out.networks[c] = [];
+      tally.networks[c].forEach(function (entry, key) { out.networks[c].push([networkText(key), entry.n]); });
+    });
+    return JSON.stringify(out);
+  };
 
   var CLASSES = ['pass', 'maintenance', 'redirect', 'error'];
 
-  function classify(request, result) {
+  function classify(uri, result) {
     if (result.error !== null) return 'error';
     var out = result.output;
     if (out && typeof out === 'object' && 'statusCode' in out) {
       return out.statusCode >= 300 && out.statusCode < 400 ? 'redirect' : 'maintenance';
     }
     if (!out || typeof out !== 'object') return 'error';
-    return out.uri !== request.uri ? 'maintenance' : 'pass';
+    return out.uri !== uri ? 'maintenance' : 'pass';
   }
 
-  // text: data lines joined by \n; f: field name -> index. Lines are reported by their
-  // index in text (the caller maps them to file line numbers).
-  root.__cffuncReplay = function (text, f, count, now, limitMs, wantPasses) {
+  // Per-file state, kept across blocks: the #Fields map, lines read, data lines seen.
+  var file = null;
+  var REQUIRED = ['c-ip', 'cs-uri-stem'];
+  root.__cffuncReplayFile = function () {
+    file = { f: null, count: 0, line: 0, seen: 0, host: -1, referer: -1, agent: -1, query: -1, cookie: -1, method: -1 };
+  };
+
+  function setFields(line) {
+    var names = line.slice(8).trim().split(/\s+/), f = {};
+    for (var k = 0; k < names.length; k++) f[names[k]] = k;
+    var missing = REQUIRED.filter(function (n) { return f[n] === undefined; });
+    if (missing.length) return missing;
+    function at(n) { return f[n] === undefined ? -1 : f[n]; }
+    file.f = f;
+    file.count = names.length;
+    file.ip = f['c-ip'];
+    file.uri = f['cs-uri-stem'];
+    file.host = at('cs(Host)');
+    file.referer = at('cs(Referer)');
+    file.agent = at('cs(User-Agent)');
+    file.query = at('cs-uri-query');
+    file.cookie = at('cs(Cookie)');
+    file.method = at('cs-method');
+    return null;
+  }
+
+  // text: whole lines of the current file (the next after the previous block's), without
+  // the final newline. Lines are named by their number in the file. sample K replays
+  // every K-th data line; budget: data lines left under --limit.
+  root.__cffuncReplay = function (text, now, limitMs, wantPasses, sample) {
+    if (tally.done) return JSON.stringify({ malformed: 0, malformedLines: [], errors: [], passes: [], lines: 0, done: true, fieldsError: null });
     var lines = text.split('\n');
-    var summary = { counts: {}, paths: {}, networks: {}, malformed: [], errors: [], passes: [] };
-    CLASSES.forEach(function (c) { summary.counts[c] = 0; summary.paths[c] = {}; summary.networks[c] = {}; });
-    function record(i, ip, request, uri, q, c, result) {
-      var cls = classify({ uri: uri }, result);
-      summary.counts[cls]++;
-      bump(summary.paths[cls], uri);
-      bump(summary.networks[cls], network(ip));
-      if (cls === 'error' && summary.errors.length < 20) summary.errors.push([i, result.error]);
-      if (cls === 'pass' && wantPasses) summary.passes.push([ip, request.method, uri, q, c]);
+    var summary = {
+      malformed: 0, malformedLines: [], errors: [], passes: [], lines: 0,
+      done: false, fieldsError: null
+    };
+    var base = file.line;
+    function malformed(number, note) {
+      summary.malformed++;
+      if (summary.malformedLines.length < 10) summary.malformedLines.push([number, note]);
+    }
+    function record(number, ip, method, uri, q, c, result) {
+      var cls = classify(uri, result);
+      tally.counts[cls]++;
+      bump(tally.paths[cls], uri);
+      bump(tally.networks[cls], network(ip));
+      if (cls === 'error' && summary.errors.length < 20) summary.errors.push([number, result.error]);
+      if (cls === 'pass' && wantPasses) summary.passes.push([ip, method, uri, q, c]);
+    }
+    function col(cols, index) {
+      return index < 0 || cols[index] === '-' ? '' : decode(cols[index]);
     }
     // Synchronous handlers run in this loop; an async one (a KeyValueStore read) makes
-    // the rest of the chunk continue in the promise's callback, one line at a time.
+    // the rest of the block continue in the promise's callback, one line at a time.
     function from(i) {
-    for (; i < lines.length; i++) {
-      var line = lines[i];
-      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-      var cols = line.split('\t');
-      if (cols.length !== count) {
-        summary.malformed.push(i);
-        continue;
+      for (; i < lines.length; i++) {
+        var line = lines[i], number = base + i + 1;
+        if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+        if (line.charCodeAt(0) === 35) {  // '#'
+          if (line.lastIndexOf('#Fields:', 0) === 0) {
+            var missing = setFields(line);
+            if (missing) {
+              summary.fieldsError = [number, missing.join(', ')];
+              summary.done = tally.done = true;
+              break;
+            }
+          }
+          continue;
+        }
+        if (!line) continue;
+        if (tally.budget <= 0) {
+          summary.done = tally.done = true;
+          break;
+        }
+        tally.budget--;
+        if (file.seen++ % sample !== 0) continue;
+        summary.lines++;
+        if (file.f === null) {
+          malformed(number, 'before any #Fields line');
+          continue;
+        }
+        var cols = line.split('\t');
+        if (cols.length !== file.count) {
+          malformed(number, '');
+          continue;
+        }
+        var ip = cols[file.ip], uri = decode(cols[file.uri]), headers = {}, h;
+        if ((h = col(cols, file.host))) headers.host = { value: h };
+        if ((h = col(cols, file.referer))) headers.referer = { value: h };
+        if ((h = col(cols, file.agent))) headers['user-agent'] = { value: h };
+        var q = col(cols, file.query), c = col(cols, file.cookie);
+        var method = file.method < 0 ? 'GET' : cols[file.method];
+        var event = {
+          version: '1.0',
+          context: { eventType: 'viewer-request', distributionId: 'EREPLAY', requestId: 'replay' },
+          viewer: { ip: ip },
+          request: { method: method, uri: uri, querystring: query(q), headers: headers, cookies: cookies(c) }
+        };
+        var result = root.__cffuncInvokeSync(event, now, limitMs);
+        if (result && typeof result.then === 'function') {
+          return result.then(continueAfter(i, number, ip, method, uri, q, c));
+        }
+        record(number, ip, method, uri, q, c, result);
       }
-      var ip = cols[f['c-ip']], uri = decode(cols[f['cs-uri-stem']]);
-      var headers = {};
-      if (f['cs(Host)'] !== undefined && cols[f['cs(Host)']] !== '-') headers.host = { value: decode(cols[f['cs(Host)']]) };
-      if (f['cs(Referer)'] !== undefined && cols[f['cs(Referer)']] !== '-') headers.referer = { value: decode(cols[f['cs(Referer)']]) };
-      if (f['cs(User-Agent)'] !== undefined && cols[f['cs(User-Agent)']] !== '-') headers['user-agent'] = { value: decode(cols[f['cs(User-Agent)']]) };
-      var q = f['cs-uri-query'] !== undefined ? decode(cols[f['cs-uri-query']]) : '';
-      var c = f['cs(Cookie)'] !== undefined ? decode(cols[f['cs(Cookie)']]) : '';
-      var request = {
-        method: f['cs-method'] !== undefined ? cols[f['cs-method']] : 'GET',
-        uri: uri,
-        querystring: query(q),
-        headers: headers,
-        cookies: cookies(c)
-      };
-      var event = {
-        version: '1.0',
-        context: { eventType: 'viewer-request', distributionId: 'EREPLAY', requestId: 'replay' },
-        viewer: { ip: ip },
-        request: request
-      };
-      var result = root.__cffuncInvokeSync(event, now, limitMs);
-      if (result && typeof result.then === 'function') {
-        return result.then(continueAfter(i, ip, request, uri, q, c));
-      }
-      record(i, ip, request, uri, q, c, result);
+      file.line = base + lines.length;
+      return JSON.stringify(summary);
     }
-    return JSON.stringify(summary);
-    }
-    function continueAfter(i, ip, request, uri, q, c) {
+    function continueAfter(i, number, ip, method, uri, q, c) {
       return function (result) {
-        record(i, ip, request, uri, q, c, result);
+        record(number, ip, method, uri, q, c, result);
         return from(i + 1);
       };
     }
