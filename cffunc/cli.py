@@ -459,10 +459,20 @@ def remote_comparisons(
 ) -> list[RemoteComparison]:
     """The scenario events at the current time, through TestFunction and locally."""
     client = connect(settings)
-    local = local_function(config, render(rules))
+    local = local_function(config, render(rules), store_arn(client, config, "test --remote"))
     moment = datetime.now(UTC)
     named = [(s.name, viewer_request_event(s.request(rules, moment, secret))) for s in scenarios]
-    local_results = engine.invoke_many((event, epoch_ms(moment) or 0) for _, event in named)
+    if local.kvs_arn is not None:
+        # TestFunction reads the real store: so does the local run it is compared with.
+        items = client.key_value_store_client().keys(local.kvs_arn)
+        with FunctionRuntime(
+            render(rules).code, config.function.runtime, kvs=KeyValueData(items)
+        ) as with_store:
+            local_results = with_store.invoke_many(
+                (event, epoch_ms(moment) or 0) for _, event in named
+            )
+    else:
+        local_results = engine.invoke_many((event, epoch_ms(moment) or 0) for _, event in named)
     etag = ensure_development(client, local, _echo_err)
     return compare_remote(client, local, etag, named, [(r.output, r.error) for r in local_results])
 
@@ -552,12 +562,29 @@ class DeployContext:
     local: LocalFunction
 
 
-def deploy_context(settings: Settings, code: bool = True) -> DeployContext:
+def deploy_context(settings: Settings, code: bool = True, store: bool = False) -> DeployContext:
     """Config, client and the function; ``code=False`` skips rendering (and so the
-    bypass secret): disable and destroy must work in an emergency without it."""
+    bypass secret): disable and destroy must work in an emergency without it.
+    ``store``: toggle = "kvs" needs the store to exist (its ARN is part of the function)."""
     config = settings.config()
     rendered = render(compile_rules(config, os.environ)) if code else None
-    return DeployContext(config, connect(settings), local_function(config, rendered))
+    client = connect(settings)
+    kvs_arn = store_arn(client, config, "publish") if store else None
+    return DeployContext(config, client, local_function(config, rendered, kvs_arn))
+
+
+def store_arn(client: CloudFrontClient, config: Config, command: str) -> str | None:
+    """toggle = "kvs": the store's ARN, which the function's config must keep naming
+    (a publish without it would leave the function unable to read the store)."""
+    if config.store_name is None:
+        return None
+    store = client.key_value_store(config.store_name)
+    if store is None:
+        raise CffuncError(
+            f"no KeyValueStore named {config.store_name}: run `cffunc install` before "
+            f"`cffunc {command}`"
+        )
+    return store.arn
 
 
 def connect(settings: Settings) -> CloudFrontClient:
@@ -626,7 +653,7 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
     Example:
       cffunc publish --test
     """
-    ctx = deploy_context(settings)
+    ctx = deploy_context(settings, store=True)
     remote = read_function(ctx.client, ctx.local)
     plan = plan_publish(ctx.local, remote)
     if run_tests and not plan.empty:
@@ -1137,8 +1164,9 @@ def destroy_command(settings: Settings) -> None:
     try:
         ctx.client.delete_function(ctx.local.name, dev.etag)
     except FunctionInUse:
+        first = "cffunc uninstall" if ctx.config.store_name else "cffunc disable"
         raise CffuncError(
-            f"{ctx.local.name} is still associated with a distribution; run `cffunc disable` "
+            f"{ctx.local.name} is still associated with a distribution; run `{first}` "
             "(and remove it from any other distribution) first"
         ) from None
     click.echo(f"deleted function {ctx.local.name}")

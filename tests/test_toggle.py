@@ -283,3 +283,25 @@ def test_plan_json_and_iam_policy_name_the_toggle(
     policy = json.loads(ok(cffunc(emulator, config, "iam-policy")))
     actions = {a for s in policy["Statement"] for a in s["Action"]}
     assert {"cloudfront:CreateKeyValueStore", "cloudfront-keyvaluestore:PutKey"} <= actions
+
+
+def test_publish_keeps_the_store_and_test_remote_reads_it(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = kvs_config(tmp_path)
+    refused = cffunc(emulator, config, "publish")
+    assert (
+        refused.returncode == 1 and "run `cffunc install` before `cffunc publish`" in refused.stderr
+    )
+    ok(cffunc(emulator, config, "install"))
+    config.write_text(config.read_text().replace('"/robots.txt", ', ""))
+    assert "publish shop-maintenance to LIVE" in ok(cffunc(emulator, config, "publish"))
+    live = emulator.app.state.functions["shop-maintenance"].stages["LIVE"].config
+    arn = emulator.app.state.stores[STORE].arn
+    assert live["KeyValueStoreAssociations"]["Items"] == [{"KeyValueStoreARN": arn}]
+    assert "done: set maintenance on" in ok(cffunc(emulator, config, "enable"))
+    # TestFunction reads the real store, and so does the local side of the comparison.
+    for command in ("disable", "enable"):
+        ok(cffunc(emulator, config, command))
+        compared = json.loads(ok(cffunc(emulator, config, "test", "--remote", "--json")))
+        assert all(c["agrees"] for c in compared["remote"]), compared["remote"]
