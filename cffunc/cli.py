@@ -58,6 +58,7 @@ from cffunc.runtime.kvs import KeyValueData, load_kvs
 from cffunc.scenarios import Scenario, load_scenarios
 from cffunc.store import STATE_KEY, StoreState, enabled_items, until_from_option
 from cffunc.toggle import (
+    InstallReport,
     allow_change,
     allow_list,
     install,
@@ -1022,18 +1023,7 @@ def install_command(settings: Settings, as_json: bool) -> None:
     report = install(client, config, rendered, _echo_err)
     for note in report.notes:
         _echo_err(f"note: {note}")
-    if as_json:
-        document = {
-            "changed": bool(report.done),
-            "done": report.done,
-            "distributions": report.distributions,
-        }
-        click.echo(json.dumps(document, indent=2))
-        return
-    for message in report.done:
-        click.echo(f"done: {message}")
-    if not report.done:
-        click.echo("already installed")
+    _install_report(report, as_json, "already installed")
 
 
 @cli.command("uninstall")
@@ -1061,6 +1051,10 @@ def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None
     """
     config = settings.config()
     report = uninstall(connect(settings), config, _echo_err, timeout)
+    _install_report(report, as_json, "nothing installed")
+
+
+def _install_report(report: InstallReport, as_json: bool, nothing: str) -> None:
     if as_json:
         document = {
             "changed": bool(report.done),
@@ -1072,7 +1066,7 @@ def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None
     for message in report.done:
         click.echo(f"done: {message}")
     if not report.done:
-        click.echo("nothing installed")
+        click.echo(nothing)
 
 
 @cli.group("allow")

@@ -160,22 +160,11 @@ class Attribution:
             (method == "GET" and uri == bypass.path) or bypass.cookie in cookie
         ):
             return decide(rules, _request(ip, method, uri, query, cookie), self.now, self.store)
-        by_address = self.addresses.get(ip, _MISSING)
-        if by_address is _MISSING:
-            by_address = self._address(ip)
-            if len(self.addresses) >= CACHE_LIMIT:
-                self.addresses.clear()
-            self.addresses[ip] = by_address
-        if by_address is not None:
-            return by_address
-        by_uri = self.uris.get(uri, _MISSING)
-        if by_uri is _MISSING:
-            by_uri = self._uri(uri)
-            if len(self.uris) >= CACHE_LIMIT:
-                self.uris.clear()
-            self.uris[uri] = by_uri
-        if by_uri is not None:
-            return by_uri
+        found = _cached(self.addresses, ip, self._address)
+        if found is None:
+            found = _cached(self.uris, uri, self._uri)
+        if found is not None:
+            return found
         return decide(rules, _request(ip, method, uri, query, cookie), self.now, self.store)
 
     def _address(self, ip: str) -> Decision | None:
@@ -196,6 +185,18 @@ class Attribution:
 
 
 _MISSING: Any = object()
+
+
+def _cached(
+    cache: dict[str, Decision | None], key: str, compute: Callable[[str], Decision | None]
+) -> Decision | None:
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute(key)
+        if len(cache) >= CACHE_LIMIT:
+            cache.clear()
+        cache[key] = found
+    return cast("Decision | None", found)
 
 
 def _request(ip: str, method: str, uri: str, query: str, cookie: str) -> ViewerRequest:
