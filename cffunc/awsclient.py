@@ -201,12 +201,16 @@ class CloudFrontClient(_Client):
 
     profile: str | None = None
     endpoint_url: str | None = None
+    _data_plane: KeyValueStoreClient | None = None
 
     def key_value_store_client(self) -> KeyValueStoreClient:
-        """The data-plane client, with this client's profile, endpoint, trace and clock."""
-        return KeyValueStoreClient.connect(
-            self.profile, self.endpoint_url, self.trace, self.sleep, self.clock, self.calls
-        )
+        """The data-plane client, with this client's profile, endpoint, trace and clock
+        (made once: a boto3 client costs tens of milliseconds to build)."""
+        if self._data_plane is None:
+            self._data_plane = KeyValueStoreClient.connect(
+                self.profile, self.endpoint_url, self.trace, self.sleep, self.clock, self.calls
+            )
+        return self._data_plane
 
     # ---- functions ----
     def describe_function(self, name: str, stage: str) -> FunctionStage | None:

@@ -61,8 +61,10 @@ from cffunc.toggle import (
     InstallReport,
     allow_change,
     allow_list,
+    existing_store,
     install,
     parse_cidrs,
+    plan_install,
     read_installation,
     read_state,
     require_store_toggle,
@@ -392,8 +394,7 @@ def test_command(
         config = settings.config()
         rules = compile_rules(config, os.environ)
         code, function_runtime = render(rules).code, config.function.runtime
-        if kvs is None and rules.store:
-            kvs = KeyValueData(enabled_items())  # as if `cffunc enable` had run
+        kvs = local_store(kvs, rules)
     with FunctionRuntime(code, function_runtime, kvs=kvs) as engine:  # type: ignore[arg-type]
         if single:
             events = [_load_event(f) for f in event_files]
@@ -450,6 +451,14 @@ def test_command(
         sys.exit(1)
 
 
+def local_store(kvs: KeyValueData | None, rules: MaintenanceRules) -> KeyValueData | None:
+    """The store a local run reads: the one given, else for a store-toggled function one
+    that says maintenance is on (as if `cffunc enable` had run)."""
+    if kvs is None and rules.store:
+        return KeyValueData(enabled_items())
+    return kvs
+
+
 def remote_comparisons(
     settings: Settings,
     config: Config,
@@ -460,14 +469,15 @@ def remote_comparisons(
 ) -> list[RemoteComparison]:
     """The scenario events at the current time, through TestFunction and locally."""
     client = connect(settings)
-    local = local_function(config, render(rules), store_arn(client, config, "test --remote"))
+    rendered = render(rules)
+    local = local_function(config, rendered, store_arn(client, config, "test --remote"))
     moment = datetime.now(UTC)
     named = [(s.name, viewer_request_event(s.request(rules, moment, secret))) for s in scenarios]
     if local.kvs_arn is not None:
         # TestFunction reads the real store: so does the local run it is compared with.
         items = client.key_value_store_client().keys(local.kvs_arn)
         with FunctionRuntime(
-            render(rules).code, config.function.runtime, kvs=KeyValueData(items)
+            rendered.code, config.function.runtime, kvs=KeyValueData(items)
         ) as with_store:
             local_results = with_store.invoke_many(
                 (event, epoch_ms(moment) or 0) for _, event in named
@@ -534,14 +544,13 @@ def replay_command(
         def show(lines: int) -> None:
             click.echo(f"\r{lines:,} lines", err=True, nl=False)
 
-    store = load_kvs(kvs_file).items if kvs_file else enabled_items() if rules.store else None
+    kvs = local_store(load_kvs(kvs_file) if kvs_file else None, rules)
     with FunctionRuntime(
-        render(rules).code,
-        config.function.runtime,
-        kvs=KeyValueData(store) if store is not None else None,
-        trusted=True,
+        render(rules).code, config.function.runtime, kvs=kvs, trusted=True
     ) as engine:
-        summary = replay(engine, rules, logs, _now(now), limit, sample, show, store)
+        summary = replay(
+            engine, rules, logs, _now(now), limit, sample, show, kvs.items if kvs else None
+        )
     if show is not None:
         click.echo("", err=True)
     click.echo(json.dumps(summary.as_json(), indent=2) if as_json else format_summary(summary))
@@ -579,13 +588,7 @@ def store_arn(client: CloudFrontClient, config: Config, command: str) -> str | N
     (a publish without it would leave the function unable to read the store)."""
     if config.store_name is None:
         return None
-    store = client.key_value_store(config.store_name)
-    if store is None:
-        raise CffuncError(
-            f"no KeyValueStore named {config.store_name}: run `cffunc install` before "
-            f"`cffunc {command}`"
-        )
-    return store.arn
+    return existing_store(client, config, command).arn
 
 
 def connect(settings: Settings) -> CloudFrontClient:
@@ -965,14 +968,10 @@ def _store_switch(
 
 
 def _store_plan(ctx: DeployContext, as_json: bool) -> None:
-    config = ctx.config
-    found = read_installation(ctx.client, config, None)
-    name = config.store_name
+    found = read_installation(ctx.client, ctx.config, ctx.local, "plan")
+    name = found.name
     if not found.installed:
-        placeholder = found.store.arn if found.store else f"<new store {name}>"
-        local = replace(ctx.local, kvs_arn=placeholder)
-        remote = read_function(ctx.client, local)
-        plan = plan_enable(local, remote, found.distributions)
+        plan = plan_install(ctx.client, found)[2]
         install_steps = ([] if found.store else [f"create KeyValueStore {name}"]) + plan.messages()
         if as_json:
             document = {"toggle": "kvs", "store": name, "installed": False}

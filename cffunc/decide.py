@@ -71,7 +71,7 @@ def decide(
         rules.window_end_ms is not None and now_ms >= rules.window_end_ms
     ):
         return Decision("pass", "outside-window")
-    items = dict(store or {})
+    items: Mapping[str, str] = store or {}
     if rules.store and state_at(items, now) is None:
         return Decision("pass", "maintenance-off")
     if (

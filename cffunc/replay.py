@@ -143,7 +143,7 @@ class Attribution:
     ) -> None:
         self.rules = rules
         self.now = now
-        self.store = dict(store or {})
+        self.store: Mapping[str, str] = store or {}
         self.fixed: Decision | None = None
         first = decide(rules, ViewerRequest(ip=""), now, self.store)
         if first.rule in ("outside-window", "maintenance-off"):

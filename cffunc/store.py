@@ -22,8 +22,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cffunc.config import IPNetwork, parse_time
@@ -150,7 +151,7 @@ def _order(network: IPNetwork) -> tuple[int, int, int]:
     return network.version, int(network.network_address), network.prefixlen
 
 
-def store_match(items: dict[str, str], ip: str) -> str | None:
+def store_match(items: Mapping[str, str], ip: str) -> str | None:
     """The stored network holding ``ip`` (first in its bucket's order), or None."""
     if "%" in ip:
         return None
@@ -170,7 +171,7 @@ def enabled_items() -> dict[str, str]:
     return {STATE_KEY: StoreState(True).value()}
 
 
-def state_at(items: dict[str, str], now: datetime) -> StoreState | None:
+def state_at(items: Mapping[str, str], now: datetime) -> StoreState | None:
     """The state in effect at ``now``: None when maintenance is off."""
     state = parse_state(items.get(STATE_KEY))
     return state if state is not None and state.active(now) else None
@@ -182,8 +183,6 @@ def until_from_option(text: str | None, now: datetime) -> datetime | None:
         return None
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     if text[:-1].isdigit() and text[-1:] in units:
-        from datetime import timedelta
-
         return (now + timedelta(seconds=int(text[:-1]) * units[text[-1]])).replace(microsecond=0)
     moment = parse_time(text)
     if moment is None:

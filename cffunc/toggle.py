@@ -40,6 +40,7 @@ from cffunc.deploy import (
 from cffunc.errors import CffuncError
 from cffunc.plan import (
     LocalFunction,
+    Plan,
     RemoteDistribution,
     RemoteFunction,
     maintenance_state,
@@ -64,6 +65,17 @@ MAX_KEYS_PER_WRITE = 50
 def created_comment(config: Config) -> str:
     """The comment ``install`` gives a store it creates; ``uninstall`` deletes only those."""
     return f"cffunc: maintenance switch of function {config.function.name}"[:128]
+
+
+def existing_store(client: CloudFrontClient, config: Config, command: str) -> StoreInfo:
+    """The config's store; CffuncError when it does not exist yet."""
+    name = require_store_toggle(config, command)
+    store = client.key_value_store(name)
+    if store is None:
+        raise CffuncError(
+            f"no KeyValueStore named {name}: run `cffunc install` before `cffunc {command}`"
+        )
+    return store
 
 
 def require_store_toggle(config: Config, command: str) -> str:
@@ -122,19 +134,17 @@ class StoreWriter:
             else:
                 self.kv.delete(self.arn, deletes[0], etag)
             return
-        if len(puts) + len(deletes) > MAX_KEYS_PER_WRITE:
-            # More than one write: not atomic, but each is conditional on the last.
-            items = [(k, v) for k, v in puts.items()] + [(k, None) for k in deletes]
-            for start in range(0, len(items), MAX_KEYS_PER_WRITE):
-                chunk = items[start : start + MAX_KEYS_PER_WRITE]
-                etag = self.kv.update(
-                    self.arn,
-                    etag,
-                    {k: v for k, v in chunk if v is not None},
-                    [k for k, v in chunk if v is None],
-                )
-            return
-        self.kv.update(self.arn, etag, puts, deletes)
+        # Over 50 keys takes more than one write: not atomic, but each is conditional on
+        # the last.
+        items = [(k, v) for k, v in puts.items()] + [(k, None) for k in deletes]
+        for start in range(0, len(items), MAX_KEYS_PER_WRITE):
+            chunk = items[start : start + MAX_KEYS_PER_WRITE]
+            etag = self.kv.update(
+                self.arn,
+                etag,
+                {k: v for k, v in chunk if v is not None},
+                [k for k, v in chunk if v is None],
+            )
 
 
 # ---- reading ----
@@ -144,6 +154,8 @@ class StoreWriter:
 class Installation:
     """What the account has of a store-toggled setup."""
 
+    name: str
+    """The store's name (it may not exist yet)."""
     store: StoreInfo | None
     local: LocalFunction
     distributions: list[RemoteDistribution]
@@ -156,13 +168,27 @@ class Installation:
 
 
 def read_installation(
-    client: CloudFrontClient, config: Config, rendered: RenderedFunction | None
+    client: CloudFrontClient, config: Config, local: LocalFunction, command: str
 ) -> Installation:
-    name = require_store_toggle(config, "install")
+    """The store and the target distributions; ``local`` comes back naming the store."""
+    name = require_store_toggle(config, command)
     store = client.key_value_store(name)
-    local = local_function(config, rendered, store.arn if store else None)
+    local = replace(local, kvs_arn=store.arn if store else None)
     distributions = read_distributions(client, resolve_targets(client, config))
-    return Installation(store, local, distributions)
+    return Installation(name, store, local, distributions)
+
+
+def plan_install(
+    client: CloudFrontClient, found: Installation
+) -> tuple[LocalFunction, RemoteFunction, Plan]:
+    """What ``install`` does to the function and the distributions, every refusal raised
+    here (a store that does not exist yet is named by a placeholder ARN)."""
+    local = found.local
+    if found.store is None:
+        placeholder = f"arn:aws:cloudfront::<account>:key-value-store/<{found.name}>"
+        local = replace(local, kvs_arn=placeholder)
+    remote = read_function(client, local)
+    return local, remote, plan_enable(local, remote, found.distributions)
 
 
 def check_installed(client: CloudFrontClient, found: Installation) -> StoreInfo:
@@ -170,9 +196,7 @@ def check_installed(client: CloudFrontClient, found: Installation) -> StoreInfo:
     function; CffuncError otherwise (switching a store nothing reads would do nothing)."""
     name, store = found.local.name, found.store
     if store is None:
-        raise CffuncError(
-            f"no KeyValueStore named {_store_name(found)}: run `cffunc install` first"
-        )
+        raise CffuncError(f"no KeyValueStore named {found.name}: run `cffunc install` first")
     live = client.describe_function(name, "LIVE")
     if live is None or store.arn not in live.kvs_arns:
         raise CffuncError(
@@ -188,10 +212,6 @@ def check_installed(client: CloudFrontClient, found: Installation) -> StoreInfo:
             "run `cffunc install` first"
         )
     return store
-
-
-def _store_name(found: Installation) -> str:
-    return found.store.name if found.store else "(none)"
 
 
 def read_state(kv: KeyValueStoreClient, arn: str) -> StoreState | None:
@@ -216,12 +236,12 @@ def install(
 ) -> InstallReport:
     """Create the store if missing (maintenance off), associate it with the function,
     publish, and associate the function with the selected behaviors."""
-    name = require_store_toggle(config, "install")
-    found = read_installation(client, config, rendered)
-    placeholder = f"arn:aws:cloudfront::<account>:key-value-store/<{name}>"
-    local = found.local if found.store else replace(found.local, kvs_arn=placeholder)
-    remote = read_function(client, local)
-    plan_enable(local, remote, found.distributions)  # every refusal before the first write
+    found = read_installation(client, config, local_function(config, rendered), "install")
+    name = found.name
+    # Every read and refusal before the first write. With a placeholder store ARN the
+    # LIVE stage never holds the render, so `remote` has DEVELOPMENT too: it serves the
+    # plan made again below with the real ARN.
+    local, remote, plan = plan_install(client, found)
     report = InstallReport()
     store = found.store
     if store is None:
@@ -229,17 +249,20 @@ def install(
         store = client.create_key_value_store(name, created_comment(config))
         report.done.append(f"create KeyValueStore {name}")
         local = replace(local, kvs_arn=store.arn)
-        remote = read_function(client, local)
+        plan = plan_enable(local, remote, found.distributions)
     writer = StoreWriter(client.key_value_store_client(), store.arn, progress)
-    if writer.change(
-        [STATE_KEY], lambda cur: {STATE_KEY: cur[STATE_KEY] or StoreState(False).value()}
-    ):
+    seen: dict[str, str | None] = {}
+
+    def off_unless_set(current: dict[str, str | None]) -> dict[str, str | None]:
+        seen.update(current)
+        return {STATE_KEY: current[STATE_KEY] or StoreState(False).value()}
+
+    if writer.change([STATE_KEY], off_unless_set):
         report.done.append(f"set {STATE_KEY} in {name}: maintenance off")
     else:
-        state = read_state(writer.kv, store.arn)
+        state = parse_state(seen[STATE_KEY])
         if state is not None and state.on:
             report.notes.append(f"{name} says maintenance is ON (left as it is)")
-    plan = plan_enable(local, remote, found.distributions)
     executed = Executor(client, progress).run(plan, local, remote)
     report.done.extend(executed.done)
     report.distributions = executed.touched
@@ -254,8 +277,8 @@ def uninstall(
 ) -> InstallReport:
     """Reverse ``install``: remove the associations, delete the function, and delete the
     store if ``install`` created it (else remove only cffunc's keys from it)."""
-    name = require_store_toggle(config, "uninstall")
-    found = read_installation(client, config, None)
+    found = read_installation(client, config, local_function(config, None), "uninstall")
+    name = found.name
     plan = plan_disable(found.local, found.distributions)
     report = InstallReport()
     executed: Report = Executor(client, progress).run(plan, found.local, RemoteFunction())
@@ -309,14 +332,12 @@ def switch(
 ) -> tuple[bool, StoreInfo, int]:
     """Write the state (on or off); ``check``: first make sure the install is in place.
     (whether it changed, the store, ETag conflicts met)."""
-    name = require_store_toggle(config, "enable")
+    command = "enable" if state.on else "disable"
     if check:
-        store = check_installed(client, read_installation(client, config, None))
+        found = read_installation(client, config, local_function(config, None), command)
+        store = check_installed(client, found)
     else:
-        found = client.key_value_store(name)
-        if found is None:
-            raise CffuncError(f"no KeyValueStore named {name}: nothing to switch off")
-        store = found
+        store = existing_store(client, config, command)
     writer = StoreWriter(client.key_value_store_client(), store.arn, progress)
     value = state.value()
     changed = writer.change([STATE_KEY], lambda cur: {STATE_KEY: value})
@@ -345,10 +366,7 @@ def allow_change(
     add: bool,
     progress: Progress,
 ) -> bool:
-    name = require_store_toggle(config, "allow")
-    store = client.key_value_store(name)
-    if store is None:
-        raise CffuncError(f"no KeyValueStore named {name}: run `cffunc install` first")
+    store = existing_store(client, config, "allow")
     buckets: dict[str, list[IPNetwork]] = {}
     for network in networks:
         buckets.setdefault(network_bucket(network), []).append(network)
@@ -369,10 +387,7 @@ def allow_change(
 
 
 def allow_list(client: CloudFrontClient, config: Config) -> list[str]:
-    name = require_store_toggle(config, "allow")
-    store = client.key_value_store(name)
-    if store is None:
-        raise CffuncError(f"no KeyValueStore named {name}: run `cffunc install` first")
+    store = existing_store(client, config, "allow")
     kv = client.key_value_store_client()
     return [
         str(n)

@@ -18,7 +18,7 @@ from typing import Any
 
 from cffunc.emulator.kvs import KvsApiError, error_answer
 from cffunc.emulator.protocol import ApiError, error_body, match, parse_request, serialize_response
-from cffunc.emulator.state import CloudFrontState, function_arn
+from cffunc.emulator.state import CloudFrontState, function_arn, store_arns
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -152,13 +152,13 @@ class EmulatorApp:
             k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
         }
         try:
-            operation = self.state.data_plane.operation(environ["REQUEST_METHOD"], raw_path)
+            operation, arn, key = self.state.data_plane.route(environ["REQUEST_METHOD"], raw_path)
             self.calls.append("kvs:" + operation)
             fault = self.faults.take("kvs:" + operation)
             if fault is not None:
                 raise KvsApiError(fault.code, fault.message)
-            _, status, out_headers, answer = self.state.data_plane.handle(
-                environ["REQUEST_METHOD"], raw_path, environ.get("QUERY_STRING", ""), headers, body
+            status, out_headers, answer = self.state.data_plane.handle(
+                operation, arn, key, environ.get("QUERY_STRING", ""), headers, body
             )
             payload = json.dumps(answer).encode()
         except KvsApiError as error:
@@ -277,10 +277,7 @@ class EmulatorApp:
             summary = self.state.summary(p["Name"], stage_name)
             code, runtime = stage.code, stage.config.get("Runtime", "cloudfront-js-1.0")
             # The function reads its associated store as it is now.
-            arns = [
-                i.get("KeyValueStoreARN")
-                for i in (stage.config.get("KeyValueStoreAssociations") or {}).get("Items") or []
-            ]
+            arns = store_arns(stage.config)
             store = self.state.store_by_arn(arns[0]) if arns else None
             items = dict(store.items) if store is not None else {}
         result = run_test_function(

@@ -121,14 +121,16 @@ class DataPlane:
             raise KvsApiError("ValidationException", f"{method} is not allowed on {raw_path}")
         return operation, arn, unquote(key) if key is not None else None
 
-    def operation(self, method: str, raw_path: str) -> str:
-        return self.route(method, raw_path)[0]
-
     def handle(
-        self, method: str, raw_path: str, query: str, headers: dict[str, str], body: bytes
-    ) -> tuple[str, int, dict[str, str], dict[str, Any]]:
-        """(operation, status, headers, JSON body) for one request; KvsApiError on failure."""
-        operation, arn, key = self.route(method, raw_path)
+        self,
+        operation: str,
+        arn: str,
+        key: str | None,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """(status, headers, JSON body) for one routed request; KvsApiError on failure."""
         with self.lock:
             store = self.find(arn)
             if store is None:
@@ -149,7 +151,7 @@ class DataPlane:
                         "describe it again for the current ETag.",
                     )
             status, out_headers, answer = getattr(self, "_" + operation)(store, key, query, body)
-        return operation, status, out_headers, answer
+        return status, out_headers, answer
 
     def _counts(self, store: KeyValueStore) -> dict[str, Any]:
         return {"ItemCount": len(store.items), "TotalSizeInBytes": store.size()}

@@ -57,6 +57,12 @@ class Distribution:
     deployed_at: datetime
 
 
+def store_arns(function_config: dict[str, Any]) -> list[str]:
+    """The KeyValueStore ARNs a FunctionConfig associates."""
+    items = (function_config.get("KeyValueStoreAssociations") or {}).get("Items") or []
+    return [str(item.get("KeyValueStoreARN")) for item in items]
+
+
 def behaviors(config: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(path pattern, behavior) for the default ("*") and each ordered behavior."""
     yield "*", config.get("DefaultCacheBehavior") or {}
@@ -138,10 +144,7 @@ class CloudFrontState:
 
     def check_function_config(self, config: dict[str, Any]) -> None:
         """KeyValueStore associations: existing stores, at most one, runtime 2.0 only."""
-        arns = [
-            item.get("KeyValueStoreARN")
-            for item in (config.get("KeyValueStoreAssociations") or {}).get("Items") or []
-        ]
+        arns = store_arns(config)
         if not arns:
             return
         if len(arns) > 1:
@@ -152,7 +155,7 @@ class CloudFrontState:
             raise ApiError(
                 "InvalidArgument", "Key value stores need the cloudfront-js-2.0 runtime."
             )
-        if self.store_by_arn(str(arns[0])) is None:
+        if self.store_by_arn(arns[0]) is None:
             raise ApiError("EntityNotFound", f"The key value store {arns[0]} does not exist.")
 
     # ---- key value stores (control plane; the data plane is cffunc.emulator.kvs) ----
@@ -185,20 +188,17 @@ class CloudFrontState:
             store = self.key_value_store(name)
             self.check_if_match(if_match, store.etag)
             users = sorted(
-                function.name
-                for function in self.functions.values()
-                for stage in function.stages.values()
-                if store.arn
-                in [
-                    i.get("KeyValueStoreARN")
-                    for i in (stage.config.get("KeyValueStoreAssociations") or {}).get("Items")
-                    or []
-                ]
+                {
+                    function.name
+                    for function in self.functions.values()
+                    for stage in function.stages.values()
+                    if store.arn in store_arns(stage.config)
+                }
             )
             if users:
                 raise ApiError(
                     "CannotDeleteEntityWhileInUse",
-                    f"The key value store {name} is associated with {', '.join(set(users))}.",
+                    f"The key value store {name} is associated with {', '.join(users)}.",
                     409,
                 )
             del self.stores[name]

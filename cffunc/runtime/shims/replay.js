@@ -181,12 +181,12 @@
   // the final newline. Lines are named by their number in the file. sample K replays
   // every K-th data line; budget: data lines left under --limit.
   root.__cffuncReplay = function (text, now, limitMs, wantPasses, sample) {
-    if (tally.done) return JSON.stringify({ malformed: 0, malformedLines: [], errors: [], passes: [], lines: 0, done: true, fieldsError: null });
-    var lines = text.split('\n');
     var summary = {
       malformed: 0, malformedLines: [], errors: [], passes: [], lines: 0,
-      done: false, fieldsError: null
+      done: tally.done, fieldsError: null
     };
+    if (tally.done) return JSON.stringify(summary);
+    var lines = text.split('\n');
     var base = file.line;
     function malformed(number, note) {
       summary.malformed++;
