@@ -115,6 +115,7 @@ class Config:
 
 
 _T = TypeVar("_T")
+_L = TypeVar("_L", bound=str)
 
 
 class _Table:
@@ -142,16 +143,16 @@ class _Table:
                     f"keys accepted in {where}: {', '.join(allowed)}"
                 )
 
-    def get(
+    def optional(
         self,
         name: str,
         kind: type[_T],
-        default: _T | None,
         accepted: str,
         check: Callable[[_T], bool] = lambda _: True,
     ) -> _T | None:
+        """The value if the key is present (checked), else None."""
         if name not in self.data:
-            return default
+            return None
         value = self.data[name]
         # bool is an int in Python; a TOML `true` is never a number here.
         is_kind = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
@@ -159,10 +160,31 @@ class _Table:
             raise self.fail(name, value, accepted)
         return value
 
+    def get(
+        self,
+        name: str,
+        kind: type[_T],
+        default: _T,
+        accepted: str,
+        check: Callable[[_T], bool] = lambda _: True,
+    ) -> _T:
+        """The value if the key is present (checked), else ``default``."""
+        value = self.optional(name, kind, accepted, check)
+        return default if value is None else value
+
+    def choice(
+        self, name: str, choices: tuple[_L, ...], default: _L, order: tuple[str, ...] = ()
+    ) -> _L:
+        """One of ``choices`` (a Literal type's values), else ``default``; the error lists
+        them in ``order`` when given (the recommended one first)."""
+        accepted = "use " + " or ".join(json.dumps(c) for c in order or choices)
+        value = self.optional(name, str, accepted, lambda v: v in choices)
+        return default if value is None else next(c for c in choices if c == value)
+
     def required(
         self, name: str, kind: type[_T], accepted: str, check: Callable[[_T], bool] = lambda _: True
     ) -> _T:
-        value = self.get(name, kind, None, accepted, check)
+        value = self.optional(name, kind, accepted, check)
         if value is None:
             raise ConfigError(f"{self.source}: {self.key(name)} is required; {accepted}")
         return value
@@ -288,15 +310,9 @@ def _function(table: _Table) -> FunctionConfig:
         "give 1-64 characters of A-Z, a-z, 0-9, _ and -",
         lambda v: bool(_FUNCTION_NAME.fullmatch(v)),
     )
-    runtime = table.get(
-        "runtime",
-        str,
-        "cloudfront-js-2.0",
-        'use "cloudfront-js-2.0" or "cloudfront-js-1.0"',
-        lambda v: v in RUNTIMES,
-    )
+    runtime = table.choice("runtime", RUNTIMES, "cloudfront-js-2.0", tuple(reversed(RUNTIMES)))
     comment = table.get("comment", str, "", "give at most 128 characters", lambda v: len(v) <= 128)
-    return FunctionConfig(name=name, runtime=runtime, comment=comment or "")  # type: ignore[arg-type]
+    return FunctionConfig(name=name, runtime=runtime, comment=comment)
 
 
 def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
@@ -306,7 +322,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
             "reason", "json", "start", "end", "toggle", "kvs",
         )
     )  # fmt: skip
-    mode = table.get("mode", str, "rewrite", 'use "rewrite" or "respond"', lambda v: v in MODES)
+    mode = table.choice("mode", MODES, "rewrite")
     obj = table.get(
         "object",
         str,
@@ -314,10 +330,9 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         'give a path that starts with "/", without query or spaces, e.g. "/maintenance/index.html"',
         lambda v: bool(_URI_PATH.fullmatch(v)),
     )
-    origin = table.get(
+    origin = table.optional(
         "origin",
         str,
-        None,
         "give the Id of an origin of the distribution (no spaces, at most 128 characters)",
         lambda v: bool(_ORIGIN_ID.fullmatch(v)),
     )
@@ -330,7 +345,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         )
     if origin is not None and mode != "rewrite":
         raise table.fail("origin", origin, 'it applies only to mode = "rewrite"; remove it')
-    page_name = table.get("page", str, None, "give an HTML file path relative to the config")
+    page_name = table.optional("page", str, "give an HTML file path relative to the config")
     page: Path | None = None
     if page_name is not None:
         if mode != "respond":
@@ -367,10 +382,10 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
                     raw,
                     'give seconds (0-31536000) or an RFC 3339 time such as "2026-12-01T04:00:00Z"',
                 )
-    refresh = table.get(
-        "refresh", int, None, "give seconds from 1 to 86400", lambda v: 1 <= v <= 86_400
+    refresh = table.optional(
+        "refresh", int, "give seconds from 1 to 86400", lambda v: 1 <= v <= 86_400
     )
-    reason = table.get("reason", str, None, "give at most 500 characters", lambda v: len(v) <= 500)
+    reason = table.optional("reason", str, "give at most 500 characters", lambda v: len(v) <= 500)
     json_answers = table.get("json", bool, True, "use true or false")
     start = _time(table, "start")
     end = _time(table, "end")
@@ -380,9 +395,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
             table.data["end"],
             f"it must be later than maintenance.start ({start.isoformat()})",
         )
-    toggle = table.get(
-        "toggle", str, "association", 'use "association" or "kvs"', lambda v: v in TOGGLES
-    )
+    toggle = table.choice("toggle", TOGGLES, "association")
     if toggle == "kvs" and runtime != "cloudfront-js-2.0":
         raise table.fail(
             "toggle",
@@ -390,28 +403,27 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
             'a KeyValueStore can be read only by function.runtime = "cloudfront-js-2.0"; '
             'change the runtime or use toggle = "association"',
         )
-    kvs = table.get(
+    kvs = table.optional(
         "kvs",
         str,
-        None,
         "give a KeyValueStore name: 1-64 characters of A-Z, a-z, 0-9, _ and -",
         lambda v: bool(_FUNCTION_NAME.fullmatch(v)),
     )
     if kvs is not None and toggle != "kvs":
         raise table.fail("kvs", kvs, 'it applies only to toggle = "kvs"; remove it or set that')
     return MaintenanceConfig(
-        mode=mode,  # type: ignore[arg-type]
-        object=obj or "/maintenance/index.html",
+        mode=mode,
+        object=obj,
         origin=origin,
         page=page,
-        status=status or 503,
+        status=status,
         retry_after=retry_after,
         refresh=refresh,
         reason=reason,
-        json=bool(json_answers),
+        json=json_answers,
         start=start,
         end=end,
-        toggle=toggle,  # type: ignore[arg-type]
+        toggle=toggle,
         kvs=kvs,
     )
 
@@ -428,10 +440,9 @@ def _allow(table: _Table) -> AllowConfig:
         'and the wildcards * and ?), e.g. "/health" or "/maintenance/*"',
         lambda v: bool(_PATH_PATTERN.fullmatch(v)),
     )
-    secret_env = table.get(
+    secret_env = table.optional(
         "bypass_secret_env",
         str,
-        None,
         "give the name of an environment variable, e.g. CFFUNC_BYPASS_SECRET",
         lambda v: bool(_ENV_NAME.fullmatch(v)),
     )
@@ -460,9 +471,9 @@ def _allow(table: _Table) -> AllowConfig:
         ips=ips,
         paths=paths or (),
         bypass_secret_env=secret_env,
-        bypass_path=bypass_path or "/__cffunc/bypass",
-        bypass_cookie=cookie or "cffunc_bypass",
-        bypass_ttl=ttl or 43_200,
+        bypass_path=bypass_path,
+        bypass_cookie=cookie,
+        bypass_ttl=ttl,
     )
 
 
@@ -476,17 +487,15 @@ def _distributions(source: str, raw: object) -> tuple[DistributionTarget, ...]:
     for index, item in enumerate(raw):
         table = _Table(source, f"distributions[{index}]", item)
         table.check_keys(("id", "alias", "behaviors"))
-        dist_id = table.get(
+        dist_id = table.optional(
             "id",
             str,
-            None,
             "give a distribution id such as E2EXAMPLE12345 (upper-case letters and digits)",
             lambda v: bool(_DISTRIBUTION_ID.fullmatch(v)),
         )
-        alias = table.get(
+        alias = table.optional(
             "alias",
             str,
-            None,
             "give a domain name listed in the distribution's Aliases, e.g. shop.example.com",
             lambda v: bool(_HOSTNAME.fullmatch(v)),
         )
@@ -512,5 +521,5 @@ def _distributions(source: str, raw: object) -> tuple[DistributionTarget, ...]:
 
 def _test(table: _Table, base: Path) -> TestSettings:
     table.check_keys(("scenarios",))
-    name = table.get("scenarios", str, None, "give a TOML file path relative to the config")
+    name = table.optional("scenarios", str, "give a TOML file path relative to the config")
     return TestSettings(scenarios=base / name if name is not None else None)
