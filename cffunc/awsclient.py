@@ -106,12 +106,30 @@ def _permission(operation: str) -> str:
     return f"cloudfront:{operation}"
 
 
+_loader: Any = None
+
+
+def _data_loader() -> Any:
+    """One botocore data loader per process: it caches the service models it parses
+    (CloudFront's takes about 0.1 s), which a new session would otherwise parse again.
+    The models are read-only data, so sharing them between sessions is safe."""
+    global _loader
+    if _loader is None:
+        import botocore.session
+
+        _loader = botocore.session.get_session().get_component("data_loader")
+    return _loader
+
+
 def _session(profile: str | None) -> Any:
     import boto3
     import botocore.exceptions
+    import botocore.session
 
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _data_loader())
     try:
-        return boto3.Session(profile_name=profile)
+        return boto3.Session(botocore_session=core, profile_name=profile)
     except botocore.exceptions.ProfileNotFound:
         raise AwsError(
             f"AWS profile {profile!r} not found; check --profile or ~/.aws/config"
