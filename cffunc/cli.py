@@ -1,7 +1,9 @@
 """The ``cffunc`` command: a thin click layer over the library.
 
-Each command's docstring is its ``--help``. Library errors (:class:`CffuncError`) become
-one ``Error: ...`` line and exit code 1; click's usage errors exit with 2.
+Each command parses its options, makes one library call and hands the result to one
+formatter of :mod:`cffunc.output`. Each command's docstring is its ``--help``. Library
+errors (:class:`CffuncError`) become one ``Error: ...`` line and exit code 1; click's
+usage errors exit with 2.
 """
 
 from __future__ import annotations
@@ -18,60 +20,29 @@ from typing import Any, TypeVar
 
 import click
 
-from cffunc import __version__
-from cffunc.awsclient import CloudFrontClient, FunctionInUse
+from cffunc import __version__, output
+from cffunc.apply import DEFAULT_TIMEOUT_SECONDS
+from cffunc.awsclient import CloudFrontClient
 from cffunc.config import RUNTIMES, Config, load_config, parse_time
-from cffunc.deploy import (
-    DEFAULT_TIMEOUT_SECONDS,
-    Executor,
-    RemoteComparison,
-    Report,
-    compare_remote,
-    ensure_development,
-    local_function,
-    read_distributions,
-    read_function,
-    resolve_targets,
-    wait_deployed,
-)
-from cffunc.errors import CffuncError, RenderError
-from cffunc.events import EventError, event_from_options, normalise_event, viewer_request_event
+from cffunc.errors import CffuncError
+from cffunc.events import EventError, event_from_options, normalise_event
 from cffunc.iam import iam_policy
-from cffunc.localrun import ScenarioResult, run_scenarios, test_result
-from cffunc.plan import (
-    LocalFunction,
-    Plan,
-    RemoteFunction,
-    behaviors_of,
-    holds_render,
-    maintenance_state,
-    plan_disable,
-    plan_enable,
-    plan_json,
-    plan_publish,
+from cffunc.lifecycle import compare_scenarios, destroy, publish
+from cffunc.localrun import (
+    ScenarioRun,
+    local_store,
+    run_config_scenarios,
+    run_events,
+    scenario_file,
 )
-from cffunc.render import SIZE_LIMIT, RenderedFunction, RenderStats, render
+from cffunc.render import render
 from cffunc.replay import format_summary, replay
-from cffunc.rules import MaintenanceRules, compile_rules, epoch_ms
+from cffunc.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import KeyValueData, load_kvs
-from cffunc.scenarios import Scenario, load_scenarios
-from cffunc.store import STATE_KEY, StoreState, enabled_items, until_from_option
-from cffunc.toggle import (
-    InstallReport,
-    allow_change,
-    allow_list,
-    existing_store,
-    install,
-    parse_cidrs,
-    plan_install,
-    read_installation,
-    read_state,
-    require_store_toggle,
-    store_status,
-    switch,
-    uninstall,
-)
+from cffunc.runtime.kvs import load_kvs
+from cffunc.scenarios import load_scenarios
+from cffunc.store import parse_cidrs
+from cffunc.toggles import Deployment, EnableRequest, MaintenanceToggle, toggle_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,6 +56,21 @@ class Settings:
 
     def config(self) -> Config:
         return load_config(self.config_path)
+
+    def deployment(self) -> Deployment:
+        """The config and a CloudFront client; with -v every call is reported on stderr."""
+        config = self.config()
+        trace = echo_err if self.verbose else None
+        client = CloudFrontClient.connect(self.profile, self.endpoint_url, trace)
+        return Deployment(config, client, echo_err, dict(os.environ))
+
+    def toggle(self) -> tuple[Deployment, MaintenanceToggle]:
+        deployment = self.deployment()
+        return deployment, toggle_for(deployment)
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def reports_errors(command: F) -> F:
@@ -100,9 +86,19 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _override(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-    """The global options also work after the command name (``cffunc test -c FILE``)."""
+# The global options, declared once: on the group they set the Settings; after a command
+# name (``cffunc test -c FILE``) the same options override them.
+GLOBAL_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+    (("-c", "--config"), "config_path", {"type": click.Path(dir_okay=False, path_type=Path),
+                                         "help": "Config file (default: ./cffunc.toml)."}),
+    (("--profile",), "profile", {"help": "AWS profile for the commands that call AWS."}),
+    (("--endpoint-url",), "endpoint_url", {"envvar": "AWS_ENDPOINT_URL",
+        "help": "CloudFront API endpoint (also AWS_ENDPOINT_URL), e.g. the local emulator."}),
+    (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "Report every AWS call on stderr."}),
+]  # fmt: skip
 
+
+def _override(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         if value is not None and value is not False and ctx.obj is not None:
             ctx.obj = replace(ctx.obj, **{field: value})
@@ -110,56 +106,27 @@ def _override(field: str) -> Callable[[click.Context, click.Parameter, Any], Non
     return callback
 
 
-def global_options(command: F) -> F:
-    """-c/--config, --profile, --endpoint-url, -v: on the group and on every command."""
-    for option in reversed(
-        [
-            click.option(
-                "-c",
-                "--config",
-                "config_path",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="Config file (default: ./cffunc.toml).",
-            ),
-            click.option("--profile", help="AWS profile for the commands that call AWS."),
-            click.option(
-                "--endpoint-url",
-                envvar="AWS_ENDPOINT_URL",
-                help="CloudFront API endpoint (also AWS_ENDPOINT_URL), e.g. the local emulator.",
-            ),
-            click.option("-v", "--verbose", is_flag=True, help="Report every AWS call on stderr."),
-        ]
-    ):
-        command = option(command)
-    return command
-
-
 def command_options(command: F) -> F:
-    """The global options on a subcommand: they override the group's."""
-    for flags, field, extra in (
-        (("-c", "--config"), "config_path", {"type": click.Path(dir_okay=False, path_type=Path),
-                                             "help": "Config file (default: ./cffunc.toml)."}),
-        (("--profile",), "profile", {"help": "AWS profile."}),
-        (("--endpoint-url",), "endpoint_url", {"help": "CloudFront API endpoint."}),
-        (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "Report AWS calls on stderr."}),
-    ):  # fmt: skip
+    """The global options on a subcommand, plus click's pass_obj and the error edge."""
+    command = click.pass_obj(reports_errors(command))  # type: ignore[assignment]
+    for flags, field, extra in reversed(GLOBAL_OPTIONS):
         command = click.option(
             *flags, field + "_override", expose_value=False, callback=_override(field), **extra
         )(command)
     return command
 
 
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+def emit(as_json: bool, document: Any, text: str) -> None:
+    click.echo(json.dumps(document, indent=2) if as_json else text)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@global_options
 @click.version_option(__version__, prog_name="cffunc")
 @click.pass_context
-def cli(
-    ctx: click.Context,
-    config_path: Path | None,
-    profile: str | None,
-    endpoint_url: str | None,
-    verbose: bool,
-) -> None:
+def cli(ctx: click.Context, **options: Any) -> None:
     """Maintenance mode for Amazon CloudFront with a CloudFront Function.
 
     Render the function from cffunc.toml, prove it locally in V8, then switch it on
@@ -169,31 +136,22 @@ def cli(
     Example:
       cffunc -c samples/cffunc.toml render --stats
     """
-    ctx.obj = Settings(config_path, profile, endpoint_url, verbose)
+    ctx.obj = Settings(**options)
 
 
-def rendered_function(settings: Settings) -> RenderedFunction:
-    config = settings.config()
-    return render(compile_rules(config, os.environ))
+for _flags, _field, _extra in reversed(GLOBAL_OPTIONS):
+    cli = click.option(*_flags, _field, **_extra)(cli)
+cli.params.reverse()
 
 
-def format_stats(stats: RenderStats) -> str:
-    networks = f"{stats.v4_networks} IPv4 + {stats.v6_networks} IPv6 networks"
-    rows = [
-        ("runtime", stats.runtime),
-        ("bytes", f"{stats.total:,} of {SIZE_LIMIT:,} ({stats.share:.1%})"),
-        ("  page", f"{stats.page:,}"),
-        ("  allowlist", f"{stats.allowlist:,} ({networks}, paths)"),
-        ("  logic", f"{stats.logic:,}"),
-    ]
-    return "\n".join(f"{name:<12} {value}" for name, value in rows)
+# ---- local commands ----
 
 
 @cli.command("render")
-@command_options
 @click.option(
     "-o",
     "--output",
+    "output_file",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the code to FILE instead of standard output.",
 )
@@ -202,9 +160,8 @@ def format_stats(stats: RenderStats) -> str:
     is_flag=True,
     help="Print the size (bytes, share of the 10,240-byte limit) instead of the code.",
 )
-@click.pass_obj
-@reports_errors
-def render_command(settings: Settings, output: Path | None, stats: bool) -> None:
+@command_options
+def render_command(settings: Settings, output_file: Path | None, stats: bool) -> None:
     """Render the CloudFront Function code for the config.
 
     The bypass secret is read from the environment variable that
@@ -217,13 +174,13 @@ def render_command(settings: Settings, output: Path | None, stats: bool) -> None
       cffunc render > function.js
       cffunc -c samples/respond.toml render -o function.js --stats
     """
-    function = rendered_function(settings)
-    if output is not None:
-        output.write_bytes(function.code_bytes)
-        click.echo(f"wrote {output} ({function.stats.total:,} bytes)", err=True)
+    function = render(compile_rules(settings.config(), os.environ))
+    if output_file is not None:
+        output_file.write_bytes(function.code_bytes)
+        echo_err(f"wrote {output_file} ({function.stats.total:,} bytes)")
     if stats:
-        click.echo(format_stats(function.stats))
-    elif output is None:
+        click.echo(output.stats(function.stats))
+    elif output_file is None:
         sys.stdout.write(function.code)
 
 
@@ -259,37 +216,25 @@ def _load_event(path: Path) -> dict[str, Any]:
         raise CffuncError(str(error)) from None
 
 
-def format_scenarios(results: list[ScenarioResult]) -> str:
-    width = max([len("scenario"), *(len(r.scenario.name) for r in results)])
-    lines = [f"{'scenario':<{width}}  {'expected':<16}  {'got':<11}  {'status':>6}  ok"]
-    for r in results:
-        status = "" if r.status is None else str(r.status)
-        expected = r.scenario.expect + (f" {r.scenario.status}" if r.scenario.status else "")
-        mark = "ok" if r.ok else "FAIL"
-        lines.append(
-            f"{r.scenario.name:<{width}}  {expected:<16}  {r.got:<11}  {status:>6}  {mark}"
-        )
-        if r.error:
-            lines.append(f"{'':<{width}}  {r.error}")
-    failed = sum(not r.ok for r in results)
-    lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
-    return "\n".join(lines)
-
-
-def scenario_json(result: ScenarioResult) -> dict[str, Any]:
-    return {
-        "name": result.scenario.name,
-        "expected": result.scenario.expect,
-        "expected_status": result.scenario.status,
-        "got": result.got,
-        "status": result.status,
-        "ok": result.ok,
-        "error": result.error,
-    }
+def _events(
+    event_files: tuple[Path, ...], ip: str | None, method: str, path: str | None,
+    headers: tuple[str, ...], cookies: tuple[str, ...], event_type: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    events = [_load_event(f) for f in event_files]
+    if ip is not None or path is not None:
+        try:
+            events.append(
+                event_from_options(
+                    ip or "198.51.100.1", method, path or "/",
+                    _pairs("--header", headers), _pairs("--cookie", cookies), event_type,
+                )
+            )  # fmt: skip
+        except EventError as error:
+            raise click.UsageError(str(error)) from None
+    return events
 
 
 @cli.command("test")
-@command_options
 @click.option(
     "--scenarios",
     "scenarios_path",
@@ -339,9 +284,8 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
     is_flag=True,
     help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and compare.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.pass_obj
-@reports_errors
+@json_option
+@command_options
 def test_command(
     settings: Settings,
     scenarios_path: Path | None,
@@ -383,124 +327,39 @@ def test_command(
         raise click.UsageError(
             "--remote compares the config's scenarios; drop the event options and --code"
         )
-    if code_file is not None:
-        if runtime is None:
-            raise click.UsageError("--code needs --runtime cloudfront-js-1.0 or cloudfront-js-2.0")
-        if not single:
-            raise click.UsageError("--code needs events: --event FILE or --ip/--path")
-        code, function_runtime = code_file.read_text(encoding="utf-8"), runtime
-        config, rules = None, None
-    else:
-        config = settings.config()
-        rules = compile_rules(config, os.environ)
-        code, function_runtime = render(rules).code, config.function.runtime
-        kvs = local_store(kvs, rules)
-    with FunctionRuntime(code, function_runtime, kvs=kvs) as engine:  # type: ignore[arg-type]
-        if single:
-            events = [_load_event(f) for f in event_files]
-            if ip is not None or path is not None:
-                try:
-                    events.append(
-                        event_from_options(
-                            ip or "198.51.100.1", method, path or "/",
-                            _pairs("--header", headers), _pairs("--cookie", cookies), event_type,
-                        )
-                    )  # fmt: skip
-                except EventError as error:
-                    raise click.UsageError(str(error)) from None
-            results = [test_result(engine, e, epoch_ms(moment) or 0) for e in events]
-            click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=2))
-            if any(r["FunctionErrorMessage"] for r in results):
-                sys.exit(1)
-            return
-        assert config is not None and rules is not None
-        scenario_file = scenarios_path or config.test.scenarios
-        if scenario_file is None:
-            raise CffuncError(
-                "no scenarios: set [test] scenarios in the config, pass --scenarios FILE, "
-                "or give an event (--event FILE, --ip/--path)"
+    if code_file is not None and runtime is None:
+        raise click.UsageError("--code needs --runtime cloudfront-js-1.0 or cloudfront-js-2.0")
+    if code_file is not None and not single:
+        raise click.UsageError("--code needs events: --event FILE or --ip/--path")
+    if single:
+        events = _events(event_files, ip, method, path, headers, cookies, event_type)
+        if code_file is not None:
+            code, function_runtime = code_file.read_text(encoding="utf-8"), runtime
+        else:
+            config = settings.config()
+            rules = compile_rules(config, os.environ)
+            code, function_runtime, kvs = (
+                render(rules).code,
+                config.function.runtime,
+                local_store(kvs, rules),
             )
-        scenarios = load_scenarios(scenario_file)
-        secret = os.environ.get(config.allow.bypass_secret_env or "")
-        outcomes = run_scenarios(engine, rules, scenarios, secret, moment)
-        comparisons = (
-            remote_comparisons(settings, config, rules, engine, scenarios, secret) if remote else []
-        )
-    document: dict[str, Any] = {
-        "scenarios": [scenario_json(r) for r in outcomes],
-        "passed": all(r.ok for r in outcomes),
-    }
+        results = run_events(code, function_runtime, events, moment, kvs)  # type: ignore[arg-type]
+        click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+        if any(r["FunctionErrorMessage"] for r in results):
+            sys.exit(1)
+        return
+    config = settings.config()
+    scenarios = load_scenarios(scenario_file(config, scenarios_path))
+    run = ScenarioRun(run_config_scenarios(config, os.environ, scenarios, moment, kvs))
     if remote:
-        document["remote"] = [
-            {
-                "name": c.name,
-                "local": c.local,
-                "remote": c.remote,
-                "error": c.error,
-                "agrees": c.agrees,
-            }
-            for c in comparisons
-        ]
-    if as_json:
-        click.echo(json.dumps(document, indent=2))
-    else:
-        click.echo(format_scenarios(outcomes))
-        if remote:
-            click.echo(format_comparisons(comparisons))
-    if not all(r.ok for r in outcomes) or not all(c.agrees for c in comparisons):
+        deployment, toggle = settings.toggle()
+        run = replace(run, remote=compare_scenarios(deployment, toggle, "test --remote"))
+    emit(as_json, output.scenario_run_json(run), output.scenario_run(run))
+    if not run.passed:
         sys.exit(1)
 
 
-def local_store(kvs: KeyValueData | None, rules: MaintenanceRules) -> KeyValueData | None:
-    """The store a local run reads: the one given, else for a store-toggled function one
-    that says maintenance is on (as if `cffunc enable` had run)."""
-    if kvs is None and rules.store:
-        return KeyValueData(enabled_items())
-    return kvs
-
-
-def remote_comparisons(
-    settings: Settings,
-    config: Config,
-    rules: MaintenanceRules,
-    engine: FunctionRuntime,
-    scenarios: list[Scenario],
-    secret: str | None,
-) -> list[RemoteComparison]:
-    """The scenario events at the current time, through TestFunction and locally."""
-    client = connect(settings)
-    rendered = render(rules)
-    local = local_function(config, rendered, store_arn(client, config, "test --remote"))
-    moment = datetime.now(UTC)
-    named = [(s.name, viewer_request_event(s.request(rules, moment, secret))) for s in scenarios]
-    if local.kvs_arn is not None:
-        # TestFunction reads the real store: so does the local run it is compared with.
-        items = client.key_value_store_client().keys(local.kvs_arn)
-        with FunctionRuntime(
-            rendered.code, config.function.runtime, kvs=KeyValueData(items)
-        ) as with_store:
-            local_results = with_store.invoke_many(
-                (event, epoch_ms(moment) or 0) for _, event in named
-            )
-    else:
-        local_results = engine.invoke_many((event, epoch_ms(moment) or 0) for _, event in named)
-    etag = ensure_development(client, local, _echo_err)
-    return compare_remote(client, local, etag, named, [(r.output, r.error) for r in local_results])
-
-
-def format_comparisons(comparisons: list[RemoteComparison]) -> str:
-    disagree = [c for c in comparisons if not c.agrees]
-    agreed = len(comparisons) - len(disagree)
-    lines = [f"remote (TestFunction): {agreed} of {len(comparisons)} events agree"]
-    for c in disagree:
-        lines.append(
-            f"  {c.name}: local {c.local}, remote {c.remote}" + (f" ({c.error})" if c.error else "")
-        )
-    return "\n".join(lines)
-
-
 @cli.command("replay")
-@command_options
 @click.argument("logs", nargs=-1, required=True)
 @click.option("--now", help="Replay as if at this RFC 3339 time (default: now).")
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after N log lines.")
@@ -511,9 +370,8 @@ def format_comparisons(comparisons: list[RemoteComparison]) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help='toggle = "kvs": JSON file of the store\'s keys (default: maintenance on).',
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.pass_obj
-@reports_errors
+@json_option
+@command_options
 def replay_command(
     settings: Settings,
     logs: tuple[str, ...],
@@ -552,8 +410,8 @@ def replay_command(
             engine, rules, logs, _now(now), limit, sample, show, kvs.items if kvs else None
         )
     if show is not None:
-        click.echo("", err=True)
-    click.echo(json.dumps(summary.as_json(), indent=2) if as_json else format_summary(summary))
+        echo_err("")
+    emit(as_json, summary.as_json(), format_summary(summary))
     if summary.counts["error"]:
         sys.exit(1)
 
@@ -561,82 +419,20 @@ def replay_command(
 # ---- deploy ----
 
 
-def _echo_err(message: str) -> None:
-    click.echo(message, err=True)
-
-
-@dataclass(frozen=True)
-class DeployContext:
-    config: Config
-    client: CloudFrontClient
-    local: LocalFunction
-
-
-def deploy_context(settings: Settings, code: bool = True, store: bool = False) -> DeployContext:
-    """Config, client and the function; ``code=False`` skips rendering (and so the
-    bypass secret): disable and destroy must work in an emergency without it.
-    ``store``: toggle = "kvs" needs the store to exist (its ARN is part of the function)."""
-    config = settings.config()
-    rendered = render(compile_rules(config, os.environ)) if code else None
-    client = connect(settings)
-    kvs_arn = store_arn(client, config, "publish") if store else None
-    return DeployContext(config, client, local_function(config, rendered, kvs_arn))
-
-
-def store_arn(client: CloudFrontClient, config: Config, command: str) -> str | None:
-    """toggle = "kvs": the store's ARN, which the function's config must keep naming
-    (a publish without it would leave the function unable to read the store)."""
-    if config.store_name is None:
-        return None
-    return existing_store(client, config, command).arn
-
-
-def connect(settings: Settings) -> CloudFrontClient:
-    """The CloudFront client; with -v every call is reported on stderr."""
-    trace = _echo_err if settings.verbose else None
-    return CloudFrontClient.connect(settings.profile, settings.endpoint_url, trace)
-
-
-def _report(as_json: bool, plan: Plan, report: Report | None, nothing: str) -> None:
-    if as_json:
-        document = plan_json(plan) | ({"report": report.as_json()} if report else {})
-        click.echo(json.dumps(document, indent=2))
-    elif plan.empty:
-        click.echo(nothing)
-    else:
-        for message in plan.messages():
-            click.echo(("done: " if report else "") + message)
-
-
-def _wait(ctx: DeployContext, report: Report, wait: bool, timeout: float) -> None:
-    if wait and report.touched:
-        wait_deployed(ctx.client, report.touched, timeout, _echo_err)
-
-
-wait_options = [
-    click.option("--wait", is_flag=True, help="Wait until every changed distribution is Deployed."),
-    click.option(
+def wait_options(command: F) -> F:
+    command = click.option(
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT_SECONDS,
         show_default=True,
         help="Seconds --wait waits before failing.",
-    ),
-    click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
-]
-
-
-def with_options(options: list[Callable[[F], F]]) -> Callable[[F], F]:
-    def apply(command: F) -> F:
-        for option in reversed(options):
-            command = option(command)
-        return command
-
-    return apply
+    )(command)
+    return click.option(
+        "--wait", is_flag=True, help="Wait until every changed distribution is Deployed."
+    )(command)
 
 
 @cli.command("publish")
-@command_options
 @click.option(
     "--test",
     "run_tests",
@@ -644,9 +440,8 @@ def with_options(options: list[Callable[[F], F]]) -> Callable[[F], F]:
     help="Before publishing, run the scenario events through TestFunction on DEVELOPMENT "
     "and publish only if CloudFront agrees with the local runtime.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.pass_obj
-@reports_errors
+@json_option
+@command_options
 def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
     """Create or update the function and publish it to LIVE.
 
@@ -657,39 +452,29 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
     Example:
       cffunc publish --test
     """
-    ctx = deploy_context(settings, store=True)
-    remote = read_function(ctx.client, ctx.local)
-    plan = plan_publish(ctx.local, remote)
-    if run_tests and not plan.empty:
-        config = ctx.config
-        if config.test.scenarios is None:
-            raise CffuncError("publish --test needs scenarios: set [test] scenarios in the config")
-        rules = compile_rules(config, os.environ)
-        secret = os.environ.get(config.allow.bypass_secret_env or "")
-        with FunctionRuntime(render(rules).code, config.function.runtime) as engine:
-            comparisons = remote_comparisons(
-                settings, config, rules, engine, load_scenarios(config.test.scenarios), secret
-            )
-        _echo_err(format_comparisons(comparisons))
-        if not all(c.agrees for c in comparisons):
-            raise CffuncError(
-                "CloudFront's TestFunction disagrees with the local runtime; not published"
-            )
-        remote = read_function(ctx.client, ctx.local)
-        plan = plan_publish(ctx.local, remote)
-    report = (
-        Executor(ctx.client, _echo_err).run(plan, ctx.local, remote) if not plan.empty else None
-    )
-    _report(
-        as_json, plan, report, f"{ctx.local.name}: LIVE already holds this code; nothing to publish"
+    deployment, toggle = settings.toggle()
+    published = publish(deployment, toggle, run_tests)
+    if published.comparisons:
+        echo_err(output.comparisons(published.comparisons))
+    if published.refused:
+        raise CffuncError(
+            "CloudFront's TestFunction disagrees with the local runtime; not published"
+        )
+    name = deployment.config.function.name
+    emit(
+        as_json,
+        output.done_json(toggle.kind, published.plan, published.report),
+        output.done(
+            published.plan,
+            published.report,
+            f"{name}: LIVE already holds this code; nothing to publish",
+        ),
     )
 
 
 @cli.command("plan")
+@json_option
 @command_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.pass_obj
-@reports_errors
 def plan_command(settings: Settings, as_json: bool) -> None:
     """Show what `enable` would change; change nothing (read-only calls only).
 
@@ -700,31 +485,21 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc plan --json
     """
-    ctx = deploy_context(settings)
-    if ctx.config.store_name is not None:
-        _store_plan(ctx, as_json)
-        return
-    remote = read_function(ctx.client, ctx.local)
-    distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
-    plan = plan_enable(ctx.local, remote, distributions)
-    if as_json:
-        click.echo(json.dumps({"toggle": "association"} | plan_json(plan), indent=2))
-        return
-    click.echo("toggle: association (enable associates the function with the behaviors)")
-    _report(as_json, plan, None, "enable would change nothing: maintenance is already on")
+    _, toggle = settings.toggle()
+    shown = toggle.preview()
+    emit(as_json, output.preview_json(shown, toggle.kind), output.preview(shown))
 
 
 @cli.command("enable")
-@command_options
-@with_options(wait_options)
+@wait_options
+@json_option
 @click.option(
     "--until",
     help='toggle = "kvs": end maintenance by itself at this RFC 3339 time or after a '
     "duration (90m, 2h, 1d).",
 )
 @click.option("--reason", help='toggle = "kvs": the message JSON and text answers give.')
-@click.pass_obj
-@reports_errors
+@command_options
 def enable_command(
     settings: Settings,
     wait: bool,
@@ -749,33 +524,22 @@ def enable_command(
       cffunc enable --wait --timeout 1800
       cffunc enable --until 2h --reason "Upgrading the database"
     """
-    config = settings.config()
-    if config.store_name is not None:
-        state = StoreState(True, until_from_option(until, datetime.now(UTC)), reason)
-        _store_switch(settings, config, state, as_json, check=True)
-        return
-    if until is not None or reason is not None:
-        raise CffuncError(
-            '--until and --reason need maintenance.toggle = "kvs"; with "association" set '
-            "maintenance.end and maintenance.reason and publish"
-        )
-    ctx = deploy_context(settings)
-    remote = read_function(ctx.client, ctx.local)
-    distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
-    plan = plan_enable(ctx.local, remote, distributions)
-    if plan.empty:
-        _report(as_json, plan, None, "already enabled")
-        return
-    report = Executor(ctx.client, _echo_err).run(plan, ctx.local, remote)
-    _wait(ctx, report, wait, timeout)
-    _report(as_json, plan, report, "already enabled")
+    deployment, toggle = settings.toggle()
+    plan = toggle.plan_enable(EnableRequest(until, reason))
+    report = deployment.apply(plan) if not plan.empty else None
+    if wait and report is not None:
+        deployment.wait(report, timeout)
+    emit(
+        as_json,
+        output.done_json(toggle.kind, plan, report),
+        output.done(plan, report, "already enabled"),
+    )
 
 
 @cli.command("disable")
+@wait_options
+@json_option
 @command_options
-@with_options(wait_options)
-@click.pass_obj
-@reports_errors
 def disable_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
     """Turn maintenance off.
 
@@ -787,26 +551,21 @@ def disable_command(settings: Settings, wait: bool, timeout: float, as_json: boo
     Example:
       cffunc disable --wait
     """
-    config = settings.config()
-    if config.store_name is not None:
-        _store_switch(settings, config, StoreState(False), as_json, check=False)
-        return
-    ctx = deploy_context(settings, code=False)
-    distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
-    plan = plan_disable(ctx.local, distributions)
-    if plan.empty:
-        _report(as_json, plan, None, "already disabled")
-        return
-    report = Executor(ctx.client, _echo_err).run(plan, ctx.local, RemoteFunction())
-    _wait(ctx, report, wait, timeout)
-    _report(as_json, plan, report, "already disabled")
+    deployment, toggle = settings.toggle()
+    plan = toggle.plan_disable()
+    report = deployment.apply(plan) if not plan.empty else None
+    if wait and report is not None:
+        deployment.wait(report, timeout)
+    emit(
+        as_json,
+        output.done_json(toggle.kind, plan, report),
+        output.done(plan, report, "already disabled"),
+    )
 
 
 @cli.command("status")
+@json_option
 @command_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.pass_obj
-@reports_errors
 def status_command(settings: Settings, as_json: bool) -> None:
     """Show the function's stages, each behavior's associations and deploy state.
 
@@ -817,192 +576,14 @@ def status_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc status --json
     """
-    render_error = None
-    try:
-        ctx = deploy_context(settings)
-    except RenderError as error:  # status is still useful without the local render
-        render_error = str(error)
-        ctx = deploy_context(settings, code=False)
-    document = status_document(ctx)
-    document["function"]["render_error"] = render_error
-    if as_json:
-        click.echo(json.dumps(document, indent=2))
-        return
-    store = document.get("store")
-    if store is not None:
-        click.echo(
-            f"toggle kvs: KeyValueStore {store['name']}: "
-            + (
-                f"{store['describe']}, {store['networks']} networks allowed in the store"
-                if store["exists"]
-                else "does not exist (run `cffunc install`)"
-            )
-        )
-    function = document["function"]
-    click.echo(
-        f"function {function['name']}: DEVELOPMENT {function['development_etag'] or '-'}, "
-        f"LIVE {function['live_etag'] or '-'}, LIVE code "
-        + _comparison(function["live_matches_local"], render_error)
-    )
-    for distribution in document["distributions"]:
-        click.echo(
-            f"distribution {distribution['label']}: {distribution['status']}, "
-            + (
-                f"function associated: {ASSOCIATED[distribution['maintenance']]}"
-                if store is not None
-                else f"maintenance {distribution['maintenance']}"
-            )
-        )
-        for behavior in distribution["behaviors"]:
-            functions = (
-                ", ".join(f"{a['event']}={a['function']}" for a in behavior["functions"]) or "-"
-            )
-            lambdas = ", ".join(f"{a['event']}={a['function']}" for a in behavior["lambdas"])
-            click.echo(
-                f"  {behavior['path']:<20} {functions}"
-                + (f"  lambda: {lambdas}" if lambdas else "")
-            )
-    click.echo(f"maintenance: {document['maintenance']}")
-
-
-def _comparison(matches: bool | None, render_error: str | None) -> str:
-    if matches is None:
-        return f"not compared ({render_error})"
-    return "matches the local render" if matches else "differs from the local render"
-
-
-ASSOCIATED = {"on": "yes", "off": "no", "partial": "partly"}
-
-
-def status_document(ctx: DeployContext) -> dict[str, Any]:
-    local = ctx.local
-    store_info = None
-    if ctx.config.store_name is not None:
-        store_info = ctx.client.key_value_store(ctx.config.store_name)
-        # The LIVE stage matches the render only if it reads the store, too.
-        local = replace(local, kvs_arn=store_info.arn if store_info else None)
-    dev = ctx.client.describe_function(local.name, "DEVELOPMENT")
-    live = ctx.client.describe_function(local.name, "LIVE")
-    live_code = ctx.client.function_code(local.name, "LIVE") if live else None
-    distributions = read_distributions(ctx.client, resolve_targets(ctx.client, ctx.config))
-    out = []
-    for distribution in distributions:
-        behaviors = []
-        for pattern, behavior in behaviors_of(distribution.config):
-            behaviors.append({
-                "path": pattern,
-                "functions": [
-                    {
-                        "event": i["EventType"],
-                        "function": i["FunctionARN"].rsplit("/", 1)[-1],
-                        "arn": i["FunctionARN"],
-                    }
-                    for i in (behavior.get("FunctionAssociations") or {}).get("Items") or []
-                ],
-                "lambdas": [
-                    {"event": i["EventType"], "function": i["LambdaFunctionARN"]}
-                    for i in (behavior.get("LambdaFunctionAssociations") or {}).get("Items") or []
-                ],
-            })  # fmt: skip
-        out.append({
-            "id": distribution.id,
-            "label": distribution.label,
-            "status": ctx.client.distribution_status(distribution.id),
-            "maintenance": maintenance_state(local, distribution),
-            "behaviors": behaviors,
-        })  # fmt: skip
-    states = {d["maintenance"] for d in out}
-    overall = states.pop() if len(states) == 1 else "partial"
-    toggle: dict[str, Any] = {"toggle": ctx.config.maintenance.toggle}
-    if ctx.config.store_name is not None:
-        # The associations say whether the function is installed; the store says on/off.
-        store = store_status(ctx.client, ctx.config, datetime.now(UTC), store_info)
-        installed = overall
-        overall = (
-            "off"
-            if installed == "off" or not out
-            else (
-                "partial" if installed == "partial" and store["state"] == "on" else store["state"]
-            )
-        )
-        toggle |= {"installed": installed, "store": store}
-    return toggle | {
-        "function": {
-            "name": local.name,
-            "development_etag": dev.etag if dev else None,
-            "live_etag": live.etag if live else None,
-            "live_matches_local": None
-            if local.code is None
-            else live is not None
-            and holds_render(local, live_code, live.runtime, live.comment, live.kvs_arns),
-        },
-        "distributions": out,
-        "maintenance": overall if out else "off",
-    }
-
-
-# ---- the KeyValueStore toggle ----
-
-
-def _store_switch(
-    settings: Settings, config: Config, state: StoreState, as_json: bool, check: bool
-) -> None:
-    changed, store, conflicts = switch(connect(settings), config, state, _echo_err, check)
-    word = "enabled" if state.on else "disabled"
-    if as_json:
-        document = {
-            "toggle": "kvs",
-            "store": store.name,
-            "changed": changed,
-            "state": json.loads(state.value()),
-            "conflicts": conflicts,
-        }
-        click.echo(json.dumps(document, indent=2))
-    elif changed:
-        click.echo(
-            f"done: set maintenance {state.describe(datetime.now(UTC))} in KeyValueStore "
-            f"{store.name} (the edge follows within seconds; no distribution change)"
-        )
-    else:
-        click.echo(f"already {word}")
-
-
-def _store_plan(ctx: DeployContext, as_json: bool) -> None:
-    found = read_installation(ctx.client, ctx.config, ctx.local, "plan")
-    name = found.name
-    if not found.installed:
-        plan = plan_install(ctx.client, found)[2]
-        install_steps = ([] if found.store else [f"create KeyValueStore {name}"]) + plan.messages()
-        if as_json:
-            document = {"toggle": "kvs", "store": name, "installed": False}
-            click.echo(json.dumps(document | {"install": install_steps}, indent=2))
-            return
-        click.echo(
-            f"toggle: kvs (KeyValueStore {name}); not installed: run `cffunc install`, which would:"
-        )
-        for message in install_steps:
-            click.echo(f"  {message}")
-        return
-    assert found.store is not None
-    state = read_state(ctx.client.key_value_store_client(), found.store.arn)
-    on = state is not None and state.active(datetime.now(UTC))
-    if as_json:
-        document = {"toggle": "kvs", "store": name, "installed": True, "changes": not on}
-        click.echo(json.dumps(document, indent=2))
-        return
-    click.echo(f"toggle: kvs (KeyValueStore {name}); installed")
-    click.echo(
-        "enable would change nothing: maintenance is already on"
-        if on
-        else f"enable would set {STATE_KEY} to on in {name} (no distribution change)"
-    )
+    _, toggle = settings.toggle()
+    document = toggle.status()
+    emit(as_json, document, output.status(document))
 
 
 @cli.command("install")
+@json_option
 @command_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.pass_obj
-@reports_errors
 def install_command(settings: Settings, as_json: bool) -> None:
     """toggle = "kvs": set up the KeyValueStore switch, with maintenance off.
 
@@ -1016,17 +597,19 @@ def install_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc install && cffunc status
     """
-    config = settings.config()
-    rendered = render(compile_rules(config, os.environ))
-    client = connect(settings)
-    report = install(client, config, rendered, _echo_err)
-    for note in report.notes:
-        _echo_err(f"note: {note}")
-    _install_report(report, as_json, "already installed")
+    deployment, toggle = settings.toggle()
+    plan = toggle.plan_install()
+    for note in plan.notes:
+        echo_err(f"note: {note}")
+    report = deployment.apply(plan) if not plan.empty else None
+    emit(
+        as_json,
+        output.done_json(toggle.kind, plan, report),
+        output.done(plan, report, "already installed"),
+    )
 
 
 @cli.command("uninstall")
-@command_options
 @click.option(
     "--timeout",
     type=float,
@@ -1034,9 +617,8 @@ def install_command(settings: Settings, as_json: bool) -> None:
     show_default=True,
     help="Seconds to wait for the distributions to deploy before deleting the function.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.pass_obj
-@reports_errors
+@json_option
+@command_options
 def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None:
     """toggle = "kvs": reverse `install` exactly.
 
@@ -1048,24 +630,10 @@ def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None
     Example:
       cffunc uninstall
     """
-    config = settings.config()
-    report = uninstall(connect(settings), config, _echo_err, timeout)
-    _install_report(report, as_json, "nothing installed")
-
-
-def _install_report(report: InstallReport, as_json: bool, nothing: str) -> None:
-    if as_json:
-        document = {
-            "changed": bool(report.done),
-            "done": report.done,
-            "distributions": report.distributions,
-        }
-        click.echo(json.dumps(document, indent=2))
-        return
-    for message in report.done:
-        click.echo(f"done: {message}")
-    if not report.done:
-        click.echo(nothing)
+    _, toggle = settings.toggle()
+    report = toggle.uninstall(timeout)
+    document = {"toggle": toggle.kind, "report": report.as_json()}
+    emit(as_json, document, "\n".join(f"done: {m}" for m in report.done) or "nothing installed")
 
 
 @cli.group("allow")
@@ -1079,51 +647,46 @@ def allow_group() -> None:
     """
 
 
+def _allow(settings: Settings, cidrs: tuple[str, ...], add: bool, as_json: bool) -> None:
+    networks = parse_cidrs(cidrs)  # every CIDR checked before any call
+    deployment, toggle = settings.toggle()
+    plan = toggle.plan_allow(networks, add)
+    report = deployment.apply(plan) if not plan.empty else None
+    nothing = f"nothing to change ({', '.join(str(n) for n in networks)})"
+    emit(as_json, output.done_json(toggle.kind, plan, report), output.done(plan, report, nothing))
+
+
 @allow_group.command("add")
-@command_options
 @click.argument("cidrs", nargs=-1, required=True)
-@click.pass_obj
-@reports_errors
-def allow_add_command(settings: Settings, cidrs: tuple[str, ...]) -> None:
+@json_option
+@command_options
+def allow_add_command(settings: Settings, cidrs: tuple[str, ...], as_json: bool) -> None:
     """Allow networks through during maintenance (CIDR or single address).
 
     \b
     Example:
       cffunc allow add 198.51.100.0/24 2001:db8:1::/48
     """
-    _allow_edit(settings, cidrs, add=True)
+    _allow(settings, cidrs, True, as_json)
 
 
 @allow_group.command("remove")
-@command_options
 @click.argument("cidrs", nargs=-1, required=True)
-@click.pass_obj
-@reports_errors
-def allow_remove_command(settings: Settings, cidrs: tuple[str, ...]) -> None:
+@json_option
+@command_options
+def allow_remove_command(settings: Settings, cidrs: tuple[str, ...], as_json: bool) -> None:
     """Remove networks added with `allow add`.
 
     \b
     Example:
       cffunc allow remove 198.51.100.0/24
     """
-    _allow_edit(settings, cidrs, add=False)
-
-
-def _allow_edit(settings: Settings, cidrs: tuple[str, ...], add: bool) -> None:
-    config = settings.config()
-    require_store_toggle(config, "allow")
-    networks = parse_cidrs(cidrs)  # every CIDR checked before any call
-    changed = allow_change(connect(settings), config, networks, add, _echo_err)
-    verb = "added" if add else "removed"
-    listed = ", ".join(str(n) for n in networks)
-    click.echo(f"done: {verb} {listed}" if changed else f"nothing to change ({listed})")
+    _allow(settings, cidrs, False, as_json)
 
 
 @allow_group.command("list")
+@json_option
 @command_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.pass_obj
-@reports_errors
 def allow_list_command(settings: Settings, as_json: bool) -> None:
     """List the networks `allow add` put in the store.
 
@@ -1131,17 +694,13 @@ def allow_list_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc allow list --json
     """
-    networks = allow_list(connect(settings), settings.config())
-    if as_json:
-        click.echo(json.dumps({"networks": networks}, indent=2))
-    else:
-        click.echo("\n".join(networks) if networks else "no networks in the store")
+    _, toggle = settings.toggle()
+    networks = toggle.allowed()
+    emit(as_json, {"networks": networks}, "\n".join(networks) or "no networks in the store")
 
 
 @cli.command("destroy")
 @command_options
-@click.pass_obj
-@reports_errors
 def destroy_command(settings: Settings) -> None:
     """Delete the function once no distribution uses it.
 
@@ -1149,26 +708,16 @@ def destroy_command(settings: Settings) -> None:
     Example:
       cffunc disable --wait && cffunc destroy
     """
-    ctx = deploy_context(settings, code=False)
-    dev = ctx.client.describe_function(ctx.local.name, "DEVELOPMENT")
-    if dev is None:
-        click.echo(f"{ctx.local.name}: no such function; nothing to delete")
-        return
-    try:
-        ctx.client.delete_function(ctx.local.name, dev.etag)
-    except FunctionInUse:
-        first = "cffunc uninstall" if ctx.config.store_name else "cffunc disable"
-        raise CffuncError(
-            f"{ctx.local.name} is still associated with a distribution; run `{first}` "
-            "(and remove it from any other distribution) first"
-        ) from None
-    click.echo(f"deleted function {ctx.local.name}")
+    deployment, toggle = settings.toggle()
+    name = deployment.config.function.name
+    deleted = destroy(deployment, toggle)
+    click.echo(
+        f"deleted function {name}" if deleted else f"{name}: no such function; nothing to delete"
+    )
 
 
 @cli.command("iam-policy")
 @command_options
-@click.pass_obj
-@reports_errors
 def iam_policy_command(settings: Settings) -> None:
     """Print the least-privilege IAM policy the deploy commands need.
 
@@ -1176,8 +725,7 @@ def iam_policy_command(settings: Settings) -> None:
     Example:
       cffunc iam-policy > cffunc-policy.json
     """
-    config = settings.config()
-    click.echo(json.dumps(iam_policy(config), indent=2))
+    click.echo(json.dumps(iam_policy(settings.config()), indent=2))
 
 
 def main() -> None:

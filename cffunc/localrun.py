@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from cffunc.config import Config, Runtime
+from cffunc.errors import CffuncError
 from cffunc.events import viewer_request_event, viewer_response_event
-from cffunc.rules import MaintenanceRules
+from cffunc.remotetest import RemoteComparison
+from cffunc.render import render
+from cffunc.rules import MaintenanceRules, compile_rules
 from cffunc.runtime import FunctionRuntime, Invocation
+from cffunc.runtime.kvs import KeyValueData
 from cffunc.scenarios import Scenario
+from cffunc.store import enabled_items
 
 ORIGIN_STATUS = 200
 
@@ -116,3 +123,62 @@ def test_result(runtime: FunctionRuntime, event: dict[str, Any], now_ms: int) ->
         "ComputeUtilizationIsEstimate": True,
         "OriginCalls": list(result.origin_calls),
     }
+
+
+def local_store(kvs: KeyValueData | None, rules: MaintenanceRules) -> KeyValueData | None:
+    """The store a local run reads: the one given, else for a store-toggled function one
+    that says maintenance is on (as if `cffunc enable` had run)."""
+    if kvs is None and rules.store:
+        return KeyValueData(enabled_items())
+    return kvs
+
+
+def run_events(
+    code: str,
+    runtime: Runtime,
+    events: Sequence[dict[str, Any]],
+    now: datetime,
+    kvs: KeyValueData | None = None,
+) -> list[dict[str, Any]]:
+    """Each event's TestFunction-shaped result (``cffunc test --event``/``--ip``...)."""
+    with FunctionRuntime(code, runtime, kvs=kvs) as engine:
+        return [test_result(engine, event, round(now.timestamp() * 1000)) for event in events]
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """The scenario results of ``cffunc test``, and TestFunction's answers beside them
+    with ``--remote``."""
+
+    results: list[ScenarioResult]
+    remote: list[RemoteComparison] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(r.ok for r in self.results) and all(c.agrees for c in self.remote or [])
+
+
+def scenario_file(config: Config, given: Path | None) -> Path:
+    path = given or config.test.scenarios
+    if path is None:
+        raise CffuncError(
+            "no scenarios: set [test] scenarios in the config, pass --scenarios FILE, "
+            "or give an event (--event FILE, --ip/--path)"
+        )
+    return path
+
+
+def run_config_scenarios(
+    config: Config,
+    env: Mapping[str, str],
+    scenarios: Sequence[Scenario],
+    now: datetime,
+    kvs: KeyValueData | None = None,
+) -> list[ScenarioResult]:
+    """The config's rendered function over ``scenarios`` in the local runtime."""
+    rules = compile_rules(config, env)
+    secret = env.get(config.allow.bypass_secret_env or "")
+    with FunctionRuntime(
+        render(rules).code, config.function.runtime, kvs=local_store(kvs, rules)
+    ) as engine:
+        return run_scenarios(engine, rules, scenarios, secret, now)

@@ -1,10 +1,11 @@
-"""Plan what publish/enable/disable change: pure data from (local render, remote state).
+"""Plan what publish/enable/disable/install change: pure data from (local render, remote state).
 
-The planner never calls AWS. It takes what :mod:`cffunc.deploy` read and returns a
-:class:`Plan`: the steps to take, each with the message a person reads. ``cffunc plan``
-prints it; ``publish``/``enable``/``disable`` hand the same plan to the executor. The
-config edits are pure functions too, and re-applied to a freshly read config when
-another writer got in between, so the other writer's change is never lost.
+The planner never calls AWS. It takes what :mod:`cffunc.remote` (and a toggle) read and
+returns a :class:`Plan`: the steps to take, each with the message a person reads, for the
+KeyValueStore, the function and the distributions. ``cffunc plan`` prints it; the write
+commands hand the same plan to :mod:`cffunc.apply`. The distribution and store edits are
+pure functions too, re-applied to freshly read data when another writer got in between,
+so the other writer's change is never lost.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cffunc.config import Runtime
 from cffunc.errors import CffuncError
 
 VIEWER_EVENTS = ("viewer-request", "viewer-response")
 Action = Literal["create", "update", "publish"]
+
+
+StoreEdit = Callable[[dict[str, str | None]], dict[str, str | None]]
+"""Current values of some keys (None: absent) -> the values wanted (None: delete)."""
 
 
 class Refusal(CffuncError):
@@ -27,7 +33,7 @@ class Refusal(CffuncError):
 @dataclass(frozen=True)
 class LocalFunction:
     name: str
-    runtime: str
+    runtime: Runtime
     comment: str
     code: bytes | None
     """The rendered code; None where the command needs none (see deploy.local_function)."""
@@ -95,19 +101,46 @@ class DistributionStep:
 
 
 @dataclass(frozen=True)
+class StoreStep:
+    """A KeyValueStore change: create the store, or one conditional write of some keys."""
+
+    action: Literal["create", "write"]
+    store: str
+    """The store's name."""
+    message: str
+    arn: str | None = None
+    """write: the store's ARN; None for the store an earlier step of the plan creates."""
+    keys: tuple[str, ...] = ()
+    """write: the keys ``edit`` reads (read again before a re-applied write)."""
+    edit: StoreEdit | None = None
+    comment: str = ""
+    """create: the store's comment."""
+
+
+@dataclass(frozen=True)
 class Plan:
+    """The steps, run in this order: store steps, function steps, distribution steps.
+
+    ``local`` and ``remote`` are what the plan was made from: the function it writes and
+    the ETags it read, so that the executor needs nothing else."""
+
     function_steps: tuple[FunctionStep, ...] = ()
     distribution_steps: tuple[DistributionStep, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    store_steps: tuple[StoreStep, ...] = ()
+    local: LocalFunction | None = None
+    remote: RemoteFunction = field(default_factory=lambda: RemoteFunction())
 
     @property
     def empty(self) -> bool:
-        return not self.function_steps and not self.distribution_steps
+        return not self.store_steps and not self.function_steps and not self.distribution_steps
 
     def messages(self) -> list[str]:
-        return [s.message for s in self.function_steps] + [
-            s.message for s in self.distribution_steps
-        ]
+        return (
+            [s.message for s in self.store_steps]
+            + [s.message for s in self.function_steps]
+            + [s.message for s in self.distribution_steps]
+        )
 
 
 # ---- the function ----
@@ -321,7 +354,7 @@ def plan_enable(
         lambda d: associate(d.config, local, arn, d.behaviors),
         f"associate {local.name} with",
     )
-    return Plan(plan_function(local, remote), steps)
+    return Plan(plan_function(local, remote), steps, local=local, remote=remote)
 
 
 def plan_disable(local: LocalFunction, distributions: Sequence[RemoteDistribution]) -> Plan:
@@ -332,16 +365,20 @@ def plan_disable(local: LocalFunction, distributions: Sequence[RemoteDistributio
         lambda d: disassociate(d.config, local.name),
         f"remove {local.name} from",
     )
-    return Plan((), steps)
+    return Plan((), steps, local=local)
 
 
 def plan_publish(local: LocalFunction, remote: RemoteFunction) -> Plan:
-    return Plan(plan_function(local, remote), ())
+    return Plan(plan_function(local, remote), (), local=local, remote=remote)
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "changes": not plan.empty,
+        "store": [
+            {"action": s.action, "store": s.store, "keys": list(s.keys), "message": s.message}
+            for s in plan.store_steps
+        ],
         "function": [{"action": s.action, "message": s.message} for s in plan.function_steps],
         "distributions": [
             {

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -193,3 +193,16 @@ def until_from_option(text: str | None, now: datetime) -> datetime | None:
     if moment <= now:
         raise StoreError(f"--until {text}: that time has passed; give a later one")
     return moment
+
+
+def parse_cidrs(values: Sequence[str]) -> list[IPNetwork]:
+    """Networks for the store's allowlist, each checked (StoreError names the bad one)."""
+    out = []
+    for text in values:
+        try:
+            network = ipaddress.ip_network(text, strict=True)
+        except ValueError as error:
+            raise StoreError(f"{text}: not a network ({error}); e.g. 203.0.113.0/24") from None
+        network_bucket(network)  # refuse networks wider than a bucket
+        out.append(network)
+    return out

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,3 +71,44 @@ def boundary_addresses(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -
     top = 2**network.max_prefixlen - 1
     cls = ipaddress.IPv4Address if network.version == 4 else ipaddress.IPv6Address
     return [str(cls(v)) for v in (first - 1, first, last, last + 1) if 0 <= v <= top]
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A finished ``cffunc`` run, in-process or as a subprocess: the same three fields."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke(args: list[str], env: dict[str, str | None], stdin: bytes | None = None) -> Ran:
+    """``cffunc ARGS`` in this process through click's CliRunner (``env`` overrides
+    os.environ for the run; None unsets). Unexpected exceptions propagate, with their
+    traceback, instead of becoming an exit code."""
+    from click.testing import CliRunner
+
+    from cffunc.cli import cli
+
+    result = CliRunner().invoke(
+        cli, args, env=env, input=stdin, prog_name="cffunc", catch_exceptions=False
+    )
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def run_process(args: list[str], env: dict[str, str | None], stdin: bytes | None = None) -> Ran:
+    """``python -m cffunc ARGS`` as a subprocess: the real entry point, for the few
+    end-to-end tests that prove it."""
+    full = {**os.environ, **env}
+    completed = subprocess.run(
+        [sys.executable, "-m", "cffunc", *args],
+        env={k: v for k, v in full.items() if v is not None},
+        input=stdin,
+        capture_output=True,
+        check=False,
+    )
+    return Ran(
+        completed.returncode,
+        completed.stdout.decode("utf-8", "replace"),
+        completed.stderr.decode("utf-8", "replace"),
+    )

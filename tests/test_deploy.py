@@ -1,4 +1,5 @@
-"""Deploy commands, run as subprocesses against the local CloudFront API (a real HTTP server)."""
+"""Deploy commands against the local CloudFront API (a real HTTP server): the pure edits,
+then the CLI in-process, with one full cycle through the real entry point as subprocesses."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from cffunc.plan import (
     disassociate,
     maintenance_state,
 )
-from tests.helpers import ENV, SAMPLES
+from tests.helpers import ENV, SAMPLES, Ran, invoke, run_process
 
 DIST = "E2EXAMPLE12345"
 SEED = read_seeds(SAMPLES / "distribution.json")
@@ -118,21 +119,21 @@ def config_file(tmp_path: Path, replace: dict[str, str] | None = None) -> Path:
 
 
 def cffunc(
-    emulator: RunningEmulator, config: Path, *args: str, secret: str = ENV["CFFUNC_BYPASS_SECRET"]
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ, "CFFUNC_BYPASS_SECRET": secret, "AWS_ENDPOINT_URL": emulator.endpoint,
+    emulator: RunningEmulator,
+    config: Path,
+    *args: str,
+    secret: str = ENV["CFFUNC_BYPASS_SECRET"],
+    process: bool = False,
+) -> Ran:
+    """The CLI against the local API: in-process (CliRunner), or with ``process`` as a
+    real subprocess for the end-to-end tests that prove the entry point."""
+    env: dict[str, str | None] = {
+        "CFFUNC_BYPASS_SECRET": secret, "AWS_ENDPOINT_URL": emulator.endpoint,
         "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_PROFILE": None,
     }  # fmt: skip
-    env.pop("AWS_PROFILE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "cffunc", "-c", str(config), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return (run_process if process else invoke)(["-c", str(config), *args], env)
 
 
 def calls_of(emulator: RunningEmulator, run: Any) -> list[str]:
@@ -147,13 +148,13 @@ def current(emulator: RunningEmulator) -> dict[str, Any]:
 
 def test_full_cycle_and_round_trip(emulator: RunningEmulator, tmp_path: Path) -> None:
     config = config_file(tmp_path)
-    published = cffunc(emulator, config, "publish")
+    published = cffunc(emulator, config, "publish", process=True)
     assert published.returncode == 0, published.stderr
     assert published.stdout.splitlines() == [
         "done: create function shop-maintenance (4,846 bytes, cloudfront-js-2.0)",
         "done: publish shop-maintenance to LIVE",
     ]
-    enabled = cffunc(emulator, config, "enable", "--wait", "--json")
+    enabled = cffunc(emulator, config, "enable", "--wait", "--json", process=True)
     assert enabled.returncode == 0, enabled.stderr
     document = json.loads(enabled.stdout)
     assert document["report"]["distributions"] == [DIST]
@@ -168,7 +169,7 @@ def test_full_cycle_and_round_trip(emulator: RunningEmulator, tmp_path: Path) ->
     assert status["maintenance"] == "on"
     assert status["function"]["live_matches_local"] is True
     assert status["distributions"][0]["status"] == "Deployed"
-    disabled = cffunc(emulator, config, "disable", "--wait")
+    disabled = cffunc(emulator, config, "disable", "--wait", process=True)
     assert disabled.returncode == 0, disabled.stderr
     assert current(emulator) == ORIGINAL
     assert json.loads(cffunc(emulator, config, "status", "--json").stdout)["maintenance"] == "off"
@@ -436,7 +437,7 @@ def test_disable_destroy_and_status_work_without_the_secret(
     config = config_file(tmp_path)
     assert cffunc(emulator, config, "enable").returncode == 0
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def run(*args: str) -> Ran:
         return cffunc(emulator, config, *args, secret="")
 
     status = run("status")

@@ -1,4 +1,5 @@
-"""The KeyValueStore toggle end to end: the CLI as a subprocess against the local API.
+"""The KeyValueStore toggle end to end: the CLI against the local API (in-process, with
+install and uninstall through the real entry point as subprocesses).
 
 install -> enable -> status -> allow add -> disable -> uninstall, with the distribution
 config unchanged by every switch, ETag conflicts on the store retried, and the function
@@ -51,7 +52,7 @@ def test_install_enable_allow_disable_uninstall(emulator: RunningEmulator, tmp_p
     config = kvs_config(tmp_path)
     original = current(emulator)
     assert "not installed" in ok(cffunc(emulator, config, "plan"))
-    out = ok(cffunc(emulator, config, "install"))
+    out = ok(cffunc(emulator, config, "install", process=True))
     assert f"done: create KeyValueStore {STORE}" in out
     assert json.loads(store_items(emulator)["cffunc:state"]) == {"on": False}
     installed = current(emulator)
@@ -64,7 +65,9 @@ def test_install_enable_allow_disable_uninstall(emulator: RunningEmulator, tmp_p
         ok(cffunc(emulator, config, "enable", "--wait", "--reason", "db", "--json"))
     )
     calls = emulator.app.calls[before:]
-    assert enabled["changed"] and enabled["state"] == {"on": True, "reason": "db"}
+    assert enabled["toggle"] == "kvs" and enabled["report"]["changed"]
+    assert [step["keys"] for step in enabled["store"]] == [["cffunc:state"]]
+    assert json.loads(store_items(emulator)["cffunc:state"]) == {"on": True, "reason": "db"}
     assert calls.count("kvs:PutKey") == 1  # one conditional write
     assert "UpdateDistribution" not in calls
     assert current(emulator) == installed  # the distribution is not touched
@@ -92,7 +95,7 @@ def test_install_enable_allow_disable_uninstall(emulator: RunningEmulator, tmp_p
     assert current(emulator) == installed
     assert _viewer_status(emulator, "192.0.2.1") is None
 
-    out = ok(cffunc(emulator, config, "uninstall"))
+    out = ok(cffunc(emulator, config, "uninstall", process=True))
     assert f"done: delete KeyValueStore {STORE}" in out
     assert current(emulator) == original  # install reversed exactly
     assert STORE not in emulator.app.state.stores
@@ -158,7 +161,7 @@ def test_store_conflicts_are_retried(emulator: RunningEmulator, tmp_path: Path) 
     )
     emulator.app.change_store_before_next_write({"unrelated": "x"})
     enabled = json.loads(ok(cffunc(emulator, config, "enable", "--json")))
-    assert enabled["conflicts"] == 1 and enabled["changed"]
+    assert enabled["report"]["conflicts"] == 1 and enabled["report"]["changed"]
     assert json.loads(store_items(emulator)["cffunc:state"])["on"] is True
 
 
@@ -261,7 +264,7 @@ def test_missing_awscrt_is_a_clear_error(
     config = kvs_config(tmp_path)
     ok(cffunc(emulator, config, "install"))
     monkeypatch.setenv("BOTO_DISABLE_CRT", "true")  # botocore then behaves as without awscrt
-    result = cffunc(emulator, config, "enable")
+    result = cffunc(emulator, config, "enable", process=True)  # botocore reads it at import
     assert result.returncode == 1
     assert "needs the awscrt package: pip install 'cffunc[kvs]'" in result.stderr
     assert json.loads(store_items(emulator)["cffunc:state"]) == {"on": False}
@@ -273,7 +276,13 @@ def test_plan_json_and_iam_policy_name_the_toggle(
     config = kvs_config(tmp_path)
     plan = json.loads(ok(cffunc(emulator, config, "plan", "--json")))
     assert plan["toggle"] == "kvs" and plan["installed"] is False
-    assert plan["install"][0] == f"create KeyValueStore {STORE}"
+    # The store writes install makes are steps of the plan, as the executor runs them.
+    assert [step["message"] for step in plan["store"]] == [
+        f"create KeyValueStore {STORE}",
+        f"set cffunc:state in {STORE}: maintenance off",
+    ]
+    assert [step["action"] for step in plan["function"]] == ["create", "publish"]
+    assert len(plan["distributions"]) == 1
     association = tmp_path / "assoc.toml"
     association.write_text((SAMPLES / "cffunc.toml").read_text())
     shutil.copy(SAMPLES / "scenarios.toml", tmp_path / "scenarios.toml")

@@ -1,0 +1,247 @@
+"""Carry a plan out: the only stage that writes to AWS, through :mod:`cffunc.awsclient`.
+
+A :class:`~cffunc.plan.Plan` is pure data; :class:`Executor` is the small interpreter that
+makes its calls in order (store, function, distributions) and reports what it did. Every
+check happened in the planner, so the executor only writes. A distribution write that
+meets ``PreconditionFailed`` reads the config again and re-applies only cffunc's edit; a
+store write that meets ``ConflictException`` reads the keys again and re-applies its edit;
+both a bounded number of times. :func:`wait_deployed` polls with the client's injected
+clock and sleep, so tests never really wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
+
+from cffunc.awsclient import (
+    AwsError,
+    CloudFrontClient,
+    KeyValueStoreClient,
+    PreconditionFailed,
+    StoreConflict,
+)
+from cffunc.plan import (
+    DistributionStep,
+    FunctionStep,
+    LocalFunction,
+    Plan,
+    RemoteDistribution,
+    StoreEdit,
+    StoreStep,
+    associate,
+    disassociate,
+)
+
+CONFLICT_RETRIES = 5
+DEFAULT_TIMEOUT_SECONDS = 40 * 60
+POLL_SECONDS = 15.0
+MAX_KEYS_PER_WRITE = 50
+"""KeyValueStore UpdateKeys takes at most 50 puts and deletes together."""
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Report:
+    """What a run of the executor did."""
+
+    done: list[str] = field(default_factory=list)
+    touched: list[str] = field(default_factory=list)
+    """Distribution ids written (the ones ``--wait`` waits for)."""
+    conflicts: int = 0
+    """Writes re-applied because someone else wrote in between."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "changed": bool(self.done),
+            "done": self.done,
+            "distributions": self.touched,
+            "conflicts": self.conflicts,
+        }
+
+
+class StoreWriter:
+    """Conditional writes to one store, re-read and re-applied on a stale ETag."""
+
+    def __init__(self, kv: KeyValueStoreClient, arn: str, progress: Progress) -> None:
+        self.kv = kv
+        self.arn = arn
+        self.progress = progress
+        self.conflicts = 0
+
+    def change(self, keys: Iterable[str] | Callable[[], Iterable[str]], edit: StoreEdit) -> bool:
+        """Read ``keys``, ask ``edit`` for their new values (None: delete), write the
+        differences in one conditional write. Whether anything was written."""
+        for _ in range(CONFLICT_RETRIES + 1):
+            # The ETag first: a write by anyone after it makes ours fail, so nothing we
+            # read below can be overwritten unseen.
+            etag = self.kv.describe(self.arn).etag
+            wanted_keys = list(keys() if callable(keys) else keys)
+            current = {k: self.kv.get(self.arn, k) for k in wanted_keys}
+            wanted = edit(dict(current))
+            puts = {k: v for k, v in wanted.items() if v is not None and current.get(k) != v}
+            deletes = [k for k, v in wanted.items() if v is None and current.get(k) is not None]
+            if not puts and not deletes:
+                return False
+            try:
+                self._write(etag, puts, deletes)
+                return True
+            except StoreConflict:
+                self.conflicts += 1
+                self.progress("the store changed meanwhile; reading it again")
+        raise AwsError(
+            f"the KeyValueStore kept changing while cffunc wrote it ({CONFLICT_RETRIES + 1} "
+            "attempts); someone else is writing it: try again when they are done"
+        )
+
+    def _write(self, etag: str, puts: dict[str, str], deletes: list[str]) -> None:
+        if len(puts) + len(deletes) == 1:
+            if puts:
+                key, value = next(iter(puts.items()))
+                self.kv.put(self.arn, key, value, etag)
+            else:
+                self.kv.delete(self.arn, deletes[0], etag)
+            return
+        # Over 50 keys takes more than one write: not atomic, but each is conditional on
+        # the last.
+        items = [(k, v) for k, v in puts.items()] + [(k, None) for k in deletes]
+        for start in range(0, len(items), MAX_KEYS_PER_WRITE):
+            chunk = items[start : start + MAX_KEYS_PER_WRITE]
+            etag = self.kv.update(
+                self.arn,
+                etag,
+                {k: v for k, v in chunk if v is not None},
+                [k for k, v in chunk if v is None],
+            )
+
+
+class Executor:
+    """Makes the calls a plan lists, in order."""
+
+    def __init__(self, client: CloudFrontClient, progress: Progress) -> None:
+        self.client = client
+        self.progress = progress
+
+    def run(self, plan: Plan) -> Report:
+        report = Report()
+        local = plan.local
+        created_arn: str | None = None
+        for store_step in plan.store_steps:
+            self.progress(store_step.message)
+            if store_step.action == "create":
+                created_arn = self.client.create_key_value_store(
+                    store_step.store, store_step.comment
+                ).arn
+                report.done.append(store_step.message)
+                if local is not None:
+                    # The function reads the store this plan created: its ARN is known now.
+                    local = replace(local, kvs_arn=created_arn)
+            elif self._store_write(store_step, created_arn, report):
+                report.done.append(store_step.message)
+        arn = plan.remote.arn
+        if plan.function_steps:
+            assert local is not None, "a plan with function steps names the function"
+            arn = self._function(plan.function_steps, local, plan.remote.dev_etag, report) or arn
+        for step in plan.distribution_steps:
+            assert local is not None, "a plan with distribution steps names the function"
+            self.progress(step.message)
+            report.conflicts += self._write(step.distribution, self._edit(step, local, arn))
+            report.done.append(step.message)
+            report.touched.append(step.distribution.id)
+        return report
+
+    def _store_write(self, step: StoreStep, created_arn: str | None, report: Report) -> bool:
+        """Whether the write changed anything (someone may have made it already)."""
+        arn = step.arn or created_arn
+        assert arn is not None and step.edit is not None, "a store write names its store"
+        writer = StoreWriter(self.client.key_value_store_client(), arn, self.progress)
+        changed = writer.change(step.keys, step.edit)
+        report.conflicts += writer.conflicts
+        return changed
+
+    def _function(
+        self,
+        steps: Sequence[FunctionStep],
+        local: LocalFunction,
+        dev_etag: str | None,
+        report: Report,
+    ) -> str | None:
+        """Create/update DEVELOPMENT and publish; the function's ARN when it was created."""
+        arn = None
+        for step in steps:
+            self.progress(step.message)
+            if step.action == "create":
+                dev_etag, arn = self.client.create_function(
+                    local.name, local.runtime, local.comment, local.rendered, local.kvs_arn
+                )
+            elif step.action == "update":
+                assert dev_etag is not None
+                dev_etag = self.client.update_function(
+                    local.name, dev_etag, local.runtime, local.comment, local.rendered,
+                    local.kvs_arn,
+                )  # fmt: skip
+            else:
+                assert dev_etag is not None
+                self.client.publish_function(local.name, dev_etag)
+            report.done.append(step.message)
+        return arn
+
+    @staticmethod
+    def _edit(
+        step: DistributionStep, local: LocalFunction, arn: str | None
+    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        if step.edit == "disassociate":
+            return partial(disassociate, name=local.name)
+        if arn is None:
+            raise AwsError(f"function {local.name} has no ARN yet; publish it first")
+        return partial(associate, local=local, arn=arn, patterns=step.distribution.behaviors)
+
+    def _write(
+        self, distribution: RemoteDistribution, edit: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> int:
+        """Apply ``edit`` and write; on a stale ETag read again and re-apply. Conflicts met."""
+        config, etag = distribution.config, distribution.etag
+        for attempt in range(CONFLICT_RETRIES + 1):
+            changed = edit(config)
+            if changed is config:
+                return attempt  # someone else already made our change
+            try:
+                self.client.update_distribution(distribution.id, etag, changed)
+                return attempt
+            except PreconditionFailed:
+                self.progress(f"{distribution.id} changed meanwhile; reading it again")
+                current = self.client.distribution_config(distribution.id)
+                config, etag = current.config, current.etag
+        raise AwsError(
+            f"{distribution.id} kept changing while cffunc wrote it "
+            f"({CONFLICT_RETRIES + 1} attempts); "
+            "someone else is editing it: try again when they are done"
+        )
+
+
+def wait_deployed(
+    client: CloudFrontClient,
+    ids: Sequence[str],
+    timeout: float,
+    progress: Progress,
+    poll: float = POLL_SECONDS,
+) -> None:
+    """Poll until every distribution is Deployed; AwsError naming the rest on timeout."""
+    deadline = client.clock() + timeout
+    pending = list(dict.fromkeys(ids))
+    started = client.clock()
+    while True:
+        pending = [i for i in pending if client.distribution_status(i) != "Deployed"]
+        elapsed = client.clock() - started
+        if not pending:
+            progress(f"deployed after {elapsed:.0f} s")
+            return
+        if client.clock() >= deadline:
+            raise AwsError(
+                f"timed out after {timeout:.0f} s; still deploying: {', '.join(pending)} "
+                "(the change is made; it reaches the edge when they finish)"
+            )
+        progress(f"waiting for {', '.join(pending)} to deploy ({elapsed:.0f} s)")
+        client.sleep(min(poll, max(0.0, deadline - client.clock())))

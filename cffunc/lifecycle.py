@@ -1,0 +1,83 @@
+"""The function's life beside the toggles: ``publish`` (optionally proven by TestFunction
+first) and ``destroy``. Library calls the CLI and tests make in-process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cffunc.apply import Report
+from cffunc.awsclient import FunctionInUse
+from cffunc.errors import CffuncError
+from cffunc.plan import Plan, plan_publish
+from cffunc.remote import read_function
+from cffunc.remotetest import RemoteComparison, remote_comparisons
+from cffunc.rules import compile_rules
+from cffunc.scenarios import load_scenarios
+from cffunc.toggles import Deployment, MaintenanceToggle
+
+
+@dataclass(frozen=True)
+class Published:
+    plan: Plan
+    report: Report | None
+    """None when nothing was written (LIVE already held the render)."""
+    comparisons: list[RemoteComparison]
+    """With ``test``: TestFunction's answers against the local runtime's."""
+
+    @property
+    def refused(self) -> bool:
+        """TestFunction disagreed with the local runtime, so nothing was published."""
+        return not all(c.agrees for c in self.comparisons)
+
+
+def compare_scenarios(
+    deployment: Deployment, toggle: MaintenanceToggle, command: str
+) -> list[RemoteComparison]:
+    """The config's scenarios through TestFunction (DEVELOPMENT) and the local runtime."""
+    config = deployment.config
+    if config.test.scenarios is None:
+        raise CffuncError(f"{command} needs scenarios: set [test] scenarios in the config")
+    local = toggle.deployed_function(command)
+    return remote_comparisons(
+        deployment.client,
+        local,
+        compile_rules(config, deployment.env),
+        load_scenarios(config.test.scenarios),
+        deployment.env.get(config.allow.bypass_secret_env or ""),
+        deployment.now(),
+        deployment.progress,
+    )
+
+
+def publish(deployment: Deployment, toggle: MaintenanceToggle, test: bool) -> Published:
+    """Create or update the function and publish it to LIVE; nothing when LIVE holds the
+    render. ``test``: first compare TestFunction with the local runtime on the scenarios,
+    and publish only if every event agrees."""
+    local = toggle.deployed_function("publish")
+    plan = plan_publish(local, read_function(deployment.client, local))
+    comparisons: list[RemoteComparison] = []
+    if plan.empty:
+        return Published(plan, None, comparisons)
+    if test:
+        comparisons = compare_scenarios(deployment, toggle, "publish --test")
+        if not all(c.agrees for c in comparisons):
+            return Published(plan, None, comparisons)
+        # The comparison may have put the render on DEVELOPMENT: plan from what is there now.
+        plan = plan_publish(local, read_function(deployment.client, local))
+    return Published(plan, deployment.apply(plan) if not plan.empty else None, comparisons)
+
+
+def destroy(deployment: Deployment, toggle: MaintenanceToggle) -> bool:
+    """Delete the function once no distribution uses it; False when there is none."""
+    name = deployment.config.function.name
+    dev = deployment.client.describe_function(name, "DEVELOPMENT")
+    if dev is None:
+        return False
+    try:
+        deployment.client.delete_function(name, dev.etag)
+    except FunctionInUse:
+        raise CffuncError(
+            f"{name} is still associated with a distribution; run `{toggle.undo_install}` "
+            "(and remove it from any other distribution) first"
+        ) from None
+    return True

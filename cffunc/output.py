@@ -1,0 +1,169 @@
+"""What the commands print for people, and the JSON documents ``--json`` prints.
+
+Pure functions from library results to text: the CLI calls one of them per command, so
+the wording of every table and ``done:`` line lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cffunc.apply import Report
+from cffunc.localrun import ScenarioResult, ScenarioRun
+from cffunc.plan import Plan, plan_json
+from cffunc.remotetest import RemoteComparison
+from cffunc.render import SIZE_LIMIT, RenderStats
+from cffunc.toggles import Preview
+
+
+def stats(figures: RenderStats) -> str:
+    networks = f"{figures.v4_networks} IPv4 + {figures.v6_networks} IPv6 networks"
+    rows = [
+        ("runtime", figures.runtime),
+        ("bytes", f"{figures.total:,} of {SIZE_LIMIT:,} ({figures.share:.1%})"),
+        ("  page", f"{figures.page:,}"),
+        ("  allowlist", f"{figures.allowlist:,} ({networks}, paths)"),
+        ("  logic", f"{figures.logic:,}"),
+    ]
+    return "\n".join(f"{name:<12} {value}" for name, value in rows)
+
+
+# ---- cffunc test ----
+
+
+def scenarios(results: list[ScenarioResult]) -> str:
+    width = max([len("scenario"), *(len(r.scenario.name) for r in results)])
+    lines = [f"{'scenario':<{width}}  {'expected':<16}  {'got':<11}  {'status':>6}  ok"]
+    for r in results:
+        status = "" if r.status is None else str(r.status)
+        expected = r.scenario.expect + (f" {r.scenario.status}" if r.scenario.status else "")
+        mark = "ok" if r.ok else "FAIL"
+        lines.append(
+            f"{r.scenario.name:<{width}}  {expected:<16}  {r.got:<11}  {status:>6}  {mark}"
+        )
+        if r.error:
+            lines.append(f"{'':<{width}}  {r.error}")
+    failed = sum(not r.ok for r in results)
+    lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
+    return "\n".join(lines)
+
+
+def scenario_json(result: ScenarioResult) -> dict[str, Any]:
+    return {
+        "name": result.scenario.name,
+        "expected": result.scenario.expect,
+        "expected_status": result.scenario.status,
+        "got": result.got,
+        "status": result.status,
+        "ok": result.ok,
+        "error": result.error,
+    }
+
+
+def scenario_run(run: ScenarioRun) -> str:
+    text = scenarios(run.results)
+    return text if run.remote is None else text + "\n" + comparisons(run.remote)
+
+
+def scenario_run_json(run: ScenarioRun) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "scenarios": [scenario_json(r) for r in run.results],
+        "passed": all(r.ok for r in run.results),
+    }
+    if run.remote is not None:
+        document["remote"] = [
+            {"name": c.name, "local": c.local, "remote": c.remote, "error": c.error,
+             "agrees": c.agrees}
+            for c in run.remote
+        ]  # fmt: skip
+    return document
+
+
+def comparisons(compared: list[RemoteComparison]) -> str:
+    disagree = [c for c in compared if not c.agrees]
+    agreed = len(compared) - len(disagree)
+    lines = [f"remote (TestFunction): {agreed} of {len(compared)} events agree"]
+    for c in disagree:
+        lines.append(
+            f"  {c.name}: local {c.local}, remote {c.remote}" + (f" ({c.error})" if c.error else "")
+        )
+    return "\n".join(lines)
+
+
+# ---- plans and what was done ----
+
+
+def preview(shown: Preview) -> str:
+    """``cffunc plan``: the toggle, then each step of the plan (or why there is none)."""
+    lines = [shown.headline]
+    if shown.plan.empty:
+        lines.append(shown.nothing)
+    lines += shown.plan.messages()
+    lines += [f"note: {note}" for note in shown.plan.notes]
+    return "\n".join(lines)
+
+
+def preview_json(shown: Preview, kind: str) -> dict[str, Any]:
+    return {"toggle": kind} | shown.facts | plan_json(shown.plan)
+
+
+def done(plan: Plan, report: Report | None, nothing: str) -> str:
+    """A ``done:`` line per step carried out, or ``nothing`` when there was nothing to do."""
+    if report is None or not report.done:
+        return nothing
+    return "\n".join(f"done: {message}" for message in report.done)
+
+
+def done_json(kind: str, plan: Plan, report: Report | None) -> dict[str, Any]:
+    return {"toggle": kind} | plan_json(plan) | {"report": (report or Report()).as_json()}
+
+
+# ---- cffunc status ----
+
+ASSOCIATED = {"on": "yes", "off": "no", "partial": "partly"}
+
+
+def status(document: dict[str, Any]) -> str:
+    lines = []
+    store = document.get("store")
+    if store is not None:
+        lines.append(
+            f"toggle kvs: KeyValueStore {store['name']}: "
+            + (
+                f"{store['describe']}, {store['networks']} networks allowed in the store"
+                if store["exists"]
+                else "does not exist (run `cffunc install`)"
+            )
+        )
+    function = document["function"]
+    lines.append(
+        f"function {function['name']}: DEVELOPMENT {function['development_etag'] or '-'}, "
+        f"LIVE {function['live_etag'] or '-'}, LIVE code "
+        + _comparison(function["live_matches_local"], function["render_error"])
+    )
+    for distribution in document["distributions"]:
+        lines.append(
+            f"distribution {distribution['label']}: {distribution['status']}, "
+            + (
+                f"function associated: {ASSOCIATED[distribution['maintenance']]}"
+                if store is not None
+                else f"maintenance {distribution['maintenance']}"
+            )
+        )
+        for behavior in distribution["behaviors"]:
+            functions = (
+                ", ".join(f"{a['event']}={a['function']}" for a in behavior["functions"]) or "-"
+            )
+            lambdas = ", ".join(f"{a['event']}={a['function']}" for a in behavior["lambdas"])
+            lines.append(
+                f"  {behavior['path']:<20} {functions}"
+                + (f"  lambda: {lambdas}" if lambdas else "")
+            )
+    lines.append(f"maintenance: {document['maintenance']}")
+    return "\n".join(lines)
+
+
+def _comparison(matches: bool | None, render_error: str | None) -> str:
+    if matches is None:
+        return f"not compared ({render_error})"
+    return "matches the local render" if matches else "differs from the local render"

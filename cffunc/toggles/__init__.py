@@ -1,0 +1,184 @@
+"""How maintenance is switched, picked once from the config: :func:`toggle_for`.
+
+``maintenance.toggle`` chooses between two toggles with the same methods:
+
+- :class:`~cffunc.toggles.association.AssociationToggle`: ``enable`` publishes the function
+  and associates it with the selected cache behaviors; ``disable`` removes exactly those
+  associations. Every switch is a distribution deployment.
+- :class:`~cffunc.toggles.kvs.StoreToggle`: ``install`` associates the function once;
+  ``enable``/``disable`` write one key of a KeyValueStore, no distribution change.
+
+Each toggle plans (read-only calls, then :mod:`cffunc.plan`), applies a plan through
+:mod:`cffunc.apply`, and reports its status. Commands call the toggle and never ask which
+one it is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from cffunc.apply import Executor, Progress, Report, wait_deployed
+from cffunc.awsclient import CloudFrontClient
+from cffunc.config import Config, IPNetwork, Toggle
+from cffunc.plan import LocalFunction, Plan, RemoteDistribution, behaviors_of, maintenance_state
+from cffunc.remote import local_function, read_distributions, resolve_targets
+from cffunc.render import RenderedFunction, render
+from cffunc.rules import compile_rules
+
+
+@dataclass
+class Deployment:
+    """One command's view of the config and the account: the config, the client, the
+    environment (for the bypass secret), and where progress goes."""
+
+    config: Config
+    client: CloudFrontClient
+    progress: Progress
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    clock: Callable[[], datetime] | None = None
+    """The wall clock (for store states' end times); None: the real one."""
+
+    def rendered(self) -> RenderedFunction:
+        return render(compile_rules(self.config, self.env))
+
+    def local(self, code: bool = True, kvs_arn: str | None = None) -> LocalFunction:
+        """The function as cffunc deploys it; ``code=False`` skips rendering (and so the
+        bypass secret): disable, destroy and status work in an emergency without it."""
+        return local_function(self.config, self.rendered() if code else None, kvs_arn)
+
+    def distributions(self) -> list[RemoteDistribution]:
+        return read_distributions(self.client, resolve_targets(self.client, self.config))
+
+    def now(self) -> datetime:
+        from datetime import UTC
+
+        return self.clock() if self.clock is not None else datetime.now(UTC)
+
+    def apply(self, plan: Plan) -> Report:
+        return Executor(self.client, self.progress).run(plan)
+
+    def wait(self, report: Report, timeout: float) -> None:
+        if report.touched:
+            wait_deployed(self.client, report.touched, timeout, self.progress)
+
+
+@dataclass(frozen=True)
+class EnableRequest:
+    """What ``cffunc enable`` asks for beyond the config (store toggle only)."""
+
+    until: str | None = None
+    """An RFC 3339 time or a duration (90m, 2h, 1d)."""
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What ``cffunc plan`` shows: which toggle, and the plan of the next step."""
+
+    headline: str
+    plan: Plan
+    nothing: str
+    """Said when the plan is empty."""
+    facts: dict[str, Any] = field(default_factory=dict)
+    """Toggle-specific facts for ``--json`` (the store's name, whether it is installed)."""
+
+
+class MaintenanceToggle(Protocol):
+    kind: Toggle
+    undo_install: str
+    """The command that takes the function off the distributions (named in errors)."""
+
+    def preview(self) -> Preview: ...
+
+    def plan_enable(self, request: EnableRequest) -> Plan: ...
+
+    def plan_disable(self) -> Plan: ...
+
+    def plan_install(self) -> Plan: ...
+
+    def uninstall(self, timeout: float) -> Report: ...
+
+    def plan_allow(self, networks: list[IPNetwork], add: bool) -> Plan: ...
+
+    def allowed(self) -> list[str]: ...
+
+    def deployed_function(self, command: str) -> LocalFunction:
+        """The local function as this toggle publishes it (the store toggle's reads its store)."""
+        ...
+
+    def status(self) -> dict[str, Any]: ...
+
+
+def toggle_for(deployment: Deployment) -> MaintenanceToggle:
+    """The config's toggle: the one place that asks which toggle the config uses."""
+    from cffunc.toggles.association import AssociationToggle
+    from cffunc.toggles.kvs import StoreToggle
+
+    if deployment.config.store_name is not None:
+        return StoreToggle(deployment, deployment.config.store_name)
+    return AssociationToggle(deployment)
+
+
+def behaviors_status(
+    deployment: Deployment, local: LocalFunction, distributions: list[RemoteDistribution]
+) -> list[dict[str, Any]]:
+    """Each distribution's deploy state, whether it runs ``local``, and every behavior's
+    function and Lambda@Edge associations (the shared part of ``status``)."""
+    out = []
+    for distribution in distributions:
+        behaviors = []
+        for pattern, behavior in behaviors_of(distribution.config):
+            behaviors.append({
+                "path": pattern,
+                "functions": [
+                    {
+                        "event": i["EventType"],
+                        "function": i["FunctionARN"].rsplit("/", 1)[-1],
+                        "arn": i["FunctionARN"],
+                    }
+                    for i in (behavior.get("FunctionAssociations") or {}).get("Items") or []
+                ],
+                "lambdas": [
+                    {"event": i["EventType"], "function": i["LambdaFunctionARN"]}
+                    for i in (behavior.get("LambdaFunctionAssociations") or {}).get("Items") or []
+                ],
+            })  # fmt: skip
+        out.append({
+            "id": distribution.id,
+            "label": distribution.label,
+            "status": deployment.client.distribution_status(distribution.id),
+            "maintenance": maintenance_state(local, distribution),
+            "behaviors": behaviors,
+        })  # fmt: skip
+    return out
+
+
+def function_status(deployment: Deployment, local: LocalFunction) -> dict[str, Any]:
+    """The function's stages and whether LIVE holds the local render (None: not rendered)."""
+    from cffunc.plan import holds_render
+
+    client = deployment.client
+    dev = client.describe_function(local.name, "DEVELOPMENT")
+    live = client.describe_function(local.name, "LIVE")
+    live_code = client.function_code(local.name, "LIVE") if live else None
+    return {
+        "name": local.name,
+        "development_etag": dev.etag if dev else None,
+        "live_etag": live.etag if live else None,
+        "live_matches_local": None
+        if local.code is None
+        else live is not None
+        and holds_render(local, live_code, live.runtime, live.comment, live.kvs_arns),
+    }
+
+
+def overall(states: list[str]) -> str:
+    """on, off or partial over every distribution's state (off when there are none)."""
+    distinct = set(states)
+    if not distinct:
+        return "off"
+    return distinct.pop() if len(distinct) == 1 else "partial"

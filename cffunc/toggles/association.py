@@ -1,0 +1,90 @@
+"""The association toggle (the default): maintenance is on where the function is associated.
+
+``enable`` publishes the function if LIVE does not hold the render and associates it with
+the selected behaviors (viewer-request, plus viewer-response in rewrite mode); ``disable``
+removes exactly cffunc's associations. Each switch changes the distribution config, so it
+reaches the edge with the distribution's deployment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cffunc.apply import Report
+from cffunc.config import IPNetwork, Toggle
+from cffunc.errors import CffuncError, RenderError
+from cffunc.plan import LocalFunction, Plan, plan_disable, plan_enable
+from cffunc.remote import read_function
+from cffunc.toggles import (
+    Deployment,
+    EnableRequest,
+    Preview,
+    behaviors_status,
+    function_status,
+    overall,
+)
+
+
+class AssociationToggle:
+    kind: Toggle = "association"
+    undo_install = "cffunc disable"
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+
+    def preview(self) -> Preview:
+        return Preview(
+            "toggle: association (enable associates the function with the behaviors)",
+            self.plan_enable(EnableRequest()),
+            "enable would change nothing: maintenance is already on",
+        )
+
+    def plan_enable(self, request: EnableRequest) -> Plan:
+        if request.until is not None or request.reason is not None:
+            raise CffuncError(
+                '--until and --reason need maintenance.toggle = "kvs"; with "association" set '
+                "maintenance.end and maintenance.reason and publish"
+            )
+        local = self.deployment.local()
+        remote = read_function(self.deployment.client, local)
+        return plan_enable(local, remote, self.deployment.distributions())
+
+    def plan_disable(self) -> Plan:
+        return plan_disable(self.deployment.local(code=False), self.deployment.distributions())
+
+    def plan_install(self) -> Plan:
+        raise self._store_only("install")
+
+    def uninstall(self, timeout: float) -> Report:
+        raise self._store_only("uninstall")
+
+    def plan_allow(self, networks: list[IPNetwork], add: bool) -> Plan:
+        raise self._store_only("allow")
+
+    def allowed(self) -> list[str]:
+        raise self._store_only("allow")
+
+    def deployed_function(self, command: str) -> LocalFunction:
+        return self.deployment.local()
+
+    def status(self) -> dict[str, Any]:
+        render_error = None
+        try:
+            local = self.deployment.local()
+        except RenderError as error:  # status is still useful without the local render
+            render_error = str(error)
+            local = self.deployment.local(code=False)
+        distributions = behaviors_status(self.deployment, local, self.deployment.distributions())
+        return {
+            "toggle": self.kind,
+            "function": function_status(self.deployment, local) | {"render_error": render_error},
+            "distributions": distributions,
+            "maintenance": overall([d["maintenance"] for d in distributions]),
+        }
+
+    def _store_only(self, command: str) -> CffuncError:
+        config = self.deployment.config
+        return CffuncError(
+            f'cffunc {command} works with maintenance.toggle = "kvs"; {config.path} uses '
+            '"association" (enable/disable associate the function instead)'
+        )

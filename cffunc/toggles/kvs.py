@@ -1,0 +1,363 @@
+"""The KeyValueStore toggle (toggle = "kvs"): install once, then switch by one store key.
+
+``install`` creates the store if missing (with the state key saying off), associates it
+with the function, publishes, and associates the function with the behaviors for good;
+``enable``/``disable`` then plan one conditional write of ``cffunc:state`` and never touch
+a distribution. ``allow`` edits the network buckets (:mod:`cffunc.store`). Every store
+change is a :class:`~cffunc.plan.StoreStep`, so ``cffunc plan`` shows it and the executor
+re-reads and re-applies it when someone else wrote in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cffunc.apply import Executor, Report, StoreWriter, wait_deployed
+from cffunc.awsclient import FunctionInUse, InUse, StoreInfo
+from cffunc.config import IPNetwork, Toggle
+from cffunc.errors import CffuncError, RenderError
+from cffunc.plan import (
+    LocalFunction,
+    Plan,
+    RemoteDistribution,
+    StoreStep,
+    maintenance_state,
+    plan_disable,
+    plan_enable,
+)
+from cffunc.remote import read_function
+from cffunc.store import (
+    NET_PREFIX,
+    STATE_KEY,
+    StoreState,
+    bucket_value,
+    network_bucket,
+    parse_networks,
+    parse_state,
+    until_from_option,
+)
+from cffunc.toggles import (
+    Deployment,
+    EnableRequest,
+    Preview,
+    behaviors_status,
+    function_status,
+    overall,
+)
+
+
+@dataclass(frozen=True)
+class Installation:
+    """What the account has of a store-toggled setup."""
+
+    name: str
+    """The store's name (it may not exist yet)."""
+    store: StoreInfo | None
+    local: LocalFunction
+    """The function, naming the store when it exists."""
+    distributions: list[RemoteDistribution]
+
+    @property
+    def installed(self) -> bool:
+        return self.store is not None and all(
+            maintenance_state(self.local, d) == "on" for d in self.distributions
+        )
+
+
+class StoreToggle:
+    kind: Toggle = "kvs"
+    undo_install = "cffunc uninstall"
+
+    def __init__(self, deployment: Deployment, store_name: str) -> None:
+        self.deployment = deployment
+        self.name = store_name
+
+    @property
+    def created_comment(self) -> str:
+        """The comment ``install`` gives a store it creates; ``uninstall`` deletes only those."""
+        return f"cffunc: maintenance switch of function {self.deployment.config.function.name}"[
+            :128
+        ]
+
+    # ---- reading ----
+
+    def existing_store(self, command: str) -> StoreInfo:
+        """The store; CffuncError when it does not exist yet."""
+        store = self.deployment.client.key_value_store(self.name)
+        if store is None:
+            raise CffuncError(
+                f"no KeyValueStore named {self.name}: run `cffunc install` before "
+                f"`cffunc {command}`"
+            )
+        return store
+
+    def installation(self, code: bool) -> Installation:
+        store = self.deployment.client.key_value_store(self.name)
+        local = self.deployment.local(code, store.arn if store else None)
+        return Installation(self.name, store, local, self.deployment.distributions())
+
+    def check_installed(self, found: Installation) -> StoreInfo:
+        """The store, once the LIVE function reads it and every selected behavior runs the
+        function; CffuncError otherwise (switching a store nothing reads would do nothing)."""
+        name, store = found.local.name, found.store
+        if store is None:
+            raise CffuncError(f"no KeyValueStore named {found.name}: run `cffunc install` first")
+        live = self.deployment.client.describe_function(name, "LIVE")
+        if live is None or store.arn not in live.kvs_arns:
+            raise CffuncError(
+                f"the LIVE function {name} does not read the store {store.name}: "
+                "run `cffunc install` first"
+            )
+        missing = [
+            d.label or d.id
+            for d in found.distributions
+            if maintenance_state(found.local, d) != "on"
+        ]
+        if missing:
+            raise CffuncError(
+                f"{name} is not associated with every selected behavior of "
+                f"{', '.join(missing)}: run `cffunc install` first"
+            )
+        return store
+
+    def _get(self, store: StoreInfo, key: str) -> str | None:
+        return self.deployment.client.key_value_store_client().get(store.arn, key)
+
+    # ---- plans ----
+
+    def preview(self) -> Preview:
+        found = self.installation(code=True)
+        facts = {"store_name": self.name, "installed": found.installed}
+        if not found.installed:
+            return Preview(
+                f"toggle: kvs (KeyValueStore {self.name}); not installed: "
+                "run `cffunc install`, which would:",
+                self._install_plan(found),
+                "install would change nothing",
+                facts,
+            )
+        return Preview(
+            f"toggle: kvs (KeyValueStore {self.name}); installed",
+            self._switch_plan(self.check_installed(found), self._state(EnableRequest())),
+            "enable would change nothing: maintenance is already on",
+            facts,
+        )
+
+    def plan_install(self) -> Plan:
+        return self._install_plan(self.installation(code=True))
+
+    def _install_plan(self, found: Installation) -> Plan:
+        """Create the store if missing, write the state key (off) unless it is set, then
+        publish and associate as the association toggle's enable would, every refusal
+        raised here, before any write."""
+        local = found.local
+        store_steps: list[StoreStep] = []
+        notes: list[str] = []
+        if found.store is None:
+            # Named by a placeholder until the executor has created it.
+            local = replace(
+                local, kvs_arn=f"arn:aws:cloudfront::<account>:key-value-store/<{self.name}>"
+            )
+            store_steps.append(
+                StoreStep(
+                    "create", self.name, f"create KeyValueStore {self.name}",
+                    comment=self.created_comment,
+                )
+            )  # fmt: skip
+            current = None
+        else:
+            current = self._get(found.store, STATE_KEY)
+        if current is None:
+            store_steps.append(
+                StoreStep(
+                    "write", self.name, f"set {STATE_KEY} in {self.name}: maintenance off",
+                    arn=found.store.arn if found.store else None, keys=(STATE_KEY,),
+                    edit=_off_unless_set,
+                )
+            )  # fmt: skip
+        else:
+            state = parse_state(current)
+            if state is not None and state.on:
+                notes.append(f"{self.name} says maintenance is ON (left as it is)")
+        remote = read_function(self.deployment.client, local)
+        plan = plan_enable(local, remote, found.distributions)
+        return replace(plan, store_steps=tuple(store_steps), notes=tuple(notes))
+
+    def _state(self, request: EnableRequest) -> StoreState:
+        return StoreState(
+            True, until_from_option(request.until, self.deployment.now()), request.reason
+        )
+
+    def plan_enable(self, request: EnableRequest) -> Plan:
+        # Checked before any read: a bad --until or --reason is a one-line error.
+        state = self._state(request)
+        store = self.check_installed(self.installation(code=False))
+        return self._switch_plan(store, state)
+
+    def plan_disable(self) -> Plan:
+        # Checks nothing but the store: it must work in an emergency, from any shell.
+        return self._switch_plan(self.existing_store("disable"), StoreState(False))
+
+    def _switch_plan(self, store: StoreInfo, state: StoreState) -> Plan:
+        value = state.value()
+        if self._get(store, STATE_KEY) == value:
+            return Plan()
+        message = (
+            f"set maintenance {state.describe(self.deployment.now())} in KeyValueStore "
+            f"{store.name} (the edge follows within seconds; no distribution change)"
+        )
+        step = StoreStep(
+            "write", store.name, message, arn=store.arn, keys=(STATE_KEY,),
+            edit=lambda _: {STATE_KEY: value},
+        )  # fmt: skip
+        return Plan(store_steps=(step,))
+
+    def plan_allow(self, networks: list[IPNetwork], add: bool) -> Plan:
+        store = self.existing_store("allow")
+        buckets: dict[str, list[IPNetwork]] = {}
+        for network in networks:
+            buckets.setdefault(network_bucket(network), []).append(network)
+
+        def edit(current: dict[str, str | None]) -> dict[str, str | None]:
+            out: dict[str, str | None] = {}
+            for key, changes in buckets.items():
+                present = parse_networks(current.get(key))
+                if add:
+                    kept = present + [n for n in changes if n not in present]
+                else:
+                    kept = [n for n in present if n not in changes]
+                out[key] = bucket_value(kept)
+            return out
+
+        current = {key: self._get(store, key) for key in buckets}
+        if edit(dict(current)) == current:
+            return Plan()
+        listed = ", ".join(str(n) for n in networks)
+        message = (
+            f"allow {listed} in KeyValueStore {store.name}"
+            if add
+            else f"stop allowing {listed} in KeyValueStore {store.name}"
+        )
+        step = StoreStep(
+            "write", store.name, message, arn=store.arn, keys=tuple(buckets), edit=edit
+        )
+        return Plan(store_steps=(step,))
+
+    def allowed(self) -> list[str]:
+        store = self.existing_store("allow")
+        kv = self.deployment.client.key_value_store_client()
+        return [
+            str(n)
+            for _, value in sorted(kv.keys(store.arn, NET_PREFIX).items())
+            for n in parse_networks(value)
+        ]
+
+    def deployed_function(self, command: str) -> LocalFunction:
+        # The function's config must keep naming the store (a publish without it would
+        # leave the function unable to read it).
+        return self.deployment.local(kvs_arn=self.existing_store(command).arn)
+
+    # ---- uninstall ----
+
+    def uninstall(self, timeout: float) -> Report:
+        """Reverse ``install``: remove the associations, wait until the distributions are
+        Deployed, delete the function, and delete the store if ``install`` created it
+        (else remove only cffunc's keys from it)."""
+        deployment, client = self.deployment, self.deployment.client
+        found = self.installation(code=False)
+        report = Executor(client, deployment.progress).run(
+            plan_disable(found.local, found.distributions)
+        )
+        if report.touched:
+            # The function can go only once no deployed config uses it.
+            wait_deployed(client, report.touched, timeout, deployment.progress)
+        function = deployment.config.function.name
+        dev = client.describe_function(function, "DEVELOPMENT")
+        if dev is not None:
+            try:
+                client.delete_function(function, dev.etag)
+            except FunctionInUse:
+                raise CffuncError(
+                    f"{function} is still associated with a distribution cffunc.toml does not "
+                    "name; remove it there and run `cffunc uninstall` again"
+                ) from None
+            report.done.append(f"delete function {function}")
+        store = client.key_value_store(self.name)
+        if store is None:
+            return report
+        if store.comment == self.created_comment:
+            try:
+                client.delete_key_value_store(self.name, store.etag)
+            except InUse:
+                raise CffuncError(
+                    f"KeyValueStore {self.name} is still associated with another function; "
+                    "remove that association and run `cffunc uninstall` again"
+                ) from None
+            report.done.append(f"delete KeyValueStore {self.name}")
+            return report
+        kv = client.key_value_store_client()
+        writer = StoreWriter(kv, store.arn, deployment.progress)
+        if writer.change(
+            lambda: kv.keys(store.arn, "cffunc:"), lambda cur: dict.fromkeys(cur, None)
+        ):
+            report.done.append(
+                f"remove cffunc's keys from {self.name} (the store was not created by cffunc)"
+            )
+        return report
+
+    # ---- status ----
+
+    def status(self) -> dict[str, Any]:
+        """The store's state and networks, and whether the function is installed on every
+        selected behavior: maintenance is on where both hold."""
+        store = self.deployment.client.key_value_store(self.name)
+        render_error = None
+        try:
+            local = self.deployment.local(kvs_arn=store.arn if store else None)
+        except RenderError as error:  # status is still useful without the local render
+            render_error = str(error)
+            local = self.deployment.local(code=False, kvs_arn=store.arn if store else None)
+        function = function_status(self.deployment, local) | {"render_error": render_error}
+        distributions = behaviors_status(self.deployment, local, self.deployment.distributions())
+        installed = overall([d["maintenance"] for d in distributions])
+        store_document = self._store_status(store)
+        state = store_document["state"]
+        maintenance = (
+            "off"
+            if installed == "off"
+            else "partial"
+            if installed == "partial" and state == "on"
+            else state
+        )
+        return {
+            "toggle": self.kind,
+            "installed": installed,
+            "store": store_document,
+            "function": function,
+            "distributions": distributions,
+            "maintenance": maintenance,
+        }
+
+    def _store_status(self, store: StoreInfo | None) -> dict[str, Any]:
+        if store is None:
+            return {"name": self.name, "exists": False, "state": "off", "networks": 0}
+        now = self.deployment.now()
+        kv = self.deployment.client.key_value_store_client()
+        state = parse_state(kv.get(store.arn, STATE_KEY))
+        networks = sum(len(parse_networks(v)) for v in kv.keys(store.arn, NET_PREFIX).values())
+        return {
+            "name": self.name,
+            "exists": True,
+            "arn": store.arn,
+            "state": "on" if state is not None and state.active(now) else "off",
+            "describe": state.describe(now) if state else "off (no state)",
+            "until": state.until.isoformat() if state and state.until else None,
+            "reason": state.reason if state else None,
+            "networks": networks,
+        }
+
+
+def _off_unless_set(current: dict[str, str | None]) -> dict[str, str | None]:
+    """install's state write: off, unless someone set the key meanwhile."""
+    return {STATE_KEY: current.get(STATE_KEY) or StoreState(False).value()}
