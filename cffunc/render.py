@@ -8,15 +8,16 @@ anything, so the deployed code still reads like the template.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import rjsmin
 
 from cffunc.errors import RenderError
 from cffunc.ipranges import ALPHABET, IPTables, build_tables
-from cffunc.pathpatterns import patterns_source
+from cffunc.pathpatterns import AMBIGUOUS_URI, patterns_source
 from cffunc.rules import MARKER_HEADER, MaintenanceRules
-from cffunc.store import NET_PREFIX, STATE_KEY
+from cffunc.store import NET_PREFIX, STATE_KEY, UNTIL_FORMAT
 from cffunc.templates import environment, js
 
 SIZE_LIMIT = 10_240
@@ -60,7 +61,19 @@ def render_code(rules: MaintenanceRules) -> RenderedFunction:
     """The function for ``rules``, without the size check (see :func:`render`)."""
     tables = build_tables(rules.networks)
     path_regex = patterns_source(rules.paths)
-    code = compact(
+    code = compact(_template_output(rules, tables, path_regex))
+    return RenderedFunction(code=code, stats=_stats(code, rules, tables, path_regex))
+
+
+def readable_source(rules: MaintenanceRules) -> str:
+    """The code before whitespace is stripped: what reviewers read in the golden files
+    (``compact`` of it is the deployed code)."""
+    text = _template_output(rules, build_tables(rules.networks), patterns_source(rules.paths))
+    return re.sub(r"\n(?:[ \t]*\n)+", "\n\n", text).strip() + "\n"
+
+
+def _template_output(rules: MaintenanceRules, tables: IPTables, path_regex: str | None) -> str:
+    return (
         environment()
         .get_template(TEMPLATE)
         .render(
@@ -85,9 +98,10 @@ def render_code(rules: MaintenanceRules) -> RenderedFunction:
             store=rules.store,
             state_key=STATE_KEY,
             net_prefix=NET_PREFIX,
+            until_format=UNTIL_FORMAT,
+            ambiguous_uri=AMBIGUOUS_URI,
         )
     )
-    return RenderedFunction(code=code, stats=_stats(code, rules, tables, path_regex))
 
 
 def _stats(

@@ -35,7 +35,8 @@ NET_PREFIX = "cffunc:net:"
 BUCKET_PREFIX = {4: 8, 6: 32}
 MAX_VALUE_BYTES = 1024
 MAX_REASON_CHARS = 500
-_UNTIL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+UNTIL_FORMAT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+"""How ``until`` is written; the rendered function gets this same regex (``js_regex``)."""
 
 
 class StoreError(CffuncError):
@@ -89,7 +90,7 @@ def parse_state(text: str | None) -> StoreState | None:
     if until is not None:
         # Only the form cffunc writes: the function reads no other (whatever Date.parse
         # might accept differs between engines).
-        if not isinstance(until, str) or not _UNTIL.fullmatch(until):
+        if not isinstance(until, str) or not UNTIL_FORMAT.fullmatch(until):
             return None
         moment = parse_time(until)
         if moment is None:

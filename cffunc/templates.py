@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -33,7 +34,30 @@ def js(value: Any) -> str:
     return "".join(_JS_ESCAPES.get(char, char) for char in text)
 
 
-FILTERS: dict[str, Callable[..., Any]] = {"js": js}
+def js_regex(pattern: re.Pattern[str]) -> str:
+    """A JavaScript regex literal for a Python pattern, so a regex both languages need is
+    written once, in Python. Only syntax that means the same in ``re`` and ``RegExp`` is
+    taken (no named groups, ``\\A``/``\\Z``, inline flags or line breaks); IGNORECASE
+    becomes ``i``, and any other flag is refused."""
+    source = pattern.pattern
+    if re.search(r"\(\?P|\(\?[aiLmsux]|\\[AZ]|[\n\r\u2028\u2029]", source):
+        raise ValueError(f"{source!r}: not a pattern that means the same in JavaScript")
+    flags = pattern.flags & ~re.UNICODE
+    if flags & ~re.IGNORECASE:
+        raise ValueError(f"{source!r}: only re.IGNORECASE has a JavaScript equivalent")
+    out, i = [], 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            out.append(source[i : i + 2])  # an escape, kept as it is
+            i += 2
+            continue
+        out.append("\\/" if char == "/" else char)  # "/" would end the literal
+        i += 1
+    return "/" + "".join(out) + "/" + ("i" if flags & re.IGNORECASE else "")
+
+
+FILTERS: dict[str, Callable[..., Any]] = {"js": js, "js_regex": js_regex}
 
 
 def templates_dir() -> Traversable:

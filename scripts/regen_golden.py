@@ -1,26 +1,36 @@
-"""Regenerate tests/golden/*.js from the samples; review the diff before committing.
+"""Regenerate tests/golden/ from the samples; review the diff before committing.
+
+<sample>.js is the deployed code byte for byte; <sample>.readable.js is the same code
+before whitespace is stripped, so a template change reads as a normal diff there.
 
 python scripts/regen_golden.py
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from cffunc.config import load_config
-from cffunc.render import render
-from cffunc.rules import compile_rules
-from tests.helpers import ENV, SAMPLES
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.helpers, when run as a script from anywhere
 
-GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden"
+from cffunc.config import load_config  # noqa: E402
+from cffunc.render import readable_source, render  # noqa: E402
+from cffunc.rules import compile_rules  # noqa: E402
+from tests.helpers import ENV, SAMPLES  # noqa: E402
+
+SAMPLES_RENDERED = ("cffunc", "respond", "kvs")
+GOLDEN = ROOT / "tests" / "golden"
 
 
 def main() -> None:
     GOLDEN.mkdir(exist_ok=True)
-    for sample in ("cffunc", "respond"):
-        code = render(compile_rules(load_config(SAMPLES / f"{sample}.toml"), ENV)).code
+    for sample in SAMPLES_RENDERED:
+        rules = compile_rules(load_config(SAMPLES / f"{sample}.toml"), ENV)
+        code = render(rules).code
         target = GOLDEN / f"{sample}.js"
         target.write_text(code, encoding="utf-8")
+        (GOLDEN / f"{sample}.readable.js").write_text(readable_source(rules), encoding="utf-8")
         print(f"{target}: {len(code.encode()):,} bytes")
 
 

@@ -20,21 +20,26 @@ from cffunc.decide import ViewerRequest
 from cffunc.errors import RenderError
 from cffunc.events import viewer_request_event, viewer_response_event
 from cffunc.ipranges import ALPHABET, digits
-from cffunc.render import SIZE_LIMIT, render, render_code
+from cffunc.render import SIZE_LIMIT, compact, readable_source, render, render_code
 from cffunc.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.features import check_features
-from cffunc.templates import js
+from cffunc.templates import js, js_regex
 from tests.helpers import ENV, NOW_MS, SAMPLES, SECRET, make_function, make_rules
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
-@pytest.mark.parametrize("sample", ["cffunc", "respond"])
+@pytest.mark.parametrize("sample", ["cffunc", "respond", "kvs"])
 def test_samples_match_golden_files(sample: str) -> None:
-    """Regenerate with `python scripts/regen_golden.py` and review the diff."""
+    """Regenerate with `python scripts/regen_golden.py` and review the diff (the
+    .readable.js files show a template change as an ordinary diff)."""
     rules = compile_rules(load_config(SAMPLES / f"{sample}.toml"), ENV)
-    assert render(rules).code == (GOLDEN / f"{sample}.js").read_text(encoding="utf-8")
+    code = render(rules).code
+    assert code == (GOLDEN / f"{sample}.js").read_text(encoding="utf-8")
+    readable = (GOLDEN / f"{sample}.readable.js").read_text(encoding="utf-8")
+    assert readable_source(rules) == readable
+    assert compact(readable) == code  # the readable file is the deployed code, spaced out
 
 
 VARIANTS = list(
@@ -215,3 +220,25 @@ def v8_text_answer(rules: Any, code: str) -> str:
     with FunctionRuntime(code, rules.runtime) as v8:
         event = viewer_request_event(ViewerRequest(ip="198.51.100.1", method="POST", uri="/x"))
         return str(v8.invoke(event, NOW_MS).output["body"]["data"])
+
+
+def test_shared_regexes_are_written_once_in_python() -> None:
+    """The function's ambiguous-URI and `until` checks are the Python patterns, carried
+    over by the js_regex filter (no copy in the templates)."""
+    import re
+
+    from cffunc.pathpatterns import AMBIGUOUS_URI
+    from cffunc.store import UNTIL_FORMAT
+
+    assert js_regex(AMBIGUOUS_URI) == r"/\/\.\.?(?:\/|$)|\/\/|\\|%2[ef]|%5c/i"
+    assert js_regex(UNTIL_FORMAT) == r"/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/"
+    templates = Path(__file__).resolve().parent.parent / "js_templates"
+    text = "".join(p.read_text() for p in templates.rglob("*.j2"))
+    assert "%5c" not in text and "[0-9]{4}" not in text
+    code = render(make_rules({"allow": {"paths": ["/health"]}})).code
+    assert js_regex(AMBIGUOUS_URI) in code
+    for bad in (re.compile("(?P<x>a)"), re.compile(r"\Aa"), re.compile("a", re.MULTILINE)):
+        with pytest.raises(ValueError):
+            js_regex(bad)
+    # A "/" inside the pattern is escaped; an escaped one is left alone; V8 agrees with re.
+    assert js_regex(re.compile(r"a/b\/c")) == r"/a\/b\/c/"

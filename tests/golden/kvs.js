@@ -1,0 +1,36 @@
+import cf from'cloudfront';import crypto from'crypto';var S=503,SD="Service Unavailable",H={"cache-control":"no-store","retry-after":"3600"};var TB="We are upgrading the database.\n";var JB="{\"error\":\"maintenance\",\"message\":\"We are upgrading the database.\",\"retry_after\":\"3600\"}";var K="2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824",TM="d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14",BP="/__cffunc/bypass",BC="cffunc_bypass",TTL=43200;var A="=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";var T4="AI=EB=Z";var T6="=_=Nuw=================c";var PR=new RegExp("^(?:/health|/maintenance/[\\s\\S]*|/robots\\.txt|/webhooks/stripe)$");var AMB=/\/\.\.?(?:\/|$)|\/\/|\\|%2[ef]|%5c/i;var SK="cffunc:state",NP="cffunc:net:";var OBJ="/maintenance/index.html",MK="x-cffunc-maintenance";var ORG="maintenance-bucket";function gv(o,k){var x=o&&typeof o==='object'?o[k]:null;return x&&typeof x.value==='string'?x.value:'';}
+function hd(h){for(var k in H)h[k]={value:H[k]};return h;}
+function gen(b,t){return{statusCode:S,statusDescription:SD,headers:hd({'content-type':{value:t}}),body:{encoding:'text',data:b}};}
+function fail(){return gen(TB,'text/plain; charset=utf-8');}
+function wantsJson(a){var l=a.toLowerCase().split(','),i,m;for(i=0;i<l.length;i++){m=l[i].split(';')[0].replace(/^[ \t]+|[ \t]+$/g,'');if(m==='application/json')return true;if(m==='text/html')return false;}
+return false;}
+function p4(s){var m=/^(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)$/.exec(s),o=[],i;if(!m)return null;for(i=1;i<5;i++){if(+m[i]>255)return null;o.push(+m[i]);}
+return o;}
+function p6(s){var h=s.split('::'),a,b,l,t=null,n,i,g,o=[];if(h.length>2)return null;a=h[0]?h[0].split(':'):[];b=h.length>1&&h[1]?h[1].split(':'):[];l=h.length>1?b:a;if(l.length&&l[l.length-1].indexOf('.')>=0){t=p4(l.pop());if(!t)return null;}
+n=a.length+b.length+(t?2:0);if(h.length>1?n>7:n!==8)return null;g=a.slice();if(h.length>1)for(i=n;i<8;i++)g.push('0');g=g.concat(b);for(i=0;i<g.length;i++){if(!/^[0-9a-fA-F]{1,4}$/.test(g[i]))return null;n=parseInt(g[i],16);o.push(n>>8,n&255);}
+return t?o.concat(t):o;}
+function enc(b){var s='',acc=0,n=4,i;for(i=0;i<b.length;i++){acc=(acc<<8)|b[i];n+=8;while(n>=6){n-=6;s+=A.charAt((acc>>n)&63);}
+acc&=(1<<n)-1;}
+return s;}
+function dv(s,i){var c=s.charCodeAt(i);return c<63?0:c<92?c-62:c-63;}
+function find(T,w,pw,x){var st=w+pw,lo=0,hi=T.length/st-1,k=-1,m,s,p,q;while(lo<=hi){m=(lo+hi)>>1;if(T.substring(m*st,m*st+w)<=x){k=m;lo=m+1;}else hi=m-1;}
+if(k<0)return false;s=T.substring(k*st,k*st+w);p=pw>1?dv(T,k*st+w)*64+dv(T,k*st+w+1):dv(T,k*st+w);q=(p/6)|0;p=p%6;if(x.substring(0,q)!==s.substring(0,q))return false;return!p||dv(x,q)>>(6-p)===dv(s,q)>>(6-p);}
+function ipOk(ip){var b;if(typeof ip!=='string')return false;if(ip.indexOf(':')<0){b=p4(ip);return b?find(T4,6,1,enc(b)):false;}
+b=p6(ip);return b?find(T6,22,2,enc(b)):false;}
+async function state(now){var v;try{v=await cf.kvs().get(SK,{format:'json'});}catch(e){console.log('cffunc: maintenance state unreadable, so off: '+e);return null;}
+if(!v||typeof v!=='object'||v.on!==true)return null;if(v.until!=null&&!(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(v.until)&&now<Date.parse(v.until)))return null;return v;}
+async function netOk(ip){var b,v,l,i,x,c,n,j,m,ok;if(typeof ip!=='string')return false;b=ip.indexOf(':')<0?p4(ip):p6(ip);if(!b)return false;try{v=await cf.kvs().get(NP+(b.length===4?b[0]:((b[0]<<8)|b[1]).toString(16)+':'+((b[2]<<8)|b[3]).toString(16)));}catch(e){return false;}
+l=String(v).split(' ');for(i=0;i<l.length;i++){x=l[i].split('/');c=x.length===2&&/^[0-9]{1,3}$/.test(x[1])?(x[0].indexOf(':')<0?p4(x[0]):p6(x[0])):null;n=c?+x[1]:0;if(!c||c.length!==b.length||n>b.length*8)continue;for(j=0,ok=true;ok&&n>0;j++,n-=8){m=n>=8?255:(65280>>n)&255;ok=(b[j]&m)===(c[j]&m);}
+if(ok)return true;}
+return false;}
+function msg(b,st){var o;if(!st||typeof st.reason!=='string')return b;if(b===TB)return st.reason+'\n';o=JSON.parse(b);o.message=st.reason;return JSON.stringify(o);}
+function mac(m){return crypto.createHmac('sha256',K).update(m).digest('hex');}
+function cookieOk(v,now){var i=v.indexOf('.'),x=v.substring(0,i);return i>0&&/^[0-9]{1,12}$/.test(x)&&x*1000>now&&mac('c:'+x)===v.substring(i+1);}
+function redirect(now){var x=Math.floor(now/1000)+TTL,c={};c[BC]={value:x+'.'+mac('c:'+x),attributes:'Path=/; Max-Age='+TTL+'; HttpOnly; Secure; SameSite=Lax'};return{statusCode:302,statusDescription:'Found',headers:{location:{value:'/'},'cache-control':{value:'no-store'}},cookies:c};}
+async function decide(r,ip,now){var u=typeof r.uri==='string'?r.uri:'';if(r.method==='GET'&&u===BP&&mac('t:'+gv(r.querystring,'token'))===TM)return 1;if(ipOk(ip))return 0;if(await netOk(ip))return 0;if(cookieOk(gv(r.cookies,BC),now))return 0;if(!AMB.test(u)&&PR.test(u))return 0;return 2;}
+function rewrites(r){if(wantsJson(gv(r.headers,'accept')))return false;return r.method==='GET'||r.method==='HEAD';}
+function answer(r,st){if(!rewrites(r)){if(wantsJson(gv(r.headers,'accept')))return gen(msg(JB,st),'application/json; charset=utf-8');return gen(msg(TB,st),'text/plain; charset=utf-8');}
+r.uri=OBJ;r.querystring={};if(!r.headers||typeof r.headers!=='object')r.headers={};r.headers[MK]={value:'1'};cf.selectRequestOriginById(ORG);return r;}
+async function respond(e,ip,now){var res=e.response,r=e.request;if(!res||typeof res!=='object')return fail();if(!r||typeof r!=='object')r={};if(gv(r.headers,MK)||((await state(now))&&(await decide(r,ip,now))===2&&rewrites(r))){res.statusCode=S;res.statusDescription=SD;if(!res.headers||typeof res.headers!=='object')res.headers={};hd(res.headers);}
+return res;}
+async function handler(event){var now,r,ip,d,st;try{now=Date.now();r=event.request;ip=event.viewer&&event.viewer.ip;if(event.context&&event.context.eventType==='viewer-response')return await respond(event,ip,now);if(!r||typeof r!=='object')return fail();st=await state(now);if(!st)return r;d=await decide(r,ip,now);return d===0?r:d===1?redirect(now):answer(r,st);}catch(e){if(!st&&r&&typeof r==='object'&&!(event.context&&event.context.eventType==='viewer-response'))return r;return fail();}}

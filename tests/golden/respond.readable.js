@@ -1,0 +1,170 @@
+var crypto = require('crypto');
+var S = 503, SD = "Service Unavailable", H = {"cache-control":"no-store","retry-after":"Tue, 01 Dec 2026 04:00:00 GMT","refresh":"60"};
+var TB = "Moving to a new server.\n";
+var JB = "{\"error\":\"maintenance\",\"message\":\"Moving to a new server.\",\"retry_after\":\"Tue, 01 Dec 2026 04:00:00 GMT\"}";
+var PG = "\u003c!doctype html\u003e\n\u003chtml lang=\"en\"\u003e\n\u003chead\u003e\n\u003cmeta charset=\"utf-8\"\u003e\n\u003cmeta name=\"viewport\" content=\"width=device-width,initial-scale=1\"\u003e\n\u003cmeta name=\"robots\" content=\"noindex\"\u003e\n\u003ctitle\u003eDown for maintenance\u003c/title\u003e\n\u003cstyle\u003e\n:root{color-scheme:light dark;--fg:#1f2328;--bg:#f6f8fa;--card:#fff;--muted:#57606a}\n@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--card:#161b22;--muted:#9198a1}}\n*{box-sizing:border-box}\nbody{margin:0;min-height:100vh;display:grid;place-items:center;padding:1.5rem;background:var(--bg);color:var(--fg);font:1.0625rem/1.6 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif}\nmain{max-width:34rem;width:100%;background:var(--card);border-radius:.75rem;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}\nh1{font-size:1.6rem;line-height:1.25;margin:0 0 .75rem}\np{margin:.5rem 0}\n.muted{color:var(--muted);font-size:.95rem}\n\u003c/style\u003e\n\u003c/head\u003e\n\u003cbody\u003e\n\u003cmain role=\"main\" aria-labelledby=\"title\"\u003e\n\u003ch1 id=\"title\"\u003eWe\u0026rsquo;ll be back soon\u003c/h1\u003e\n\u003cp\u003eMoving to a new server.\u003c/p\u003e\n\u003cp\u003eExpected back by \u003ctime datetime=\"2026-12-01T04:00:00+00:00\"\u003e2026-12-01 04:00 UTC\u003c/time\u003e.\u003c/p\u003e\n\u003cp class=\"muted\"\u003eThank you for your patience. Please try again in a little while.\u003c/p\u003e\n\u003c/main\u003e\n\u003c/body\u003e\n\u003c/html\u003e\n";
+var W1 = 1796097600000;
+var K = "2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824", TM = "d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14", BP = "/__cffunc/bypass", BC = "cffunc_bypass", TTL = 43200;
+var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+var T4 = "A===F=Z";
+var T6 = "=_=NuwBbN==============s";
+var PR = new RegExp("^(?:/health|/\\.well-known/[\\s\\S]*)$");
+var AMB = /\/\.\.?(?:\/|$)|\/\/|\\|%2[ef]|%5c/i;
+
+function gv(o, k) {
+  var x = o && typeof o === 'object' ? o[k] : null;
+  return x && typeof x.value === 'string' ? x.value : '';
+}
+
+function hd(h) {
+  for (var k in H) h[k] = {value: H[k]};
+  return h;
+}
+
+function gen(b, t) {
+  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t}}), body: {encoding: 'text', data: b}};
+}
+
+function fail() {
+  return gen(TB, 'text/plain; charset=utf-8');
+}
+
+function wantsJson(a) {
+  var l = a.toLowerCase().split(','), i, m;
+  for (i = 0; i < l.length; i++) {
+    m = l[i].split(';')[0].replace(/^[ \t]+|[ \t]+$/g, '');
+    if (m === 'application/json') return true;
+    if (m === 'text/html') return false;
+  }
+  return false;
+}
+
+function p4(s) {
+  var m = /^(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)$/.exec(s), o = [], i;
+  if (!m) return null;
+  for (i = 1; i < 5; i++) {
+    if (+m[i] > 255) return null;
+    o.push(+m[i]);
+  }
+  return o;
+}
+
+function p6(s) {
+  var h = s.split('::'), a, b, l, t = null, n, i, g, o = [];
+  if (h.length > 2) return null;
+  a = h[0] ? h[0].split(':') : [];
+  b = h.length > 1 && h[1] ? h[1].split(':') : [];
+  l = h.length > 1 ? b : a;
+  if (l.length && l[l.length - 1].indexOf('.') >= 0) {
+    t = p4(l.pop());
+    if (!t) return null;
+  }
+  n = a.length + b.length + (t ? 2 : 0);
+  if (h.length > 1 ? n > 7 : n !== 8) return null;
+  g = a.slice();
+  if (h.length > 1) for (i = n; i < 8; i++) g.push('0');
+  g = g.concat(b);
+  for (i = 0; i < g.length; i++) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g[i])) return null;
+    n = parseInt(g[i], 16);
+    o.push(n >> 8, n & 255);
+  }
+  return t ? o.concat(t) : o;
+}
+
+function enc(b) {
+  var s = '', acc = 0, n = 4, i;
+  for (i = 0; i < b.length; i++) {
+    acc = (acc << 8) | b[i];
+    n += 8;
+    while (n >= 6) {
+      n -= 6;
+      s += A.charAt((acc >> n) & 63);
+    }
+    acc &= (1 << n) - 1;
+  }
+  return s;
+}
+
+function dv(s, i) {
+  var c = s.charCodeAt(i);
+  return c < 63 ? 0 : c < 92 ? c - 62 : c - 63;
+}
+
+function find(T, w, pw, x) {
+  var st = w + pw, lo = 0, hi = T.length / st - 1, k = -1, m, s, p, q;
+  while (lo <= hi) {
+    m = (lo + hi) >> 1;
+    if (T.substring(m * st, m * st + w) <= x) {
+      k = m;
+      lo = m + 1;
+    } else hi = m - 1;
+  }
+  if (k < 0) return false;
+  s = T.substring(k * st, k * st + w);
+  p = pw > 1 ? dv(T, k * st + w) * 64 + dv(T, k * st + w + 1) : dv(T, k * st + w);
+  q = (p / 6) | 0;
+  p = p % 6;
+  if (x.substring(0, q) !== s.substring(0, q)) return false;
+  return !p || dv(x, q) >> (6 - p) === dv(s, q) >> (6 - p);
+}
+
+function ipOk(ip) {
+  var b;
+  if (typeof ip !== 'string') return false;
+  if (ip.indexOf(':') < 0) {
+    b = p4(ip);
+    return b ? find(T4, 6, 1, enc(b)) : false;
+  }
+  b = p6(ip);
+  return b ? find(T6, 22, 2, enc(b)) : false;
+}
+
+function mac(m) {
+  return crypto.createHmac('sha256', K).update(m).digest('hex');
+}
+
+function cookieOk(v, now) {
+  var i = v.indexOf('.'), x = v.substring(0, i);
+  return i > 0 && /^[0-9]{1,12}$/.test(x) && x * 1000 > now && mac('c:' + x) === v.substring(i + 1);
+}
+
+function redirect(now) {
+  var x = Math.floor(now / 1000) + TTL, c = {};
+  c[BC] = {value: x + '.' + mac('c:' + x), attributes: 'Path=/; Max-Age=' + TTL + '; HttpOnly; Secure; SameSite=Lax'};
+  return {statusCode: 302, statusDescription: 'Found', headers: {location: {value: '/'}, 'cache-control': {value: 'no-store'}}, cookies: c};
+}
+
+function decide(r, ip, now) {
+  var u = typeof r.uri === 'string' ? r.uri : '';
+  if (now >= W1) return 0;
+  if (r.method === 'GET' && u === BP && mac('t:' + gv(r.querystring, 'token')) === TM) return 1;
+  if (ipOk(ip)) return 0;
+  if (cookieOk(gv(r.cookies, BC), now)) return 0;
+  if (!AMB.test(u) && PR.test(u)) return 0;
+  return 2;
+}
+
+function answer(r, st) {
+  if (wantsJson(gv(r.headers, 'accept'))) return gen(JB, 'application/json; charset=utf-8');
+  return gen(PG, 'text/html; charset=utf-8');
+}
+
+function respond(e) {
+  return e.response && typeof e.response === 'object' ? e.response : fail();
+}
+
+function handler(event) {
+  var now, r, ip, d, st;
+  try {
+    now = Date.now();
+    r = event.request;
+    ip = event.viewer && event.viewer.ip;
+    if (event.context && event.context.eventType === 'viewer-response') return respond(event, ip, now);
+    if (!r || typeof r !== 'object') return fail();
+    d = decide(r, ip, now);
+    return d === 0 ? r : d === 1 ? redirect(now) : answer(r, st);
+  } catch (e) {
+    return fail();
+  }
+}
