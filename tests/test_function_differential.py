@@ -26,14 +26,18 @@ from tests.helpers import NOW, SECRET, boundary_addresses, classify, expected, m
 BASE = NOW
 
 
+V4_PREFIX, V4_VALUE = st.integers(0, 32), st.integers(0, 2**32 - 1)
+V6_PREFIX, V6_VALUE = st.integers(0, 128), st.integers(0, 2**128 - 1)
+
+
 @st.composite
 def networks(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
-        prefix = draw(st.integers(0, 32))
-        address = ipaddress.IPv4Address(draw(st.integers(0, 2**32 - 1)))
+        prefix = draw(V4_PREFIX)
+        address = ipaddress.IPv4Address(draw(V4_VALUE))
         return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-    prefix = draw(st.integers(0, 128))
-    address = ipaddress.IPv6Address(draw(st.integers(0, 2**128 - 1)))
+    prefix = draw(V6_PREFIX)
+    address = ipaddress.IPv6Address(draw(V6_VALUE))
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
@@ -51,22 +55,29 @@ ACCEPTS = [
 ]  # fmt: skip
 
 
+RUNTIME = st.sampled_from(["cloudfront-js-1.0", "cloudfront-js-2.0"])
+MODE = st.sampled_from(["rewrite", "respond"])
+FLAG = st.booleans()
+NETWORK_LISTS = st.lists(networks(), max_size=8)
+PATTERN_LISTS = st.lists(st.sampled_from(PATTERNS), max_size=3, unique=True)
+
+
 @st.composite
 def configs(draw: st.DrawFn) -> dict[str, Any]:
-    runtime = draw(st.sampled_from(["cloudfront-js-1.0", "cloudfront-js-2.0"]))
-    mode = draw(st.sampled_from(["rewrite", "respond"]))
-    maintenance: dict[str, Any] = {"mode": mode, "json": draw(st.booleans())}
-    if mode == "rewrite" and runtime == "cloudfront-js-2.0" and draw(st.booleans()):
+    runtime = draw(RUNTIME)
+    mode = draw(MODE)
+    maintenance: dict[str, Any] = {"mode": mode, "json": draw(FLAG)}
+    if mode == "rewrite" and runtime == "cloudfront-js-2.0" and draw(FLAG):
         maintenance["origin"] = "maintenance-bucket"
-    if draw(st.booleans()):
+    if draw(FLAG):
         maintenance["start"] = (BASE - timedelta(hours=1)).isoformat()
-    if draw(st.booleans()):
+    if draw(FLAG):
         maintenance["end"] = (BASE + timedelta(hours=1)).isoformat()
     allow: dict[str, Any] = {
-        "ips": draw(st.lists(networks(), max_size=8)),
-        "paths": draw(st.lists(st.sampled_from(PATTERNS), max_size=3, unique=True)),
+        "ips": draw(NETWORK_LISTS),
+        "paths": draw(PATTERN_LISTS),
     }
-    if draw(st.booleans()):
+    if draw(FLAG):
         allow["bypass_secret_env"] = "CFFUNC_BYPASS_SECRET"
     return {
         "function": {"name": "fn", "runtime": runtime},
@@ -75,39 +86,53 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+# Strategies built once: Hypothesis validates each new strategy object, and building
+# them inside every draw cost more than running the function.
+ANY_IP = st.ip_addresses().map(str)
+ODD_IP = st.sampled_from(["", "1.2.3", "01.2.3.4", "::ffff:1.2.3.4", "1::2::3", "fe80::1%eth0"])
+IP_KIND = st.integers(0, 2)
+MINUTES = st.sampled_from([-61, -60, 0, 59, 60, 61])
+COOKIE_KIND = st.sampled_from(["none", "valid", "expired", "forged", "junk"])
+JUNK = st.text(max_size=12)
+TOKEN_KIND = st.sampled_from(["none", "right", "wrong"])
+ACCEPT = st.sampled_from(ACCEPTS)
+METHOD = st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"])
+URI = st.sampled_from(URIS)
+KEYS = bypass.derive_keys(SECRET)
+FORGED_KEYS = bypass.derive_keys("x" * 20)
+
+
 @st.composite
 def requests(draw: st.DrawFn, config: dict[str, Any]) -> tuple[ViewerRequest, int]:
     nets = [ipaddress.ip_network(n) for n in config["allow"]["ips"]]
-    candidates = [a for n in nets for a in boundary_addresses(n)]
-    ip = draw(
-        st.one_of(
-            st.sampled_from(candidates or ["192.0.2.1"]),
-            st.ip_addresses().map(str),
-            st.sampled_from(["", "1.2.3", "01.2.3.4", "::ffff:1.2.3.4", "1::2::3", "fe80::1%eth0"]),
-        )
-    )
-    now = BASE + timedelta(minutes=draw(st.sampled_from([-61, -60, 0, 59, 60, 61])))
+    candidates = [a for n in nets for a in boundary_addresses(n)] or ["192.0.2.1"]
+    kind = draw(IP_KIND)
+    if kind == 0:
+        ip = candidates[draw(st.integers(0, len(candidates) - 1))]
+    else:
+        ip = draw(ANY_IP if kind == 1 else ODD_IP)
+    now = BASE + timedelta(minutes=draw(MINUTES))
     now_ms = round(now.timestamp() * 1000)
     cookies: dict[str, str] = {}
-    cookie = draw(st.sampled_from(["none", "valid", "expired", "forged", "junk"]))
-    keys = bypass.derive_keys(SECRET)
+    cookie = draw(COOKIE_KIND)
+    keys = KEYS
     if cookie == "valid":
         cookies["cffunc_bypass"] = bypass.cookie_value(keys, now_ms // 1000 + 60)
     elif cookie == "expired":
         cookies["cffunc_bypass"] = bypass.cookie_value(keys, now_ms // 1000)
     elif cookie == "forged":
-        cookies["cffunc_bypass"] = bypass.cookie_value(bypass.derive_keys("x" * 20), 9999999999)
+        cookies["cffunc_bypass"] = bypass.cookie_value(FORGED_KEYS, 9999999999)
     elif cookie == "junk":
-        cookies["cffunc_bypass"] = draw(st.text(max_size=12))
+        cookies["cffunc_bypass"] = draw(JUNK)
     query = {}
-    token = draw(st.sampled_from(["none", "right", "wrong"]))
+    token = draw(TOKEN_KIND)
     if token != "none":
         query["token"] = SECRET if token == "right" else SECRET + "x"
-    accept = draw(st.sampled_from(ACCEPTS))
+    accept = draw(ACCEPT)
     request = ViewerRequest(
         ip=ip,
-        method=draw(st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"])),
-        uri=draw(st.sampled_from(URIS)),
+        method=draw(METHOD),
+        uri=draw(URI),
         querystring=query,
         headers={"accept": accept} if accept else {},
         cookies=cookies,
