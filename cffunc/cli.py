@@ -23,6 +23,7 @@ import click
 from cffunc import __version__, output
 from cffunc.apply import DEFAULT_TIMEOUT_SECONDS
 from cffunc.awsclient import CloudFrontClient
+from cffunc.compose import ForeignFunction, compose_rendered, foreign_from_file
 from cffunc.config import RUNTIMES, Config, load_config, parse_time
 from cffunc.errors import CffuncError
 from cffunc.events import EventError, event_from_options, normalise_event
@@ -30,6 +31,7 @@ from cffunc.iam import iam_policy
 from cffunc.lifecycle import compare_scenarios, destroy, publish
 from cffunc.localrun import (
     ScenarioRun,
+    config_function,
     local_store,
     run_config_scenarios,
     run_events,
@@ -119,6 +121,41 @@ def command_options(command: F) -> F:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 
+def with_options(command: F) -> F:
+    """--with FILE [--with-runtime R] [--with-event E]: compose with a function already
+    on the slot."""
+    command = click.option(
+        "--with-event",
+        "with_events",
+        multiple=True,
+        type=click.Choice(["viewer-request", "viewer-response"]),
+        help="Event --with's function is associated with (repeatable; default: guessed, "
+        "viewer-response if it works on event.response, both if it reads the event type).",
+    )(command)
+    command = click.option(
+        "--with-runtime",
+        "with_runtime",
+        type=click.Choice(list(RUNTIMES)),
+        help="Runtime of --with's code (default: detected; import, const/let, async mean 2.0).",
+    )(command)
+    return click.option(
+        "--with",
+        "with_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Compose with this CloudFront Function, as cffunc does with one already on a slot.",
+    )(command)
+
+
+def _foreign(
+    with_file: Path | None, with_runtime: str | None, with_events: tuple[str, ...]
+) -> ForeignFunction | None:
+    if with_file is None:
+        if with_runtime is not None or with_events:
+            raise click.UsageError("--with-runtime and --with-event go with --with FILE")
+        return None
+    return foreign_from_file(with_file, with_runtime)  # type: ignore[arg-type]
+
+
 def emit(as_json: bool, document: Any, text: str) -> None:
     click.echo(json.dumps(document, indent=2) if as_json else text)
 
@@ -160,8 +197,16 @@ cli.params.reverse()
     is_flag=True,
     help="Print the size (bytes, share of the 10,240-byte limit) instead of the code.",
 )
+@with_options
 @command_options
-def render_command(settings: Settings, output_file: Path | None, stats: bool) -> None:
+def render_command(
+    settings: Settings,
+    output_file: Path | None,
+    stats: bool,
+    with_file: Path | None,
+    with_runtime: str | None,
+    with_events: tuple[str, ...],
+) -> None:
     """Render the CloudFront Function code for the config.
 
     The bypass secret is read from the environment variable that
@@ -174,6 +219,18 @@ def render_command(settings: Settings, output_file: Path | None, stats: bool) ->
       cffunc render > function.js
       cffunc -c samples/respond.toml render -o function.js --stats
     """
+    foreign = _foreign(with_file, with_runtime, with_events)
+    slot_events = tuple(dict.fromkeys(with_events)) or None
+    if foreign is not None:
+        composed = compose_rendered(settings.config(), os.environ, foreign, slot_events)
+        if output_file is not None:
+            output_file.write_bytes(composed.code.encode("utf-8"))
+            echo_err(f"wrote {output_file} ({composed.total:,} bytes)")
+        if stats:
+            click.echo(output.composition_stats(composed))
+        elif output_file is None:
+            sys.stdout.write(composed.code)
+        return
     function = render(compile_rules(settings.config(), os.environ))
     if output_file is not None:
         output_file.write_bytes(function.code_bytes)
@@ -284,6 +341,7 @@ def _events(
     is_flag=True,
     help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and compare.",
 )
+@with_options
 @json_option
 @command_options
 def test_command(
@@ -301,6 +359,9 @@ def test_command(
     runtime: str | None,
     kvs_file: Path | None,
     remote: bool,
+    with_file: Path | None,
+    with_runtime: str | None,
+    with_events: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Run the function in the local runtime (embedded V8, no AWS).
@@ -331,18 +392,21 @@ def test_command(
         raise click.UsageError("--code needs --runtime cloudfront-js-1.0 or cloudfront-js-2.0")
     if code_file is not None and not single:
         raise click.UsageError("--code needs events: --event FILE or --ip/--path")
+    if code_file is not None and with_file is not None:
+        raise click.UsageError("--with composes with cffunc's function; drop --code")
+    if remote and with_file is not None:
+        raise click.UsageError("--remote compares the config's own function; drop --with")
+    foreign = _foreign(with_file, with_runtime, with_events)
+    slot_events = tuple(dict.fromkeys(with_events)) or None
     if single:
         events = _events(event_files, ip, method, path, headers, cookies, event_type)
         if code_file is not None:
             code, function_runtime = code_file.read_text(encoding="utf-8"), runtime
         else:
-            config = settings.config()
-            rules = compile_rules(config, os.environ)
-            code, function_runtime, kvs = (
-                render(rules).code,
-                config.function.runtime,
-                local_store(kvs, rules),
+            rules, code, function_runtime = config_function(
+                settings.config(), os.environ, foreign, slot_events
             )
+            kvs = local_store(kvs, rules)
         results = run_events(code, function_runtime, events, moment, kvs)  # type: ignore[arg-type]
         click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=2))
         if any(r["FunctionErrorMessage"] for r in results):
@@ -350,7 +414,9 @@ def test_command(
         return
     config = settings.config()
     scenarios = load_scenarios(scenario_file(config, scenarios_path))
-    run = ScenarioRun(run_config_scenarios(config, os.environ, scenarios, moment, kvs))
+    run = ScenarioRun(
+        run_config_scenarios(config, os.environ, scenarios, moment, kvs, foreign, slot_events)
+    )
     if remote:
         deployment, toggle = settings.toggle()
         run = replace(run, remote=compare_scenarios(deployment, toggle, "test --remote"))

@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cffunc.compose import ForeignFunction, compose, guess_events
 from cffunc.config import Config, Runtime
 from cffunc.errors import CffuncError
 from cffunc.events import viewer_request_event, viewer_response_event
 from cffunc.remotetest import RemoteComparison
 from cffunc.render import render
-from cffunc.rules import MaintenanceRules, compile_rules
+from cffunc.rules import MARKER_HEADER, MaintenanceRules, compile_rules
 from cffunc.runtime import FunctionRuntime, Invocation
 from cffunc.runtime.kvs import KeyValueData
 from cffunc.scenarios import Scenario
@@ -38,22 +39,62 @@ class ScenarioResult:
     status: int | None
     """The status the viewer finally gets (503 FunctionExecutionError when the function failed)."""
     error: str | None = None
+    uri: str | None = None
+    """The URI the request went on to the origin with; None for a generated response."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers of the response the viewer finally gets (simulated origin answer included)."""
+
+    @property
+    def mismatches(self) -> list[str]:
+        """What differs from the scenario's expectations, in words."""
+        scenario, out = self.scenario, []
+        if self.got != scenario.expect:
+            out.append(f"expected {scenario.expect}, got {self.got}")
+        if scenario.status is not None and scenario.status != self.status:
+            out.append(f"expected status {scenario.status}, got {self.status}")
+        if scenario.expect_uri is not None and scenario.expect_uri != self.uri:
+            out.append(f"expected uri {scenario.expect_uri}, got {self.uri}")
+        for name, value in scenario.expect_headers.items():
+            if self.headers.get(name) != value:
+                out.append(f"expected header {name}: {value}, got {self.headers.get(name)}")
+        return out
 
     @property
     def ok(self) -> bool:
-        expected_status = self.scenario.status
-        return self.got == self.scenario.expect and (
-            expected_status is None or expected_status == self.status
-        )
+        return not self.mismatches
 
 
-def _outcome(request_event: dict[str, Any], output: Any) -> tuple[str, int | None]:
+def _outcome(rules: MaintenanceRules, output: Any) -> tuple[str, int | None]:
+    """What cffunc decided, and the status so far. A generated answer is cffunc's when it
+    has the maintenance status, or is the bypass redirect setting the cookie; any other
+    (a composed function's 401 or 301, say) answered a request cffunc let pass."""
     if isinstance(output, dict) and "statusCode" in output:
         status = output.get("statusCode")
-        got = "redirect" if status in (301, 302, 303, 307, 308) else "maintenance"
+        cookies = output.get("cookies")
+        if status == rules.status:
+            got = "maintenance"
+        elif status == 302 and rules.bypass and isinstance(cookies, dict):
+            got = "redirect" if rules.bypass.cookie in cookies else "pass"
+        else:
+            got = "pass"
         return got, status if isinstance(status, int) else None
-    changed = isinstance(output, dict) and output.get("uri") != request_event["request"]["uri"]
-    return ("maintenance" if changed else "pass"), ORIGIN_STATUS
+    # cffunc's rewrite goes to the maintenance object with its marker header; any other
+    # request that goes on passed (a composed function may have rewritten it, too).
+    headers = output.get("headers") if isinstance(output, dict) else None
+    marked = isinstance(headers, dict) and MARKER_HEADER in headers
+    rewritten = marked and isinstance(output, dict) and output.get("uri") == rules.object
+    return ("maintenance" if rewritten else "pass"), ORIGIN_STATUS
+
+
+def _headers(output: Any) -> dict[str, str]:
+    headers = output.get("headers") if isinstance(output, dict) else None
+    if not isinstance(headers, dict):
+        return {}
+    return {
+        str(k).lower(): v["value"]
+        for k, v in headers.items()
+        if isinstance(v, dict) and isinstance(v.get("value"), str)
+    }
 
 
 def run_scenarios(
@@ -85,16 +126,20 @@ def run_scenarios(
         if not result.ok:
             results.append(ScenarioResult(scenario, "error", 503, result.error))
             continue
-        got, status = _outcome(events[i], result.output)
+        got, status = _outcome(rules, result.output)
+        generated = isinstance(result.output, dict) and "statusCode" in result.output
+        uri = None if generated else result.output.get("uri")
+        headers = _headers(result.output) if generated else {}
         final = finals.get(i)
         if final is not None:
             if not final.ok:
                 results.append(ScenarioResult(scenario, "error", 503, final.error))
                 continue
             status = final.output.get("statusCode") if isinstance(final.output, dict) else None
+            headers = _headers(final.output)
             if got == "pass" and status != ORIGIN_STATUS:
                 got = "maintenance"
-        results.append(ScenarioResult(scenario, got, status))
+        results.append(ScenarioResult(scenario, got, status, uri=uri, headers=headers))
     return results
 
 
@@ -168,17 +213,33 @@ def scenario_file(config: Config, given: Path | None) -> Path:
     return path
 
 
+def config_function(
+    config: Config,
+    env: Mapping[str, str],
+    foreign: ForeignFunction | None = None,
+    events: tuple[str, ...] | None = None,
+) -> tuple[MaintenanceRules, str, Runtime]:
+    """The rules, code and runtime a local run uses: the config's render, or its
+    composition with ``foreign`` (``--with``) on ``events`` (else guessed from its code)."""
+    rules = compile_rules(config, env)
+    if foreign is None:
+        return rules, render(rules).code, config.function.runtime
+    composed = compose(rules, foreign, config.function.name, events or guess_events(foreign.code))
+    return replace(rules, runtime=composed.runtime), composed.code, composed.runtime
+
+
 def run_config_scenarios(
     config: Config,
     env: Mapping[str, str],
     scenarios: Sequence[Scenario],
     now: datetime,
     kvs: KeyValueData | None = None,
+    foreign: ForeignFunction | None = None,
+    events: tuple[str, ...] | None = None,
 ) -> list[ScenarioResult]:
-    """The config's rendered function over ``scenarios`` in the local runtime."""
-    rules = compile_rules(config, env)
+    """The config's function (or its composition with ``foreign``) over ``scenarios``
+    in the local runtime."""
+    rules, code, runtime = config_function(config, env, foreign, events)
     secret = env.get(config.allow.bypass_secret_env or "")
-    with FunctionRuntime(
-        render(rules).code, config.function.runtime, kvs=local_store(kvs, rules)
-    ) as engine:
+    with FunctionRuntime(code, runtime, kvs=local_store(kvs, rules)) as engine:
         return run_scenarios(engine, rules, scenarios, secret, now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cffunc.apply import Report
+from cffunc.compose import ComposedFunction
 from cffunc.localrun import ScenarioResult, ScenarioRun
 from cffunc.plan import Plan, plan_json
 from cffunc.remotetest import RemoteComparison
@@ -28,6 +29,18 @@ def stats(figures: RenderStats) -> str:
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
 
 
+def composition_stats(composed: ComposedFunction) -> str:
+    rows = [
+        ("runtime", composed.runtime),
+        ("bytes", f"{composed.total:,} of {SIZE_LIMIT:,} ({composed.total / SIZE_LIMIT:.1%})"),
+        ("  cffunc", f"{composed.ours_bytes:,}"),
+        (f"  {composed.foreign.name}", f"{composed.foreign_bytes:,} ({composed.foreign.runtime})"),
+        ("  composition", f"{composed.glue_bytes:,}"),
+    ]
+    width = max(12, *(len(name) for name, _ in rows))
+    return "\n".join(f"{name:<{width}} {value}" for name, value in rows)
+
+
 # ---- cffunc test ----
 
 
@@ -43,6 +56,9 @@ def scenarios(results: list[ScenarioResult]) -> str:
         )
         if r.error:
             lines.append(f"{'':<{width}}  {r.error}")
+        # What the table's columns do not show: the URI and headers a scenario expects.
+        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected uri")]
+        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected header")]
     failed = sum(not r.ok for r in results)
     lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
     return "\n".join(lines)
@@ -57,6 +73,9 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
         "status": result.status,
         "ok": result.ok,
         "error": result.error,
+        "uri": result.uri,
+        "headers": result.headers,
+        "mismatches": result.mismatches,
     }
 
 

@@ -16,7 +16,7 @@ import rjsmin
 from cffunc.errors import RenderError
 from cffunc.ipranges import ALPHABET, IPTables, build_tables
 from cffunc.pathpatterns import AMBIGUOUS_URI, patterns_source
-from cffunc.rules import MARKER_HEADER, MaintenanceRules
+from cffunc.rules import MARKER_HEADER, PASS_HEADER, MaintenanceRules
 from cffunc.store import NET_PREFIX, STATE_KEY, UNTIL_FORMAT
 from cffunc.templates import environment, js
 
@@ -57,11 +57,13 @@ def compact(code: str) -> str:
     return str(rjsmin.jsmin(code)) + "\n"
 
 
-def render_code(rules: MaintenanceRules) -> RenderedFunction:
-    """The function for ``rules``, without the size check (see :func:`render`)."""
+def render_code(rules: MaintenanceRules, composed: bool = False) -> RenderedFunction:
+    """The function for ``rules``, without the size check (see :func:`render`).
+    ``composed``: the part of a composition (:mod:`cffunc.compose`), whose handler
+    returns null for a request that passes."""
     tables = build_tables(rules.networks)
     path_regex = patterns_source(rules.paths)
-    code = compact(_template_output(rules, tables, path_regex))
+    code = compact(_template_output(rules, tables, path_regex, composed))
     return RenderedFunction(code=code, stats=_stats(code, rules, tables, path_regex))
 
 
@@ -72,7 +74,9 @@ def readable_source(rules: MaintenanceRules) -> str:
     return re.sub(r"\n(?:[ \t]*\n)+", "\n\n", text).strip() + "\n"
 
 
-def _template_output(rules: MaintenanceRules, tables: IPTables, path_regex: str | None) -> str:
+def _template_output(
+    rules: MaintenanceRules, tables: IPTables, path_regex: str | None, composed: bool = False
+) -> str:
     return (
         environment()
         .get_template(TEMPLATE)
@@ -82,6 +86,7 @@ def _template_output(rules: MaintenanceRules, tables: IPTables, path_regex: str 
             origin=rules.origin,
             object=rules.object,
             marker=MARKER_HEADER,
+            pass_marker=PASS_HEADER,
             status=rules.status,
             status_text=rules.status_text,
             headers=dict(rules.headers),
@@ -100,6 +105,7 @@ def _template_output(rules: MaintenanceRules, tables: IPTables, path_regex: str 
             net_prefix=NET_PREFIX,
             until_format=UNTIL_FORMAT,
             ambiguous_uri=AMBIGUOUS_URI,
+            composed=composed,
         )
     )
 

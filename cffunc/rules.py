@@ -23,6 +23,9 @@ from cffunc.templates import html_environment, templates_dir
 
 DEFAULT_MESSAGE = "This site is down for maintenance. Please try again soon."
 MARKER_HEADER = "x-cffunc-maintenance"
+PASS_HEADER = "x-cffunc-pass"
+"""Composed in rewrite mode: on a request that passed (added after the other function ran),
+so viewer-response knows it passed even when the other function changed its URI."""
 """Set on a request rewritten to the maintenance object, so the viewer-response half
 knows the answer is the maintenance object even if it sees the rewritten request."""
 

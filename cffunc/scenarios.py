@@ -3,6 +3,10 @@
 Beyond the SPEC's keys, a scenario may say ``bypass_cookie = "valid" | "expired" |
 "forged"`` and ``bypass_token = true | false``: the cookie or ``?token=`` is made at run
 time from the configured secret, since nobody can write a valid HMAC by hand.
+
+``expect_uri`` checks the URI the request goes on to the origin with (after cffunc and a
+composed function, ``test --with``); ``expect_headers`` checks headers of the response the
+viewer finally gets (names in any case, values exactly).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ Expect = Literal["pass", "maintenance", "redirect"]
 EXPECTS: tuple[Expect, ...] = ("pass", "maintenance", "redirect")
 _KEYS = (
     "name", "ip", "path", "method", "headers", "cookies", "now", "expect", "status",
-    "bypass_cookie", "bypass_token",
+    "bypass_cookie", "bypass_token", "expect_uri", "expect_headers",
 )  # fmt: skip
 COOKIE_KINDS = ("valid", "expired", "forged")
 
@@ -42,6 +46,8 @@ class Scenario:
     status: int | None = None
     bypass_cookie: str | None = None
     bypass_token: bool | None = None
+    expect_uri: str | None = None
+    expect_headers: dict[str, str] = field(default_factory=dict)
 
     def request(self, rules: MaintenanceRules, now: datetime, secret: str | None) -> ViewerRequest:
         """The viewer request, with any bypass cookie or token made for ``rules``.
@@ -127,7 +133,10 @@ def _scenario(path: Path, index: int, item: dict[str, Any]) -> Scenario:
             )
     headers = need("headers", dict, "give a table of header names to values", {})
     cookies = need("cookies", dict, "give a table of cookie names to values", {})
-    for table in (headers, cookies):
+    expect_headers = need(
+        "expect_headers", dict, "give a table of response header names to values", {}
+    )
+    for table in (headers, cookies, expect_headers):
         if not all(isinstance(v, str) for v in table.values()):
             raise ConfigError(f"{where}: header and cookie values must be strings")
     cookie_kind = need("bypass_cookie", str, f"use one of {', '.join(COOKIE_KINDS)}")
@@ -150,4 +159,8 @@ def _scenario(path: Path, index: int, item: dict[str, Any]) -> Scenario:
         bypass_token=need(
             "bypass_token", bool, "use true (the right token) or false (a wrong one)"
         ),
+        expect_uri=need(
+            "expect_uri", str, 'give the URI the request goes on with, e.g. "/index.html"'
+        ),
+        expect_headers={k.lower(): v for k, v in expect_headers.items()},
     )

@@ -128,7 +128,9 @@ def test_test_mismatch_exits_1_with_json(runner: CliRunner, tmp_path: Path) -> N
     assert document["passed"] is False
     assert document["scenarios"][0] == {
         "name": "wrong", "expected": "pass", "expected_status": None, "got": "maintenance",
-        "status": 503, "ok": False, "error": None,
+        "status": 503, "ok": False, "error": None, "uri": "/maintenance/index.html",
+        "headers": {"content-type": "text/html", "cache-control": "no-store", "retry-after": "3600"},
+        "mismatches": ["expected pass, got maintenance"],
     }  # fmt: skip
 
 
@@ -221,3 +223,108 @@ def test_quickstart_main_job_as_a_subprocess() -> None:
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.splitlines()[-1] == "19 scenarios, 19 passed, 0 failed"
+
+
+# ---- --with: composition with a function already on the slot ----
+
+FOREIGN = SAMPLES / "foreign"
+
+
+@pytest.mark.parametrize(
+    ("function", "scenarios"),
+    [
+        ("spa-rewrite.js", "composed-scenarios.toml"),
+        ("security-headers.js", "headers-scenarios.toml"),
+    ],
+)
+def test_test_with_checks_what_the_foreign_function_did(
+    runner: CliRunner, function: str, scenarios: str
+) -> None:
+    result = runner.invoke(
+        cli,
+        ["-c", str(SAMPLES / "cffunc.toml"), "test", "--with", str(FOREIGN / function),
+         "--scenarios", str(SAMPLES / scenarios)],
+        env=ENV,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert " 0 failed" in result.stdout
+
+
+def test_expect_uri_and_headers_say_what_differs(runner: CliRunner, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text(
+        '[[scenario]]\nname = "spa"\nip = "203.0.113.9"\npath = "/shop"\nexpect = "pass"\n'
+        'expect_uri = "/shop"\nexpect_headers = { "X-Frame-Options" = "DENY" }\n'
+        'now = "2026-12-01T03:00:00Z"\n'
+    )
+    result = runner.invoke(
+        cli,
+        ["-c", str(SAMPLES / "cffunc.toml"), "test", "--with", str(FOREIGN / "spa-rewrite.js"),
+         "--scenarios", str(scenarios), "--json"],
+        env=ENV,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    [outcome] = json.loads(result.stdout)["scenarios"]
+    assert outcome["got"] == "pass" and outcome["uri"] == "/index.html"
+    assert outcome["mismatches"] == [
+        "expected uri /shop, got /index.html",
+        "expected header x-frame-options: DENY, got None",
+    ]
+    table = runner.invoke(
+        cli,
+        ["-c", str(SAMPLES / "cffunc.toml"), "test", "--with", str(FOREIGN / "spa-rewrite.js"),
+         "--scenarios", str(scenarios)],
+        env=ENV,
+    )  # fmt: skip
+    assert "  expected uri /shop, got /index.html" in table.stdout
+
+
+def test_render_with_prints_the_composition_and_its_budget(runner: CliRunner) -> None:
+    args = ["-c", str(SAMPLES / "cffunc.toml"), "render", "--with", str(FOREIGN / "spa-rewrite.js")]
+    code = runner.invoke(cli, args, env=ENV)
+    assert code.exit_code == 0
+    assert code.stdout.startswith(
+        "import cf from'cloudfront';\nimport crypto from'crypto';\nvar M$="
+    )
+    assert "    request.uri = '/index.html';" in code.stdout  # the foreign code, verbatim
+    stats = runner.invoke(cli, [*args, "--stats"], env=ENV)
+    lines = stats.stdout.splitlines()
+    assert lines[0].split() == ["runtime", "cloudfront-js-2.0"]
+    assert lines[3].split() == ["spa-rewrite", "342", "(cloudfront-js-1.0)"]
+    assert lines[4].split()[0] == "composition"
+
+
+def test_with_refusals_and_usage(runner: CliRunner) -> None:
+    config = ["-c", str(SAMPLES / "cffunc.toml")]
+    refused = runner.invoke(
+        cli, [*config, "render", "--with", str(FOREIGN / "legacy-bytes.js")], env=ENV
+    )
+    assert refused.exit_code == 1
+    assert refused.output.startswith(
+        "Error: foreign function legacy-bytes (cloudfront-js-1.0): uses bytesFrom"
+    )
+    assert len(refused.output.strip().splitlines()) == 1
+    usage = runner.invoke(cli, [*config, "render", "--with-runtime", "cloudfront-js-1.0"], env=ENV)
+    assert (
+        usage.exit_code == 2
+        and "--with-runtime and --with-event go with --with FILE" in usage.output
+    )
+    both = runner.invoke(
+        cli,
+        [*config, "test", "--with", str(FOREIGN / "spa-rewrite.js"), "--code",
+         str(FOREIGN / "spa-rewrite.js"), "--runtime", "cloudfront-js-1.0", "--ip", "1.2.3.4"],
+        env=ENV,
+    )  # fmt: skip
+    assert both.exit_code == 2
+
+
+def test_test_with_single_events(runner: CliRunner) -> None:
+    result = runner.invoke(
+        cli,
+        ["-c", str(SAMPLES / "cffunc.toml"), "test", "--with", str(FOREIGN / "redirects.js"),
+         "--ip", "203.0.113.9", "--path", "/old-shop", "--now", "2026-12-01T03:00:00Z"],
+        env=ENV,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    output = json.loads(json.loads(result.stdout)["FunctionOutput"])
+    assert output["statusCode"] == 301 and output["headers"]["location"] == {"value": "/shop"}
