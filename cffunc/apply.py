@@ -28,11 +28,14 @@ from cffunc.plan import (
     FunctionStep,
     LocalFunction,
     Plan,
+    Refusal,
     RemoteDistribution,
     StoreEdit,
     StoreStep,
     associate,
+    check_enable,
     disassociate,
+    foreign_slots,
 )
 
 CONFLICT_RETRIES = 5
@@ -127,6 +130,7 @@ class Executor:
     def run(self, plan: Plan) -> Report:
         report = Report()
         local = plan.local
+        compositions = plan.compositions
         created_arn: str | None = None
         for store_step in plan.store_steps:
             self.progress(store_step.message)
@@ -136,18 +140,30 @@ class Executor:
                 ).arn
                 report.done.append(store_step.message)
                 if local is not None:
-                    # The function reads the store this plan created: its ARN is known now.
+                    # The functions read the store this plan created: its ARN is known now.
+                    placeholder = local.kvs_arn
                     local = replace(local, kvs_arn=created_arn)
+                    compositions = tuple(
+                        replace(c, local=replace(c.local, kvs_arn=created_arn))
+                        if c.local.kvs_arn == placeholder
+                        else c
+                        for c in compositions
+                    )
             elif self._store_write(store_step, created_arn, report):
                 report.done.append(store_step.message)
         arn = plan.remote.arn
         if plan.function_steps:
             assert local is not None, "a plan with function steps names the function"
             arn = self._function(plan.function_steps, local, plan.remote.dev_etag, report) or arn
+        for composition in compositions:
+            self._function(
+                composition.steps, composition.local, composition.remote.dev_etag, report
+            )
         for step in plan.distribution_steps:
             assert local is not None, "a plan with distribution steps names the function"
             self.progress(step.message)
-            report.conflicts += self._write(step.distribution, self._edit(step, local, arn))
+            edit = self._edit(step, local, arn, plan)
+            report.conflicts += self._write(step.distribution, edit, local, plan)
             report.done.append(step.message)
             report.touched.append(step.distribution.id)
         return report
@@ -190,20 +206,31 @@ class Executor:
 
     @staticmethod
     def _edit(
-        step: DistributionStep, local: LocalFunction, arn: str | None
+        step: DistributionStep, local: LocalFunction, arn: str | None, plan: Plan
     ) -> Callable[[dict[str, Any]], dict[str, Any]]:
         if step.edit == "disassociate":
-            return partial(disassociate, name=local.name)
+            return partial(disassociate, name=local.name, restore=plan.restore)
         if arn is None:
             raise AwsError(f"function {local.name} has no ARN yet; publish it first")
-        return partial(associate, local=local, arn=arn, patterns=step.distribution.behaviors)
+        compositions = {c.foreign_arn: c.arn for c in plan.compositions}
+        return partial(
+            associate, local=local, arn=arn, patterns=step.distribution.behaviors,
+            compositions=compositions,
+        )  # fmt: skip
 
     def _write(
-        self, distribution: RemoteDistribution, edit: Callable[[dict[str, Any]], dict[str, Any]]
+        self,
+        distribution: RemoteDistribution,
+        edit: Callable[[dict[str, Any]], dict[str, Any]],
+        local: LocalFunction | None = None,
+        plan: Plan | None = None,
     ) -> int:
-        """Apply ``edit`` and write; on a stale ETag read again and re-apply. Conflicts met."""
+        """Apply ``edit`` and write; on a stale ETag read again, check again what the
+        planner checked, and re-apply. Conflicts met."""
         config, etag = distribution.config, distribution.etag
         for attempt in range(CONFLICT_RETRIES + 1):
+            if attempt and local is not None and plan is not None and plan.local is not None:
+                _recheck(replace(distribution, config=config, etag=etag), local, plan)
             changed = edit(config)
             if changed is config:
                 return attempt  # someone else already made our change
@@ -218,6 +245,22 @@ class Executor:
             f"{distribution.id} kept changing while cffunc wrote it "
             f"({CONFLICT_RETRIES + 1} attempts); "
             "someone else is editing it: try again when they are done"
+        )
+
+
+def _recheck(distribution: RemoteDistribution, local: LocalFunction, plan: Plan) -> None:
+    """What the planner refused, refused again on a config someone else changed (a
+    Lambda@Edge viewer function or a new foreign function since the plan was made)."""
+    if not any(s.edit == "associate" for s in plan.distribution_steps):
+        return
+    check_enable(local, distribution)
+    planned = {c.foreign_arn for c in plan.compositions}
+    new = set(foreign_slots(local, [distribution])) - planned
+    if new:
+        raise Refusal(
+            f"distribution {distribution.label or distribution.id} changed while cffunc wrote "
+            f"it: {', '.join(sorted(new))} now runs on a slot cffunc needs; run the command "
+            "again to compose with it"
         )
 
 

@@ -247,6 +247,18 @@ class CloudFrontClient(_Client):
             kvs_arns=_kvs_arns(summary["FunctionConfig"]),
         )
 
+    def function_names(self, stage: str = "DEVELOPMENT") -> list[str]:
+        """Names of the account's functions at ``stage``, every page."""
+        names: list[str] = []
+        marker = ""
+        while True:
+            params = {"Marker": marker} if marker else {}
+            page = self._call("ListFunctions", "*", Stage=stage, **params)["FunctionList"]
+            names += [item["Name"] for item in page.get("Items") or []]
+            marker = page.get("NextMarker") or ""
+            if not marker:
+                return names
+
     def function_code(self, name: str, stage: str) -> bytes | None:
         try:
             answer = self._call("GetFunction", name, Name=name, Stage=stage)

@@ -778,7 +778,8 @@ def destroy_command(settings: Settings) -> None:
     name = deployment.config.function.name
     deleted = destroy(deployment, toggle)
     click.echo(
-        f"deleted function {name}" if deleted else f"{name}: no such function; nothing to delete"
+        "\n".join(f"deleted function {n}" for n in deleted)
+        or f"{name}: no such function; nothing to delete"
     )
 
 

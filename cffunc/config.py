@@ -70,6 +70,8 @@ class MaintenanceConfig:
     """How maintenance is switched: by associating the function, or by a KeyValueStore."""
     kvs: str | None = None
     """toggle = "kvs": the KeyValueStore's name (default: the function's name)."""
+    compose: bool = True
+    """Compose with a CloudFront Function already on a slot (else refuse the behavior)."""
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
     table.check_keys(
         (
             "mode", "object", "origin", "page", "status", "retry_after", "refresh",
-            "reason", "json", "start", "end", "toggle", "kvs",
+            "reason", "json", "start", "end", "toggle", "kvs", "compose",
         )
     )  # fmt: skip
     mode = table.choice("mode", MODES, "rewrite")
@@ -411,7 +413,9 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
     )
     if kvs is not None and toggle != "kvs":
         raise table.fail("kvs", kvs, 'it applies only to toggle = "kvs"; remove it or set that')
+    compose = table.get("compose", bool, True, "use true (compose) or false (refuse)")
     return MaintenanceConfig(
+        compose=compose,
         mode=mode,
         object=obj,
         origin=origin,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from cffunc.apply import Report
 from cffunc.awsclient import FunctionInUse
+from cffunc.compose import foreign_of
 from cffunc.errors import CffuncError
 from cffunc.plan import Plan, plan_publish
 from cffunc.remote import read_function
@@ -67,17 +68,28 @@ def publish(deployment: Deployment, toggle: MaintenanceToggle, test: bool) -> Pu
     return Published(plan, deployment.apply(plan) if not plan.empty else None, comparisons)
 
 
-def destroy(deployment: Deployment, toggle: MaintenanceToggle) -> bool:
-    """Delete the function once no distribution uses it; False when there is none."""
-    name = deployment.config.function.name
-    dev = deployment.client.describe_function(name, "DEVELOPMENT")
+def destroy(deployment: Deployment, toggle: MaintenanceToggle) -> list[str]:
+    """Delete the function once no distribution uses it, and every composition of it
+    that nothing uses (never the functions they were composed with). The names deleted."""
+    client, name = deployment.client, deployment.config.function.name
+    deleted = []
+    for composition in deployment.compositions_of(name):
+        stage = client.describe_function(composition, "DEVELOPMENT")
+        if stage is None or foreign_of(stage.comment) is None:
+            continue  # not made by cffunc: a name that only looks like one
+        try:
+            client.delete_function(composition, stage.etag)
+            deleted.append(composition)
+        except FunctionInUse:
+            deployment.progress(f"{composition} is still associated; kept")
+    dev = client.describe_function(name, "DEVELOPMENT")
     if dev is None:
-        return False
+        return deleted
     try:
-        deployment.client.delete_function(name, dev.etag)
+        client.delete_function(name, dev.etag)
     except FunctionInUse:
         raise CffuncError(
             f"{name} is still associated with a distribution; run `{toggle.undo_install}` "
             "(and remove it from any other distribution) first"
         ) from None
-    return True
+    return [*deleted, name]

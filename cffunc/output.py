@@ -160,6 +160,19 @@ def status(document: dict[str, Any]) -> str:
         f"LIVE {function['live_etag'] or '-'}, LIVE code "
         + _comparison(function["live_matches_local"], function["render_error"])
     )
+    for composition in document.get("compositions") or []:
+        if composition["foreign"] is None:
+            state = "made from an unknown function (its comment was changed)"
+        elif not composition["foreign_exists"]:
+            state = f"composed with {composition['foreign']}, which no longer exists"
+        elif composition["foreign_changed"]:
+            state = (
+                f"composed with {composition['foreign']}, whose LIVE code changed since: the "
+                "edge runs the old copy until `cffunc enable` (or install) composes again"
+            )
+        else:
+            state = f"composed with {composition['foreign']} (its current LIVE code)"
+        lines.append(f"composition {composition['name']}: {state}")
     for distribution in document["distributions"]:
         lines.append(
             f"distribution {distribution['label']}: {distribution['status']}, "

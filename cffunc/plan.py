@@ -11,7 +11,7 @@ so the other writer's change is never lost.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -41,7 +41,10 @@ class LocalFunction:
     """viewer-request, plus viewer-response in rewrite mode."""
     origin: str | None = None
     kvs_arn: str | None = None
-    """toggle = "kvs": the store the function must be associated with."""
+    """The store the function must be associated with (toggle = "kvs", or a composition
+    keeping the store of the function it composes with)."""
+    compose: bool = True
+    """Compose with a foreign function on a slot (maintenance.compose), else refuse."""
 
     @property
     def rendered(self) -> bytes:
@@ -84,6 +87,8 @@ class BehaviorChange:
     behavior: str
     event: str
     change: Literal["add", "remove"]
+    function: str = ""
+    """The function added or removed there (cffunc's, or a composition of it)."""
 
 
 @dataclass(frozen=True)
@@ -130,15 +135,25 @@ class Plan:
     store_steps: tuple[StoreStep, ...] = ()
     local: LocalFunction | None = None
     remote: RemoteFunction = field(default_factory=lambda: RemoteFunction())
+    compositions: tuple[CompositionPlan, ...] = ()
+    """Composed functions, published after cffunc's own and before the distributions."""
+    restore: dict[str, str] = field(default_factory=dict)
+    """disable: composed ARN -> the foreign ARN to put back."""
 
     @property
     def empty(self) -> bool:
-        return not self.store_steps and not self.function_steps and not self.distribution_steps
+        return (
+            not self.store_steps
+            and not self.function_steps
+            and not any(c.steps for c in self.compositions)
+            and not self.distribution_steps
+        )
 
     def messages(self) -> list[str]:
         return (
             [s.message for s in self.store_steps]
             + [s.message for s in self.function_steps]
+            + [s.message for c in self.compositions for s in c.steps]
             + [s.message for s in self.distribution_steps]
         )
 
@@ -191,9 +206,22 @@ def holds_render(
 
 # ---- associations ----
 
+COMPOSED_SEPARATOR = "--"
+
+
+def function_name(arn: str | None) -> str:
+    return str(arn or "").rsplit("/", 1)[-1] if ":function/" in str(arn or "") else ""
+
 
 def is_ours(arn: str | None, name: str) -> bool:
-    return bool(arn) and str(arn).endswith(f":function/{name}")
+    """The ARN of cffunc's function or of one of its compositions (``<name>--<other>``,
+    see :mod:`cffunc.compose`)."""
+    found = function_name(arn)
+    return bool(found) and (found == name or found.startswith(name[:40] + COMPOSED_SEPARATOR))
+
+
+def is_composition(arn: str | None, name: str) -> bool:
+    return is_ours(arn, name) and function_name(arn) != name
 
 
 def behaviors_of(config: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -225,18 +253,70 @@ def _set_items(behavior: dict[str, Any], key: str, items: list[dict[str, Any]]) 
     behavior[key] = {"Quantity": len(items), "Items": items} if items else {"Quantity": 0}
 
 
+def foreign_slots(
+    local: LocalFunction, distributions: Sequence[RemoteDistribution]
+) -> dict[str, tuple[str, ...]]:
+    """Foreign CloudFront Functions on the slots cffunc needs: ARN -> the events it sits
+    on there (what a composition with it must cover), in the order first met."""
+    found: dict[str, list[str]] = {}
+    for distribution in distributions:
+        for _, behavior in selected(distribution):
+            for item in _items(behavior.get("FunctionAssociations")):
+                arn, event = item.get("FunctionARN"), item.get("EventType")
+                if event in local.events and arn and not is_ours(arn, local.name):
+                    events = found.setdefault(str(arn), [])
+                    if event not in events:
+                        events.append(str(event))
+    return {arn: tuple(e for e in VIEWER_EVENTS if e in events) for arn, events in found.items()}
+
+
+def composition_slots(
+    local: LocalFunction, distributions: Sequence[RemoteDistribution]
+) -> dict[str, tuple[str, ...]]:
+    """Compositions of ours already on the slots cffunc needs: ARN -> the events."""
+    found: dict[str, set[str]] = {}
+    for distribution in distributions:
+        for _, behavior in selected(distribution):
+            for item in _items(behavior.get("FunctionAssociations")):
+                arn, event = str(item.get("FunctionARN")), str(item.get("EventType"))
+                if event in local.events and is_composition(arn, local.name):
+                    found.setdefault(arn, set()).add(event)
+    return {arn: tuple(e for e in VIEWER_EVENTS if e in events) for arn, events in found.items()}
+
+
+def compositions_anywhere(
+    local: LocalFunction, distributions: Sequence[RemoteDistribution]
+) -> list[str]:
+    """Every composition of ours on any behavior of these distributions (disable puts
+    back the foreign function wherever one is, selected or not)."""
+    return sorted(
+        {
+            str(item.get("FunctionARN"))
+            for distribution in distributions
+            for _, behavior in behaviors_of(distribution.config)
+            for item in _items(behavior.get("FunctionAssociations"))
+            if is_composition(item.get("FunctionARN"), local.name)
+        }
+    )
+
+
 def check_enable(local: LocalFunction, distribution: RemoteDistribution) -> None:
-    """Refuse, naming behavior and ARN, where enabling would displace someone else's code."""
+    """Refuse, naming behavior and ARN, where enabling would displace someone else's code:
+    a foreign function when composing is off, a Lambda@Edge viewer function, a missing
+    origin."""
     label = distribution.label or distribution.id
     for pattern, behavior in selected(distribution):
         for item in _items(behavior.get("FunctionAssociations")):
-            if item.get("EventType") in local.events and not is_ours(
-                item.get("FunctionARN"), local.name
+            if (
+                not local.compose
+                and item.get("EventType") in local.events
+                and not is_ours(item.get("FunctionARN"), local.name)
             ):
                 raise Refusal(
                     f"distribution {label}, behavior {pattern!r}: {item['EventType']} already runs "
-                    f"{item['FunctionARN']}; remove it or leave this behavior out of "
-                    "distributions.behaviors"
+                    f"{item['FunctionARN']}; remove it, leave this behavior out of "
+                    "distributions.behaviors, or let cffunc compose with it "
+                    "(maintenance.compose = true)"
                 )
         for item in _items(behavior.get("LambdaFunctionAssociations")):
             if item.get("EventType") in VIEWER_EVENTS:
@@ -256,24 +336,35 @@ def check_enable(local: LocalFunction, distribution: RemoteDistribution) -> None
             )
 
 
+def composed_arn(foreign_arn: str, composed_name: str) -> str:
+    """A composition lives in the account of the function it composes with."""
+    return foreign_arn.rsplit("/", 1)[0] + "/" + composed_name
+
+
 def associate(
-    config: dict[str, Any], local: LocalFunction, arn: str, patterns: Sequence[str] | None
+    config: dict[str, Any],
+    local: LocalFunction,
+    arn: str,
+    patterns: Sequence[str] | None,
+    compositions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """``config`` with our function on every selected behavior's events (pure)."""
+    """``config`` with our function on every selected behavior's events (pure): added to
+    an empty slot, or, where a foreign function sits, its ARN replaced in place by the
+    ARN of the composition with it (``compositions``: foreign ARN -> composed ARN)."""
     new = copy.deepcopy(config)
     for pattern, behavior in behaviors_of(new):
         if patterns is not None and pattern not in patterns:
             continue
         items = _items(behavior.get("FunctionAssociations"))
-        missing = [
-            event
-            for event in local.events
-            if not any(
-                i.get("EventType") == event and is_ours(i.get("FunctionARN"), local.name)
-                for i in items
-            )
-        ]
-        if missing:
+        changed = False
+        for item in items:
+            replacement = (compositions or {}).get(str(item.get("FunctionARN")))
+            if item.get("EventType") in local.events and replacement is not None:
+                item["FunctionARN"] = replacement
+                changed = True
+        present = {i.get("EventType") for i in items}
+        missing = [event for event in local.events if event not in present]
+        if missing or changed:
             _set_items(
                 behavior,
                 "FunctionAssociations",
@@ -282,43 +373,58 @@ def associate(
     return new if new != config else config
 
 
-def disassociate(config: dict[str, Any], name: str) -> dict[str, Any]:
-    """``config`` without any association of our function, everything else as it was."""
+def disassociate(
+    config: dict[str, Any], name: str, restore: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``config`` without our function: its associations removed, and each composition
+    replaced in place by the foreign ARN it was made from (``restore``: composed ARN ->
+    foreign ARN), so enable-then-disable gives back the config field for field."""
     new = copy.deepcopy(config)
     for _, behavior in behaviors_of(new):
         items = _items(behavior.get("FunctionAssociations"))
-        kept = [i for i in items if not is_ours(i.get("FunctionARN"), name)]
-        if len(kept) != len(items):
+        kept = []
+        for item in items:
+            arn = str(item.get("FunctionARN"))
+            if not is_ours(arn, name):
+                kept.append(item)
+            elif is_composition(arn, name):
+                if arn not in (restore or {}):
+                    raise Refusal(
+                        f"{function_name(arn)} is a composition of {name}, but the function it "
+                        "was composed with is not known (its comment was changed, or it was "
+                        "deleted); put that function back on the behavior by hand"
+                    )
+                kept.append({**item, "FunctionARN": (restore or {})[arn]})
+        if kept != items:
             _set_items(behavior, "FunctionAssociations", kept)
     return new if new != config else config
+
+
+def _ours_on(config: dict[str, Any], name: str) -> dict[tuple[str, str], str]:
+    return {
+        (pattern, str(item["EventType"])): function_name(item.get("FunctionARN"))
+        for pattern, behavior in behaviors_of(config)
+        for item in _items(behavior.get("FunctionAssociations"))
+        if is_ours(item.get("FunctionARN"), name)
+    }
 
 
 def changes_between(
     before: dict[str, Any], after: dict[str, Any], name: str
 ) -> tuple[BehaviorChange, ...]:
-    def ours(config: dict[str, Any]) -> set[tuple[str, str]]:
-        return {
-            (pattern, item["EventType"])
-            for pattern, behavior in behaviors_of(config)
-            for item in _items(behavior.get("FunctionAssociations"))
-            if is_ours(item.get("FunctionARN"), name)
-        }
-
-    old, new = ours(before), ours(after)
-    added = [BehaviorChange(p, e, "add") for p, e in sorted(new - old)]
-    removed = [BehaviorChange(p, e, "remove") for p, e in sorted(old - new)]
+    old, new = _ours_on(before, name), _ours_on(after, name)
+    added = [BehaviorChange(p, e, "add", new[(p, e)]) for p, e in sorted(new.keys() - old.keys())]
+    removed = [
+        BehaviorChange(p, e, "remove", old[(p, e)]) for p, e in sorted(old.keys() - new.keys())
+    ]
     return tuple(added + removed)
 
 
 def maintenance_state(local: LocalFunction, distribution: RemoteDistribution) -> str:
-    """on (every selected behavior runs us on every event), off (none), or partial."""
+    """on (every selected behavior runs us, alone or composed, on every event), off
+    (none), or partial."""
     wanted = [(p, e) for p, _ in selected(distribution) for e in local.events]
-    present = {
-        (pattern, item.get("EventType"))
-        for pattern, behavior in behaviors_of(distribution.config)
-        for item in _items(behavior.get("FunctionAssociations"))
-        if is_ours(item.get("FunctionARN"), local.name)
-    }
+    present = _ours_on(distribution.config, local.name)
     found = sum(1 for w in wanted if w in present)
     return "on" if found == len(wanted) else "off" if not present else "partial"
 
@@ -329,43 +435,106 @@ def _distribution_steps(
     edit: Literal["associate", "disassociate"],
     after: Callable[[RemoteDistribution], dict[str, Any]],
     verb: str,
+    restore: Mapping[str, str] | None = None,
 ) -> tuple[DistributionStep, ...]:
-    """A step for each distribution the edit changes, saying which behaviors and events."""
+    """A step for each distribution the edit changes, saying which behaviors and events
+    (and, for a composition, which function it stands for or gives the slot back to)."""
+    back = {function_name(k): function_name(v) for k, v in (restore or {}).items()}
+
+    def where(change: BehaviorChange) -> str:
+        text = f"{change.behavior} {change.event}"
+        if not change.function or change.function == local.name:
+            return text
+        if change.change == "remove" and change.function in back:
+            return f"{text} (back to {back[change.function]})"
+        return f"{text} (as {change.function})"
+
     steps = []
     for distribution in distributions:
         changes = changes_between(distribution.config, after(distribution), local.name)
         if changes:
-            where = ", ".join(f"{c.behavior} {c.event}" for c in changes)
-            message = f"{verb} {distribution.label or distribution.id}: {where}"
+            where_text = ", ".join(where(c) for c in changes)
+            message = f"{verb} {distribution.label or distribution.id}: {where_text}"
             steps.append(DistributionStep(distribution, edit, changes, message))
     return tuple(steps)
 
 
+@dataclass(frozen=True)
+class CompositionPlan:
+    """A composed function to publish for a foreign one on cffunc's slots."""
+
+    foreign_arn: str
+    local: LocalFunction
+    """The composed function (its code, runtime, comment and store)."""
+    remote: RemoteFunction
+    steps: tuple[FunctionStep, ...]
+    foreign_bytes: int = 0
+
+    @property
+    def arn(self) -> str:
+        return composed_arn(self.foreign_arn, self.local.name)
+
+
+def plan_composition(
+    foreign_arn: str, local: LocalFunction, remote: RemoteFunction, foreign_bytes: int = 0
+) -> CompositionPlan:
+    steps = plan_function(local, remote)
+    if steps:
+        foreign = function_name(foreign_arn)
+        first = steps[0]
+        steps = (
+            FunctionStep(
+                first.action,
+                first.message.replace(" (", f" (composed with {foreign}, ", 1),
+            ),
+            *steps[1:],
+        )
+    return CompositionPlan(foreign_arn, local, remote, steps, foreign_bytes)
+
+
 def plan_enable(
-    local: LocalFunction, remote: RemoteFunction, distributions: Sequence[RemoteDistribution]
+    local: LocalFunction,
+    remote: RemoteFunction,
+    distributions: Sequence[RemoteDistribution],
+    compositions: Sequence[CompositionPlan] = (),
 ) -> Plan:
     for distribution in distributions:
         check_enable(local, distribution)
+    missing = set(foreign_slots(local, distributions)) - {c.foreign_arn for c in compositions}
+    if missing:
+        raise Refusal(f"no composition planned for {', '.join(sorted(missing))}")
     arn = remote.arn or f"arn:aws:cloudfront::<account>:function/{local.name}"
+    replace_map = {c.foreign_arn: c.arn for c in compositions}
     steps = _distribution_steps(
         local,
         distributions,
         "associate",
-        lambda d: associate(d.config, local, arn, d.behaviors),
+        lambda d: associate(d.config, local, arn, d.behaviors, replace_map),
         f"associate {local.name} with",
     )
-    return Plan(plan_function(local, remote), steps, local=local, remote=remote)
+    return Plan(
+        plan_function(local, remote),
+        steps,
+        local=local,
+        remote=remote,
+        compositions=tuple(compositions),
+    )
 
 
-def plan_disable(local: LocalFunction, distributions: Sequence[RemoteDistribution]) -> Plan:
+def plan_disable(
+    local: LocalFunction,
+    distributions: Sequence[RemoteDistribution],
+    restore: Mapping[str, str] | None = None,
+) -> Plan:
     steps = _distribution_steps(
         local,
         distributions,
         "disassociate",
-        lambda d: disassociate(d.config, local.name),
+        lambda d: disassociate(d.config, local.name, restore),
         f"remove {local.name} from",
+        restore,
     )
-    return Plan((), steps, local=local)
+    return Plan((), steps, local=local, restore=dict(restore or {}))
 
 
 def plan_publish(local: LocalFunction, remote: RemoteFunction) -> Plan:
@@ -380,12 +549,29 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             for s in plan.store_steps
         ],
         "function": [{"action": s.action, "message": s.message} for s in plan.function_steps],
+        "compositions": [
+            {
+                "name": c.local.name,
+                "foreign": function_name(c.foreign_arn),
+                "foreign_arn": c.foreign_arn,
+                "runtime": c.local.runtime,
+                "bytes": len(c.local.code or b""),
+                "foreign_bytes": c.foreign_bytes,
+                "function": [{"action": s.action, "message": s.message} for s in c.steps],
+            }
+            for c in plan.compositions
+        ],
         "distributions": [
             {
                 "id": s.distribution.id,
                 "edit": s.edit,
                 "changes": [
-                    {"behavior": c.behavior, "event": c.event, "change": c.change}
+                    {
+                        "behavior": c.behavior,
+                        "event": c.event,
+                        "change": c.change,
+                        "function": c.function,
+                    }
                     for c in s.changes
                 ],
                 "message": s.message,

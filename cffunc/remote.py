@@ -11,8 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from cffunc.awsclient import AwsError, CloudFrontClient
-from cffunc.config import Config
-from cffunc.plan import LocalFunction, RemoteDistribution, RemoteFunction, holds_render
+from cffunc.compose import V2, ForeignFunction, foreign_of
+from cffunc.config import Config, Runtime
+from cffunc.plan import (
+    LocalFunction,
+    RemoteDistribution,
+    RemoteFunction,
+    function_name,
+    holds_render,
+)
 from cffunc.render import RenderedFunction
 
 
@@ -34,6 +41,7 @@ def local_function(
         events=events,
         origin=config.maintenance.origin,
         kvs_arn=kvs_arn,
+        compose=config.maintenance.compose,
     )
 
 
@@ -95,6 +103,35 @@ def read_function(client: CloudFrontClient, local: LocalFunction) -> RemoteFunct
         arn=dev.arn,
         dev_kvs=dev.kvs_arns,
     )
+
+
+def read_foreign(client: CloudFrontClient, arn: str) -> ForeignFunction:
+    """The LIVE stage of a foreign function on a slot: what a composition is made from."""
+    name = function_name(arn)
+    live = client.describe_function(name, "LIVE")
+    code = client.function_code(name, "LIVE") if live else None
+    if live is None or code is None:
+        raise AwsError(
+            f"{arn} is on a slot cffunc needs, but this account has no LIVE function {name} "
+            "to compose with (a function of another account?); leave that behavior out"
+        )
+    runtime: Runtime = "cloudfront-js-1.0" if live.runtime == "cloudfront-js-1.0" else V2
+    return ForeignFunction(name, runtime, code.decode("utf-8", errors="replace"), live.kvs_arns)
+
+
+def read_restore(client: CloudFrontClient, composed_arns: Sequence[str]) -> dict[str, str]:
+    """Composed ARN -> the foreign ARN it was made from, read from each composition's
+    comment (which survives the machine that ran enable); unknown ones are left out."""
+    out = {}
+    for arn in composed_arns:
+        name = function_name(arn)
+        stage = client.describe_function(name, "LIVE") or client.describe_function(
+            name, "DEVELOPMENT"
+        )
+        found = foreign_of(stage.comment if stage else None)
+        if found is not None:
+            out[arn] = arn.rsplit("/", 1)[0] + "/" + found[0]
+    return out
 
 
 def read_distributions(

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 # Modules whose every test starts the local CloudFront API, the AWS CLI or a subprocess.
-INTEGRATION_MODULES = {"test_deploy", "test_toggle", "test_emulator", "test_packaging"}
+INTEGRATION_MODULES = {
+    "test_deploy",
+    "test_toggle",
+    "test_emulator",
+    "test_packaging",
+    "test_compose_deploy",
+}
 # Single tests elsewhere that start a subprocess.
 INTEGRATION_TESTS = {
     "test_quickstart_main_job_as_a_subprocess",

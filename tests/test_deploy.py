@@ -65,14 +65,17 @@ def test_associate_then_disassociate_gives_back_the_original() -> None:
 
 
 def test_check_enable_refusals() -> None:
+    from dataclasses import replace
+
     every = remote(ORIGINAL, None)
+    local = replace(LOCAL, compose=False)
     with pytest.raises(
         Refusal,
         match=r"behavior '/static/\*': viewer-response already runs arn:aws:cloudfront::123456789012:function/security-headers",
     ):
-        check_enable(LOCAL, remote(ORIGINAL, ("/static/*",)))
+        check_enable(local, remote(ORIGINAL, ("/static/*",)))
     with pytest.raises(Refusal, match="has no cache behavior '/nope/\\*'"):
-        check_enable(LOCAL, remote(ORIGINAL, ("/nope/*",)))
+        check_enable(local, remote(ORIGINAL, ("/nope/*",)))
     with pytest.raises(Refusal, match="has no origin 'elsewhere'"):
         check_enable(
             LocalFunction("f", "cloudfront-js-2.0", "", b"", ("viewer-request",), "elsewhere"),
@@ -86,9 +89,9 @@ def test_check_enable_refusals() -> None:
         Refusal,
         match=r"behavior '/api/\*': Lambda@Edge arn:aws:lambda:us-east-1:123456789012:function:api-auth:7 runs on viewer-request",
     ):
-        check_enable(LOCAL, remote(lambda_viewer))
+        check_enable(local, remote(lambda_viewer))
     with pytest.raises(Refusal):
-        check_enable(LOCAL, every)  # /static/* is among every behavior
+        check_enable(local, every)  # /static/* is among every behavior
 
 
 # ---- the commands ----
@@ -264,8 +267,11 @@ def test_access_denied_is_clear_and_changes_nothing(
 @pytest.mark.parametrize(
     ("replace", "message"),
     [
-        ({'behaviors = ["*", "/api/*"]': 'behaviors = ["*", "/static/*"]'},
+        ({'behaviors = ["*", "/api/*"]': 'behaviors = ["*", "/static/*"]', "[maintenance]\n": "[maintenance]\ncompose = false\n"},
          "Error: distribution E2EXAMPLE12345, behavior '/static/*': viewer-response already runs arn:aws:cloudfront::123456789012:function/security-headers"),
+        # Composing needs the foreign function's LIVE code: a function this account does not have.
+        ({'behaviors = ["*", "/api/*"]': 'behaviors = ["*", "/static/*"]'},
+         "Error: arn:aws:cloudfront::123456789012:function/security-headers is on a slot cffunc needs, but this account has no LIVE function security-headers"),
         ({'behaviors = ["*", "/api/*"]': 'behaviors = ["*", "/shop/*"]'},
          "Error: distribution E2EXAMPLE12345 has no cache behavior '/shop/*'"),
         ({'origin = "maintenance-bucket"': 'origin = "nope"'},

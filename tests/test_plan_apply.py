@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -149,15 +150,18 @@ def _lambda_on_viewer(config: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("distribution", "local", "message"),
     [
-        (remote_distribution(behaviors=("/static/*",)), LOCAL,
+        (remote_distribution(behaviors=("/static/*",)), replace(LOCAL, compose=False),
          r"behavior '/static/\*': viewer-response already runs .*function/security-headers"),
+        # Composing, but the caller planned no composition for the foreign function.
+        (remote_distribution(behaviors=("/static/*",)), LOCAL,
+         r"no composition planned for .*function/security-headers"),
         (remote_distribution(behaviors=("/nope/*",)), LOCAL,
          r"has no cache behavior '/nope/\*'; its behaviors are '\*', '/api/\*'"),
         (remote_distribution(_with(ORIGINAL, _lambda_on_viewer)), LOCAL,
          r"behavior '/api/\*': Lambda@Edge .*api-auth:7 runs on viewer-request"),
         (remote_distribution(), LocalFunction("f", "cloudfront-js-2.0", "", b"", ("viewer-request",), "elsewhere"),
          r"has no origin 'elsewhere' \(maintenance.origin\)"),
-        (remote_distribution(behaviors=None), LOCAL, r"behavior '/static/\*'"),
+        (remote_distribution(behaviors=None), replace(LOCAL, compose=False), r"behavior '/static/\*'"),
     ],
 )  # fmt: skip
 def test_every_refusal_is_raised_by_the_planner(
@@ -330,7 +334,6 @@ def test_a_stale_etag_re_reads_and_re_applies_keeping_the_other_write() -> None:
 
 
 def replace_function_steps(plan: Plan) -> Plan:
-    from dataclasses import replace
 
     return replace(plan, function_steps=())
 
@@ -375,7 +378,6 @@ def test_store_steps_run_first_and_the_function_reads_the_created_store() -> Non
     fake = FakeCloudFront()
     placeholder = LocalFunction(**{**LOCAL.__dict__, "kvs_arn": "arn:<placeholder>"})
     base = plan_enable(placeholder, RemoteFunction(), [remote_distribution()])
-    from dataclasses import replace
 
     plan = replace(
         base,

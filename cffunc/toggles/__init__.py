@@ -23,11 +23,33 @@ from typing import Any, Protocol
 
 from cffunc.apply import Executor, Progress, Report, wait_deployed
 from cffunc.awsclient import CloudFrontClient
+from cffunc.compose import code_digest, compose, foreign_of
 from cffunc.config import Config, IPNetwork, Toggle
-from cffunc.plan import LocalFunction, Plan, RemoteDistribution, behaviors_of, maintenance_state
-from cffunc.remote import local_function, read_distributions, resolve_targets
+from cffunc.plan import (
+    CompositionPlan,
+    LocalFunction,
+    Plan,
+    Refusal,
+    RemoteDistribution,
+    behaviors_of,
+    check_enable,
+    composition_slots,
+    compositions_anywhere,
+    foreign_slots,
+    function_name,
+    maintenance_state,
+    plan_composition,
+)
+from cffunc.remote import (
+    local_function,
+    read_distributions,
+    read_foreign,
+    read_function,
+    read_restore,
+    resolve_targets,
+)
 from cffunc.render import RenderedFunction, render
-from cffunc.rules import compile_rules
+from cffunc.rules import MaintenanceRules, compile_rules
 
 
 @dataclass
@@ -42,8 +64,78 @@ class Deployment:
     clock: Callable[[], datetime] | None = None
     """The wall clock (for store states' end times); None: the real one."""
 
+    def rules(self) -> MaintenanceRules:
+        return compile_rules(self.config, self.env)
+
     def rendered(self) -> RenderedFunction:
-        return render(compile_rules(self.config, self.env))
+        return render(self.rules())
+
+    def compositions(
+        self,
+        local: LocalFunction,
+        distributions: list[RemoteDistribution],
+        store_arn: str | None = None,
+    ) -> list[CompositionPlan]:
+        """A composed function for each foreign function on a slot cffunc needs, and for
+        each composition of ours already there (made again from the foreign function's
+        LIVE code, so a changed foreign function is recomposed). ``store_arn``: the store
+        cffunc reads (toggle = "kvs"), which must then be the foreign function's too."""
+        if not local.compose:
+            return []
+        for distribution in distributions:
+            check_enable(local, distribution)  # Lambda@Edge and the rest before any read
+        targets = dict(foreign_slots(local, distributions))
+        present = composition_slots(local, distributions)
+        restore = read_restore(self.client, list(present))
+        for composed, events in present.items():
+            if composed not in restore:
+                raise Refusal(
+                    f"{function_name(composed)} is on a slot, but the function it was composed "
+                    "with is not known (its comment was changed); put that function back by hand"
+                )
+            foreign_arn = restore[composed]
+            merged = set(targets.get(foreign_arn, ())) | set(events)
+            targets[foreign_arn] = tuple(e for e in local.events if e in merged)
+        rules = self.rules()
+        plans = []
+        for foreign_arn, events in targets.items():
+            foreign = read_foreign(self.client, foreign_arn)
+            kvs_arn = foreign.kvs_arns[0] if foreign.kvs_arns else None
+            if store_arn is not None:
+                if kvs_arn is not None and kvs_arn != store_arn:
+                    raise Refusal(
+                        f"{foreign.name} reads the KeyValueStore {kvs_arn}, and a function reads "
+                        "one store: set maintenance.kvs to that store's name, so that cffunc "
+                        "keeps its keys (cffunc:*) beside the function's own"
+                    )
+                kvs_arn = store_arn
+            composed_function = compose(rules, foreign, local.name, events)
+            composed_local = LocalFunction(
+                name=composed_function.name,
+                runtime=composed_function.runtime,
+                comment=composed_function.comment,
+                code=composed_function.code.encode("utf-8"),
+                events=events,
+                kvs_arn=kvs_arn,
+            )
+            plans.append(
+                plan_composition(
+                    foreign_arn, composed_local, read_function(self.client, composed_local),
+                    composed_function.foreign_bytes,
+                )
+            )  # fmt: skip
+        return plans
+
+    def restore(
+        self, local: LocalFunction, distributions: list[RemoteDistribution]
+    ) -> dict[str, str]:
+        """Composed ARN -> foreign ARN, for every composition of ours on these distributions."""
+        return read_restore(self.client, compositions_anywhere(local, distributions))
+
+    def compositions_of(self, name: str) -> list[str]:
+        """The account's functions that are compositions of ``name`` (by their comment)."""
+        prefix = name[:40] + "--"
+        return [n for n in self.client.function_names() if n.startswith(prefix)]
 
     def local(self, code: bool = True, kvs_arn: str | None = None) -> LocalFunction:
         """The function as cffunc deploys it; ``code=False`` skips rendering (and so the
@@ -154,6 +246,30 @@ def behaviors_status(
             "maintenance": maintenance_state(local, distribution),
             "behaviors": behaviors,
         })  # fmt: skip
+    return out
+
+
+def compositions_status(
+    deployment: Deployment, local: LocalFunction, distributions: list[RemoteDistribution]
+) -> list[dict[str, Any]]:
+    """Each composition of ours on these distributions: the foreign function it was made
+    from, and whether that function's LIVE code changed since (the edge runs the old copy
+    until enable or install composes again)."""
+    client, out = deployment.client, []
+    for arn in compositions_anywhere(local, distributions):
+        name = function_name(arn)
+        live = client.describe_function(name, "LIVE")
+        found = foreign_of(live.comment if live else None)
+        if found is None:
+            out.append(
+                {"name": name, "foreign": None, "foreign_exists": None, "foreign_changed": None}
+            )
+            continue
+        foreign, digest = found
+        code = client.function_code(foreign, "LIVE")
+        now = code_digest(code.decode("utf-8", "replace")) if code is not None else None
+        entry: dict[str, Any] = {"name": name, "foreign": foreign}
+        out.append(entry | {"foreign_exists": code is not None, "foreign_changed": now != digest})
     return out
 
 

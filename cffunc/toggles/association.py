@@ -20,6 +20,7 @@ from cffunc.toggles import (
     EnableRequest,
     Preview,
     behaviors_status,
+    compositions_status,
     function_status,
     overall,
 )
@@ -47,10 +48,14 @@ class AssociationToggle:
             )
         local = self.deployment.local()
         remote = read_function(self.deployment.client, local)
-        return plan_enable(local, remote, self.deployment.distributions())
+        distributions = self.deployment.distributions()
+        compositions = self.deployment.compositions(local, distributions)
+        return plan_enable(local, remote, distributions, compositions)
 
     def plan_disable(self) -> Plan:
-        return plan_disable(self.deployment.local(code=False), self.deployment.distributions())
+        local = self.deployment.local(code=False)
+        distributions = self.deployment.distributions()
+        return plan_disable(local, distributions, self.deployment.restore(local, distributions))
 
     def plan_install(self) -> Plan:
         raise self._store_only("install")
@@ -74,10 +79,12 @@ class AssociationToggle:
         except RenderError as error:  # status is still useful without the local render
             render_error = str(error)
             local = self.deployment.local(code=False)
-        distributions = behaviors_status(self.deployment, local, self.deployment.distributions())
+        remote = self.deployment.distributions()
+        distributions = behaviors_status(self.deployment, local, remote)
         return {
             "toggle": self.kind,
             "function": function_status(self.deployment, local) | {"render_error": render_error},
+            "compositions": compositions_status(self.deployment, local, remote),
             "distributions": distributions,
             "maintenance": overall([d["maintenance"] for d in distributions]),
         }

@@ -42,6 +42,7 @@ from cffunc.toggles import (
     EnableRequest,
     Preview,
     behaviors_status,
+    compositions_status,
     function_status,
     overall,
 )
@@ -181,7 +182,8 @@ class StoreToggle:
             if state is not None and state.on:
                 notes.append(f"{self.name} says maintenance is ON (left as it is)")
         remote = read_function(self.deployment.client, local)
-        plan = plan_enable(local, remote, found.distributions)
+        compositions = self.deployment.compositions(local, found.distributions, local.kvs_arn)
+        plan = plan_enable(local, remote, found.distributions, compositions)
         return replace(plan, store_steps=tuple(store_steps), notes=tuple(notes))
 
     def _state(self, request: EnableRequest) -> StoreState:
@@ -266,23 +268,26 @@ class StoreToggle:
         (else remove only cffunc's keys from it)."""
         deployment, client = self.deployment, self.deployment.client
         found = self.installation(code=False)
+        restore = deployment.restore(found.local, found.distributions)
         report = Executor(client, deployment.progress).run(
-            plan_disable(found.local, found.distributions)
+            plan_disable(found.local, found.distributions, restore)
         )
         if report.touched:
             # The function can go only once no deployed config uses it.
             wait_deployed(client, report.touched, timeout, deployment.progress)
         function = deployment.config.function.name
-        dev = client.describe_function(function, "DEVELOPMENT")
-        if dev is not None:
+        for name in [function, *deployment.compositions_of(function)]:
+            dev = client.describe_function(name, "DEVELOPMENT")
+            if dev is None:
+                continue
             try:
-                client.delete_function(function, dev.etag)
+                client.delete_function(name, dev.etag)
             except FunctionInUse:
                 raise CffuncError(
-                    f"{function} is still associated with a distribution cffunc.toml does not "
+                    f"{name} is still associated with a distribution cffunc.toml does not "
                     "name; remove it there and run `cffunc uninstall` again"
                 ) from None
-            report.done.append(f"delete function {function}")
+            report.done.append(f"delete function {name}")
         store = client.key_value_store(self.name)
         if store is None:
             return report
@@ -319,7 +324,8 @@ class StoreToggle:
             render_error = str(error)
             local = self.deployment.local(code=False, kvs_arn=store.arn if store else None)
         function = function_status(self.deployment, local) | {"render_error": render_error}
-        distributions = behaviors_status(self.deployment, local, self.deployment.distributions())
+        remote = self.deployment.distributions()
+        distributions = behaviors_status(self.deployment, local, remote)
         installed = overall([d["maintenance"] for d in distributions])
         store_document = self._store_status(store)
         state = store_document["state"]
@@ -335,6 +341,7 @@ class StoreToggle:
             "installed": installed,
             "store": store_document,
             "function": function,
+            "compositions": compositions_status(self.deployment, local, remote),
             "distributions": distributions,
             "maintenance": maintenance,
         }
