@@ -43,6 +43,31 @@ def iam_policy(config: Config) -> dict[str, Any]:
             "Action": list(FUNCTION_ACTIONS),
             "Resource": f"arn:aws:cloudfront::*:function/{config.function.name}",
         },
+    ]
+    if config.maintenance.compose:
+        # Compositions are functions of their own, named <name>--<other>; the functions
+        # already on a slot are read (LIVE code, runtime, store), never written.
+        statements += [
+            {
+                "Sid": "CffuncCompositions",
+                "Effect": "Allow",
+                "Action": list(FUNCTION_ACTIONS),
+                "Resource": f"arn:aws:cloudfront::*:function/{config.function.name[:40]}--*",
+            },
+            {
+                "Sid": "CffuncReadFunctionsOnSlots",
+                "Effect": "Allow",
+                "Action": ["cloudfront:DescribeFunction", "cloudfront:GetFunction"],
+                "Resource": "arn:aws:cloudfront::*:function/*",
+            },
+            {
+                "Sid": "CffuncListCompositions",
+                "Effect": "Allow",
+                "Action": ["cloudfront:ListFunctions"],
+                "Resource": "*",
+            },
+        ]
+    statements += [
         {
             "Sid": "CffuncDistributions",
             "Effect": "Allow",
