@@ -577,10 +577,12 @@ def enable_command(
     """Turn maintenance on.
 
     toggle = "association": publish if needed, associate with the selected
-    behaviors (viewer-request, plus viewer-response in rewrite mode). Refuses
-    (exit 1, nothing written) when a behavior already runs another function or
-    a Lambda@Edge viewer function, or when maintenance.origin is not an origin
-    of the distribution. toggle = "kvs": write "on" to the KeyValueStore (one
+    behaviors (viewer-request, plus viewer-response in rewrite mode), composing
+    with a CloudFront Function already on a slot (a function of its own that
+    runs both). Refuses (exit 1, nothing written) when a behavior runs a
+    Lambda@Edge viewer function, when a composition cannot be made, or when
+    maintenance.origin is not an origin of the distribution. toggle = "kvs":
+    write "on" to the KeyValueStore (one
     conditional write; the distribution is not touched) after checking that
     `cffunc install` is in place; --wait returns once the write is
     acknowledged. Already enabled: exit 0, no write.
@@ -636,7 +638,9 @@ def status_command(settings: Settings, as_json: bool) -> None:
     """Show the function's stages, each behavior's associations and deploy state.
 
     Says whether LIVE holds the local render, and whether maintenance is on,
-    off or partial on each distribution.
+    off or partial on each distribution. Lists each composition with the
+    function it was made from, and says when that function's LIVE code changed
+    since (enable or install composes again).
 
     \b
     Example:
@@ -769,6 +773,9 @@ def allow_list_command(settings: Settings, as_json: bool) -> None:
 @command_options
 def destroy_command(settings: Settings) -> None:
     """Delete the function once no distribution uses it.
+
+    Also deletes the compositions of it that nothing uses; never the functions
+    they were composed with.
 
     \b
     Example:
