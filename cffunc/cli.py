@@ -513,6 +513,8 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
 
     Nothing is written when the LIVE code and config already equal the local
     render. Associated distributions pick the new LIVE code up as they deploy.
+    Compositions already on the selected behaviors are composed again and
+    published too (they hold a copy of the code).
 
     \b
     Example:

@@ -3,7 +3,7 @@ first) and ``destroy``. Library calls the CLI and tests make in-process."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cffunc.apply import Report
 from cffunc.awsclient import FunctionInUse
@@ -55,7 +55,9 @@ def publish(deployment: Deployment, toggle: MaintenanceToggle, test: bool) -> Pu
     render. ``test``: first compare TestFunction with the local runtime on the scenarios,
     and publish only if every event agrees."""
     local = toggle.deployed_function("publish")
-    plan = plan_publish(local, read_function(deployment.client, local))
+    plan = _with_compositions(
+        deployment, plan_publish(local, read_function(deployment.client, local))
+    )
     comparisons: list[RemoteComparison] = []
     if plan.empty:
         return Published(plan, None, comparisons)
@@ -64,8 +66,23 @@ def publish(deployment: Deployment, toggle: MaintenanceToggle, test: bool) -> Pu
         if not all(c.agrees for c in comparisons):
             return Published(plan, None, comparisons)
         # The comparison may have put the render on DEVELOPMENT: plan from what is there now.
-        plan = plan_publish(local, read_function(deployment.client, local))
+        plan = _with_compositions(
+            deployment, plan_publish(local, read_function(deployment.client, local))
+        )
     return Published(plan, deployment.apply(plan) if not plan.empty else None, comparisons)
+
+
+def _with_compositions(deployment: Deployment, plan: Plan) -> Plan:
+    """The compositions already on the selected slots hold a copy of cffunc's code:
+    publish updates them too (composing anew with the other function's LIVE code)."""
+    assert plan.local is not None
+    if not plan.local.compose or not deployment.config.distributions:
+        return plan
+    distributions = deployment.distributions()
+    compositions = deployment.compositions(
+        plan.local, distributions, plan.local.kvs_arn, present_only=True
+    )
+    return replace(plan, compositions=tuple(compositions))
 
 
 def destroy(deployment: Deployment, toggle: MaintenanceToggle) -> list[str]:

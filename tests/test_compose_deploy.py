@@ -119,6 +119,15 @@ def test_enable_composes_disable_restores_destroy_keeps_the_foreign(
         (REDIRECTS, "kvs-redirects", False), (SPA, "spa-rewrite", False),
     ]  # fmt: skip
 
+    # A config change published during maintenance reaches the compositions too.
+    config.write_text(config.read_text().replace('"/health",', '"/health", "/shop",'))
+    published = ok(cffunc(emulator, config, "publish"))
+    assert f"done: update function {SPA} DEVELOPMENT (composed with spa-rewrite," in published
+    assert f"done: publish {REDIRECTS} to LIVE" in published
+    assert live_test(emulator, SPA, "192.0.2.1", "/shop")["uri"] == "/index.html"
+    assert current(emulator) == enabled
+    assert "nothing to publish" in ok(cffunc(emulator, config, "publish"))
+
     # The SPA's owner publishes a new version while maintenance is on.
     cf = client(emulator)
     described = cf.describe_function(Name="spa-rewrite", Stage="DEVELOPMENT")

@@ -75,6 +75,7 @@ class Deployment:
         local: LocalFunction,
         distributions: list[RemoteDistribution],
         store_arn: str | None = None,
+        present_only: bool = False,
     ) -> list[CompositionPlan]:
         """A composed function for each foreign function on a slot cffunc needs, and for
         each composition of ours already there (made again from the foreign function's
@@ -82,9 +83,11 @@ class Deployment:
         cffunc reads (toggle = "kvs"), which must then be the foreign function's too."""
         if not local.compose:
             return []
-        for distribution in distributions:
-            check_enable(local, distribution)  # Lambda@Edge and the rest before any read
-        targets = dict(foreign_slots(local, distributions))
+        if not present_only:
+            for distribution in distributions:
+                check_enable(local, distribution)  # Lambda@Edge and the rest before any read
+        # present_only (publish): refresh the compositions already on slots, add none.
+        targets = {} if present_only else dict(foreign_slots(local, distributions))
         present = composition_slots(local, distributions)
         restore = read_restore(self.client, list(present))
         for composed, events in present.items():
