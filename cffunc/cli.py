@@ -37,6 +37,7 @@ from cffunc.localrun import (
     run_events,
     scenario_file,
 )
+from cffunc.plan import Plan
 from cffunc.render import render
 from cffunc.replay import format_summary, replay
 from cffunc.rules import compile_rules
@@ -485,6 +486,22 @@ def replay_command(
 # ---- deploy ----
 
 
+def carry_out(
+    deployment: Deployment,
+    toggle: MaintenanceToggle,
+    plan: Plan,
+    as_json: bool,
+    nothing: str,
+    wait: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> None:
+    """Apply a plan (nothing when it is empty), wait if asked, print what was done."""
+    report = deployment.apply(plan) if not plan.empty else None
+    if wait and report is not None:
+        deployment.wait(report, timeout)
+    emit(as_json, output.done_json(toggle.kind, plan, report), output.done(plan, report, nothing))
+
+
 def wait_options(command: F) -> F:
     command = click.option(
         "--timeout",
@@ -596,14 +613,7 @@ def enable_command(
     """
     deployment, toggle = settings.toggle()
     plan = toggle.plan_enable(EnableRequest(until, reason))
-    report = deployment.apply(plan) if not plan.empty else None
-    if wait and report is not None:
-        deployment.wait(report, timeout)
-    emit(
-        as_json,
-        output.done_json(toggle.kind, plan, report),
-        output.done(plan, report, "already enabled"),
-    )
+    carry_out(deployment, toggle, plan, as_json, "already enabled", wait, timeout)
 
 
 @cli.command("disable")
@@ -613,8 +623,9 @@ def enable_command(
 def disable_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
     """Turn maintenance off.
 
-    toggle = "association": remove exactly the associations cffunc added; every
-    other association and field stays as it was. toggle = "kvs": write "off" to
+    toggle = "association": remove exactly the associations cffunc added, and
+    put back the function each composition was made from; every other
+    association and field stays as it was. toggle = "kvs": write "off" to
     the KeyValueStore (the function stays associated). Needs no bypass secret.
 
     \b
@@ -622,15 +633,7 @@ def disable_command(settings: Settings, wait: bool, timeout: float, as_json: boo
       cffunc disable --wait
     """
     deployment, toggle = settings.toggle()
-    plan = toggle.plan_disable()
-    report = deployment.apply(plan) if not plan.empty else None
-    if wait and report is not None:
-        deployment.wait(report, timeout)
-    emit(
-        as_json,
-        output.done_json(toggle.kind, plan, report),
-        output.done(plan, report, "already disabled"),
-    )
+    carry_out(deployment, toggle, toggle.plan_disable(), as_json, "already disabled", wait, timeout)
 
 
 @cli.command("status")
@@ -673,12 +676,7 @@ def install_command(settings: Settings, as_json: bool) -> None:
     plan = toggle.plan_install()
     for note in plan.notes:
         echo_err(f"note: {note}")
-    report = deployment.apply(plan) if not plan.empty else None
-    emit(
-        as_json,
-        output.done_json(toggle.kind, plan, report),
-        output.done(plan, report, "already installed"),
-    )
+    carry_out(deployment, toggle, plan, as_json, "already installed")
 
 
 @cli.command("uninstall")
@@ -723,9 +721,8 @@ def _allow(settings: Settings, cidrs: tuple[str, ...], add: bool, as_json: bool)
     networks = parse_cidrs(cidrs)  # every CIDR checked before any call
     deployment, toggle = settings.toggle()
     plan = toggle.plan_allow(networks, add)
-    report = deployment.apply(plan) if not plan.empty else None
     nothing = f"nothing to change ({', '.join(str(n) for n in networks)})"
-    emit(as_json, output.done_json(toggle.kind, plan, report), output.done(plan, report, nothing))
+    carry_out(deployment, toggle, plan, as_json, nothing)
 
 
 @allow_group.command("add")

@@ -32,7 +32,7 @@ from cffunc.errors import CffuncError
 from cffunc.render import SIZE_LIMIT, render_code
 from cffunc.rules import PASS_HEADER, MaintenanceRules, compile_rules
 from cffunc.runtime.features import check_features
-from cffunc.runtime.source import SourceError, check_syntax, position
+from cffunc.runtime.source import SourceError, check_syntax, default_imports, position
 from cffunc.templates import js
 
 V1: Runtime = "cloudfront-js-1.0"
@@ -266,34 +266,25 @@ class _Imports:
 
 
 def _split_imports(code: str, what: str) -> _Imports:
-    tree = check_syntax(code)
+    try:
+        found = default_imports(code)
+    except SourceError as error:
+        raise CompositionError(f"{what}: {error}") from None
     data = code.encode("utf-8")
     lines: dict[str, tuple[str, str]] = {}
-    cuts: list[tuple[int, int]] = []
-    for node in tree.root_node.children:
-        if node.type != "import_statement":
-            continue
-        clause = next((c for c in node.children if c.type == "import_clause"), None)
-        module = node.child_by_field_name("source")
-        names = [c for c in clause.children if c.type == "identifier"] if clause else []
-        if clause is None or module is None or len(names) != 1 or len(clause.children) != 1:
+    for item in found:
+        if item.name in RESERVED:
             raise CompositionError(
-                f"{what}: unsupported import at {position(node)}: CloudFront Functions take "
-                "only `import name from 'module'`"
+                f"{what}: imports {item.module} as {item.name}, a name the composition needs; "
+                "rename it"
             )
-        name = data[names[0].start_byte : names[0].end_byte].decode()
-        source = data[module.start_byte : module.end_byte].decode()[1:-1]
-        if name in RESERVED:
-            raise CompositionError(
-                f"{what}: imports {source} as {name}, a name the composition needs; rename it"
-            )
-        if source in lines and lines[source][0] != name:
-            raise CompositionError(f"{what}: imports {source} twice, under two names")
-        lines[source] = (name, data[node.start_byte : node.end_byte].decode())
-        cuts.append((node.start_byte, node.end_byte))
-    for start, end in reversed(cuts):
-        newlines = data[start:end].count(b"\n")
-        data = data[:start] + b"\n" * newlines + data[end:]
+        if item.module in lines and lines[item.module][0] != item.name:
+            raise CompositionError(f"{what}: imports {item.module} twice, under two names")
+        lines[item.module] = (item.name, data[item.start : item.end].decode())
+    for item in reversed(found):
+        # Each import line becomes as many newlines, so line numbers stay right.
+        newlines = data[item.start : item.end].count(b"\n")
+        data = data[: item.start] + b"\n" * newlines + data[item.end :]
     return _Imports(lines, data.decode("utf-8"))
 
 

@@ -61,11 +61,23 @@ def check_syntax(code: str) -> Tree:
     return tree
 
 
-def imports_as_requires(code: str) -> str:
-    """``import name from 'module'`` statements rewritten as ``var name = require(...)``."""
+@dataclass(frozen=True)
+class DefaultImport:
+    """A top-level ``import name from 'module'``: the only form CloudFront takes."""
+
+    name: str
+    module: str
+    start: int
+    end: int
+    """Byte offsets of the statement in the UTF-8 source."""
+    position: Position
+
+
+def default_imports(code: str) -> list[DefaultImport]:
+    """The code's import statements, each checked to be ``import name from 'module'``."""
     tree = check_syntax(code)
     data = code.encode("utf-8")
-    edits: list[tuple[int, int, bytes]] = []
+    found = []
     for node in tree.root_node.children:
         if node.type != "import_statement":
             continue
@@ -77,13 +89,24 @@ def imports_as_requires(code: str) -> str:
                 f"unsupported import at {position(node)}: CloudFront Functions take only "
                 "`import name from 'module'`"
             )
-        name = data[names[0].start_byte : names[0].end_byte]
-        source = data[module.start_byte : module.end_byte]
-        edits.append(
-            (node.start_byte, node.end_byte, b"var " + name + b" = require(" + source + b");")
+        found.append(
+            DefaultImport(
+                name=data[names[0].start_byte : names[0].end_byte].decode(),
+                module=data[module.start_byte + 1 : module.end_byte - 1].decode(),
+                start=node.start_byte,
+                end=node.end_byte,
+                position=position(node),
+            )
         )
-    for start, end, text in reversed(edits):
-        data = data[:start] + text + data[end:]
+    return found
+
+
+def imports_as_requires(code: str) -> str:
+    """``import name from 'module'`` statements rewritten as ``var name = require(...)``."""
+    data = code.encode("utf-8")
+    for found in reversed(default_imports(code)):
+        text = f"var {found.name} = require('{found.module}');".encode()
+        data = data[: found.start] + text + data[found.end :]
     return data.decode("utf-8")
 
 
