@@ -19,6 +19,22 @@ if TYPE_CHECKING:
 from cffunc.errors import CffuncError
 
 REGION = "us-east-1"  # CloudFront's API is global and signs in us-east-1
+CRT_MISSING = (
+    "the CloudFront KeyValueStore API signs requests with SigV4A, which needs the awscrt "
+    "package: pip install 'botocore[crt]' (the same as the kvs extra: 'cffunc[kvs]', or "
+    "'.[kvs]' from a checkout)"
+)
+
+
+def require_crt() -> None:
+    """AwsError unless botocore can sign SigV4A: checked before the first write of any
+    store command, so that none stops half done for want of it."""
+    from botocore.compat import HAS_CRT
+
+    if not HAS_CRT:
+        raise AwsError(CRT_MISSING)
+
+
 MAX_ATTEMPTS = 8
 
 
@@ -190,10 +206,7 @@ class _Client:
         except botocore.exceptions.EndpointConnectionError as error:
             raise AwsError(f"cannot reach {self.service}: {error}") from None
         except botocore.exceptions.MissingDependencyException:
-            raise AwsError(
-                f"{self.service} signs requests with SigV4A, which needs the awscrt package: "
-                "pip install 'cffunc[kvs]' (or 'botocore[crt]')"
-            ) from None
+            raise AwsError(CRT_MISSING) from None
         except botocore.exceptions.ClientError as error:
             raise _translate(error, operation, resource) from None
 

@@ -200,10 +200,11 @@ class _Table:
         if not isinstance(value, list):
             raise self.fail(name, value, f"give a list of strings: {accepted}")
         for item in value:
-            if not isinstance(item, str) or not check(item):
+            hint = _url_hint(item)
+            if not isinstance(item, str) or not check(item) or hint:
                 raise ConfigError(
                     f"{self.source}: {self.key(name)} entry {_show(item)} is not accepted; "
-                    f"{accepted}"
+                    f"{hint or accepted}"
                 )
         return tuple(value)
 
@@ -212,6 +213,17 @@ class _Table:
         if not isinstance(value, dict):
             raise ConfigError(f"{self.source}: [{name}] must be a table")
         return _Table(self.source, name, value)
+
+
+def _url_hint(value: object) -> str | None:
+    """For a URL where a path belongs: the path to give instead."""
+    match = (
+        re.fullmatch(r"(?i)https?://[^/]*(/[^?#]*)?.*", value) if isinstance(value, str) else None
+    )
+    if match is None:
+        return None
+    path = match.group(1) or "/"
+    return f"give the path without scheme and host, e.g. {_show(path)}"
 
 
 def _show(value: object) -> str:

@@ -35,6 +35,7 @@ NET_PREFIX = "cffunc:net:"
 BUCKET_PREFIX = {4: 8, 6: 32}
 MAX_VALUE_BYTES = 1024
 MAX_REASON_CHARS = 500
+MAX_UNTIL_SECONDS = 366 * 86400
 UNTIL_FORMAT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
 """How ``until`` is written; the rendered function gets this same regex (``js_regex``)."""
 
@@ -51,6 +52,10 @@ class StoreState:
 
     def value(self) -> str:
         """The JSON text kept under :data:`STATE_KEY`."""
+        if self.reason is not None and len(self.reason) > MAX_REASON_CHARS:
+            raise StoreError(
+                f"--reason is {len(self.reason)} characters; give at most {MAX_REASON_CHARS}"
+            )
         data: dict[str, Any] = {"on": self.on}
         if self.until is not None:
             data["until"] = self.until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -184,7 +189,13 @@ def until_from_option(text: str | None, now: datetime) -> datetime | None:
         return None
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     if text[:-1].isdigit() and text[-1:] in units:
-        return (now + timedelta(seconds=int(text[:-1]) * units[text[-1]])).replace(microsecond=0)
+        seconds = int(text[:-1]) * units[text[-1]]
+        if not 0 < seconds <= MAX_UNTIL_SECONDS:
+            raise StoreError(
+                f"--until {text}: give a duration from 1s to 366d (maintenance that ends "
+                "at once, or in years, is not what a release script means)"
+            )
+        return (now + timedelta(seconds=seconds)).replace(microsecond=0)
     moment = parse_time(text)
     if moment is None:
         raise StoreError(
@@ -193,6 +204,8 @@ def until_from_option(text: str | None, now: datetime) -> datetime | None:
         )
     if moment <= now:
         raise StoreError(f"--until {text}: that time has passed; give a later one")
+    if moment - now > timedelta(seconds=MAX_UNTIL_SECONDS):
+        raise StoreError(f"--until {text}: more than 366 days away; give an earlier time")
     return moment
 
 

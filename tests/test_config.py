@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,19 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
     bad.write_text("[function\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_a_url_where_a_path_belongs_gets_a_hint() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            'allow.paths entry "https://shop.example.com/health" is not accepted; '
+            'give the path without scheme and host, e.g. "/health"'
+        ),
+    ):
+        make_config({"allow": {"paths": ["https://shop.example.com/health"]}})
+    with pytest.raises(
+        ConfigError,
+        match=r'distributions\[0\].behaviors entry "http://x.example.com/api/\*" is not accepted; give the path without scheme and host, e.g. "/api/\*"',
+    ):
+        make_config({"distributions": [{"id": "E1", "behaviors": ["http://x.example.com/api/*"]}]})

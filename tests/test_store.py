@@ -143,3 +143,21 @@ def test_until_option() -> None:
         until_from_option("2026-12-01T02:00:00Z", NOW)
     with pytest.raises(StoreError, match="duration"):
         until_from_option("soon", NOW)
+
+
+def test_until_and_reason_are_checked_before_any_call() -> None:
+    from cffunc.store import StoreError, StoreState, until_from_option
+
+    now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    assert until_from_option("2h", now) == datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+    assert until_from_option("366d", now) is not None
+    for bad, words in (
+        ("0m", "from 1s to 366d"), ("99999999d", "from 1s to 366d"),
+        ("2026-12-01T02:00:00Z", "has passed"), ("2030-01-01T00:00:00Z", "more than 366 days"),
+        ("soon", "give an RFC 3339 time"),
+    ):  # fmt: skip
+        with pytest.raises(StoreError, match=words):
+            until_from_option(bad, now)
+    StoreState(True, None, "x" * 500).value()
+    with pytest.raises(StoreError, match="--reason is 600 characters; give at most 500"):
+        StoreState(True, None, "x" * 600).value()

@@ -262,11 +262,19 @@ def test_missing_awscrt_is_a_clear_error(
     emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = kvs_config(tmp_path)
-    ok(cffunc(emulator, config, "install"))
+    before = current(emulator)
     monkeypatch.setenv("BOTO_DISABLE_CRT", "true")  # botocore then behaves as without awscrt
-    result = cffunc(emulator, config, "enable", process=True)  # botocore reads it at import
+    # Checked before the first write: install creates no store it could not then fill.
+    refused = cffunc(emulator, config, "install", process=True)  # botocore reads it at import
+    assert refused.returncode == 1 and "needs the awscrt package" in refused.stderr
+    assert STORE not in emulator.app.state.stores and current(emulator) == before
+    monkeypatch.delenv("BOTO_DISABLE_CRT")
+    ok(cffunc(emulator, config, "install"))
+    monkeypatch.setenv("BOTO_DISABLE_CRT", "true")
+    result = cffunc(emulator, config, "enable", process=True)
     assert result.returncode == 1
-    assert "needs the awscrt package: pip install 'cffunc[kvs]'" in result.stderr
+    assert "needs the awscrt package: pip install 'botocore[crt]'" in result.stderr
+    assert "'.[kvs]' from a checkout" in result.stderr
     assert json.loads(store_items(emulator)["cffunc:state"]) == {"on": False}
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cffunc.apply import Executor, Report, StoreWriter, wait_deployed
-from cffunc.awsclient import FunctionInUse, InUse, StoreInfo
+from cffunc.awsclient import FunctionInUse, InUse, StoreInfo, require_crt
 from cffunc.config import IPNetwork, Toggle
 from cffunc.errors import CffuncError, RenderError
 from cffunc.plan import (
@@ -71,6 +71,7 @@ class StoreToggle:
     undo_install = "cffunc uninstall"
 
     def __init__(self, deployment: Deployment, store_name: str) -> None:
+        require_crt()  # every store command reads or writes the data plane
         self.deployment = deployment
         self.name = store_name
 
@@ -194,6 +195,7 @@ class StoreToggle:
     def plan_enable(self, request: EnableRequest) -> Plan:
         # Checked before any read: a bad --until or --reason is a one-line error.
         state = self._state(request)
+        state.value()  # the reason's length and the value's size, before any call
         store = self.check_installed(self.installation(code=False))
         return self._switch_plan(store, state)
 
