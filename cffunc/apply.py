@@ -17,12 +17,15 @@ from functools import partial
 from typing import Any
 
 from cffunc.awsclient import (
+    AlreadyExists,
     AwsError,
     CloudFrontClient,
     KeyValueStoreClient,
     PreconditionFailed,
     StoreConflict,
 )
+from cffunc.errors import CffuncError
+from cffunc.interrupts import Interrupted, one_write
 from cffunc.plan import (
     DistributionStep,
     FunctionStep,
@@ -33,9 +36,12 @@ from cffunc.plan import (
     StoreEdit,
     StoreStep,
     associate,
+    behaviors_of,
     check_enable,
     disassociate,
     foreign_slots,
+    holds_render,
+    is_ours,
 )
 
 CONFLICT_RETRIES = 5
@@ -120,24 +126,72 @@ class StoreWriter:
             )
 
 
+@dataclass(frozen=True)
+class Written:
+    """A distribution this run wrote: the config it replaced and the ETag it got back."""
+
+    id: str
+    before: dict[str, Any]
+    etag: str
+
+
+class Incomplete(CffuncError):
+    """A run stopped after its first write: what it did, and what it put back."""
+
+    def __init__(
+        self,
+        report: Report,
+        cause: BaseException,
+        rolled_back: list[str] | None = None,
+        left: list[str] | None = None,
+    ) -> None:
+        super().__init__(str(cause) or type(cause).__name__)
+        self.report = report
+        self.cause = cause
+        self.rolled_back = rolled_back or []
+        """Distributions written by this run and put back as they were."""
+        self.left = left or []
+        """What could not be put back, in words."""
+
+
 class Executor:
-    """Makes the calls a plan lists, in order."""
+    """Makes the calls a plan lists, in order. Each write is one_write (a signal waits
+    until it has returned). When a write fails after another one was made, the
+    distributions this run wrote are put back (all or nothing) and :class:`Incomplete`
+    says what was done; an interrupt is reported the same way, without putting back."""
 
     def __init__(self, client: CloudFrontClient, progress: Progress) -> None:
         self.client = client
         self.progress = progress
+        self.written: list[Written] = []
 
     def run(self, plan: Plan) -> Report:
         report = Report()
+        self.written = []
+        try:
+            self._run(plan, report)
+        except Interrupted as interrupt:
+            if report.done:
+                raise Incomplete(report, interrupt) from None
+            raise
+        except Exception as error:
+            if not report.done:
+                raise
+            rolled_back, left = self._roll_back(plan)
+            raise Incomplete(report, error, rolled_back, left) from error
+        return report
+
+    def _run(self, plan: Plan, report: Report) -> None:
         local = plan.local
         compositions = plan.compositions
         created_arn: str | None = None
         for store_step in plan.store_steps:
             self.progress(store_step.message)
             if store_step.action == "create":
-                created_arn = self.client.create_key_value_store(
-                    store_step.store, store_step.comment
-                ).arn
+                with one_write():
+                    created_arn = self.client.create_key_value_store(
+                        store_step.store, store_step.comment
+                    ).arn
                 report.done.append(store_step.message)
                 if local is not None:
                     # The functions read the store this plan created: its ARN is known now.
@@ -166,14 +220,14 @@ class Executor:
             report.conflicts += self._write(step.distribution, edit, local, plan)
             report.done.append(step.message)
             report.touched.append(step.distribution.id)
-        return report
 
     def _store_write(self, step: StoreStep, created_arn: str | None, report: Report) -> bool:
         """Whether the write changed anything (someone may have made it already)."""
         arn = step.arn or created_arn
         assert arn is not None and step.edit is not None, "a store write names its store"
         writer = StoreWriter(self.client.key_value_store_client(), arn, self.progress)
-        changed = writer.change(step.keys, step.edit)
+        with one_write():
+            changed = writer.change(step.keys, step.edit)
         report.conflicts += writer.conflicts
         return changed
 
@@ -188,21 +242,57 @@ class Executor:
         arn = None
         for step in steps:
             self.progress(step.message)
-            if step.action == "create":
-                dev_etag, arn = self.client.create_function(
-                    local.name, local.runtime, local.comment, local.rendered, local.kvs_arn
-                )
-            elif step.action == "update":
-                assert dev_etag is not None
-                dev_etag = self.client.update_function(
-                    local.name, dev_etag, local.runtime, local.comment, local.rendered,
-                    local.kvs_arn,
-                )  # fmt: skip
-            else:
-                assert dev_etag is not None
-                self.client.publish_function(local.name, dev_etag)
+            with one_write():
+                if step.action == "create":
+                    dev_etag, arn = self._create(local)
+                elif step.action == "update":
+                    assert dev_etag is not None
+                    dev_etag = self.client.update_function(
+                        local.name, dev_etag, local.runtime, local.comment, local.rendered,
+                        local.kvs_arn,
+                    )  # fmt: skip
+                else:
+                    assert dev_etag is not None
+                    self._publish(local, dev_etag)
             report.done.append(step.message)
         return arn
+
+    def _create(self, local: LocalFunction) -> tuple[str, str]:
+        """Create the function; when another run created it meanwhile (two enables at
+        once), carry on with theirs, made to hold our code."""
+        try:
+            return self.client.create_function(
+                local.name, local.runtime, local.comment, local.rendered, local.kvs_arn
+            )
+        except AlreadyExists:
+            self.progress(f"{local.name} was created meanwhile (another run?); using it")
+        dev = self.client.describe_function(local.name, "DEVELOPMENT")
+        if dev is None:
+            raise AwsError(f"{local.name} exists and does not; try again")
+        code = self.client.function_code(local.name, "DEVELOPMENT")
+        if holds_render(local, code, dev.runtime, dev.comment, dev.kvs_arns):
+            return dev.etag, dev.arn
+        etag = self.client.update_function(
+            local.name, dev.etag, local.runtime, local.comment, local.rendered, local.kvs_arn
+        )
+        return etag, dev.arn
+
+    def _publish(self, local: LocalFunction, dev_etag: str) -> None:
+        """Publish DEVELOPMENT; when another run changed it meanwhile, publish it if it
+        holds our code (the same config renders the same bytes), else stop."""
+        try:
+            self.client.publish_function(local.name, dev_etag)
+            return
+        except PreconditionFailed:
+            self.progress(f"{local.name} DEVELOPMENT changed meanwhile; reading it again")
+        dev = self.client.describe_function(local.name, "DEVELOPMENT")
+        code = self.client.function_code(local.name, "DEVELOPMENT")
+        if dev is None or not holds_render(local, code, dev.runtime, dev.comment, dev.kvs_arns):
+            raise AwsError(
+                f"{local.name} DEVELOPMENT was changed by someone else to other code while "
+                "cffunc published it; run the command again"
+            )
+        self.client.publish_function(local.name, dev.etag)
 
     @staticmethod
     def _edit(
@@ -235,7 +325,9 @@ class Executor:
             if changed is config:
                 return attempt  # someone else already made our change
             try:
-                self.client.update_distribution(distribution.id, etag, changed)
+                with one_write():
+                    new_etag = self.client.update_distribution(distribution.id, etag, changed)
+                self.written.append(Written(distribution.id, config, new_etag))
                 return attempt
             except PreconditionFailed:
                 self.progress(f"{distribution.id} changed meanwhile; reading it again")
@@ -246,6 +338,55 @@ class Executor:
             f"({CONFLICT_RETRIES + 1} attempts); "
             "someone else is editing it: try again when they are done"
         )
+
+    def _roll_back(self, plan: Plan) -> tuple[list[str], list[str]]:
+        """Put back the distributions this run wrote, newest first: the config as it was,
+        with the ETag the write returned (so a change someone made since is never lost:
+        then cffunc's own edit is undone instead). (put back, what is left)."""
+        rolled_back, left = [], []
+        for written in reversed(list(self.written)):
+            self.progress(f"putting {written.id} back as it was before this run")
+            try:
+                with one_write():
+                    self.client.update_distribution(written.id, written.etag, written.before)
+                rolled_back.append(written.id)
+                continue
+            except PreconditionFailed:
+                pass
+            except Exception as error:
+                left.append(f"{written.id}: could not be put back ({error})")
+                continue
+            try:
+                local = plan.local
+                assert local is not None
+                undo: Callable[[dict[str, Any]], dict[str, Any]]
+                if any(s.edit == "associate" for s in plan.distribution_steps):
+                    restore = {c.arn: c.foreign_arn for c in plan.compositions}
+                    undo = partial(disassociate, name=local.name, restore=restore)
+                else:
+                    back = {v: k for k, v in plan.restore.items()}
+                    undo = partial(
+                        associate, local=local, arn=_our_arn(written.before, local.name),
+                        patterns=None, compositions=back,
+                    )  # fmt: skip
+                current = self.client.distribution_config(written.id)
+                self._write(
+                    RemoteDistribution(written.id, current.config, current.etag, None), undo
+                )
+                rolled_back.append(written.id)
+            except Exception as error:
+                left.append(f"{written.id}: could not be put back ({error})")
+        return rolled_back, left
+
+
+def _our_arn(config: dict[str, Any], name: str) -> str:
+    """Our function's ARN as a config that had it names it (or a composition of it)."""
+    for _, behavior in behaviors_of(config):
+        for item in (behavior.get("FunctionAssociations") or {}).get("Items") or []:
+            arn = str(item.get("FunctionARN"))
+            if is_ours(arn, name):
+                return arn.rsplit("/", 1)[0] + "/" + name
+    raise AwsError(f"the config before this run names no {name}")
 
 
 def _recheck(distribution: RemoteDistribution, local: LocalFunction, plan: Plan) -> None:

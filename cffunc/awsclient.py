@@ -66,6 +66,10 @@ class StoreConflict(AwsError):
     """The KeyValueStore changed since its ETag was read."""
 
 
+class AlreadyExists(AwsError):
+    """A function (or store) of that name exists already."""
+
+
 class InUse(AwsError):
     """A KeyValueStore is still associated with a function."""
 
@@ -503,6 +507,8 @@ def _translate(error: botocore.exceptions.ClientError, operation: str, resource:
         )
     if code in ("ConflictException",):
         return StoreConflict(f"{operation} on {resource}: the store changed meanwhile", code)
+    if code in ("FunctionAlreadyExists", "EntityAlreadyExists"):
+        return AlreadyExists(f"{operation}: {resource} exists already ({code})", code)
     if code == "CannotDeleteEntityWhileInUse":
         return InUse(f"{operation}: {resource} is still associated with a function", code)
     if code in (

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import click
 
-from cffunc import __version__, output
-from cffunc.apply import DEFAULT_TIMEOUT_SECONDS
+from cffunc import __version__, interrupts, output
+from cffunc.apply import DEFAULT_TIMEOUT_SECONDS, Incomplete
 from cffunc.awsclient import CloudFrontClient
 from cffunc.compose import ForeignFunction, compose_rendered, foreign_from_file
 from cffunc.config import RUNTIMES, Config, load_config, parse_time
@@ -77,16 +77,61 @@ def echo_err(message: str) -> None:
 
 
 def reports_errors(command: F) -> F:
-    """Turn library errors into click's one-line ``Error:`` and exit code 1."""
+    """Turn library errors into click's one-line ``Error:`` and exit code 1; a run
+    stopped after a write says what it did, the state it left and the command that
+    undoes it; a signal exits with 130 (SIGINT) or 143 (SIGTERM)."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with interrupts.handled():
+                return command(*args, **kwargs)
+        except Stopped as stopped:
+            for line in stopped.done:
+                click.echo(f"done: {line}")
+            for line in stopped.lines:
+                echo_err(line)
+            sys.exit(stopped.exit_code)
+        except interrupts.Interrupted as interrupt:
+            echo_err(f"interrupted ({interrupt}) before any write: nothing was changed")
+            sys.exit(interrupt.exit_code)
         except CffuncError as error:
             raise click.ClickException(str(error)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+class Stopped(Exception):
+    """A write command stopped after its first write, with what to tell the user."""
+
+    def __init__(self, done: list[str], lines: list[str], exit_code: int) -> None:
+        super().__init__("\n".join(lines))
+        self.done, self.lines, self.exit_code = done, lines, exit_code
+
+
+def stopped(toggle: MaintenanceToggle, stop: Incomplete, undo: str, again: str) -> Stopped:
+    """What a stopped run did, the state it left (read again), and what to run next."""
+    cause = stop.cause
+    if isinstance(cause, interrupts.Interrupted):
+        first, code = (
+            f"interrupted ({cause}); every write that started was finished",
+            cause.exit_code,
+        )
+    else:
+        first, code = f"Error: {cause}", 1
+    lines = [first]
+    lines += [f"put back: {d} (as it was before this run)" for d in stop.rolled_back]
+    lines += [f"left: {item}" for item in stop.left]
+    lines.append(output.state_line(_state_now(toggle)))
+    lines.append(f"to undo: {undo}; to finish: {again}")
+    return Stopped(stop.report.done, lines, code)
+
+
+def _state_now(toggle: MaintenanceToggle) -> dict[str, Any] | str:
+    try:
+        return toggle.status()
+    except CffuncError as error:
+        return str(error)
 
 
 # The global options, declared once: on the group they set the Settings; after a command
@@ -492,13 +537,29 @@ def carry_out(
     plan: Plan,
     as_json: bool,
     nothing: str,
+    undo: str,
+    again: str,
     wait: bool = False,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> None:
-    """Apply a plan (nothing when it is empty), wait if asked, print what was done."""
-    report = deployment.apply(plan) if not plan.empty else None
-    if wait and report is not None:
-        deployment.wait(report, timeout)
+    """Apply a plan (nothing when it is empty), wait if asked, print what was done; a run
+    stopped after a write says so, with the state and the undo command."""
+    report = None
+    again += " --wait" if wait else ""
+    try:
+        report = deployment.apply(plan) if not plan.empty else None
+        if wait and report is not None:
+            deployment.wait(report, timeout)
+        elif wait:
+            # Nothing to write, but an earlier run's change may still be deploying.
+            deployment.wait_targets(timeout)
+    except Incomplete as stop:
+        raise stopped(toggle, stop, undo, again) from None
+    except (interrupts.Interrupted, CffuncError) as cause:
+        if report is None:
+            raise
+        # The writes are made; the wait for the deployment was stopped or timed out.
+        raise stopped(toggle, Incomplete(report, cause), undo, again) from None
     emit(as_json, output.done_json(toggle.kind, plan, report), output.done(plan, report, nothing))
 
 
@@ -538,7 +599,10 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
       cffunc publish --test
     """
     deployment, toggle = settings.toggle()
-    published = publish(deployment, toggle, run_tests)
+    try:
+        published = publish(deployment, toggle, run_tests)
+    except Incomplete as stop:
+        raise stopped(toggle, stop, "none (LIVE had other code before)", "cffunc publish") from None
     if published.comparisons:
         echo_err(output.comparisons(published.comparisons))
     if published.refused:
@@ -613,7 +677,10 @@ def enable_command(
     """
     deployment, toggle = settings.toggle()
     plan = toggle.plan_enable(EnableRequest(until, reason))
-    carry_out(deployment, toggle, plan, as_json, "already enabled", wait, timeout)
+    carry_out(
+        deployment, toggle, plan, as_json, "already enabled", "cffunc disable", "cffunc enable",
+        wait, timeout,
+    )  # fmt: skip
 
 
 @cli.command("disable")
@@ -633,7 +700,10 @@ def disable_command(settings: Settings, wait: bool, timeout: float, as_json: boo
       cffunc disable --wait
     """
     deployment, toggle = settings.toggle()
-    carry_out(deployment, toggle, toggle.plan_disable(), as_json, "already disabled", wait, timeout)
+    carry_out(
+        deployment, toggle, toggle.plan_disable(), as_json, "already disabled",
+        "cffunc enable", "cffunc disable", wait, timeout,
+    )  # fmt: skip
 
 
 @cli.command("status")
@@ -676,7 +746,10 @@ def install_command(settings: Settings, as_json: bool) -> None:
     plan = toggle.plan_install()
     for note in plan.notes:
         echo_err(f"note: {note}")
-    carry_out(deployment, toggle, plan, as_json, "already installed")
+    carry_out(
+        deployment, toggle, plan, as_json, "already installed", "cffunc uninstall",
+        "cffunc install",
+    )  # fmt: skip
 
 
 @cli.command("uninstall")
@@ -701,7 +774,10 @@ def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None
       cffunc uninstall
     """
     _, toggle = settings.toggle()
-    report = toggle.uninstall(timeout)
+    try:
+        report = toggle.uninstall(timeout)
+    except Incomplete as stop:
+        raise stopped(toggle, stop, "cffunc install", "cffunc uninstall") from None
     document = {"toggle": toggle.kind, "report": report.as_json()}
     emit(as_json, document, "\n".join(f"done: {m}" for m in report.done) or "nothing installed")
 
@@ -721,8 +797,11 @@ def _allow(settings: Settings, cidrs: tuple[str, ...], add: bool, as_json: bool)
     networks = parse_cidrs(cidrs)  # every CIDR checked before any call
     deployment, toggle = settings.toggle()
     plan = toggle.plan_allow(networks, add)
+    listed = " ".join(str(n) for n in networks)
     nothing = f"nothing to change ({', '.join(str(n) for n in networks)})"
-    carry_out(deployment, toggle, plan, as_json, nothing)
+    undo = f"cffunc allow {'remove' if add else 'add'} {listed}"
+    again = f"cffunc allow {'add' if add else 'remove'} {listed}"
+    carry_out(deployment, toggle, plan, as_json, nothing, undo, again)
 
 
 @allow_group.command("add")
@@ -782,7 +861,12 @@ def destroy_command(settings: Settings) -> None:
     """
     deployment, toggle = settings.toggle()
     name = deployment.config.function.name
-    deleted = destroy(deployment, toggle)
+    try:
+        deleted = destroy(deployment, toggle)
+    except Incomplete as stop:
+        raise stopped(
+            toggle, stop, f"`{toggle.setup}` creates the functions again", "cffunc destroy",
+        ) from None  # fmt: skip
     click.echo(
         "\n".join(f"deleted function {n}" for n in deleted)
         or f"{name}: no such function; nothing to delete"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from cffunc.apply import Report
+from cffunc.apply import Incomplete, Report
 from cffunc.awsclient import FunctionInUse
 from cffunc.compose import foreign_of
 from cffunc.errors import CffuncError
+from cffunc.interrupts import Interrupted, one_write
 from cffunc.plan import Plan, plan_publish
-from cffunc.remote import read_function
+from cffunc.remote import read_function, resolve_targets
 from cffunc.remotetest import RemoteComparison, remote_comparisons
 from cffunc.rules import compile_rules
 from cffunc.scenarios import load_scenarios
@@ -87,26 +88,42 @@ def _with_compositions(deployment: Deployment, plan: Plan) -> Plan:
 
 def destroy(deployment: Deployment, toggle: MaintenanceToggle) -> list[str]:
     """Delete the function once no distribution uses it, and every composition of it
-    that nothing uses (never the functions they were composed with). The names deleted."""
+    that nothing uses (never the functions they were composed with). The names deleted.
+    Refused while a target distribution is still deploying: its config may still use
+    the function."""
     client, name = deployment.client, deployment.config.function.name
-    deleted = []
-    for composition in deployment.compositions_of(name):
-        stage = client.describe_function(composition, "DEVELOPMENT")
-        if stage is None or foreign_of(stage.comment) is None:
-            continue  # not made by cffunc: a name that only looks like one
-        try:
-            client.delete_function(composition, stage.etag)
-            deleted.append(composition)
-        except FunctionInUse:
-            deployment.progress(f"{composition} is still associated; kept")
-    dev = client.describe_function(name, "DEVELOPMENT")
-    if dev is None:
-        return deleted
-    try:
-        client.delete_function(name, dev.etag)
-    except FunctionInUse:
+    targets = resolve_targets(client, deployment.config) if deployment.config.distributions else []
+    deploying = [t.label for t in targets if client.distribution_status(t.id) != "Deployed"]
+    if deploying:
         raise CffuncError(
-            f"{name} is still associated with a distribution; run `{toggle.undo_install}` "
-            "(and remove it from any other distribution) first"
-        ) from None
+            f"{', '.join(deploying)} still deploying, and may still use {name}: run "
+            f"`cffunc destroy` again once Deployed (`{toggle.undo_install} --wait` waits)"
+        )
+    deleted: list[str] = []
+    try:
+        for composition in deployment.compositions_of(name):
+            stage = client.describe_function(composition, "DEVELOPMENT")
+            if stage is None or foreign_of(stage.comment) is None:
+                continue  # not made by cffunc: a name that only looks like one
+            try:
+                with one_write():
+                    client.delete_function(composition, stage.etag)
+                deleted.append(composition)
+            except FunctionInUse:
+                deployment.progress(f"{composition} is still associated; kept")
+        dev = client.describe_function(name, "DEVELOPMENT")
+        if dev is None:
+            return deleted
+        try:
+            with one_write():
+                client.delete_function(name, dev.etag)
+        except FunctionInUse:
+            raise CffuncError(
+                f"{name} is still associated with a distribution; run `{toggle.undo_install}` "
+                "(and remove it from any other distribution) first"
+            ) from None
+    except (Exception, Interrupted) as cause:
+        if deleted:
+            raise Incomplete(Report([f"delete function {n}" for n in deleted]), cause) from None
+        raise
     return [*deleted, name]

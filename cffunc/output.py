@@ -137,6 +137,18 @@ def done_json(kind: str, plan: Plan, report: Report | None) -> dict[str, Any]:
     return {"toggle": kind} | plan_json(plan) | {"report": (report or Report()).as_json()}
 
 
+def state_line(status: dict[str, Any] | str) -> str:
+    """One line for the state a stopped run left: overall, then each distribution."""
+    if isinstance(status, str):
+        return f"state: unknown (reading it failed: {status})"
+    each = ", ".join(
+        f"{d['label']}: {d['maintenance']}, {d['status']}" for d in status["distributions"]
+    )
+    store = status.get("store")
+    kept = f"; KeyValueStore says {store['state']}" if store else ""
+    return f"state: maintenance {status['maintenance']} ({each}){kept}"
+
+
 # ---- cffunc status ----
 
 ASSOCIATED = {"on": "yes", "off": "no", "partial": "partly"}

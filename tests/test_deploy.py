@@ -319,9 +319,17 @@ def test_wait_times_out_naming_the_distribution(tmp_path: Path) -> None:
         config = config_file(tmp_path)
         result = cffunc(slow, config, "enable", "--wait", "--timeout", "1")
     assert result.returncode == 1
-    assert result.stderr.splitlines()[-1].startswith(
-        "Error: timed out after 1 s; still deploying: E2EXAMPLE12345"
-    )
+    # What was done on stdout; the error, the state left and what to run next on stderr.
+    assert result.stdout.splitlines() == [
+        "done: create function shop-maintenance (4,846 bytes, cloudfront-js-2.0)",
+        "done: publish shop-maintenance to LIVE",
+        "done: associate shop-maintenance with E2EXAMPLE12345: * viewer-request, * viewer-response, /api/* viewer-request, /api/* viewer-response",
+    ]
+    assert result.stderr.splitlines()[-3:] == [
+        "Error: timed out after 1 s; still deploying: E2EXAMPLE12345 (the change is made; it reaches the edge when they finish)",
+        "state: maintenance on (E2EXAMPLE12345: on, InProgress)",
+        "to undo: cffunc disable; to finish: cffunc enable --wait",
+    ]
 
 
 def test_the_aws_cli_reads_back_what_cffunc_wrote(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cffunc.apply import CONFLICT_RETRIES, Executor, wait_deployed
+from cffunc.apply import CONFLICT_RETRIES, Executor, Incomplete, wait_deployed
 from cffunc.awsclient import (
     AwsError,
     DistributionConfig,
@@ -368,8 +368,12 @@ def test_a_change_someone_else_already_made_is_not_written_again() -> None:
 def test_a_failed_call_stops_the_run_before_later_steps() -> None:
     fake = FakeCloudFront()
     fake.errors["PublishFunction"] = [AwsError("AccessDenied on PublishFunction", "AccessDenied")]
-    with pytest.raises(AwsError, match="AccessDenied"):
+    with pytest.raises(Incomplete, match="AccessDenied") as stopped:
         run(fake, plan_enable(LOCAL, RemoteFunction(), [remote_distribution()]))
+    # What was done before the failure comes with it.
+    assert stopped.value.report.done == [
+        "create function shop-maintenance (4 bytes, cloudfront-js-2.0)"
+    ]
     assert "UpdateDistribution" not in fake.calls
     assert fake.configs[DIST][0] == ORIGINAL
 

@@ -160,6 +160,11 @@ class Deployment:
         if report.touched:
             wait_deployed(self.client, report.touched, timeout, self.progress)
 
+    def wait_targets(self, timeout: float) -> None:
+        """Until every target distribution is Deployed (an earlier change may deploy)."""
+        targets = resolve_targets(self.client, self.config)
+        wait_deployed(self.client, [t.id for t in targets], timeout, self.progress)
+
 
 @dataclass(frozen=True)
 class EnableRequest:
@@ -186,6 +191,8 @@ class MaintenanceToggle(Protocol):
     kind: Toggle
     undo_install: str
     """The command that takes the function off the distributions (named in errors)."""
+    setup: str
+    """The command that puts the function on the distributions."""
 
     def preview(self) -> Preview: ...
 

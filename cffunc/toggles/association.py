@@ -29,6 +29,7 @@ from cffunc.toggles import (
 class AssociationToggle:
     kind: Toggle = "association"
     undo_install = "cffunc disable"
+    setup = "cffunc enable"
 
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment

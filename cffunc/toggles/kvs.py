@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cffunc.apply import Executor, Report, StoreWriter, wait_deployed
+from cffunc.apply import Executor, Incomplete, Report, StoreWriter, wait_deployed
 from cffunc.awsclient import FunctionInUse, InUse, StoreInfo, require_crt
 from cffunc.config import IPNetwork, Toggle
 from cffunc.errors import CffuncError, RenderError
+from cffunc.interrupts import Interrupted, one_write
 from cffunc.plan import (
     LocalFunction,
     Plan,
@@ -69,6 +70,7 @@ class Installation:
 class StoreToggle:
     kind: Toggle = "kvs"
     undo_install = "cffunc uninstall"
+    setup = "cffunc install"
 
     def __init__(self, deployment: Deployment, store_name: str) -> None:
         require_crt()  # every store command reads or writes the data plane
@@ -265,25 +267,37 @@ class StoreToggle:
     # ---- uninstall ----
 
     def uninstall(self, timeout: float) -> Report:
-        """Reverse ``install``: remove the associations, wait until the distributions are
-        Deployed, delete the function, and delete the store if ``install`` created it
-        (else remove only cffunc's keys from it)."""
+        """Reverse ``install``: remove the associations, wait until every target
+        distribution is Deployed (on a re-run too: an earlier run's change may still be
+        deploying, and a deploying config may still use the function), delete the
+        function and its compositions, and delete the store if ``install`` created it
+        (else remove only cffunc's keys from it). Stopped after a write: Incomplete."""
         deployment, client = self.deployment, self.deployment.client
         found = self.installation(code=False)
         restore = deployment.restore(found.local, found.distributions)
         report = Executor(client, deployment.progress).run(
             plan_disable(found.local, found.distributions, restore)
         )
-        if report.touched:
-            # The function can go only once no deployed config uses it.
-            wait_deployed(client, report.touched, timeout, deployment.progress)
+        try:
+            self._remove_after(found, report, timeout)
+        except (Exception, Interrupted) as cause:
+            if report.done:
+                raise Incomplete(report, cause) from None
+            raise
+        return report
+
+    def _remove_after(self, found: Installation, report: Report, timeout: float) -> None:
+        deployment, client = self.deployment, self.deployment.client
+        # The function can go only once no config that may still be deploying uses it.
+        wait_deployed(client, [d.id for d in found.distributions], timeout, deployment.progress)
         function = deployment.config.function.name
-        for name in [function, *deployment.compositions_of(function)]:
+        for name in [*deployment.compositions_of(function), function]:
             dev = client.describe_function(name, "DEVELOPMENT")
             if dev is None:
                 continue
             try:
-                client.delete_function(name, dev.etag)
+                with one_write():
+                    client.delete_function(name, dev.etag)
             except FunctionInUse:
                 raise CffuncError(
                     f"{name} is still associated with a distribution cffunc.toml does not "
@@ -292,26 +306,28 @@ class StoreToggle:
             report.done.append(f"delete function {name}")
         store = client.key_value_store(self.name)
         if store is None:
-            return report
+            return
         if store.comment == self.created_comment:
             try:
-                client.delete_key_value_store(self.name, store.etag)
+                with one_write():
+                    client.delete_key_value_store(self.name, store.etag)
             except InUse:
                 raise CffuncError(
                     f"KeyValueStore {self.name} is still associated with another function; "
                     "remove that association and run `cffunc uninstall` again"
                 ) from None
             report.done.append(f"delete KeyValueStore {self.name}")
-            return report
+            return
         kv = client.key_value_store_client()
         writer = StoreWriter(kv, store.arn, deployment.progress)
-        if writer.change(
-            lambda: kv.keys(store.arn, "cffunc:"), lambda cur: dict.fromkeys(cur, None)
-        ):
+        with one_write():
+            changed = writer.change(
+                lambda: kv.keys(store.arn, "cffunc:"), lambda cur: dict.fromkeys(cur, None)
+            )
+        if changed:
             report.done.append(
                 f"remove cffunc's keys from {self.name} (the store was not created by cffunc)"
             )
-        return report
 
     # ---- status ----
 
