@@ -17,8 +17,10 @@ import pytest
 
 from cffunc.apply import CONFLICT_RETRIES, Executor, Incomplete, wait_deployed
 from cffunc.awsclient import (
+    AlreadyExists,
     AwsError,
     DistributionConfig,
+    FunctionStage,
     PreconditionFailed,
     StoreConflict,
     StoreData,
@@ -250,6 +252,8 @@ class FakeCloudFront:
         self, name: str, runtime: str, comment: str, code: bytes, kvs_arn: str | None
     ) -> tuple[str, str]:
         self._call("CreateFunction")
+        if name in self.functions:
+            raise AlreadyExists("exists", "FunctionAlreadyExists")
         self.functions[name] = {"code": code, "kvs": kvs_arn, "etag": "D1", "live": None}
         return "D1", ARN
 
@@ -265,6 +269,17 @@ class FakeCloudFront:
         self._call("PublishFunction")
         assert etag == self.functions[name]["etag"]
         self.functions[name]["live"] = self.functions[name]["code"]
+
+    def describe_function(self, name: str, stage: str) -> FunctionStage | None:
+        self._call("DescribeFunction")
+        found = self.functions.get(name)
+        if found is None:
+            return None
+        return FunctionStage(name, stage, found["etag"], "cloudfront-js-2.0", "", ARN)
+
+    def function_code(self, name: str, stage: str) -> bytes | None:
+        self._call("GetFunction")
+        return self.functions[name]["code"] if name in self.functions else None
 
     def distribution_config(self, distribution_id: str) -> DistributionConfig:
         self._call("GetDistributionConfig")
@@ -448,3 +463,38 @@ def test_wait_times_out_naming_what_is_still_deploying() -> None:
         wait_deployed(fake, [DIST], timeout=40, progress=lambda _: None, poll=15)  # type: ignore[arg-type]
     assert fake.slept == [15, 15, 10]  # the last sleep stops at the deadline
     assert fake.now == 40
+
+
+def test_two_runs_creating_the_function_at_once_converge() -> None:
+    """Another enable created the function between our read and our create."""
+    fake = FakeCloudFront()
+    plan = plan_enable(LOCAL, RemoteFunction(), [remote_distribution()])
+    fake.functions["shop-maintenance"] = {"code": b"code", "kvs": None, "etag": "D9", "live": None}
+    progress: list[str] = []
+    report = run(fake, plan, progress)
+    assert "shop-maintenance was created meanwhile (another run?); using it" in progress
+    assert fake.calls[:4] == [
+        "CreateFunction",
+        "DescribeFunction",
+        "GetFunction",
+        "PublishFunction",
+    ]
+    assert fake.functions["shop-maintenance"]["live"] == b"code"
+    assert report.touched == [DIST]
+    # Theirs held other code (another config): ours replaces it before publishing.
+    other = FakeCloudFront()
+    other.functions["shop-maintenance"] = {
+        "code": b"theirs",
+        "kvs": None,
+        "etag": "D9",
+        "live": None,
+    }
+    run(other, plan)
+    assert other.calls[:5] == [
+        "CreateFunction",
+        "DescribeFunction",
+        "GetFunction",
+        "UpdateFunction",
+        "PublishFunction",
+    ]
+    assert other.functions["shop-maintenance"]["live"] == b"code"

@@ -44,18 +44,22 @@ FAULT_CODES = {
 
 @dataclass
 class Faults:
-    """The next ``count`` calls of an operation fail with an error."""
+    """The next ``count`` calls of an operation fail with an error (after ``after`` calls
+    that succeed: the second distribution's write, say)."""
 
     pending: dict[str, list[list[Any]]] = field(default_factory=dict)
 
-    def add(self, operation: str, error: str, count: int = 1) -> None:
+    def add(self, operation: str, error: str, count: int = 1, after: int = 0) -> None:
         if error not in FAULT_CODES:
             raise ValueError(f"unknown fault {error!r}; use one of {', '.join(FAULT_CODES)}")
-        self.pending.setdefault(operation, []).append([error, count])
+        self.pending.setdefault(operation, []).append([error, count, after])
 
     def take(self, operation: str) -> ApiError | None:
         queue = self.pending.get(operation) or []
         if not queue:
+            return None
+        if queue[0][2] > 0:
+            queue[0][2] -= 1
             return None
         queue[0][1] -= 1
         error = queue[0][0]
@@ -178,7 +182,10 @@ class EmulatorApp:
         try:
             data = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
             if path == "/__cffunc/faults":
-                self.faults.add(data["operation"], data["error"], int(data.get("count", 1)))
+                self.faults.add(
+                    data["operation"], data["error"], int(data.get("count", 1)),
+                    int(data.get("after", 0)),
+                )  # fmt: skip
                 answer: Any = {"ok": True}
             elif path == "/__cffunc/after-read":
                 values = dict(data["set"])

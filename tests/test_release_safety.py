@@ -1,0 +1,209 @@
+"""Safe in a release script: failures, interrupts and re-runs against the local API.
+
+Each case asserts the distribution configs field for field afterwards and the lines the
+CLI printed: what was done (stdout), and the cause, what was put back, the state left and
+the commands that undo or finish it (stderr).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cffunc.emulator.server import RunningEmulator, local_cloudfront
+from tests.helpers import ENV, SAMPLES
+from tests.test_deploy import SEED, cffunc, config_file
+
+FIRST, SECOND = "E2EXAMPLE12345", "E2SECOND00001"
+TWO = [*SEED, {**copy.deepcopy(SEED[0]), "Id": SECOND}]
+TWO[1]["DistributionConfig"]["CallerReference"] = "second"
+TWO[1]["DistributionConfig"]["Aliases"] = {"Quantity": 0}
+ASSOCIATED = "* viewer-request, * viewer-response, /api/* viewer-request, /api/* viewer-response"
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with local_cloudfront(TWO, deploy_seconds=0) as running:
+        yield running
+
+
+def two_config(tmp_path: Path) -> Path:
+    path = config_file(tmp_path)
+    path.write_text(
+        path.read_text() + f'\n[[distributions]]\nid = "{SECOND}"\nbehaviors = ["*", "/api/*"]\n'
+    )
+    return path
+
+
+def configs(emulator: RunningEmulator) -> dict[str, dict[str, Any]]:
+    return {k: copy.deepcopy(d.config) for k, d in emulator.app.state.distributions.items()}
+
+
+def test_a_later_distribution_failing_puts_the_earlier_back(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = two_config(tmp_path)
+    before = configs(emulator)
+    emulator.app.faults.add("UpdateDistribution", "AccessDenied", after=1)
+    result = cffunc(emulator, config, "enable")
+    assert result.returncode == 1
+    assert configs(emulator) == before  # all or nothing
+    assert result.stdout.splitlines() == [
+        "done: create function shop-maintenance (4,846 bytes, cloudfront-js-2.0)",
+        "done: publish shop-maintenance to LIVE",
+        f"done: associate shop-maintenance with {FIRST}: {ASSOCIATED}",
+    ]
+    assert result.stderr.splitlines()[-4:] == [
+        f"Error: access denied: UpdateDistribution on {SECOND} needs the IAM permission "
+        "cloudfront:UpdateDistribution; `cffunc iam-policy` prints the policy cffunc needs",
+        f"put back: {FIRST} (as it was before this run)",
+        f"state: maintenance off ({FIRST}: off, Deployed, {SECOND}: off, Deployed)",
+        "to undo: cffunc disable; to finish: cffunc enable",
+    ]
+    assert cffunc(emulator, config, "enable").returncode == 0  # once allowed, it converges
+
+
+def test_refusals_are_checked_again_on_every_re_read(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = two_config(tmp_path)
+    before = configs(emulator)
+
+    def lambda_on_viewer(changed: dict[str, Any]) -> None:
+        items = changed["CacheBehaviors"]["Items"][0]["LambdaFunctionAssociations"]["Items"]
+        items[0]["EventType"] = "viewer-request"
+
+    # Between cffunc's read and its write, someone puts a Lambda@Edge viewer function on
+    # the second distribution: the re-read after PreconditionFailed refuses it.
+    emulator.app.change_after_next_read(SECOND, lambda_on_viewer)
+    result = cffunc(emulator, config, "enable")
+    assert result.returncode == 1
+    expected = copy.deepcopy(before)
+    lambda_on_viewer(expected[SECOND])
+    assert configs(emulator) == expected
+    lines = result.stderr.splitlines()
+    assert (
+        "Lambda@Edge arn:aws:lambda:us-east-1:123456789012:function:api-auth:7 runs on viewer-request"
+        in lines[-4]
+    )
+    assert lines[-3] == f"put back: {FIRST} (as it was before this run)"
+
+
+def test_enable_then_disable_keeps_what_was_there(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    config = config_file(tmp_path)
+    assert cffunc(emulator, config, "enable").returncode == 0
+    assert cffunc(emulator, config, "disable").returncode == 0
+    assert configs(emulator)[FIRST] == SEED[0]["DistributionConfig"]
+
+
+def _env(emulator: RunningEmulator) -> dict[str, str]:
+    env = {
+        **os.environ, **ENV, "AWS_ENDPOINT_URL": emulator.endpoint,
+        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }  # fmt: skip
+    env.pop("AWS_PROFILE", None)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "name"), [(signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")]
+)
+def test_a_signal_mid_wait_says_what_is_on_and_how_to_undo_it(
+    tmp_path: Path, signum: int, code: int, name: str
+) -> None:
+    with local_cloudfront(SEED, deploy_seconds=3600) as slow:
+        config = config_file(tmp_path)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cffunc", "-c", str(config), "enable", "--wait"],
+            env=_env(slow), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert process.stderr is not None
+        seen = []
+        deadline = time.monotonic() + 60
+        for line in process.stderr:
+            seen.append(line.rstrip("\n"))
+            if line.startswith("waiting for") or time.monotonic() > deadline:
+                break
+        process.send_signal(signum)
+        out, rest = process.communicate(timeout=60)
+        seen += rest.splitlines()
+        after = slow.app.state.distributions[FIRST].config
+    assert process.returncode == code, seen
+    assert out.splitlines()[-1] == f"done: associate shop-maintenance with {FIRST}: {ASSOCIATED}"
+    assert seen[-3:] == [
+        f"interrupted ({name}); every write that started was finished",
+        f"state: maintenance on ({FIRST}: on, InProgress)",
+        "to undo: cffunc disable; to finish: cffunc enable --wait",
+    ]
+    assert after != SEED[0]["DistributionConfig"]  # the write was made and is said to be
+
+
+def test_two_enables_at_once_both_succeed(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cffunc", "-c", str(config), "enable"],
+            env=_env(emulator),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [(r.wait(timeout=120), r.communicate()) for r in runs]
+    assert [code for code, _ in results] == [0, 0], results
+    assert cffunc(emulator, config, "enable").stdout == "already enabled\n"
+
+
+def test_uninstall_never_deletes_what_a_deploying_distribution_may_use(tmp_path: Path) -> None:
+    with local_cloudfront(SEED, deploy_seconds=3600) as slow:
+        config = tmp_path / "cffunc.toml"
+        config.write_text((SAMPLES / "kvs.toml").read_text())
+        assert cffunc(slow, config, "install").returncode == 0
+        first = cffunc(slow, config, "uninstall", "--timeout", "1")
+        assert first.returncode == 1
+        assert first.stdout.startswith("done: remove shop-maintenance from")
+        assert "Error: timed out after 1 s; still deploying" in first.stderr
+        assert "to undo: cffunc install; to finish: cffunc uninstall" in first.stderr
+        assert "shop-maintenance" in slow.app.state.functions
+        # A re-run finds nothing to disassociate, but the config is still deploying.
+        again = cffunc(slow, config, "uninstall", "--timeout", "1")
+        assert again.returncode == 1 and "timed out after 1 s" in again.stderr
+        assert "shop-maintenance" in slow.app.state.functions
+        destroy = cffunc(slow, config, "destroy")
+        assert destroy.returncode == 1 and "still deploying, and may still use" in destroy.stderr
+        slow.app.state.clock.offset += __import__("datetime").timedelta(hours=2)
+        done = cffunc(slow, config, "uninstall", "--timeout", "1")
+        assert done.returncode == 0, done.stderr
+        assert "shop-maintenance" not in slow.app.state.functions
+        assert slow.app.state.distributions[FIRST].config == SEED[0]["DistributionConfig"]
+
+
+def test_store_enable_checks_until_and_reason_before_any_write(tmp_path: Path) -> None:
+    with local_cloudfront(SEED, deploy_seconds=0) as api:
+        config = tmp_path / "cffunc.toml"
+        config.write_text((SAMPLES / "kvs.toml").read_text())
+        assert cffunc(api, config, "install").returncode == 0
+        store = api.app.state.stores["shop-maintenance-state"]
+        before = dict(store.items)
+        for args, words in (
+            (("--until", "0m"), "from 1s to 366d"),
+            (("--until", "99999999d"), "from 1s to 366d"),
+            (("--reason", "x" * 600), "--reason is 600 characters; give at most 500"),
+        ):
+            result = cffunc(api, config, "enable", *args)
+            assert result.returncode == 1 and words in result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1
+        assert store.items == before
