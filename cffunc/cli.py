@@ -56,6 +56,7 @@ class Settings:
     profile: str | None
     endpoint_url: str | None
     verbose: bool
+    quiet: bool = False
 
     def config(self) -> Config:
         return load_config(self.config_path)
@@ -65,7 +66,7 @@ class Settings:
         config = self.config()
         trace = echo_err if self.verbose else None
         client = CloudFrontClient.connect(self.profile, self.endpoint_url, trace)
-        return Deployment(config, client, echo_err, dict(os.environ))
+        return Deployment(config, client, _silent if self.quiet else echo_err, dict(os.environ))
 
     def toggle(self) -> tuple[Deployment, MaintenanceToggle]:
         deployment = self.deployment()
@@ -74,6 +75,10 @@ class Settings:
 
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
+
+
+def _silent(message: str) -> None:
+    """--quiet: no progress lines (errors, the state after a stop and done: lines stay)."""
 
 
 def reports_errors(command: F) -> F:
@@ -143,6 +148,8 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
     (("--endpoint-url",), "endpoint_url", {"envvar": "AWS_ENDPOINT_URL",
         "help": "CloudFront API endpoint (also AWS_ENDPOINT_URL), e.g. the local emulator."}),
     (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "Report every AWS call on stderr."}),
+    (("-q", "--quiet"), "quiet", {"is_flag": True,
+                                  "help": "No progress lines on stderr (for CI logs)."}),
 ]  # fmt: skip
 
 

@@ -43,6 +43,8 @@ class ScenarioResult:
     """The URI the request went on to the origin with; None for a generated response."""
     headers: dict[str, str] = field(default_factory=dict)
     """Headers of the response the viewer finally gets (simulated origin answer included)."""
+    body: str | None = None
+    """The body of a generated answer (None when the request went on to the origin)."""
 
     @property
     def mismatches(self) -> list[str]:
@@ -57,6 +59,9 @@ class ScenarioResult:
         for name, value in scenario.expect_headers.items():
             if self.headers.get(name) != value:
                 out.append(f"expected header {name}: {value}, got {self.headers.get(name)}")
+        if scenario.expect_body is not None and scenario.expect_body not in (self.body or ""):
+            shown = "no body" if self.body is None else f"{len(self.body)} characters without it"
+            out.append(f"expected body containing {scenario.expect_body!r}, got {shown}")
         return out
 
     @property
@@ -84,6 +89,18 @@ def _outcome(rules: MaintenanceRules, output: Any) -> tuple[str, int | None]:
     marked = isinstance(headers, dict) and MARKER_HEADER in headers
     rewritten = marked and isinstance(output, dict) and output.get("uri") == rules.object
     return ("maintenance" if rewritten else "pass"), ORIGIN_STATUS
+
+
+def _body(output: Any) -> str | None:
+    body = output.get("body") if isinstance(output, dict) else None
+    if isinstance(body, dict):
+        data = body.get("data")
+        if body.get("encoding") == "base64" and isinstance(data, str):
+            import base64
+
+            return base64.b64decode(data).decode("utf-8", "replace")
+        return data if isinstance(data, str) else None
+    return body if isinstance(body, str) else None
 
 
 def _headers(output: Any) -> dict[str, str]:
@@ -130,6 +147,7 @@ def run_scenarios(
         generated = isinstance(result.output, dict) and "statusCode" in result.output
         uri = None if generated else result.output.get("uri")
         headers = _headers(result.output) if generated else {}
+        body = _body(result.output) if generated else None
         final = finals.get(i)
         if final is not None:
             if not final.ok:
@@ -139,7 +157,7 @@ def run_scenarios(
             headers = _headers(final.output)
             if got == "pass" and status != ORIGIN_STATUS:
                 got = "maintenance"
-        results.append(ScenarioResult(scenario, got, status, uri=uri, headers=headers))
+        results.append(ScenarioResult(scenario, got, status, uri=uri, headers=headers, body=body))
     return results
 
 

@@ -59,6 +59,7 @@ def scenarios(results: list[ScenarioResult]) -> str:
         # What the table's columns do not show: the URI and headers a scenario expects.
         lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected uri")]
         lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected header")]
+        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected body")]
     failed = sum(not r.ok for r in results)
     lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
     return "\n".join(lines)

@@ -6,7 +6,8 @@ time from the configured secret, since nobody can write a valid HMAC by hand.
 
 ``expect_uri`` checks the URI the request goes on to the origin with (after cffunc and a
 composed function, ``test --with``); ``expect_headers`` checks headers of the response the
-viewer finally gets (names in any case, values exactly).
+viewer finally gets (names in any case, values exactly); ``expect_body`` text that the body
+of a generated answer (the page, the JSON, the text) contains.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ Expect = Literal["pass", "maintenance", "redirect"]
 EXPECTS: tuple[Expect, ...] = ("pass", "maintenance", "redirect")
 _KEYS = (
     "name", "ip", "path", "method", "headers", "cookies", "now", "expect", "status",
-    "bypass_cookie", "bypass_token", "expect_uri", "expect_headers",
+    "bypass_cookie", "bypass_token", "expect_uri", "expect_headers", "expect_body",
 )  # fmt: skip
 COOKIE_KINDS = ("valid", "expired", "forged")
 
@@ -48,6 +49,8 @@ class Scenario:
     bypass_token: bool | None = None
     expect_uri: str | None = None
     expect_headers: dict[str, str] = field(default_factory=dict)
+    expect_body: str | None = None
+    """Text the body of a generated answer must contain (the page, the JSON, the text)."""
 
     def request(self, rules: MaintenanceRules, now: datetime, secret: str | None) -> ViewerRequest:
         """The viewer request, with any bypass cookie or token made for ``rules``.
@@ -163,4 +166,5 @@ def _scenario(path: Path, index: int, item: dict[str, Any]) -> Scenario:
             "expect_uri", str, 'give the URI the request goes on with, e.g. "/index.html"'
         ),
         expect_headers={k.lower(): v for k, v in expect_headers.items()},
+        expect_body=need("expect_body", str, "give text the generated answer's body contains"),
     )

@@ -328,3 +328,22 @@ def test_test_with_single_events(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     output = json.loads(json.loads(result.stdout)["FunctionOutput"])
     assert output["statusCode"] == 301 and output["headers"]["location"] == {"value": "/shop"}
+
+
+def test_expect_body_checks_the_generated_answer(runner: CliRunner, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text(
+        '[[scenario]]\nname = "json"\nip = "192.0.2.1"\npath = "/api"\nexpect = "maintenance"\n'
+        'headers = { accept = "application/json" }\nnow = "2026-12-01T03:00:00Z"\n'
+        'expect_body = \'"error":"maintenance"\'\n\n'
+        '[[scenario]]\nname = "wrong"\nip = "192.0.2.1"\npath = "/api"\nexpect = "maintenance"\n'
+        'headers = { accept = "application/json" }\nnow = "2026-12-01T03:00:00Z"\n'
+        'expect_body = "gone fishing"\n'
+    )
+    result = runner.invoke(
+        cli, ["-c", str(SAMPLES / "cffunc.toml"), "test", "--scenarios", str(scenarios)], env=ENV
+    )
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[1].endswith("ok") and lines[2].endswith("FAIL")
+    assert lines[3].strip().startswith("expected body containing 'gone fishing', got ")

@@ -486,3 +486,10 @@ def test_verbose_reports_every_aws_call(emulator: RunningEmulator, tmp_path: Pat
         "UpdateDistribution",
     ]
     assert "aws: DescribeFunction shop-maintenance: NoSuchFunctionExists (" in result.stderr
+
+
+def test_quiet_leaves_only_the_done_lines(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    result = cffunc(emulator, config, "enable", "--quiet")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[-1].startswith("done: associate shop-maintenance with")
