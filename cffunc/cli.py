@@ -420,9 +420,11 @@ def test_command(
     """Run the function in the local runtime (embedded V8, no AWS).
 
     Without event options: run the scenario file and print a table; exit 1 on
-    any mismatch. With --event or --ip/--path/...: print what CloudFront's
-    TestFunction would return for each event (ComputeUtilization is a local
-    estimate). --code runs any CloudFront Function file. --remote also sends the
+    any mismatch. With --event or --ip/--path/...: print one line per event
+    (what the function did, the status, JSON/HTML/text and the headers that
+    matter), or with --json what CloudFront's TestFunction would return for
+    each (ComputeUtilization is a local estimate); exit 1 when the function
+    fails. --code runs any CloudFront Function file. --remote also sends the
     scenario events (at the current time: TestFunction cannot freeze the clock)
     to CloudFront's TestFunction on the DEVELOPMENT stage, putting the local
     render there first if needed (LIVE is untouched), and exits 1 if the two
@@ -461,7 +463,8 @@ def test_command(
             )
             kvs = local_store(kvs, rules)
         results = run_events(code, function_runtime, events, moment, kvs)  # type: ignore[arg-type]
-        click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+        document = results[0] if len(results) == 1 else results
+        emit(as_json, document, output.event_results(events, results))
         if any(r["FunctionErrorMessage"] for r in results):
             sys.exit(1)
         return

@@ -6,6 +6,7 @@ the wording of every table and ``done:`` line lives here and nowhere else.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cffunc.apply import Report
@@ -14,6 +15,7 @@ from cffunc.localrun import ScenarioResult, ScenarioRun
 from cffunc.plan import Plan, plan_json
 from cffunc.remotetest import RemoteComparison
 from cffunc.render import SIZE_LIMIT, RenderStats
+from cffunc.rules import MARKER_HEADER
 from cffunc.toggles import Preview
 
 
@@ -42,6 +44,71 @@ def composition_stats(composed: ComposedFunction) -> str:
 
 
 # ---- cffunc test ----
+
+SHOWN_HEADERS = ("location", "cache-control", "retry-after", "refresh", "www-authenticate")
+KINDS = {"application/json": "JSON", "text/html": "HTML", "text/plain": "text"}
+
+
+def event_results(events: list[dict[str, Any]], results: list[dict[str, Any]]) -> str:
+    """One readable line per event (``cffunc test --ip ...``): the request, then what the
+    function did with it and the headers that matter; log lines under it."""
+    lines = []
+    for event, result in zip(events, results, strict=True):
+        lines.append(f"{_request_text(event)}: {_outcome_text(event, result)}")
+        lines += [f"  log: {line}" for line in result.get("FunctionExecutionLogs") or []]
+    return "\n".join(lines)
+
+
+def _request_text(event: dict[str, Any]) -> str:
+    request = event.get("request") or {}
+    query = "&".join(
+        f"{k}={'***' if k == 'token' else v.get('value', '')}"
+        for k, v in (request.get("querystring") or {}).items()
+    )
+    target = f"{request.get('method', 'GET')} {request.get('uri', '/')}" + (
+        f"?{query}" if query else ""
+    )
+    viewer = (event.get("viewer") or {}).get("ip", "?")
+    if (event.get("context") or {}).get("eventType") == "viewer-response":
+        status = (event.get("response") or {}).get("statusCode")
+        return f"viewer-response {status} to {target} from {viewer}"
+    return f"{target} from {viewer}"
+
+
+def _outcome_text(event: dict[str, Any], result: dict[str, Any]) -> str:
+    if result.get("FunctionErrorMessage"):
+        error = str(result["FunctionErrorMessage"]).removeprefix("FunctionExecutionError: ")
+        return f"503 FunctionExecutionError: {error}"
+    output = json.loads(result.get("FunctionOutput") or "null")
+    if not isinstance(output, dict):
+        return f"returned {output!r}"
+    headers = {
+        str(k): v.get("value")
+        for k, v in (output.get("headers") or {}).items()
+        if isinstance(v, dict)
+    }
+    if "statusCode" in output:
+        kind = KINDS.get(str(headers.get("content-type", "")).split(";")[0].strip(), "")
+        text = f"{output['statusCode']} {output.get('statusDescription', '')}".rstrip()
+        text += f", {kind}" if kind else ""
+        cookies = ", ".join(f"set-cookie {name}" for name in output.get("cookies") or {})
+        shown = [f"{h}: {headers[h]}" for h in SHOWN_HEADERS if h in headers]
+        details = "; ".join(x for x in (", ".join(shown), cookies) if x)
+        return text + (f"; {details}" if details else "")
+    before = event.get("request") or {}
+    if output == before:
+        return "goes on unchanged"
+    changes = []
+    if output.get("uri") != before.get("uri"):
+        changes.append(f"as {output.get('uri')}")
+    if MARKER_HEADER in headers:
+        changes.append("the maintenance rewrite")
+    for name in ("headers", "querystring", "cookies"):
+        if name != "headers" and output.get(name) != before.get(name):
+            changes.append(f"{name} changed")
+    if output.get("headers") != before.get("headers") and MARKER_HEADER not in headers:
+        changes.append("headers changed")
+    return "goes on " + ", ".join(changes) if changes else "goes on"
 
 
 def scenarios(results: list[ScenarioResult]) -> str:

@@ -138,7 +138,7 @@ def test_single_event_prints_a_test_function_result(runner: CliRunner) -> None:
     result = runner.invoke(
         cli,
         ["-c", str(SAMPLES / "cffunc.toml"), "test", "--ip", "192.0.2.1", "--path", "/cart",
-         "--header", "accept=application/json", "--now", "2026-12-01T03:00:00Z"],
+         "--header", "accept=application/json", "--now", "2026-12-01T03:00:00Z", "--json"],
         env=ENV,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -173,7 +173,7 @@ def test_any_function_file_with_an_event_file_and_kvs(runner: CliRunner, tmp_pat
     result = runner.invoke(
         cli,
         ["test", "--code", str(code), "--runtime", "cloudfront-js-2.0", "--event", str(event),
-         "--kvs", str(kvs)],
+         "--kvs", str(kvs), "--json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -184,12 +184,16 @@ def test_any_function_file_with_an_event_file_and_kvs(runner: CliRunner, tmp_pat
 def test_a_function_that_throws_exits_1(runner: CliRunner, tmp_path: Path) -> None:
     code = tmp_path / "fn.js"
     code.write_text("function handler(event) { return event.request.nope.x; }\n")
-    result = runner.invoke(
-        cli, ["test", "--code", str(code), "--runtime", "cloudfront-js-1.0", "--path", "/"]
-    )
+    args = ["test", "--code", str(code), "--runtime", "cloudfront-js-1.0", "--path", "/"]
+    result = runner.invoke(cli, [*args, "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["FunctionErrorMessage"].startswith(
         "FunctionExecutionError: TypeError: Cannot read properties of undefined"
+    )
+    readable = runner.invoke(cli, args)
+    assert readable.exit_code == 1
+    assert readable.stdout.startswith(
+        "GET / from 198.51.100.1: 503 FunctionExecutionError: TypeError: Cannot read properties"
     )
 
 
@@ -322,7 +326,7 @@ def test_test_with_single_events(runner: CliRunner) -> None:
     result = runner.invoke(
         cli,
         ["-c", str(SAMPLES / "cffunc.toml"), "test", "--with", str(FOREIGN / "redirects.js"),
-         "--ip", "203.0.113.9", "--path", "/old-shop", "--now", "2026-12-01T03:00:00Z"],
+         "--ip", "203.0.113.9", "--path", "/old-shop", "--now", "2026-12-01T03:00:00Z", "--json"],
         env=ENV,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -347,3 +351,21 @@ def test_expect_body_checks_the_generated_answer(runner: CliRunner, tmp_path: Pa
     lines = result.stdout.splitlines()
     assert lines[1].endswith("ok") and lines[2].endswith("FAIL")
     assert lines[3].strip().startswith("expected body containing 'gone fishing', got ")
+
+
+def test_single_events_read_as_one_line_each(runner: CliRunner, tmp_path: Path) -> None:
+    config = ["-c", str(SAMPLES / "cffunc.toml"), "test", "--now", "2026-12-01T03:00:00Z"]
+    cases = [
+        (["--ip", "2001:db8::7", "--path", "/checkout?step=2"],
+         "GET /checkout?step=2 from 2001:db8::7: goes on unchanged"),
+        (["--ip", "192.0.2.1", "--path", "/cart", "--header", "accept=application/json"],
+         "GET /cart from 192.0.2.1: 503 Service Unavailable, JSON; cache-control: no-store, retry-after: 3600"),
+        (["--ip", "192.0.2.1", "--path", "/cart"],
+         "GET /cart from 192.0.2.1: goes on as /maintenance/index.html, the maintenance rewrite"),
+        (["--ip", "192.0.2.1", "--path", "/__cffunc/bypass?token=" + ENV["CFFUNC_BYPASS_SECRET"]],
+         "GET /__cffunc/bypass?token=*** from 192.0.2.1: 302 Found; location: /, cache-control: no-store; set-cookie cffunc_bypass"),
+    ]  # fmt: skip
+    for args, line in cases:
+        result = runner.invoke(cli, [*config, *args], env=ENV)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == line + "\n"

@@ -136,6 +136,7 @@ def test_local_runtime_reads_a_dump_of_the_store(emulator: RunningEmulator, tmp_
                     "192.0.2.1",
                     "--path",
                     "/x",
+                    "--json",
                 )
             )
         )
