@@ -737,9 +737,10 @@ def status_command(settings: Settings, as_json: bool) -> None:
 
 
 @cli.command("install")
+@wait_options
 @json_option
 @command_options
-def install_command(settings: Settings, as_json: bool) -> None:
+def install_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
     """toggle = "kvs": set up the KeyValueStore switch, with maintenance off.
 
     Creates the store if missing (and its state key, saying off), associates it
@@ -750,7 +751,7 @@ def install_command(settings: Settings, as_json: bool) -> None:
 
     \b
     Example:
-      cffunc install && cffunc status
+      cffunc install --wait && cffunc status
     """
     deployment, toggle = settings.toggle()
     plan = toggle.plan_install()
@@ -758,7 +759,7 @@ def install_command(settings: Settings, as_json: bool) -> None:
         echo_err(f"note: {note}")
     carry_out(
         deployment, toggle, plan, as_json, "already installed", "cffunc uninstall",
-        "cffunc install",
+        "cffunc install", wait, timeout,
     )  # fmt: skip
 
 

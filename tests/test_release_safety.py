@@ -207,3 +207,22 @@ def test_store_enable_checks_until_and_reason_before_any_write(tmp_path: Path) -
             assert result.returncode == 1 and words in result.stderr
             assert len(result.stderr.strip().splitlines()) == 1
         assert store.items == before
+
+
+def test_store_enable_right_after_install_says_the_edge_waits_for_the_deployment(
+    tmp_path: Path,
+) -> None:
+    with local_cloudfront(SEED, deploy_seconds=3600) as slow:
+        config = tmp_path / "cffunc.toml"
+        config.write_text((SAMPLES / "kvs.toml").read_text())
+        waited = cffunc(slow, config, "install", "--wait", "--timeout", "1")
+        assert waited.returncode == 1
+        assert "Error: timed out after 1 s; still deploying: E2EXAMPLE12345" in waited.stderr
+        assert "to undo: cffunc uninstall; to finish: cffunc install --wait" in waited.stderr
+        enabled = cffunc(slow, config, "enable")
+        assert enabled.returncode == 0, enabled.stderr
+        assert enabled.stdout == (
+            "done: set maintenance on in KeyValueStore shop-maintenance-state "
+            "(E2EXAMPLE12345 still deploying the install: the edge follows once Deployed, "
+            "then within seconds; no distribution change)\n"
+        )

@@ -198,20 +198,34 @@ class StoreToggle:
         # Checked before any read: a bad --until or --reason is a one-line error.
         state = self._state(request)
         state.value()  # the reason's length and the value's size, before any call
-        store = self.check_installed(self.installation(code=False))
-        return self._switch_plan(store, state)
+        found = self.installation(code=False)
+        store = self.check_installed(found)
+        client = self.deployment.client
+        deploying = [
+            d.label or d.id for d in found.distributions
+            if client.distribution_status(d.id) != "Deployed"
+        ]  # fmt: skip
+        return self._switch_plan(store, state, deploying)
 
     def plan_disable(self) -> Plan:
         # Checks nothing but the store: it must work in an emergency, from any shell.
         return self._switch_plan(self.existing_store("disable"), StoreState(False))
 
-    def _switch_plan(self, store: StoreInfo, state: StoreState) -> Plan:
+    def _switch_plan(
+        self, store: StoreInfo, state: StoreState, deploying: list[str] | None = None
+    ) -> Plan:
         value = state.value()
         if self._get(store, STATE_KEY) == value:
             return Plan()
+        follows = (
+            f"{', '.join(deploying)} still deploying the install: the edge follows once "
+            "Deployed, then within seconds"
+            if deploying
+            else "the edge follows within seconds"
+        )
         message = (
             f"set maintenance {state.describe(self.deployment.now())} in KeyValueStore "
-            f"{store.name} (the edge follows within seconds; no distribution change)"
+            f"{store.name} ({follows}; no distribution change)"
         )
         step = StoreStep(
             "write", store.name, message, arn=store.arn, keys=(STATE_KEY,),
