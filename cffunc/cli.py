@@ -44,6 +44,7 @@ from cffunc.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.kvs import load_kvs
 from cffunc.scenarios import load_scenarios
+from cffunc.starter import write_starter
 from cffunc.store import parse_cidrs
 from cffunc.toggles import Deployment, EnableRequest, MaintenanceToggle, toggle_for
 
@@ -882,6 +883,38 @@ def destroy_command(settings: Settings) -> None:
         "\n".join(f"deleted function {n}" for n in deleted)
         or f"{name}: no such function; nothing to delete"
     )
+
+
+@cli.command("init")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to write the files.",
+)
+@click.option("--name", default="site-maintenance", show_default=True, help="The function's name.")
+@click.option("--distribution", help="The distribution id to cover (default: a placeholder).")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@command_options
+def init_command(
+    settings: Settings, directory: Path, name: str, distribution: str | None, force: bool
+) -> None:
+    """Write a starter cffunc.toml, its scenarios and a release script.
+
+    The config passes `cffunc test` as written (respond mode, an office
+    network and health checks allowed). release.sh enables maintenance around
+    a migration and disables it on success, failure or interruption (a trap).
+    Existing files are kept unless --force.
+
+    \b
+    Example:
+      cffunc init --distribution E2EXAMPLE12345 && cffunc test
+    """
+    for written in write_starter(directory, name, distribution, force):
+        verb = "wrote" if written.created else "kept (exists; --force overwrites)"
+        click.echo(f"{verb} {written.path}")
 
 
 @cli.command("iam-policy")

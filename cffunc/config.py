@@ -286,8 +286,8 @@ def load_config(path: Path | str | None = None) -> Config:
         text = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{config_path}: config file not found; create it (see samples/cffunc.toml) "
-            "or pass -c PATH"
+            f"{config_path}: config file not found; `cffunc init` writes a starter one "
+            "here, or pass -c PATH"
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{config_path}: cannot read the config file: {error}") from None

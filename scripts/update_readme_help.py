@@ -15,7 +15,7 @@ from cffunc.cli import cli
 README = Path(__file__).resolve().parent.parent / "README.md"
 COMMANDS: list[list[str]] = [
     [], ["render"], ["test"], ["replay"], ["publish"], ["plan"], ["enable"], ["disable"],
-    ["status"], ["destroy"], ["iam-policy"], ["install"], ["uninstall"], ["allow"],
+    ["status"], ["destroy"], ["iam-policy"], ["init"], ["install"], ["uninstall"], ["allow"],
     ["allow", "add"], ["allow", "remove"], ["allow", "list"],
 ]  # fmt: skip
 

@@ -24,6 +24,8 @@ def test_wheel_holds_templates_shims_and_py_typed(tmp_path: Path) -> None:
         "cffunc/js_templates/function.js.j2",
         "cffunc/js_templates/parts/decide.js.j2",
         "cffunc/toggles/kvs.py",
+        "cffunc/starter/cffunc.toml",
+        "cffunc/starter/release.sh",
         "cffunc/js_templates/maintenance.html",
         "cffunc/runtime/shims/crypto.js",
         "cffunc/runtime/shims/prelude.js",

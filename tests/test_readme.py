@@ -38,3 +38,13 @@ def test_reference_matches_help(args: list[str]) -> None:
     assert result.exit_code == 0
     command = " ".join(["cffunc", *args, "--help"])
     assert f"$ {command}\n{result.output}```" in README
+
+
+def test_every_command_is_in_the_reference() -> None:
+    import click
+
+    names = {(name,) for name in cli.commands}  # type: ignore[attr-defined]
+    group = cli.commands["allow"]  # type: ignore[attr-defined]
+    assert isinstance(group, click.Group)
+    names |= {("allow", name) for name in group.commands}
+    assert names <= {tuple(c) for c in COMMANDS}
