@@ -27,6 +27,7 @@ from cffunc.awsclient import (
 from cffunc.errors import CffuncError
 from cffunc.interrupts import Interrupted, one_write
 from cffunc.plan import (
+    RECORD_PREFIX,
     DistributionStep,
     FunctionStep,
     LocalFunction,
@@ -39,9 +40,11 @@ from cffunc.plan import (
     behaviors_of,
     check_enable,
     disassociate,
+    encode_record,
     foreign_slots,
     holds_render,
     is_ours,
+    slot_token,
 )
 
 CONFLICT_RETRIES = 5
@@ -164,10 +167,12 @@ class Executor:
         self.client = client
         self.progress = progress
         self.written: list[Written] = []
+        self.tagged: list[tuple[str, frozenset[str] | None]] = []
+        """(distribution ARN, the record before this run) for each record written."""
 
     def run(self, plan: Plan) -> Report:
         report = Report()
-        self.written = []
+        self.written, self.tagged = [], []
         try:
             self._run(plan, report)
         except Interrupted as interrupt:
@@ -217,9 +222,39 @@ class Executor:
             assert local is not None, "a plan with distribution steps names the function"
             self.progress(step.message)
             edit = self._edit(step, local, arn, plan)
+            if step.edit == "associate":
+                self._record(step, local.name)
             report.conflicts += self._write(step.distribution, edit, local, plan)
+            if step.edit == "disassociate":
+                self._forget(step, local.name)
             report.done.append(step.message)
             report.touched.append(step.distribution.id)
+
+    def _record(self, step: DistributionStep, name: str) -> None:
+        """Before associating: the slots this run adds cffunc's function on, added to the
+        distribution's record (its tags: they survive the machine, and tagging deploys
+        nothing). disable then removes the function only there."""
+        distribution = step.distribution
+        if not distribution.arn:
+            return
+        added = frozenset(
+            slot_token(c.behavior, c.event) for c in step.changes if c.change == "add"
+        )
+        before = distribution.record or frozenset()
+        if added <= before and distribution.record is not None:
+            return
+        with one_write():
+            self.client.tag(distribution.arn, encode_record(name, before | added))
+        self.tagged.append((distribution.arn, distribution.record))
+
+    def _forget(self, step: DistributionStep, name: str) -> None:
+        """After disassociating: the record is spent."""
+        distribution = step.distribution
+        if not distribution.arn or distribution.record is None:
+            return
+        key = RECORD_PREFIX + name
+        with one_write():
+            self.client.untag(distribution.arn, [key, *(f"{key}:{i}" for i in range(2, 11))])
 
     def _store_write(self, step: StoreStep, created_arn: str | None, report: Report) -> bool:
         """Whether the write changed anything (someone may have made it already)."""
@@ -299,7 +334,10 @@ class Executor:
         step: DistributionStep, local: LocalFunction, arn: str | None, plan: Plan
     ) -> Callable[[dict[str, Any]], dict[str, Any]]:
         if step.edit == "disassociate":
-            return partial(disassociate, name=local.name, restore=plan.restore)
+            return partial(
+                disassociate, name=local.name, restore=plan.restore,
+                only=step.distribution.record,
+            )  # fmt: skip
         if arn is None:
             raise AwsError(f"function {local.name} has no ARN yet; publish it first")
         compositions = {c.foreign_arn: c.arn for c in plan.compositions}
@@ -360,9 +398,14 @@ class Executor:
                 local = plan.local
                 assert local is not None
                 undo: Callable[[dict[str, Any]], dict[str, Any]]
+                steps = [s for s in plan.distribution_steps if s.distribution.id == written.id]
                 if any(s.edit == "associate" for s in plan.distribution_steps):
                     restore = {c.arn: c.foreign_arn for c in plan.compositions}
-                    undo = partial(disassociate, name=local.name, restore=restore)
+                    added = frozenset(
+                        slot_token(c.behavior, c.event)
+                        for s in steps for c in s.changes if c.change == "add"
+                    )  # fmt: skip
+                    undo = partial(disassociate, name=local.name, restore=restore, only=added)
                 else:
                     back = {v: k for k, v in plan.restore.items()}
                     undo = partial(
@@ -376,6 +419,17 @@ class Executor:
                 rolled_back.append(written.id)
             except Exception as error:
                 left.append(f"{written.id}: could not be put back ({error})")
+        for arn, record in reversed(self.tagged):
+            try:
+                local = plan.local
+                assert local is not None
+                if record is None:
+                    key = RECORD_PREFIX + local.name
+                    self.client.untag(arn, [key, *(f"{key}:{i}" for i in range(2, 11))])
+                else:
+                    self.client.tag(arn, encode_record(local.name, record))
+            except Exception as error:
+                left.append(f"the record on {arn} could not be put back ({error})")
         return rolled_back, left
 
 

@@ -355,6 +355,22 @@ class CloudFrontClient(_Client):
         answer = self._call("GetDistribution", distribution_id, Id=distribution_id)
         return str(answer["Distribution"]["Status"])
 
+    def distribution_arn(self, distribution_id: str) -> str:
+        answer = self._call("GetDistribution", distribution_id, Id=distribution_id)
+        return str(answer["Distribution"]["ARN"])
+
+    # ---- tags (no config change: nothing deploys) ----
+    def tags(self, arn: str) -> dict[str, str]:
+        answer = self._call("ListTagsForResource", arn, Resource=arn)
+        return {t["Key"]: t.get("Value", "") for t in (answer.get("Tags") or {}).get("Items") or []}
+
+    def tag(self, arn: str, tags: dict[str, str]) -> None:
+        items = [{"Key": k, "Value": v} for k, v in tags.items()]
+        self._call("TagResource", arn, Resource=arn, Tags={"Items": items})
+
+    def untag(self, arn: str, keys: list[str]) -> None:
+        self._call("UntagResource", arn, Resource=arn, TagKeys={"Items": keys})
+
     def distributions(self) -> Iterator[DistributionSummary]:
         marker = ""
         while True:

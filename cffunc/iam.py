@@ -15,6 +15,11 @@ DISTRIBUTION_ACTIONS = (
     "cloudfront:GetDistributionConfig",
     "cloudfront:UpdateDistribution",
     "cloudfront:GetDistribution",
+    # enable records where it added the function in the distribution's tags; disable
+    # reads the record and removes only that (tagging deploys nothing).
+    "cloudfront:ListTagsForResource",
+    "cloudfront:TagResource",
+    "cloudfront:UntagResource",
 )
 
 # A store's ARN ends in an id AWS assigns, so the policy cannot name it in advance.

@@ -11,6 +11,7 @@ so the other writer's change is never lost.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -80,6 +81,10 @@ class RemoteDistribution:
     """The configured behavior patterns; None for every behavior."""
     label: str = ""
     """How the config names it (id, or the alias)."""
+    arn: str = ""
+    record: frozenset[str] | None = None
+    """The slots an earlier enable added cffunc's function on (read from the
+    distribution's tags, see :func:`decode_record`); None when there is no record."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +212,42 @@ def holds_render(
 # ---- associations ----
 
 COMPOSED_SEPARATOR = "--"
+RECORD_PREFIX = "cffunc:"
+TAG_VALUE_LIMIT = 256
+_EVENT_LETTER = {"viewer-request": "q", "viewer-response": "s"}
+
+
+def slot_token(pattern: str, event: str) -> str:
+    """A slot (behavior, event) as a tag value can hold it: tag values take letters,
+    digits and few symbols, path patterns have ``*``; so a digest of the pattern."""
+    digest = hashlib.sha256(pattern.encode("utf-8")).hexdigest()[:10]
+    return digest + _EVENT_LETTER.get(event, "x")
+
+
+def record_keys(name: str, tags: Mapping[str, str]) -> list[str]:
+    key = RECORD_PREFIX + name
+    return [k for k in tags if k == key or k.startswith(key + ":")]
+
+
+def decode_record(name: str, tags: Mapping[str, str]) -> frozenset[str] | None:
+    """The slots enable added cffunc's function on, from the distribution's tags
+    ``cffunc:<name>`` (and ``cffunc:<name>:2``... when one value is not enough)."""
+    keys = record_keys(name, tags)
+    if not keys:
+        return None
+    return frozenset(token for k in keys for token in tags[k].split())
+
+
+def encode_record(name: str, tokens: frozenset[str]) -> dict[str, str]:
+    """Tags holding ``tokens``: values of at most 256 characters, space-separated."""
+    values: list[str] = []
+    for token in sorted(tokens):
+        if values and len(values[-1]) + 1 + len(token) <= TAG_VALUE_LIMIT:
+            values[-1] += " " + token
+        else:
+            values.append(token)
+    key = RECORD_PREFIX + name
+    return {(key if i == 0 else f"{key}:{i + 1}"): v for i, v in enumerate(values or [""])}
 
 
 def function_name(arn: str | None) -> str:
@@ -374,18 +415,23 @@ def associate(
 
 
 def disassociate(
-    config: dict[str, Any], name: str, restore: Mapping[str, str] | None = None
+    config: dict[str, Any],
+    name: str,
+    restore: Mapping[str, str] | None = None,
+    only: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """``config`` without our function: its associations removed, and each composition
     replaced in place by the foreign ARN it was made from (``restore``: composed ARN ->
-    foreign ARN), so enable-then-disable gives back the config field for field."""
+    foreign ARN), so enable-then-disable gives back the config field for field. ``only``:
+    the slots enable recorded adding it on (one it was on before enable stays)."""
     new = copy.deepcopy(config)
-    for _, behavior in behaviors_of(new):
+    for pattern, behavior in behaviors_of(new):
         items = _items(behavior.get("FunctionAssociations"))
         kept = []
         for item in items:
             arn = str(item.get("FunctionARN"))
-            if not is_ours(arn, name):
+            recorded = only is None or slot_token(pattern, str(item.get("EventType"))) in only
+            if not is_ours(arn, name) or not recorded:
                 kept.append(item)
             elif is_composition(arn, name):
                 if arn not in (restore or {}):
@@ -530,7 +576,7 @@ def plan_disable(
         local,
         distributions,
         "disassociate",
-        lambda d: disassociate(d.config, local.name, restore),
+        lambda d: disassociate(d.config, local.name, restore, d.record),
         f"remove {local.name} from",
         restore,
     )

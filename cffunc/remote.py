@@ -17,6 +17,7 @@ from cffunc.plan import (
     LocalFunction,
     RemoteDistribution,
     RemoteFunction,
+    decode_record,
     function_name,
     holds_render,
 )
@@ -135,14 +136,19 @@ def read_restore(client: CloudFrontClient, composed_arns: Sequence[str]) -> dict
 
 
 def read_distributions(
-    client: CloudFrontClient, targets: Sequence[Target]
+    client: CloudFrontClient, targets: Sequence[Target], name: str = ""
 ) -> list[RemoteDistribution]:
+    """Each target's config, ARN and cffunc's record of what an enable added there
+    (the tags of the function ``name``)."""
     out = []
     for target in targets:
         current = client.distribution_config(target.id)
+        arn = client.distribution_arn(target.id)
+        record = decode_record(name, client.tags(arn)) if name else None
         out.append(
             RemoteDistribution(
-                target.id, current.config, current.etag, target.behaviors, target.label
+                target.id, current.config, current.etag, target.behaviors, target.label,
+                arn, record,
             )
-        )
+        )  # fmt: skip
     return out

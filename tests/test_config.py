@@ -142,7 +142,9 @@ def test_toml_datetime_values_are_accepted() -> None:
 
 
 def test_missing_and_invalid_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="config file not found; `cffunc init` writes a starter one"):
+    with pytest.raises(
+        ConfigError, match="config file not found; `cffunc init` writes a starter one"
+    ):
         load_config(tmp_path / "cffunc.toml")
     bad = tmp_path / "cffunc.toml"
     bad.write_text("[function\n")

@@ -214,6 +214,9 @@ def test_enable_with_an_unchanged_function_makes_few_calls(
         "DescribeFunction",
         "GetFunction",
         "GetDistributionConfig",
+        "GetDistribution",  # its ARN, for the record's tags
+        "ListTagsForResource",  # what an earlier enable recorded adding
+        "TagResource",  # the record, before the write
         "UpdateDistribution",
     ]
 
@@ -311,7 +314,10 @@ def test_plan_changes_nothing(emulator: RunningEmulator, tmp_path: Path) -> None
     assert {(c["behavior"], c["event"]) for c in document["distributions"][0]["changes"]} == {
         ("*", "viewer-request"), ("*", "viewer-response"), ("/api/*", "viewer-request"), ("/api/*", "viewer-response"),
     }  # fmt: skip
-    assert set(emulator.app.calls) <= {"DescribeFunction", "GetFunction", "GetDistributionConfig"}
+    assert set(emulator.app.calls) <= {
+        "DescribeFunction", "GetFunction", "GetDistributionConfig", "GetDistribution",
+        "ListTagsForResource",
+    }  # fmt: skip
 
 
 def test_wait_times_out_naming_the_distribution(tmp_path: Path) -> None:
@@ -481,8 +487,11 @@ def test_verbose_reports_every_aws_call(emulator: RunningEmulator, tmp_path: Pat
         "DescribeFunction",
         "DescribeFunction",
         "GetDistributionConfig",
+        "GetDistribution",
+        "ListTagsForResource",
         "CreateFunction",
         "PublishFunction",
+        "TagResource",
         "UpdateDistribution",
     ]
     assert "aws: DescribeFunction shop-maintenance: NoSuchFunctionExists (" in result.stderr
@@ -493,3 +502,36 @@ def test_quiet_leaves_only_the_done_lines(emulator: RunningEmulator, tmp_path: P
     result = cffunc(emulator, config, "enable", "--quiet")
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.splitlines()[-1].startswith("done: associate shop-maintenance with")
+
+
+def test_disable_removes_only_what_enable_added(emulator: RunningEmulator, tmp_path: Path) -> None:
+    """cffunc's function was on two behaviors before enable (put there by hand): disable
+    leaves both, using the record enable keeps in the distribution's tags."""
+    config = config_file(tmp_path)
+    assert cffunc(emulator, config, "publish").returncode == 0
+    cf = client(emulator)
+    answer = cf.get_distribution_config(Id=DIST)
+    by_hand = copy.deepcopy(answer["DistributionConfig"])
+    by_hand["DefaultCacheBehavior"]["FunctionAssociations"] = {
+        "Quantity": 1, "Items": [{"FunctionARN": OURS, "EventType": "viewer-request"}],
+    }  # fmt: skip
+    maintenance = by_hand["CacheBehaviors"]["Items"][2]
+    assert maintenance["PathPattern"] == "/maintenance/*"
+    maintenance["FunctionAssociations"] = {
+        "Quantity": 1, "Items": [{"FunctionARN": OURS, "EventType": "viewer-request"}],
+    }  # fmt: skip
+    cf.update_distribution(Id=DIST, IfMatch=answer["ETag"], DistributionConfig=by_hand)
+    before = current(emulator)
+    enabled = cffunc(emulator, config, "enable")
+    assert enabled.returncode == 0, enabled.stderr
+    assert "* viewer-request" not in enabled.stdout.split(":", 2)[2].split(",")[0]
+    arn = f"arn:aws:cloudfront::123456789012:distribution/{DIST}"
+    assert list(emulator.app.state.tags[arn]) == ["cffunc:shop-maintenance"]
+    disabled = cffunc(emulator, config, "disable")
+    assert disabled.returncode == 0, disabled.stderr
+    assert current(emulator) == before  # both associations made by hand are still there
+    assert emulator.app.state.tags[arn] == {}
+    # Without a record (an enable of an older cffunc), disable removes it everywhere.
+    emulator.app.state.tags.clear()
+    assert cffunc(emulator, config, "disable").returncode == 0
+    assert current(emulator) == ORIGINAL

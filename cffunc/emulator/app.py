@@ -24,6 +24,7 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 HANDLED_PREFIXES = (
     "/2020-05-31/function", "/2020-05-31/distribution", "/2020-05-31/key-value-store",
+    "/2020-05-31/tagging",
 )  # fmt: skip
 DATA_PLANE_PREFIX = "/key-value-stores/"
 FAULT_CODES = {
@@ -358,6 +359,26 @@ class EmulatorApp:
             if changes:
                 distribution.etag = self.state.new_etag()
         return 200, answer
+
+    # ---- tags (distributions'; a tag is no config change: nothing deploys) ----
+    def op_TagResource(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        tags = self.state.tags_of(p["Resource"])
+        for item in (p.get("Tags") or {}).get("Items") or []:
+            tags[item["Key"]] = item.get("Value", "")
+        if len(tags) > 50:
+            raise ApiError("InvalidTagging", "A resource can have at most 50 tags.")
+        return 204, {}
+
+    def op_UntagResource(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        tags = self.state.tags_of(p["Resource"])
+        for key in (p.get("TagKeys") or {}).get("Items") or []:
+            tags.pop(key, None)
+        return 204, {}
+
+    def op_ListTagsForResource(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        tags = self.state.tags_of(p["Resource"])
+        items = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+        return 200, {"Tags": {"Items": items}}
 
     def op_UpdateDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         distribution = self.state.update_distribution(

@@ -69,14 +69,17 @@ def routes() -> list[Route]:
 
 
 def match(method: str, path: str, query: str) -> tuple[OperationModel, dict[str, str]] | None:
-    query_keys = set(parse_qs(query, keep_blank_values=True))
+    query_values = parse_qs(query, keep_blank_values=True)
     for route in routes():
         http = route.operation.http
         if http["method"] != method:
             continue
         required_query = http["requestUri"].partition("?")[2]
-        if required_query and required_query.split("=")[0] not in query_keys:
-            continue
+        if required_query:
+            # "?Operation=Tag" and "?Operation=Untag" share a path: the value decides.
+            key, _, value = required_query.partition("=")
+            if key not in query_values or (value and value not in query_values[key]):
+                continue
         found = route.pattern.match(path)
         if found:
             return route.operation, {k: unquote(v) for k, v in found.groupdict().items()}

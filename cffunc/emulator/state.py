@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -76,6 +77,8 @@ class CloudFrontState:
         self.deploy_seconds = deploy_seconds
         self.functions: dict[str, Function] = {}
         self.distributions: dict[str, Distribution] = {}
+        self.tags: dict[str, dict[str, str]] = {}
+        """Tags by distribution ARN."""
         self.stores: dict[str, KeyValueStore] = {}
         self.lock = threading.RLock()
         self._counter = itertools.count(1)
@@ -333,6 +336,13 @@ class CloudFrontState:
                     f"Behavior {pattern}: a CloudFront function and a Lambda@Edge function "
                     "cannot both run on viewer events of one cache behavior.",
                 )
+
+    def tags_of(self, arn: str) -> dict[str, str]:
+        """The tags of a distribution, by its ARN (TagResource, UntagResource, List...)."""
+        found = re.fullmatch(rf"arn:aws:cloudfront::{ACCOUNT}:distribution/([A-Z0-9]+)", arn)
+        if found is None or found.group(1) not in self.distributions:
+            raise ApiError("NoSuchResource", f"The resource {arn} does not exist.", 404)
+        return self.tags.setdefault(arn, {})
 
     def _touch(self, distribution: Distribution) -> None:
         now = self.clock()

@@ -146,7 +146,8 @@ class Deployment:
         return local_function(self.config, self.rendered() if code else None, kvs_arn)
 
     def distributions(self) -> list[RemoteDistribution]:
-        return read_distributions(self.client, resolve_targets(self.client, self.config))
+        targets = resolve_targets(self.client, self.config)
+        return read_distributions(self.client, targets, self.config.function.name)
 
     def now(self) -> datetime:
         from datetime import UTC
