@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 
 _JS_ESCAPES = {
     "<": "\\u003c",
@@ -82,6 +83,10 @@ class _TraversableLoader(jinja2.BaseLoader):
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        parts = template.replace("\\", "/").split("/")
+        if template.startswith(("/", "\\")) or ":" in template or ".." in parts:
+            # Only templates under js_templates/: never an absolute path or a climb out.
+            raise jinja2.TemplateNotFound(template)
         node = self.root.joinpath(template)
         if not node.is_file():
             raise jinja2.TemplateNotFound(template)
@@ -107,5 +112,17 @@ def environment() -> jinja2.Environment:
 
 @functools.cache
 def html_environment() -> jinja2.Environment:
-    """The same environment, escaping for HTML: maintenance pages are HTML templates."""
-    return environment().overlay(autoescape=True)
+    """For the maintenance page, a user's HTML template: Jinja's sandbox (no attribute
+    of Python internals, so no ``cycler.__init__.__globals__``), HTML autoescaping, and
+    nothing to include or import (a page is inlined whole; ``{% include '/etc/...' %}``
+    must not put a local file into the deployed function)."""
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+        loader=jinja2.DictLoader({}),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=True,
+    )
+    env.filters.update(FILTERS)
+    return env

@@ -25,7 +25,7 @@ from cffunc.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.features import check_features
 from cffunc.templates import js, js_regex
-from tests.helpers import ENV, NOW_MS, SAMPLES, SECRET, make_function, make_rules
+from tests.helpers import ENV, NOW_MS, SAMPLES, SECRET, make_config, make_function, make_rules
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -242,3 +242,24 @@ def test_shared_regexes_are_written_once_in_python() -> None:
             js_regex(bad)
     # A "/" inside the pattern is escaped; an escaped one is left alone; V8 agrees with re.
     assert js_regex(re.compile(r"a/b\/c")) == r"/a\/b\/c/"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "{{ cycler.__init__.__globals__.os.popen('touch MARKER').read() }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{% include '/etc/hostname' %}",
+        "{% include '../../README.md' %}",
+        "{% import '/etc/passwd' as p %}",
+    ],
+)
+def test_the_page_template_cannot_reach_python_or_files(tmp_path: Path, page: str) -> None:
+    """The page is a user's Jinja template rendered on the machine that runs cffunc:
+    the sandbox refuses Python internals, and a page includes nothing."""
+    marker = tmp_path / "MARKER"
+    (tmp_path / "page.html").write_text(page.replace("MARKER", str(marker)))
+    config = make_config({"maintenance": {"mode": "respond", "page": "page.html"}}, base=tmp_path)
+    with pytest.raises(RenderError, match=r"maintenance\.page: .* does not render"):
+        compile_rules(config, ENV)
+    assert not marker.exists()
