@@ -82,6 +82,8 @@ class AllowConfig:
     bypass_path: str
     bypass_cookie: str
     bypass_ttl: int
+    bypass_generation: int = 1
+    """Raise it to invalidate every bypass cookie issued so far (same secret and link)."""
 
 
 @dataclass(frozen=True)
@@ -446,7 +448,15 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
 
 def _allow(table: _Table) -> AllowConfig:
     table.check_keys(
-        ("ips", "paths", "bypass_secret_env", "bypass_path", "bypass_cookie", "bypass_ttl")
+        (
+            "ips",
+            "paths",
+            "bypass_secret_env",
+            "bypass_path",
+            "bypass_cookie",
+            "bypass_ttl",
+            "bypass_generation",
+        )
     )
     ip_texts = table.string_list("ips", "give IPv4 or IPv6 addresses or CIDRs", lambda _: True)
     ips = tuple(_network(table.source, text) for text in ip_texts or ())
@@ -490,6 +500,13 @@ def _allow(table: _Table) -> AllowConfig:
         bypass_path=bypass_path,
         bypass_cookie=cookie,
         bypass_ttl=ttl,
+        bypass_generation=table.get(
+            "bypass_generation",
+            int,
+            1,
+            "give a whole number from 1 to 1000000",
+            lambda v: 1 <= v <= 1_000_000,
+        ),
     )
 
 

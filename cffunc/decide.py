@@ -89,7 +89,7 @@ def decide(
         if stored is not None:
             return Decision("pass", "store-ip", matched=stored)
     if rules.bypass is not None and bypass.cookie_valid(
-        rules.bypass.keys, request.cookies.get(rules.bypass.cookie, ""), now_ms
+        rules.bypass.keys, request.cookies.get(rules.bypass.cookie, ""), now_ms, rules.bypass.ttl
     ):
         return Decision("pass", "bypass-cookie")
     if not is_ambiguous(request.uri):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import rjsmin
 
+from cffunc.bypass import CLOCK_SKEW_SECONDS
 from cffunc.errors import RenderError
 from cffunc.ipranges import ALPHABET, IPTables, build_tables
 from cffunc.pathpatterns import AMBIGUOUS_URI, patterns_source
@@ -106,6 +107,7 @@ def _template_output(
             until_format=UNTIL_FORMAT,
             ambiguous_uri=AMBIGUOUS_URI,
             composed=composed,
+            clock_skew=CLOCK_SKEW_SECONDS,
         )
     )
 

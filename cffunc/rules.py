@@ -139,7 +139,7 @@ def _bypass(config: Config, environ: Mapping[str, str]) -> Bypass | None:
         path=allow.bypass_path,
         cookie=allow.bypass_cookie,
         ttl=allow.bypass_ttl,
-        keys=derive_keys(secret),
+        keys=derive_keys(secret, allow.bypass_generation),
     )
 
 

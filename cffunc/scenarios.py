@@ -31,7 +31,7 @@ _KEYS = (
     "name", "ip", "path", "method", "headers", "cookies", "now", "expect", "status",
     "bypass_cookie", "bypass_token", "expect_uri", "expect_headers", "expect_body",
 )  # fmt: skip
-COOKIE_KINDS = ("valid", "expired", "forged")
+COOKIE_KINDS = ("valid", "expired", "forged", "minted")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,9 @@ class Scenario:
             if self.bypass_token is not None:
                 querystring["token"] = (secret or "") if self.bypass_token else "not-the-secret"
             if self.bypass_cookie is not None:
-                cookies[rules.bypass.cookie] = _cookie(rules.bypass.keys, self.bypass_cookie, now)
+                cookies[rules.bypass.cookie] = _cookie(
+                    rules.bypass.keys, self.bypass_cookie, now, rules.bypass.ttl
+                )
         return ViewerRequest(
             ip=self.ip,
             method=self.method,
@@ -81,10 +83,14 @@ class Scenario:
         )
 
 
-def _cookie(keys: bypass.BypassKeys, kind: str, now: datetime) -> str:
+def _cookie(keys: bypass.BypassKeys, kind: str, now: datetime, ttl: int) -> str:
     seconds = int(now.timestamp())
     if kind == "valid":
-        return bypass.cookie_value(keys, seconds + 3600)
+        return bypass.cookie_value(keys, seconds + min(3600, ttl))
+    if kind == "minted":
+        # Signed with the function's own key but valid for ten years: what someone who
+        # read the function code could make. The function refuses it.
+        return bypass.cookie_value(keys, seconds + 10 * 365 * 86400)
     if kind == "expired":
         return bypass.cookie_value(keys, seconds - 1)
     return bypass.cookie_value(bypass.derive_keys("forged-" + "x" * 16), seconds + 3600)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
 from benchmarks.loggen import requests, write_log
 from cffunc import bypass
@@ -20,7 +23,8 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 def main() -> None:
     secret = os.environ["CFFUNC_BYPASS_SECRET"]
     keys = bypass.derive_keys(secret)
-    cookies = [bypass.cookie_value(keys, 1_830_000_000), bypass.cookie_value(keys, 1_700_000_000)]
+    # Valid for an hour from the README's --now (2026-12-01T03:00:00Z), and an expired one.
+    cookies = [bypass.cookie_value(keys, 1_796_097_600), bypass.cookie_value(keys, 1_700_000_000)]
     nets = [ipaddress.ip_network("203.0.113.0/24"), ipaddress.ip_network("2001:db8::/32")]
     with (SAMPLES / "access.log").open("w", encoding="utf-8") as handle:
         write_log(handle, requests(200, nets, 7, cookies, secret))

@@ -92,7 +92,7 @@ ANY_IP = st.ip_addresses().map(str)
 ODD_IP = st.sampled_from(["", "1.2.3", "01.2.3.4", "::ffff:1.2.3.4", "1::2::3", "fe80::1%eth0"])
 IP_KIND = st.integers(0, 2)
 MINUTES = st.sampled_from([-61, -60, 0, 59, 60, 61])
-COOKIE_KIND = st.sampled_from(["none", "valid", "expired", "forged", "junk"])
+COOKIE_KIND = st.sampled_from(["none", "valid", "expired", "forged", "junk", "minted", "at-ttl"])
 JUNK = st.text(max_size=12)
 TOKEN_KIND = st.sampled_from(["none", "right", "wrong"])
 ACCEPT = st.sampled_from(ACCEPTS)
@@ -122,6 +122,16 @@ def requests(draw: st.DrawFn, config: dict[str, Any]) -> tuple[ViewerRequest, in
         cookies["cffunc_bypass"] = bypass.cookie_value(keys, now_ms // 1000)
     elif cookie == "forged":
         cookies["cffunc_bypass"] = bypass.cookie_value(FORGED_KEYS, 9999999999)
+    elif cookie == "minted":
+        # Signed with the key the function holds (anyone who reads the code has it),
+        # valid for ten years: must not pass.
+        cookies["cffunc_bypass"] = bypass.cookie_value(keys, now_ms // 1000 + 10 * 365 * 86400)
+    elif cookie == "at-ttl":
+        # Right at the edge of bypass_ttl plus the clock-skew allowance (either side).
+        extra = draw(st.sampled_from([-1, 0, 1]))
+        cookies["cffunc_bypass"] = bypass.cookie_value(
+            keys, now_ms // 1000 + 43200 + bypass.CLOCK_SKEW_SECONDS + extra
+        )
     elif cookie == "junk":
         cookies["cffunc_bypass"] = draw(JUNK)
     query = {}
@@ -167,7 +177,7 @@ def test_rendered_function_agrees_with_decide(
             if decision.action == "redirect":
                 value = result.output["cookies"]["cffunc_bypass"]["value"]
                 assert rules.bypass is not None
-                assert bypass.cookie_valid(rules.bypass.keys, value, now)
+                assert bypass.cookie_valid(rules.bypass.keys, value, now, rules.bypass.ttl)
             if rules.mode == "rewrite" and "statusCode" not in result.output:
                 # Whether viewer-response sees the rewritten or the original request is
                 # not documented: both must give the same answer.

@@ -263,3 +263,36 @@ def test_the_page_template_cannot_reach_python_or_files(tmp_path: Path, page: st
     with pytest.raises(RenderError, match=r"maintenance\.page: .* does not render"):
         compile_rules(config, ENV)
     assert not marker.exists()
+
+
+def test_a_minted_long_lived_cookie_does_not_pass_and_generations_rotate() -> None:
+    """Whoever reads the code holds the key: a cookie it signs for ten years is refused,
+    one within bypass_ttl passes; a new generation invalidates both."""
+    from cffunc import bypass
+
+    allow = {"bypass_secret_env": "CFFUNC_BYPASS_SECRET", "bypass_ttl": 3600}
+    rules, function = make_function({"allow": allow})
+    assert rules.bypass is not None
+    now_s = NOW_MS // 1000
+    cookies = {
+        "issued": bypass.cookie_value(rules.bypass.keys, now_s + 3600),
+        "minted": bypass.cookie_value(rules.bypass.keys, now_s + 10 * 365 * 86400),
+        "just over": bypass.cookie_value(rules.bypass.keys, now_s + 3600 + 61),
+    }
+    rotated, _ = make_function({"allow": {**allow, "bypass_generation": 2}})
+    with (
+        FunctionRuntime(function.code, rules.runtime) as old,
+        FunctionRuntime(render(rotated).code, rotated.runtime) as new,
+    ):
+        for name, value in cookies.items():
+            event = viewer_request_event(
+                ViewerRequest(
+                    ip="192.0.2.1", method="GET", uri="/", cookies={"cffunc_bypass": value}
+                )
+            )
+            passes = [
+                "statusCode" not in r.output and r.output.get("uri") == "/"
+                for r in (old.invoke(event, NOW_MS), new.invoke(event, NOW_MS))
+            ]
+            assert passes == [name == "issued", False], name
+    assert rotated.bypass is not None and rotated.bypass.keys.key != rules.bypass.keys.key

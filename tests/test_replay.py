@@ -44,7 +44,7 @@ def engine(rules: MaintenanceRules) -> FunctionRuntime:
 def generated(count: int = 3000, seed: int = 11) -> list[LoggedRequest]:
     keys = bypass.derive_keys(SECRET)
     cookies = [
-        bypass.cookie_value(keys, 1_830_000_000),
+        bypass.cookie_value(keys, int(NOW.timestamp()) + 3600),
         bypass.cookie_value(keys, 1_700_000_000),
         "1.forged",
     ]
@@ -288,7 +288,7 @@ def test_attribution_is_decide_for_any_request(rules: MaintenanceRules) -> None:
     cookies = st.sampled_from(
         [
             "",
-            f"cffunc_bypass={bypass.cookie_value(keys, 1_830_000_000)}",
+            f"cffunc_bypass={bypass.cookie_value(keys, int(NOW.timestamp()) + 3600)}",
             "cffunc_bypass=1.x",
             "a=b",
         ]

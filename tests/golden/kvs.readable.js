@@ -3,7 +3,7 @@ import crypto from 'crypto';
 var S = 503, SD = "Service Unavailable", H = {"cache-control":"no-store","retry-after":"3600"};
 var TB = "We are upgrading the database.\n";
 var JB = "{\"error\":\"maintenance\",\"message\":\"We are upgrading the database.\",\"retry_after\":\"3600\"}";
-var K = "2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824", TM = "d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14", BP = "/__cffunc/bypass", BC = "cffunc_bypass", TTL = 43200;
+var K = "2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824", TM = "d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14", BP = "/__cffunc/bypass", BC = "cffunc_bypass", TTL = 43200, SKW = 60;
 var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "AI=EB=Z";
 var T6 = "=_=Nuw=================c";
@@ -175,7 +175,7 @@ function mac(m) {
 
 function cookieOk(v, now) {
   var i = v.indexOf('.'), x = v.substring(0, i);
-  return i > 0 && /^[0-9]{1,12}$/.test(x) && x * 1000 > now && mac('c:' + x) === v.substring(i + 1);
+  return i > 0 && /^[0-9]{1,12}$/.test(x) && x * 1000 > now && x - TTL - SKW <= now / 1000 && mac('c:' + x) === v.substring(i + 1);
 }
 
 function redirect(now) {

@@ -4,7 +4,7 @@ var TB = "Moving to a new server.\n";
 var JB = "{\"error\":\"maintenance\",\"message\":\"Moving to a new server.\",\"retry_after\":\"Tue, 01 Dec 2026 04:00:00 GMT\"}";
 var PG = "\u003c!doctype html\u003e\n\u003chtml lang=\"en\"\u003e\n\u003chead\u003e\n\u003cmeta charset=\"utf-8\"\u003e\n\u003cmeta name=\"viewport\" content=\"width=device-width,initial-scale=1\"\u003e\n\u003cmeta name=\"robots\" content=\"noindex\"\u003e\n\u003ctitle\u003eDown for maintenance\u003c/title\u003e\n\u003cstyle\u003e\n:root{color-scheme:light dark;--fg:#1f2328;--bg:#f6f8fa;--card:#fff;--muted:#57606a}\n@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--card:#161b22;--muted:#9198a1}}\n*{box-sizing:border-box}\nbody{margin:0;min-height:100vh;display:grid;place-items:center;padding:1.5rem;background:var(--bg);color:var(--fg);font:1.0625rem/1.6 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif}\nmain{max-width:34rem;width:100%;background:var(--card);border-radius:.75rem;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}\nh1{font-size:1.6rem;line-height:1.25;margin:0 0 .75rem}\np{margin:.5rem 0}\n.muted{color:var(--muted);font-size:.95rem}\n\u003c/style\u003e\n\u003c/head\u003e\n\u003cbody\u003e\n\u003cmain role=\"main\" aria-labelledby=\"title\"\u003e\n\u003ch1 id=\"title\"\u003eWe\u0026rsquo;ll be back soon\u003c/h1\u003e\n\u003cp\u003eMoving to a new server.\u003c/p\u003e\n\u003cp\u003eExpected back by \u003ctime datetime=\"2026-12-01T04:00:00+00:00\"\u003e2026-12-01 04:00 UTC\u003c/time\u003e.\u003c/p\u003e\n\u003cp class=\"muted\"\u003eThank you for your patience. Please try again in a little while.\u003c/p\u003e\n\u003c/main\u003e\n\u003c/body\u003e\n\u003c/html\u003e\n";
 var W1 = 1796097600000;
-var K = "2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824", TM = "d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14", BP = "/__cffunc/bypass", BC = "cffunc_bypass", TTL = 43200;
+var K = "2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824", TM = "d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14", BP = "/__cffunc/bypass", BC = "cffunc_bypass", TTL = 43200, SKW = 60;
 var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "A===F=Z";
 var T6 = "=_=NuwBbN==============s";
@@ -126,7 +126,7 @@ function mac(m) {
 
 function cookieOk(v, now) {
   var i = v.indexOf('.'), x = v.substring(0, i);
-  return i > 0 && /^[0-9]{1,12}$/.test(x) && x * 1000 > now && mac('c:' + x) === v.substring(i + 1);
+  return i > 0 && /^[0-9]{1,12}$/.test(x) && x * 1000 > now && x - TTL - SKW <= now / 1000 && mac('c:' + x) === v.substring(i + 1);
 }
 
 function redirect(now) {
