@@ -16,7 +16,7 @@ from typing import Literal
 
 from cffunc import bypass
 from cffunc.config import IPNetwork
-from cffunc.pathpatterns import first_match, is_ambiguous
+from cffunc.pathpatterns import first_match, is_safe
 from cffunc.rules import MaintenanceRules
 from cffunc.store import state_at, store_match
 
@@ -92,7 +92,7 @@ def decide(
         rules.bypass.keys, request.cookies.get(rules.bypass.cookie, ""), now_ms, rules.bypass.ttl
     ):
         return Decision("pass", "bypass-cookie")
-    if not is_ambiguous(request.uri):
+    if is_safe(request.uri):
         pattern = first_match(rules.paths, request.uri)
         if pattern is not None:
             return Decision("pass", "allowed-path", matched=pattern)

@@ -1,4 +1,4 @@
-"""CloudFront path patterns (``*`` any characters, ``?`` one) and ambiguous URIs.
+"""CloudFront path patterns (``*`` any characters, ``?`` one) and the URIs they may let pass.
 
 A pattern becomes one anchored regular expression whose syntax means the same in
 Python's ``re`` and JavaScript's ``RegExp``, so the decision model and the rendered
@@ -11,14 +11,36 @@ import fnmatch
 import re
 from collections.abc import Iterable
 
-# /../, /./, a trailing /.. or /., //, a backslash, or a percent-encoded ".", "/" or "\":
-# a server behind CloudFront may resolve such a URI to a path other than the one matched,
-# so an allowlisted prefix must never let one through.
-AMBIGUOUS_URI = re.compile(r"/\.\.?(?:/|$)|//|\\|%2[ef]|%5c", re.IGNORECASE)
+# A URI an allowlisted path pattern may let through: one every server behind CloudFront
+# reads as the path that was matched. The rule is positive (what is allowed, not a list of
+# known tricks), since origins normalize differently: Tomcat and Jetty read "..;" as "..",
+# IIS decodes %u002e and maps full-width dots, some frameworks decode twice (%252e),
+# Windows trims trailing dots and spaces. CloudFront itself matches behaviors against a
+# normalized path but hands edge functions the URI as the viewer sent it (AWS Support on
+# re:Post, "cloudfront behaviour path pattern matching"), so the function must not rely on
+# any normalization. Safe means:
+# - "/" then segments separated by single "/" (no empty segment, so no "//"), an optional
+#   trailing "/";
+# - each segment of RFC 3986 unreserved and sub-delim characters, ":" "@" and the "\"" CloudFront
+#   path patterns allow, without ";"
+#   (a path parameter), a backslash, or anything outside printable ASCII;
+# - percent-encodings only of printable ASCII that is not ".", "/", "\", "%" or ";" (so
+#   no encoded traversal, no double decoding, no control bytes, no %00, no non-ASCII);
+# - a segment that starts with "." goes on with a letter, digit, "_", "~" or "-" (so
+#   "/.well-known/" is safe; ".", "..", "..;", "..%20", ".%09" are not).
+# Every other URI gets maintenance even if a pattern matches it. The Python model and the
+# rendered function use this one regex (the js_regex filter).
+_CHAR = r"""[A-Za-z0-9\-._~!$&'()*+,=:@"]"""
+_PCT = (
+    r"%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]"
+    r"|7[0-9A-Ea-e])"
+)
+_SEG = rf"(?!\.(?![A-Za-z0-9_~-]))(?:{_CHAR}|{_PCT})+"
+SAFE_URI = re.compile(rf"^(?=/)(?:/{_SEG})*/?$")  # the segment rule once: bytes count
 
 
-def is_ambiguous(uri: str) -> bool:
-    return AMBIGUOUS_URI.search(uri) is not None
+def is_safe(uri: str) -> bool:
+    return SAFE_URI.fullmatch(uri) is not None
 
 
 def normalise(pattern: str) -> str:

@@ -16,7 +16,7 @@ import rjsmin
 from cffunc.bypass import CLOCK_SKEW_SECONDS
 from cffunc.errors import RenderError
 from cffunc.ipranges import ALPHABET, IPTables, build_tables
-from cffunc.pathpatterns import AMBIGUOUS_URI, patterns_source
+from cffunc.pathpatterns import SAFE_URI, patterns_source
 from cffunc.rules import MARKER_HEADER, PASS_HEADER, MaintenanceRules
 from cffunc.store import NET_PREFIX, STATE_KEY, UNTIL_FORMAT
 from cffunc.templates import environment, js
@@ -105,7 +105,7 @@ def _template_output(
             state_key=STATE_KEY,
             net_prefix=NET_PREFIX,
             until_format=UNTIL_FORMAT,
-            ambiguous_uri=AMBIGUOUS_URI,
+            safe_uri=SAFE_URI,
             composed=composed,
             clock_skew=CLOCK_SKEW_SECONDS,
         )

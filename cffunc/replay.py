@@ -24,7 +24,7 @@ from typing import IO, Any, cast
 from cffunc.decide import Decision, ViewerRequest, decide, matching_network
 from cffunc.errors import CffuncError
 from cffunc.events import split_cookie_header, split_query
-from cffunc.pathpatterns import first_match, is_ambiguous
+from cffunc.pathpatterns import first_match, is_safe
 from cffunc.rules import MaintenanceRules
 from cffunc.runtime import FunctionRuntime
 from cffunc.store import store_match
@@ -178,7 +178,7 @@ class Attribution:
         return None
 
     def _uri(self, uri: str) -> Decision | None:
-        if is_ambiguous(uri):
+        if not is_safe(uri):
             return None
         pattern = first_match(self.rules.paths, uri)
         return None if pattern is None else Decision("pass", "allowed-path", matched=pattern)

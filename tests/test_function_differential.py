@@ -48,6 +48,11 @@ URIS = [
     "/maintenance\\x", "/app.css", "/api/v1/status", "/api/v12/status", "/static/x.js",
     "/a$b+c.txt", "/aXb+c.txt", "/__cffunc/bypass", "/maintenance/index.html", "/maintenance/..",
     "/ünïcode", "/health%5C",
+    # Forms origins normalize into a climb out of an allowed prefix (issue: hardening).
+    "/maintenance/..;/admin", "/maintenance/x/..;jsessionid=1", "/maintenance/..%00/admin",
+    "/maintenance/..%20/admin", "/maintenance/..%09/admin", "/maintenance/%u002e%u002e/admin",
+    "/maintenance/%252e%252e/admin", "/maintenance/.%2e/admin", "/.well-known/x",
+    "/maintenance/a%20b.css", "/maintenance/%C3%BC.png",
 ]  # fmt: skip
 ACCEPTS = [
     "", "text/html", "application/json", "text/html, application/json",

@@ -12,7 +12,7 @@ from typing import Any
 
 import markupsafe
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cffunc.config import load_config
@@ -227,16 +227,16 @@ def test_shared_regexes_are_written_once_in_python() -> None:
     over by the js_regex filter (no copy in the templates)."""
     import re
 
-    from cffunc.pathpatterns import AMBIGUOUS_URI
+    from cffunc.pathpatterns import SAFE_URI
     from cffunc.store import UNTIL_FORMAT
 
-    assert js_regex(AMBIGUOUS_URI) == r"/\/\.\.?(?:\/|$)|\/\/|\\|%2[ef]|%5c/i"
+    assert js_regex(SAFE_URI).startswith(r"/^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))")
     assert js_regex(UNTIL_FORMAT) == r"/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/"
     templates = Path(__file__).resolve().parent.parent / "js_templates"
     text = "".join(p.read_text() for p in templates.rglob("*.j2"))
     assert "%5c" not in text and "[0-9]{4}" not in text
     code = render(make_rules({"allow": {"paths": ["/health"]}})).code
-    assert js_regex(AMBIGUOUS_URI) in code
+    assert js_regex(SAFE_URI) in code
     for bad in (re.compile("(?P<x>a)"), re.compile(r"\Aa"), re.compile("a", re.MULTILINE)):
         with pytest.raises(ValueError):
             js_regex(bad)
@@ -296,3 +296,34 @@ def test_a_minted_long_lived_cookie_does_not_pass_and_generations_rotate() -> No
             ]
             assert passes == [name == "issued", False], name
     assert rotated.bypass is not None and rotated.bypass.keys.key != rules.bypass.keys.key
+
+
+SEGMENTS = [
+    "a", "health", ".well-known", "x.css", ".", "..", "...", "..;", ";x", "%2e", "%2E", "%252e",
+    "%u002e", "%00", "%09", "%20", "%41", "%C3%BC", "%", "%4", "%zz", "\\", "", "%2f", "%5c",
+    "%25", "~", "ü", "x.", ". ", "a+b", "$", "@:=", "%3b", "%3B", "%7e", "%7f",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=3).map("".join), max_size=5),
+    st.booleans(),
+)
+def test_safe_uri_rule_means_the_same_in_v8(segments: list[str], trailing: bool) -> None:
+    """The allowlisted-path rule is one regex, written in Python and carried into the
+    function: V8 reads it exactly as Python's re does, over encodings and climbs."""
+    from cffunc.pathpatterns import SAFE_URI, is_safe
+
+    joined = "/".join(segments)
+    uris = ["/" + joined + ("/" if trailing else ""), "//" + joined, "/x/" + joined + "/y"]
+    code = (
+        f"var SAFE = {js_regex(SAFE_URI)};\n"
+        "function handler(e) { e.request.headers.safe = {value: String(SAFE.test(e.request.uri))}; return e.request; }"
+    )
+    with FunctionRuntime(code, "cloudfront-js-1.0") as runtime:
+        for uri in uris:
+            event = viewer_request_event(ViewerRequest(ip="192.0.2.1", method="GET", uri=uri))
+            result = runtime.invoke(event, NOW_MS)
+            assert result.ok, result.error
+            assert result.output["headers"]["safe"]["value"] == str(is_safe(uri)).lower(), uri

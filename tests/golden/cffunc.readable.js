@@ -10,7 +10,7 @@ var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "ADJuNEcAI=EB=Z";
 var T6 = "=_=Nuw=================c";
 var PR = new RegExp("^(?:/health|/maintenance/[\\s\\S]*|/robots\\.txt|/webhooks/stripe)$");
-var AMB = /\/\.\.?(?:\/|$)|\/\/|\\|%2[ef]|%5c/i;
+var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
 var OBJ = "/maintenance/index.html", MK = "x-cffunc-maintenance";
 var ORG = "maintenance-bucket";
 
@@ -145,7 +145,7 @@ function decide(r, ip, now) {
   if (r.method === 'GET' && u === BP && mac('t:' + gv(r.querystring, 'token')) === TM) return 1;
   if (ipOk(ip)) return 0;
   if (cookieOk(gv(r.cookies, BC), now)) return 0;
-  if (!AMB.test(u) && PR.test(u)) return 0;
+  if (SAFE.test(u) && PR.test(u)) return 0;
   return 2;
 }
 

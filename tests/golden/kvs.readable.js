@@ -8,7 +8,7 @@ var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "AI=EB=Z";
 var T6 = "=_=Nuw=================c";
 var PR = new RegExp("^(?:/health|/maintenance/[\\s\\S]*|/robots\\.txt|/webhooks/stripe)$");
-var AMB = /\/\.\.?(?:\/|$)|\/\/|\\|%2[ef]|%5c/i;
+var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
 var SK = "cffunc:state", NP = "cffunc:net:";
 var OBJ = "/maintenance/index.html", MK = "x-cffunc-maintenance";
 var ORG = "maintenance-bucket";
@@ -190,7 +190,7 @@ async function decide(r, ip, now) {
   if (ipOk(ip)) return 0;
   if (await netOk(ip)) return 0;
   if (cookieOk(gv(r.cookies, BC), now)) return 0;
-  if (!AMB.test(u) && PR.test(u)) return 0;
+  if (SAFE.test(u) && PR.test(u)) return 0;
   return 2;
 }
 

@@ -9,7 +9,7 @@ var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "A===F=Z";
 var T6 = "=_=NuwBbN==============s";
 var PR = new RegExp("^(?:/health|/\\.well-known/[\\s\\S]*)$");
-var AMB = /\/\.\.?(?:\/|$)|\/\/|\\|%2[ef]|%5c/i;
+var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
 
 function gv(o, k) {
   var x = o && typeof o === 'object' ? o[k] : null;
@@ -141,7 +141,7 @@ function decide(r, ip, now) {
   if (r.method === 'GET' && u === BP && mac('t:' + gv(r.querystring, 'token')) === TM) return 1;
   if (ipOk(ip)) return 0;
   if (cookieOk(gv(r.cookies, BC), now)) return 0;
-  if (!AMB.test(u) && PR.test(u)) return 0;
+  if (SAFE.test(u) && PR.test(u)) return 0;
   return 2;
 }
 
