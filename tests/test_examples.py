@@ -209,3 +209,27 @@ def test_security_headers_on_viewer_response(code: str, runtime: str) -> None:
     headers = run(code, runtime, event)["headers"]
     assert headers["x-frame-options"] == {"value": "DENY"}
     assert headers["strict-transport-security"]["value"].startswith("max-age=63072000")
+
+
+# AWS's "Normalize query string parameters" example for runtime 2.0, as published
+# (example-function-normalize-query-string.html): it sets request.querystring to a string.
+NORMALIZE_QUERY_2 = """
+function handler(event) {
+     var qs=[];
+     for (var key in event.request.querystring) {
+         if (event.request.querystring[key].multiValue) {
+             event.request.querystring[key].multiValue.forEach((mv) => {qs.push(key + "=" + mv.value)});
+         } else {
+             qs.push(key + "=" + event.request.querystring[key].value);
+         }
+     };
+     event.request.querystring = qs.sort().join('&');
+     return event.request;
+}
+"""
+
+
+def test_aws_normalize_query_string_example_sets_a_string() -> None:
+    event = event_from_options("198.51.100.1", "GET", "/p?b=2&a=1&a=0")
+    output = run(NORMALIZE_QUERY_2, "cloudfront-js-2.0", event)
+    assert output["querystring"] == "a=0&a=1&b=2"

@@ -60,7 +60,12 @@ def _request(event: Mapping[str, Any], request: dict[str, Any]) -> None:
         _object(original.get("headers")),
         READ_ONLY_REQUEST_HEADERS,
     )
-    _value_map("request.querystring", request.get("querystring", {}))
+    querystring = request.get("querystring", {})
+    # AWS's own "normalize query string parameters" example (runtime 2.0, documented
+    # under example-function-normalize-query-string) sets request.querystring to a
+    # string such as "a=1&b=2"; the edge accepts it, so a string is taken as is.
+    if not isinstance(querystring, str):
+        _value_map("request.querystring", querystring)
     _value_map("request.cookies", request.get("cookies", {}))
 
 
