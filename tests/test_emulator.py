@@ -441,3 +441,55 @@ def test_bad_seed_file_is_one_line_exit_1(tmp_path: Path) -> None:
     assert completed.stderr.startswith(
         f'Error: {seed}: each seed needs "Id" and "DistributionConfig"'
     )
+
+
+# ---- robustness: bad requests are answered as CloudFront would, never with a traceback ----
+
+
+def _raw(
+    emulator: RunningEmulator, method: str, path: str, body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, bytes]:  # fmt: skip
+    import http.client
+
+    port = int(emulator.endpoint.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    defaults = {"Content-Length": str(len(body)), "Host": f"127.0.0.1:{port}"}
+    for name, value in {**defaults, **(headers or {})}.items():
+        connection.putheader(name, value)
+    connection.endheaders(body)
+    answer = connection.getresponse()
+    try:
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+def test_malformed_requests_get_the_apis_400(emulator: RunningEmulator) -> None:
+    bad_xml, body = _raw(
+        emulator, "PUT", "/2020-05-31/distribution/E2EXAMPLE12345/config", b"<Distrib",
+        {"If-Match": "x"},
+    )  # fmt: skip
+    assert bad_xml == 400 and b"<Code>InvalidArgument</Code>" in body and b"Traceback" not in body
+    nan_length, body = _raw(
+        emulator, "PUT", "/2020-05-31/distribution/E2EXAMPLE12345/config", b"",
+        {"Content-Length": "abc"},
+    )  # fmt: skip
+    assert nan_length == 400 and b"Content-Length 'abc' is not a number" in body
+    # A huge declared body is refused before anything is read.
+    huge, body = _raw(
+        emulator, "POST", "/2020-05-31/function", b"<x/>", {"Content-Length": str(300 * 2**20)}
+    )
+    assert huge == 400 and b"over 2,097,152 bytes" in body
+
+
+def test_control_calls_only_from_this_machine_and_as_json(emulator: RunningEmulator) -> None:
+    data = json.dumps({"advance": 60}).encode()
+    assert _raw(emulator, "POST", "/__cffunc/clock", data, {"Content-Type": "text/plain"})[0] == 403
+    rebound = {"Content-Type": "application/json", "Host": "evil.example.com"}
+    assert _raw(emulator, "POST", "/__cffunc/clock", data, rebound)[0] == 403
+    ok = {"Content-Type": "application/json"}
+    assert _raw(emulator, "POST", "/__cffunc/clock", data, ok)[0] == 200
+    status, body = _raw(emulator, "POST", "/__cffunc/clock", b'{"advance": "1e400"}', ok)
+    assert status == 400 and b"give seconds from 0 to ten years" in body

@@ -27,6 +27,36 @@ HANDLED_PREFIXES = (
     "/2020-05-31/tagging",
 )  # fmt: skip
 DATA_PLANE_PREFIX = "/key-value-stores/"
+MAX_BODY_BYTES = 2 * 1024 * 1024
+"""Bodies beyond this are refused unread: CloudFront's largest (a function's code, a
+distribution config) are far smaller."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def body_of(environ: dict[str, Any]) -> bytes:
+    """The request body, refused (ApiError, 400) when Content-Length is not a number or
+    over :data:`MAX_BODY_BYTES`, before anything is read."""
+    text = environ.get("CONTENT_LENGTH") or "0"
+    if not text.isdigit():
+        raise ApiError("InvalidArgument", f"Content-Length {text!r} is not a number.", 400)
+    length = int(text)
+    if length > MAX_BODY_BYTES:
+        raise ApiError(
+            "InvalidArgument", f"The request body is over {MAX_BODY_BYTES:,} bytes.", 400
+        )
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def from_this_machine(environ: dict[str, Any]) -> bool:
+    """A control call must name a loopback Host (no DNS rebinding) and send JSON (a web
+    page cannot send that cross-origin without a preflight this server never allows)."""
+    host = str(environ.get("HTTP_HOST", "")).rsplit(":", 1)[0] if environ.get("HTTP_HOST") else ""
+    if environ.get("HTTP_HOST", "").startswith("["):
+        host = environ["HTTP_HOST"].split("]")[0] + "]"
+    content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
+    return host in LOOPBACK_HOSTS and content_type == "application/json"
+
+
 FAULT_CODES = {
     "Throttling": ("Throttling", 400, "Rate exceeded"),
     "PreconditionFailed": (
@@ -129,12 +159,16 @@ class EmulatorApp:
             fault = self.faults.take(operation.name)
             if fault is not None:
                 raise fault
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
+            body = body_of(environ)
             headers = {
                 k[5:].replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")
             }
-            params = parse_request(operation, uri_params, query, headers, body)
+            try:
+                params = parse_request(operation, uri_params, query, headers, body)
+            except Exception as error:  # what botocore's parser makes of a malformed body
+                raise ApiError(
+                    "InvalidArgument", f"The request body is not valid XML: {error}", 400
+                ) from None
             status, result = handler(params)
             response_headers, payload = serialize_response(operation, result)
         except ApiError as error:
@@ -151,8 +185,21 @@ class EmulatorApp:
         """cloudfront-keyvaluestore: operations are recorded as ``kvs:<Operation>``."""
         # The raw path: an ARN holds a slash and keys may hold encoded ones.
         raw_path = (environ.get("RAW_URI") or environ.get("PATH_INFO", "")).split("?")[0]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        try:
+            body = body_of(environ)
+        except ApiError as error:
+            status, out_headers, payload = error_answer(
+                KvsApiError("ValidationException", error.message)
+            )
+            start_response(
+                f"{status} {_reason(status)}",
+                [
+                    *out_headers.items(),
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(payload))),
+                ],
+            )
+            return [payload]
         headers = {
             k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
         }
@@ -179,9 +226,14 @@ class EmulatorApp:
     # ---- control endpoints (tests, and anyone trying failure modes by hand) ----
     def _control(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ["PATH_INFO"]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if not from_this_machine(environ):
+            start_response("403 Forbidden", [("Content-Type", "application/json")])
+            return [
+                b'{"error": "control calls take Content-Type: application/json and a '
+                b'loopback Host"}'
+            ]
         try:
-            data = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+            data = json.loads(body_of(environ) or b"{}")
             if path == "/__cffunc/faults":
                 self.faults.add(
                     data["operation"], data["error"], int(data.get("count", 1)),
@@ -198,7 +250,10 @@ class EmulatorApp:
                 clock = self.state.clock
                 if not isinstance(clock, Clock):
                     raise ValueError("this emulator's clock cannot be moved")
-                clock.offset += timedelta(seconds=float(data.get("advance", 0)))
+                seconds = float(data.get("advance", 0))
+                if not 0 <= seconds <= 10 * 365 * 86400:
+                    raise ValueError(f"advance {seconds}: give seconds from 0 to ten years")
+                clock.offset += timedelta(seconds=seconds)
                 answer = {"now": clock().isoformat()}
             elif path == "/__cffunc/kvs-write":
                 # A concurrent writer: the next data-plane write finds these keys already
@@ -210,7 +265,7 @@ class EmulatorApp:
                 answer = {"calls": self.calls}
             else:
                 raise KeyError(path)
-        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as error:
+        except (KeyError, ValueError, TypeError, OverflowError, ApiError) as error:
             start_response("400 Bad Request", [("Content-Type", "application/json")])
             return [json.dumps({"error": str(error)}).encode()]
         start_response("200 OK", [("Content-Type", "application/json")])
