@@ -343,3 +343,40 @@ def test_rendered_functions_add_nothing_so_replays_may_skip_the_sweep(sample: st
         results = engine.invoke_many((viewer_request_event(r), 1_796_094_000_000) for r in requests)
         assert all(r.ok for r in results)
         assert engine._context.eval(watched) == before
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("var F = (function () {}).constructor; F('return this')();", "Function is not allowed"),
+        ("var F = (async function () {}).constructor; F('return 1');", "Function is not allowed"),
+        ("var F = (() => 1).constructor; F('return 1');", "Function is not allowed"),
+        ("globalThis.eval('1');", "eval is not allowed"),
+        ("new globalThis.Function('return 1');", "Function is not allowed"),
+        ("globalThis.WebAssembly.Memory;", "Cannot read properties of undefined"),
+        ("globalThis.setTimeout(function () {}, 0);", "is not a function"),
+    ],
+)
+def test_reflection_reaches_nothing_the_edge_lacks(code: str, words: str) -> None:
+    """The sandbox is no looser than the edge: these throw there, and here."""
+    function = f"function handler(event) {{ {code} return event.request; }}"
+    with FunctionRuntime(function, V2) as runtime:
+        result = runtime.invoke(EVENT, 1_000)
+    assert not result.ok and words in (result.error or ""), result
+
+
+def test_the_global_date_is_the_frozen_one_and_built_ins_are_swept() -> None:
+    code = (
+        "function handler(event) {\n"
+        "  var before = Reflect.cffuncLeak;\n"
+        "  Reflect.cffuncLeak = 1; Map.prototype.cffuncLeak = 1;\n"
+        "  event.request.headers.t = {value: String(globalThis.Date.now())};\n"
+        "  event.request.headers.b = {value: String(before)};\n"
+        "  return event.request;\n"
+        "}"
+    )
+    with FunctionRuntime(code, V2) as runtime:
+        first, second = runtime.invoke_many([(EVENT, 1_234), (EVENT, 5_678)])
+    assert first.output["headers"]["t"] == {"value": "1234"}
+    assert second.output["headers"]["t"] == {"value": "5678"}
+    assert second.output["headers"]["b"] == {"value": "undefined"}  # swept after the first

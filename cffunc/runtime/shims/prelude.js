@@ -125,8 +125,40 @@
       globals = {};
       root.__cffuncInstallByteStrings();
     }
+    lockdown();
     snapshot();
   };
+
+  // What the edge does not have stays out of reach even by reflection: every kind of
+  // function's constructor throws (so `(function(){}).constructor('return this')()` gives
+  // no Function and no global object), eval and Function throw on the global object too,
+  // the global Date is the frozen one, and timers, WebAssembly and shared memory are gone.
+  // Function code itself already sees shadowing parameters for these names.
+  var locked = false;
+  function lockdown() {
+    if (locked) return;
+    locked = true;
+    var kinds = [function () {}, async function () {}, function* () {}, async function* () {}];
+    kinds.forEach(function (f) {
+      Object.defineProperty(Object.getPrototypeOf(f), 'constructor', {
+        value: forbidden('Function'), writable: false, enumerable: false, configurable: false
+      });
+    });
+    root.eval = forbidden('eval');
+    root.Function = forbidden('Function');
+    root.Date = DateShim;
+    ['WebAssembly', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate',
+      'clearImmediate', 'queueMicrotask', 'Atomics', 'SharedArrayBuffer', 'FinalizationRegistry',
+      'WeakRef'].forEach(function (name) {
+      // Some of mini-racer's own globals cannot be deleted: then they are emptied.
+      try { delete root[name]; } catch (e) { /* non-configurable */ }
+      if (root[name] !== undefined) {
+        try { root[name] = undefined; } catch (e) {
+          Object.defineProperty(root, name, { value: undefined });
+        }
+      }
+    });
+  }
 
   // Function code may add globals or pollute built-in prototypes; whatever it adds is
   // taken away after each invocation, so no event sees another's leftovers. (Only
@@ -134,8 +166,10 @@
   var watched = [];
   function snapshot() {
     watched = [root, Object.prototype, Array.prototype, String.prototype, Function.prototype,
-      Number.prototype, Boolean.prototype, RegExp.prototype, Date.prototype, Promise.prototype,
-      Object, Array, String, JSON, Math].map(function (target) {
+      Number.prototype, Boolean.prototype, RegExp.prototype, RealDate.prototype, Promise.prototype,
+      Error.prototype, Map.prototype, Set.prototype, WeakMap.prototype, Symbol.prototype,
+      Object, Array, String, Number, Boolean, RegExp, Promise, Error, Map, Set, WeakMap, Symbol,
+      JSON, Math, Reflect, FrozenDate, RealDate].map(function (target) {
       var names = Object.keys(target);
       return { target: target, count: names.length, names: new Set(names) };
     });
