@@ -42,6 +42,7 @@ from cffunc.render import render
 from cffunc.replay import format_summary, replay
 from cffunc.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS, run_isolated
 from cffunc.runtime.kvs import load_kvs
 from cffunc.scenarios import load_scenarios
 from cffunc.starter import write_starter
@@ -395,6 +396,20 @@ def _events(
     is_flag=True,
     help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and compare.",
 )
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_SECONDS,
+    show_default=True,
+    help="--code: seconds the run may take before it is stopped (it runs in a child process).",
+)
+@click.option(
+    "--memory-limit",
+    type=click.IntRange(min=64),
+    default=DEFAULT_MEGABYTES,
+    show_default=True,
+    help="--code: megabytes the run may use before it is stopped.",
+)
 @with_options
 @json_option
 @command_options
@@ -416,6 +431,8 @@ def test_command(
     with_file: Path | None,
     with_runtime: str | None,
     with_events: tuple[str, ...],
+    time_limit: float,
+    memory_limit: int,
     as_json: bool,
 ) -> None:
     """Run the function in the local runtime (embedded V8, no AWS).
@@ -457,13 +474,16 @@ def test_command(
     if single:
         events = _events(event_files, ip, method, path, headers, cookies, event_type)
         if code_file is not None:
-            code, function_runtime = code_file.read_text(encoding="utf-8"), runtime
+            # Someone else's code: in a child process bounded in time and memory.
+            results = run_isolated(
+                code_file.read_text(encoding="utf-8"), str(runtime), events, moment,
+                kvs.items if kvs else None, time_limit, memory_limit,
+            )  # fmt: skip
         else:
             rules, code, function_runtime = config_function(
                 settings.config(), os.environ, foreign, slot_events
             )
-            kvs = local_store(kvs, rules)
-        results = run_events(code, function_runtime, events, moment, kvs)  # type: ignore[arg-type]
+            results = run_events(code, function_runtime, events, moment, local_store(kvs, rules))
         document = results[0] if len(results) == 1 else results
         emit(as_json, document, output.event_results(events, results))
         if any(r["FunctionErrorMessage"] for r in results):

@@ -15,6 +15,7 @@ INTEGRATION_MODULES = {
 }
 # Single tests elsewhere that start a subprocess.
 INTEGRATION_TESTS = {
+    "test_ctrl_c_stops_a_runaway_run",
     "test_quickstart_main_job_as_a_subprocess",
     "test_installed_command_renders_end_to_end",
     "test_cli_reads_standard_input_and_prints_json",

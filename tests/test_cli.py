@@ -369,3 +369,59 @@ def test_single_events_read_as_one_line_each(runner: CliRunner, tmp_path: Path) 
         result = runner.invoke(cli, [*config, *args], env=ENV)
         assert result.exit_code == 0, result.output
         assert result.stdout == line + "\n"
+
+
+RUNAWAY = """async function handler(event) {
+  await null;
+  /^(a+)+$/.test('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!');
+  return event.request;
+}
+"""
+HUNGRY = """async function handler(event) {
+  await null;
+  var a = new Uint8Array(1024 * 1024 * 1024); a.fill(1);
+  var b = new Uint8Array(1024 * 1024 * 1024); b.fill(2);
+  return event.request;
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "limits", "words"),
+    [
+        (RUNAWAY, ["--time-limit", "1.5"], "Error: the function ran past 1.5 s"),
+        (HUNGRY, ["--memory-limit", "256"], "over the 256 MB limit, and was stopped"),
+    ],
+)
+def test_someone_elses_code_is_bounded_in_time_and_memory(
+    runner: CliRunner, tmp_path: Path, source: str, limits: list[str], words: str
+) -> None:
+    """Past the watchdog's reach (CPU after an await, memory outside the V8 heap), the
+    child process that runs --code is stopped: one line, exit 1, no hang."""
+    code = tmp_path / "fn.js"
+    code.write_text(source)
+    args = ["test", "--code", str(code), "--runtime", "cloudfront-js-2.0", "--path", "/", *limits]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert words in result.output and result.output.startswith("Error: the function ")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_ctrl_c_stops_a_runaway_run(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    code = tmp_path / "fn.js"
+    code.write_text(RUNAWAY)
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cffunc", "test", "--code", str(code), "--runtime",
+         "cloudfront-js-2.0", "--path", "/", "--time-limit", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted (SIGINT) before any write: nothing was changed" in err
+    assert time.monotonic() - started < 30
