@@ -92,7 +92,9 @@ def guess_events(code: str) -> tuple[str, ...]:
     return (VIEWER_REQUEST,)
 
 
-# cloudfront-js-1.0's byte-string methods; 2.0 does not have them.
+# cloudfront-js-1.0's byte-string methods; 2.0 does not have them, and in 2.0 hash.digest()
+# and hmac.digest() without an encoding return a Buffer instead of a string
+# (functions-javascript-runtime-features.html, "changes compared to 1.0").
 _ONLY_IN_1_0 = ("bytesFrom", "fromBytes", "fromUTF8", "toBytes", "toUTF8")
 
 
