@@ -27,7 +27,6 @@ from cffunc.awsclient import (
 from cffunc.errors import CffuncError
 from cffunc.interrupts import Interrupted, one_write
 from cffunc.plan import (
-    RECORD_PREFIX,
     DistributionStep,
     FunctionStep,
     LocalFunction,
@@ -44,6 +43,8 @@ from cffunc.plan import (
     foreign_slots,
     holds_render,
     is_ours,
+    record_tag_keys,
+    sibling_arn,
     slot_token,
 )
 
@@ -252,9 +253,8 @@ class Executor:
         distribution = step.distribution
         if not distribution.arn or distribution.record is None:
             return
-        key = RECORD_PREFIX + name
         with one_write():
-            self.client.untag(distribution.arn, [key, *(f"{key}:{i}" for i in range(2, 11))])
+            self.client.untag(distribution.arn, record_tag_keys(name))
 
     def _store_write(self, step: StoreStep, created_arn: str | None, report: Report) -> bool:
         """Whether the write changed anything (someone may have made it already)."""
@@ -424,8 +424,7 @@ class Executor:
                 local = plan.local
                 assert local is not None
                 if record is None:
-                    key = RECORD_PREFIX + local.name
-                    self.client.untag(arn, [key, *(f"{key}:{i}" for i in range(2, 11))])
+                    self.client.untag(arn, record_tag_keys(local.name))
                 else:
                     self.client.tag(arn, encode_record(local.name, record))
             except Exception as error:
@@ -439,7 +438,7 @@ def _our_arn(config: dict[str, Any], name: str) -> str:
         for item in (behavior.get("FunctionAssociations") or {}).get("Items") or []:
             arn = str(item.get("FunctionARN"))
             if is_ours(arn, name):
-                return arn.rsplit("/", 1)[0] + "/" + name
+                return sibling_arn(arn, name)
     raise AwsError(f"the config before this run names no {name}")
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from cffunc.config import Config, Runtime
 from cffunc.errors import CffuncError
+from cffunc.plan import composed_prefix
 from cffunc.render import SIZE_LIMIT, render_code
 from cffunc.rules import PASS_HEADER, MaintenanceRules, compile_rules
 from cffunc.runtime.features import check_features
@@ -37,7 +38,6 @@ from cffunc.templates import js
 
 V1: Runtime = "cloudfront-js-1.0"
 V2: Runtime = "cloudfront-js-2.0"
-SEPARATOR = "--"
 COMMENT_PREFIX = "cffunc composition: "
 # Module-level names of the composition; the foreign code's imports may not take them.
 RESERVED = ("M$", "F$", "R$", "P$", "handler")
@@ -164,10 +164,6 @@ def composed_name(ours: str, foreign: str) -> str:
     if len(name) <= 64:
         return name
     return f"{prefix}{foreign[: 64 - len(prefix) - 9]}-{code_digest(foreign)[:8]}"
-
-
-def composed_prefix(ours: str) -> str:
-    return ours[:40] + SEPARATOR
 
 
 def composition_comment(foreign: ForeignFunction) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cffunc.config import Config
+from cffunc.plan import composed_prefix
 
 FUNCTION_ACTIONS = (
     "cloudfront:CreateFunction", "cloudfront:UpdateFunction", "cloudfront:PublishFunction",
@@ -57,7 +58,9 @@ def iam_policy(config: Config) -> dict[str, Any]:
                 "Sid": "CffuncCompositions",
                 "Effect": "Allow",
                 "Action": list(FUNCTION_ACTIONS),
-                "Resource": f"arn:aws:cloudfront::*:function/{config.function.name[:40]}--*",
+                "Resource": "arn:aws:cloudfront::*:function/"
+                + composed_prefix(config.function.name)
+                + "*",
             },
             {
                 "Sid": "CffuncReadFunctionsOnSlots",

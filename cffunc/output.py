@@ -103,8 +103,8 @@ def _outcome_text(event: dict[str, Any], result: dict[str, Any]) -> str:
         changes.append(f"as {output.get('uri')}")
     if MARKER_HEADER in headers:
         changes.append("the maintenance rewrite")
-    for name in ("headers", "querystring", "cookies"):
-        if name != "headers" and output.get(name) != before.get(name):
+    for name in ("querystring", "cookies"):
+        if output.get(name) != before.get(name):
             changes.append(f"{name} changed")
     if output.get("headers") != before.get("headers") and MARKER_HEADER not in headers:
         changes.append("headers changed")

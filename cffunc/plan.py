@@ -238,6 +238,16 @@ def decode_record(name: str, tags: Mapping[str, str]) -> frozenset[str] | None:
     return frozenset(token for k in keys for token in tags[k].split())
 
 
+RECORD_TAGS = 10
+"""Tags a record may span (10 x 256 characters: about 200 slots)."""
+
+
+def record_tag_keys(name: str) -> list[str]:
+    """Every tag key a record of ``name`` may use (to drop it whole)."""
+    key = RECORD_PREFIX + name
+    return [key, *(f"{key}:{i}" for i in range(2, RECORD_TAGS + 1))]
+
+
 def encode_record(name: str, tokens: frozenset[str]) -> dict[str, str]:
     """Tags holding ``tokens``: values of at most 256 characters, space-separated."""
     values: list[str] = []
@@ -250,6 +260,17 @@ def encode_record(name: str, tokens: frozenset[str]) -> dict[str, str]:
     return {(key if i == 0 else f"{key}:{i + 1}"): v for i, v in enumerate(values or [""])}
 
 
+def composed_prefix(name: str) -> str:
+    """Every composition of the function ``name`` is named ``<prefix><other>``
+    (:func:`cffunc.compose.composed_name`); the prefix fits CloudFront's 64 characters."""
+    return name[:40] + COMPOSED_SEPARATOR
+
+
+def sibling_arn(arn: str, name: str) -> str:
+    """The ARN of the function ``name`` in the account of the function ``arn``."""
+    return arn.rsplit("/", 1)[0] + "/" + name
+
+
 def function_name(arn: str | None) -> str:
     return str(arn or "").rsplit("/", 1)[-1] if ":function/" in str(arn or "") else ""
 
@@ -258,7 +279,7 @@ def is_ours(arn: str | None, name: str) -> bool:
     """The ARN of cffunc's function or of one of its compositions (``<name>--<other>``,
     see :mod:`cffunc.compose`)."""
     found = function_name(arn)
-    return bool(found) and (found == name or found.startswith(name[:40] + COMPOSED_SEPARATOR))
+    return bool(found) and (found == name or found.startswith(composed_prefix(name)))
 
 
 def is_composition(arn: str | None, name: str) -> bool:
@@ -375,11 +396,6 @@ def check_enable(local: LocalFunction, distribution: RemoteDistribution) -> None
                 f"distribution {label} has no origin {local.origin!r} (maintenance.origin); "
                 f"its origins are {', '.join(repr(o) for o in origins)}"
             )
-
-
-def composed_arn(foreign_arn: str, composed_name: str) -> str:
-    """A composition lives in the account of the function it composes with."""
-    return foreign_arn.rsplit("/", 1)[0] + "/" + composed_name
 
 
 def associate(
@@ -518,7 +534,8 @@ class CompositionPlan:
 
     @property
     def arn(self) -> str:
-        return composed_arn(self.foreign_arn, self.local.name)
+        # A composition lives in the account of the function it composes with.
+        return sibling_arn(self.foreign_arn, self.local.name)
 
 
 def plan_composition(

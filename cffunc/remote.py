@@ -20,6 +20,7 @@ from cffunc.plan import (
     decode_record,
     function_name,
     holds_render,
+    sibling_arn,
 )
 from cffunc.render import RenderedFunction
 
@@ -131,7 +132,7 @@ def read_restore(client: CloudFrontClient, composed_arns: Sequence[str]) -> dict
         )
         found = foreign_of(stage.comment if stage else None)
         if found is not None:
-            out[arn] = arn.rsplit("/", 1)[0] + "/" + found[0]
+            out[arn] = sibling_arn(arn, found[0])
     return out
 
 

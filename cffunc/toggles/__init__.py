@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cffunc.apply import Executor, Progress, Report, wait_deployed
@@ -33,10 +33,12 @@ from cffunc.plan import (
     RemoteDistribution,
     behaviors_of,
     check_enable,
+    composed_prefix,
     composition_slots,
     compositions_anywhere,
     foreign_slots,
     function_name,
+    holds_render,
     maintenance_state,
     plan_composition,
 )
@@ -136,8 +138,9 @@ class Deployment:
         return read_restore(self.client, compositions_anywhere(local, distributions))
 
     def compositions_of(self, name: str) -> list[str]:
-        """The account's functions that are compositions of ``name`` (by their comment)."""
-        prefix = name[:40] + "--"
+        """The account's functions named as compositions of ``name`` (callers that delete
+        one check its comment first)."""
+        prefix = composed_prefix(name)
         return [n for n in self.client.function_names() if n.startswith(prefix)]
 
     def local(self, code: bool = True, kvs_arn: str | None = None) -> LocalFunction:
@@ -150,8 +153,6 @@ class Deployment:
         return read_distributions(self.client, targets, self.config.function.name)
 
     def now(self) -> datetime:
-        from datetime import UTC
-
         return self.clock() if self.clock is not None else datetime.now(UTC)
 
     def apply(self, plan: Plan) -> Report:
@@ -286,8 +287,6 @@ def compositions_status(
 
 def function_status(deployment: Deployment, local: LocalFunction) -> dict[str, Any]:
     """The function's stages and whether LIVE holds the local render (None: not rendered)."""
-    from cffunc.plan import holds_render
-
     client = deployment.client
     dev = client.describe_function(local.name, "DEVELOPMENT")
     live = client.describe_function(local.name, "LIVE")
