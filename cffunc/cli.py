@@ -118,19 +118,8 @@ class Stopped(Exception):
 
 def stopped(toggle: MaintenanceToggle, stop: Incomplete, undo: str, again: str) -> Stopped:
     """What a stopped run did, the state it left (read again), and what to run next."""
-    cause = stop.cause
-    if isinstance(cause, interrupts.Interrupted):
-        first, code = (
-            f"interrupted ({cause}); every write that started was finished",
-            cause.exit_code,
-        )
-    else:
-        first, code = f"Error: {cause}", 1
-    lines = [first]
-    lines += [f"put back: {d} (as it was before this run)" for d in stop.rolled_back]
-    lines += [f"left: {item}" for item in stop.left]
-    lines.append(output.state_line(_state_now(toggle)))
-    lines.append(f"to undo: {undo}; to finish: {again}")
+    code = stop.cause.exit_code if isinstance(stop.cause, interrupts.Interrupted) else 1
+    lines = output.stopped_lines(stop, _state_now(toggle), undo, again)
     return Stopped(stop.report.done, lines, code)
 
 
@@ -591,7 +580,7 @@ def carry_out(
             raise
         # The writes are made; the wait for the deployment was stopped or timed out.
         raise stopped(toggle, Incomplete(report, cause), undo, again) from None
-    emit(as_json, output.done_json(toggle.kind, plan, report), output.done(plan, report, nothing))
+    emit(as_json, output.done_json(toggle.kind, plan, report), output.done(report, nothing))
 
 
 def wait_options(command: F) -> F:
@@ -645,7 +634,6 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
         as_json,
         output.done_json(toggle.kind, published.plan, published.report),
         output.done(
-            published.plan,
             published.report,
             f"{name}: LIVE already holds this code; nothing to publish",
         ),
@@ -811,7 +799,7 @@ def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None
     except Incomplete as stop:
         raise stopped(toggle, stop, "cffunc install", "cffunc uninstall") from None
     document = {"toggle": toggle.kind, "report": report.as_json()}
-    emit(as_json, document, "\n".join(f"done: {m}" for m in report.done) or "nothing installed")
+    emit(as_json, document, output.done(report, "nothing installed"))
 
 
 @cli.group("allow")

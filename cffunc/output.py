@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cffunc.apply import Report
+from cffunc.apply import Incomplete, Report
 from cffunc.compose import ComposedFunction
+from cffunc.interrupts import Interrupted
 from cffunc.localrun import ScenarioResult, ScenarioRun
 from cffunc.plan import Plan, plan_json
 from cffunc.remotetest import RemoteComparison
@@ -194,7 +195,7 @@ def preview_json(shown: Preview, kind: str) -> dict[str, Any]:
     return {"toggle": kind} | shown.facts | plan_json(shown.plan)
 
 
-def done(plan: Plan, report: Report | None, nothing: str) -> str:
+def done(report: Report | None, nothing: str) -> str:
     """A ``done:`` line per step carried out, or ``nothing`` when there was nothing to do."""
     if report is None or not report.done:
         return nothing
@@ -215,6 +216,23 @@ def state_line(status: dict[str, Any] | str) -> str:
     store = status.get("store")
     kept = f"; KeyValueStore says {store['state']}" if store else ""
     return f"state: maintenance {status['maintenance']} ({each}){kept}"
+
+
+def stopped_lines(
+    stop: Incomplete, state: dict[str, Any] | str, undo: str, again: str
+) -> list[str]:
+    """For stderr after a run stopped past its first write: the cause, what was put
+    back, what is left, the state (read again) and what to run next."""
+    cause = stop.cause
+    if isinstance(cause, Interrupted):
+        lines = [f"interrupted ({cause}); every write that started was finished"]
+    else:
+        lines = [f"Error: {cause}"]
+    lines += [f"put back: {d} (as it was before this run)" for d in stop.rolled_back]
+    lines += [f"left: {item}" for item in stop.left]
+    lines.append(state_line(state))
+    lines.append(f"to undo: {undo}; to finish: {again}")
+    return lines
 
 
 # ---- cffunc status ----
