@@ -94,20 +94,28 @@ class _TraversableLoader(jinja2.BaseLoader):
         return node.read_text(encoding="utf-8"), filename, lambda: True
 
 
-@functools.cache
-def environment() -> jinja2.Environment:
-    """Built once per process: building it costs about 30 ms, more than a render. Jinja
-    environments are safe to share once configured; nothing changes this one after."""
-    env = jinja2.Environment(
-        loader=_TraversableLoader(templates_dir()),
+def _build(
+    kind: type[jinja2.Environment], loader: jinja2.BaseLoader, autoescape: bool
+) -> jinja2.Environment:
+    """The one place environments are made: the same undefined-is-an-error, whitespace
+    handling and filters for the function's templates and the page."""
+    env = kind(
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,
+        autoescape=autoescape,
     )
     env.filters.update(FILTERS)
     return env
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """Built once per process: building it costs about 30 ms, more than a render. Jinja
+    environments are safe to share once configured; nothing changes this one after."""
+    return _build(jinja2.Environment, _TraversableLoader(templates_dir()), autoescape=False)
 
 
 @functools.cache
@@ -116,13 +124,6 @@ def html_environment() -> jinja2.Environment:
     of Python internals, so no ``cycler.__init__.__globals__``), HTML autoescaping, and
     nothing to include or import (a page is inlined whole; ``{% include '/etc/...' %}``
     must not put a local file into the deployed function)."""
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
-        loader=jinja2.DictLoader({}),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=True,
+    return _build(
+        jinja2.sandbox.ImmutableSandboxedEnvironment, jinja2.DictLoader({}), autoescape=True
     )
-    env.filters.update(FILTERS)
-    return env
