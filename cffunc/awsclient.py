@@ -355,9 +355,10 @@ class CloudFrontClient(_Client):
         answer = self._call("GetDistribution", distribution_id, Id=distribution_id)
         return str(answer["Distribution"]["Status"])
 
-    def distribution_arn(self, distribution_id: str) -> str:
+    def distribution_state(self, distribution_id: str) -> tuple[str, str]:
+        """(ARN, status) from one GetDistribution."""
         answer = self._call("GetDistribution", distribution_id, Id=distribution_id)
-        return str(answer["Distribution"]["ARN"])
+        return str(answer["Distribution"]["ARN"]), str(answer["Distribution"]["Status"])
 
     # ---- tags (no config change: nothing deploys) ----
     def tags(self, arn: str) -> dict[str, str]:

@@ -85,6 +85,8 @@ class RemoteDistribution:
     record: frozenset[str] | None = None
     """The slots an earlier enable added cffunc's function on (read from the
     distribution's tags, see :func:`decode_record`); None when there is no record."""
+    status: str = ""
+    """Deployed or InProgress, as read with the config ("" when not read)."""
 
 
 @dataclass(frozen=True)

@@ -139,17 +139,17 @@ def read_restore(client: CloudFrontClient, composed_arns: Sequence[str]) -> dict
 def read_distributions(
     client: CloudFrontClient, targets: Sequence[Target], name: str = ""
 ) -> list[RemoteDistribution]:
-    """Each target's config, ARN and cffunc's record of what an enable added there
-    (the tags of the function ``name``)."""
+    """Each target's config, ARN, deploy status and cffunc's record of what an enable
+    added there (the tags of the function ``name``)."""
     out = []
     for target in targets:
         current = client.distribution_config(target.id)
-        arn = client.distribution_arn(target.id)
+        arn, status = client.distribution_state(target.id)
         record = decode_record(name, client.tags(arn)) if name else None
         out.append(
             RemoteDistribution(
                 target.id, current.config, current.etag, target.behaviors, target.label,
-                arn, record,
+                arn, record, status,
             )
         )  # fmt: skip
     return out

@@ -228,7 +228,7 @@ def toggle_for(deployment: Deployment) -> MaintenanceToggle:
 
 
 def behaviors_status(
-    deployment: Deployment, local: LocalFunction, distributions: list[RemoteDistribution]
+    local: LocalFunction, distributions: list[RemoteDistribution]
 ) -> list[dict[str, Any]]:
     """Each distribution's deploy state, whether it runs ``local``, and every behavior's
     function and Lambda@Edge associations (the shared part of ``status``)."""
@@ -254,7 +254,7 @@ def behaviors_status(
         out.append({
             "id": distribution.id,
             "label": distribution.label,
-            "status": deployment.client.distribution_status(distribution.id),
+            "status": distribution.status,
             "maintenance": maintenance_state(local, distribution),
             "behaviors": behaviors,
         })  # fmt: skip

@@ -81,7 +81,7 @@ class AssociationToggle:
             render_error = str(error)
             local = self.deployment.local(code=False)
         remote = self.deployment.distributions()
-        distributions = behaviors_status(self.deployment, local, remote)
+        distributions = behaviors_status(local, remote)
         return {
             "toggle": self.kind,
             "function": function_status(self.deployment, local) | {"render_error": render_error},

@@ -200,11 +200,7 @@ class StoreToggle:
         state.value()  # the reason's length and the value's size, before any call
         found = self.installation(code=False)
         store = self.check_installed(found)
-        client = self.deployment.client
-        deploying = [
-            d.label or d.id for d in found.distributions
-            if client.distribution_status(d.id) != "Deployed"
-        ]  # fmt: skip
+        deploying = [d.label or d.id for d in found.distributions if d.status != "Deployed"]
         return self._switch_plan(store, state, deploying)
 
     def plan_disable(self) -> Plan:
@@ -357,7 +353,7 @@ class StoreToggle:
             local = self.deployment.local(code=False, kvs_arn=store.arn if store else None)
         function = function_status(self.deployment, local) | {"render_error": render_error}
         remote = self.deployment.distributions()
-        distributions = behaviors_status(self.deployment, local, remote)
+        distributions = behaviors_status(local, remote)
         installed = overall([d["maintenance"] for d in distributions])
         store_document = self._store_status(store)
         state = store_document["state"]
