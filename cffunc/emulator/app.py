@@ -30,7 +30,7 @@ DATA_PLANE_PREFIX = "/key-value-stores/"
 MAX_BODY_BYTES = 2 * 1024 * 1024
 """Bodies beyond this are refused unread: CloudFront's largest (a function's code, a
 distribution config) are far smaller."""
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 def body_of(environ: dict[str, Any]) -> bytes:
@@ -50,9 +50,8 @@ def body_of(environ: dict[str, Any]) -> bytes:
 def from_this_machine(environ: dict[str, Any]) -> bool:
     """A control call must name a loopback Host (no DNS rebinding) and send JSON (a web
     page cannot send that cross-origin without a preflight this server never allows)."""
-    host = str(environ.get("HTTP_HOST", "")).rsplit(":", 1)[0] if environ.get("HTTP_HOST") else ""
-    if environ.get("HTTP_HOST", "").startswith("["):
-        host = environ["HTTP_HOST"].split("]")[0] + "]"
+    raw = str(environ.get("HTTP_HOST", ""))
+    host = raw.split("]")[0] + "]" if raw.startswith("[") else raw.rsplit(":", 1)[0]
     content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
     return host in LOOPBACK_HOSTS and content_type == "application/json"
 
@@ -185,25 +184,14 @@ class EmulatorApp:
         """cloudfront-keyvaluestore: operations are recorded as ``kvs:<Operation>``."""
         # The raw path: an ARN holds a slash and keys may hold encoded ones.
         raw_path = (environ.get("RAW_URI") or environ.get("PATH_INFO", "")).split("?")[0]
-        try:
-            body = body_of(environ)
-        except ApiError as error:
-            status, out_headers, payload = error_answer(
-                KvsApiError("ValidationException", error.message)
-            )
-            start_response(
-                f"{status} {_reason(status)}",
-                [
-                    *out_headers.items(),
-                    ("Content-Type", "application/json"),
-                    ("Content-Length", str(len(payload))),
-                ],
-            )
-            return [payload]
         headers = {
             k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
         }
         try:
+            try:
+                body = body_of(environ)
+            except ApiError as error:  # the data plane answers in its own (JSON) errors
+                raise KvsApiError("ValidationException", error.message) from None
             operation, arn, key = self.state.data_plane.route(environ["REQUEST_METHOD"], raw_path)
             self.calls.append("kvs:" + operation)
             fault = self.faults.take("kvs:" + operation)
