@@ -82,6 +82,22 @@ class Ran:
     stderr: str
 
 
+def local_aws_env(endpoint: str) -> dict[str, str | None]:
+    """The environment that points cffunc (and boto3) at the local API with dummy
+    credentials and no profile or config of the developer's (None: unset)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PROFILE": None,
+    }  # fmt: skip
+
+
+def process_env(overrides: dict[str, str | None]) -> dict[str, str]:
+    """os.environ with ``overrides`` applied (None removes), for a subprocess."""
+    full = {**os.environ, **overrides}
+    return {k: v for k, v in full.items() if v is not None}
+
+
 def invoke(args: list[str], env: dict[str, str | None], stdin: bytes | None = None) -> Ran:
     """``cffunc ARGS`` in this process through click's CliRunner (``env`` overrides
     os.environ for the run; None unsets). Unexpected exceptions propagate, with their
@@ -99,10 +115,9 @@ def invoke(args: list[str], env: dict[str, str | None], stdin: bytes | None = No
 def run_process(args: list[str], env: dict[str, str | None], stdin: bytes | None = None) -> Ran:
     """``python -m cffunc ARGS`` as a subprocess: the real entry point, for the few
     end-to-end tests that prove it."""
-    full = {**os.environ, **env}
     completed = subprocess.run(
         [sys.executable, "-m", "cffunc", *args],
-        env={k: v for k, v in full.items() if v is not None},
+        env=process_env(env),
         input=stdin,
         capture_output=True,
         check=False,

@@ -26,7 +26,7 @@ from cffunc.plan import (
     disassociate,
     maintenance_state,
 )
-from tests.helpers import ENV, SAMPLES, Ran, invoke, run_process
+from tests.helpers import ENV, SAMPLES, Ran, invoke, local_aws_env, run_process
 
 DIST = "E2EXAMPLE12345"
 SEED = read_seeds(SAMPLES / "distribution.json")
@@ -130,12 +130,7 @@ def cffunc(
 ) -> Ran:
     """The CLI against the local API: in-process (CliRunner), or with ``process`` as a
     real subprocess for the end-to-end tests that prove the entry point."""
-    env: dict[str, str | None] = {
-        "CFFUNC_BYPASS_SECRET": secret, "AWS_ENDPOINT_URL": emulator.endpoint,
-        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_PROFILE": None,
-    }  # fmt: skip
+    env = {**local_aws_env(emulator.endpoint), "CFFUNC_BYPASS_SECRET": secret}
     return (run_process if process else invoke)(["-c", str(config), *args], env)
 
 

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from cffunc.cli import cli
 from cffunc.emulator.server import local_cloudfront
+from tests.helpers import local_aws_env, process_env
 from tests.test_deploy import SEED
 
 DIST = "E2EXAMPLE12345"
@@ -50,13 +51,10 @@ def test_release_script_disables_on_success_and_on_failure(
     config = tmp_path / "cffunc.toml"
     config.write_text(config.read_text().replace('# behaviors = ["*"]', 'behaviors = ["*"]'))
     with local_cloudfront(SEED, deploy_seconds=0) as api:
-        env = {
-            **os.environ, "AWS_ENDPOINT_URL": api.endpoint, "MIGRATION": migration,
-            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        env = process_env({
+            **local_aws_env(api.endpoint), "MIGRATION": migration,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        }  # fmt: skip
-        env.pop("AWS_PROFILE", None)
+        })  # fmt: skip
         run = subprocess.run(
             ["bash", str(tmp_path / "release.sh")], env=env, capture_output=True, text=True,
             check=False,

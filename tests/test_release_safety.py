@@ -8,7 +8,6 @@ the commands that undo or finish it (stderr).
 from __future__ import annotations
 
 import copy
-import os
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from cffunc.emulator.server import RunningEmulator, local_cloudfront
-from tests.helpers import ENV, SAMPLES
+from tests.helpers import ENV, SAMPLES, local_aws_env, process_env
 from tests.test_deploy import SEED, cffunc, config_file
 
 FIRST, SECOND = "E2EXAMPLE12345", "E2SECOND00001"
@@ -108,13 +107,7 @@ def test_enable_then_disable_keeps_what_was_there(
 
 
 def _env(emulator: RunningEmulator) -> dict[str, str]:
-    env = {
-        **os.environ, **ENV, "AWS_ENDPOINT_URL": emulator.endpoint,
-        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }  # fmt: skip
-    env.pop("AWS_PROFILE", None)
-    return env
+    return process_env({**local_aws_env(emulator.endpoint), **ENV})
 
 
 @pytest.mark.parametrize(
