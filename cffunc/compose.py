@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tree_sitter import Node
+
 from cffunc.config import Config, Runtime
 from cffunc.errors import CffuncError
 from cffunc.plan import composed_prefix
@@ -239,10 +241,7 @@ def _check_foreign(foreign: ForeignFunction, runtime: Runtime) -> None:
                 )
 
 
-def _declared_names(node: object) -> list[str]:
-    from tree_sitter import Node
-
-    assert isinstance(node, Node)
+def _declared_names(node: Node) -> list[str]:
     if node.type == "function_declaration":
         name = node.child_by_field_name("name")
         return [name.text.decode()] if name is not None and name.text is not None else []
