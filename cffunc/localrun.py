@@ -37,7 +37,8 @@ class ScenarioResult:
     got: str
     """pass, maintenance, redirect, or error."""
     status: int | None
-    """The status the viewer finally gets (503 FunctionExecutionError when the function failed)."""
+    """The status the viewer finally gets (503 when the function threw, 502 when the edge
+    would refuse its result)."""
     error: str | None = None
     uri: str | None = None
     """The URI the request went on to the origin with; None for a generated response."""
@@ -141,7 +142,7 @@ def run_scenarios(
     for i, scenario in enumerate(scenarios):
         result = first[i]
         if not result.ok:
-            results.append(ScenarioResult(scenario, "error", 503, result.error))
+            results.append(ScenarioResult(scenario, "error", result.error_status, result.error))
             continue
         got, status = _outcome(rules, result.output)
         generated = isinstance(result.output, dict) and "statusCode" in result.output
@@ -151,7 +152,7 @@ def run_scenarios(
         final = finals.get(i)
         if final is not None:
             if not final.ok:
-                results.append(ScenarioResult(scenario, "error", 503, final.error))
+                results.append(ScenarioResult(scenario, "error", final.error_status, final.error))
                 continue
             status = final.output.get("statusCode") if isinstance(final.output, dict) else None
             headers = _headers(final.output)

@@ -17,6 +17,7 @@ from cffunc.plan import Plan, plan_json
 from cffunc.remotetest import RemoteComparison
 from cffunc.render import SIZE_LIMIT, RenderStats
 from cffunc.rules import MARKER_HEADER
+from cffunc.runtime.engine import ERROR_STATUS
 from cffunc.toggles import Preview
 
 
@@ -78,8 +79,9 @@ def _request_text(event: dict[str, Any]) -> str:
 
 def _outcome_text(event: dict[str, Any], result: dict[str, Any]) -> str:
     if result.get("FunctionErrorMessage"):
-        error = str(result["FunctionErrorMessage"]).removeprefix("FunctionExecutionError: ")
-        return f"503 FunctionExecutionError: {error}"
+        error = str(result["FunctionErrorMessage"])
+        kind = error.split(":", 1)[0]
+        return f"{ERROR_STATUS.get(kind, 503)} {error}"
     output = json.loads(result.get("FunctionOutput") or "null")
     if not isinstance(output, dict):
         return f"returned {output!r}"

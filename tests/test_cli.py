@@ -197,6 +197,21 @@ def test_a_function_that_throws_exits_1(runner: CliRunner, tmp_path: Path) -> No
     )
 
 
+def test_a_result_the_edge_refuses_is_a_502(runner: CliRunner, tmp_path: Path) -> None:
+    code = tmp_path / "fn.js"
+    code.write_text(
+        "function handler(event) { event.request.headers['x-forwarded-proto'] = {value: 'https'};"
+        " return event.request; }\n"
+    )
+    args = ["test", "--code", str(code), "--runtime", "cloudfront-js-1.0", "--path", "/"]
+    readable = runner.invoke(cli, args)
+    assert readable.exit_code == 1
+    assert readable.stdout.startswith(
+        "GET / from 198.51.100.1: 502 FunctionValidationError: invalid result: request.headers:"
+        " the function may not add or change 'x-forwarded-proto'"
+    )
+
+
 def test_code_refused_by_the_runtime_is_one_line_exit_1(runner: CliRunner, tmp_path: Path) -> None:
     code = tmp_path / "fn.js"
     code.write_text("function handler(event) {\n  const r = event.request;\n  return r;\n}\n")

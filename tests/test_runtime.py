@@ -186,10 +186,20 @@ def test_no_state_leaks_between_invocations() -> None:
     assert [r.output["uri"] for r in results] == ["/1/1/number"] * 3
 
 
+def test_additions_to_console_and_modules_do_not_outlive_an_invocation() -> None:
+    code = (
+        "var crypto = require('crypto');"
+        "function handler(e) { e.request.uri = '/' + typeof console.warn + '/' + typeof crypto.extra;"
+        "  console.warn = function () {}; crypto.extra = 1; return e.request; }"
+    )
+    with FunctionRuntime(code, V1) as engine:
+        results = engine.invoke_many([(EVENT, 1000)] * 2)
+    assert [r.output["uri"] for r in results] == ["/undefined/undefined"] * 2
+
+
 @pytest.mark.parametrize(
     ("returned", "message"),
     [
-        ("undefined", "The function returned undefined"),
         ("{statusCode: 700}", "statusCode must be an integer 100-599"),
         (
             "{statusCode: 200, headers: {'X-Up': {value: '1'}}}",
@@ -223,13 +233,109 @@ def test_no_state_leaks_between_invocations() -> None:
             "(function () { e.request.method = 'POST'; return e.request })()",
             "request.method is read-only",
         ),
+        (
+            "{statusCode: 200, headers: {'x y': {value: '1'}}}",
+            "'x y' is not a valid HTTP header name",
+        ),
+        (
+            "{statusCode: 200, body: {encoding: 'base64', data: 'not base64!'}}",
+            "response.body.data is not valid base64",
+        ),
+        (
+            "{statusCode: 200, cookies: {a: {value: 'b', multiValue: [{value: 'b', attributes: 1}]}}}",
+            "response.cookies.a.attributes must be a string",
+        ),
+        (
+            "(function () { e.request.querystring = {q: {value: 'a b'}}; return e.request })()",
+            "may not hold spaces, control characters or '#'",
+        ),
+        (
+            "(function () { e.request.querystring = 'a=1#frag'; return e.request })()",
+            "may not hold spaces, control characters or '#'",
+        ),
+        (
+            "(function () { e.request.uri = '/' + 'x'.repeat(8191); return e.request })()",
+            "the URI with its query string is 8,200 characters; it must be under 8,192",
+        ),
     ],
 )
-def test_invalid_results_are_execution_errors(returned: str, message: str) -> None:
+def test_invalid_results_are_validation_errors(returned: str, message: str) -> None:
+    """A result the edge refuses "fails CloudFront validation" and the viewer gets 502
+    (edge-functions-restrictions.html); a throw is the 503 FunctionExecutionError."""
     result = run(f"function handler(e) {{ return {returned}; }}")
     assert result.output is None
-    assert result.error is not None and result.error.startswith("FunctionExecutionError: ")
+    assert result.error is not None and result.error.startswith("FunctionValidationError: ")
     assert message in result.error
+    assert result.error_status == 502
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("throw new Error('boom');", "FunctionExecutionError: Error: boom"),
+        ("return undefined;", "FunctionExecutionError: The function returned undefined"),
+    ],
+)
+def test_a_throw_is_a_503_execution_error(body: str, error: str) -> None:
+    result = run(f"function handler(e) {{ {body} }}")
+    assert result.error == error
+    assert result.error_status == 503
+
+
+@pytest.mark.parametrize("runtime", [V1, V2])
+@pytest.mark.parametrize("method", ["warn", "error", "info", "debug"])
+def test_console_has_only_log(runtime: str, method: str) -> None:
+    """Both runtimes document console as supporting only log()."""
+    code = (
+        f"function handler(e) {{ console.log('one'); console.{method}('two'); return e.request; }}"
+    )
+    with FunctionRuntime(code, runtime) as engine:
+        result = engine.invoke(EVENT, 1000)
+    assert result.error is not None and result.error.startswith("FunctionExecutionError: TypeError")
+    assert result.logs == ("one",)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "returned"),
+    [
+        # The event-structure page's own example response replaces the body and changes
+        # content-length; it tells functions to align content-encoding too.
+        (
+            "viewer-response",
+            "(function () { var r = e.response; r.headers['content-length'] = {value: '86'};"
+            " r.headers['content-encoding'] = {value: 'identity'}; r.body = {encoding: 'text',"
+            " data: 'x'}; return r })()",
+        ),
+        # Removing a read-only header is not among what the documentation refuses.
+        ("viewer-request", "(function () { delete e.request.headers.host; return e.request })()"),
+        # A changed query string in plain percent-encoded form, and a long but legal URI.
+        (
+            "viewer-request",
+            "(function () { e.request.querystring = {q: {value: 'a%20b'}}; return e.request })()",
+        ),
+        (
+            "viewer-request",
+            "(function () { e.request.uri = '/' + 'x'.repeat(8000); return e.request })()",
+        ),
+        (
+            "viewer-response",
+            "{statusCode: 200, body: {encoding: 'base64', data: 'aGVsbG8='}}",
+        ),
+    ],
+)
+def test_results_the_documentation_allows(event_type: str, returned: str) -> None:
+    event = {
+        **EVENT,
+        "context": {"eventType": event_type},
+        "request": {**EVENT["request"], "headers": {"host": {"value": "example.com"}}},
+        "response": {
+            "statusCode": 200,
+            "headers": {"content-length": {"value": "701"}, "content-encoding": {"value": "gzip"}},
+        },
+    }
+    with FunctionRuntime(f"function handler(e) {{ return {returned}; }}", V1) as engine:
+        result = engine.invoke(event, 1000)
+    assert result.ok, result.error
 
 
 def test_valid_generated_response() -> None:

@@ -7,7 +7,8 @@ crossing from Python into V8 (about 0.3 ms a call) is paid once per batch.
 
 Before anything runs, the code is checked as CloudFront checks it: the 10,240-byte limit,
 the syntax, and the runtime's feature set. Afterwards each result is validated as the edge
-validates it; a throw or an invalid result is the 503 FunctionExecutionError a viewer gets.
+validates it: a throw is the 503 FunctionExecutionError a viewer gets, a result the edge
+refuses the 502 FunctionValidationError.
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 """A hard cap on the V8 heap of the whole context (the edge allows 2 MB per function;
 V8's own baseline is larger, so this stops runaway allocation rather than measuring)."""
 EXECUTION_ERROR = "FunctionExecutionError"
+VALIDATION_ERROR = "FunctionValidationError"
+"""A result that "fails CloudFront validation": the viewer gets 502 Bad Gateway
+(DeveloperGuide/edge-functions-restrictions.html, "HTTP headers"), where a throw gives 503."""
 CHUNK = 2000
 """Events per call into V8."""
-VIEWER_ERROR_STATUS = 503
+ERROR_STATUS = {EXECUTION_ERROR: 503, VALIDATION_ERROR: 502}
 
 
 class RuntimeFailure(CffuncError):
@@ -72,6 +76,14 @@ class Invocation:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def error_status(self) -> int | None:
+        """The status a viewer gets when the invocation failed: 503 for a throw, 502 for a
+        result the edge refuses; None when it did not fail."""
+        if self.error is None:
+            return None
+        return ERROR_STATUS[self.error.split(":", 1)[0]]
 
 
 @cache
@@ -226,7 +238,7 @@ class FunctionRuntime:
         return summary
 
     def _checked(self, event: Mapping[str, Any], raw: Mapping[str, Any]) -> Invocation:
-        error = raw["error"]
+        error = f"{EXECUTION_ERROR}: {raw['error']}" if raw["error"] is not None else None
         output = raw["output"]
         if error is None:
             context = event.get("context")
@@ -234,10 +246,10 @@ class FunctionRuntime:
             try:
                 validate(str(event_type or "viewer-request"), event, output)
             except InvalidResult as invalid:
-                error, output = f"invalid result: {invalid}", None
+                error, output = f"{VALIDATION_ERROR}: invalid result: {invalid}", None
         return Invocation(
             output=output,
-            error=f"{EXECUTION_ERROR}: {error}" if error is not None else None,
+            error=error,
             logs=tuple(raw["logs"]),
             origin_calls=tuple(raw["origin"]),
             ticks=raw["ticks"],

@@ -1,11 +1,20 @@
 """Check what a function returned the way CloudFront does, before a viewer would see it.
 
-A result CloudFront would refuse becomes the 503 FunctionExecutionError a viewer gets, with
+A result CloudFront would refuse becomes the 502 FunctionValidationError a viewer gets, with
 a message naming the problem. Pure: (event type, the event, the output) -> error or None.
+
+Every rule here is one the documentation states; where it is silent the result is accepted,
+as the edge's own published examples are (a string ``request.querystring``, a changed
+``content-length`` beside a replaced body). Sources, all under
+docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/:
+functions-event-structure.html (shapes, lower-case header names, body encodings) and
+edge-functions-restrictions.html (disallowed and read-only headers, query strings, URI size).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -23,14 +32,24 @@ DISALLOWED_HEADERS = frozenset(
     }
 )  # fmt: skip
 DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
+# Read-only: a function may not add or change them (edge-functions-restrictions.html,
+# "Read-only headers in viewer request/response events"). Lambda@Edge's longer viewer-response
+# list (content-length, content-encoding...) does not apply: the event-structure page tells a
+# function that replaces the body to align content-encoding and content-length, and its
+# example response does change content-length.
 READ_ONLY_REQUEST_HEADERS = frozenset(
     {"cdn-loop", "content-length", "host", "transfer-encoding", "via"}
 )
-READ_ONLY_RESPONSE_HEADERS = frozenset(
-    {"content-encoding", "content-length", "transfer-encoding", "warning", "via"}
-)
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
+READ_ONLY_RESPONSE_HEADERS = frozenset({"warning", "via"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP field name (RFC 9110 section 5.1: a token)."""
 MAX_BODY_BYTES = 40_960
+MAX_URI_CHARS = 8_192
+"""The URI with its query string must be shorter than this (edge-functions-restrictions.html,
+"URI" and "Query strings")."""
+_QUERY_FORBIDDEN = re.compile(r"[\x00-\x20\x7f#]")
+"""What a query string a function creates or changes may not hold: spaces, control
+characters, the fragment identifier."""
 
 
 class InvalidResult(Exception):
@@ -67,10 +86,15 @@ def _request(event: Mapping[str, Any], request: dict[str, Any]) -> None:
     if not isinstance(querystring, str):
         _value_map("request.querystring", querystring)
     _value_map("request.cookies", request.get("cookies", {}))
+    before = original.get("querystring", {})
+    if querystring != before or uri != original.get("uri"):
+        _query_and_size(uri, querystring, before if isinstance(before, dict) else {})
 
 
 def _response(event_type: str, event: Mapping[str, Any], response: dict[str, Any]) -> None:
     status = response.get("statusCode")
+    # "This value is an integer, not a string" (functions-event-structure.html); the range
+    # is HTTP's own: "All valid status codes are within the range of 100 to 599" (RFC 9110).
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         raise InvalidResult(f"response.statusCode must be an integer 100-599, got {status!r}")
     description = response.get("statusDescription")
@@ -86,9 +110,11 @@ def _response(event_type: str, event: Mapping[str, Any], response: dict[str, Any
     cookies = response.get("cookies", {})
     _value_map("response.cookies", cookies)
     for name, cookie in cookies.items():
-        attributes = cookie.get("attributes")
-        if attributes is not None and not isinstance(attributes, str):
-            raise InvalidResult(f"response.cookies.{name}.attributes must be a string")
+        multi = cookie.get("multiValue", cookie.get("multivalue")) or []
+        for entry in (cookie, *multi):
+            attributes = entry.get("attributes")
+            if attributes is not None and not isinstance(attributes, str):
+                raise InvalidResult(f"response.cookies.{name}.attributes must be a string")
     if "body" in response:
         _body(response["body"])
 
@@ -106,6 +132,13 @@ def _body(body: Any) -> None:
         data = body.get("data")
         if not isinstance(data, str):
             raise InvalidResult("response.body.data must be a string")
+        if body.get("encoding") == "base64":
+            try:
+                base64.b64decode(data, validate=True)
+            except binascii.Error:
+                # "If you specify encoding as base64 but the body is not valid base64,
+                # CloudFront returns an error." (functions-event-structure.html)
+                raise InvalidResult("response.body.data is not valid base64") from None
     elif not isinstance(body, str):
         raise InvalidResult("response.body must be a string or {encoding, data}")
     if len(data.encode("utf-8")) > MAX_BODY_BYTES:
@@ -126,12 +159,43 @@ def _value_map(where: str, values: Any) -> None:
             raise InvalidResult(f"{where}.{name}.multiValue must be a list of {{value}} objects")
 
 
+def _query_and_size(uri: str, querystring: Any, before: Mapping[str, Any]) -> None:
+    """The rules for a query string a function creates or changes, and the URI's size."""
+    if isinstance(querystring, str):
+        changed = [querystring]
+        text = querystring
+    else:
+        pairs = [
+            (name, f"{name}={item['value']}")
+            for name, entry in querystring.items()
+            for item in (entry.get("multiValue") or entry.get("multivalue") or [entry])
+        ]
+        changed = [pair for name, pair in pairs if before.get(name) != querystring[name]]
+        text = "&".join(pair for _, pair in pairs)
+    for part in changed:
+        bad = _QUERY_FORBIDDEN.search(part)
+        if bad:
+            raise InvalidResult(
+                f"request.querystring may not hold spaces, control characters or '#' "
+                f"(found {bad.group()!r}); percent-encode it"
+            )
+    size = len(uri) + (len(text) + 1 if text else 0)
+    if size >= MAX_URI_CHARS:
+        raise InvalidResult(
+            f"the URI with its query string is {size:,} characters; "
+            f"it must be under {MAX_URI_CHARS:,}"
+        )
+
+
 def _headers(
     where: str, headers: Any, original: Mapping[str, Any], read_only: frozenset[str]
 ) -> None:
     _value_map(where, headers)
     for name, entry in headers.items():
-        if not _HEADER_NAME.fullmatch(name):
+        if not _TOKEN.fullmatch(name):
+            raise InvalidResult(f"{where}: {name!r} is not a valid HTTP header name")
+        if name != name.lower():
+            # "header names must be lowercase when they're added by your function code"
             raise InvalidResult(f"{where}: header name {name!r} must be lower case")
         if name in original and original[name] == entry:
             continue
@@ -139,6 +203,5 @@ def _headers(
             raise InvalidResult(f"{where}: the function may not add or change {name!r}")
         if name in read_only:
             raise InvalidResult(f"{where}: {name!r} is read-only")
-    for name in original:
-        if name in read_only and name not in headers:
-            raise InvalidResult(f"{where}: {name!r} is read-only and cannot be removed")
+    # Removing a read-only header is not among what the documentation refuses ("adds or
+    # edits"), so it is accepted.

@@ -31,22 +31,23 @@
     return n;
   }
 
-  // console.log takes one argument at the edge; output past 10 KB per invocation is cut.
-  var consoleShim = {
-    log: function (message) {
-      if (state.truncated) return;
-      var text = String(message);
-      var size = utf8Length(text);
-      if (state.logBytes + size > LOG_LIMIT) {
-        state.truncated = true;
-        state.logs.push(text.slice(0, Math.max(0, LOG_LIMIT - state.logBytes)));
-        return;
-      }
-      state.logBytes += size;
-      state.logs.push(text);
+  // Both runtimes document console as "a helper object for debugging. It only supports the
+  // log() method", and no comma syntax: one argument (functions-javascript-runtime-10.html,
+  // -20.html). So console.warn/error/info/debug are absent, as at the edge, and code calling
+  // them fails here as it would there. Each invocation gets a console of its own (see
+  // freshHandler), so what one adds to it is gone for the next. Output past 10 KB is cut.
+  function consoleLog(message) {
+    if (state.truncated) return;
+    var text = String(message);
+    var size = utf8Length(text);
+    if (state.logBytes + size > LOG_LIMIT) {
+      state.truncated = true;
+      state.logs.push(text.slice(0, Math.max(0, LOG_LIMIT - state.logBytes)));
+      return;
     }
-  };
-  consoleShim.info = consoleShim.warn = consoleShim.error = consoleShim.debug = consoleShim.log;
+    state.logBytes += size;
+    state.logs.push(text);
+  }
 
   function forbidden(name) {
     return function () { throw new EvalError(name + ' is not allowed in CloudFront Functions'); };
@@ -169,7 +170,9 @@
       Number.prototype, Boolean.prototype, RegExp.prototype, RealDate.prototype, Promise.prototype,
       Error.prototype, Map.prototype, Set.prototype, WeakMap.prototype, Symbol.prototype,
       Object, Array, String, Number, Boolean, RegExp, Promise, Error, Map, Set, WeakMap, Symbol,
-      JSON, Math, Reflect, FrozenDate, RealDate].map(function (target) {
+      JSON, Math, Reflect, FrozenDate, RealDate].concat(Object.keys(modules).map(function (name) {
+      return modules[name];
+    })).map(function (target) {
       var names = Object.keys(target);
       return { target: target, count: names.length, names: new Set(names) };
     });
@@ -198,7 +201,7 @@
   };
 
   function freshHandler() {
-    return instances(tick, requireShim, consoleShim, DateShim, forbidden('eval'), forbidden('Function'),
+    return instances(tick, requireShim, { log: consoleLog }, DateShim, forbidden('eval'), forbidden('Function'),
       globals.Buffer, globals.atob, globals.btoa, globals.TextEncoder, globals.TextDecoder,
       undefined, undefined, undefined, undefined, undefined, undefined, undefined);
   }
