@@ -146,6 +146,8 @@ def _body(body: Any) -> None:
 
 
 def _value_map(where: str, values: Any) -> None:
+    # UNCONFIRMED: the documentation shows every value as a string and says nothing of
+    # numbers; they are refused here so a function finds out locally rather than at the edge.
     if not isinstance(values, dict):
         raise InvalidResult(f"{where} must be an object")
     for name, entry in values.items():
