@@ -13,12 +13,13 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from cffunc.errors import ConfigError
+from cffunc.scopes import HOST_HINT, METHODS, Scope, host_error, parse_hosts
 
 Runtime = Literal["cloudfront-js-1.0", "cloudfront-js-2.0"]
 Mode = Literal["rewrite", "respond"]
@@ -36,6 +37,11 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # The characters CloudFront accepts in a cache behavior path pattern.
 _PATH_PATTERN = re.compile(r"[A-Za-z0-9_.*$/~\"'@:+&?-]{1,255}")
+PATH_PATTERN = _PATH_PATTERN
+PATH_ACCEPTED = (
+    "give CloudFront path patterns (up to 255 of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & "
+    'and the wildcards * and ?), e.g. "/health" or "/maintenance/*"'
+)
 # A URI path cffunc writes into a request or compares with one: no query, no spaces.
 _URI_PATH = re.compile(r"/[A-Za-z0-9_.~!$&'()*+,;=:@%/-]*")
 _DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{1,32}")
@@ -72,6 +78,8 @@ class MaintenanceConfig:
     """toggle = "kvs": the KeyValueStore's name (default: the function's name)."""
     compose: bool = True
     """Compose with a CloudFront Function already on a slot (else refuse the behavior)."""
+    scope: Scope = field(default_factory=Scope)
+    """Which requests maintenance covers (hosts, paths, methods); the default: all."""
 
 
 @dataclass(frozen=True)
@@ -194,15 +202,16 @@ class _Table:
         return value
 
     def string_list(
-        self, name: str, accepted: str, check: Callable[[str], bool]
+        self, name: str, accepted: str, check: Callable[[str], bool], paths: bool = True
     ) -> tuple[str, ...] | None:
+        """``paths``: entries are paths, so a URL gets a hint to give its path instead."""
         if name not in self.data:
             return None
         value = self.data[name]
         if not isinstance(value, list):
             raise self.fail(name, value, f"give a list of strings: {accepted}")
         for item in value:
-            hint = _url_hint(item)
+            hint = _url_hint(item) if paths else None
             if not isinstance(item, str) or not check(item) or hint:
                 raise ConfigError(
                     f"{self.source}: {self.key(name)} entry {_show(item)} is not accepted; "
@@ -335,7 +344,8 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
     table.check_keys(
         (
             "mode", "object", "origin", "page", "status", "retry_after", "refresh",
-            "reason", "json", "start", "end", "toggle", "kvs", "compose",
+            "reason", "json", "start", "end", "toggle", "kvs", "compose", "hosts", "paths",
+            "methods",
         )
     )  # fmt: skip
     mode = table.choice("mode", MODES, "rewrite")
@@ -429,6 +439,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         raise table.fail("kvs", kvs, 'it applies only to toggle = "kvs"; remove it or set that')
     compose = table.get("compose", bool, True, "use true (compose) or false (refuse)")
     return MaintenanceConfig(
+        scope=_scope(table),
         compose=compose,
         mode=mode,
         object=obj,
@@ -446,6 +457,21 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
     )
 
 
+def _scope(table: _Table) -> Scope:
+    """[maintenance] hosts, paths and methods: what maintenance covers."""
+    hosts = table.string_list("hosts", HOST_HINT, lambda v: host_error(v) is None, paths=False)
+    paths = table.string_list("paths", PATH_ACCEPTED, lambda v: bool(_PATH_PATTERN.fullmatch(v)))
+    for name, value in (("hosts", hosts), ("paths", paths)):
+        if value is not None and not value:
+            raise table.fail(
+                name,
+                [],
+                f"an empty list covers nothing; leave maintenance.{name} out to cover every one",
+            )
+    methods = table.choice("methods", METHODS, "all")
+    return Scope(parse_hosts(hosts or ()), tuple(dict.fromkeys(paths or ())), methods)
+
+
 def _allow(table: _Table) -> AllowConfig:
     table.check_keys(
         (
@@ -460,12 +486,7 @@ def _allow(table: _Table) -> AllowConfig:
     )
     ip_texts = table.string_list("ips", "give IPv4 or IPv6 addresses or CIDRs", lambda _: True)
     ips = tuple(_network(table.source, text) for text in ip_texts or ())
-    paths = table.string_list(
-        "paths",
-        "give CloudFront path patterns (up to 255 of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & "
-        'and the wildcards * and ?), e.g. "/health" or "/maintenance/*"',
-        lambda v: bool(_PATH_PATTERN.fullmatch(v)),
-    )
+    paths = table.string_list("paths", PATH_ACCEPTED, lambda v: bool(_PATH_PATTERN.fullmatch(v)))
     secret_env = table.optional(
         "bypass_secret_env",
         str,

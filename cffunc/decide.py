@@ -18,7 +18,8 @@ from cffunc import bypass
 from cffunc.config import IPNetwork
 from cffunc.pathpatterns import first_match, is_safe
 from cffunc.rules import MaintenanceRules
-from cffunc.store import state_at, store_match
+from cffunc.scopes import Scope, covers, request_host
+from cffunc.store import StoreScope, StoreState, covering_scope, state_at, store_match
 
 Action = Literal["pass", "maintenance", "redirect"]
 Answer = Literal["json", "page", "rewrite", "text"]
@@ -26,6 +27,7 @@ Rule = Literal[
     "outside-window",
     "maintenance-off",
     "bypass-token",
+    "outside-scope",
     "allowed-ip",
     "store-ip",
     "bypass-cookie",
@@ -56,6 +58,12 @@ class Decision:
     answer: Answer | None = None
     """How a maintenance request is answered: a generated JSON, page or text response, or
     a rewrite to the maintenance object."""
+    scope: Scope | None = None
+    """For maintenance: the scope that covered the request (the config's, or a store
+    scope's, its host included)."""
+    reason: str | None = None
+    """For maintenance under a store scope: that scope's reason, which JSON and text
+    answers give instead of the configured message."""
 
 
 def decide(
@@ -81,13 +89,22 @@ def decide(
         and bypass.token_matches(rules.bypass.keys, request.querystring.get("token", ""))
     ):
         return Decision("redirect", "bypass-token")
+    host = request_host(request.headers.get("host", ""))
+    if not covers(rules.scope, request.method, request.uri, host):
+        return Decision("pass", "outside-scope")
+    scope, reason = rules.scope, None
+    if rules.store:
+        covering = covering_scope(items, request.method, request.uri, host, now)
+        if covering is None:
+            return Decision("pass", "outside-scope")
+        scope, reason = _stored(covering, host), covering.reason
     network = matching_network(rules, request.ip)
     if network is not None:
         return Decision("pass", "allowed-ip", matched=network)
     if rules.store:
-        stored = store_match(items, request.ip)
-        if stored is not None:
-            return Decision("pass", "store-ip", matched=stored)
+        network = store_match(items, request.ip)
+        if network is not None:
+            return Decision("pass", "store-ip", matched=network)
     if rules.bypass is not None and bypass.cookie_valid(
         rules.bypass.keys, request.cookies.get(rules.bypass.cookie, ""), now_ms, rules.bypass.ttl
     ):
@@ -96,12 +113,24 @@ def decide(
         pattern = first_match(rules.paths, request.uri)
         if pattern is not None:
             return Decision("pass", "allowed-path", matched=pattern)
-    return Decision("maintenance", "maintenance", answer=_answer(rules, request))
+    read_only = "writes" in (rules.scope.methods, scope.methods)  # the config's bounds the store's
+    answer = _answer(rules, request, read_only)
+    return Decision("maintenance", "maintenance", answer=answer, scope=scope, reason=reason)
 
 
-def _answer(rules: MaintenanceRules, request: ViewerRequest) -> Answer:
+def _stored(stored: StoreScope, host: str) -> Scope:
+    """A store scope as a Scope, named by its host: every host for the state's own, the
+    wildcard, or the request's host for an exact-host key."""
+    if isinstance(stored, StoreState):
+        return stored.scope()
+    return stored.scope((stored.host or host,))
+
+
+def _answer(rules: MaintenanceRules, request: ViewerRequest, read_only: bool) -> Answer:
     if rules.json and prefers_json(request.headers.get("accept", "")):
         return "json"
+    if read_only:
+        return "text"  # read-only mode: a write never gets the page or the object
     if rules.mode == "respond":
         return "page"
     # An object store cannot answer POST and the like with the object, and an error from

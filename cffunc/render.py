@@ -18,7 +18,7 @@ from cffunc.errors import RenderError
 from cffunc.ipranges import ALPHABET, IPTables, build_tables
 from cffunc.pathpatterns import SAFE_URI, patterns_source
 from cffunc.rules import MARKER_HEADER, PASS_HEADER, MaintenanceRules
-from cffunc.store import NET_PREFIX, STATE_KEY, UNTIL_FORMAT
+from cffunc.store import HOST_PREFIX, NET_PREFIX, STATE_KEY, UNTIL_FORMAT
 from cffunc.templates import environment, js
 
 SIZE_LIMIT = 10_240
@@ -104,6 +104,10 @@ def _template_output(
             store=rules.store,
             state_key=STATE_KEY,
             net_prefix=NET_PREFIX,
+            host_prefix=HOST_PREFIX,
+            scope_hosts=list(rules.scope.hosts),
+            scope_paths=patterns_source(rules.scope.paths),
+            read_only=rules.scope.methods == "writes",
             until_format=UNTIL_FORMAT,
             safe_uri=SAFE_URI,
             composed=composed,

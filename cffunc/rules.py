@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http import HTTPStatus
@@ -19,6 +19,7 @@ from pathlib import Path
 from cffunc.bypass import MIN_SECRET_LENGTH, BypassKeys, derive_keys
 from cffunc.config import Config, IPNetwork, Mode, Runtime
 from cffunc.errors import RenderError
+from cffunc.scopes import Scope
 from cffunc.templates import html_environment, templates_dir
 
 DEFAULT_MESSAGE = "This site is down for maintenance. Please try again soon."
@@ -62,6 +63,8 @@ class MaintenanceRules:
     origin: str | None
     store: bool = False
     """toggle = "kvs": maintenance is on only while the KeyValueStore says so (cffunc.store)."""
+    scope: Scope = field(default_factory=Scope)
+    """What maintenance covers ([maintenance] hosts, paths, methods); store scopes sit inside."""
 
 
 def http_date(moment: datetime) -> str:
@@ -109,6 +112,7 @@ def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRule
         object=maintenance.object,
         origin=maintenance.origin,
         store=maintenance.toggle == "kvs",
+        scope=maintenance.scope,
     )
 
 

@@ -42,6 +42,14 @@ def networks(draw: st.DrawFn) -> str:
 
 
 PATTERNS = ["/health", "/maintenance/*", "/*.css", "/api/v?/status", "*", "static/*", "/a$b+c.txt"]
+HOST_PATTERNS = ["shop.example.com", "*.eu.example.com", "*.example.com", "other.test"]
+# Host headers around the patterns: case, ports, a trailing dot, depth, look-alikes, none.
+HOSTS = [
+    "shop.example.com", "SHOP.Example.COM:443", "shop.example.com.", "shop.example.com:",
+    "shop.example.com:x", "a.eu.example.com", "eu.example.com", "x.a.eu.example.com",
+    "xshop.example.com", "example.com", "other.test", "other.test.evil", "[2001:db8::1]:8443",
+    "", "a.eu.example.com.:80",
+]  # fmt: skip
 URIS = [
     "/", "/health", "/health/", "/healthz", "/maintenance/logo.png", "/maintenance/../admin",
     "/maintenance/./x", "/maintenance//x", "/maintenance/%2e%2e/admin", "/maintenance/%2F",
@@ -65,6 +73,9 @@ MODE = st.sampled_from(["rewrite", "respond"])
 FLAG = st.booleans()
 NETWORK_LISTS = st.lists(networks(), max_size=8)
 PATTERN_LISTS = st.lists(st.sampled_from(PATTERNS), max_size=3, unique=True)
+SCOPE_PATTERNS = st.lists(st.sampled_from(PATTERNS), min_size=1, max_size=2, unique=True)
+SCOPE_HOSTS = st.lists(st.sampled_from(HOST_PATTERNS), min_size=1, max_size=2, unique=True)
+HOST = st.sampled_from(HOSTS)
 
 
 @st.composite
@@ -78,6 +89,14 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         maintenance["start"] = (BASE - timedelta(hours=1)).isoformat()
     if draw(FLAG):
         maintenance["end"] = (BASE + timedelta(hours=1)).isoformat()
+    # A scope, narrowing maintenance, in about half the configs.
+    if draw(FLAG):
+        if draw(FLAG):
+            maintenance["hosts"] = draw(SCOPE_HOSTS)
+        if draw(FLAG):
+            maintenance["paths"] = draw(SCOPE_PATTERNS)
+        if draw(FLAG):
+            maintenance["methods"] = "writes"
     allow: dict[str, Any] = {
         "ips": draw(NETWORK_LISTS),
         "paths": draw(PATTERN_LISTS),
@@ -101,7 +120,7 @@ COOKIE_KIND = st.sampled_from(["none", "valid", "expired", "forged", "junk", "mi
 JUNK = st.text(max_size=12)
 TOKEN_KIND = st.sampled_from(["none", "right", "wrong"])
 ACCEPT = st.sampled_from(ACCEPTS)
-METHOD = st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"])
+METHOD = st.sampled_from(["GET", "HEAD", "POST", "OPTIONS", "DELETE"])
 URI = st.sampled_from(URIS)
 KEYS = bypass.derive_keys(SECRET)
 FORGED_KEYS = bypass.derive_keys("x" * 20)
@@ -144,12 +163,16 @@ def requests(draw: st.DrawFn, config: dict[str, Any]) -> tuple[ViewerRequest, in
     if token != "none":
         query["token"] = SECRET if token == "right" else SECRET + "x"
     accept = draw(ACCEPT)
+    host = draw(HOST)
+    headers = {"accept": accept} if accept else {}
+    if host:
+        headers["host"] = host
     request = ViewerRequest(
         ip=ip,
         method=draw(METHOD),
         uri=draw(URI),
         querystring=query,
-        headers={"accept": accept} if accept else {},
+        headers=headers,
         cookies=cookies,
     )
     return request, now_ms
@@ -250,6 +273,59 @@ STATE_VALUES = [
 ]  # fmt: skip
 
 
+SCOPE_UNTIL = st.sampled_from([None, -30, 30])
+STORED_PATHS = st.sampled_from(
+    [None, ["/maintenance/*"], ["/api/v?/status", "/*.css"], [], [7], "x"]
+)
+
+
+@st.composite
+def stored_scope(draw: st.DrawFn, host: str | None = None) -> dict[str, Any]:
+    """One scope as the store keeps it, sometimes with fields the function must skip."""
+    scope: dict[str, Any] = {} if host is None else {"host": host}
+    scope["on"] = draw(st.sampled_from([True, True, True, False, "yes"]))
+    until = draw(SCOPE_UNTIL)
+    if until is not None:
+        scope["until"] = (BASE + timedelta(minutes=until)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    paths = draw(STORED_PATHS)
+    if paths is not None:
+        scope["paths"] = paths
+    if draw(st.booleans()):
+        scope["methods"] = draw(st.sampled_from(["writes", "all", "reads"]))
+    if draw(st.booleans()):
+        scope["reason"] = draw(st.sampled_from(["checkout under repair", "x" * 40, 7]))
+    return scope
+
+
+@st.composite
+def scoped_store(draw: st.DrawFn) -> dict[str, str]:
+    """A state with an every-host scope, wildcard scopes and the exact-host flag, and
+    host keys for some of the request hosts (as the function names them), some junk."""
+    import json
+
+    from cffunc.scopes import request_host
+    from cffunc.store import HOST_PREFIX, STATE_KEY
+
+    state = draw(stored_scope())
+    if state["on"] == "yes":
+        state["on"] = False
+    wildcards = draw(
+        st.lists(
+            st.sampled_from(["*.eu.example.com", "*.example.com", "eu.example.com"]), max_size=2
+        )
+    )
+    if wildcards:
+        state["scopes"] = [draw(stored_scope(w)) for w in wildcards]
+    state["hosts"] = draw(st.sampled_from([True, True, False, "yes"]))
+    items = {STATE_KEY: json.dumps(state)}
+    for host in draw(st.lists(HOST, max_size=4)):
+        name = request_host(host)
+        if name:
+            value = json.dumps(draw(stored_scope())) if draw(st.integers(0, 5)) else "{bad"
+            items[HOST_PREFIX + name] = value
+    return items
+
+
 @st.composite
 def store_cases(
     draw: st.DrawFn,
@@ -267,6 +343,8 @@ def store_cases(
             offset = draw(st.sampled_from([-30, 30]))
             state = state % (BASE + timedelta(minutes=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
         items[STATE_KEY] = state
+    if draw(st.booleans()):
+        items.update(draw(scoped_store()))
     # Buckets holding networks around some of the requests' addresses, with junk entries.
     for request, _ in batch[: draw(st.integers(0, 6))]:
         try:
@@ -313,6 +391,10 @@ def test_store_toggle_agrees_with_decide(
                 decision,
                 items,
             )
+            if decision.answer == "text":
+                # A store scope's reason replaces the configured message.
+                wanted = decision.reason + "\n" if decision.reason else rules.text_body
+                assert result.output["body"]["data"] == wanted, (request, decision, items)
             if rules.mode == "rewrite" and "statusCode" not in result.output:
                 responses.append((viewer_response_event(event, event["request"]), now, request))
         finals = runtime.invoke_many([(e, now) for e, now, _ in responses])

@@ -57,7 +57,7 @@ def test_a_later_distribution_failing_puts_the_earlier_back(
     assert result.returncode == 1
     assert configs(emulator) == before  # all or nothing
     assert result.stdout.splitlines() == [
-        "done: create function shop-maintenance (5,008 bytes, cloudfront-js-2.0)",
+        "done: create function shop-maintenance (5,002 bytes, cloudfront-js-2.0)",
         "done: publish shop-maintenance to LIVE",
         f"done: associate shop-maintenance with {FIRST}: {ASSOCIATED}",
     ]

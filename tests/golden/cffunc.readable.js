@@ -154,7 +154,7 @@ function rewrites(r) {
   return r.method === 'GET' || r.method === 'HEAD';
 }
 
-function answer(r, st) {
+function answer(r) {
   if (!rewrites(r)) {
     if (wantsJson(gv(r.headers, 'accept'))) return gen(JB, 'application/json; charset=utf-8');
     return gen(TB, 'text/plain; charset=utf-8');
@@ -189,7 +189,7 @@ function handler(event) {
     if (event.context && event.context.eventType === 'viewer-response') return respond(event, ip, now);
     if (!r || typeof r !== 'object') return fail();
     d = decide(r, ip, now);
-    return d === 0 ? r : d === 1 ? redirect(now) : answer(r, st);
+    return d === 0 ? r : d === 1 ? redirect(now) : answer(r);
   } catch (e) {
     return fail();
   }

@@ -9,7 +9,7 @@ var T4 = "AI=EB=Z";
 var T6 = "=_=Nuw=================c";
 var PR = new RegExp("^(?:/health|/maintenance/[\\s\\S]*|/robots\\.txt|/webhooks/stripe)$");
 var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
-var SK = "cffunc:state", NP = "cffunc:net:";
+var SK = "cffunc:state", NP = "cffunc:net:", HP = "cffunc:host:";
 var OBJ = "/maintenance/index.html", MK = "x-cffunc-maintenance";
 var ORG = "maintenance-bucket";
 
@@ -122,17 +122,73 @@ function ipOk(ip) {
   return b ? find(T6, 22, 2, enc(b)) : false;
 }
 
+function host(r) {
+  var h = gv(r.headers, 'host').toLowerCase(), i;
+  if (h.charAt(0) === '[') {
+    i = h.indexOf(']');
+    return i > 0 ? h.substring(0, i + 1) : h;
+  }
+  i = h.lastIndexOf(':');
+  if (i >= 0 && /^[0-9]*$/.test(h.substring(i + 1))) h = h.substring(0, i);
+  return h.charAt(h.length - 1) === '.' ? h.substring(0, h.length - 1) : h;
+}
+
+function hm(p, h) {
+  return p.charAt(0) === '*' ? h.length > p.length - 1 && h.substring(h.length - p.length + 1) === p.substring(1) : p === h;
+}
+
+function live(s, now) {
+  return !!s && typeof s === 'object' && s.on === true && (s.until == null || (/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(s.until) && now < Date.parse(s.until)));
+}
+
+function wild(s, now) {
+  return live(s, now) && typeof s.host === 'string' && s.host.substring(0, 2) === '*.';
+}
+
+function pm(p, u) {
+  if (p.charAt(0) !== '/' && p.charAt(0) !== '*') p = '/' + p;
+  return new RegExp('^' + p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]') + '$').test(u);
+}
+
+function fits(s, r, u) {
+  var p = s.paths, i;
+  if (s.methods === 'writes' && (r.method === 'GET' || r.method === 'HEAD' || r.method === 'OPTIONS')) return false;
+  if (!Array.isArray(p) || !p.length || !SAFE.test(u)) return true;
+  for (i = 0; i < p.length; i++) if (typeof p[i] === 'string' && pm(p[i], u)) return true;
+  return false;
+}
+
+async function cover(r, u, now, st) {
+  var h = host(r), l = st.scopes, i, s;
+  if (live(st, now) && fits(st, r, u)) return st;
+  if (Array.isArray(l)) {
+    for (i = 0; i < l.length; i++) {
+      s = l[i];
+      if (wild(s, now) && (!h || hm(s.host, h)) && fits(s, r, u)) return s;
+    }
+  }
+  if (st.hosts !== true || !h) return null;
+  try {
+    s = await cf.kvs().get(HP + h, {format: 'json'});
+  } catch (e) {
+    return null;
+  }
+  return live(s, now) && fits(s, r, u) ? s : null;
+}
+
 async function state(now) {
-  var v;
+  var v, l, i;
   try {
     v = await cf.kvs().get(SK, {format: 'json'});
   } catch (e) {
     console.log('cffunc: maintenance state unreadable, so off: ' + e);
     return null;
   }
-  if (!v || typeof v !== 'object' || v.on !== true) return null;
-  if (v.until != null && !(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(v.until) && now < Date.parse(v.until))) return null;
-  return v;
+  if (!v || typeof v !== 'object' || typeof v.on !== 'boolean') return null;
+  if (live(v, now) || v.hosts === true) return v;
+  l = v.scopes;
+  if (Array.isArray(l)) for (i = 0; i < l.length; i++) if (wild(l[i], now)) return v;
+  return null;
 }
 
 async function netOk(ip) {
@@ -184,9 +240,10 @@ function redirect(now) {
   return {statusCode: 302, statusDescription: 'Found', headers: {location: {value: '/'}, 'cache-control': {value: 'no-store'}}, cookies: c};
 }
 
-async function decide(r, ip, now) {
+async function decide(r, ip, now, st, o) {
   var u = typeof r.uri === 'string' ? r.uri : '';
   if (r.method === 'GET' && u === BP && mac('t:' + gv(r.querystring, 'token')) === TM) return 1;
+  if (!(o.s = await cover(r, u, now, st))) return 0;
   if (ipOk(ip)) return 0;
   if (await netOk(ip)) return 0;
   if (cookieOk(gv(r.cookies, BC), now)) return 0;
@@ -199,10 +256,10 @@ function rewrites(r) {
   return r.method === 'GET' || r.method === 'HEAD';
 }
 
-function answer(r, st) {
+function answer(r, sc) {
   if (!rewrites(r)) {
-    if (wantsJson(gv(r.headers, 'accept'))) return gen(msg(JB, st), 'application/json; charset=utf-8');
-    return gen(msg(TB, st), 'text/plain; charset=utf-8');
+    if (wantsJson(gv(r.headers, 'accept'))) return gen(msg(JB, sc), 'application/json; charset=utf-8');
+    return gen(msg(TB, sc), 'text/plain; charset=utf-8');
   }
   r.uri = OBJ;
   r.querystring = {};
@@ -213,10 +270,10 @@ function answer(r, st) {
 }
 
 async function respond(e, ip, now) {
-  var res = e.response, r = e.request;
+  var res = e.response, r = e.request, st;
   if (!res || typeof res !== 'object') return fail();
   if (!r || typeof r !== 'object') r = {};
-  if (gv(r.headers, MK) || ((await state(now)) && (await decide(r, ip, now)) === 2 && rewrites(r))) {
+  if (gv(r.headers, MK) || ((st = await state(now)) && (await decide(r, ip, now, st, {})) === 2 && rewrites(r))) {
     res.statusCode = S;
     res.statusDescription = SD;
     if (!res.headers || typeof res.headers !== 'object') res.headers = {};
@@ -226,7 +283,7 @@ async function respond(e, ip, now) {
 }
 
 async function handler(event) {
-  var now, r, ip, d, st;
+  var now, r, ip, d, st, o = {};
   try {
     now = Date.now();
     r = event.request;
@@ -235,8 +292,8 @@ async function handler(event) {
     if (!r || typeof r !== 'object') return fail();
     st = await state(now);
     if (!st) return r;
-    d = await decide(r, ip, now);
-    return d === 0 ? r : d === 1 ? redirect(now) : answer(r, st);
+    d = await decide(r, ip, now, st, o);
+    return d === 0 ? r : d === 1 ? redirect(now) : answer(r, o.s);
   } catch (e) {
     if (!st && r && typeof r === 'object' && !(event.context && event.context.eventType === 'viewer-response')) return r;
     return fail();

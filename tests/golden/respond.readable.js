@@ -145,7 +145,7 @@ function decide(r, ip, now) {
   return 2;
 }
 
-function answer(r, st) {
+function answer(r) {
   if (wantsJson(gv(r.headers, 'accept'))) return gen(JB, 'application/json; charset=utf-8');
   return gen(PG, 'text/html; charset=utf-8');
 }
@@ -163,7 +163,7 @@ function handler(event) {
     if (event.context && event.context.eventType === 'viewer-response') return respond(event, ip, now);
     if (!r || typeof r !== 'object') return fail();
     d = decide(r, ip, now);
-    return d === 0 ? r : d === 1 ? redirect(now) : answer(r, st);
+    return d === 0 ? r : d === 1 ? redirect(now) : answer(r);
   } catch (e) {
     return fail();
   }
