@@ -84,22 +84,29 @@ class StoreWriter:
         self.progress = progress
         self.conflicts = 0
 
-    def change(self, keys: Iterable[str] | Callable[[], Iterable[str]], edit: StoreEdit) -> bool:
-        """Read ``keys``, ask ``edit`` for their new values (None: delete), write the
-        differences in one conditional write. Whether anything was written."""
+    def change(
+        self,
+        keys: Iterable[str] | Callable[[], Iterable[str]],
+        edit: StoreEdit,
+        prefix: str | None = None,
+    ) -> bool:
+        """Read ``keys`` (and every key under ``prefix``, listed), ask ``edit`` for their
+        new values (None: delete), write the differences, in the order ``edit`` gives
+        them, in one conditional write. Whether anything was written."""
         for _ in range(CONFLICT_RETRIES + 1):
             # The ETag first: a write by anyone after it makes ours fail, so nothing we
             # read below can be overwritten unseen.
             etag = self.kv.describe(self.arn).etag
             wanted_keys = list(keys() if callable(keys) else keys)
             current = {k: self.kv.get(self.arn, k) for k in wanted_keys}
+            if prefix is not None:
+                current.update(self.kv.keys(self.arn, prefix))
             wanted = edit(dict(current))
-            puts = {k: v for k, v in wanted.items() if v is not None and current.get(k) != v}
-            deletes = [k for k, v in wanted.items() if v is None and current.get(k) is not None]
-            if not puts and not deletes:
+            items = [(k, v) for k, v in wanted.items() if current.get(k) != v]
+            if not items:
                 return False
             try:
-                self._write(etag, puts, deletes)
+                self._write(etag, items)
                 return True
             except StoreConflict:
                 self.conflicts += 1
@@ -109,17 +116,16 @@ class StoreWriter:
             "attempts); someone else is writing it: try again when they are done"
         )
 
-    def _write(self, etag: str, puts: dict[str, str], deletes: list[str]) -> None:
-        if len(puts) + len(deletes) == 1:
-            if puts:
-                key, value = next(iter(puts.items()))
+    def _write(self, etag: str, items: list[tuple[str, str | None]]) -> None:
+        if len(items) == 1:
+            key, value = items[0]
+            if value is not None:
                 self.kv.put(self.arn, key, value, etag)
             else:
-                self.kv.delete(self.arn, deletes[0], etag)
+                self.kv.delete(self.arn, key, etag)
             return
         # Over 50 keys takes more than one write: not atomic, but each is conditional on
-        # the last.
-        items = [(k, v) for k, v in puts.items()] + [(k, None) for k in deletes]
+        # the last, and they go in the edit's order (what turns maintenance off first).
         for start in range(0, len(items), MAX_KEYS_PER_WRITE):
             chunk = items[start : start + MAX_KEYS_PER_WRITE]
             etag = self.kv.update(
@@ -262,7 +268,7 @@ class Executor:
         assert arn is not None and step.edit is not None, "a store write names its store"
         writer = StoreWriter(self.client.key_value_store_client(), arn, self.progress)
         with one_write():
-            changed = writer.change(step.keys, step.edit)
+            changed = writer.change(step.keys, step.edit, step.prefix)
         report.conflicts += writer.conflicts
         return changed
 

@@ -667,6 +667,26 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     "duration (90m, 2h, 1d).",
 )
 @click.option("--reason", help='toggle = "kvs": the message JSON and text answers give.')
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    metavar="HOST",
+    help='toggle = "kvs": only requests for this host (exact, or *.example.com); '
+    "repeat for several hosts, one scope each.",
+)
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    metavar="PATTERN",
+    help='toggle = "kvs": only these path patterns (repeatable), e.g. "/checkout/*".',
+)
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help='toggle = "kvs": only writes are in maintenance; GET, HEAD and OPTIONS pass.',
+)
 @command_options
 def enable_command(
     settings: Settings,
@@ -675,6 +695,9 @@ def enable_command(
     as_json: bool,
     until: str | None,
     reason: str | None,
+    hosts: tuple[str, ...],
+    paths: tuple[str, ...],
+    read_only: bool,
 ) -> None:
     """Turn maintenance on.
 
@@ -686,16 +709,19 @@ def enable_command(
     maintenance.origin is not an origin of the distribution. toggle = "kvs":
     write "on" to the KeyValueStore (one
     conditional write; the distribution is not touched) after checking that
-    `cffunc install` is in place; --wait returns once the write is
-    acknowledged. Already enabled: exit 0, no write.
+    `cffunc install` is in place; with --host, --path or --read-only, add or
+    replace a scope instead (other scopes stay). --wait returns once the write
+    is acknowledged. Already enabled: exit 0, no write.
 
     \b
     Examples:
       cffunc enable --wait --timeout 1800
       cffunc enable --until 2h --reason "Upgrading the database"
+      cffunc enable --read-only --until 30m --reason "Migrating; reads work"
+      cffunc enable --host shop.example.com --path "/checkout/*"
     """
     deployment, toggle = settings.toggle()
-    plan = toggle.plan_enable(EnableRequest(until, reason))
+    plan = toggle.plan_enable(EnableRequest(until, reason, hosts, paths, read_only))
     carry_out(
         deployment, toggle, plan, as_json, "already enabled", "cffunc disable", "cffunc enable",
         wait, timeout,
@@ -705,22 +731,33 @@ def enable_command(
 @cli.command("disable")
 @wait_options
 @json_option
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    metavar="HOST",
+    help='toggle = "kvs": end only the scope of this host (repeatable).',
+)
 @command_options
-def disable_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
+def disable_command(
+    settings: Settings, wait: bool, timeout: float, as_json: bool, hosts: tuple[str, ...]
+) -> None:
     """Turn maintenance off.
 
     toggle = "association": remove exactly the associations cffunc added, and
     put back the function each composition was made from; every other
     association and field stays as it was. toggle = "kvs": write "off" to
-    the KeyValueStore (the function stays associated). Needs no bypass secret.
+    the KeyValueStore, ending every scope (the function stays associated);
+    with --host, end only that host's scope. Needs no bypass secret.
 
     \b
-    Example:
+    Examples:
       cffunc disable --wait
+      cffunc disable --host shop.example.com
     """
     deployment, toggle = settings.toggle()
     carry_out(
-        deployment, toggle, toggle.plan_disable(), as_json, "already disabled",
+        deployment, toggle, toggle.plan_disable(hosts), as_json, "already disabled",
         "cffunc enable", "cffunc disable", wait, timeout,
     )  # fmt: skip
 

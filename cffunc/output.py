@@ -240,20 +240,29 @@ def stopped_lines(
 # ---- cffunc status ----
 
 ASSOCIATED = {"on": "yes", "off": "no", "partial": "partly"}
+SHOWN_SCOPES = 20
 
 
 def status(document: dict[str, Any]) -> str:
     lines = []
     store = document.get("store")
     if store is not None:
+        scopes = store.get("scopes") or []
+        scoped = len(scopes) > 1 or any(s["host"] != "every host" for s in scopes)
+        active = sum(s["active"] for s in scopes)
+        summary = f"{active} of {len(scopes)} scopes on" if scoped else store["describe"]
         lines.append(
             f"toggle kvs: KeyValueStore {store['name']}: "
             + (
-                f"{store['describe']}, {store['networks']} networks allowed in the store"
+                f"{summary}, {store['networks']} networks allowed in the store"
                 if store["exists"]
                 else "does not exist (run `cffunc install`)"
             )
         )
+        if scoped:
+            lines += [f"  {s['host']}: {s['describe']}" for s in scopes[:SHOWN_SCOPES]]
+            if len(scopes) > SHOWN_SCOPES:
+                lines.append(f"  ... and {len(scopes) - SHOWN_SCOPES} more (--json lists them all)")
     function = document["function"]
     lines.append(
         f"function {function['name']}: DEVELOPMENT {function['development_etag'] or '-'}, "

@@ -124,6 +124,8 @@ class StoreStep:
     """write: the store's ARN; None for the store an earlier step of the plan creates."""
     keys: tuple[str, ...] = ()
     """write: the keys ``edit`` reads (read again before a re-applied write)."""
+    prefix: str | None = None
+    """write: ``edit`` also reads every key under this prefix (listed again each time)."""
     edit: StoreEdit | None = None
     comment: str = ""
     """create: the store's comment."""
@@ -610,7 +612,12 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "changes": not plan.empty,
         "store": [
-            {"action": s.action, "store": s.store, "keys": list(s.keys), "message": s.message}
+            {
+                "action": s.action,
+                "store": s.store,
+                "keys": list(s.keys) + ([f"{s.prefix}*"] if s.prefix else []),
+                "message": s.message,
+            }
             for s in plan.store_steps
         ],
         "function": [{"action": s.action, "message": s.message} for s in plan.function_steps],

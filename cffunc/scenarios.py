@@ -28,7 +28,7 @@ from cffunc.rules import MaintenanceRules
 Expect = Literal["pass", "maintenance", "redirect"]
 EXPECTS: tuple[Expect, ...] = ("pass", "maintenance", "redirect")
 _KEYS = (
-    "name", "ip", "path", "method", "headers", "cookies", "now", "expect", "status",
+    "name", "ip", "host", "path", "method", "headers", "cookies", "now", "expect", "status",
     "bypass_cookie", "bypass_token", "expect_uri", "expect_headers", "expect_body",
 )  # fmt: skip
 COOKIE_KINDS = ("valid", "expired", "forged", "minted")
@@ -148,6 +148,11 @@ def _scenario(path: Path, index: int, item: dict[str, Any]) -> Scenario:
     for table in (headers, cookies, expect_headers):
         if not all(isinstance(v, str) for v in table.values()):
             raise ConfigError(f"{where}: header and cookie values must be strings")
+    host = need("host", str, 'give the Host the viewer asks for, e.g. "shop.example.com"')
+    if host is not None:
+        if any(k.lower() == "host" for k in headers):
+            raise ConfigError(f"{where}: give the host once: as host or in headers, not both")
+        headers = {**headers, "host": host}
     cookie_kind = need("bypass_cookie", str, f"use one of {', '.join(COOKIE_KINDS)}")
     if cookie_kind is not None and cookie_kind not in COOKIE_KINDS:
         raise ConfigError(

@@ -60,6 +60,30 @@ def test_defaults() -> None:
             "(it has host bits set; did you mean 203.0.113.0/24?)",
         ),
         (
+            {"maintenance": {"hosts": ["https://shop.example.com"]}},
+            'maintenance.hosts entry "https://shop.example.com" is not accepted; give a host name',
+        ),
+        (
+            {"maintenance": {"hosts": ["shop.example.com:443"]}},
+            "(no scheme, path or port)",
+        ),
+        (
+            {"maintenance": {"hosts": []}},
+            "an empty list covers nothing; leave maintenance.hosts out",
+        ),
+        (
+            {"maintenance": {"paths": []}},
+            "an empty list covers nothing; leave maintenance.paths out",
+        ),
+        (
+            {"maintenance": {"paths": ["/checkout/[ab]"]}},
+            'maintenance.paths entry "/checkout/[ab]" is not accepted',
+        ),
+        (
+            {"maintenance": {"methods": "reads"}},
+            'maintenance.methods = "reads" is not accepted; use "all" or "writes"',
+        ),
+        (
             {"maintenance": {"mode": "redirect"}},
             'maintenance.mode = "redirect" is not accepted; use "rewrite" or "respond"',
         ),

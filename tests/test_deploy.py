@@ -530,3 +530,15 @@ def test_disable_removes_only_what_enable_added(emulator: RunningEmulator, tmp_p
     emulator.app.state.tags.clear()
     assert cffunc(emulator, config, "disable").returncode == 0
     assert current(emulator) == ORIGINAL
+
+
+def test_scopes_at_run_time_need_the_store(emulator: RunningEmulator, tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    before = current(emulator)
+    for args in (["enable", "--host", "shop.example.com"], ["enable", "--read-only"],
+                 ["disable", "--host", "shop.example.com"]):  # fmt: skip
+        result = cffunc(emulator, config, *args)
+        assert result.returncode == 1
+        assert 'maintenance.toggle = "kvs"' in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert current(emulator) == before

@@ -74,3 +74,50 @@ def test_bad_scenario_files(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as raised:
         load_scenarios(file)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("sample", "store_file", "scenario_file"),
+    [
+        ("readonly.toml", None, None),
+        ("kvs.toml", "kvs-scopes.json", "kvs-scopes-scenarios.toml"),
+    ],
+)
+def test_scoped_samples_hold_and_the_model_agrees(
+    sample: str, store_file: str | None, scenario_file: str | None
+) -> None:
+    """The scope samples: read-only hosts in the config, and a store with host, wildcard
+    and every-host scopes (as `cffunc enable --host` writes them)."""
+    import json
+
+    from cffunc.runtime.kvs import KeyValueData
+
+    config = load_config(SAMPLES / sample)
+    scenarios = load_scenarios(
+        SAMPLES / scenario_file if scenario_file else config.test.scenarios  # type: ignore[arg-type]
+    )
+    items = json.loads((SAMPLES / store_file).read_text()) if store_file else None
+    rules = compile_rules(config, ENV)
+    kvs = KeyValueData(items) if items is not None else None
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=kvs) as runtime:
+        results = run_scenarios(runtime, rules, scenarios, SECRET, DEFAULT_NOW)
+    hit = set()
+    for result in results:
+        assert result.ok, (result.scenario.name, result.got, result.mismatches, result.error)
+        now = result.scenario.now or DEFAULT_NOW
+        model = decide(rules, result.scenario.request(rules, now, SECRET), now, items)
+        assert model.action == result.scenario.expect, result.scenario.name
+        hit.add(model.rule)
+    assert {"outside-scope", "maintenance", "allowed-ip"} <= hit
+
+
+def test_host_is_given_once(tmp_path: Path) -> None:
+    from cffunc.errors import ConfigError
+
+    file = tmp_path / "s.toml"
+    file.write_text(
+        '[[scenario]]\nname = "x"\nip = "192.0.2.1"\nhost = "a.example.com"\n'
+        'headers = { Host = "b.example.com" }\nexpect = "pass"\n'
+    )
+    with pytest.raises(ConfigError, match="give the host once"):
+        load_scenarios(file)

@@ -323,3 +323,125 @@ def test_publish_keeps_the_store_and_test_remote_reads_it(
         ok(cffunc(emulator, config, command))
         compared = json.loads(ok(cffunc(emulator, config, "test", "--remote", "--json")))
         assert all(c["agrees"] for c in compared["remote"]), compared["remote"]
+
+
+# ---- scopes at run time (toggle = "kvs") ----
+
+SHOP, BLOG = "shop.example.com", "blog.example.com"
+
+
+def _answer(emulator: RunningEmulator, host: str, method: str, uri: str) -> str:
+    """What TestFunction (the function in the local API, reading the store there) does."""
+    cf = client(emulator)
+    live = cf.describe_function(Name="shop-maintenance", Stage="LIVE")
+    request = ViewerRequest(ip="192.0.2.1", method=method, uri=uri, headers={"host": host})
+    event = viewer_request_event(request)
+    result = cf.test_function(
+        Name="shop-maintenance", IfMatch=live["ETag"], Stage="LIVE",
+        EventObject=json.dumps(event).encode(),
+    )["TestResult"]  # fmt: skip
+    assert not result.get("FunctionErrorMessage"), result
+    return _kind(json.loads(result["FunctionOutput"]), event)
+
+
+def _kind(output: dict[str, Any], event: dict[str, Any]) -> str:
+    if "statusCode" in output:
+        return f"{output['statusCode']} {output['body']['data'].strip()}"
+    return "maintenance object" if output != event["request"] else "pass"
+
+
+def test_two_scopes_on_two_hosts_one_read_only(emulator: RunningEmulator, tmp_path: Path) -> None:
+    from cffunc.config import load_config
+    from cffunc.decide import decide
+    from cffunc.events import viewer_request_event as event_of
+    from cffunc.render import render
+    from cffunc.rules import compile_rules
+    from cffunc.runtime import FunctionRuntime
+    from cffunc.runtime.kvs import KeyValueData
+    from tests.helpers import ENV, NOW
+
+    config = kvs_config(tmp_path)
+    ok(cffunc(emulator, config, "install"))
+    shop = ok(cffunc(
+        emulator, config, "enable", "--host", SHOP, "--path", "/checkout/*",
+        "--reason", "checkout under repair",
+    ))  # fmt: skip
+    assert f"for {SHOP}" in shop
+    ok(cffunc(emulator, config, "enable", "--host", BLOG, "--read-only", "--reason", "db"))
+    items = store_items(emulator)
+    assert json.loads(items["cffunc:state"]) == {"on": False, "hosts": True}
+    assert json.loads(items[f"cffunc:host:{SHOP}"])["paths"] == ["/checkout/*"]
+    assert json.loads(items[f"cffunc:host:{BLOG}"])["methods"] == "writes"
+
+    cases = [
+        (SHOP, "GET", "/checkout/pay", "maintenance object"),
+        (SHOP.upper() + ":443", "GET", "/checkout/pay", "maintenance object"),
+        (SHOP, "POST", "/checkout/pay", "503 checkout under repair"),
+        (SHOP, "GET", "/catalogue", "pass"),
+        (SHOP, "GET", "/checkout/..;/admin", "maintenance object"),  # not safe: inside
+        (BLOG, "GET", "/post/1", "pass"),
+        (BLOG, "OPTIONS", "/post/1", "pass"),
+        (BLOG, "POST", "/comments", "503 db"),
+        ("other.example.com", "POST", "/checkout/pay", "pass"),
+    ]
+    got = [(h, m, u, _answer(emulator, h, m, u)) for h, m, u, _ in cases]
+    assert got == cases
+
+    # The local runtime, given a dump of the same store, and the decision model agree.
+    rules = compile_rules(load_config(config), ENV)
+    function = render(rules)
+    with FunctionRuntime(function.code, rules.runtime, kvs=KeyValueData(items)) as runtime:
+        for host, method, uri, want in cases:
+            request = ViewerRequest(ip="192.0.2.1", method=method, uri=uri, headers={"host": host})
+            event = event_of(request)
+            result = runtime.invoke(event, round(NOW.timestamp() * 1000))
+            assert _kind(result.output, event) == want, (host, method, uri)
+            decision = decide(rules, request, NOW, items)
+            assert (decision.action == "pass") == (want == "pass"), (host, method, uri)
+
+    status = json.loads(ok(cffunc(emulator, config, "status", "--json")))
+    assert [s["host"] for s in status["store"]["scopes"]] == [BLOG, SHOP]
+    assert status["store"]["state"] == "on"
+    readable = ok(cffunc(emulator, config, "status"))
+    assert "2 of 2 scopes on" in readable and f"  {SHOP}: on for paths /checkout/*" in readable
+
+    # Ending one scope leaves the other.
+    ok(cffunc(emulator, config, "disable", "--host", BLOG))
+    assert f"cffunc:host:{BLOG}" not in store_items(emulator)
+    assert _answer(emulator, BLOG, "POST", "/comments") == "pass"
+    assert _answer(emulator, SHOP, "POST", "/checkout/pay") == "503 checkout under repair"
+    assert ok(cffunc(emulator, config, "disable", "--host", BLOG)) == "already disabled\n"
+
+    # A wildcard scope lives in the state; `disable` ends every scope at once.
+    ok(cffunc(emulator, config, "enable", "--host", "*.eu.example.com", "--until", "2h"))
+    assert _answer(emulator, "a.eu.example.com", "GET", "/") == "maintenance object"
+    assert _answer(emulator, "eu.example.com", "GET", "/") == "pass"
+    ok(cffunc(emulator, config, "disable"))
+    assert json.loads(store_items(emulator)["cffunc:state"]) == {"on": False}
+    assert not [k for k in store_items(emulator) if k.startswith("cffunc:host:")]
+    assert _answer(emulator, SHOP, "POST", "/checkout/pay") == "pass"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["enable", "--host", "https://shop.example.com"], "has a scheme or a path"),
+        (["enable", "--host", "shop.example.com/checkout"], "has a scheme or a path"),
+        (["enable", "--host", "shop.example.com:8443"], "has a port"),
+        (["enable", "--host", ""], "is not a host name"),
+        (["enable", "--path", "/checkout/[ab]"], "is not a CloudFront path pattern"),
+        (["disable", "--host", "*"], "is not a host name"),
+    ],
+)
+def test_bad_scopes_are_one_line_and_write_nothing(
+    emulator: RunningEmulator, tmp_path: Path, args: list[str], message: str
+) -> None:
+    config = kvs_config(tmp_path)
+    ok(cffunc(emulator, config, "install"))
+    before = store_items(emulator)
+    writes = len(emulator.app.calls)
+    result = cffunc(emulator, config, *args)
+    assert result.returncode == 1
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert store_items(emulator) == before
+    assert not [c for c in emulator.app.calls[writes:] if c.startswith("kvs:") and "Get" not in c]

@@ -175,6 +175,23 @@ class EnableRequest:
     until: str | None = None
     """An RFC 3339 time or a duration (90m, 2h, 1d)."""
     reason: str | None = None
+    hosts: tuple[str, ...] = ()
+    """Scope it to these hosts (one scope each); none: every host."""
+    paths: tuple[str, ...] = ()
+    """Scope it to these path patterns; none: every path."""
+    read_only: bool = False
+    """Only writes are in maintenance."""
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.hosts or self.paths or self.read_only)
+
+    def scope_options(self) -> str:
+        """The scope options given, as typed (for errors)."""
+        return ", ".join(
+            ["--host"] * bool(self.hosts) + ["--path"] * bool(self.paths)
+            + ["--read-only"] * self.read_only
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -200,7 +217,9 @@ class MaintenanceToggle(Protocol):
 
     def plan_enable(self, request: EnableRequest) -> Plan: ...
 
-    def plan_disable(self) -> Plan: ...
+    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
+        """Every scope off; with ``hosts``, only theirs (store toggle only)."""
+        ...
 
     def plan_install(self) -> Plan: ...
 

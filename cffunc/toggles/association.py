@@ -47,13 +47,24 @@ class AssociationToggle:
                 '--until and --reason need maintenance.toggle = "kvs"; with "association" set '
                 "maintenance.end and maintenance.reason and publish"
             )
+        if request.scoped:
+            raise CffuncError(
+                f'{request.scope_options()}: scopes at run time need maintenance.toggle = "kvs"; '
+                'with "association" set maintenance.hosts, paths or methods = "writes" in '
+                "the config and enable"
+            )
         local = self.deployment.local()
         remote = read_function(self.deployment.client, local)
         distributions = self.deployment.distributions()
         compositions = self.deployment.compositions(local, distributions)
         return plan_enable(local, remote, distributions, compositions)
 
-    def plan_disable(self) -> Plan:
+    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
+        if hosts:
+            raise CffuncError(
+                '--host: ending one scope needs maintenance.toggle = "kvs"; with "association" '
+                "`cffunc disable` ends maintenance everywhere"
+            )
         local = self.deployment.local(code=False)
         distributions = self.deployment.distributions()
         return plan_disable(local, distributions, self.deployment.restore(local, distributions))

@@ -10,7 +10,9 @@ re-reads and re-applies it when someone else wrote in between.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from cffunc.apply import Executor, Incomplete, Report, StoreWriter, wait_deployed
@@ -28,12 +30,18 @@ from cffunc.plan import (
     plan_enable,
 )
 from cffunc.remote import read_function
+from cffunc.scopes import parse_hosts
 from cffunc.store import (
+    HOST_PREFIX,
     NET_PREFIX,
     STATE_KEY,
+    StoreScope,
     StoreState,
     bucket_value,
+    check_paths,
+    host_key,
     network_bucket,
+    parse_host_scope,
     parse_networks,
     parse_state,
     until_from_option,
@@ -143,7 +151,7 @@ class StoreToggle:
             )
         return Preview(
             f"toggle: kvs (KeyValueStore {self.name}); installed",
-            self._switch_plan(self.check_installed(found), self._state(EnableRequest())),
+            self._scope_plan(self.check_installed(found), *self._scope(EnableRequest())),
             "enable would change nothing: maintenance is already on",
             facts,
         )
@@ -189,29 +197,47 @@ class StoreToggle:
         plan = plan_enable(local, remote, found.distributions, compositions)
         return replace(plan, store_steps=tuple(store_steps), notes=tuple(notes))
 
-    def _state(self, request: EnableRequest) -> StoreState:
-        return StoreState(
-            True, until_from_option(request.until, self.deployment.now()), request.reason
+    def _scope(self, request: EnableRequest) -> tuple[tuple[str, ...], StoreScope]:
+        """The hosts and the scope ``enable`` asks for, every option checked (one-line
+        errors) before any call."""
+        hosts = parse_hosts(request.hosts)
+        scope = StoreScope(
+            True,
+            until_from_option(request.until, self.deployment.now()),
+            request.reason,
+            check_paths(request.paths),
+            "writes" if request.read_only else "all",
         )
+        scope.value()  # the reason's length and the value's size
+        return hosts, scope
 
     def plan_enable(self, request: EnableRequest) -> Plan:
-        # Checked before any read: a bad --until or --reason is a one-line error.
-        state = self._state(request)
-        state.value()  # the reason's length and the value's size, before any call
+        # Checked before any read: a bad option is a one-line error.
+        hosts, scope = self._scope(request)
         found = self.installation(code=False)
         store = self.check_installed(found)
         deploying = [d.label or d.id for d in found.distributions if d.status != "Deployed"]
-        return self._switch_plan(store, state, deploying)
+        return self._scope_plan(store, hosts, scope, deploying)
 
-    def plan_disable(self) -> Plan:
+    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
         # Checks nothing but the store: it must work in an emergency, from any shell.
-        return self._switch_plan(self.existing_store("disable"), StoreState(False))
+        return self._scope_plan(self.existing_store("disable"), parse_hosts(hosts), None)
 
-    def _switch_plan(
-        self, store: StoreInfo, state: StoreState, deploying: list[str] | None = None
+    def _scope_plan(
+        self,
+        store: StoreInfo,
+        hosts: tuple[str, ...],
+        scope: StoreScope | None,
+        deploying: list[str] | None = None,
     ) -> Plan:
-        value = state.value()
-        if self._get(store, STATE_KEY) == value:
+        """Set (``scope``) or end (None) the scope of each of ``hosts``, or with no hosts
+        the every-host scope (ending it ends every scope). One conditional write of the
+        state and the host keys, re-read and re-applied if someone wrote meanwhile."""
+        edit = _scope_edit(hosts, scope)
+        current = {STATE_KEY: self._get(store, STATE_KEY)}
+        if hosts or scope is None:
+            current |= self.deployment.client.key_value_store_client().keys(store.arn, HOST_PREFIX)
+        if not _changes(current, edit(dict(current))):
             return Plan()
         follows = (
             f"{', '.join(deploying)} still deploying the install: the edge follows once "
@@ -219,13 +245,17 @@ class StoreToggle:
             if deploying
             else "the edge follows within seconds"
         )
-        message = (
-            f"set maintenance {state.describe(self.deployment.now())} in KeyValueStore "
-            f"{store.name} ({follows}; no distribution change)"
-        )
+        now = self.deployment.now()
+        where = f" for {', '.join(hosts)}" if hosts else ""
+        if scope is None:
+            what = f"end maintenance{where}" if hosts else "set maintenance off (every scope)"
+        else:
+            what = f"set maintenance {scope.describe(now)}{where}"
         step = StoreStep(
-            "write", store.name, message, arn=store.arn, keys=(STATE_KEY,),
-            edit=lambda _: {STATE_KEY: value},
+            "write", store.name,
+            f"{what} in KeyValueStore {store.name} ({follows}; no distribution change)",
+            arn=store.arn, keys=(STATE_KEY,), edit=edit,
+            prefix=HOST_PREFIX if hosts or scope is None else None,
         )  # fmt: skip
         return Plan(store_steps=(step,))
 
@@ -376,21 +406,108 @@ class StoreToggle:
 
     def _store_status(self, store: StoreInfo | None) -> dict[str, Any]:
         if store is None:
-            return {"name": self.name, "exists": False, "state": "off", "networks": 0}
+            return {
+                "name": self.name, "exists": False, "state": "off", "networks": 0, "scopes": [],
+            }  # fmt: skip
         now = self.deployment.now()
         kv = self.deployment.client.key_value_store_client()
         state = parse_state(kv.get(store.arn, STATE_KEY))
         networks = sum(len(parse_networks(v)) for v in kv.keys(store.arn, NET_PREFIX).values())
+        scopes = _scopes(
+            state, kv.keys(store.arn, HOST_PREFIX) if state and state.hosts else {}, now
+        )
+        active = [s for s in scopes if s["active"]]
         return {
             "name": self.name,
             "exists": True,
             "arn": store.arn,
-            "state": "on" if state is not None and state.active(now) else "off",
-            "describe": state.describe(now) if state else "off (no state)",
+            "state": "on" if active else "off",
+            "describe": _describe(state, active, now),
             "until": state.until.isoformat() if state and state.until else None,
             "reason": state.reason if state else None,
             "networks": networks,
+            "scopes": scopes,
         }
+
+
+def _scopes(
+    state: StoreState | None, host_values: dict[str, str], now: datetime
+) -> list[dict[str, Any]]:
+    """Every scope the store holds, the every-host one first, each as status shows it."""
+    if state is None:
+        return []
+    entries: list[tuple[str, StoreScope]] = []
+    if state.on:
+        entries.append(("every host", state))
+    entries += [(str(w.host), w) for w in state.wildcards]
+    for key, value in sorted(host_values.items()):
+        scope = parse_host_scope(value)
+        if scope is not None:
+            entries.append((key.removeprefix(HOST_PREFIX), scope))
+    return [
+        {
+            "host": host,
+            "paths": list(scope.paths),
+            "methods": scope.methods,
+            "until": scope.until.isoformat() if scope.until else None,
+            "reason": scope.reason,
+            "active": scope.active(now),
+            "describe": scope.describe(now),
+        }
+        for host, scope in entries
+    ]
+
+
+def _describe(state: StoreState | None, active: list[dict[str, Any]], now: datetime) -> str:
+    if state is None:
+        return "off (no state)"
+    if not active:
+        return state.describe(now)
+    return "; ".join(f"{s['host']}: {s['describe']}" for s in active)
+
+
+def _scope_edit(
+    hosts: tuple[str, ...], scope: StoreScope | None
+) -> Callable[[dict[str, str | None]], dict[str, str | None]]:
+    """The store edit that sets (or, with None, ends) the scope of ``hosts``, or the
+    every-host scope when there are none. The edit sees the state and every host key, and
+    orders its writes so that nothing is ever more in maintenance than asked: keys that
+    end scopes first, the state's flag for host keys only after they exist."""
+
+    def edit(current: dict[str, str | None]) -> dict[str, str | None]:
+        state = parse_state(current.get(STATE_KEY)) or StoreState(False)
+        existing = [k for k, v in current.items() if k.startswith(HOST_PREFIX) and v is not None]
+        out: dict[str, str | None] = {}
+        if not state.hosts:
+            # Host keys the state does not flag are leftovers of an interrupted `disable`:
+            # inert now, they would come alive with the flag, so they go first.
+            out |= dict.fromkeys(existing, None)
+            existing = []
+        if not hosts:
+            if scope is None:  # end everything: the state first, then the host keys
+                return {STATE_KEY: StoreState(False).value()} | dict.fromkeys(existing, None)
+            every = replace(state, on=True, until=scope.until, reason=scope.reason,
+                            paths=scope.paths, methods=scope.methods)  # fmt: skip
+            return out | {STATE_KEY: every.value()}
+        exact = [h for h in hosts if not h.startswith("*.")]
+        wild = [h for h in hosts if h.startswith("*.")]
+        wildcards = [w for w in state.wildcards if w.host not in wild]
+        keys = {host_key(h) for h in exact}
+        if scope is None:
+            out |= {k: None for k in existing if k in keys}
+            remaining = [k for k in existing if k not in keys]
+        else:
+            wildcards += [replace(scope, host=h) for h in wild]
+            out |= {host_key(h): scope.value() for h in exact}
+            remaining = existing + [k for k in keys if k not in existing]
+        out[STATE_KEY] = replace(state, wildcards=tuple(wildcards), hosts=bool(remaining)).value()
+        return out
+
+    return edit
+
+
+def _changes(current: dict[str, str | None], wanted: dict[str, str | None]) -> bool:
+    return any(current.get(k) != v for k, v in wanted.items())
 
 
 def _off_unless_set(current: dict[str, str | None]) -> dict[str, str | None]:
