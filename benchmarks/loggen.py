@@ -52,6 +52,8 @@ class LoggedRequest:
     query: str
     cookie: str
     user_agent: str
+    host: str = "shop.example.com"
+    """The Host the viewer sent (x-host-header; cs(Host) is the distribution's name)."""
 
 
 def requests(
@@ -92,7 +94,7 @@ def line(request: LoggedRequest, moment: datetime, number: int) -> str:
         "cs(User-Agent)": _enc(request.user_agent, "/;:()+,"),
         "cs-uri-query": _enc(request.query, "=&"),
         "cs(Cookie)": _enc(request.cookie, "=;"), "x-edge-result-type": "Miss",
-        "x-edge-request-id": f"req{number:012d}", "x-host-header": "shop.example.com",
+        "x-edge-request-id": f"req{number:012d}", "x-host-header": request.host,
         "cs-protocol": "https", "cs-bytes": "512", "time-taken": "0.012", "x-forwarded-for": "-",
         "ssl-protocol": "TLSv1.3", "ssl-cipher": "TLS_AES_128_GCM_SHA256",
         "x-edge-response-result-type": "Miss", "cs-protocol-version": "HTTP/2.0", "fle-status": "-",

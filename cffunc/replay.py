@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import ipaddress
+import json
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -24,10 +25,17 @@ from typing import IO, Any, cast
 from cffunc.decide import Decision, ViewerRequest, decide, matching_network
 from cffunc.errors import CffuncError
 from cffunc.events import split_cookie_header, split_query
-from cffunc.pathpatterns import first_match, is_safe
+from cffunc.pathpatterns import SAFE_URI, first_match, is_safe, patterns_source
 from cffunc.rules import MaintenanceRules
 from cffunc.runtime import FunctionRuntime
-from cffunc.store import store_match
+from cffunc.scopes import Scope, covers, request_host
+from cffunc.store import (
+    HOST_PREFIX,
+    covering_scope,
+    parse_host_scope,
+    parse_state,
+    store_match,
+)
 
 CLASSES = ("pass", "maintenance", "redirect", "error")
 BLOCK_BYTES = 1 << 21
@@ -55,6 +63,8 @@ class ReplaySummary:
         default_factory=lambda: {c: Counter() for c in CLASSES}
     )
     rules: Counter[str] = field(default_factory=Counter)
+    scopes: Counter[str] = field(default_factory=Counter)
+    """Maintenance lines per scope (when the config or the store narrows maintenance)."""
     malformed: int = 0
     malformed_lines: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -79,6 +89,7 @@ class ReplaySummary:
                 for c in CLASSES
             },
             "pass_rules": self.rules.most_common(),
+            "maintenance_by_scope": self.scopes.most_common(),
             "malformed": {"count": self.malformed, "first": self.malformed_lines},
             "function_errors": self.errors,
             "model_disagreements": self.disagreements,
@@ -150,8 +161,12 @@ class Attribution:
             self.fixed = first
         self.addresses: dict[str, Decision | None] = {}
         self.uris: dict[str, Decision | None] = {}
+        self.scoped = rules.store or not rules.scope.whole
+        self.scope_cache: dict[tuple[str, str, str], bool] = {}
 
-    def __call__(self, ip: str, method: str, uri: str, query: str, cookie: str) -> Decision:
+    def __call__(
+        self, ip: str, method: str, uri: str, query: str, cookie: str, host: str = ""
+    ) -> Decision:
         if self.fixed is not None:
             return self.fixed
         rules = self.rules
@@ -159,13 +174,31 @@ class Attribution:
         if bypass is not None and (
             (method == "GET" and uri == bypass.path) or bypass.cookie in cookie
         ):
-            return decide(rules, _request(ip, method, uri, query, cookie), self.now, self.store)
+            request = _request(ip, method, uri, query, cookie, host)
+            return decide(rules, request, self.now, self.store)
+        if self.scoped and not self._inside((request_host(host), method, uri)):
+            return Decision("pass", "outside-scope")
         found = _cached(self.addresses, ip, self._address)
         if found is None:
             found = _cached(self.uris, uri, self._uri)
         if found is not None:
             return found
-        return decide(rules, _request(ip, method, uri, query, cookie), self.now, self.store)
+        return decide(rules, _request(ip, method, uri, query, cookie, host), self.now, self.store)
+
+    def _inside(self, key: tuple[str, str, str]) -> bool:
+        """Whether a (normalised host, method, URI) is inside the config's scope and, with
+        a store, one of its scopes: what decide() checks before any allowlist."""
+        found = self.scope_cache.get(key)
+        if found is None:
+            host, method, uri = key
+            found = covers(self.rules.scope, method, uri, host) and (
+                not self.rules.store
+                or covering_scope(self.store, method, uri, host, self.now) is not None
+            )
+            if len(self.scope_cache) >= CACHE_LIMIT:
+                self.scope_cache.clear()
+            self.scope_cache[key] = found
+        return found
 
     def _address(self, ip: str) -> Decision | None:
         network = matching_network(self.rules, ip)
@@ -199,11 +232,14 @@ def _cached(
     return cast("Decision | None", found)
 
 
-def _request(ip: str, method: str, uri: str, query: str, cookie: str) -> ViewerRequest:
+def _request(
+    ip: str, method: str, uri: str, query: str, cookie: str, host: str = ""
+) -> ViewerRequest:
     return ViewerRequest(
         ip=ip,
         method=method,
         uri=uri,
+        headers={"host": host} if host else {},
         querystring={k: v[0] for k, v in split_query(query).items()},
         cookies=dict(reversed(split_cookie_header(cookie))),
     )
@@ -256,7 +292,13 @@ def replay(
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cffunc-v8") as v8:
         try:
-            v8.submit(runtime.replay_start, COUNTER_LIMIT, 2**53 if limit is None else limit)
+            table = scope_table(rules, store, now) if rules is not None else None
+            v8.submit(
+                runtime.replay_start,
+                COUNTER_LIMIT,
+                2**53 if limit is None else limit,
+                None if table is None else json.dumps(table),
+            )
             over = False
             for name, handle in _open_all(sources):
                 v8.submit(runtime.replay_file)
@@ -277,6 +319,7 @@ def replay(
         finally:
             for _, future in waiting:
                 future.cancel()
+    summary.scopes = Counter(dict(tally["scopes"]))
     for cls in CLASSES:
         summary.counts[cls] = tally["counts"][cls]
         summary.paths[cls] = Counter(dict(tally["paths"][cls]))
@@ -285,6 +328,40 @@ def replay(
             networks[_network_key(key)] += count
         summary.networks[cls] = networks
     return summary
+
+
+def scope_table(
+    rules: MaintenanceRules, store: Mapping[str, str] | None, now: datetime
+) -> dict[str, Any] | None:
+    """The scopes a maintenance line can fall in, in the function's order, for the counts
+    per scope (shims/replay.js matches them as cffunc.scopes does); None when maintenance
+    covers every request."""
+    if not rules.store:
+        if rules.scope.whole:
+            return None
+        return {"list": [_entry(rules.scope)], "exact": {}, "safe": SAFE_URI.pattern}
+    state = parse_state((store or {}).get("cffunc:state"))
+    entries: list[dict[str, Any]] = []
+    exact: dict[str, dict[str, Any]] = {}
+    if state is not None:
+        if state.active(now):
+            entries.append(_entry(state.scope()))
+        entries += [_entry(w.scope((str(w.host),))) for w in state.wildcards if w.active(now)]
+        for key, value in (store or {}).items() if state.hosts else ():
+            scope = parse_host_scope(value) if key.startswith(HOST_PREFIX) else None
+            if scope is not None and scope.active(now):
+                host = key.removeprefix(HOST_PREFIX)
+                exact[host] = _entry(scope.scope((host,)))
+    return {"list": entries, "exact": exact, "safe": SAFE_URI.pattern}
+
+
+def _entry(scope: Scope) -> dict[str, Any]:
+    return {
+        "label": scope.describe(),
+        "hosts": list(scope.hosts) or None,
+        "paths": patterns_source(scope.paths),
+        "writes": scope.methods == "writes",
+    }
 
 
 def _open_all(sources: Iterable[str]) -> Iterator[tuple[str, IO[bytes]]]:
@@ -306,8 +383,8 @@ def _merge(
     if attribute is None:
         return
     rules = summary.rules
-    for ip, method, uri, query, cookie in result["passes"]:
-        decision = attribute(ip, method, uri, query, cookie)
+    for ip, method, uri, query, cookie, host in result["passes"]:
+        decision = attribute(ip, method, uri, query, cookie, host)
         if decision.action != "pass":
             summary.disagreements += 1
             continue
@@ -328,6 +405,11 @@ def format_summary(summary: ReplaySummary) -> str:
         networks = ", ".join(f"{p} ({n:,})" for p, n in summary.networks[cls].most_common(5))
         out.append(f"{cls}: top paths {paths}")
         out.append(f"{cls}: top networks {networks}")
+    if summary.scopes:
+        out.append(
+            "maintenance by scope: "
+            + ", ".join(f"{s} ({n:,})" for s, n in summary.scopes.most_common())
+        )
     if summary.rules:
         out.append(
             "passed because: " + ", ".join(f"{r} ({n:,})" for r, n in summary.rules.most_common())

@@ -302,3 +302,41 @@ def test_attribution_is_decide_for_any_request(rules: MaintenanceRules) -> None:
         assert attribution(ip, method, uri, query, cookie) == decide(rules, request, NOW)
 
     check()
+
+
+HOSTS = ["shop.example.com", "SHOP.example.com:443", "blog.example.com", "fr.eu.example.com",
+         "docs.example.com", "eu.example.com"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sample", "store_file"), [("readonly.toml", None), ("kvs.toml", "kvs-scopes.json")]
+)
+def test_counts_per_scope_agree_with_the_model(
+    tmp_path: Path, sample: str, store_file: str | None
+) -> None:
+    """Hosts come from x-host-header (cs(Host) is the distribution's own name); every
+    maintenance line is counted under the scope the decision model says covered it."""
+    from dataclasses import replace as with_
+
+    from cffunc.runtime.kvs import KeyValueData
+
+    scoped = compile_rules(load_config(SAMPLES / sample), ENV)
+    items = json.loads((SAMPLES / store_file).read_text()) if store_file else None
+    rng = random.Random(5)
+    logged = [with_(r, host=rng.choice(HOSTS)) for r in generated(1500)]
+    kvs = KeyValueData(items) if items is not None else None
+    with FunctionRuntime(render(scoped).code, scoped.runtime, kvs=kvs) as runtime:
+        summary = replay(runtime, scoped, [str(log_file(tmp_path, logged))], NOW, store=items)
+    classes: Counter[str] = Counter()
+    by_scope: Counter[str] = Counter()
+    for r in logged:
+        request = _request(r.ip, r.method, r.uri, r.query, r.cookie, r.host)
+        decision = decide(scoped, request, NOW, items)
+        classes[decision.action] += 1
+        if decision.action == "maintenance":
+            assert decision.scope is not None
+            by_scope[decision.scope.describe()] += 1
+    assert {c: summary.counts[c] for c in CLASSES} == {c: classes[c] for c in CLASSES}
+    assert summary.scopes == by_scope and len(by_scope) >= 2 - (store_file is None)
+    assert summary.disagreements == 0
+    assert summary.rules["outside-scope"] > 0

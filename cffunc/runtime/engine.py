@@ -207,10 +207,11 @@ class FunctionRuntime:
             raise RuntimeFailure(f"the local runtime returned {value!r}, not JSON text")
         return json.loads(value)
 
-    def replay_start(self, keep: int, budget: int) -> None:
+    def replay_start(self, keep: int, budget: int, scopes: str | None = None) -> None:
         """Start a replay: empty counts, each map keeping at most ``keep`` keys, and at
-        most ``budget`` data lines read (--limit)."""
-        self._context.eval(f"__cffuncReplayStart({int(keep)}, {int(budget)})")
+        most ``budget`` data lines read (--limit); ``scopes``: the JSON table that names
+        the scope of each maintenance line (cffunc.replay.scope_table)."""
+        self._context.call("__cffuncReplayStart", int(keep), int(budget), scopes)
 
     def replay_tally(self) -> dict[str, Any]:
         """The replay's counts: per class, the count and [key, count] pairs of paths and

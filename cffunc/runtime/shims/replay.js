@@ -121,15 +121,55 @@
       if (entry.n <= t) map.delete(key);
     });
   }
-  root.__cffuncReplayStart = function (limit, budget) {
+  root.__cffuncReplayStart = function (limit, budget, scopeTable) {
     keep = limit;
     // budget: data lines left under --limit, for the whole replay; once it is spent (or
     // a #Fields line lacks what replay needs) every later block returns at once.
-    tally = { counts: {}, paths: {}, networks: {}, budget: budget, done: false };
+    tally = { counts: {}, paths: {}, networks: {}, scopes: new Map(), budget: budget, done: false };
     CLASSES.forEach(function (c) { tally.counts[c] = 0; tally.paths[c] = new Map(); tally.networks[c] = new Map(); });
+    scopes = scopeTable ? compileScopes(JSON.parse(scopeTable)) : null;
   };
+
+  // Which scope a maintenance line fell in, for the counts per scope: the table
+  // (cffunc/replay.py, scope_table) lists the scopes in the function's order, with the
+  // matching of cffunc/scopes.py: lower-case Host without port or trailing dot, *.
+  // wildcards, a URI not in the safe form inside every path scope.
+  var scopes = null;
+  function compileScopes(t) {
+    function one(s) {
+      return { label: s.label, hosts: s.hosts, writes: s.writes, paths: s.paths === null ? null : new RegExp(s.paths) };
+    }
+    var exact = new Map();
+    Object.keys(t.exact).forEach(function (h) { exact.set(h, one(t.exact[h])); });
+    return { list: t.list.map(one), exact: exact, safe: new RegExp(t.safe) };
+  }
+  function hostOf(h) {
+    h = h.toLowerCase();
+    if (h.charAt(0) === '[') {
+      var e = h.indexOf(']');
+      return e > 0 ? h.substring(0, e + 1) : h;
+    }
+    var i = h.lastIndexOf(':');
+    if (i >= 0 && /^[0-9]*$/.test(h.substring(i + 1))) h = h.substring(0, i);
+    return h.charAt(h.length - 1) === '.' ? h.substring(0, h.length - 1) : h;
+  }
+  function hostMatch(p, h) {
+    return p.charAt(0) === '*' ? h.length > p.length - 1 && h.substring(h.length - p.length + 1) === p.substring(1) : p === h;
+  }
+  function covers(s, method, uri, h) {
+    if (s.writes && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) return false;
+    if (s.hosts && h && !s.hosts.some(function (p) { return hostMatch(p, h); })) return false;
+    return !s.paths || !scopes.safe.test(uri) || s.paths.test(uri);
+  }
+  function scopeOf(method, uri, header) {
+    var h = hostOf(header), i, s;
+    for (i = 0; i < scopes.list.length; i++) if (covers(scopes.list[i], method, uri, h)) return scopes.list[i].label;
+    s = h ? scopes.exact.get(h) : undefined;
+    return s && covers(s, method, uri, h) ? s.label : 'no scope (the function and the table disagree)';
+  }
   root.__cffuncReplayTally = function () {
-    var out = { counts: tally.counts, paths: {}, networks: {} };
+    var out = { counts: tally.counts, paths: {}, networks: {}, scopes: [] };
+    tally.scopes.forEach(function (entry, key) { out.scopes.push([key, entry.n]); });
     CLASSES.forEach(function (c) {
       out.paths[c] = [];
       tally.paths[c].forEach(function (entry, key) { out.paths[c].push([key, entry.n]); });
@@ -168,7 +208,9 @@
     file.count = names.length;
     file.ip = f['c-ip'];
     file.uri = f['cs-uri-stem'];
-    file.host = at('cs(Host)');
+    // The Host the viewer sent is x-host-header; cs(Host) is the distribution's own
+    // name (d111111abcdef8.cloudfront.net), used only when the log lacks x-host-header.
+    file.host = at('x-host-header') >= 0 ? at('x-host-header') : at('cs(Host)');
     file.referer = at('cs(Referer)');
     file.agent = at('cs(User-Agent)');
     file.query = at('cs-uri-query');
@@ -192,13 +234,14 @@
       summary.malformed++;
       if (summary.malformedLines.length < 10) summary.malformedLines.push([number, note]);
     }
-    function record(number, ip, method, uri, q, c, result) {
+    function record(number, ip, method, uri, q, c, result, host) {
       var cls = classify(uri, result);
       tally.counts[cls]++;
+      if (scopes && cls === 'maintenance') bump(tally.scopes, scopeOf(method, uri, host));
       bump(tally.paths[cls], uri);
       bump(tally.networks[cls], network(ip));
       if (cls === 'error' && summary.errors.length < 20) summary.errors.push([number, result.error]);
-      if (cls === 'pass' && wantPasses) summary.passes.push([ip, method, uri, q, c]);
+      if (cls === 'pass' && wantPasses) summary.passes.push([ip, method, uri, q, c, host]);
     }
     function col(cols, index) {
       return index < 0 || cols[index] === '-' ? '' : decode(cols[index]);
@@ -241,7 +284,7 @@
         if ((h = col(cols, file.host))) headers.host = { value: h };
         if ((h = col(cols, file.referer))) headers.referer = { value: h };
         if ((h = col(cols, file.agent))) headers['user-agent'] = { value: h };
-        var q = col(cols, file.query), c = col(cols, file.cookie);
+        var q = col(cols, file.query), c = col(cols, file.cookie), host = headers.host ? headers.host.value : '';
         var method = file.method < 0 ? 'GET' : cols[file.method];
         var event = {
           version: '1.0',
@@ -251,16 +294,16 @@
         };
         var result = root.__cffuncInvokeSync(event, now, limitMs);
         if (result && typeof result.then === 'function') {
-          return result.then(continueAfter(i, number, ip, method, uri, q, c));
+          return result.then(continueAfter(i, number, ip, method, uri, q, c, host));
         }
-        record(number, ip, method, uri, q, c, result);
+        record(number, ip, method, uri, q, c, result, host);
       }
       file.line = base + lines.length;
       return JSON.stringify(summary);
     }
-    function continueAfter(i, number, ip, method, uri, q, c) {
+    function continueAfter(i, number, ip, method, uri, q, c, host) {
       return function (result) {
-        record(number, ip, method, uri, q, c, result);
+        record(number, ip, method, uri, q, c, result, host);
         return from(i + 1);
       };
     }
