@@ -162,3 +162,37 @@ def test_until_and_reason_are_checked_before_any_call() -> None:
     StoreState(True, None, "x" * 500).value()
     with pytest.raises(StoreError, match="--reason is 600 characters; give at most 500"):
         StoreState(True, None, "x" * 600).value()
+
+
+def test_a_request_reads_at_most_two_keys_to_find_its_scope() -> None:
+    """With a thousand host scopes: the state, then at most the request's own host key;
+    the network bucket only for a request that would otherwise get maintenance."""
+    import json as _json
+
+    from cffunc.config import load_config
+    from cffunc.decide import ViewerRequest
+    from cffunc.events import viewer_request_event
+    from cffunc.render import render
+    from cffunc.rules import compile_rules
+    from cffunc.runtime import FunctionRuntime
+    from cffunc.runtime.kvs import KeyValueData
+    from tests.helpers import ENV, SAMPLES
+
+    rules = compile_rules(load_config(SAMPLES / "kvs.toml"), ENV)
+    items = {f"cffunc:host:tenant{i}.example.com": '{"on":true}' for i in range(1000)}
+    items["cffunc:state"] = _json.dumps(
+        {"on": False, "scopes": [{"host": "*.eu.example.com", "on": True}], "hosts": True}
+    )
+    cases = [
+        ("tenant7.example.com", "192.0.2.1", 3, "maintenance"),  # state, host key, bucket
+        ("tenant7.example.com", "203.0.113.9", 2, "pass"),  # the config's allowlist
+        ("other.example.com", "192.0.2.1", 2, "pass"),  # state, a missing host key
+        ("fr.eu.example.com", "192.0.2.1", 2, "maintenance"),  # the wildcard: no host key
+    ]
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=KeyValueData(items)) as runtime:
+        for host, ip, reads, kind in cases:
+            event = viewer_request_event(ViewerRequest(ip=ip, headers={"host": host}))
+            result = runtime.invoke(event, round(NOW.timestamp() * 1000))
+            assert result.ok, result.error
+            passed = result.output == event["request"]
+            assert (result.kvs_reads, "pass" if passed else "maintenance") == (reads, kind), host

@@ -72,6 +72,8 @@ class Invocation:
     """Calls of the ``cloudfront`` module's origin helpers, in order."""
     ticks: int = 0
     """Loop iterations the watchdog counted."""
+    kvs_reads: int = 0
+    """KeyValueStore reads (get and exists) the invocation made."""
 
     @property
     def ok(self) -> bool:
@@ -254,6 +256,7 @@ class FunctionRuntime:
             logs=tuple(raw["logs"]),
             origin_calls=tuple(raw["origin"]),
             ticks=raw["ticks"],
+            kvs_reads=raw.get("reads", 0),
         )
 
     def close(self) -> None:

@@ -7,7 +7,7 @@
   'use strict';
   var RealDate = root.Date;
   var LOG_LIMIT = 10240;
-  var state = { now: 0, logs: [], logBytes: 0, truncated: false, origin: [] };
+  var state = { now: 0, logs: [], logBytes: 0, truncated: false, origin: [], reads: 0 };
   var modules = {};
 
   class FrozenDate extends RealDate {
@@ -88,6 +88,7 @@
     return {
       get: function (key, options) {
         key = String(key);
+        state.reads++;
         // A store marked unavailable plays a failed read at the edge.
         if (kvsData.unavailable) return Promise.reject(unavailable());
         if (!Object.prototype.hasOwnProperty.call(kvsData.items, key)) return Promise.reject(keyNotFound(key));
@@ -100,6 +101,7 @@
         return Promise.reject(new TypeError('Unknown format: ' + format));
       },
       exists: function (key) {
+        state.reads++;
         if (kvsData.unavailable) return Promise.reject(unavailable());
         return Promise.resolve(Object.prototype.hasOwnProperty.call(kvsData.items, String(key)));
       },
@@ -223,6 +225,7 @@
     state.logBytes = 0;
     state.truncated = false;
     state.origin = [];
+    state.reads = 0;
     budget.deadline = RealDate.now() + limitMs;
     budget.ticks = 0;
     budget.exceeded = false;
@@ -230,7 +233,7 @@
 
   function finish(output, error) {
     sweep();
-    var result = { output: null, error: error, logs: state.logs, origin: state.origin, ticks: budget.ticks };
+    var result = { output: null, error: error, logs: state.logs, origin: state.origin, ticks: budget.ticks, reads: state.reads };
     if (budget.exceeded) result.error = 'RangeError: The function exceeded its execution time limit';
     else if (error === null && output === undefined) result.error = 'The function returned undefined';
     else if (error === null) {
