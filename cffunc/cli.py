@@ -502,6 +502,13 @@ def test_command(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help='toggle = "kvs": JSON file of the store\'s keys (default: maintenance on).',
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="all cores",
+    help="Workers, each with a V8 of its own; the counts are the same for any number.",
+)
 @json_option
 @command_options
 def replay_command(
@@ -511,6 +518,7 @@ def replay_command(
     limit: int | None,
     sample: int,
     kvs_file: Path | None,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Replay CloudFront access logs through the function, locally.
@@ -539,7 +547,7 @@ def replay_command(
         render(rules).code, config.function.runtime, kvs=kvs, trusted=True
     ) as engine:
         summary = replay(
-            engine, rules, logs, _now(now), limit, sample, show, kvs.items if kvs else None
+            engine, rules, logs, _now(now), limit, sample, show, kvs.items if kvs else None, jobs
         )
     if show is not None:
         echo_err("")

@@ -9,12 +9,16 @@ Python decision model can say which allowlist rule let them through.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import ipaddress
 import json
+import multiprocessing
+import queue
 import sys
-from collections import Counter, deque
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,12 +26,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
+from cffunc.config import Runtime
 from cffunc.decide import Decision, ViewerRequest, decide, matching_network
 from cffunc.errors import CffuncError
 from cffunc.events import split_cookie_header, split_query
 from cffunc.pathpatterns import SAFE_URI, first_match, is_safe, patterns_source
 from cffunc.rules import MaintenanceRules
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.engine import RuntimeFailure
+from cffunc.runtime.kvs import KeyValueData
 from cffunc.scopes import Scope, covers, request_host
 from cffunc.store import (
     HOST_PREFIX,
@@ -42,6 +49,8 @@ BLOCK_BYTES = 1 << 21
 """Bytes of log read and sent to V8 at a time (about 7,000 lines of 33 fields)."""
 CACHE_LIMIT = 50_000
 IN_FLIGHT = 2
+WINDOW = 8
+"""Blocks per worker that may finish ahead of the oldest unmerged one."""
 TOP = 10
 COUNTER_LIMIT = 50_000
 """Distinct paths or networks kept per class; beyond it the rarest are dropped, so a log
@@ -83,17 +92,23 @@ class ReplaySummary:
                 c: {
                     "count": self.counts[c],
                     "share": round(self.counts[c] / total, 4) if total else 0.0,
-                    "top_paths": self.paths[c].most_common(TOP),
-                    "top_networks": self.networks[c].most_common(TOP),
+                    "top_paths": top(self.paths[c], TOP),
+                    "top_networks": top(self.networks[c], TOP),
                 }
                 for c in CLASSES
             },
-            "pass_rules": self.rules.most_common(),
-            "maintenance_by_scope": self.scopes.most_common(),
+            "pass_rules": top(self.rules),
+            "maintenance_by_scope": top(self.scopes),
             "malformed": {"count": self.malformed, "first": self.malformed_lines},
             "function_errors": self.errors,
             "model_disagreements": self.disagreements,
         }
+
+
+def top(counts: Counter[str], n: int | None = None) -> list[tuple[str, int]]:
+    """The most frequent keys, ties in key order: the same whatever order the counts
+    were merged in (``most_common`` keeps insertion order for ties)."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
 def _open(source: str) -> Iterator[tuple[str, IO[bytes]]]:
@@ -255,6 +270,194 @@ def _network_key(key: str) -> str:
         return key
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What a worker needs to replay blocks: picklable, so a worker process can build its
+    own V8 from it."""
+
+    code: str
+    runtime: Runtime
+    kvs: KeyValueData | None
+    rules: MaintenanceRules | None
+    now: datetime
+    store: dict[str, str] | None
+    scopes: str | None
+    sample: int
+
+
+@dataclass(frozen=True)
+class _Block:
+    seq: int
+    name: str
+    text: str
+    fields: str | None
+    """The #Fields line in effect where the block starts (None before any)."""
+    line: int
+    """The number of the line before the block."""
+    seen: int
+    """Data lines of the file before the block."""
+    budget: int
+
+
+class _Worker:
+    """One V8 replaying blocks; its counts stay in V8 until :meth:`tally`."""
+
+    def __init__(self, setup: _Setup, runtime: FunctionRuntime | None = None) -> None:
+        self.setup = setup
+        self.runtime = runtime or FunctionRuntime(
+            setup.code, setup.runtime, kvs=setup.kvs, trusted=True
+        )
+        self.runtime.replay_start(COUNTER_LIMIT, 2**53, setup.scopes)
+        rules = setup.rules
+        self.attribute = Attribution(rules, setup.now, setup.store) if rules else None
+        self.now_ms = round(setup.now.timestamp() * 1000)
+
+    def run(self, block: _Block) -> dict[str, Any]:
+        self.runtime.replay_seek(block.fields, block.line, block.seen, block.budget)
+        result = self.runtime.replay_block(
+            block.text, self.now_ms, self.attribute is not None, self.setup.sample
+        )
+        rules: Counter[str] = Counter()
+        disagreements = 0
+        if self.attribute is not None:
+            for ip, method, uri, query, cookie, host in result.pop("passes"):
+                decision = self.attribute(ip, method, uri, query, cookie, host)
+                if decision.action != "pass":
+                    disagreements += 1
+                    continue
+                rules[decision.rule + (f" {decision.matched}" if decision.matched else "")] += 1
+        result["rules"] = rules
+        result["disagreements"] = disagreements
+        return result
+
+    def tally(self) -> dict[str, Any]:
+        return self.runtime.replay_tally()
+
+
+def _serve(setup: _Setup, tasks: Any, results: Any) -> None:
+    """A worker process: blocks in, results out; None in, its counts out."""
+    try:
+        worker = _Worker(setup)
+        while (block := tasks.get()) is not None:
+            results.put((block.seq, worker.run(block)))
+        results.put(("tally", worker.tally()))
+    except BaseException as error:  # reported by the parent as one line
+        results.put(("failed", f"{type(error).__name__}: {error}"))
+
+
+class _Pool:
+    """``jobs`` workers: the caller's V8 in a thread (so that reading the next block
+    overlaps it), the others each a process with a V8 of its own. A block goes to a worker
+    as soon as it has fewer than ``IN_FLIGHT`` blocks to do; results are merged in block
+    order (up to ``WINDOW`` blocks may finish ahead of the oldest), so the summary does not
+    depend on which worker ran what."""
+
+    def __init__(self, runtime: FunctionRuntime, setup: _Setup, jobs: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.results = context.Queue()
+        self.processes = []
+        self.queues = []
+        for _ in range(jobs - 1):  # started first: they take a moment to load
+            tasks = context.Queue()
+            process = context.Process(target=_serve, args=(setup, tasks, self.results))
+            process.daemon = True
+            process.start()
+            self.processes.append(process)
+            self.queues.append(tasks)
+        self.local = _Worker(setup, runtime)
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cffunc-v8")
+        # Every result reaches this one queue: the local worker's from its thread, the
+        # processes' through a thread that forwards their queue.
+        self.finished: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
+        self.forwarder = threading.Thread(target=self._forward, daemon=True)
+        if self.processes:
+            self.forwarder.start()
+        self.busy = [0] * jobs
+        self.owner: dict[int, int] = {}
+        self.ready: dict[int, dict[str, Any]] = {}
+        self.futures: list[Future[dict[str, Any]]] = []
+
+    def idle(self) -> int | None:
+        """A worker with room for another block, the least busy first; None if none."""
+        index = min(range(len(self.busy)), key=lambda i: (self.busy[i], i))
+        return index if self.busy[index] < IN_FLIGHT else None
+
+    def submit(self, block: _Block, index: int) -> None:
+        self.busy[index] += 1
+        self.owner[block.seq] = index
+        if index == 0:
+            future = self.thread.submit(self.local.run, block)
+            future.add_done_callback(functools.partial(self._finished, block.seq))
+            self.futures.append(future)
+        else:
+            self.queues[index - 1].put(block)
+
+    def _finished(self, seq: int, future: Future[dict[str, Any]]) -> None:
+        self.finished.put((seq, future))
+
+    def _forward(self) -> None:
+        while (item := self.results.get()) is not None:
+            self.finished.put(item)
+
+    def wait(self) -> None:
+        """Until at least one more block has finished (or a worker has failed)."""
+        while True:
+            try:
+                key, value = self.finished.get(timeout=0.5)
+            except queue.Empty:
+                self._check_alive()
+                continue
+            if key == "failed":
+                raise RuntimeFailure(f"a replay worker failed: {value}")
+            if isinstance(value, Future):
+                value = value.result()
+            self._done(key, value)
+            return
+
+    def pop(self, seq: int) -> dict[str, Any] | None:
+        return self.ready.pop(seq, None)
+
+    def _done(self, seq: int, result: dict[str, Any]) -> None:
+        self.busy[self.owner.pop(seq)] -= 1
+        self.ready[seq] = result
+
+    def _check_alive(self) -> None:
+        for process in self.processes:
+            if not process.is_alive() and process.exitcode not in (0, None):
+                raise RuntimeFailure(
+                    f"a replay worker ended with exit code {process.exitcode} "
+                    "(out of memory?); try fewer --jobs"
+                )
+
+    def tallies(self) -> list[dict[str, Any]]:
+        out = [self.thread.submit(self.local.tally).result()]
+        for tasks in self.queues:
+            tasks.put(None)
+        while len(out) < len(self.busy):
+            try:
+                key, value = self.finished.get(timeout=0.5)
+            except queue.Empty:
+                self._check_alive()
+                continue
+            if key == "failed":
+                raise RuntimeFailure(f"a replay worker failed: {value}")
+            if key == "tally":
+                out.append(value)
+        return out
+
+    def close(self) -> None:
+        for future in self.futures:
+            future.cancel()
+        self.thread.shutdown(wait=True, cancel_futures=True)
+        if self.forwarder.is_alive():
+            self.results.put(None)
+            self.forwarder.join(timeout=5)
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=5)
+
+
 def replay(
     runtime: FunctionRuntime,
     rules: MaintenanceRules | None,
@@ -264,70 +467,103 @@ def replay(
     sample: int = 1,
     progress: Callable[[int], None] | None = None,
     store: dict[str, str] | None = None,
+    jobs: int = 1,
 ) -> ReplaySummary:
-    """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N.
+    """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N,
+    ``jobs`` workers each run their own V8 (``runtime`` is one of them).
 
-    V8 runs in a thread of its own: while it replays one block, this thread reads the next
-    and attributes the passes of the one before (V8 does not hold the GIL), so on two
-    cores the Python side costs little beyond the function itself. At most
-    ``IN_FLIGHT`` blocks wait, so memory stays flat.
+    This thread reads the logs in blocks of whole lines and hands them out; at most
+    ``IN_FLIGHT`` blocks per worker wait, so memory stays flat. Results are merged in block
+    order and the counts summed, so the summary is the same whatever ``jobs``.
     """
+    table = scope_table(rules, store, now) if rules is not None else None
+    setup = _Setup(
+        runtime.code, runtime.runtime, runtime.kvs, rules, now, store,
+        None if table is None else json.dumps(table), max(1, sample),
+    )  # fmt: skip
     summary = ReplaySummary()
-    now_ms = round(now.timestamp() * 1000)
-    attribute = Attribution(rules, now, store) if rules is not None else None
-    want_passes = attribute is not None
-    waiting: deque[tuple[str, Future[dict[str, Any]]]] = deque()
+    pool = _Pool(runtime, setup, max(1, jobs))
+    try:
+        sent = merged = 0
+        names: dict[int, str] = {}
 
-    def settle() -> bool:
-        """Take in the oldest block's result; whether the replay is over."""
-        name, future = waiting.popleft()
-        result = future.result()
-        _merge(summary, name, result, attribute)
-        if result["fieldsError"] is not None:
-            number, missing = result["fieldsError"]
-            raise LogError(f"{name}:{number}: the #Fields line lacks {missing}")
-        if progress is not None:
-            progress(summary.lines)
-        return bool(result["done"])
+        def settle() -> bool:
+            """Merge the finished blocks that come next in order; whether it is over."""
+            nonlocal merged
+            while (result := pool.pop(merged)) is not None:
+                name = names.pop(merged)
+                merged += 1
+                _merge(summary, name, result)
+                if result["fieldsError"] is not None:
+                    number, missing = result["fieldsError"]
+                    raise LogError(f"{name}:{number}: the #Fields line lacks {missing}")
+                if progress is not None:
+                    progress(summary.lines)
+                if result["done"]:
+                    return True
+            return False
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cffunc-v8") as v8:
-        try:
-            table = scope_table(rules, store, now) if rules is not None else None
-            v8.submit(
-                runtime.replay_start,
-                COUNTER_LIMIT,
-                2**53 if limit is None else limit,
-                None if table is None else json.dumps(table),
-            )
-            over = False
-            for name, handle in _open_all(sources):
-                v8.submit(runtime.replay_file)
-                for text in _blocks(handle):
-                    block = v8.submit(
-                        runtime.replay_block, text, now_ms, want_passes, max(1, sample)
-                    )
-                    waiting.append((name, block))
-                    while len(waiting) > IN_FLIGHT and not over:
-                        over = settle()
-                    if over:
-                        break
-                if over:
+        over = False
+        budget = 2**53 if limit is None else limit
+        for block in _plan_blocks(_open_all(sources), budget):
+            names[block.seq] = block.name
+            index = pool.idle()
+            while index is None or sent - merged >= WINDOW * len(pool.busy):
+                pool.wait()
+                if over := settle():
                     break
-            while waiting and not over:
-                over = settle()
-            tally = v8.submit(runtime.replay_tally).result()
-        finally:
-            for _, future in waiting:
-                future.cancel()
-    summary.scopes = Counter(dict(tally["scopes"]))
-    for cls in CLASSES:
-        summary.counts[cls] = tally["counts"][cls]
-        summary.paths[cls] = Counter(dict(tally["paths"][cls]))
-        networks: Counter[str] = Counter()
-        for key, count in tally["networks"][cls]:
-            networks[_network_key(key)] += count
-        summary.networks[cls] = networks
+                index = pool.idle()
+            if over or index is None:
+                break
+            pool.submit(block, index)
+            sent += 1
+            over = settle()
+            if over:
+                break
+        while merged < sent and not over:
+            pool.wait()
+            over = settle()
+        tallies = pool.tallies()
+    finally:
+        pool.close()
+    for tally in tallies:
+        _add_tally(summary, tally)
     return summary
+
+
+def _plan_blocks(files: Iterable[tuple[str, IO[bytes]]], budget: int) -> Iterator[_Block]:
+    """The blocks of every file, each knowing where in its file it starts: the #Fields line
+    in effect, the line number before it, and the data lines before it; ``budget`` data
+    lines in all (--limit)."""
+    seq = 0
+    for name, handle in files:
+        fields: str | None = None
+        line = seen = 0
+        for text in _blocks(handle):
+            if budget <= 0:
+                return
+            lines = text.split("\n")
+            data = sum(1 for x in lines if x and x != "\r" and x[0] != "#")
+            yield _Block(seq, name, text, fields, line, seen, budget)
+            seq += 1
+            budget -= data
+            seen += data
+            line += len(lines)
+            at = text.rfind("#Fields:")
+            while at > 0 and text[at - 1] != "\n":
+                at = text.rfind("#Fields:", 0, at)
+            if at >= 0:
+                end = text.find("\n", at)
+                fields = text[at : end if end >= 0 else None].rstrip("\r")
+
+
+def _add_tally(summary: ReplaySummary, tally: dict[str, Any]) -> None:
+    summary.scopes.update(dict(tally["scopes"]))
+    for cls in CLASSES:
+        summary.counts[cls] += tally["counts"][cls]
+        summary.paths[cls].update(dict(tally["paths"][cls]))
+        for key, count in tally["networks"][cls]:
+            summary.networks[cls][_network_key(key)] += count
 
 
 def scope_table(
@@ -369,9 +605,7 @@ def _open_all(sources: Iterable[str]) -> Iterator[tuple[str, IO[bytes]]]:
         yield from _open(source)
 
 
-def _merge(
-    summary: ReplaySummary, name: str, result: dict[str, Any], attribute: Attribution | None
-) -> None:
+def _merge(summary: ReplaySummary, name: str, result: dict[str, Any]) -> None:
     summary.lines += result["lines"]
     summary.malformed += result["malformed"]
     for number, note in result["malformedLines"]:
@@ -380,15 +614,8 @@ def _merge(
     for number, message in result["errors"]:
         if len(summary.errors) < SHOW_LINES:
             summary.errors.append(f"{name}:{number}: {message}")
-    if attribute is None:
-        return
-    rules = summary.rules
-    for ip, method, uri, query, cookie, host in result["passes"]:
-        decision = attribute(ip, method, uri, query, cookie, host)
-        if decision.action != "pass":
-            summary.disagreements += 1
-            continue
-        rules[decision.rule + (f" {decision.matched}" if decision.matched else "")] += 1
+    summary.rules.update(result["rules"])
+    summary.disagreements += result["disagreements"]
 
 
 def format_summary(summary: ReplaySummary) -> str:
@@ -401,19 +628,16 @@ def format_summary(summary: ReplaySummary) -> str:
     for cls in CLASSES:
         if not summary.counts[cls]:
             continue
-        paths = ", ".join(f"{p} ({n:,})" for p, n in summary.paths[cls].most_common(5))
-        networks = ", ".join(f"{p} ({n:,})" for p, n in summary.networks[cls].most_common(5))
+        paths = ", ".join(f"{p} ({n:,})" for p, n in top(summary.paths[cls], 5))
+        networks = ", ".join(f"{p} ({n:,})" for p, n in top(summary.networks[cls], 5))
         out.append(f"{cls}: top paths {paths}")
         out.append(f"{cls}: top networks {networks}")
     if summary.scopes:
         out.append(
-            "maintenance by scope: "
-            + ", ".join(f"{s} ({n:,})" for s, n in summary.scopes.most_common())
+            "maintenance by scope: " + ", ".join(f"{s} ({n:,})" for s, n in top(summary.scopes))
         )
     if summary.rules:
-        out.append(
-            "passed because: " + ", ".join(f"{r} ({n:,})" for r, n in summary.rules.most_common())
-        )
+        out.append("passed because: " + ", ".join(f"{r} ({n:,})" for r, n in top(summary.rules)))
     if summary.malformed_lines:
         out.append("malformed lines: " + ", ".join(summary.malformed_lines))
     if summary.errors:

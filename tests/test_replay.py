@@ -340,3 +340,24 @@ def test_counts_per_scope_agree_with_the_model(
     assert summary.scopes == by_scope and len(by_scope) >= 2 - (store_file is None)
     assert summary.disagreements == 0
     assert summary.rules["outside-scope"] > 0
+
+
+def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> None:
+    """Blocks spread over a worker process and the caller's V8: the summary is the same
+    as with one worker, limit and sample included, and the passes are attributed."""
+    from cffunc import replay as replay_module
+
+    logged = generated(2500, seed=3)
+    path = str(log_file(tmp_path, logged))
+    small = replay_module.BLOCK_BYTES
+    replay_module.BLOCK_BYTES = 1 << 16  # many blocks from a small log
+    try:
+        with FunctionRuntime(render(rules).code, rules.runtime, trusted=True) as one:
+            alone = replay(one, rules, [path, path], NOW, limit=4000, sample=3)
+        with FunctionRuntime(render(rules).code, rules.runtime, trusted=True) as two:
+            shared = replay(two, rules, [path, path], NOW, limit=4000, sample=3, jobs=2)
+    finally:
+        replay_module.BLOCK_BYTES = small
+    assert shared.as_json() == alone.as_json()
+    assert alone.lines == alone.replayed == 1334
+    assert sum(alone.rules.values()) == alone.counts["pass"] > 0

@@ -125,6 +125,9 @@ class FunctionRuntime:
         that takes such additions away again."""
         check_size(code)
         check_features(code, runtime)
+        self.code = code
+        self.kvs = kvs
+        self.trusted = trusted
         self.runtime = runtime
         self.time_limit_ms = time_limit_ms
         self._functions: dict[str, JSFunction] = {}
@@ -213,7 +216,15 @@ class FunctionRuntime:
         """Start a replay: empty counts, each map keeping at most ``keep`` keys, and at
         most ``budget`` data lines read (--limit); ``scopes``: the JSON table that names
         the scope of each maintenance line (cffunc.replay.scope_table)."""
-        self._context.call("__cffuncReplayStart", int(keep), int(budget), scopes)
+        self._context.eval(f"__cffuncReplayStart({int(keep)}, {int(budget)}, {json.dumps(scopes)})")
+
+    def replay_seek(self, fields: str | None, line: int, seen: int, budget: int) -> None:
+        """Place the next block of a file: its #Fields line (None before any), the number
+        of the line before it, the data lines of the file before it (for --sample), and
+        the data lines it may read (--limit)."""
+        self._context.eval(
+            f"__cffuncReplaySeek({json.dumps(fields)}, {int(line)}, {int(seen)}, {int(budget)})"
+        )
 
     def replay_tally(self) -> dict[str, Any]:
         """The replay's counts: per class, the count and [key, count] pairs of paths and

@@ -183,6 +183,10 @@
   // cffunc's own rendered code adds nothing anywhere (tests check it), so replays of it
   // skip the sweep: it costs more than a fifth of a small function's invocation.
   root.__cffuncTrusted = function () { sweeping = false; };
+  // Trusted code keeps no state between invocations (it adds nothing and changes no
+  // top-level variable; tests check it), so replay builds its instance once: building
+  // one per line costs more than the decision itself.
+  var trustedHandler = null;
   function sweep() {
     if (!sweeping) return;
     for (var i = 0; i < watched.length; i++) {
@@ -264,7 +268,7 @@
       return { output: output, error: error };
     }
     try {
-      var handler = freshHandler();
+      var handler = sweeping ? freshHandler() : trustedHandler || (trustedHandler = freshHandler());
       if (typeof handler !== 'function') throw new Error('The function does not define handler');
       output = handler(event);
       if (output && typeof output.then === 'function') {

@@ -198,6 +198,18 @@
     file = { f: null, count: 0, line: 0, seen: 0, host: -1, referer: -1, agent: -1, query: -1, cookie: -1, method: -1 };
   };
 
+  // A block of a file replayed apart from the blocks before it (another worker may have
+  // read them): the #Fields line in effect, the line number before the block, the data
+  // lines before it (for --sample) and the data lines it may read (--limit).
+  root.__cffuncReplaySeek = function (fields, line, seen, budget) {
+    root.__cffuncReplayFile();
+    file.line = line;
+    file.seen = seen;
+    tally.budget = budget;
+    tally.done = false;
+    if (fields !== null) setFields(fields);  // a bad one was reported where it stood
+  };
+
   function setFields(line) {
     var names = line.slice(8).trim().split(/\s+/), f = {};
     for (var k = 0; k < names.length; k++) f[names[k]] = k;
