@@ -156,6 +156,15 @@ def _session(profile: str | None) -> Any:
         ) from None
 
 
+def s3_client(profile: str | None, endpoint_url: str | None) -> Any:
+    """A boto3 S3 client for replay's s3:// sources: the usual boto3 configuration
+    (profile, environment, AWS_ENDPOINT_URL), or --endpoint-url."""
+    kwargs: dict[str, Any] = {"config": _retries()}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    return _session(profile).client("s3", **kwargs)
+
+
 def _retries() -> Any:
     from botocore.config import Config
 

@@ -22,7 +22,7 @@ import click
 
 from cffunc import __version__, interrupts, output
 from cffunc.apply import DEFAULT_TIMEOUT_SECONDS, Incomplete
-from cffunc.awsclient import CloudFrontClient
+from cffunc.awsclient import CloudFrontClient, s3_client
 from cffunc.compose import ForeignFunction, compose_rendered, foreign_from_file
 from cffunc.config import RUNTIMES, Config, load_config, parse_time
 from cffunc.errors import CffuncError
@@ -37,6 +37,7 @@ from cffunc.localrun import (
     run_events,
     scenario_file,
 )
+from cffunc.logsources import Window
 from cffunc.plan import Plan
 from cffunc.render import render
 from cffunc.replay import format_summary, replay
@@ -503,6 +504,16 @@ def test_command(
     help='toggle = "kvs": JSON file of the store\'s keys (default: maintenance on).',
 )
 @click.option(
+    "--since",
+    help="Only log files and objects whose name says they hold this RFC 3339 time or later.",
+)
+@click.option("--until", "until_", help="Only those whose name says they hold earlier times.")
+@click.option(
+    "--fields",
+    help="A plain or real-time log (no #Fields line): its field names in order, "
+    "comma-separated, e.g. timestamp,c-ip,cs-method,cs-uri-stem.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=os.cpu_count() or 1,
@@ -518,21 +529,27 @@ def replay_command(
     limit: int | None,
     sample: int,
     kvs_file: Path | None,
+    since: str | None,
+    until_: str | None,
+    fields: str | None,
     jobs: int,
     as_json: bool,
 ) -> None:
     """Replay CloudFront access logs through the function, locally.
 
-    LOG: standard access log files (plain or .gz), directories of them, or -
-    for standard input. Prints how many requests would pass, get the
-    maintenance answer, be redirected or hit a function error, the top paths
-    and client networks of each, and which allowlist rule let requests
-    through. Exit 1 when the function threw on any line.
+    LOG: access log files (plain or .gz), directories of them, - for standard
+    input, or s3://bucket/prefix/ (streamed). Standard logs (legacy, and
+    logging v2 as JSON, W3C or Parquet) and real-time logs (with --fields).
+    Prints how many requests would pass, get the maintenance answer, be
+    redirected or hit a function error, the top paths and client networks of
+    each, and which allowlist rule let requests through. Exit 1 when the
+    function threw on any line.
 
     \b
     Examples:
       cffunc replay --now 2026-12-01T03:00:00Z samples/access.log
       zcat logs/*.gz | cffunc replay -
+      cffunc replay --since 2026-11-27T00:00:00Z s3://my-logs/cf/
     """
     config = settings.config()
     rules = compile_rules(config, os.environ)
@@ -546,14 +563,33 @@ def replay_command(
     with FunctionRuntime(
         render(rules).code, config.function.runtime, kvs=kvs, trusted=True
     ) as engine:
-        summary = replay(
-            engine, rules, logs, _now(now), limit, sample, show, kvs.items if kvs else None, jobs
+        window = Window(_time_option("--since", since), _time_option("--until", until_))
+        s3 = (
+            s3_client(settings.profile, settings.endpoint_url)
+            if any(log.startswith("s3://") for log in logs)
+            else None
         )
+        names = [f.strip() for f in fields.split(",")] if fields else None
+        summary = replay(
+            engine, rules, logs, _now(now), limit, sample, show, kvs.items if kvs else None,
+            jobs, window, names, s3,
+        )  # fmt: skip
     if show is not None:
         echo_err("")
     emit(as_json, summary.as_json(), format_summary(summary))
     if summary.counts["error"]:
         sys.exit(1)
+
+
+def _time_option(option: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    moment = parse_time(text)
+    if moment is None:
+        raise click.UsageError(
+            f"{option} {text!r}: give an RFC 3339 time, e.g. 2026-11-27T00:00:00Z"
+        )
+    return moment
 
 
 # ---- deploy ----

@@ -10,26 +10,22 @@ Python decision model can say which allowlist rule let them through.
 from __future__ import annotations
 
 import functools
-import gzip
-import io
 import ipaddress
 import json
 import multiprocessing
 import queue
-import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any, cast
 
 from cffunc.config import Runtime
 from cffunc.decide import Decision, ViewerRequest, decide, matching_network
-from cffunc.errors import CffuncError
 from cffunc.events import split_cookie_header, split_query
+from cffunc.logsources import LogError, Window, open_sources
 from cffunc.pathpatterns import SAFE_URI, first_match, is_safe, patterns_source
 from cffunc.rules import MaintenanceRules
 from cffunc.runtime import FunctionRuntime
@@ -45,8 +41,6 @@ from cffunc.store import (
 )
 
 CLASSES = ("pass", "maintenance", "redirect", "error")
-BLOCK_BYTES = 1 << 21
-"""Bytes of log read and sent to V8 at a time (about 7,000 lines of 33 fields)."""
 CACHE_LIMIT = 50_000
 IN_FLIGHT = 2
 WINDOW = 8
@@ -57,10 +51,6 @@ COUNTER_LIMIT = 50_000
 of millions of distinct paths still replays in flat memory (top lists stay exact for
 anything frequent)."""
 SHOW_LINES = 10
-
-
-class LogError(CffuncError):
-    """A log that cannot be read at all (missing file, no #Fields, no c-ip)."""
 
 
 @dataclass
@@ -109,53 +99,6 @@ def top(counts: Counter[str], n: int | None = None) -> list[tuple[str, int]]:
     """The most frequent keys, ties in key order: the same whatever order the counts
     were merged in (``most_common`` keeps insertion order for ties)."""
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
-
-
-def _open(source: str) -> Iterator[tuple[str, IO[bytes]]]:
-    if source == "-":
-        yield "<stdin>", _maybe_gzip(sys.stdin.buffer)
-        return
-    path = Path(source)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-        if not files:
-            raise LogError(f"{path}: the directory holds no log files")
-    elif path.is_file():
-        files = [path]
-    else:
-        raise LogError(f"{path}: no such log file or directory")
-    for file in files:
-        with file.open("rb") as handle:
-            yield str(file), _maybe_gzip(handle)
-
-
-def _maybe_gzip(handle: IO[bytes]) -> IO[bytes]:
-    buffered = (
-        handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(cast(Any, handle))
-    )
-    if buffered.peek(2)[:2] == b"\x1f\x8b":
-        return cast(IO[bytes], gzip.GzipFile(fileobj=buffered))
-    return cast(IO[bytes], buffered)
-
-
-def _blocks(handle: IO[bytes]) -> Iterator[str]:
-    """Whole lines, about BLOCK_BYTES at a time, without the last newline. Blocks end at a
-    newline, so a UTF-8 character is never cut in two."""
-    pending = b""
-    while True:
-        data = handle.read(BLOCK_BYTES)
-        if not data:
-            break
-        if pending:
-            data = pending + data
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            pending = data
-            continue
-        pending = data[cut + 1 :]
-        yield data[:cut].decode("utf-8", errors="replace")
-    if pending:
-        yield pending.decode("utf-8", errors="replace")
 
 
 class Attribution:
@@ -468,6 +411,9 @@ def replay(
     progress: Callable[[int], None] | None = None,
     store: dict[str, str] | None = None,
     jobs: int = 1,
+    window: Window | None = None,
+    fields: Sequence[str] | None = None,
+    s3: Any = None,
 ) -> ReplaySummary:
     """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N,
     ``jobs`` workers each run their own V8 (``runtime`` is one of them).
@@ -505,7 +451,7 @@ def replay(
 
         over = False
         budget = 2**53 if limit is None else limit
-        for block in _plan_blocks(_open_all(sources), budget):
+        for block in _plan_blocks(open_sources(sources, window or Window(), fields, s3), budget):
             names[block.seq] = block.name
             index = pool.idle()
             while index is None or sent - merged >= WINDOW * len(pool.busy):
@@ -531,15 +477,15 @@ def replay(
     return summary
 
 
-def _plan_blocks(files: Iterable[tuple[str, IO[bytes]]], budget: int) -> Iterator[_Block]:
+def _plan_blocks(files: Iterable[tuple[str, Iterator[str]]], budget: int) -> Iterator[_Block]:
     """The blocks of every file, each knowing where in its file it starts: the #Fields line
     in effect, the line number before it, and the data lines before it; ``budget`` data
     lines in all (--limit)."""
     seq = 0
-    for name, handle in files:
+    for name, texts in files:
         fields: str | None = None
         line = seen = 0
-        for text in _blocks(handle):
+        for text in texts:
             if budget <= 0:
                 return
             lines = text.split("\n")
@@ -598,11 +544,6 @@ def _entry(scope: Scope) -> dict[str, Any]:
         "paths": patterns_source(scope.paths),
         "writes": scope.methods == "writes",
     }
-
-
-def _open_all(sources: Iterable[str]) -> Iterator[tuple[str, IO[bytes]]]:
-    for source in sources:
-        yield from _open(source)
 
 
 def _merge(summary: ReplaySummary, name: str, result: dict[str, Any]) -> None:

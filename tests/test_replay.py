@@ -171,7 +171,10 @@ def test_malformed_lines_are_counted_with_their_numbers(
     path.write_text(text)
     summary = replay(engine, rules, [str(path)], NOW)
     assert summary.malformed == 2
-    assert summary.malformed_lines == [f"{path}:1 (before any #Fields line)", f"{path}:6"]
+    assert summary.malformed_lines == [
+        f"{path}:1 (before any #Fields line; a plain or real-time log needs --fields)",
+        f"{path}:6",
+    ]
     assert summary.replayed == 5
 
 
@@ -243,9 +246,9 @@ def test_pass_rules_equal_the_decision_model_across_blocks(
 ) -> None:
     """Small blocks: the per-file state (fields, line numbers, sampling) crosses them, and
     the fast attribution names the same rule decide() does for every passing line."""
-    import cffunc.replay
+    import cffunc.logsources
 
-    monkeypatch.setattr(cffunc.replay, "BLOCK_BYTES", 997)
+    monkeypatch.setattr(cffunc.logsources, "BLOCK_BYTES", 997)
     logged = generated(1500, seed=5)
     path = log_file(tmp_path, logged)
     lines = path.read_text().splitlines()
@@ -345,7 +348,7 @@ def test_counts_per_scope_agree_with_the_model(
 def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> None:
     """Blocks spread over a worker process and the caller's V8: the summary is the same
     as with one worker, limit and sample included, and the passes are attributed."""
-    from cffunc import replay as replay_module
+    from cffunc import logsources as replay_module
 
     logged = generated(2500, seed=3)
     path = str(log_file(tmp_path, logged))
@@ -361,3 +364,134 @@ def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> 
     assert shared.as_json() == alone.as_json()
     assert alone.lines == alone.replayed == 1334
     assert sum(alone.rules.values()) == alone.counts["pass"] > 0
+
+
+# ---- log formats and S3 ----
+
+
+def _records(logged: list[LoggedRequest]) -> list[dict[str, str]]:
+    from benchmarks.loggen import line
+
+    moment = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    return [
+        dict(zip(FIELDS, line(r, moment, i).split("\t"), strict=True)) for i, r in enumerate(logged)
+    ]
+
+
+def test_every_format_gives_the_same_counts(
+    tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime
+) -> None:
+    """Logging v2 as JSON lines, W3C with spaces and Parquet, and a real-time log with
+    --fields, replay as the legacy log of the same requests does."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    logged = generated(600, seed=9)
+    legacy = replay(engine, rules, [str(log_file(tmp_path, logged))], NOW)
+    records = _records(logged)
+    jsonl = tmp_path / "E2EXAMPLE.2026-11-30-10.json.gz"
+    with gzip.open(jsonl, "wt") as handle:
+        handle.writelines(json.dumps({**r, "sc-bytes": 5}) + "\n" for r in records)
+    w3c = tmp_path / "w3c.log"
+    w3c.write_text(
+        "#Version: 1.0\n#Fields: " + " ".join(FIELDS) + "\n"
+        + "".join(" ".join(r[f] for f in FIELDS) + "\n" for r in records)
+    )  # fmt: skip
+    parquet = tmp_path / "v2.parquet"
+    names = ["timestamp", *[f for f in FIELDS if f not in ("date", "time")]]
+    columns = {f: [r[f] for r in records] for f in names if f != "timestamp"}
+    columns["timestamp"] = [str(1796032800 + i) for i in range(len(records))]
+    pq.write_table(
+        pa.table(
+            {n.replace("-", "_").replace("(", "_").replace(")", ""): columns[n] for n in names}
+        ),
+        parquet,
+    )
+    realtime = tmp_path / "realtime.log"
+    order = [
+        "timestamp",
+        "c-ip",
+        "cs-method",
+        "cs-host",
+        "cs-uri-stem",
+        "cs-uri-query",
+        "cs-cookie",
+        "x-host-header",
+        "cs-user-agent",
+    ]
+    realtime.write_text("".join("\t".join([
+        "1796032800.123", r["c-ip"], r["cs-method"], r["cs(Host)"], r["cs-uri-stem"],
+        r["cs-uri-query"], r["cs(Cookie)"], r["x-host-header"], r["cs(User-Agent)"],
+    ]) + "\n" for r in records))  # fmt: skip
+    for path, fields in ((jsonl, None), (w3c, None), (parquet, None), (realtime, order)):
+        other = replay(engine, rules, [str(path)], NOW, fields=fields)
+        assert {c: other.counts[c] for c in CLASSES} == {c: legacy.counts[c] for c in CLASSES}, path
+        assert other.paths == legacy.paths and other.rules == legacy.rules, path
+
+
+@pytest.mark.parametrize(
+    ("name", "hour"),
+    [
+        ("logs/E2EXAMPLE.2026-11-30-10.abcd1234.gz", "2026-11-30T10"),
+        ("AWSLogs/1234/CloudFront/E2EXAMPLE/2026/11/30/10/part.json.gz", "2026-11-30T10"),
+        (
+            "AWSLogs/1234/CloudFront/DistributionId=E2/year=2026/month=11/day=30/hour=10/x.parquet",
+            "2026-11-30T10",
+        ),
+        ("logs/access.log", None),
+    ],
+)
+def test_the_hour_in_log_names(name: str, hour: str | None) -> None:
+    from cffunc.logsources import name_hour
+
+    found = name_hour(name)
+    assert (found.strftime("%Y-%m-%dT%H") if found else None) == hour
+
+
+def test_s3_logs_are_streamed_and_filtered_by_their_names(tmp_path: Path) -> None:
+    """Objects in S3 of the local API (moto), listed and read with boto3 as configured by
+    the environment; --since/--until keep the hours asked for."""
+    import boto3
+
+    from cffunc.emulator.server import local_cloudfront
+    from tests.helpers import invoke, local_aws_env
+    from tests.test_deploy import SEED
+
+    logged = generated(900, seed=4)
+    thirds = [logged[:300], logged[300:600], logged[600:]]
+    with local_cloudfront(SEED, deploy_seconds=0) as running:
+        env = local_aws_env(running.endpoint)
+        s3 = boto3.client(
+            "s3", endpoint_url=running.endpoint, region_name="us-east-1",
+            aws_access_key_id="test", aws_secret_access_key="test",
+        )  # fmt: skip
+        s3.create_bucket(Bucket="logs")
+        for hour, part in zip((9, 10, 11), thirds, strict=True):
+            body = io.StringIO()
+            write_log(body, part)
+            key = f"cf/E2EXAMPLE.2026-11-30-{hour:02d}.abc{hour}.gz"
+            s3.put_object(Bucket="logs", Key=key, Body=gzip.compress(body.getvalue().encode()))
+        config = SAMPLES / "cffunc.toml"
+        args = [
+            "-c",
+            str(config),
+            "replay",
+            "--now",
+            "2026-12-01T03:00:00Z",
+            "--json",
+            "--jobs",
+            "1",
+        ]
+        window = ["--since", "2026-11-30T10:00:00Z", "--until", "2026-11-30T11:00:00Z"]
+        ran = invoke([*args, *window, "s3://logs/cf/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
+        assert ran.returncode == 0, ran.stderr
+        local = tmp_path / "middle.log"
+        with local.open("w") as handle:
+            write_log(handle, thirds[1])
+        alone = invoke([*args, str(local)], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
+        assert json.loads(ran.stdout)["classes"] == json.loads(alone.stdout)["classes"]
+        assert json.loads(ran.stdout)["lines"] == 300
+        everything = invoke([*args, "s3://logs/cf/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
+        assert json.loads(everything.stdout)["lines"] == 900
+        missing = invoke([*args, "s3://logs/nothing/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
+        assert missing.returncode == 1 and "no log objects" in missing.stderr

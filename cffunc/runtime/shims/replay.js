@@ -284,7 +284,7 @@
         if (file.seen++ % sample !== 0) continue;
         summary.lines++;
         if (file.f === null) {
-          malformed(number, 'before any #Fields line');
+          malformed(number, 'before any #Fields line; a plain or real-time log needs --fields');
           continue;
         }
         var cols = line.split('\t');

@@ -1,0 +1,331 @@
+"""Where replay's log lines come from, and in what format: each source becomes blocks of
+the legacy tab-separated format (a ``#Fields`` line, then tab-separated lines), which is
+what the replay in V8 reads.
+
+Sources: files, directories, ``-`` (standard input) and ``s3://bucket/prefix/`` (listed,
+then each object streamed; gzip is undone on the fly). ``--since``/``--until`` keep the
+files and objects whose name says they hold that time: the hour in the names CloudFront
+writes (``<prefix><distribution>.<YYYY-MM-DD-HH>.<id>.gz``, legacy and logging v2), or
+partitions (``.../2026/12/01/03/...`` or Hive-style ``year=2026/month=12/day=01/hour=03``);
+a name that says no time is kept.
+
+Formats, told apart by their first bytes (DeveloperGuide/standard-logs-reference.html,
+standard-logging.html: logging v2 delivers the same field names in JSON, W3C, plain and
+Parquet output; real-time logs, real-time-logs.html, are tab-separated without a header):
+- legacy and W3C: ``#Version``/``#Fields`` header, values separated by tabs (legacy) or by
+  the delimiter v2 was given (a space is read too);
+- JSON lines: an object per line, keyed by field name;
+- Parquet (``PAR1``): columns named by field (Athena's underscore spelling is read too);
+  needs ``pip install 'cffunc[parquet]'``;
+- plain or real-time (no header): the field names in order come from ``--fields``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, cast
+
+from cffunc.errors import CffuncError
+
+BLOCK_BYTES = 1 << 21
+"""Bytes of log read and sent to V8 at a time (about 7,000 lines of 33 fields)."""
+BLOCK_RECORDS = 8_000
+"""Records converted per block for the formats read record by record."""
+USED = (
+    "date", "time", "c-ip", "cs-method", "cs(Host)", "cs-uri-stem", "cs(Referer)",
+    "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-host-header",
+)  # fmt: skip
+"""The fields replay reads (the others are dropped when a format is converted)."""
+ALIASES = {
+    # real-time log and logging v2 spellings of the same fields
+    "cs-host": "cs(Host)", "cs-user-agent": "cs(User-Agent)", "cs-referer": "cs(Referer)",
+    "cs-cookie": "cs(Cookie)",
+}  # fmt: skip
+
+
+class LogError(CffuncError):
+    """A log that cannot be read at all (missing file, no #Fields, no c-ip)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """--since/--until: which hours of logs to read (None: open)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def keeps(self, name: str) -> bool:
+        hour = name_hour(name)
+        if hour is None:
+            return True
+        end = hour + timedelta(hours=1)
+        return (self.since is None or end > self.since) and (
+            self.until is None or hour < self.until
+        )
+
+
+_NAME_HOUR = re.compile(r"\.(\d{4})-(\d{2})-(\d{2})-(\d{2})\.")
+_PARTITION = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})(?:/|$)")
+_HIVE = re.compile(r"year=(\d{4})/month=(\d{2})/day=(\d{2})/hour=(\d{2})")
+
+
+def name_hour(name: str) -> datetime | None:
+    """The hour a log file's or object's name says it holds, or None."""
+    base = name.rsplit("/", 1)[-1]
+    match = _NAME_HOUR.search(base) or _HIVE.search(name) or _PARTITION.search(name)
+    if match is None:
+        return None
+    try:
+        year, month, day, hour = (int(g) for g in match.groups())
+        return datetime(year, month, day, hour, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+ALL_TIME = Window()
+
+
+def open_sources(
+    sources: Iterable[str],
+    window: Window = ALL_TIME,
+    fields: Sequence[str] | None = None,
+    s3: Any = None,
+) -> Iterator[tuple[str, Iterator[str]]]:
+    """(name, blocks of legacy tab-separated text) for every file or object, in order.
+    ``s3``: a boto3 S3 client for ``s3://`` sources (made when needed if None)."""
+    for source in sources:
+        for name, handle in _open(source, window, s3):
+            yield name, blocks_of(name, handle, fields)
+
+
+def _open(source: str, window: Window, s3: Any) -> Iterator[tuple[str, IO[bytes]]]:
+    if source == "-":
+        yield "<stdin>", _maybe_gzip(sys.stdin.buffer)
+        return
+    if source.startswith("s3://"):
+        yield from _s3_objects(source, window, s3)
+        return
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        if not files:
+            raise LogError(f"{path}: the directory holds no log files")
+        files = [f for f in files if window.keeps(f.relative_to(path).as_posix())]
+    elif path.is_file():
+        files = [path]
+    else:
+        raise LogError(f"{path}: no such log file or directory")
+    for file in files:
+        with file.open("rb") as handle:
+            yield str(file), _maybe_gzip(handle)
+
+
+def _s3_objects(url: str, window: Window, s3: Any) -> Iterator[tuple[str, IO[bytes]]]:
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    if not bucket:
+        raise LogError(f"{url}: give s3://bucket/prefix/")
+    if s3 is None:
+        import boto3
+
+        s3 = boto3.client("s3")
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        keys = [
+            item["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents") or []
+            if not item["Key"].endswith("/")
+        ]
+    except (ClientError, BotoCoreError) as error:
+        raise LogError(f"{url}: cannot list the logs: {error}") from None
+    keys = [k for k in keys if window.keeps(k)]
+    if not keys:
+        raise LogError(f"{url}: no log objects (under that prefix, in that time window)")
+    for key in keys:
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except (ClientError, BotoCoreError) as error:
+            raise LogError(f"s3://{bucket}/{key}: cannot read it: {error}") from None
+        try:
+            yield f"s3://{bucket}/{key}", _maybe_gzip(cast(IO[bytes], _Stream(body)))
+        finally:
+            body.close()
+
+
+class _Stream(io.RawIOBase):
+    """A botocore streaming body as a raw stream, so it can be buffered and un-gzipped
+    as it arrives (nothing is written to disk)."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _maybe_gzip(handle: IO[bytes]) -> IO[bytes]:
+    buffered = (
+        handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(cast(Any, handle))
+    )
+    if buffered.peek(2)[:2] == b"\x1f\x8b":
+        return cast(IO[bytes], io.BufferedReader(cast(Any, gzip.GzipFile(fileobj=buffered))))
+    return cast(IO[bytes], buffered)
+
+
+def blocks_of(name: str, handle: IO[bytes], fields: Sequence[str] | None) -> Iterator[str]:
+    """The log as blocks of legacy tab-separated text, whatever its format."""
+    head = cast(io.BufferedReader, handle).peek(4096)[:4096]
+    if head[:4] == b"PAR1":
+        return _parquet(name, handle)
+    first = head.lstrip().split(b"\n", 1)[0]
+    if first.startswith(b"{"):
+        return _records(name, (json.loads(line) for line in _lines(handle) if line.strip()))
+    if first.startswith(b"#") or fields is None:
+        # Lines before any #Fields line are counted as malformed; replay's note says a
+        # plain or real-time log needs --fields.
+        return _legacy(handle)
+    names = [ALIASES.get(f, f) for f in fields]
+    rows = (dict(zip(names, line.split("\t"), strict=False)) for line in _lines(handle) if line)
+    return _records(name, rows)
+
+
+def _legacy(handle: IO[bytes]) -> Iterator[str]:
+    """Whole lines, about BLOCK_BYTES at a time, without the last newline (blocks end at a
+    newline, so a UTF-8 character is never cut in two); a W3C log delimited by spaces
+    gets tabs."""
+    spaced: bool | None = None
+    pending = b""
+    while True:
+        data = handle.read(BLOCK_BYTES)
+        if not data:
+            break
+        if pending:
+            data = pending + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+            continue
+        pending = data[cut + 1 :]
+        text = data[:cut].decode("utf-8", errors="replace")
+        if spaced is None:
+            spaced = _spaced(text)
+        yield _tabbed(text) if spaced else text
+    if pending:
+        text = pending.decode("utf-8", errors="replace")
+        yield _tabbed(text) if (spaced if spaced is not None else _spaced(text)) else text
+
+
+def _spaced(text: str) -> bool:
+    """A W3C log whose values are separated by spaces: its first data line has no tab."""
+    for line in text.split("\n"):
+        if line and not line.startswith("#"):
+            return "\t" not in line and " " in line
+    return False
+
+
+def _tabbed(text: str) -> str:
+    return "\n".join(
+        line if line.startswith("#") else line.replace(" ", "\t") for line in text.split("\n")
+    )
+
+
+def _lines(handle: IO[bytes]) -> Iterator[str]:
+    for raw in handle:
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def _records(name: str, records: Iterable[Any]) -> Iterator[str]:
+    """Records (field name -> value) as legacy text blocks with a #Fields line."""
+    header = "#Fields: " + " ".join(USED)
+    out: list[str] = [header]
+    try:
+        for record in records:
+            if not isinstance(record, dict):
+                out.append("")  # counted as malformed
+                continue
+            out.append("\t".join(_value(record, field) for field in USED))
+            if len(out) >= BLOCK_RECORDS:
+                yield "\n".join(out)
+                out = []
+    except ValueError as error:  # a JSON line that does not parse
+        raise LogError(f"{name}: not a log of JSON lines: {error}") from None
+    if out:
+        yield "\n".join(out)
+
+
+_PARQUET_NAMES = {re.sub(r"[^a-z0-9]+", "_", f.lower()).strip("_"): f for f in USED}
+
+
+def _value(record: dict[str, Any], field: str) -> str:
+    value = record.get(field)
+    if value is None and field in ("date", "time"):
+        return _from_timestamp(record, field)
+    if value is None or value == "":
+        return "-"
+    return str(value).replace("\t", "%09").replace("\n", "%0A")
+
+
+def _from_timestamp(record: dict[str, Any], field: str) -> str:
+    """date and time from ``timestamp`` (seconds) or ``timestamp(ms)``, as v2 and
+    real-time logs may give only those."""
+    seconds: float | None = None
+    try:
+        if record.get("timestamp") not in (None, "", "-"):
+            seconds = float(record["timestamp"])
+        elif record.get("timestamp(ms)") not in (None, "", "-"):
+            seconds = float(record["timestamp(ms)"]) / 1000
+    except (TypeError, ValueError):
+        seconds = None
+    if seconds is None:
+        return "-"
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    return moment.strftime("%Y-%m-%d" if field == "date" else "%H:%M:%S")
+
+
+def _parquet(name: str, handle: IO[bytes]) -> Iterator[str]:
+    try:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        raise LogError(f"{name} is Parquet: pip install 'cffunc[parquet]' to read it") from None
+    data = io.BytesIO(handle.read())  # Parquet keeps its index at the end: read it whole
+    try:
+        table = pq.ParquetFile(data)
+    except Exception as error:  # pyarrow raises its own kinds for a broken file
+        raise LogError(f"{name}: not a readable Parquet file: {error}") from None
+    names: dict[str, str] = {}
+    for column in table.schema_arrow.names:
+        known = _canonical(column)
+        if known is not None:
+            names[column] = known
+
+    def records() -> Iterator[dict[str, Any]]:
+        for batch in table.iter_batches(batch_size=BLOCK_RECORDS, columns=list(names)):
+            for row in batch.to_pylist():
+                yield {names[c]: v for c, v in row.items()}
+
+    return _records(name, records())
+
+
+def _canonical(column: str) -> str | None:
+    """A Parquet column's field name (``cs(Host)``, or Athena's ``cs_host``), or None for
+    a column replay does not read."""
+    if column in USED or column in ("timestamp", "timestamp(ms)"):
+        return column
+    key = re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_")
+    if key == "timestamp_ms":
+        return "timestamp(ms)"
+    return _PARQUET_NAMES.get(key) or ("timestamp" if key == "timestamp" else None)
