@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from cffunc.config import Runtime
+from cffunc.config import IPNetwork, Runtime
 from cffunc.decide import Decision, ViewerRequest, decide, matching_network
 from cffunc.events import split_cookie_header, split_query
 from cffunc.logsources import LogError, Window, open_sources
@@ -34,8 +34,10 @@ from cffunc.runtime.kvs import KeyValueData
 from cffunc.scopes import Scope, covers, request_host
 from cffunc.store import (
     HOST_PREFIX,
+    NET_PREFIX,
     covering_scope,
     parse_host_scope,
+    parse_networks,
     parse_state,
     store_match,
 )
@@ -226,6 +228,58 @@ class _Setup:
     store: dict[str, str] | None
     scopes: str | None
     sample: int
+    grouping: NetworkGrouping
+
+
+@dataclass(frozen=True)
+class NetworkGrouping:
+    """Client networks are counted by /24 (IPv4) and /48 (IPv6), except where the
+    allowlist draws finer lines: there, by its networks, and the rest of the /24 or /48
+    apart, so a /25 allowlist is not reported as one /24 on both sides."""
+
+    fine: tuple[IPNetwork, ...] = ()
+
+    @staticmethod
+    def of(networks: Iterable[IPNetwork]) -> NetworkGrouping:
+        finer = (n for n in networks if n.prefixlen > COARSE[n.version])
+        return NetworkGrouping(tuple(sorted(set(finer), key=_order)))
+
+    def splits(self) -> dict[str, list[Any]]:
+        v4 = sorted({int(n.network_address) >> 8 for n in self.fine if n.version == 4})
+        v6 = sorted({_js48(n) for n in self.fine if n.version == 6})
+        return {"v4": v4, "v6": v6}
+
+    def key(self, text: str) -> str:
+        """The network an address counted one by one belongs to; other keys as they are."""
+        if "/" in text:
+            return _network_key(text)
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            return text
+        for network in self.fine:
+            if network.version == address.version and address in network:
+                return str(network)
+        coarse = ipaddress.ip_network((address, COARSE[address.version]), strict=False)
+        inside = ", ".join(
+            str(n)
+            for n in self.fine
+            if n.version == coarse.version and n.subnet_of(coarse)  # type: ignore[arg-type]
+        )
+        return f"{coarse} outside {inside}"
+
+
+COARSE = {4: 24, 6: 48}
+
+
+def _order(network: IPNetwork) -> tuple[int, int, int]:
+    return network.version, int(network.network_address), network.prefixlen
+
+
+def _js48(network: IPNetwork) -> str:
+    """A /48 as shims/replay.js spells it: three groups without leading zeros."""
+    groups = network.network_address.exploded.split(":")[:3]
+    return ":".join(g.lstrip("0") or "0" for g in groups) + "::/48"
 
 
 @dataclass(frozen=True)
@@ -250,7 +304,7 @@ class _Worker:
         self.runtime = runtime or FunctionRuntime(
             setup.code, setup.runtime, kvs=setup.kvs, trusted=True
         )
-        self.runtime.replay_start(COUNTER_LIMIT, 2**53, setup.scopes)
+        self.runtime.replay_start(COUNTER_LIMIT, 2**53, setup.scopes, setup.grouping.splits())
         rules = setup.rules
         self.attribute = Attribution(rules, setup.now, setup.store) if rules else None
         self.now_ms = round(setup.now.timestamp() * 1000)
@@ -426,6 +480,7 @@ def replay(
     setup = _Setup(
         runtime.code, runtime.runtime, runtime.kvs, rules, now, store,
         None if table is None else json.dumps(table), max(1, sample),
+        NetworkGrouping.of(_allowlisted(rules, store)),
     )  # fmt: skip
     summary = ReplaySummary()
     pool = _Pool(runtime, setup, max(1, jobs))
@@ -473,7 +528,7 @@ def replay(
     finally:
         pool.close()
     for tally in tallies:
-        _add_tally(summary, tally)
+        _add_tally(summary, tally, setup.grouping)
     return summary
 
 
@@ -503,13 +558,27 @@ def _plan_blocks(files: Iterable[tuple[str, Iterator[str]]], budget: int) -> Ite
                 fields = text[at : end if end >= 0 else None].rstrip("\r")
 
 
-def _add_tally(summary: ReplaySummary, tally: dict[str, Any]) -> None:
+def _add_tally(summary: ReplaySummary, tally: dict[str, Any], grouping: NetworkGrouping) -> None:
     summary.scopes.update(dict(tally["scopes"]))
     for cls in CLASSES:
         summary.counts[cls] += tally["counts"][cls]
         summary.paths[cls].update(dict(tally["paths"][cls]))
         for key, count in tally["networks"][cls]:
-            summary.networks[cls][_network_key(key)] += count
+            summary.networks[cls][grouping.key(key)] += count
+
+
+def _allowlisted(
+    rules: MaintenanceRules | None, store: Mapping[str, str] | None
+) -> list[IPNetwork]:
+    """The networks of the config's allowlist and, with a store, the store's."""
+    if rules is None:
+        return []
+    out = list(rules.networks)
+    if rules.store:
+        for key, value in (store or {}).items():
+            if key.startswith(NET_PREFIX):
+                out += parse_networks(value)
+    return out
 
 
 def scope_table(

@@ -495,3 +495,18 @@ def test_s3_logs_are_streamed_and_filtered_by_their_names(tmp_path: Path) -> Non
         assert json.loads(everything.stdout)["lines"] == 900
         missing = invoke([*args, "s3://logs/nothing/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
         assert missing.returncode == 1 and "no log objects" in missing.stderr
+
+
+def test_networks_follow_the_allowlists_finer_lines(
+    tmp_path: Path, rules: MaintenanceRules, engine: FunctionRuntime
+) -> None:
+    """The sample allows 198.51.100.7 alone: its /24 is not one network on both sides."""
+    logged = [
+        LoggedRequest(ip, "GET", "/checkout", "", "", "curl/8.5.0")
+        for ip in ["198.51.100.7"] * 3 + ["198.51.100.9", "198.51.100.200", "192.0.2.1"]
+    ]
+    summary = replay(engine, rules, [str(log_file(tmp_path, logged))], NOW)
+    assert summary.networks["pass"] == Counter({"198.51.100.7/32": 3})
+    assert summary.networks["maintenance"] == Counter(
+        {"198.51.100.0/24 outside 198.51.100.7/32": 2, "192.0.2.0/24": 1}
+    )

@@ -212,11 +212,21 @@ class FunctionRuntime:
             raise RuntimeFailure(f"the local runtime returned {value!r}, not JSON text")
         return json.loads(value)
 
-    def replay_start(self, keep: int, budget: int, scopes: str | None = None) -> None:
+    def replay_start(
+        self,
+        keep: int,
+        budget: int,
+        scopes: str | None = None,
+        splits: dict[str, list[Any]] | None = None,
+    ) -> None:
         """Start a replay: empty counts, each map keeping at most ``keep`` keys, and at
         most ``budget`` data lines read (--limit); ``scopes``: the JSON table that names
-        the scope of each maintenance line (cffunc.replay.scope_table)."""
-        self._context.eval(f"__cffuncReplayStart({int(keep)}, {int(budget)}, {json.dumps(scopes)})")
+        the scope of each maintenance line (cffunc.replay.scope_table); ``splits``: the
+        /24s (as numbers) and /48s (as text) whose addresses are counted one by one."""
+        self._context.eval(
+            f"__cffuncReplayStart({int(keep)}, {int(budget)}, {json.dumps(scopes)}, "
+            f"{json.dumps(splits)})"
+        )
 
     def replay_seek(self, fields: str | None, line: int, seen: int, budget: int) -> None:
         """Place the next block of a file: its #Fields line (None before any), the number

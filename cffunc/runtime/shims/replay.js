@@ -61,7 +61,14 @@
 
   // The client network counted for an address: its /24 (IPv4, as a number: counting
   // by number spares a string per line) or /48 (IPv6, as text).
+  // Where the allowlist has networks finer than /24 (IPv4) or /48 (IPv6), the address
+  // itself is counted (the host groups it by those networks: cffunc/replay.py).
+  var splits4 = new Set(), splits6 = new Set();
   function network(ip) {
+    var key = coarse(ip);
+    return (typeof key === 'number' ? splits4.has(key) : splits6.has(key)) ? ip : key;
+  }
+  function coarse(ip) {
     if (ip.indexOf(':') < 0) {
       var value = 0, part = 0, digits = 0, dots = 0;
       for (var i = 0; i < ip.length; i++) {
@@ -121,7 +128,9 @@
       if (entry.n <= t) map.delete(key);
     });
   }
-  root.__cffuncReplayStart = function (limit, budget, scopeTable) {
+  root.__cffuncReplayStart = function (limit, budget, scopeTable, splits) {
+    splits4 = new Set(splits ? splits.v4 : []);
+    splits6 = new Set(splits ? splits.v6 : []);
     keep = limit;
     // budget: data lines left under --limit, for the whole replay; once it is spent (or
     // a #Fields line lacks what replay needs) every later block returns at once.
