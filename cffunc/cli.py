@@ -41,6 +41,7 @@ from cffunc.logsources import Window
 from cffunc.plan import Plan
 from cffunc.render import render
 from cffunc.replay import format_summary, replay
+from cffunc.report import parse_window, quietest, write_html
 from cffunc.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS, run_isolated
@@ -514,6 +515,17 @@ def test_command(
     "comma-separated, e.g. timestamp,c-ip,cs-method,cs-uri-stem.",
 )
 @click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a self-contained report page: requests over time, who would get "
+    "the page, the quietest windows.",
+)
+@click.option(
+    "--window",
+    help="Find the quietest windows of this length (30m, 2h, 1h30m): overall and by weekday.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=os.cpu_count() or 1,
@@ -532,6 +544,8 @@ def replay_command(
     since: str | None,
     until_: str | None,
     fields: str | None,
+    html_file: Path | None,
+    window: str | None,
     jobs: int,
     as_json: bool,
 ) -> None:
@@ -550,7 +564,9 @@ def replay_command(
       cffunc replay --now 2026-12-01T03:00:00Z samples/access.log
       zcat logs/*.gz | cffunc replay -
       cffunc replay --since 2026-11-27T00:00:00Z s3://my-logs/cf/
+      cffunc replay --window 2h --html report.html logs/
     """
+    length = parse_window(window) if window else None
     config = settings.config()
     rules = compile_rules(config, os.environ)
     show = None
@@ -563,7 +579,7 @@ def replay_command(
     with FunctionRuntime(
         render(rules).code, config.function.runtime, kvs=kvs, trusted=True
     ) as engine:
-        window = Window(_time_option("--since", since), _time_option("--until", until_))
+        hours = Window(_time_option("--since", since), _time_option("--until", until_))
         s3 = (
             s3_client(settings.profile, settings.endpoint_url)
             if any(log.startswith("s3://") for log in logs)
@@ -572,11 +588,16 @@ def replay_command(
         names = [f.strip() for f in fields.split(",")] if fields else None
         summary = replay(
             engine, rules, logs, _now(now), limit, sample, show, kvs.items if kvs else None,
-            jobs, window, names, s3,
+            jobs, hours, names, s3,
         )  # fmt: skip
     if show is not None:
         echo_err("")
-    emit(as_json, summary.as_json(), format_summary(summary))
+    quiet = quietest(summary.timeline, length) if length else None
+    if html_file is not None:
+        write_html(html_file, summary, quiet, f"cffunc replay: {config.function.name}")
+    document = summary.as_json() | ({"quietest_windows": quiet.as_json()} if quiet else {})
+    text = format_summary(summary) + ("\n" + "\n".join(quiet.lines()) if quiet else "")
+    emit(as_json, document, text)
     if summary.counts["error"]:
         sys.exit(1)
 

@@ -66,6 +66,8 @@ class ReplaySummary:
     rules: Counter[str] = field(default_factory=Counter)
     scopes: Counter[str] = field(default_factory=Counter)
     """Maintenance lines per scope (when the config or the store narrows maintenance)."""
+    timeline: dict[str, list[int]] = field(default_factory=dict)
+    """Requests per five minutes (``YYYY-MM-DDTHH:MM``, UTC), counts in CLASSES order."""
     malformed: int = 0
     malformed_lines: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -560,6 +562,10 @@ def _plan_blocks(files: Iterable[tuple[str, Iterator[str]]], budget: int) -> Ite
 
 def _add_tally(summary: ReplaySummary, tally: dict[str, Any], grouping: NetworkGrouping) -> None:
     summary.scopes.update(dict(tally["scopes"]))
+    for when, counts in tally["times"]:
+        have = summary.timeline.setdefault(when, [0] * len(CLASSES))
+        for i, n in enumerate(counts):
+            have[i] += n
     for cls in CLASSES:
         summary.counts[cls] += tally["counts"][cls]
         summary.paths[cls].update(dict(tally["paths"][cls]))

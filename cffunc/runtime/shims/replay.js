@@ -134,7 +134,7 @@
     keep = limit;
     // budget: data lines left under --limit, for the whole replay; once it is spent (or
     // a #Fields line lacks what replay needs) every later block returns at once.
-    tally = { counts: {}, paths: {}, networks: {}, scopes: new Map(), budget: budget, done: false };
+    tally = { counts: {}, paths: {}, networks: {}, scopes: new Map(), times: new Map(), budget: budget, done: false };
     CLASSES.forEach(function (c) { tally.counts[c] = 0; tally.paths[c] = new Map(); tally.networks[c] = new Map(); });
     scopes = scopeTable ? compileScopes(JSON.parse(scopeTable)) : null;
   };
@@ -177,8 +177,9 @@
     return s && covers(s, method, uri, h) ? s.label : 'no scope (the function and the table disagree)';
   }
   root.__cffuncReplayTally = function () {
-    var out = { counts: tally.counts, paths: {}, networks: {}, scopes: [] };
+    var out = { counts: tally.counts, paths: {}, networks: {}, scopes: [], times: [] };
     tally.scopes.forEach(function (entry, key) { out.scopes.push([key, entry.n]); });
+    tally.times.forEach(function (counts, key) { out.times.push([key, counts]); });
     CLASSES.forEach(function (c) {
       out.paths[c] = [];
       tally.paths[c].forEach(function (entry, key) { out.paths[c].push([key, entry.n]); });
@@ -204,7 +205,7 @@
   var file = null;
   var REQUIRED = ['c-ip', 'cs-uri-stem'];
   root.__cffuncReplayFile = function () {
-    file = { f: null, count: 0, line: 0, seen: 0, host: -1, referer: -1, agent: -1, query: -1, cookie: -1, method: -1 };
+    file = { f: null, count: 0, line: 0, seen: 0, host: -1, referer: -1, agent: -1, query: -1, cookie: -1, method: -1, date: -1, time: -1 };
   };
 
   // A block of a file replayed apart from the blocks before it (another worker may have
@@ -237,6 +238,8 @@
     file.query = at('cs-uri-query');
     file.cookie = at('cs(Cookie)');
     file.method = at('cs-method');
+    file.date = at('date');
+    file.time = at('time');
     return null;
   }
 
@@ -255,9 +258,21 @@
       summary.malformed++;
       if (summary.malformedLines.length < 10) summary.malformedLines.push([number, note]);
     }
-    function record(number, ip, method, uri, q, c, result, host) {
+    // Requests per five minutes, by class, from the date and time fields (for the report).
+    function moment(cols) {
+      if (file.date < 0 || file.time < 0) return null;
+      var d = cols[file.date], t = cols[file.time];
+      if (!/^\d{4}-\d\d-\d\d$/.test(d) || !/^\d\d:\d\d/.test(t)) return null;
+      return d + 'T' + t.substring(0, 3) + ('0' + (Math.floor(+t.substring(3, 5) / 5) * 5)).slice(-2);
+    }
+    function record(number, ip, method, uri, q, c, result, host, when) {
       var cls = classify(uri, result);
       tally.counts[cls]++;
+      if (when !== null) {
+        var counts = tally.times.get(when);
+        if (counts === undefined) tally.times.set(when, counts = [0, 0, 0, 0]);
+        counts[CLASSES.indexOf(cls)]++;
+      }
       if (scopes && cls === 'maintenance') bump(tally.scopes, scopeOf(method, uri, host));
       bump(tally.paths[cls], uri);
       bump(tally.networks[cls], network(ip));
@@ -306,6 +321,7 @@
         if ((h = col(cols, file.referer))) headers.referer = { value: h };
         if ((h = col(cols, file.agent))) headers['user-agent'] = { value: h };
         var q = col(cols, file.query), c = col(cols, file.cookie), host = headers.host ? headers.host.value : '';
+        var when = moment(cols);
         var method = file.method < 0 ? 'GET' : cols[file.method];
         var event = {
           version: '1.0',
@@ -315,16 +331,16 @@
         };
         var result = root.__cffuncInvokeSync(event, now, limitMs);
         if (result && typeof result.then === 'function') {
-          return result.then(continueAfter(i, number, ip, method, uri, q, c, host));
+          return result.then(continueAfter(i, number, ip, method, uri, q, c, host, when));
         }
-        record(number, ip, method, uri, q, c, result, host);
+        record(number, ip, method, uri, q, c, result, host, when);
       }
       file.line = base + lines.length;
       return JSON.stringify(summary);
     }
-    function continueAfter(i, number, ip, method, uri, q, c, host) {
+    function continueAfter(i, number, ip, method, uri, q, c, host, when) {
       return function (result) {
-        record(number, ip, method, uri, q, c, result, host);
+        record(number, ip, method, uri, q, c, result, host, when);
         return from(i + 1);
       };
     }
