@@ -40,7 +40,7 @@ from cffunc.localrun import (
 from cffunc.logsources import Window
 from cffunc.plan import Plan
 from cffunc.render import render
-from cffunc.replay import format_summary, replay
+from cffunc.replay import format_summary, replay, replay_dask
 from cffunc.report import parse_window, quietest, write_html
 from cffunc.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
@@ -526,6 +526,12 @@ def test_command(
     help="Find the quietest windows of this length (30m, 2h, 1h30m): overall and by weekday.",
 )
 @click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run on this Dask scheduler (tcp://host:8786), one task per log file or object.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=os.cpu_count() or 1,
@@ -546,6 +552,7 @@ def replay_command(
     fields: str | None,
     html_file: Path | None,
     window: str | None,
+    dask_address: str | None,
     jobs: int,
     as_json: bool,
 ) -> None:
@@ -567,6 +574,8 @@ def replay_command(
       cffunc replay --window 2h --html report.html logs/
     """
     length = parse_window(window) if window else None
+    if dask_address and limit is not None:
+        raise click.UsageError("--limit cannot be combined with --dask (objects run apart)")
     config = settings.config()
     rules = compile_rules(config, os.environ)
     show = None
@@ -586,10 +595,17 @@ def replay_command(
             else None
         )
         names = [f.strip() for f in fields.split(",")] if fields else None
-        summary = replay(
-            engine, rules, logs, _now(now), limit, sample, show, kvs.items if kvs else None,
-            jobs, hours, names, s3,
-        )  # fmt: skip
+        store = kvs.items if kvs else None
+        if dask_address:
+            summary = replay_dask(
+                dask_address, engine, rules, logs, _now(now), sample, store, hours, names, s3,
+                (settings.profile, settings.endpoint_url),
+            )  # fmt: skip
+        else:
+            summary = replay(
+                engine, rules, logs, _now(now), limit, sample, show, store, jobs, hours, names,
+                s3,
+            )  # fmt: skip
     if show is not None:
         echo_err("")
     quiet = quietest(summary.timeline, length) if length else None

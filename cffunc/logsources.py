@@ -106,36 +106,75 @@ def open_sources(
             yield name, blocks_of(name, handle, fields)
 
 
+def locate(sources: Iterable[str], window: Window, s3: Any) -> list[str]:
+    """Every log file and object the sources name (``s3://bucket/key`` for objects), for
+    a replay that hands them out one by one (--dask); not standard input."""
+    out: list[str] = []
+    for source in sources:
+        if source == "-":
+            raise LogError("--dask reads log files and s3:// objects, not standard input")
+        if source.startswith("s3://"):
+            bucket, keys = _s3_keys(source, window, s3)
+            out += [f"s3://{bucket}/{key}" for key in keys]
+        else:
+            out += [str(f) for f in _files(Path(source), window)]
+    return out
+
+
+def open_one(locator: str, fields: Sequence[str] | None, s3: Any) -> Iterator[str]:
+    """The blocks of one file or ``s3://bucket/key`` object (see :func:`locate`)."""
+    if locator.startswith("s3://"):
+        bucket, _, key = locator.removeprefix("s3://").partition("/")
+        yield from blocks_of(locator, _s3_open(s3, bucket, key), fields)
+        return
+    with open(locator, "rb") as handle:
+        yield from blocks_of(locator, _maybe_gzip(handle), fields)
+
+
 def _open(source: str, window: Window, s3: Any) -> Iterator[tuple[str, IO[bytes]]]:
     if source == "-":
         yield "<stdin>", _maybe_gzip(sys.stdin.buffer)
         return
     if source.startswith("s3://"):
-        yield from _s3_objects(source, window, s3)
+        yield from _s3_objects(source, window, s3 if s3 is not None else _default_s3())
         return
-    path = Path(source)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-        if not files:
-            raise LogError(f"{path}: the directory holds no log files")
-        files = [f for f in files if window.keeps(f.relative_to(path).as_posix())]
-    elif path.is_file():
-        files = [path]
-    else:
-        raise LogError(f"{path}: no such log file or directory")
-    for file in files:
+    for file in _files(Path(source), window):
         with file.open("rb") as handle:
             yield str(file), _maybe_gzip(handle)
 
 
+def _files(path: Path, window: Window) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        if not files:
+            raise LogError(f"{path}: the directory holds no log files")
+        return [f for f in files if window.keeps(f.relative_to(path).as_posix())]
+    if path.is_file():
+        return [path]
+    raise LogError(f"{path}: no such log file or directory")
+
+
 def _s3_objects(url: str, window: Window, s3: Any) -> Iterator[tuple[str, IO[bytes]]]:
+    bucket, keys = _s3_keys(url, window, s3)
+    for key in keys:
+        yield f"s3://{bucket}/{key}", _s3_open(s3, bucket, key)
+
+
+def _s3_open(s3: Any, bucket: str, key: str) -> IO[bytes]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    except (ClientError, BotoCoreError) as error:
+        raise LogError(f"s3://{bucket}/{key}: cannot read it: {error}") from None
+    return _maybe_gzip(cast(IO[bytes], _Stream(body)))
+
+
+def _s3_keys(url: str, window: Window, s3: Any) -> tuple[str, list[str]]:
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     if not bucket:
         raise LogError(f"{url}: give s3://bucket/prefix/")
-    if s3 is None:
-        import boto3
-
-        s3 = boto3.client("s3")
+    s3 = s3 if s3 is not None else _default_s3()
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -150,15 +189,13 @@ def _s3_objects(url: str, window: Window, s3: Any) -> Iterator[tuple[str, IO[byt
     keys = [k for k in keys if window.keeps(k)]
     if not keys:
         raise LogError(f"{url}: no log objects (under that prefix, in that time window)")
-    for key in keys:
-        try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-        except (ClientError, BotoCoreError) as error:
-            raise LogError(f"s3://{bucket}/{key}: cannot read it: {error}") from None
-        try:
-            yield f"s3://{bucket}/{key}", _maybe_gzip(cast(IO[bytes], _Stream(body)))
-        finally:
-            body.close()
+    return bucket, keys
+
+
+def _default_s3() -> Any:
+    import boto3
+
+    return boto3.client("s3")
 
 
 class _Stream(io.RawIOBase):

@@ -24,8 +24,9 @@ from typing import Any, cast
 
 from cffunc.config import IPNetwork, Runtime
 from cffunc.decide import Decision, ViewerRequest, decide, matching_network
+from cffunc.errors import CffuncError
 from cffunc.events import split_cookie_header, split_query
-from cffunc.logsources import LogError, Window, open_sources
+from cffunc.logsources import LogError, Window, locate, open_one, open_sources
 from cffunc.pathpatterns import SAFE_URI, first_match, is_safe, patterns_source
 from cffunc.rules import MaintenanceRules
 from cffunc.runtime import FunctionRuntime
@@ -311,6 +312,12 @@ class _Worker:
         self.attribute = Attribution(rules, setup.now, setup.store) if rules else None
         self.now_ms = round(setup.now.timestamp() * 1000)
 
+    def reset(self) -> None:
+        """Empty counts for another replay."""
+        self.runtime.replay_start(
+            COUNTER_LIMIT, 2**53, self.setup.scopes, self.setup.grouping.splits()
+        )
+
     def run(self, block: _Block) -> dict[str, Any]:
         self.runtime.replay_seek(block.fields, block.line, block.seen, block.budget)
         result = self.runtime.replay_block(
@@ -457,6 +464,21 @@ class _Pool:
             process.join(timeout=5)
 
 
+def _setup(
+    runtime: FunctionRuntime,
+    rules: MaintenanceRules | None,
+    now: datetime,
+    store: dict[str, str] | None,
+    sample: int,
+) -> _Setup:
+    table = scope_table(rules, store, now) if rules is not None else None
+    return _Setup(
+        runtime.code, runtime.runtime, runtime.kvs, rules, now, store,
+        None if table is None else json.dumps(table), max(1, sample),
+        NetworkGrouping.of(_allowlisted(rules, store)),
+    )  # fmt: skip
+
+
 def replay(
     runtime: FunctionRuntime,
     rules: MaintenanceRules | None,
@@ -478,12 +500,7 @@ def replay(
     ``IN_FLIGHT`` blocks per worker wait, so memory stays flat. Results are merged in block
     order and the counts summed, so the summary is the same whatever ``jobs``.
     """
-    table = scope_table(rules, store, now) if rules is not None else None
-    setup = _Setup(
-        runtime.code, runtime.runtime, runtime.kvs, rules, now, store,
-        None if table is None else json.dumps(table), max(1, sample),
-        NetworkGrouping.of(_allowlisted(rules, store)),
-    )  # fmt: skip
+    setup = _setup(runtime, rules, now, store, sample)
     summary = ReplaySummary()
     pool = _Pool(runtime, setup, max(1, jobs))
     try:
@@ -532,6 +549,99 @@ def replay(
     for tally in tallies:
         _add_tally(summary, tally, setup.grouping)
     return summary
+
+
+def replay_dask(
+    address: str,
+    runtime: FunctionRuntime,
+    rules: MaintenanceRules | None,
+    sources: Iterable[str],
+    now: datetime,
+    sample: int = 1,
+    store: dict[str, str] | None = None,
+    window: Window | None = None,
+    fields: Sequence[str] | None = None,
+    s3: Any = None,
+    s3_config: tuple[str | None, str | None] = (None, None),
+) -> ReplaySummary:
+    """The replay on an existing Dask cluster: one task per log file or object, each
+    replayed by the worker with a V8 of its own, the partial summaries merged here in the
+    order of the objects (so the summary is the local one). ``s3_config``: the profile and
+    endpoint the workers' S3 clients use."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CffuncError("--dask needs Dask: pip install 'cffunc[dask]'") from None
+    locators = locate(sources, window or Window(), s3)
+    setup = _setup(runtime, rules, now, store, sample)
+    try:
+        client = Client(address, timeout=30)
+    except (OSError, TimeoutError) as error:
+        raise CffuncError(f"--dask {address}: cannot reach the scheduler: {error}") from None
+    try:
+        futures = client.map(
+            _replay_object, locators, setup=setup, fields=fields, s3_config=s3_config,
+            pure=False,
+        )  # fmt: skip
+        parts = client.gather(futures)
+    finally:
+        client.close()
+    summary = ReplaySummary()
+    for part in parts:
+        _combine(summary, part)
+    return summary
+
+
+_WORKERS: dict[int, _Worker] = {}
+
+
+def _replay_object(
+    locator: str,
+    setup: _Setup,
+    fields: Sequence[str] | None,
+    s3_config: tuple[str | None, str | None],
+) -> ReplaySummary:
+    """One Dask task: a whole log file or object, by this worker process's V8 (kept
+    between tasks of the same replay)."""
+    key = hash((setup.code, setup.runtime, setup.now, setup.scopes))
+    worker = _WORKERS.get(key)
+    if worker is None:
+        _WORKERS.clear()
+        worker = _WORKERS[key] = _Worker(setup)
+    else:
+        worker.reset()
+    s3 = None
+    if locator.startswith("s3://"):
+        from cffunc.awsclient import s3_client
+
+        s3 = s3_client(*s3_config)
+    summary = ReplaySummary()
+    for block in _plan_blocks([(locator, open_one(locator, fields, s3))], 2**53):
+        result = worker.run(block)
+        _merge(summary, locator, result)
+        if result["fieldsError"] is not None:
+            number, missing = result["fieldsError"]
+            raise LogError(f"{locator}:{number}: the #Fields line lacks {missing}")
+    _add_tally(summary, worker.tally(), setup.grouping)
+    return summary
+
+
+def _combine(summary: ReplaySummary, part: ReplaySummary) -> None:
+    summary.lines += part.lines
+    summary.malformed += part.malformed
+    summary.malformed_lines += part.malformed_lines[: SHOW_LINES - len(summary.malformed_lines)]
+    summary.errors += part.errors[: SHOW_LINES - len(summary.errors)]
+    summary.disagreements += part.disagreements
+    summary.counts.update(part.counts)
+    summary.rules.update(part.rules)
+    summary.scopes.update(part.scopes)
+    for cls in CLASSES:
+        summary.paths[cls].update(part.paths[cls])
+        summary.networks[cls].update(part.networks[cls])
+    for when, counts in part.timeline.items():
+        have = summary.timeline.setdefault(when, [0] * len(CLASSES))
+        for i, n in enumerate(counts):
+            have[i] += n
 
 
 def _plan_blocks(files: Iterable[tuple[str, Iterator[str]]], budget: int) -> Iterator[_Block]:

@@ -510,3 +510,29 @@ def test_networks_follow_the_allowlists_finer_lines(
     assert summary.networks["maintenance"] == Counter(
         {"198.51.100.0/24 outside 198.51.100.7/32": 2, "192.0.2.0/24": 1}
     )
+
+
+@pytest.mark.integration
+def test_dask_gives_the_local_summary(tmp_path: Path) -> None:
+    """A local Dask cluster of two worker processes, one task per log file: the same
+    summary as the replay on this machine."""
+    from distributed import LocalCluster
+
+    from tests.helpers import invoke
+
+    (tmp_path / "logs").mkdir()
+    for i in range(3):
+        log_file(tmp_path / "logs", generated(400, seed=20 + i), f"E2EXAMPLE.2026-11-30-1{i}.x.log")
+    args = ["-c", str(SAMPLES / "cffunc.toml"), "replay", "--now", "2026-12-01T03:00:00Z",
+            "--json", "--sample", "2", str(tmp_path / "logs")]  # fmt: skip
+    env = {"CFFUNC_BYPASS_SECRET": SECRET}
+    local = invoke([*args, "--jobs", "1"], env)
+    assert local.returncode == 0, local.stderr
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = invoke([*args, "--dask", cluster.scheduler_address], env)
+    assert remote.returncode == 0, remote.stderr
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
+    refused = invoke([*args, "--dask", "tcp://127.0.0.1:1", "--limit", "5"], env)
+    assert refused.returncode != 0 and "--limit cannot be combined with --dask" in refused.stderr
