@@ -1,12 +1,16 @@
 """Replay throughput: cffunc replay against Node.js running the same function.
 
-    python -m benchmarks.replay [--lines 1000000]
+    python -m benchmarks.replay [--lines 1000000] [--no-s3]
 
 Generates a log of N lines with all 33 standard fields, renders the sample function with
-a 600-CIDR allowlist, then times (1) `cffunc replay` as a subprocess, with its peak
-memory, and (2) a Node.js script that streams the same file, splits each line, builds
-the same event and calls the same rendered handler (the engine's own speed, no bridge).
-Prints lines/s for both and the ratio. Goal: cffunc >= 0.5x Node, peak memory < 300 MB.
+a 600-CIDR allowlist, then times, on the same file and function:
+(1) `cffunc replay --jobs 1` and `--jobs <all cores>` as subprocesses, each with the
+largest resident memory of its processes (workers included);
+(2) a Node.js script that streams the same file, splits each line, builds the same event
+and calls the same rendered handler single-threaded (the engine's own speed, no bridge);
+(3) the same log gzipped in S3 of the local API (moto), replayed from s3://.
+Prints lines/s, the ratio to Node, the scaling from 1 to all jobs, and S3 against the
+local file. Goals: all jobs >= 1.0x Node on two cores; under 300 MB per worker.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.loggen import requests, write_log
 from cffunc.config import load_config
@@ -80,9 +85,39 @@ rl.on('close', () => {
 """
 
 
+def replay_from_s3(log: Path, run_replay: Any, jobs: int) -> float:
+    """The log gzipped into S3 of the local API, then replayed from s3:// (streamed)."""
+    import gzip
+
+    import boto3
+
+    from cffunc.emulator.server import local_cloudfront
+    from tests.helpers import local_aws_env
+    from tests.test_deploy import SEED
+
+    with local_cloudfront(SEED, deploy_seconds=0) as running:
+        s3 = boto3.client(
+            "s3", endpoint_url=running.endpoint, region_name="us-east-1",
+            aws_access_key_id="test", aws_secret_access_key="test",
+        )  # fmt: skip
+        s3.create_bucket(Bucket="logs")
+        s3.put_object(
+            Bucket="logs", Key="cf/E2EXAMPLE.2026-11-30-10.bench.gz",
+            Body=gzip.compress(log.read_bytes(), compresslevel=6),
+        )  # fmt: skip
+        env = {
+            k: v
+            for k, v in {**os.environ, **local_aws_env(running.endpoint)}.items()
+            if v is not None
+        }
+        document, seconds, _ = run_replay("s3://logs/cf/", jobs, env)
+    return float(document["replayed"]) / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--no-s3", action="store_true", help="skip the S3 run")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cffunc-replay-bench-"))
     try:
@@ -117,19 +152,33 @@ def main() -> None:
             f"log: {args.lines:,} lines, {log.stat().st_size / 2**20:,.0f} MB ({time.perf_counter() - started:.1f} s to write)"
         )
 
-        started = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-m", "cffunc", "-c", str(config_path), "replay", "--now", NOW, "--json", str(log)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        seconds = time.perf_counter() - started
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        ours = json.loads(result.stdout)
-        cffunc_rate = ours["replayed"] / seconds
-        print(
-            f"cffunc replay: {cffunc_rate:,.0f} lines/s ({seconds:.1f} s, peak memory {peak_mb:,.0f} MB)"
-        )
+        def run_replay(
+            source: str, jobs: int, env: dict[str, str] | None = None
+        ) -> tuple[dict, float, float]:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            started = time.perf_counter()
+            result = subprocess.run(
+                [sys.executable, "-m", "cffunc", "-c", str(config_path), "replay", "--now", NOW,
+                 "--json", "--jobs", str(jobs), source],
+                capture_output=True, text=True, check=True, env=env,
+            )  # fmt: skip
+            seconds = time.perf_counter() - started
+            peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+            return json.loads(result.stdout), seconds, peak
 
+        cores = os.cpu_count() or 1
+        ours, one_seconds, one_peak = run_replay(str(log), 1)
+        rate_one = ours["replayed"] / one_seconds
+        print(
+            f"cffunc replay --jobs 1: {rate_one:,.0f} lines/s ({one_seconds:.1f} s, peak {one_peak:,.0f} MB)"
+        )
+        ours_all, all_seconds, all_peak = run_replay(str(log), cores)
+        cffunc_rate = ours_all["replayed"] / all_seconds
+        print(
+            f"cffunc replay --jobs {cores}: {cffunc_rate:,.0f} lines/s ({all_seconds:.1f} s, "
+            f"largest process {all_peak:,.0f} MB); scaling 1 -> {cores} jobs: "
+            f"{cffunc_rate / rate_one:.2f}x; same summary: {ours_all == ours}"
+        )
         script = work / "replay.js"
         script.write_text(NODE_SCRIPT)
         code = work / "function.js"
@@ -148,9 +197,15 @@ def main() -> None:
         )
         node_rate = answer["lines"] / answer["seconds"]
         print(f"node: {node_rate:,.0f} lines/s ({answer['seconds']:.1f} s)")
-        print(f"ratio cffunc/node: {cffunc_rate / node_rate:.2f}")
+        print(f"ratio cffunc (--jobs {cores}) / node: {cffunc_rate / node_rate:.2f}")
+        print(f"ratio cffunc (--jobs 1) / node: {rate_one / node_rate:.2f}")
         same = {c: ours["classes"][c]["count"] for c in answer["counts"]} == answer["counts"]
         print(f"same counts: {same} {answer['counts']}")
+        if not args.no_s3:
+            s3_rate = replay_from_s3(log, run_replay, cores)
+            print(
+                f"S3 of the local API, --jobs {cores}: {s3_rate:,.0f} lines/s, {s3_rate / cffunc_rate:.2f}x the local file"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -14,6 +14,7 @@ refuses the 502 FunctionValidationError.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -93,7 +94,8 @@ def _init_v8() -> None:
     """V8 with its background threads (mini-racer's default is --single-threaded): the
     JIT compiles and the collector marks on another core, which makes a long replay
     about a sixth faster. JavaScript semantics do not change; V8 starts once a process."""
-    init_mini_racer(flags=(), ignore_duplicate_init=True)
+    flags = tuple(os.environ.get("CFFUNC_V8_FLAGS", "").split())
+    init_mini_racer(flags=flags, ignore_duplicate_init=True)
 
 
 @cache
