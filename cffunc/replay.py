@@ -10,6 +10,7 @@ Python decision model can say which allowlist rule let them through.
 from __future__ import annotations
 
 import functools
+import heapq
 import ipaddress
 import json
 import multiprocessing
@@ -102,8 +103,15 @@ class ReplaySummary:
 
 def top(counts: Counter[str], n: int | None = None) -> list[tuple[str, int]]:
     """The most frequent keys, ties in key order: the same whatever order the counts
-    were merged in (``most_common`` keeps insertion order for ties)."""
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
+    were merged in (``most_common`` keeps insertion order for ties). A heap for the top
+    ``n``: a replay may count hundreds of thousands of networks."""
+    if n is None:
+        return sorted(counts.items(), key=_rank)
+    return heapq.nsmallest(n, counts.items(), key=_rank)
+
+
+def _rank(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
 
 
 class Attribution:
@@ -209,13 +217,28 @@ def _request(
 
 
 def _network_key(key: str) -> str:
-    """The JS side writes IPv6 /48s uncompressed; spell them as ipaddress does."""
-    if ":" not in key:
+    """The JS side writes an IPv6 /48 as its three groups (``2001:db8:0::/48``); spell it
+    as ipaddress does (RFC 5952: the longest run of zero groups shortened), without
+    parsing it (a replay may count hundreds of thousands)."""
+    if ":" not in key or not key.endswith("::/48"):
         return key
-    try:
-        return str(ipaddress.ip_network(key, strict=False))
-    except ValueError:
+    groups = key[: -len("::/48")].split(":")
+    if len(groups) != 3:
         return key
+    groups += ["0"] * 5
+    best_start, best_length, start = -1, 0, -1
+    for i, group in enumerate([*groups, "x"]):
+        if group == "0":
+            start = i if start < 0 else start
+            continue
+        if start >= 0 and i - start > best_length:
+            best_start, best_length = start, i - start
+        start = -1
+    if best_length < 2:
+        return ":".join(groups) + "/48"
+    head = ":".join(groups[:best_start])
+    tail = ":".join(groups[best_start + best_length :])
+    return f"{head}::{tail}/48"
 
 
 @dataclass(frozen=True)
