@@ -47,6 +47,7 @@ from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS, run_isolated
 from cffunc.runtime.kvs import load_kvs
 from cffunc.scenarios import load_scenarios
+from cffunc.serve import Edge, serve_forever
 from cffunc.starter import write_starter
 from cffunc.store import parse_cidrs
 from cffunc.toggles import Deployment, EnableRequest, MaintenanceToggle, toggle_for
@@ -627,6 +628,76 @@ def _time_option(option: str, text: str | None) -> datetime | None:
             f"{option} {text!r}: give an RFC 3339 time, e.g. 2026-11-27T00:00:00Z"
         )
     return moment
+
+
+@cli.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The interface to listen on; only this machine by default.",
+)
+@click.option(
+    "--upstream",
+    metavar="URL",
+    help="Your application, where requests that pass go (default: a built-in page "
+    "that shows the request it received).",
+)
+@click.option(
+    "--objects",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Where the maintenance object's folder is (default: the config's folder).",
+)
+@click.option(
+    "--with",
+    "with_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Compose with this CloudFront Function, as enable would.",
+)
+@click.option(
+    "--with-runtime",
+    type=click.Choice(RUNTIMES),
+    help="--with's runtime (default: guessed from its code).",
+)
+@click.option("--now", help="Serve as if at this RFC 3339 time (default: the clock).")
+@click.option("--viewer-ip", help="The viewer's address (default: the connection's).")
+@command_options
+def serve_command(
+    settings: Settings,
+    port: int,
+    host: str,
+    upstream: str | None,
+    objects: Path | None,
+    with_file: Path | None,
+    with_runtime: str | None,
+    now: str | None,
+    viewer_ip: str | None,
+) -> None:
+    """Serve HTTP as the CloudFront edge would for this config, to look at in a browser.
+
+    Every request runs through the rendered function in the local runtime; what
+    passes goes to --upstream (or a built-in page showing the request), the
+    maintenance object and its folder come from --objects; viewer-response runs on
+    the answer. The config, the page and --with's file reload when they change.
+    One log line a request: method, path, decision and rule, status, time.
+
+    \b
+    Examples:
+      cffunc -c samples/cffunc.toml serve --now 2026-12-01T03:00:00Z
+      cffunc serve --upstream http://127.0.0.1:3000 --viewer-ip 203.0.113.9
+    """
+    config_path = Path(settings.config_path) if settings.config_path else Path("cffunc.toml")
+    settings.config()  # a bad config is one line and exit 1 before listening
+    fixed = _now(now) if now else None
+    foreign = (lambda: _foreign(with_file, with_runtime, ())) if with_file else None
+    edge = Edge(
+        config_path, os.environ, upstream, objects, foreign,
+        [with_file] if with_file else [], fixed, viewer_ip, echo_err,
+    )  # fmt: skip
+    serve_forever(
+        edge, host, port, lambda url: echo_err(f"serving {url} as the edge for {config_path}")
+    )
 
 
 # ---- deploy ----

@@ -14,7 +14,7 @@ from cffunc.cli import cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 COMMANDS: list[list[str]] = [
-    [], ["render"], ["test"], ["replay"], ["publish"], ["plan"], ["enable"], ["disable"],
+    [], ["render"], ["test"], ["replay"], ["serve"], ["publish"], ["plan"], ["enable"], ["disable"],
     ["status"], ["destroy"], ["iam-policy"], ["init"], ["install"], ["uninstall"], ["allow"],
     ["allow", "add"], ["allow", "remove"], ["allow", "list"],
 ]  # fmt: skip

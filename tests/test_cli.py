@@ -440,3 +440,11 @@ def test_ctrl_c_stops_a_runaway_run(tmp_path: Path) -> None:
     assert process.returncode == 130
     assert "interrupted (SIGINT) before any write: nothing was changed" in err
     assert time.monotonic() - started < 30
+
+
+def test_serve_refuses_a_bad_config_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "cffunc.toml"
+    bad.write_text('[function]\nname = "x y"\n')
+    result = runner.invoke(cli, ["-c", str(bad), "serve", "--port", "0"])
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "function.name" in result.stderr

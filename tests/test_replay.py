@@ -536,3 +536,16 @@ def test_dask_gives_the_local_summary(tmp_path: Path) -> None:
     assert json.loads(remote.stdout) == json.loads(local.stdout)
     refused = invoke([*args, "--dask", "tcp://127.0.0.1:1", "--limit", "5"], env)
     assert refused.returncode != 0 and "--limit cannot be combined with --dask" in refused.stderr
+
+
+def test_ipv6_48_keys_are_spelled_as_ipaddress_does() -> None:
+    """The /48s V8 writes, put in RFC 5952 form without ipaddress (too slow for a
+    replay's hundreds of thousands of networks): ipaddress is the oracle."""
+    from cffunc.replay import _network_key
+
+    rng = random.Random(8)
+    for _ in range(5000):
+        groups = [rng.choice([0, 0, rng.getrandbits(16), rng.getrandbits(4)]) for _ in range(3)]
+        key = ":".join(f"{g:x}" for g in groups) + "::/48"
+        assert _network_key(key) == str(ipaddress.ip_network(key, strict=False)), key
+    assert _network_key("203.0.113.0/24") == "203.0.113.0/24"

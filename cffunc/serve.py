@@ -1,0 +1,368 @@
+"""``cffunc serve``: the CloudFront edge for this config, on 127.0.0.1, for a browser.
+
+Every request becomes a viewer-request event (the viewer's address from the socket, or
+``--viewer-ip``; headers and cookies split as the edge splits them) and runs through the
+rendered function (or its composition with ``--with``) in the local runtime. A generated
+response is sent as it is. A request that goes on reaches the origin: files under the
+maintenance object's folder come from ``--objects`` (default: the config's folder), so
+the sample's page and stylesheet work without a server of one's own; anything else goes
+to ``--upstream``, or to a built-in application page that shows the request it received
+(what the origin would get). In rewrite mode the viewer-response half then runs on the
+origin's answer. The config, the page and the ``--with`` file are reloaded when they
+change; a function error is answered as the edge answers it (503 FunctionExecutionError,
+502 FunctionValidationError) and logged.
+
+The HTTP server is werkzeug's, the proxy client urllib3's.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import mimetypes
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cffunc.config import load_config
+from cffunc.decide import Decision, ViewerRequest, decide
+from cffunc.errors import CffuncError
+from cffunc.events import event_from_options, viewer_response_event
+from cffunc.localrun import config_function, local_store
+from cffunc.rules import MaintenanceRules
+from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.engine import Invocation
+
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+     "trailer", "transfer-encoding", "upgrade", "content-length", "content-encoding"}
+)  # fmt: skip
+"""Not passed on between the viewer, the function and the origin (werkzeug and urllib3
+frame the messages; urllib3 undoes compression)."""
+
+
+class ServeError(CffuncError):
+    """serve cannot start (a bad option, no usable config)."""
+
+
+@dataclass
+class _Loaded:
+    rules: MaintenanceRules
+    runtime: FunctionRuntime
+    objects: Path
+    stamp: tuple[float, ...]
+    watched: tuple[Path, ...]
+    """The config, the page and --with's file: reloaded when one changes."""
+
+
+class Edge:
+    """The WSGI application: one V8 behind a lock (a context runs one call at a time)."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        environ: Mapping[str, str],
+        upstream: str | None = None,
+        objects: Path | None = None,
+        foreign: Callable[[], Any] | None = None,
+        watched_extra: Iterable[Path] = (),
+        now: datetime | None = None,
+        viewer_ip: str | None = None,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.config_path = config_path
+        self.environ = environ
+        self.upstream = upstream.rstrip("/") if upstream else None
+        self.objects = objects
+        self.foreign = foreign
+        self.watched_extra = tuple(watched_extra)
+        self.now = now
+        self.viewer_ip = viewer_ip
+        self.log = log
+        self.lock = threading.Lock()
+        self.loaded: _Loaded | None = None
+        self.http: Any = None
+        self.current()  # a config that does not load is an error at start, not per request
+
+    # ---- the function, reloaded when its sources change ----
+
+    @staticmethod
+    def _stamp(paths: tuple[Path, ...]) -> tuple[float, ...]:
+        return tuple(p.stat().st_mtime if p.exists() else 0.0 for p in paths)
+
+    def current(self) -> _Loaded:
+        """The loaded function, loaded again first if a file it came from changed (a stat
+        of each: cheap enough for every request)."""
+        with self.lock:
+            loaded = self.loaded
+            if loaded is not None and self._stamp(loaded.watched) == loaded.stamp:
+                return loaded
+            try:
+                fresh = self._load()
+            except CffuncError as error:
+                if loaded is None:
+                    raise
+                self.log(f"reload failed, still serving the last good config: {error}")
+                loaded.stamp = self._stamp(loaded.watched)
+                return loaded
+            if loaded is not None:
+                loaded.runtime.close()
+                self.log(f"reloaded {self.config_path}")
+            self.loaded = fresh
+            return fresh
+
+    def _load(self) -> _Loaded:
+        config = load_config(self.config_path)
+        watched = (self.config_path, *self.watched_extra) + (
+            (config.maintenance.page,) if config.maintenance.page else ()
+        )
+        stamp = self._stamp(watched)
+        foreign = self.foreign() if self.foreign else None
+        rules, code, runtime_name = config_function(config, self.environ, foreign)
+        runtime = FunctionRuntime(code, runtime_name, kvs=local_store(None, rules))
+        objects = self.objects or self.config_path.resolve().parent
+        return _Loaded(rules, runtime, objects, stamp, watched)
+
+    def _invoke(self, loaded: _Loaded, event: dict[str, Any], now_ms: int) -> Invocation:
+        with self.lock:
+            return loaded.runtime.invoke(event, now_ms)
+
+    # ---- one request ----
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        from werkzeug.wrappers import Request, Response
+
+        started = time.perf_counter()
+        request = Request(environ)
+        loaded = self.current()
+        now = self.now or datetime.now(UTC)
+        now_ms = round(now.timestamp() * 1000)
+        ip = self.viewer_ip or request.remote_addr or "127.0.0.1"
+        query = request.query_string.decode("latin-1")
+        path = request.path + (f"?{query}" if query else "")
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
+        event = event_from_options(ip, request.method, path, headers)
+        decision = _decision(loaded.rules, event, now)
+        result = self._invoke(loaded, event, now_ms)
+        if not result.ok:
+            answer = _error(result)
+            self.log(f"function error: {result.error}")
+        elif "statusCode" in result.output:
+            answer = _generated(result.output)
+        else:
+            answer = self._origin(loaded, result.output, request.get_data())
+            if loaded.rules.mode == "rewrite":
+                answer = self._viewer_response(loaded, event, result.output, answer, now_ms)
+        status, reason, out_headers, body = answer
+        response = Response(body, status=f"{status} {reason}")
+        response.headers.clear()
+        for name, value in out_headers:
+            response.headers.add(name, value)
+        milliseconds = (time.perf_counter() - started) * 1000
+        why = decision.rule + (f" {decision.matched}" if decision.matched else "")
+        self.log(
+            f"{request.method} {path} {decision.action} ({why}) {status} {milliseconds:.1f} ms"
+        )
+        return response(environ, start_response)
+
+    def _viewer_response(
+        self,
+        loaded: _Loaded,
+        event: dict[str, Any],
+        request: dict[str, Any],
+        answer: _Answer,
+        now_ms: int,
+    ) -> _Answer:
+        status, reason, headers, body = answer
+        if status >= 400:
+            # CloudFront does not run viewer-response functions on an origin error
+            # (edge-functions-restrictions.html, "HTTP status codes").
+            return answer
+        single: dict[str, str] = {}
+        for name, value in headers:
+            if name.lower() != "set-cookie":
+                single.setdefault(name.lower(), value)
+        response_event = viewer_response_event(event, request, status, reason, single)
+        result = self._invoke(loaded, response_event, now_ms)
+        if not result.ok:
+            self.log(f"function error (viewer-response): {result.error}")
+            return _error(result)
+        out = result.output
+        new_headers = _header_pairs(out.get("headers") or {}) + _cookie_pairs(out.get("cookies"))
+        kept = [(n, v) for n, v in headers if n.lower() == "set-cookie"]
+        new_body = _body(out["body"]) if "body" in out else body
+        return (
+            out.get("statusCode", status),
+            out.get("statusDescription", reason),
+            new_headers + kept,
+            new_body,
+        )
+
+    def _origin(self, loaded: _Loaded, request: dict[str, Any], data: bytes) -> _Answer:
+        uri = request.get("uri") or "/"
+        folder = PurePosixPath(loaded.rules.object).parent
+        if uri.startswith(str(folder).rstrip("/") + "/"):
+            found = _static(loaded.objects, uri)
+            if found is not None:
+                return found
+        if self.upstream:
+            return self._proxy(request, data)
+        return _application(request)
+
+    def _proxy(self, request: dict[str, Any], data: bytes) -> _Answer:
+        import urllib3
+
+        if self.http is None:
+            self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(30))
+        headers = {n: v["value"] for n, v in (request.get("headers") or {}).items()}
+        cookies = request.get("cookies") or {}
+        if cookies:
+            headers["cookie"] = "; ".join(f"{n}={v['value']}" for n, v in cookies.items())
+        query = _query_text(request.get("querystring"))
+        url = f"{self.upstream}{request.get('uri') or '/'}" + (f"?{query}" if query else "")
+        try:
+            reply = self.http.request(
+                request.get("method", "GET"), url, body=data or None, headers=headers,
+                redirect=False, preload_content=True,
+            )  # fmt: skip
+        except urllib3.exceptions.HTTPError as error:
+            self.log(f"upstream {self.upstream} did not answer: {error}")
+            return (
+                502,
+                "Bad Gateway",
+                [("content-type", "text/plain")],
+                b"the upstream did not answer\n",
+            )
+        kept = [(n, v) for n, v in reply.headers.items() if n.lower() not in HOP_BY_HOP]
+        return reply.status, reply.reason or "", kept, reply.data
+
+
+_Answer = tuple[int, str, list[tuple[str, str]], bytes]
+
+
+def _decision(rules: MaintenanceRules, event: dict[str, Any], now: datetime) -> Decision:
+    r = event["request"]
+    request = ViewerRequest(
+        ip=event["viewer"]["ip"],
+        method=r["method"],
+        uri=r["uri"],
+        querystring={k: v["value"] for k, v in r["querystring"].items()},
+        headers={k: v["value"] for k, v in r["headers"].items()},
+        cookies={k: v["value"] for k, v in r["cookies"].items()},
+    )
+    return decide(rules, request, now)
+
+
+def _error(result: Invocation) -> _Answer:
+    status = result.error_status or 503
+    kind = (result.error or "").split(":", 1)[0]
+    reason = "Service Unavailable" if status == 503 else "Bad Gateway"
+    text = f"{kind}: the CloudFront function failed (cffunc serve: {result.error})\n"
+    return status, reason, [("content-type", "text/plain; charset=utf-8")], text.encode()
+
+
+def _generated(output: dict[str, Any]) -> _Answer:
+    headers = _header_pairs(output.get("headers") or {}) + _cookie_pairs(output.get("cookies"))
+    body = _body(output["body"]) if "body" in output else b""
+    return output["statusCode"], output.get("statusDescription", ""), headers, body
+
+
+def _header_pairs(headers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for name, entry in headers.items():
+        for value in entry.get("multiValue") or entry.get("multivalue") or [entry]:
+            out.append((name, str(value["value"])))
+    return out
+
+
+def _cookie_pairs(cookies: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    out = []
+    for name, entry in (cookies or {}).items():
+        for item in entry.get("multiValue") or entry.get("multivalue") or [entry]:
+            attributes = item.get("attributes") or entry.get("attributes")
+            out.append(
+                (
+                    "set-cookie",
+                    f"{name}={item['value']}" + (f"; {attributes}" if attributes else ""),
+                )
+            )
+    return out
+
+
+def _body(body: Any) -> bytes:
+    if isinstance(body, str):
+        return body.encode()
+    data = str(body.get("data", ""))
+    return base64.b64decode(data) if body.get("encoding") == "base64" else data.encode()
+
+
+def _query_text(querystring: Any) -> str:
+    if isinstance(querystring, str):
+        return querystring
+    parts = []
+    for name, entry in (querystring or {}).items():
+        for item in entry.get("multiValue") or entry.get("multivalue") or [entry]:
+            parts.append(f"{name}={item['value']}" if item["value"] != "" else name)
+    return "&".join(parts)
+
+
+def _static(root: Path, uri: str) -> _Answer | None:
+    """A file under ``root`` for ``uri`` (an S3-like origin of the maintenance files);
+    None when there is none. Never a path outside ``root``."""
+    from urllib.parse import unquote
+
+    relative = unquote(uri).lstrip("/")
+    target = (root / relative).resolve()
+    base = root.resolve()
+    if base not in target.parents or not target.is_file():
+        return None
+    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind in ("application/javascript", "image/svg+xml"):
+        kind += "; charset=utf-8"
+    return 200, "OK", [("content-type", kind)], target.read_bytes()
+
+
+def _application(request: dict[str, Any]) -> _Answer:
+    """The built-in origin: a page showing the request it received."""
+    shown = {
+        "method": request.get("method"),
+        "uri": request.get("uri"),
+        "querystring": request.get("querystring"),
+        "headers": request.get("headers"),
+        "cookies": request.get("cookies"),
+    }
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        "<title>The application (cffunc serve)</title></head><body>"
+        "<h1>The application</h1><p>cffunc serve's stand-in origin received this request "
+        "(give <code>--upstream URL</code> to reach yours):</p>"
+        f"<pre id=request>{html.escape(json.dumps(shown, indent=2, sort_keys=True))}</pre>"
+        "</body></html>"
+    )
+    return (
+        200,
+        "OK",
+        [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-store")],
+        page.encode(),
+    )
+
+
+def serve_forever(edge: Edge, host: str, port: int, ready: Callable[[str], None]) -> None:
+    import logging
+
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # our own line per request
+    server = make_server(host, port, edge, threaded=True)
+    ready(f"http://{host}:{server.server_port}")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        if edge.loaded is not None:
+            edge.loaded.runtime.close()

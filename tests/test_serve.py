@@ -1,0 +1,184 @@
+"""cffunc serve in a real browser: Debian's chromium driven by Playwright (the system
+browser; nothing downloaded), against the edge for samples/cffunc.toml on 127.0.0.1."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cffunc.serve import Edge, serve_forever
+from tests.helpers import ENV, SAMPLES, SECRET
+
+pytestmark = pytest.mark.integration
+
+IN_WINDOW = datetime.fromisoformat("2026-12-01T03:00:00+00:00")
+AFTER_END = datetime.fromisoformat("2026-12-01T05:00:00+00:00")
+CHROMIUM = shutil.which("chromium")
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+class Running:
+    def __init__(self, edge: Edge) -> None:
+        self.edge = edge
+        self.lines: list[str] = []
+        edge.log = self.lines.append
+        ready = threading.Event()
+        self.url = ""
+
+        def started(url: str) -> None:
+            self.url = url
+            ready.set()
+
+        self.thread = threading.Thread(
+            target=serve_forever, args=(edge, "127.0.0.1", 0, started), daemon=True
+        )
+        self.thread.start()
+        assert ready.wait(30), "serve did not start"
+
+
+def start(config: Path, **options: Any) -> Running:
+    return Running(Edge(config, ENV, **options))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    assert CHROMIUM, "the browser tests need Debian's chromium: apt-get install -y chromium"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def edge() -> Running:
+    return start(SAMPLES / "cffunc.toml", now=IN_WINDOW)
+
+
+def page_of(browser: Any) -> tuple[Any, Any, list[str]]:
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and "503" not in m.text else None,
+    )
+    return context, page, errors
+
+
+def test_the_maintenance_page_renders_with_503_and_its_stylesheet(
+    browser: Any, edge: Running
+) -> None:
+    context, page, errors = page_of(browser)
+    response = page.goto(f"{edge.url}/checkout")
+    assert response.status == 503
+    assert response.headers["retry-after"] == "3600"
+    assert response.headers["cache-control"] == "no-store"
+    assert page.inner_text("h1") == "We\u2019ll be back soon"
+    border = page.eval_on_selector("main", "m => getComputedStyle(m).borderTopWidth")
+    assert border != "0px"  # /maintenance/style.css was fetched and applied
+    assert errors == []
+    assert any(
+        line.startswith("GET /maintenance/style.css pass (allowed-path") for line in edge.lines
+    )
+    context.close()
+
+
+def test_the_bypass_link_lets_the_browser_into_the_application(browser: Any, edge: Running) -> None:
+    context, page, errors = page_of(browser)
+    page.goto(f"{edge.url}/__cffunc/bypass?token={SECRET}")
+    # The 302 set the cookie and went on to /, which now reaches the application.
+    assert "The application" in page.inner_text("h1")
+    assert "cffunc_bypass" in [c["name"] for c in context.cookies()]
+    response = page.goto(f"{edge.url}/checkout?step=2")
+    assert response.status == 200 and '"uri": "/checkout"' in page.inner_text("#request")
+    assert errors == []
+    context.close()
+
+
+def test_fetch_gets_json_and_a_post_gets_the_short_answer(browser: Any, edge: Running) -> None:
+    context, page, _ = page_of(browser)
+    page.goto(f"{edge.url}/maintenance/index.html")
+    answers = page.evaluate(
+        """async () => {
+          const json = await fetch('/api/orders', {headers: {Accept: 'application/json'}});
+          const post = await fetch('/api/orders', {method: 'POST', body: 'x=1'});
+          return [json.status, await json.json(), post.status,
+                  post.headers.get('content-type'), await post.text()];
+        }"""
+    )
+    assert answers[0] == 503 and answers[1]["error"] == "maintenance"
+    assert answers[1]["message"] == "We are upgrading the database."
+    assert answers[2:] == [503, "text/plain; charset=utf-8", "We are upgrading the database.\n"]
+    context.close()
+
+
+def test_past_end_and_from_the_office_everything_passes(browser: Any) -> None:
+    later = start(SAMPLES / "cffunc.toml", now=AFTER_END)
+    office = start(SAMPLES / "cffunc.toml", now=IN_WINDOW, viewer_ip="203.0.113.9")
+    context, page, errors = page_of(browser)
+    for running in (later, office):
+        response = page.goto(f"{running.url}/checkout")
+        assert response.status == 200 and "The application" in page.inner_text("h1")
+    assert any(x.startswith("GET /checkout pass (outside-window) 200") for x in later.lines)
+    assert any(
+        x.startswith("GET /checkout pass (allowed-ip 203.0.113.0/24) 200") for x in office.lines
+    )
+    assert errors == []
+    context.close()
+
+
+def test_upstream_reload_and_function_errors(browser: Any, tmp_path: Path) -> None:
+    """Requests that pass reach --upstream; a changed config is served without a restart;
+    a composed function that throws is answered as the edge answers it."""
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Response
+
+    def upstream_app(environ: Any, start_response: Any) -> Any:
+        seen = f"upstream saw {environ['REQUEST_METHOD']} {environ['PATH_INFO']}"
+        return Response(f"<h1>{seen}</h1>", content_type="text/html")(environ, start_response)
+
+    upstream = make_server("127.0.0.1", 0, upstream_app, threaded=True)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    config = tmp_path / "cffunc.toml"
+    config.write_text((SAMPLES / "cffunc.toml").read_text())
+    shutil.copytree(SAMPLES / "maintenance", tmp_path / "maintenance")
+    running = start(
+        config, now=IN_WINDOW, viewer_ip="203.0.113.9",
+        upstream=f"http://127.0.0.1:{upstream.server_port}",
+    )  # fmt: skip
+    context, page, _ = page_of(browser)
+    page.goto(f"{running.url}/checkout")
+    assert page.inner_text("h1") == "upstream saw GET /checkout"
+    config.write_text(config.read_text().replace('"203.0.113.0/24", ', ""))  # the office goes
+    response = page.goto(f"{running.url}/checkout")
+    assert response.status == 503 and any(line.startswith("reloaded ") for line in running.lines)
+    thrower = tmp_path / "auth.js"
+    thrower.write_text("function handler(event) { return event.request.headers.nope.value; }\n")
+    from cffunc.compose import foreign_from_file
+
+    broken = start(
+        SAMPLES / "cffunc.toml", now=IN_WINDOW, viewer_ip="203.0.113.9",
+        foreign=lambda: foreign_from_file(thrower, None),
+        watched_extra=[thrower],
+    )  # fmt: skip
+    response = page.goto(f"{broken.url}/checkout")
+    assert response.status == 503
+    assert page.inner_text("body").startswith("FunctionExecutionError: ")
+    assert any(
+        line.startswith("function error: FunctionExecutionError: TypeError")
+        for line in broken.lines
+    )
+    context.close()
+    upstream.shutdown()
