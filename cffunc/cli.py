@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cffunc import __version__, interrupts, output
+from cffunc import __version__, iac, interrupts, output
 from cffunc.apply import DEFAULT_TIMEOUT_SECONDS, Incomplete
 from cffunc.awsclient import CloudFrontClient, s3_client
 from cffunc.compose import ForeignFunction, compose_rendered, foreign_from_file
@@ -698,6 +698,76 @@ def serve_command(
     serve_forever(
         edge, host, port, lambda url: echo_err(f"serving {url} as the edge for {config_path}")
     )
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Write the function (and its store) for CloudFormation or Terraform.
+
+    With the distribution in infrastructure as code, the code owns the function,
+    the KeyValueStore and the association, and `enable`/`disable` (toggle =
+    "kvs") only write the store key: no drift. The code is the render byte for
+    byte; --check exits 1 when the files on disk no longer match it.
+    """
+
+
+def _export(settings: Settings, kind: str, target: Path, single: bool, check_only: bool) -> None:
+    config = settings.config()
+    function = render(compile_rules(config, os.environ))
+    exported = (iac.cloudformation if kind == "cloudformation" else iac.terraform)(config, function)
+    command = f"cffunc export {kind}" + (f" -o {target}" if target != _EXPORT_DEFAULT[kind] else "")
+    if check_only:
+        iac.check(exported, target, single, command)
+        click.echo(f"{target} matches the current render")
+        return
+    for path in iac.write(exported, target, single):
+        click.echo(f"wrote {path}")
+
+
+_EXPORT_DEFAULT = {
+    "cloudformation": Path("cffunc-template.yaml"),
+    "terraform": Path("cffunc-terraform"),
+}
+
+
+@export_group.command("cloudformation")
+@click.option(
+    "-o", "--output", "target", type=click.Path(dir_okay=False, path_type=Path),
+    default=_EXPORT_DEFAULT["cloudformation"], show_default=True, help="The template file.",
+)  # fmt: skip
+@click.option("--check", "check_only", is_flag=True, help="Exit 1 if the file is stale.")
+@command_options
+def export_cloudformation(settings: Settings, target: Path, check_only: bool) -> None:
+    """A YAML template: AWS::CloudFront::Function (the code inline, AutoPublish), the
+    AWS::CloudFront::KeyValueStore for toggle = "kvs", their ARNs as outputs, and the
+    FunctionAssociations to add to your distribution's behaviors (as a comment).
+
+    \b
+    Examples:
+      cffunc export cloudformation -o infra/maintenance.yaml
+      cffunc export cloudformation -o infra/maintenance.yaml --check
+    """
+    _export(settings, "cloudformation", target, True, check_only)
+
+
+@export_group.command("terraform")
+@click.option(
+    "-o", "--output", "target", type=click.Path(file_okay=False, path_type=Path),
+    default=_EXPORT_DEFAULT["terraform"], show_default=True, help="The directory.",
+)  # fmt: skip
+@click.option("--check", "check_only", is_flag=True, help="Exit 1 if the files are stale.")
+@command_options
+def export_terraform(settings: Settings, target: Path, check_only: bool) -> None:
+    """cffunc.tf (aws_cloudfront_function with publish = true, the
+    aws_cloudfront_key_value_store for toggle = "kvs", outputs, and the
+    function_association blocks to paste, as a comment) and <name>.js, the code.
+
+    \b
+    Examples:
+      cffunc export terraform -o infra/maintenance
+      cffunc export terraform -o infra/maintenance --check
+    """
+    _export(settings, "terraform", target, False, check_only)
 
 
 # ---- deploy ----

@@ -16,7 +16,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 COMMANDS: list[list[str]] = [
     [], ["render"], ["test"], ["replay"], ["serve"], ["publish"], ["plan"], ["enable"], ["disable"],
     ["status"], ["destroy"], ["iam-policy"], ["init"], ["install"], ["uninstall"], ["allow"],
-    ["allow", "add"], ["allow", "remove"], ["allow", "list"],
+    ["allow", "add"], ["allow", "remove"], ["allow", "list"], ["export"],
+    ["export", "cloudformation"], ["export", "terraform"],
 ]  # fmt: skip
 
 
