@@ -12,6 +12,8 @@ INTEGRATION_MODULES = {
     "test_emulator",
     "test_packaging",
     "test_compose_deploy",
+    "test_export",  # cfn-lint and the CI samples run as subprocesses
+    "test_serve",  # a browser
 }
 # Single tests elsewhere that start a subprocess.
 INTEGRATION_TESTS = {
@@ -20,6 +22,7 @@ INTEGRATION_TESTS = {
     "test_installed_command_renders_end_to_end",
     "test_cli_reads_standard_input_and_prints_json",
     "test_cli_summary_on_the_sample_log",
+    "test_release_script_disables_on_success_and_on_failure",
 }
 
 

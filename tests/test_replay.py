@@ -345,6 +345,7 @@ def test_counts_per_scope_agree_with_the_model(
     assert summary.rules["outside-scope"] > 0
 
 
+@pytest.mark.integration
 def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> None:
     """Blocks spread over a worker process and the caller's V8: the summary is the same
     as with one worker, limit and sample included, and the passes are attributed."""
@@ -448,6 +449,7 @@ def test_the_hour_in_log_names(name: str, hour: str | None) -> None:
     assert (found.strftime("%Y-%m-%dT%H") if found else None) == hour
 
 
+@pytest.mark.integration
 def test_s3_logs_are_streamed_and_filtered_by_their_names(tmp_path: Path) -> None:
     """Objects in S3 of the local API (moto), listed and read with boto3 as configured by
     the environment; --since/--until keep the hours asked for."""

@@ -90,6 +90,7 @@ FLAGS = [
 ]  # fmt: skip
 
 
+@pytest.mark.integration
 def test_the_report_renders_in_a_real_browser(tmp_path: Path) -> None:
     """The page needs no network, draws its charts, logs no console error, and its
     screenshot is not blank."""
