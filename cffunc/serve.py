@@ -58,6 +58,8 @@ class _Loaded:
     stamp: tuple[float, ...]
     watched: tuple[Path, ...]
     """The config, the page and --with's file: reloaded when one changes."""
+    store: dict[str, str] | None = None
+    """toggle = "kvs": the store the function reads (maintenance on, as `cffunc test`)."""
 
 
 class Edge:
@@ -124,9 +126,10 @@ class Edge:
         stamp = self._stamp(watched)
         foreign = self.foreign() if self.foreign else None
         rules, code, runtime_name = config_function(config, self.environ, foreign)
-        runtime = FunctionRuntime(code, runtime_name, kvs=local_store(None, rules))
+        store = local_store(None, rules)
+        runtime = FunctionRuntime(code, runtime_name, kvs=store)
         objects = self.objects or self.config_path.resolve().parent
-        return _Loaded(rules, runtime, objects, stamp, watched)
+        return _Loaded(rules, runtime, objects, stamp, watched, store.items if store else None)
 
     def _invoke(self, loaded: _Loaded, event: dict[str, Any], now_ms: int) -> Invocation:
         with self.lock:
@@ -147,7 +150,7 @@ class Edge:
         path = request.path + (f"?{query}" if query else "")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
         event = event_from_options(ip, request.method, path, headers)
-        decision = _decision(loaded.rules, event, now)
+        decision = _decision(loaded.rules, event, now, loaded.store)
         result = self._invoke(loaded, event, now_ms)
         if not result.ok:
             answer = _error(result)
@@ -245,7 +248,9 @@ class Edge:
 _Answer = tuple[int, str, list[tuple[str, str]], bytes]
 
 
-def _decision(rules: MaintenanceRules, event: dict[str, Any], now: datetime) -> Decision:
+def _decision(
+    rules: MaintenanceRules, event: dict[str, Any], now: datetime, store: dict[str, str] | None
+) -> Decision:
     r = event["request"]
     request = ViewerRequest(
         ip=event["viewer"]["ip"],
@@ -255,7 +260,7 @@ def _decision(rules: MaintenanceRules, event: dict[str, Any], now: datetime) -> 
         headers={k: v["value"] for k, v in r["headers"].items()},
         cookies={k: v["value"] for k, v in r["cookies"].items()},
     )
-    return decide(rules, request, now)
+    return decide(rules, request, now, store)
 
 
 def _error(result: Invocation) -> _Answer:

@@ -182,3 +182,14 @@ def test_upstream_reload_and_function_errors(browser: Any, tmp_path: Path) -> No
     )
     context.close()
     upstream.shutdown()
+
+
+def test_a_store_toggled_config_serves_with_maintenance_on(browser: Any) -> None:
+    """As `cffunc test`, a kvs config is served with a store that says on; the log's
+    decision comes from the same store."""
+    running = start(SAMPLES / "kvs.toml", now=IN_WINDOW)
+    context, page, _ = page_of(browser)
+    response = page.goto(f"{running.url}/checkout")
+    assert response.status == 503
+    assert any(x.startswith("GET /checkout maintenance (maintenance) 503") for x in running.lines)
+    context.close()
