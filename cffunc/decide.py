@@ -8,7 +8,11 @@ say which rule let a request through.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import ipaddress
+import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -155,81 +159,86 @@ def matching_network(rules: MaintenanceRules, ip: str) -> str | None:
         return None
     value = _ipv4_value(ip)
     if value is not None:
-        version, bits = 4, 32
+        version = 4
     else:
         try:
             address = ipaddress.ip_address(ip)
         except ValueError:
             return None
-        version, bits, value = address.version, address.max_prefixlen, int(address)
-    index = _network_index(rules.networks)
-    best: tuple[int, str] | None = None
-    for prefix in index.prefixes.get(version, ()):
-        shift = bits - prefix
-        found = index.networks.get((version, prefix, value >> shift))
-        if found is not None and (best is None or found < best):
-            best = found
-    return None if best is None else best[1]
+        version, value = address.version, int(address)
+    table = _network_table(rules.networks)[version]
+    at = bisect.bisect_right(table.starts, value) - 1
+    return table.labels[at] if at >= 0 else None
+
+
+_DOTTED = re.compile(r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}")
 
 
 def _ipv4_value(ip: str) -> int | None:
     """A dotted-quad IPv4 address as an int, accepting exactly what :mod:`ipaddress` does
     (four decimal parts 0-255, no leading zeros); None for anything else. Replays ask
-    for millions of addresses, and ipaddress's parser costs microseconds each."""
-    parts = ip.split(".")
-    if len(parts) != 4:
+    for millions of addresses, and ipaddress's parser costs microseconds each: a regex
+    for the form, then the C parser for the value (which refuses parts over 255)."""
+    if not _DOTTED.fullmatch(ip):
         return None
-    value = 0
-    for part in parts:
-        if not (part.isascii() and part.isdigit()) or len(part) > 3:
-            return None
-        if len(part) > 1 and part[0] == "0":
-            return None
-        number = int(part)
-        if number > 255:
-            return None
-        value = value << 8 | number
-    return value
+    try:
+        return int.from_bytes(socket.inet_aton(ip), "big")
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
-class _NetworkIndex:
-    """Networks by (version, prefix length, network bits): a lookup per prefix length in
-    use, instead of a scan of every network (replays ask for millions of addresses)."""
+class _Table:
+    """One address family's networks as consecutive ranges: ``starts[i]`` is where range
+    ``i`` begins, ``labels[i]`` the first configured network covering it (None for a gap),
+    so a lookup is one binary search (replays ask for millions of addresses)."""
 
-    prefixes: dict[int, tuple[int, ...]]
-    networks: dict[tuple[int, int, int], tuple[int, str]]
-    """-> (position in the config, CIDR text): the first configured match wins."""
-
-
-_INDEXES: dict[int, tuple[tuple[IPNetwork, ...], _NetworkIndex]] = {}
+    starts: list[int]
+    labels: list[str | None]
 
 
-def _network_index(networks: tuple[IPNetwork, ...]) -> _NetworkIndex:
+_TABLES: dict[int, tuple[tuple[IPNetwork, ...], dict[int, _Table]]] = {}
+
+
+def _network_table(networks: tuple[IPNetwork, ...]) -> dict[int, _Table]:
     """Built once per networks tuple, found again by identity (hashing 600 networks on
-    every lookup would cost more than the scan it replaces)."""
-    hit = _INDEXES.get(id(networks))
+    every lookup would cost more than the search it serves)."""
+    hit = _TABLES.get(id(networks))
     if hit is not None and hit[0] is networks:
         return hit[1]
-    if len(_INDEXES) > 64:
-        _INDEXES.clear()
-    index = _build_index(networks)
-    _INDEXES[id(networks)] = (networks, index)
-    return index
+    if len(_TABLES) > 64:
+        _TABLES.clear()
+    tables = {v: _build_table([n for n in networks if n.version == v]) for v in (4, 6)}
+    _TABLES[id(networks)] = (networks, tables)
+    return tables
 
 
-def _build_index(networks: tuple[IPNetwork, ...]) -> _NetworkIndex:
-    prefixes: dict[int, set[int]] = {}
-    table: dict[tuple[int, int, int], tuple[int, str]] = {}
+def _build_table(networks: list[IPNetwork]) -> _Table:
+    """Sweep the range boundaries: at each, the covering network configured first wins."""
+    events: dict[int, list[tuple[int, int]]] = {}
     for position, network in enumerate(networks):
-        prefixes.setdefault(network.version, set()).add(network.prefixlen)
-        key = (
-            network.version,
-            network.prefixlen,
-            int(network.network_address) >> (network.max_prefixlen - network.prefixlen),
-        )
-        table.setdefault(key, (position, str(network)))
-    return _NetworkIndex({v: tuple(sorted(p)) for v, p in prefixes.items()}, table)
+        start = int(network.network_address)
+        end = int(network.broadcast_address) + 1
+        events.setdefault(start, []).append((1, position))
+        events.setdefault(end, []).append((-1, position))
+    active: list[int] = []  # a heap of positions, with lazy removal
+    removed: dict[int, int] = {}
+    starts: list[int] = [-1]
+    labels: list[str | None] = [None]
+    for point in sorted(events):
+        for change, position in events[point]:
+            if change > 0:
+                heapq.heappush(active, position)
+            else:
+                removed[position] = removed.get(position, 0) + 1
+        while active and removed.get(active[0], 0):
+            removed[active[0]] -= 1
+            heapq.heappop(active)
+        label = str(networks[active[0]]) if active else None
+        if label != labels[-1]:
+            starts.append(point)
+            labels.append(label)
+    return _Table(starts, labels)
 
 
 def decide_response(
