@@ -16,10 +16,9 @@ import argparse
 import dataclasses
 import json
 import random
-import statistics
-import time
 
 from benchmarks.capacity import ENV, SAMPLE
+from benchmarks.invocations import per_invocation_us
 from cffunc.config import load_config
 from cffunc.decide import ViewerRequest
 from cffunc.events import viewer_request_event
@@ -30,7 +29,7 @@ from cffunc.runtime.kvs import KeyValueData
 from cffunc.scopes import Scope
 
 STORE_SAMPLE = SAMPLE.with_name("kvs.toml")
-NOW_MS = 1_796_094_000_000
+NOW_MS = 1_796_094_000_000  # the same moment benchmarks.invocations times at
 
 
 def store(count: int) -> dict[str, str]:
@@ -50,18 +49,6 @@ def events(count: int, scoped: int, rng: random.Random) -> list[dict]:
         )  # fmt: skip
         out.append(viewer_request_event(request))
     return out
-
-
-def per_invocation_us(runtime: FunctionRuntime, batch: list[dict], repeats: int) -> float:
-    pairs = [(e, NOW_MS) for e in batch]
-    runtime.invoke_many(pairs[:1000])  # warm up the JIT
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        results = runtime.invoke_many(pairs)
-        timings.append((time.perf_counter() - started) / len(pairs) * 1e6)
-        assert all(r.ok for r in results), next(r.error for r in results if not r.ok)
-    return statistics.median(timings)
 
 
 def reads(runtime: FunctionRuntime, host: str) -> int:

@@ -428,8 +428,8 @@ class _Pool:
         while (item := self.results.get()) is not None:
             self.finished.put(item)
 
-    def wait(self) -> None:
-        """Until at least one more block has finished (or a worker has failed)."""
+    def _next(self) -> tuple[Any, Any]:
+        """The next finished item, a worker's failure raised, a dead worker noticed."""
         while True:
             try:
                 key, value = self.finished.get(timeout=0.5)
@@ -438,10 +438,12 @@ class _Pool:
                 continue
             if key == "failed":
                 raise RuntimeFailure(f"a replay worker failed: {value}")
-            if isinstance(value, Future):
-                value = value.result()
-            self._done(key, value)
-            return
+            return key, value
+
+    def wait(self) -> None:
+        """Until at least one more block has finished."""
+        key, value = self._next()
+        self._done(key, value.result() if isinstance(value, Future) else value)
 
     def pop(self, seq: int) -> dict[str, Any] | None:
         return self.ready.pop(seq, None)
@@ -463,13 +465,7 @@ class _Pool:
         for tasks in self.queues:
             tasks.put(None)
         while len(out) < len(self.busy):
-            try:
-                key, value = self.finished.get(timeout=0.5)
-            except queue.Empty:
-                self._check_alive()
-                continue
-            if key == "failed":
-                raise RuntimeFailure(f"a replay worker failed: {value}")
+            key, value = self._next()
             if key == "tally":
                 out.append(value)
         return out
