@@ -22,6 +22,7 @@ Parquet output; real-time logs, real-time-logs.html, are tab-separated without a
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -114,6 +115,7 @@ def locate(sources: Iterable[str], window: Window, s3: Any) -> list[str]:
         if source == "-":
             raise LogError("--dask reads log files and s3:// objects, not standard input")
         if source.startswith("s3://"):
+            s3 = _client(s3)
             bucket, keys = _s3_keys(source, window, s3)
             out += [f"s3://{bucket}/{key}" for key in keys]
         else:
@@ -125,7 +127,8 @@ def open_one(locator: str, fields: Sequence[str] | None, s3: Any) -> Iterator[st
     """The blocks of one file or ``s3://bucket/key`` object (see :func:`locate`)."""
     if locator.startswith("s3://"):
         bucket, _, key = locator.removeprefix("s3://").partition("/")
-        yield from blocks_of(locator, _s3_open(s3, bucket, key), fields)
+        with _s3_open(_client(s3), bucket, key) as handle:
+            yield from blocks_of(locator, handle, fields)
         return
     with open(locator, "rb") as handle:
         yield from blocks_of(locator, _maybe_gzip(handle), fields)
@@ -136,7 +139,7 @@ def _open(source: str, window: Window, s3: Any) -> Iterator[tuple[str, IO[bytes]
         yield "<stdin>", _maybe_gzip(sys.stdin.buffer)
         return
     if source.startswith("s3://"):
-        yield from _s3_objects(source, window, s3 if s3 is not None else _default_s3())
+        yield from _s3_objects(source, window, _client(s3))
         return
     for file in _files(Path(source), window):
         with file.open("rb") as handle:
@@ -157,24 +160,31 @@ def _files(path: Path, window: Window) -> list[Path]:
 def _s3_objects(url: str, window: Window, s3: Any) -> Iterator[tuple[str, IO[bytes]]]:
     bucket, keys = _s3_keys(url, window, s3)
     for key in keys:
-        yield f"s3://{bucket}/{key}", _s3_open(s3, bucket, key)
+        with _s3_open(s3, bucket, key) as handle:  # the connection goes back once read
+            yield f"s3://{bucket}/{key}", handle
 
 
-def _s3_open(s3: Any, bucket: str, key: str) -> IO[bytes]:
+@contextlib.contextmanager
+def _s3_open(s3: Any, bucket: str, key: str) -> Iterator[IO[bytes]]:
+    """An object's body as a stream, un-gzipped as it arrives; closed (its connection
+    given back) at the end, which closing a gzip reader alone would not do."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"]
     except (ClientError, BotoCoreError) as error:
         raise LogError(f"s3://{bucket}/{key}: cannot read it: {error}") from None
-    return _maybe_gzip(cast(IO[bytes], _Stream(body)))
+    stream = _Stream(body)
+    try:
+        yield _maybe_gzip(cast(IO[bytes], stream))
+    finally:
+        stream.close()
 
 
 def _s3_keys(url: str, window: Window, s3: Any) -> tuple[str, list[str]]:
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     if not bucket:
         raise LogError(f"{url}: give s3://bucket/prefix/")
-    s3 = s3 if s3 is not None else _default_s3()
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -192,7 +202,10 @@ def _s3_keys(url: str, window: Window, s3: Any) -> tuple[str, list[str]]:
     return bucket, keys
 
 
-def _default_s3() -> Any:
+def _client(s3: Any) -> Any:
+    """The S3 client given, or boto3's default one."""
+    if s3 is not None:
+        return s3
     import boto3
 
     return boto3.client("s3")
@@ -212,6 +225,10 @@ class _Stream(io.RawIOBase):
         data = self.body.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+    def close(self) -> None:
+        self.body.close()
+        super().close()
 
 
 def _maybe_gzip(handle: IO[bytes]) -> IO[bytes]:

@@ -46,10 +46,6 @@ HOP_BY_HOP = frozenset(
 frame the messages; urllib3 undoes compression)."""
 
 
-class ServeError(CffuncError):
-    """serve cannot start (a bad option, no usable config)."""
-
-
 @dataclass
 class _Loaded:
     rules: MaintenanceRules

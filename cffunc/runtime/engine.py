@@ -244,10 +244,6 @@ class FunctionRuntime:
         tally: dict[str, Any] = self._eval_json("__cffuncReplayTally()", 60, "the counts")
         return tally
 
-    def replay_file(self) -> None:
-        """Start a new log file: no #Fields yet, line numbers from 1 (see shims/replay.js)."""
-        self._context.eval("__cffuncReplayFile()")
-
     def replay_block(
         self, text: str, now_ms: int, want_passes: bool, sample: int
     ) -> dict[str, Any]:
