@@ -22,6 +22,7 @@ from pathlib import Path
 
 from cffunc.config import Config
 from cffunc.errors import CffuncError
+from cffunc.remote import local_function
 from cffunc.render import RenderedFunction
 
 FUNCTION_ID = "MaintenanceFunction"
@@ -38,10 +39,9 @@ class Exported:
     """File name (relative to the output) -> text."""
 
 
-def _events(config: Config) -> list[str]:
-    return ["viewer-request"] + (
-        ["viewer-response"] if config.maintenance.mode == "rewrite" else []
-    )
+def _events(config: Config) -> tuple[str, ...]:
+    """The slots the function takes: what enable would associate."""
+    return local_function(config, None).events
 
 
 def _behaviors(config: Config) -> list[str]:

@@ -658,9 +658,14 @@ def _combine(summary: ReplaySummary, part: ReplaySummary) -> None:
         summary.paths[cls].update(part.paths[cls])
         summary.networks[cls].update(part.networks[cls])
     for when, counts in part.timeline.items():
-        have = summary.timeline.setdefault(when, [0] * len(CLASSES))
-        for i, n in enumerate(counts):
-            have[i] += n
+        add_counts(summary.timeline, when, counts)
+
+
+def add_counts(into: dict[Any, list[int]], key: Any, counts: Sequence[int]) -> None:
+    """Add per-class counts (CLASSES order) to ``into[key]``."""
+    have = into.setdefault(key, [0] * len(CLASSES))
+    for i, n in enumerate(counts):
+        have[i] += n
 
 
 def _plan_blocks(files: Iterable[tuple[str, Iterator[str]]], budget: int) -> Iterator[_Block]:
@@ -692,9 +697,7 @@ def _plan_blocks(files: Iterable[tuple[str, Iterator[str]]], budget: int) -> Ite
 def _add_tally(summary: ReplaySummary, tally: dict[str, Any], grouping: NetworkGrouping) -> None:
     summary.scopes.update(dict(tally["scopes"]))
     for when, counts in tally["times"]:
-        have = summary.timeline.setdefault(when, [0] * len(CLASSES))
-        for i, n in enumerate(counts):
-            have[i] += n
+        add_counts(summary.timeline, when, counts)
     for cls in CLASSES:
         summary.counts[cls] += tally["counts"][cls]
         summary.paths[cls].update(dict(tally["paths"][cls]))

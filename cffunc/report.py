@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cffunc.errors import CffuncError
+from cffunc.replay import CLASSES, add_counts, top
 
 STEP = timedelta(minutes=5)
 """The resolution of the counts (shims/replay.js buckets by five minutes)."""
-CLASSES = ("pass", "maintenance", "redirect", "error")
 AFFECTED = CLASSES.index("maintenance")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PER_DAY = 288
@@ -249,9 +249,7 @@ def _timeline_svg(plt: Any, points: list[tuple[datetime, list[int]]]) -> str:
     if len(points) > 2 * PER_DAY:  # beyond two days, hours read better
         hourly: dict[datetime, list[int]] = {}
         for moment, counts in points:
-            have = hourly.setdefault(moment.replace(minute=0), [0] * len(CLASSES))
-            for i, n in enumerate(counts):
-                have[i] += n
+            add_counts(hourly, moment.replace(minute=0), counts)
         points, unit = sorted(hourly.items()), "hour"
     figure, axes = plt.subplots(figsize=(11, 3.6))
     moments = [m for m, _ in points]
@@ -309,7 +307,7 @@ def _quiet_table(quiet: Quiet) -> str:
 
 
 def _top_table(title: str, counts: Any) -> str:
-    items = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:15]
+    items = top(counts, 15)
     rows = "".join(
         f"<tr><td>{html.escape(str(k))}</td><td class=n>{n:,}</td></tr>" for k, n in items
     )
