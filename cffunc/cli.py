@@ -687,8 +687,7 @@ def serve_command(
       cffunc -c samples/cffunc.toml serve --now 2026-12-01T03:00:00Z
       cffunc serve --upstream http://127.0.0.1:3000 --viewer-ip 203.0.113.9
     """
-    config_path = Path(settings.config_path) if settings.config_path else Path("cffunc.toml")
-    settings.config()  # a bad config is one line and exit 1 before listening
+    config_path = settings.config().path  # a bad config: one line and exit 1, before listening
     fixed = _now(now) if now else None
     foreign = (lambda: _foreign(with_file, with_runtime, ())) if with_file else None
     edge = Edge(
