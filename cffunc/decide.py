@@ -171,7 +171,8 @@ def matching_network(rules: MaintenanceRules, ip: str) -> str | None:
     return table.labels[at] if at >= 0 else None
 
 
-_DOTTED = re.compile(r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}")
+DOTTED = re.compile(r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}")
+"""The form of a dotted-quad IPv4 address (parts over 255 are the parser's to refuse)."""
 
 
 def _ipv4_value(ip: str) -> int | None:
@@ -179,7 +180,7 @@ def _ipv4_value(ip: str) -> int | None:
     (four decimal parts 0-255, no leading zeros); None for anything else. Replays ask
     for millions of addresses, and ipaddress's parser costs microseconds each: a regex
     for the form, then the C parser for the value (which refuses parts over 255)."""
-    if not _DOTTED.fullmatch(ip):
+    if not DOTTED.fullmatch(ip):
         return None
     try:
         return int.from_bytes(socket.inet_aton(ip), "big")

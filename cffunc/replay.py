@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import heapq
-import ipaddress
 import json
 import multiprocessing
 import queue
@@ -24,7 +23,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from cffunc.config import IPNetwork, Runtime
-from cffunc.decide import Decision, ViewerRequest, decide, matching_network
+from cffunc.decide import DOTTED, Decision, ViewerRequest, decide, matching_network
 from cffunc.errors import CffuncError
 from cffunc.events import split_cookie_header, split_query
 from cffunc.logsources import LogError, Window, locate, open_one, open_sources
@@ -131,6 +130,14 @@ class Attribution:
         if first.rule in ("outside-window", "maintenance-off"):
             self.fixed = first
         self.addresses: dict[str, Decision | None] = {}
+        self.blocks: dict[str, Decision | None] = {}
+        """By /24 ("a.b.c"), for the /24s no allowlisted network splits: every address
+        of such a /24 has the same answer (replayed logs have many addresses apiece)."""
+        self.split = frozenset(
+            str(n.network_address).rsplit(".", 1)[0]
+            for n in _allowlisted(rules, store)
+            if n.version == 4 and n.prefixlen > 24
+        )
         self.uris: dict[str, Decision | None] = {}
         self.scoped = rules.store or not rules.scope.whole
         self.scope_cache: dict[tuple[str, str, str], bool] = {}
@@ -149,7 +156,10 @@ class Attribution:
             return decide(rules, request, self.now, self.store)
         if self.scoped and not self._inside((request_host(host), method, uri)):
             return Decision("pass", "outside-scope")
-        found = _cached(self.addresses, ip, self._address)
+        found = self.addresses.get(ip, _MISSING)
+        if found is _MISSING:
+            found = self._address_or_block(ip)
+            _remember(self.addresses, ip, found)
         if found is None:
             found = _cached(self.uris, uri, self._uri)
         if found is not None:
@@ -170,6 +180,16 @@ class Attribution:
                 self.scope_cache.clear()
             self.scope_cache[key] = found
         return found
+
+    def _address_or_block(self, ip: str) -> Decision | None:
+        block, _, last = ip.rpartition(".")
+        if not DOTTED.fullmatch(ip) or int(last) > 255 or block in self.split:
+            return self._address(ip)
+        found = self.blocks.get(block, _MISSING)
+        if found is _MISSING:
+            found = self._address(ip)
+            _remember(self.blocks, block, found)
+        return cast("Decision | None", found)
 
     def _address(self, ip: str) -> Decision | None:
         network = matching_network(self.rules, ip)
@@ -197,10 +217,14 @@ def _cached(
     found = cache.get(key, _MISSING)
     if found is _MISSING:
         found = compute(key)
-        if len(cache) >= CACHE_LIMIT:
-            cache.clear()
-        cache[key] = found
+        _remember(cache, key, found)
     return cast("Decision | None", found)
+
+
+def _remember(cache: dict[str, Decision | None], key: str, found: Decision | None) -> None:
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = found
 
 
 def _request(
@@ -270,29 +294,28 @@ class NetworkGrouping:
         finer = (n for n in networks if n.prefixlen > COARSE[n.version])
         return NetworkGrouping(tuple(sorted(set(finer), key=_order)))
 
-    def splits(self) -> dict[str, list[Any]]:
-        v4 = sorted({int(n.network_address) >> 8 for n in self.fine if n.version == 4})
-        v6 = sorted({_js48(n) for n in self.fine if n.version == 6})
-        return {"v4": v4, "v6": v6}
-
-    def key(self, text: str) -> str:
-        """The network an address counted one by one belongs to; other keys as they are."""
-        if "/" in text:
-            return _network_key(text)
-        try:
-            address = ipaddress.ip_address(text)
-        except ValueError:
-            return text
+    def table(self) -> dict[str, dict[str, Any]]:
+        """The split /24s and /48s for shims/replay.js, keyed as it keys them (a /24 by
+        its number, a /48 by its three groups): each with its finer networks as
+        [first, last, label] (IPv4 as numbers, IPv6 as 32 hex digits) and the label of
+        the rest."""
+        out: dict[str, dict[str, Any]] = {"v4": {}, "v6": {}}
         for network in self.fine:
-            if network.version == address.version and address in network:
-                return str(network)
-        coarse = ipaddress.ip_network((address, COARSE[address.version]), strict=False)
-        inside = ", ".join(
-            str(n)
-            for n in self.fine
-            if n.version == coarse.version and n.subnet_of(coarse)  # type: ignore[arg-type]
-        )
-        return f"{coarse} outside {inside}"
+            coarse = network.supernet(new_prefix=COARSE[network.version])
+            first, last = int(network.network_address), int(network.broadcast_address)
+            if network.version == 4:
+                key = str(int(coarse.network_address) >> 8)
+                ends: list[Any] = [first, last]
+            else:
+                key = _js48(coarse)
+                ends = [f"{first:032x}", f"{last:032x}"]
+            split = out[f"v{network.version}"].setdefault(key, {"nets": [], "outside": coarse})
+            split["nets"].append([*ends, str(network)])
+        for splits in out.values():
+            for split in splits.values():
+                inside = ", ".join(n[2] for n in split["nets"])
+                split["outside"] = f"{split['outside']} outside {inside}"
+        return out
 
 
 COARSE = {4: 24, 6: 48}
@@ -330,7 +353,7 @@ class _Worker:
         self.runtime = runtime or FunctionRuntime(
             setup.code, setup.runtime, kvs=setup.kvs, trusted=True
         )
-        self.runtime.replay_start(COUNTER_LIMIT, 2**53, setup.scopes, setup.grouping.splits())
+        self.runtime.replay_start(COUNTER_LIMIT, 2**53, setup.scopes, setup.grouping.table())
         rules = setup.rules
         self.attribute = Attribution(rules, setup.now, setup.store) if rules else None
         self.now_ms = round(setup.now.timestamp() * 1000)
@@ -338,7 +361,7 @@ class _Worker:
     def reset(self) -> None:
         """Empty counts for another replay."""
         self.runtime.replay_start(
-            COUNTER_LIMIT, 2**53, self.setup.scopes, self.setup.grouping.splits()
+            COUNTER_LIMIT, 2**53, self.setup.scopes, self.setup.grouping.table()
         )
 
     def run(self, block: _Block) -> dict[str, Any]:
@@ -544,7 +567,12 @@ def replay(
 
         over = False
         budget = 2**53 if limit is None else limit
-        for block in _plan_blocks(open_sources(sources, window or Window(), fields, s3), budget):
+        blocks = _plan_blocks(
+            open_sources(sources, window or Window(), fields, s3),
+            budget,
+            limit is not None or sample > 1,
+        )
+        for block in blocks:
             names[block.seq] = block.name
             index = pool.idle()
             while index is None or sent - merged >= WINDOW * len(pool.busy):
@@ -566,7 +594,7 @@ def replay(
     finally:
         pool.close()
     for tally in tallies:
-        _add_tally(summary, tally, setup.grouping)
+        _add_tally(summary, tally)
     return summary
 
 
@@ -635,13 +663,13 @@ def _replay_object(
 
         s3 = s3_client(*s3_config)
     summary = ReplaySummary()
-    for block in _plan_blocks([(locator, open_one(locator, fields, s3))], 2**53):
+    for block in _plan_blocks([(locator, open_one(locator, fields, s3))], 2**53, setup.sample > 1):
         result = worker.run(block)
         _merge(summary, locator, result)
         if result["fieldsError"] is not None:
             number, missing = result["fieldsError"]
             raise LogError(f"{locator}:{number}: the #Fields line lacks {missing}")
-    _add_tally(summary, worker.tally(), setup.grouping)
+    _add_tally(summary, worker.tally())
     return summary
 
 
@@ -668,10 +696,13 @@ def add_counts(into: dict[Any, list[int]], key: Any, counts: Sequence[int]) -> N
         have[i] += n
 
 
-def _plan_blocks(files: Iterable[tuple[str, Iterator[str]]], budget: int) -> Iterator[_Block]:
+def _plan_blocks(
+    files: Iterable[tuple[str, Iterator[str]]], budget: int, count: bool = True
+) -> Iterator[_Block]:
     """The blocks of every file, each knowing where in its file it starts: the #Fields line
     in effect, the line number before it, and the data lines before it; ``budget`` data
-    lines in all (--limit)."""
+    lines in all (--limit). Without ``count`` (no --limit or --sample needs them) the
+    data lines are not counted: the blocks' ``seen`` stay 0 and ``budget`` whole."""
     seq = 0
     for name, texts in files:
         fields: str | None = None
@@ -679,13 +710,13 @@ def _plan_blocks(files: Iterable[tuple[str, Iterator[str]]], budget: int) -> Ite
         for text in texts:
             if budget <= 0:
                 return
-            lines = text.split("\n")
-            data = sum(1 for x in lines if x and x != "\r" and x[0] != "#")
             yield _Block(seq, name, text, fields, line, seen, budget)
             seq += 1
-            budget -= data
-            seen += data
-            line += len(lines)
+            if count:
+                data = sum(1 for x in text.split("\n") if x and x != "\r" and x[0] != "#")
+                budget -= data
+                seen += data
+            line += text.count("\n") + 1
             at = text.rfind("#Fields:")
             while at > 0 and text[at - 1] != "\n":
                 at = text.rfind("#Fields:", 0, at)
@@ -694,7 +725,7 @@ def _plan_blocks(files: Iterable[tuple[str, Iterator[str]]], budget: int) -> Ite
                 fields = text[at : end if end >= 0 else None].rstrip("\r")
 
 
-def _add_tally(summary: ReplaySummary, tally: dict[str, Any], grouping: NetworkGrouping) -> None:
+def _add_tally(summary: ReplaySummary, tally: dict[str, Any]) -> None:
     summary.scopes.update(dict(tally["scopes"]))
     for when, counts in tally["times"]:
         add_counts(summary.timeline, when, counts)
@@ -702,7 +733,7 @@ def _add_tally(summary: ReplaySummary, tally: dict[str, Any], grouping: NetworkG
         summary.counts[cls] += tally["counts"][cls]
         summary.paths[cls].update(dict(tally["paths"][cls]))
         for key, count in tally["networks"][cls]:
-            summary.networks[cls][grouping.key(key)] += count
+            summary.networks[cls][_network_key(key)] += count
 
 
 def _allowlisted(

@@ -12,6 +12,7 @@ import random
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -276,8 +277,10 @@ def test_attribution_is_decide_for_any_request(rules: MaintenanceRules) -> None:
     keys = bypass.derive_keys(SECRET)
     attribution = Attribution(rules, NOW, None)
     ips = st.sampled_from(
-        ["203.0.113.9", "198.51.100.7", "198.51.100.8", "2001:db8::1", "10.0.0.1", "bad", ""]
-    )
+        ["203.0.113.9", "198.51.100.7", "198.51.100.8", "2001:db8::1", "10.0.0.1", "bad", "",
+         "203.0.113.255", "203.0.113.256", "203.0.113.999", "0203.0.113.9", "203.0.114.1",
+         "198.51.100.255", "198.51.100.07", "10.0.0.300", "10.0.0.2"]
+    )  # fmt: skip
     uris = st.sampled_from(
         [
             "/health",
@@ -512,6 +515,62 @@ def test_networks_follow_the_allowlists_finer_lines(
     assert summary.networks["maintenance"] == Counter(
         {"198.51.100.0/24 outside 198.51.100.7/32": 2, "192.0.2.0/24": 1}
     )
+
+
+def test_network_grouping_in_v8_agrees_with_ipaddress(tmp_path: Path) -> None:
+    """Addresses in and around finer allowlisted networks (nested, IPv4 and IPv6, and
+    some not addresses at all), grouped by shims/replay.js: ipaddress says which
+    network each belongs to."""
+    from cffunc.logsources import open_sources
+    from cffunc.replay import NetworkGrouping, _add_tally, _plan_blocks, _setup, _Worker
+
+    rng = random.Random(48)
+    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for _ in range(12):
+        base = ipaddress.ip_address(rng.getrandbits(32))
+        nets.append(ipaddress.ip_network((base, rng.randint(25, 32)), strict=False))
+        nets.append(ipaddress.ip_network((base, rng.randint(25, 32)), strict=False))
+        v6 = ipaddress.ip_address(rng.getrandbits(128))
+        nets.append(ipaddress.ip_network((v6, rng.randint(49, 128)), strict=False))
+    grouping = NetworkGrouping.of(nets)
+    ips: list[str] = [
+        "1.2.3.x", "fe80::1::2", "-", "10.1.2.256", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3",
+        "1:2:3:4:5:6:7::", "::", "::1.2.3.4", "::FFFF:192.0.2.1", "1::2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8::", "12345::", "2001:DB8::1", "1:2:3:4:5:6:1.2.3.4", "::1.2.3.999",
+    ]  # fmt: skip
+    for net in nets:
+        for _ in range(6):
+            coarse = net.supernet(new_prefix=24 if net.version == 4 else 48)
+            pick = rng.choice([net, coarse])
+            ips.append(str(pick[rng.randrange(min(pick.num_addresses, 2**64))]))
+    ips.append("::ffff:0:0")
+
+    def oracle(ip: str) -> str:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return ip
+        for network in grouping.fine:
+            if network.version == address.version and address in network:
+                return str(network)
+        coarse = ipaddress.ip_network((address, 24 if address.version == 4 else 48), strict=False)
+        inside = [
+            str(n) for n in grouping.fine if n.version == coarse.version and n.subnet_of(coarse)
+        ]  # type: ignore[arg-type]
+        return f"{coarse} outside {', '.join(inside)}" if inside else str(coarse)
+
+    logged = [LoggedRequest(ip, "GET", "/", "", "", "curl/8.5.0") for ip in ips]
+    path = log_file(tmp_path, logged)
+    with FunctionRuntime(
+        "function handler(event) { return event.request; }", "cloudfront-js-2.0"
+    ) as runtime:
+        setup = replace(_setup(runtime, None, NOW, None, 1), grouping=grouping)
+        worker = _Worker(setup, runtime)
+        summary = ReplaySummary()
+        for block in _plan_blocks(open_sources([str(path)], None, None, None), 2**53):
+            worker.run(block)
+        _add_tally(summary, worker.tally())
+    assert summary.networks["pass"] == Counter(oracle(ip) for ip in ips)
 
 
 @pytest.mark.integration

@@ -219,12 +219,13 @@ class FunctionRuntime:
         keep: int,
         budget: int,
         scopes: str | None = None,
-        splits: dict[str, list[Any]] | None = None,
+        splits: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         """Start a replay: empty counts, each map keeping at most ``keep`` keys, and at
         most ``budget`` data lines read (--limit); ``scopes``: the JSON table that names
         the scope of each maintenance line (cffunc.replay.scope_table); ``splits``: the
-        /24s (as numbers) and /48s (as text) whose addresses are counted one by one."""
+        /24s and /48s the allowlist splits, with its finer networks in them
+        (cffunc.replay.NetworkGrouping.table)."""
         self._context.eval(
             f"__cffuncReplayStart({int(keep)}, {int(budget)}, {json.dumps(scopes)}, "
             f"{json.dumps(splits)})"

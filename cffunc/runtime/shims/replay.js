@@ -60,39 +60,84 @@
   }
 
   // The client network counted for an address: its /24 (IPv4, as a number: counting
-  // by number spares a string per line) or /48 (IPv6, as text).
-  // Where the allowlist has networks finer than /24 (IPv4) or /48 (IPv6), the address
-  // itself is counted (the host groups it by those networks: cffunc/replay.py).
-  var splits4 = new Set(), splits6 = new Set();
+  // by number spares a string per line) or /48 (IPv6, as text). Where the allowlist has
+  // networks finer than that, the /24 or /48 is split along them: an address in one of
+  // them counts for it, any other for "<the /24> outside <them>" (the labels and the
+  // ranges come from cffunc/replay.py, NetworkGrouping.table).
+  var splits4 = new Map(), splits6 = new Map();
   function network(ip) {
-    var key = coarse(ip);
-    return (typeof key === 'number' ? splits4.has(key) : splits6.has(key)) ? ip : key;
+    var key = coarse(ip), split, value, i, nets;
+    if (typeof key === 'number') {
+      split = splits4.get(key);
+      value = address4;
+    } else {
+      split = splits6.get(key);
+      value = address6;
+    }
+    if (split === undefined) return key;
+    nets = split.nets;
+    for (i = 0; i < nets.length; i++) if (value >= nets[i][0] && value <= nets[i][1]) return nets[i][2];
+    return split.outside;
   }
+  // The /24 of an IPv4 address as a number (the whole address left in address4), the
+  // /48 of an IPv6 one as text (its 32 hex digits in address6); what is not an address
+  // is counted as it is.
+  var address4 = 0, address6 = '';
   function coarse(ip) {
     if (ip.indexOf(':') < 0) {
-      var value = 0, part = 0, digits = 0, dots = 0;
-      for (var i = 0; i < ip.length; i++) {
-        var c = ip.charCodeAt(i);
-        if (c === 46) {
-          if (!digits || part > 255) break;
-          value = value * 256 + part;
-          part = digits = 0;
-          if (++dots === 3) return value;
-        } else if (c >= 48 && c <= 57 && !(digits === 1 && part === 0)) {
-          part = part * 10 + c - 48;
-          digits++;
-        } else break;
-      }
-      var dot = ip.lastIndexOf('.');
-      return dot > 0 ? ip.slice(0, dot) + '.0/24' : ip;
+      address4 = ipv4Value(ip);
+      return address4 < 0 ? ip : Math.floor(address4 / 256);
     }
-    var halves = ip.toLowerCase().split('::'), head = halves[0] ? halves[0].split(':') : [];
-    var tail = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
-    var groups = head.slice();
-    if (halves.length > 1) while (groups.length + tail.length < 8) groups.push('0');
-    groups = groups.concat(tail);
-    var first = groups.slice(0, 3).map(function (g) { return (g.replace(/^0+/, '') || '0'); });
-    return first.join(':') + '::/48';
+    var hex = hex128(ip);
+    if (hex === null) return ip;
+    address6 = hex;
+    return group(hex, 0) + ':' + group(hex, 4) + ':' + group(hex, 8) + '::/48';
+  }
+  function group(hex, at) {
+    return parseInt(hex.substring(at, at + 4), 16).toString(16);
+  }
+  // Dotted decimal, four parts of 0-255 without leading zeros, as a number; -1 if not.
+  function ipv4Value(ip) {
+    var value = 0, part = 0, digits = 0, dots = 0;
+    for (var i = 0; i < ip.length; i++) {
+      var c = ip.charCodeAt(i);
+      if (c === 46) {
+        if (!digits || dots === 3) return -1;
+        value = value * 256 + part;
+        part = digits = 0;
+        dots++;
+      } else if (c >= 48 && c <= 57 && !(digits === 1 && part === 0) && digits < 3) {
+        part = part * 10 + c - 48;
+        digits++;
+        if (part > 255) return -1;
+      } else return -1;
+    }
+    return dots === 3 && digits ? value * 256 + part : -1;
+  }
+  // An IPv6 address as 32 lower-case hex digits (compared as text, they order as the
+  // numbers do), a dotted IPv4 tail included; null if it is not one.
+  function hex128(ip) {
+    var halves = ip.toLowerCase().split('::');
+    if (halves.length > 2) return null;
+    var head = halves[0] ? halves[0].split(':') : [], tail = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
+    var groups = head.concat(tail), last = groups.length ? groups[groups.length - 1] : '', i, g, out = '';
+    if (last.indexOf('.') >= 0) {
+      var v4 = ipv4Value(last);
+      if (v4 < 0) return null;
+      var pair = [Math.floor(v4 / 65536).toString(16), (v4 % 65536).toString(16)];
+      if (tail.length) tail = tail.slice(0, -1).concat(pair);
+      else head = head.slice(0, -1).concat(pair);
+      groups = head.concat(tail);
+    }
+    var missing = 8 - groups.length;
+    if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+    if (halves.length > 1) groups = head.concat(new Array(missing).fill('0'), tail);
+    for (i = 0; i < 8; i++) {
+      g = groups[i];
+      if (!/^[0-9a-f]{1,4}$/.test(g)) return null;
+      out += '0000'.substring(g.length) + g;
+    }
+    return out;
   }
 
   // The counts of a whole replay live here, across blocks and files; the host reads them
@@ -129,8 +174,10 @@
     });
   }
   root.__cffuncReplayStart = function (limit, budget, scopeTable, splits) {
-    splits4 = new Set(splits ? splits.v4 : []);
-    splits6 = new Set(splits ? splits.v6 : []);
+    splits4 = new Map();
+    splits6 = new Map();
+    Object.keys(splits ? splits.v4 : {}).forEach(function (k) { splits4.set(+k, splits.v4[k]); });
+    Object.keys(splits ? splits.v6 : {}).forEach(function (k) { splits6.set(k, splits.v6[k]); });
     keep = limit;
     // budget: data lines left under --limit, for the whole replay; once it is spent (or
     // a #Fields line lacks what replay needs) every later block returns at once.
@@ -190,6 +237,7 @@
   };
 
   var CLASSES = ['pass', 'maintenance', 'redirect', 'error'];
+  var CLASS_INDEX = { pass: 0, maintenance: 1, redirect: 2, error: 3 };
 
   function classify(uri, result) {
     if (result.error !== null) return 'error';
@@ -254,16 +302,23 @@
     if (tally.done) return JSON.stringify(summary);
     var lines = text.split('\n');
     var base = file.line;
+    var last = { date: null, minute: null, when: null };
     function malformed(number, note) {
       summary.malformed++;
       if (summary.malformedLines.length < 10) summary.malformedLines.push([number, note]);
     }
     // Requests per five minutes, by class, from the date and time fields (for the report).
+    // Consecutive lines mostly fall in the same five minutes: the last answer is kept
+    // for its date and its time up to the minute.
     function moment(cols) {
       if (file.date < 0 || file.time < 0) return null;
       var d = cols[file.date], t = cols[file.time];
+      if (d === last.date && t.lastIndexOf(last.minute, 0) === 0) return last.when;
       if (!/^\d{4}-\d\d-\d\d$/.test(d) || !/^\d\d:\d\d/.test(t)) return null;
-      return d + 'T' + t.substring(0, 3) + ('0' + (Math.floor(+t.substring(3, 5) / 5) * 5)).slice(-2);
+      last.date = d;
+      last.minute = t.substring(0, 5);
+      last.when = d + 'T' + t.substring(0, 3) + ('0' + (Math.floor(+t.substring(3, 5) / 5) * 5)).slice(-2);
+      return last.when;
     }
     function record(number, ip, method, uri, q, c, result, host, when) {
       var cls = classify(uri, result);
@@ -271,7 +326,7 @@
       if (when !== null) {
         var counts = tally.times.get(when);
         if (counts === undefined) tally.times.set(when, counts = [0, 0, 0, 0]);
-        counts[CLASSES.indexOf(cls)]++;
+        counts[CLASS_INDEX[cls]]++;
       }
       if (scopes && cls === 'maintenance') bump(tally.scopes, scopeOf(method, uri, host));
       bump(tally.paths[cls], uri);
