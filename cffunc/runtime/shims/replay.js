@@ -72,7 +72,7 @@
       value = address4;
     } else {
       split = splits6.get(key);
-      value = address6;
+      if (split !== undefined) value = hex128();
     }
     if (split === undefined) return key;
     nets = split.nets;
@@ -80,21 +80,62 @@
     return split.outside;
   }
   // The /24 of an IPv4 address as a number (the whole address left in address4), the
-  // /48 of an IPv6 one as text (its 32 hex digits in address6); what is not an address
-  // is counted as it is.
-  var address4 = 0, address6 = '';
+  // /48 of an IPv6 one as text (its groups left in groups6); what is not an address is
+  // counted as it is.
+  var address4 = 0, groups6 = [0, 0, 0, 0, 0, 0, 0, 0];
   function coarse(ip) {
     if (ip.indexOf(':') < 0) {
       address4 = ipv4Value(ip);
       return address4 < 0 ? ip : Math.floor(address4 / 256);
     }
-    var hex = hex128(ip);
-    if (hex === null) return ip;
-    address6 = hex;
-    return group(hex, 0) + ':' + group(hex, 4) + ':' + group(hex, 8) + '::/48';
+    if (!parse6(ip)) return ip;
+    return groups6[0].toString(16) + ':' + groups6[1].toString(16) + ':' + groups6[2].toString(16) + '::/48';
   }
-  function group(hex, at) {
-    return parseInt(hex.substring(at, at + 4), 16).toString(16);
+  // An IPv6 address (a dotted IPv4 tail included) into groups6; false if it is not one.
+  function parse6(ip) {
+    var halves = ip.split('::');
+    if (halves.length > 2) return false;
+    var head = halves[0] ? halves[0].split(':') : [], tail = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
+    var list = tail.length ? tail : head, last = list.length ? list[list.length - 1] : '', v4 = -1;
+    if (last.indexOf('.') >= 0) {
+      v4 = ipv4Value(last);
+      if (v4 < 0) return false;
+      list.pop();
+    }
+    var count = head.length + tail.length + (v4 < 0 ? 0 : 2), i, k = 0, v;
+    if (halves.length === 1 ? count !== 8 : count > 7) return false;
+    for (i = 0; i < head.length; i++) {
+      if ((v = hexGroup(head[i])) < 0) return false;
+      groups6[k++] = v;
+    }
+    if (halves.length > 1) while (k < 8 - tail.length - (v4 < 0 ? 0 : 2)) groups6[k++] = 0;
+    for (i = 0; i < tail.length; i++) {
+      if ((v = hexGroup(tail[i])) < 0) return false;
+      groups6[k++] = v;
+    }
+    if (v4 >= 0) {
+      groups6[k++] = Math.floor(v4 / 65536);
+      groups6[k++] = v4 % 65536;
+    }
+    return true;
+  }
+  function hexGroup(g) {
+    var n = g.length, v = 0, c;
+    if (n < 1 || n > 4) return -1;
+    for (var i = 0; i < n; i++) {
+      c = g.charCodeAt(i);
+      if (c >= 48 && c <= 57) v = v * 16 + c - 48;
+      else if ((c |= 32) >= 97 && c <= 102) v = v * 16 + c - 87;  // a-f, A-F
+      else return -1;
+    }
+    return v;
+  }
+  // The address parsed last, as 32 hex digits (compared as text, they order as the
+  // numbers do).
+  function hex128() {
+    var out = '';
+    for (var i = 0; i < 8; i++) out += (groups6[i] + 0x10000).toString(16).substring(1);
+    return out;
   }
   // Dotted decimal, four parts of 0-255 without leading zeros, as a number; -1 if not.
   function ipv4Value(ip) {
@@ -114,32 +155,6 @@
     }
     return dots === 3 && digits ? value * 256 + part : -1;
   }
-  // An IPv6 address as 32 lower-case hex digits (compared as text, they order as the
-  // numbers do), a dotted IPv4 tail included; null if it is not one.
-  function hex128(ip) {
-    var halves = ip.toLowerCase().split('::');
-    if (halves.length > 2) return null;
-    var head = halves[0] ? halves[0].split(':') : [], tail = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
-    var groups = head.concat(tail), last = groups.length ? groups[groups.length - 1] : '', i, g, out = '';
-    if (last.indexOf('.') >= 0) {
-      var v4 = ipv4Value(last);
-      if (v4 < 0) return null;
-      var pair = [Math.floor(v4 / 65536).toString(16), (v4 % 65536).toString(16)];
-      if (tail.length) tail = tail.slice(0, -1).concat(pair);
-      else head = head.slice(0, -1).concat(pair);
-      groups = head.concat(tail);
-    }
-    var missing = 8 - groups.length;
-    if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-    if (halves.length > 1) groups = head.concat(new Array(missing).fill('0'), tail);
-    for (i = 0; i < 8; i++) {
-      g = groups[i];
-      if (!/^[0-9a-f]{1,4}$/.test(g)) return null;
-      out += '0000'.substring(g.length) + g;
-    }
-    return out;
-  }
-
   // The counts of a whole replay live here, across blocks and files; the host reads them
   // once at the end (__cffuncReplayTally). Each map keeps at most `keep` keys: beyond it
   // the rarest half is dropped (a log of millions of distinct paths stays in flat
