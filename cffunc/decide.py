@@ -171,6 +171,14 @@ def matching_network(rules: MaintenanceRules, ip: str) -> str | None:
     return table.labels[at] if at >= 0 else None
 
 
+def ipv4_ranges(rules: MaintenanceRules) -> tuple[list[int], list[str | None]]:
+    """The allowlist's IPv4 networks as consecutive ranges, as :func:`matching_network`
+    searches them: range ``i`` starts at ``starts[i]`` and belongs to ``labels[i]``, the
+    first configured network covering it (None for a gap)."""
+    table = _network_table(rules.networks)[4]
+    return table.starts, table.labels
+
+
 DOTTED = re.compile(r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}")
 """The form of a dotted-quad IPv4 address (parts over 255 are the parser's to refuse)."""
 

@@ -220,15 +220,17 @@ class FunctionRuntime:
         budget: int,
         scopes: str | None = None,
         splits: dict[str, dict[str, Any]] | None = None,
+        attribution: dict[str, Any] | None = None,
     ) -> None:
         """Start a replay: empty counts, each map keeping at most ``keep`` keys, and at
         most ``budget`` data lines read (--limit); ``scopes``: the JSON table that names
         the scope of each maintenance line (cffunc.replay.scope_table); ``splits``: the
         /24s and /48s the allowlist splits, with its finer networks in them
-        (cffunc.replay.NetworkGrouping.table)."""
+        (cffunc.replay.NetworkGrouping.table); ``attribution``: what names the rule of
+        passing lines in V8 (cffunc.replay.Attribution.for_v8)."""
         self._context.eval(
             f"__cffuncReplayStart({int(keep)}, {int(budget)}, {json.dumps(scopes)}, "
-            f"{json.dumps(splits)})"
+            f"{json.dumps(splits)}, {json.dumps(attribution)})"
         )
 
     def replay_seek(self, fields: str | None, line: int, seen: int, budget: int) -> None:

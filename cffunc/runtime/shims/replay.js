@@ -188,7 +188,28 @@
       if (entry.n <= t) map.delete(key);
     });
   }
-  root.__cffuncReplayStart = function (limit, budget, scopeTable, splits) {
+  // The rule that let a passing line through, named here for the commonest case (an
+  // IPv4 address in the allowlist; the ranges and labels are the Python model's, see
+  // cffunc/replay.py, Attribution.for_v8); null sends the line to the host, which names
+  // it with the decision model. A line that may involve the bypass always goes there.
+  var passRules = null;
+  function ruleHere(ip, method, uri, cookie) {
+    var r = passRules;
+    if (r === null) return null;
+    if (r.cookie !== null && (cookie.indexOf(r.cookie) >= 0 || (method === 'GET' && uri === r.path))) return null;
+    var value = ip.indexOf(':') < 0 ? ipv4Value(ip) : -1;
+    if (value < 0) return null;
+    var starts = r.starts, lo = 0, hi = starts.length - 1, mid;
+    while (lo < hi) {
+      mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= value) lo = mid;
+      else hi = mid - 1;
+    }
+    return r.labels[lo];
+  }
+
+  root.__cffuncReplayStart = function (limit, budget, scopeTable, splits, attribution) {
+    passRules = attribution || null;
     splits4 = new Map();
     splits6 = new Map();
     Object.keys(splits ? splits.v4 : {}).forEach(function (k) { splits4.set(+k, splits.v4[k]); });
@@ -311,7 +332,7 @@
   // every K-th data line; budget: data lines left under --limit.
   root.__cffuncReplay = function (text, now, limitMs, wantPasses, sample) {
     var summary = {
-      malformed: 0, malformedLines: [], errors: [], passes: [], lines: 0,
+      malformed: 0, malformedLines: [], errors: [], passes: [], rules: {}, lines: 0,
       done: tally.done, fieldsError: null
     };
     if (tally.done) return JSON.stringify(summary);
@@ -347,7 +368,11 @@
       bump(tally.paths[cls], uri);
       bump(tally.networks[cls], network(ip));
       if (cls === 'error' && summary.errors.length < 20) summary.errors.push([number, result.error]);
-      if (cls === 'pass' && wantPasses) summary.passes.push([ip, method, uri, q, c, host]);
+      if (cls === 'pass' && wantPasses) {
+        var rule = ruleHere(ip, method, uri, c);
+        if (rule === null) summary.passes.push([ip, method, uri, q, c, host]);
+        else summary.rules[rule] = (summary.rules[rule] || 0) + 1;
+      }
     }
     function col(cols, index) {
       return index < 0 || cols[index] === '-' ? '' : decode(cols[index]);
