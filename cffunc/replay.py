@@ -150,8 +150,17 @@ class Attribution:
         self.scope_cache: dict[tuple[str, str, str], bool] = {}
 
     def __call__(
-        self, ip: str, method: str, uri: str, query: str, cookie: str, host: str = ""
+        self,
+        ip: str,
+        method: str,
+        uri: str,
+        query: str,
+        cookie: str,
+        host: str = "",
+        outside: bool = False,
     ) -> Decision:
+        """``outside``: shims/replay.js already found the address in none of the
+        allowlist's ranges (see :meth:`for_v8`)."""
         if self.fixed is not None:
             return self.fixed
         rules = self.rules
@@ -163,7 +172,7 @@ class Attribution:
             return decide(rules, request, self.now, self.store)
         if self.scoped and not self._inside((request_host(host), method, uri)):
             return Decision("pass", "outside-scope")
-        found = self.addresses.get(ip, _MISSING)
+        found = None if outside else self.addresses.get(ip, _MISSING)
         if found is _MISSING:
             found = self._address_or_block(ip)
             _remember(self.addresses, ip, found)
@@ -396,8 +405,8 @@ class _Worker:
         rules: Counter[str] = Counter(result.pop("rules"))
         disagreements = 0
         if self.attribute is not None:
-            for ip, method, uri, query, cookie, host in result.pop("passes"):
-                decision = self.attribute(ip, method, uri, query, cookie, host)
+            for ip, method, uri, query, cookie, host, outside in result.pop("passes"):
+                decision = self.attribute(ip, method, uri, query, cookie, host, outside)
                 if decision.action != "pass":
                     disagreements += 1
                     continue

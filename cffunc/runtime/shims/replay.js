@@ -191,7 +191,8 @@
   // The rule that let a passing line through, named here for the commonest case (an
   // IPv4 address in the allowlist; the ranges and labels are the Python model's, see
   // cffunc/replay.py, Attribution.for_v8); null sends the line to the host, which names
-  // it with the decision model. A line that may involve the bypass always goes there.
+  // it with the decision model, false too but says the address is in none of the
+  // ranges. A line that may involve the bypass always goes there.
   var passRules = null;
   function ruleHere(ip, method, uri, cookie) {
     var r = passRules;
@@ -205,7 +206,7 @@
       if (starts[mid] <= value) lo = mid;
       else hi = mid - 1;
     }
-    return r.labels[lo];
+    return r.labels[lo] === null ? false : r.labels[lo];
   }
 
   root.__cffuncReplayStart = function (limit, budget, scopeTable, splits, attribution) {
@@ -370,8 +371,8 @@
       if (cls === 'error' && summary.errors.length < 20) summary.errors.push([number, result.error]);
       if (cls === 'pass' && wantPasses) {
         var rule = ruleHere(ip, method, uri, c);
-        if (rule === null) summary.passes.push([ip, method, uri, q, c, host]);
-        else summary.rules[rule] = (summary.rules[rule] || 0) + 1;
+        if (typeof rule === 'string') summary.rules[rule] = (summary.rules[rule] || 0) + 1;
+        else summary.passes.push([ip, method, uri, q, c, host, rule === false]);
       }
     }
     function col(cols, index) {
