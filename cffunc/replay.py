@@ -13,13 +13,17 @@ import functools
 import heapq
 import json
 import multiprocessing
+import os
 import queue
+import tempfile
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
 from cffunc.config import IPNetwork, Runtime
@@ -57,9 +61,12 @@ WINDOW = 8
 """Blocks per worker that may finish ahead of the oldest unmerged one."""
 TOP = 10
 COUNTER_LIMIT = 50_000
-"""Distinct paths or networks kept per class; beyond it the rarest are dropped, so a log
-of millions of distinct paths still replays in flat memory (top lists stay exact for
-anything frequent)."""
+"""Distinct paths or networks a worker's V8 holds per class; a list that fills up is
+added up on disk (Spill), so a log of millions of distinct paths replays in flat memory
+and every count stays exact."""
+SPILL_PARTS = 64
+KEPT = 100
+"""Keys kept per list after an exact merge of spilled counts: more than any list shows."""
 SHOW_LINES = 10
 
 
@@ -312,6 +319,11 @@ class _Setup:
     scopes: str | None
     sample: int
     grouping: NetworkGrouping
+    spill: str | None = None
+    """The directory full lists are added up in; None: lists are never handed over (a
+    Dask task: one log object)."""
+    keep: int = COUNTER_LIMIT
+    """Keys a list holds before it is handed over."""
 
 
 @dataclass(frozen=True)
@@ -378,6 +390,57 @@ class _Block:
     budget: int
 
 
+class Spill:
+    """The counts a worker's V8 handed over (a list that filled up), kept on disk: one
+    file per list, partition of the keys (by CRC-32) and process, each line one hand-over.
+    :func:`merge_spilled` adds them up a partition at a time, so no process ever holds
+    more than a partition's keys, and the top lists are exact whatever --jobs."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    def write(self, spilled: list[list[Any]]) -> None:
+        for kind, cls, pairs in spilled:
+            parts: dict[int, list[tuple[str, int]]] = {}
+            for key, count in pairs:
+                key = _network_key(key) if kind == "networks" else key
+                parts.setdefault(_part(key), []).append((key, count))
+            for part, items in parts.items():
+                name = f"{kind}-{cls}-{part}-{os.getpid()}.jsonl"
+                with (self.directory / name).open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(items) + "\n")
+
+
+def _part(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SPILL_PARTS
+
+
+def merge_spilled(summary: ReplaySummary, directory: str) -> None:
+    """Add the spilled counts to the summary's lists (which hold what the workers kept
+    in memory): exactly, a partition at a time; each list that spilled keeps its
+    ``KEPT`` most frequent keys."""
+    files: dict[tuple[str, str], dict[int, list[Path]]] = {}
+    for path in Path(directory).glob("*.jsonl"):
+        kind, cls, number, _ = path.name.split("-")
+        files.setdefault((kind, cls), {}).setdefault(int(number), []).append(path)
+    for (kind, cls), parts in sorted(files.items()):
+        counter = summary.scopes if kind == "scopes" else getattr(summary, kind)[cls]
+        memory: dict[int, list[tuple[str, int]]] = {}
+        for item in counter.items():
+            memory.setdefault(_part(item[0]), []).append(item)
+        best: list[tuple[str, int]] = []
+        for part in range(SPILL_PARTS):
+            counts: Counter[str] = Counter(dict(memory.pop(part, [])))
+            for path in sorted(parts.get(part, [])):
+                with path.open(encoding="utf-8") as handle:
+                    for line in handle:
+                        for key, n in json.loads(line):
+                            counts[key] += n
+            best = heapq.nsmallest(KEPT, [*best, *counts.items()], key=_rank)
+        counter.clear()
+        counter.update(dict(best))
+
+
 class _Worker:
     """One V8 replaying blocks; its counts stay in V8 until :meth:`tally`."""
 
@@ -388,6 +451,7 @@ class _Worker:
         )
         rules = setup.rules
         self.attribute = Attribution(rules, setup.now, setup.store) if rules else None
+        self.spill = Spill(setup.spill) if setup.spill else None
         self.reset()
         self.now_ms = round(setup.now.timestamp() * 1000)
 
@@ -395,13 +459,17 @@ class _Worker:
         """Empty counts for another replay."""
         setup = self.setup
         here = None if self.attribute is None else self.attribute.for_v8()
-        self.runtime.replay_start(COUNTER_LIMIT, 2**53, setup.scopes, setup.grouping.table(), here)
+        keep = setup.keep if self.spill else 2**53
+        self.runtime.replay_start(keep, 2**53, setup.scopes, setup.grouping.table(), here)
 
     def run(self, block: _Block) -> dict[str, Any]:
         self.runtime.replay_seek(block.fields, block.line, block.seen, block.budget)
         result = self.runtime.replay_block(
             block.text, self.now_ms, self.attribute is not None, self.setup.sample
         )
+        spilled = result.pop("spill")
+        if spilled and self.spill is not None:
+            self.spill.write(spilled)
         rules: Counter[str] = Counter(result.pop("rules"))
         disagreements = 0
         if self.attribute is not None:
@@ -575,8 +643,30 @@ def replay(
     ``IN_FLIGHT`` blocks per worker wait, so memory stays flat. Results are merged in block
     order and the counts summed, so the summary is the same whatever ``jobs``.
     """
-    setup = _setup(runtime, rules, now, store, sample)
+    spilled = tempfile.TemporaryDirectory(prefix="cffunc-replay-")
+    setup = replace(
+        _setup(runtime, rules, now, store, sample), spill=spilled.name, keep=COUNTER_LIMIT
+    )
     summary = ReplaySummary()
+    with spilled:
+        _replay_blocks(summary, runtime, setup, sources, limit, progress, jobs, window, fields, s3)
+        merge_spilled(summary, spilled.name)
+    return summary
+
+
+def _replay_blocks(
+    summary: ReplaySummary,
+    runtime: FunctionRuntime,
+    setup: _Setup,
+    sources: Iterable[str],
+    limit: int | None,
+    progress: Callable[[int], None] | None,
+    jobs: int,
+    window: Window | None,
+    fields: Sequence[str] | None,
+    s3: Any,
+) -> None:
+    sample = setup.sample
     pool = _Pool(runtime, setup, max(1, jobs))
     try:
         sent = merged = 0
@@ -628,7 +718,6 @@ def replay(
         pool.close()
     for tally in tallies:
         _add_tally(summary, tally)
-    return summary
 
 
 def replay_dask(

@@ -370,6 +370,36 @@ def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> 
     assert sum(alone.rules.values()) == alone.counts["pass"] > 0
 
 
+def test_lists_past_the_limit_are_added_up_on_disk_exactly(
+    tmp_path: Path, rules: MaintenanceRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With V8 holding 40 keys a list, the lists spill to disk many times over: the top
+    lists equal those of a replay that never spills, for one worker or two."""
+    import cffunc.logsources
+    import cffunc.replay
+
+    monkeypatch.setattr(cffunc.logsources, "BLOCK_BYTES", 1 << 15)
+    path = str(log_file(tmp_path, generated(2500, seed=9)))
+    code = render(rules).code
+
+    def run(jobs: int) -> ReplaySummary:
+        with FunctionRuntime(code, rules.runtime, trusted=True) as runtime:
+            return replay(runtime, rules, [path, path], NOW, jobs=jobs)
+
+    monkeypatch.setattr(cffunc.replay, "COUNTER_LIMIT", 10**9)
+    exact = run(1)
+    assert len(exact.networks["maintenance"]) > 20 * 40 and len(exact.networks["pass"]) > 40
+    monkeypatch.setattr(cffunc.replay, "COUNTER_LIMIT", 40)
+    for jobs in (1, 2):
+        spilled = run(jobs)
+        assert spilled.as_json() == exact.as_json()
+        for cls in CLASSES:
+            for kind in ("paths", "networks"):
+                kept = getattr(spilled, kind)[cls]
+                whole = getattr(exact, kind)[cls]
+                assert all(whole[key] == n for key, n in kept.items()), (kind, cls)
+
+
 # ---- log formats and S3 ----
 
 

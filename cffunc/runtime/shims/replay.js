@@ -156,10 +156,11 @@
     return dots === 3 && digits ? value * 256 + part : -1;
   }
   // The counts of a whole replay live here, across blocks and files; the host reads them
-  // once at the end (__cffuncReplayTally). Each map keeps at most `keep` keys: beyond it
-  // the rarest half is dropped (a log of millions of distinct paths stays in flat
-  // memory; top lists stay exact for anything frequent).
-  var tally = null, keep = 50000;
+  // once at the end (__cffuncReplayTally). A map that reaches `keep` keys is handed to
+  // the host with the block that filled it and starts again empty: the host adds its
+  // counts up on disk (cffunc/replay.py, Spill), so memory stays flat whatever the log
+  // and every count stays exact.
+  var tally = null, keep = 50000, full = [];
   function bump(map, key) {
     var entry = map.get(key);
     if (entry !== undefined) {
@@ -167,26 +168,30 @@
       return;
     }
     map.set(key, { n: 1 });
-    if (map.size > keep) prune(map);
+    if (map.size === keep) full.push(map);
   }
   function networkText(key) {
     return typeof key === 'number' ? (key >>> 16) + '.' + ((key >>> 8) & 255) + '.' + (key & 255) + '.0/24' : key;
   }
-  // Drop every key counted fewer than t times, t the smallest count that leaves at most
-  // half the map: a pass over the counts, no sort (most keys of a big log count 1).
-  function prune(map) {
-    var histogram = [], n, t, kept = 0;
-    map.forEach(function (entry) {
-      n = entry.n < 1024 ? entry.n : 1024;
-      histogram[n] = (histogram[n] || 0) + 1;
+  function pairs(map) {
+    var out = [];
+    map.forEach(function (entry, key) { out.push([networkText(key), entry.n]); });
+    return out;
+  }
+  function named(map, kind, cls) {
+    map.kind = kind;
+    map.cls = cls;
+    return map;
+  }
+  // [kind, class, [key, count] pairs] of every map that filled up, now emptied.
+  function spill() {
+    var out = full.map(function (map) {
+      var entries = pairs(map);
+      map.clear();
+      return [map.kind, map.cls, entries];
     });
-    for (t = histogram.length - 1; t > 0; t--) {
-      if (kept + (histogram[t] || 0) > keep / 2) break;
-      kept += histogram[t] || 0;
-    }
-    map.forEach(function (entry, key) {
-      if (entry.n <= t) map.delete(key);
-    });
+    full = [];
+    return out;
   }
   // The rule that let a passing line through, named here for the commonest case (an
   // IPv4 address in the allowlist; the ranges and labels are the Python model's, see
@@ -218,8 +223,13 @@
     keep = limit;
     // budget: data lines left under --limit, for the whole replay; once it is spent (or
     // a #Fields line lacks what replay needs) every later block returns at once.
-    tally = { counts: {}, paths: {}, networks: {}, scopes: new Map(), times: new Map(), budget: budget, done: false };
-    CLASSES.forEach(function (c) { tally.counts[c] = 0; tally.paths[c] = new Map(); tally.networks[c] = new Map(); });
+    full = [];
+    tally = { counts: {}, paths: {}, networks: {}, scopes: named(new Map(), 'scopes', ''), times: new Map(), budget: budget, done: false };
+    CLASSES.forEach(function (c) {
+      tally.counts[c] = 0;
+      tally.paths[c] = named(new Map(), 'paths', c);
+      tally.networks[c] = named(new Map(), 'networks', c);
+    });
     scopes = scopeTable ? compileScopes(JSON.parse(scopeTable)) : null;
   };
 
@@ -261,14 +271,11 @@
     return s && covers(s, method, uri, h) ? s.label : 'no scope (the function and the table disagree)';
   }
   root.__cffuncReplayTally = function () {
-    var out = { counts: tally.counts, paths: {}, networks: {}, scopes: [], times: [] };
-    tally.scopes.forEach(function (entry, key) { out.scopes.push([key, entry.n]); });
+    var out = { counts: tally.counts, paths: {}, networks: {}, scopes: pairs(tally.scopes), times: [] };
     tally.times.forEach(function (counts, key) { out.times.push([key, counts]); });
     CLASSES.forEach(function (c) {
-      out.paths[c] = [];
-      tally.paths[c].forEach(function (entry, key) { out.paths[c].push([key, entry.n]); });
-      out.networks[c] = [];
-      tally.networks[c].forEach(function (entry, key) { out.networks[c].push([networkText(key), entry.n]); });
+      out.paths[c] = pairs(tally.paths[c]);
+      out.networks[c] = pairs(tally.networks[c]);
     });
     return JSON.stringify(out);
   };
@@ -333,7 +340,7 @@
   // every K-th data line; budget: data lines left under --limit.
   root.__cffuncReplay = function (text, now, limitMs, wantPasses, sample) {
     var summary = {
-      malformed: 0, malformedLines: [], errors: [], passes: [], rules: {}, lines: 0,
+      malformed: 0, malformedLines: [], errors: [], passes: [], rules: {}, spill: [], lines: 0,
       done: tally.done, fieldsError: null
     };
     if (tally.done) return JSON.stringify(summary);
@@ -432,6 +439,7 @@
         record(number, ip, method, uri, q, c, result, host, when);
       }
       file.line = base + lines.length;
+      summary.spill = spill();
       return JSON.stringify(summary);
     }
     function continueAfter(i, number, ip, method, uri, q, c, host, when) {
