@@ -241,11 +241,22 @@ class FunctionRuntime:
             f"__cffuncReplaySeek({json.dumps(fields)}, {int(line)}, {int(seen)}, {int(budget)})"
         )
 
-    def replay_tally(self) -> dict[str, Any]:
+    def replay_tally(self, spilled: list[str]) -> dict[str, Any]:
         """The replay's counts: per class, the count and [key, count] pairs of paths and
-        client networks."""
-        tally: dict[str, Any] = self._eval_json("__cffuncReplayTally()", 60, "the counts")
+        client networks; the lists named in ``spilled`` handed over instead."""
+        tally: dict[str, Any] = self._eval_json(
+            f"__cffuncReplayTally({json.dumps(spilled)})", 60, "the counts"
+        )
         return tally
+
+    def replay_merge(self, text: str, floor: int) -> list[list[Any]]:
+        """One partition of a handed-over list added up (``text``: its files, a JSON
+        array of pairs a line; see shims/replay.js): the [key, count] pairs counted at
+        least ``floor`` times."""
+        pairs: list[list[Any]] = self._call_json(
+            "__cffuncReplayMerge", (text, floor), 60, "adding up the handed-over counts"
+        )
+        return pairs
 
     def replay_block(
         self, text: str, now_ms: int, want_passes: bool, sample: int

@@ -170,26 +170,60 @@
     map.set(key, { n: 1 });
     if (map.size === keep) full.push(map);
   }
+  // A key as the host reports it: a /24 counted by number as text, a /48 in RFC 5952
+  // form (the longest run of zero groups shortened, as Python's ipaddress writes it).
   function networkText(key) {
-    return typeof key === 'number' ? (key >>> 16) + '.' + ((key >>> 8) & 255) + '.' + (key & 255) + '.0/24' : key;
+    if (typeof key === 'number') return (key >>> 16) + '.' + ((key >>> 8) & 255) + '.' + (key & 255) + '.0/24';
+    if (key.length < 6 || key.substring(key.length - 5) !== '::/48' || key.indexOf(' ') >= 0) return key;
+    var g = key.substring(0, key.length - 5).split(':');
+    if (g.length !== 3) return key;
+    g = g.concat(['0', '0', '0', '0', '0']);
+    var bestAt = -1, bestLength = 0, at = -1;
+    for (var i = 0; i <= 8; i++) {
+      if (i < 8 && g[i] === '0') {
+        if (at < 0) at = i;
+        continue;
+      }
+      if (at >= 0 && i - at > bestLength) {
+        bestAt = at;
+        bestLength = i - at;
+      }
+      at = -1;
+    }
+    return g.slice(0, bestAt).join(':') + '::' + g.slice(bestAt + bestLength).join(':') + '/48';
   }
   function pairs(map) {
     var out = [];
     map.forEach(function (entry, key) { out.push([networkText(key), entry.n]); });
     return out;
   }
+  // A handed-over list: 64 JSON texts of [key, count] pairs ('' for none), a key's
+  // partition its FNV-1a hash (the host only appends each text to its partition's file).
+  var PARTS = 64;
+  function partOf(text) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return (h >>> 0) % PARTS;
+  }
+  function handOver(map) {
+    var parts = [], i;
+    for (i = 0; i < PARTS; i++) parts.push([]);
+    map.forEach(function (entry, key) {
+      var text = networkText(key);
+      parts[partOf(text)].push([text, entry.n]);
+    });
+    map.clear();
+    map.spilled = true;
+    return parts.map(function (p) { return p.length ? JSON.stringify(p) : ''; });
+  }
   function named(map, kind, cls) {
     map.kind = kind;
     map.cls = cls;
     return map;
   }
-  // [kind, class, [key, count] pairs] of every map that filled up, now emptied.
+  // [kind, class, partitions] of every map that filled up, now emptied.
   function spill() {
-    var out = full.map(function (map) {
-      var entries = pairs(map);
-      map.clear();
-      return [map.kind, map.cls, entries];
-    });
+    var out = full.map(function (map) { return [map.kind, map.cls, handOver(map)]; });
     full = [];
     return out;
   }
@@ -270,12 +304,36 @@
     s = h ? scopes.exact.get(h) : undefined;
     return s && covers(s, method, uri, h) ? s.label : 'no scope (the function and the table disagree)';
   }
-  root.__cffuncReplayTally = function () {
-    var out = { counts: tally.counts, paths: {}, networks: {}, scopes: pairs(tally.scopes), times: [] };
+  // One partition of a handed-over list added up: text is its files (a JSON array of
+  // [key, count] pairs a line); out, the keys counted at least `floor` times (the host
+  // keeps the most frequent over all partitions).
+  root.__cffuncReplayMerge = function (text, floor) {
+    var counts = new Map(), out = [];
+    text.split('\n').forEach(function (line) {
+      if (!line) return;
+      JSON.parse(line).forEach(function (pair) {
+        counts.set(pair[0], (counts.get(pair[0]) || 0) + pair[1]);
+      });
+    });
+    counts.forEach(function (n, key) { if (n >= floor) out.push([key, n]); });
+    return JSON.stringify(out);
+  };
+
+  // spilled: the lists ("kind class") some worker handed over: the rest of them is
+  // handed over too (out.spill), so the host adds those up from its files alone.
+  root.__cffuncReplayTally = function (spilled) {
+    var out = { counts: tally.counts, paths: {}, networks: {}, scopes: [], times: [], spill: [] };
+    var names = new Set(spilled || []);
+    function report(map) {
+      if (!names.has(map.kind + ' ' + map.cls)) return pairs(map);
+      out.spill.push([map.kind, map.cls, handOver(map)]);
+      return [];
+    }
+    out.scopes = report(tally.scopes);
     tally.times.forEach(function (counts, key) { out.times.push([key, counts]); });
     CLASSES.forEach(function (c) {
-      out.paths[c] = pairs(tally.paths[c]);
-      out.networks[c] = pairs(tally.networks[c]);
+      out.paths[c] = report(tally.paths[c]);
+      out.networks[c] = report(tally.networks[c]);
     });
     return JSON.stringify(out);
   };
