@@ -171,11 +171,11 @@ def matching_network(rules: MaintenanceRules, ip: str) -> str | None:
     return table.labels[at] if at >= 0 else None
 
 
-def ipv4_ranges(rules: MaintenanceRules) -> tuple[list[int], list[str | None]]:
-    """The allowlist's IPv4 networks as consecutive ranges, as :func:`matching_network`
-    searches them: range ``i`` starts at ``starts[i]`` and belongs to ``labels[i]``, the
-    first configured network covering it (None for a gap)."""
-    table = _network_table(rules.networks)[4]
+def address_ranges(rules: MaintenanceRules, version: int) -> tuple[list[int], list[str | None]]:
+    """The allowlist's networks of one IP version as consecutive ranges, as
+    :func:`matching_network` searches them: range ``i`` starts at ``starts[i]`` and belongs
+    to ``labels[i]``, the first configured network covering it (None for a gap)."""
+    table = _network_table(rules.networks)[version]
     return table.starts, table.labels
 
 

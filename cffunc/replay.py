@@ -30,8 +30,8 @@ from cffunc.decide import (
     DOTTED,
     Decision,
     ViewerRequest,
+    address_ranges,
     decide,
-    ipv4_ranges,
     matching_network,
 )
 from cffunc.errors import CffuncError
@@ -190,17 +190,21 @@ class Attribution:
 
     def for_v8(self) -> dict[str, Any] | None:
         """What shims/replay.js needs to name the rule of the commonest passing lines
-        itself, sparing their trip here: the IPv4 ranges :meth:`_address` searches, and
+        itself, sparing their trip here: the address ranges :meth:`_address` searches, and
         the bypass's cookie and path (a line that may involve the bypass comes here, as
         :meth:`__call__` sends it to decide()). None when maintenance is scoped or fixed:
         then every passing line comes here."""
         if self.fixed is not None or self.scoped:
             return None
-        starts, labels = ipv4_ranges(self.rules)
+        starts, labels = address_ranges(self.rules, 4)
+        starts6, labels6 = address_ranges(self.rules, 6)
         bypass = self.rules.bypass
         return {
             "starts": starts,
             "labels": [None if label is None else f"allowed-ip {label}" for label in labels],
+            # IPv6 starts as 32 hex digits, which V8 compares as text ("" before any).
+            "starts6": [f"{start:032x}" if start >= 0 else "" for start in starts6],
+            "labels6": [None if label is None else f"allowed-ip {label}" for label in labels6],
             "cookie": None if bypass is None else bypass.cookie,
             "path": None if bypass is None else bypass.path,
         }
@@ -440,12 +444,17 @@ class _Worker:
         rules: Counter[str] = Counter(result.pop("rules"))
         disagreements = 0
         if self.attribute is not None:
-            for ip, method, uri, query, cookie, host, outside in result.pop("passes"):
+            passes = [(1, *p) for p in result.pop("passes")]
+            # Lines V8 found outside the allowlist with no bypass: one per URI, counted.
+            passes += [
+                (n, ip, m, uri, q, c, h, True) for uri, n, ip, m, q, c, h in result.pop("outside")
+            ]
+            for count, ip, method, uri, query, cookie, host, outside in passes:
                 decision = self.attribute(ip, method, uri, query, cookie, host, outside)
                 if decision.action != "pass":
-                    disagreements += 1
+                    disagreements += count
                     continue
-                rules[decision.rule + (f" {decision.matched}" if decision.matched else "")] += 1
+                rules[decision.rule + (f" {decision.matched}" if decision.matched else "")] += count
         result["rules"] = rules
         result["disagreements"] = disagreements
         return result

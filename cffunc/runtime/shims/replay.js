@@ -228,7 +228,7 @@
     return out;
   }
   // The rule that let a passing line through, named here for the commonest case (an
-  // IPv4 address in the allowlist; the ranges and labels are the Python model's, see
+  // address in the allowlist; the ranges and labels are the Python model's, see
   // cffunc/replay.py, Attribution.for_v8); null sends the line to the host, which names
   // it with the decision model, false too but says the address is in none of the
   // ranges. A line that may involve the bypass always goes there.
@@ -237,15 +237,25 @@
     var r = passRules;
     if (r === null) return null;
     if (r.cookie !== null && (cookie.indexOf(r.cookie) >= 0 || (method === 'GET' && uri === r.path))) return null;
-    var value = ip.indexOf(':') < 0 ? ipv4Value(ip) : -1;
-    if (value < 0) return null;
-    var starts = r.starts, lo = 0, hi = starts.length - 1, mid;
+    var value, starts, labels;
+    if (ip.indexOf(':') < 0) {
+      value = ipv4Value(ip);
+      if (value < 0) return null;
+      starts = r.starts;
+      labels = r.labels;
+    } else {
+      if (!parse6(ip)) return null;
+      value = hex128();
+      starts = r.starts6;
+      labels = r.labels6;
+    }
+    var lo = 0, hi = starts.length - 1, mid;
     while (lo < hi) {
       mid = (lo + hi + 1) >> 1;
       if (starts[mid] <= value) lo = mid;
       else hi = mid - 1;
     }
-    return r.labels[lo] === null ? false : r.labels[lo];
+    return labels[lo] === null ? false : labels[lo];
   }
 
   root.__cffuncReplayStart = function (limit, budget, scopeTable, splits, attribution) {
@@ -398,13 +408,14 @@
   // every K-th data line; budget: data lines left under --limit.
   root.__cffuncReplay = function (text, now, limitMs, wantPasses, sample) {
     var summary = {
-      malformed: 0, malformedLines: [], errors: [], passes: [], rules: {}, spill: [], lines: 0,
+      malformed: 0, malformedLines: [], errors: [], passes: [], outside: [], rules: {}, spill: [], lines: 0,
       done: tally.done, fieldsError: null
     };
     if (tally.done) return JSON.stringify(summary);
     var lines = text.split('\n');
     var base = file.line;
     var last = { date: null, minute: null, when: null };
+    var outside = new Map();
     function malformed(number, note) {
       summary.malformed++;
       if (summary.malformedLines.length < 10) summary.malformedLines.push([number, note]);
@@ -437,7 +448,14 @@
       if (cls === 'pass' && wantPasses) {
         var rule = ruleHere(ip, method, uri, c);
         if (typeof rule === 'string') summary.rules[rule] = (summary.rules[rule] || 0) + 1;
-        else summary.passes.push([ip, method, uri, q, c, host, rule === false]);
+        else if (rule === null) summary.passes.push([ip, method, uri, q, c, host, false]);
+        else {
+          // Outside the allowlist, no bypass: only the URI can have let it through, so
+          // the host hears of each URI once, with the first such line and a count.
+          var seen = outside.get(uri);
+          if (seen === undefined) outside.set(uri, [uri, 1, ip, method, q, c, host]);
+          else seen[1]++;
+        }
       }
     }
     function col(cols, index) {
@@ -498,6 +516,7 @@
       }
       file.line = base + lines.length;
       summary.spill = spill();
+      outside.forEach(function (line) { summary.outside.push(line); });
       return JSON.stringify(summary);
     }
     function continueAfter(i, number, ip, method, uri, q, c, host, when) {
