@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,7 +40,7 @@ from cffunc.localrun import (
 from cffunc.logsources import Window
 from cffunc.plan import Plan
 from cffunc.render import render
-from cffunc.replay import format_summary, replay, replay_dask
+from cffunc.replay import ReplaySummary, Workers, format_summary, replay, replay_dask
 from cffunc.report import parse_window, quietest, write_html
 from cffunc.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
@@ -577,6 +577,30 @@ def replay_command(
     length = parse_window(window) if window else None
     if dask_address and limit is not None:
         raise click.UsageError("--limit cannot be combined with --dask (objects run apart)")
+    # The worker processes load while this one renders the function.
+    with Workers(0 if dask_address else jobs - 1) as workers:
+        summary, config = _replay(
+            settings, workers, logs, now, limit, sample, as_json, kvs_file, jobs, since,
+            until_, fields, dask_address,
+        )  # fmt: skip
+    return _report_replay(summary, config, length, html_file, as_json)
+
+
+def _replay(
+    settings: Settings,
+    workers: Workers,
+    logs: tuple[str, ...],
+    now: str | None,
+    limit: int | None,
+    sample: int,
+    as_json: bool,
+    kvs_file: Path | None,
+    jobs: int,
+    since: str | None,
+    until_: str | None,
+    fields: str | None,
+    dask_address: str | None,
+) -> tuple[ReplaySummary, Config]:
     config = settings.config()
     rules = compile_rules(config, os.environ)
     show = None
@@ -605,10 +629,20 @@ def replay_command(
         else:
             summary = replay(
                 engine, rules, logs, _now(now), limit, sample, show, store, jobs, hours, names,
-                s3,
+                s3, workers,
             )  # fmt: skip
     if show is not None:
         echo_err("")
+    return summary, config
+
+
+def _report_replay(
+    summary: ReplaySummary,
+    config: Config,
+    length: timedelta | None,
+    html_file: Path | None,
+    as_json: bool,
+) -> None:
     quiet = quietest(summary.timeline, length) if length else None
     if html_file is not None:
         write_html(html_file, summary, quiet, f"cffunc replay: {config.function.name}")

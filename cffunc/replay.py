@@ -40,7 +40,7 @@ from cffunc.logsources import LogError, Window, locate, open_one, open_sources
 from cffunc.pathpatterns import SAFE_URI, first_match, is_safe, patterns_source
 from cffunc.rules import MaintenanceRules
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.engine import RuntimeFailure
+from cffunc.runtime.engine import RuntimeFailure, start_v8
 from cffunc.runtime.kvs import KeyValueData
 from cffunc.scopes import Scope, covers, request_host
 from cffunc.store import (
@@ -468,16 +468,49 @@ class _Worker:
         return tally
 
 
-def _serve(setup: _Setup, tasks: Any, results: Any) -> None:
-    """A worker process: blocks in, results out; the names of the lists some worker
-    handed over in, its counts out."""
+def _serve(tasks: Any, results: Any) -> None:
+    """A worker process: it starts V8 while the caller renders the function, then gets
+    the setup; blocks in, results out; the names of the lists some worker handed over
+    in, its counts out."""
     try:
-        worker = _Worker(setup)
+        start_v8()
+        worker = _Worker(tasks.get())
         while isinstance(block := tasks.get(), _Block):
             results.put((block.seq, worker.run(block)))
         results.put(("tally", worker.tally(block)))
     except BaseException as error:  # reported by the parent as one line
         results.put(("failed", f"{type(error).__name__}: {error}"))
+
+
+class Workers:
+    """The worker processes of a replay, started before the function is rendered (each
+    takes about half a second to import and start V8); :class:`_Pool` hands them the
+    setup. Close them when the replay is over (or never happened)."""
+
+    def __init__(self, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.results = context.Queue()
+        self.processes: list[Any] = []
+        self.queues: list[Any] = []
+        for _ in range(count):
+            tasks = context.Queue()
+            process = context.Process(target=_serve, args=(tasks, self.results))
+            process.daemon = True
+            process.start()
+            self.processes.append(process)
+            self.queues.append(tasks)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=5)
 
 
 class _Pool:
@@ -487,18 +520,16 @@ class _Pool:
     order (up to ``WINDOW`` blocks may finish ahead of the oldest), so the summary does not
     depend on which worker ran what."""
 
-    def __init__(self, runtime: FunctionRuntime, setup: _Setup, jobs: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.results = context.Queue()
-        self.processes = []
-        self.queues = []
-        for _ in range(jobs - 1):  # started first: they take a moment to load
-            tasks = context.Queue()
-            process = context.Process(target=_serve, args=(setup, tasks, self.results))
-            process.daemon = True
-            process.start()
-            self.processes.append(process)
-            self.queues.append(tasks)
+    def __init__(
+        self, runtime: FunctionRuntime, setup: _Setup, jobs: int, workers: Workers | None
+    ) -> None:
+        self.owned = workers is None or len(workers.processes) != jobs - 1
+        self.workers = Workers(jobs - 1) if self.owned or workers is None else workers
+        self.results = self.workers.results
+        self.processes = self.workers.processes
+        self.queues = self.workers.queues
+        for tasks in self.queues:
+            tasks.put(setup)
         self.local = _Worker(setup, runtime)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cffunc-v8")
         # Every result reaches this one queue: the local worker's from its thread, the
@@ -585,10 +616,8 @@ class _Pool:
         if self.forwarder.is_alive():
             self.results.put(None)
             self.forwarder.join(timeout=5)
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()
-            process.join(timeout=5)
+        if self.owned:
+            self.workers.close()
 
 
 def _setup(
@@ -619,9 +648,11 @@ def replay(
     window: Window | None = None,
     fields: Sequence[str] | None = None,
     s3: Any = None,
+    workers: Workers | None = None,
 ) -> ReplaySummary:
     """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N,
-    ``jobs`` workers each run their own V8 (``runtime`` is one of them).
+    ``jobs`` workers each run their own V8 (``runtime`` is one of them; ``workers``: the
+    other ``jobs - 1``, if the caller started them already).
 
     This thread reads the logs in blocks of whole lines and hands them out; at most
     ``IN_FLIGHT`` blocks per worker wait, so memory stays flat. Results are merged in block
@@ -633,7 +664,9 @@ def replay(
     )
     summary = ReplaySummary()
     with spilled:
-        _replay_blocks(summary, runtime, setup, sources, limit, progress, jobs, window, fields, s3)
+        _replay_blocks(
+            summary, runtime, setup, sources, limit, progress, jobs, window, fields, s3, workers
+        )
         merge_spilled(summary, spilled.name, runtime)
     return summary
 
@@ -649,9 +682,10 @@ def _replay_blocks(
     window: Window | None,
     fields: Sequence[str] | None,
     s3: Any,
+    workers: Workers | None,
 ) -> None:
     sample = setup.sample
-    pool = _Pool(runtime, setup, max(1, jobs))
+    pool = _Pool(runtime, setup, max(1, jobs), workers)
     try:
         sent = merged = 0
         names: dict[int, str] = {}

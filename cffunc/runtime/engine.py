@@ -90,7 +90,7 @@ class Invocation:
 
 
 @cache
-def _init_v8() -> None:
+def start_v8() -> None:
     """V8 with its background threads (mini-racer's default is --single-threaded): the
     JIT compiles and the collector marks on another core, which makes a long replay
     about a sixth faster. JavaScript semantics do not change; V8 starts once a process."""
@@ -134,7 +134,7 @@ class FunctionRuntime:
         self.time_limit_ms = time_limit_ms
         self._functions: dict[str, JSFunction] = {}
         script = guard_loops(imports_as_requires(code))
-        _init_v8()
+        start_v8()
         self._context = MiniRacer()
         self._context.set_hard_memory_limit(MEMORY_LIMIT_BYTES)
         for name in SHIMS:
