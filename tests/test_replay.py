@@ -231,6 +231,21 @@ def test_cli_reads_standard_input_and_prints_json(tmp_path: Path) -> None:
     assert {c: document["classes"][c]["count"] for c in CLASSES} == {c: classes[c] for c in CLASSES}
 
 
+def test_cli_worker_processes_give_the_same_document(tmp_path: Path) -> None:
+    """The CLI starts its worker processes before it renders the function: --jobs 3 gives
+    --jobs 1's document, and a bad log still ends in one line and exit 1."""
+    path = str(log_file(tmp_path, generated(1500, seed=4)))
+    one = cffunc("--now", "2026-12-01T03:00:00Z", "--json", "--jobs", "1", path)
+    three = cffunc("--now", "2026-12-01T03:00:00Z", "--json", "--jobs", "3", path)
+    assert one.returncode == three.returncode == 0, three.stderr
+    assert json.loads(three.stdout) == json.loads(one.stdout)
+    missing = cffunc("--jobs", "3", str(tmp_path / "missing.log"))
+    assert missing.returncode == 1
+    assert missing.stderr.decode().strip().splitlines() == [
+        f"Error: {tmp_path / 'missing.log'}: no such log file or directory"
+    ]
+
+
 def test_cli_summary_on_the_sample_log() -> None:
     result = cffunc("--now", "2026-12-01T03:00:00Z", str(SAMPLES / "access.log"))
     assert result.returncode == 0, result.stderr
