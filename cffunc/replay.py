@@ -371,7 +371,7 @@ class _Block:
 class Spill:
     """The counts a worker's V8 handed over (a list that filled up), kept on disk: one
     file per list, partition of the keys (by CRC-32) and process, each line one hand-over.
-    :func:`merge_spilled` adds them up a partition at a time, so no process ever holds
+    :func:`merge_parts` adds them up a partition at a time, so no process ever holds
     more than a partition's keys, and the top lists are exact whatever --jobs."""
 
     def __init__(self, directory: str) -> None:
@@ -392,24 +392,41 @@ class Spill:
         return sorted({" ".join(p.name.split("-")[:2]) for p in self.directory.glob("*.jsonl")})
 
 
-def merge_spilled(summary: ReplaySummary, directory: str, runtime: FunctionRuntime) -> None:
-    """Add up the handed-over lists (all of their counts are on disk: the workers' tallies
-    handed over the rest of them), a partition at a time, in ``runtime``'s V8 (several
-    times faster than a Counter here); each keeps its ``KEPT`` most frequent keys, exact."""
-    files: dict[tuple[str, str], dict[int, list[Path]]] = {}
+Merged = dict[str, list[tuple[str, int]]]
+"""For each handed-over list ("kind class"), its most frequent keys over some partitions."""
+
+
+def merge_parts(runtime: FunctionRuntime, directory: str, parts: Sequence[int]) -> Merged:
+    """Add up these partitions of the handed-over lists (all of their counts are on disk:
+    the workers' tallies handed over the rest of them) one at a time, in ``runtime``'s V8
+    (several times faster than a Counter here): each list's ``KEPT`` most frequent keys
+    over them, exact."""
+    files: dict[str, dict[int, list[Path]]] = {}
     for path in Path(directory).glob("*.jsonl"):
         kind, cls, number, _ = path.name.split("-")
-        files.setdefault((kind, cls), {}).setdefault(int(number), []).append(path)
-    for (kind, cls), parts in sorted(files.items()):
-        counter = summary.scopes if kind == "scopes" else getattr(summary, kind)[cls]
+        files.setdefault(f"{kind} {cls}", {}).setdefault(int(number), []).append(path)
+    out: Merged = {}
+    for name, by_part in sorted(files.items()):
         best: list[tuple[str, int]] = []
-        for part in range(SPILL_PARTS):
-            text = "".join(p.read_text(encoding="utf-8") for p in sorted(parts.get(part, [])))
+        for part in parts:
+            text = "".join(p.read_text(encoding="utf-8") for p in sorted(by_part.get(part, [])))
             # Only a key as frequent as the KEPT-th best so far can still make the list.
             floor = best[-1][1] if len(best) == KEPT else 0
             rising = [(key, n) for key, n in runtime.replay_merge(text, floor)]
             best = heapq.nsmallest(KEPT, [*best, *rising], key=_rank)
-        counter.update(dict(best))
+        out[name] = best
+    return out
+
+
+def _add_merged(summary: ReplaySummary, merged: Sequence[Merged]) -> None:
+    """The handed-over lists, from the workers' shares of the partitions: each list's
+    ``KEPT`` most frequent keys (a partition's keys are all in one share, so the best of
+    the shares' best are the best)."""
+    for name in sorted(set().union(*merged)):
+        kind, cls = name.split(" ")
+        counter = summary.scopes if kind == "scopes" else getattr(summary, kind)[cls]
+        found = [item for share in merged for item in share.get(name, [])]
+        counter.update(dict(heapq.nsmallest(KEPT, found, key=_rank)))
 
 
 class _Worker:
@@ -471,13 +488,17 @@ class _Worker:
 def _serve(tasks: Any, results: Any) -> None:
     """A worker process: it starts V8 while the caller renders the function, then gets
     the setup; blocks in, results out; the names of the lists some worker handed over
-    in, its counts out."""
+    in, its counts out; then its share of the partitions to add up in, their best out."""
     try:
         start_v8()
         worker = _Worker(tasks.get())
         while isinstance(block := tasks.get(), _Block):
             results.put((block.seq, worker.run(block)))
         results.put(("tally", worker.tally(block)))
+        share = tasks.get()
+        if share is not None and worker.spill is not None:
+            merged = merge_parts(worker.runtime, str(worker.spill.directory), share)
+            results.put(("merged", merged))
     except BaseException as error:  # reported by the parent as one line
         results.put(("failed", f"{type(error).__name__}: {error}"))
 
@@ -600,12 +621,33 @@ class _Pool:
     def tallies(self) -> list[dict[str, Any]]:
         spill = self.local.spill
         spilled = [] if spill is None else spill.names()
-        out = [self.thread.submit(self.local.tally, spilled).result()]
-        for tasks in self.queues:
+        for tasks in self.queues:  # first: the processes hand over while this one does
             tasks.put(spilled)
+        out = [self.thread.submit(self.local.tally, spilled).result()]
         while len(out) < len(self.busy):
             key, value = self._next()
             if key == "tally":
+                out.append(value)
+        return out
+
+    def merge(self) -> list[Merged]:
+        """The handed-over lists added up, the partitions shared out among the workers
+        (after :meth:`tallies`)."""
+        spill = self.local.spill
+        if spill is None or not spill.names():
+            for tasks in self.queues:
+                tasks.put(None)
+            return []
+        count = len(self.busy)
+        for index, tasks in enumerate(self.queues, start=1):
+            tasks.put(list(range(index, SPILL_PARTS, count)))
+        mine = range(0, SPILL_PARTS, count)
+        out = [
+            self.thread.submit(merge_parts, self.local.runtime, str(spill.directory), mine).result()
+        ]
+        while len(out) < count:
+            key, value = self._next()
+            if key == "merged":
                 out.append(value)
         return out
 
@@ -667,7 +709,6 @@ def replay(
         _replay_blocks(
             summary, runtime, setup, sources, limit, progress, jobs, window, fields, s3, workers
         )
-        merge_spilled(summary, spilled.name, runtime)
     return summary
 
 
@@ -732,10 +773,12 @@ def _replay_blocks(
             pool.wait()
             over = settle()
         tallies = pool.tallies()
+        shares = pool.merge()
     finally:
         pool.close()
     for tally in tallies:
         _add_tally(summary, tally)
+    _add_merged(summary, shares)
 
 
 def replay_dask(
