@@ -683,17 +683,7 @@ def _time_option(option: str, text: str | None) -> datetime | None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Where the maintenance object's folder is (default: the config's folder).",
 )
-@click.option(
-    "--with",
-    "with_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Compose with this CloudFront Function, as enable would.",
-)
-@click.option(
-    "--with-runtime",
-    type=click.Choice(RUNTIMES),
-    help="--with's runtime (default: guessed from its code).",
-)
+@with_options
 @click.option("--now", help="Serve as if at this RFC 3339 time (default: the clock).")
 @click.option("--viewer-ip", help="The viewer's address (default: the connection's).")
 @command_options
@@ -705,6 +695,7 @@ def serve_command(
     objects: Path | None,
     with_file: Path | None,
     with_runtime: str | None,
+    with_events: tuple[str, ...],
     now: str | None,
     viewer_ip: str | None,
 ) -> None:
@@ -723,10 +714,14 @@ def serve_command(
     """
     config_path = settings.config().path  # a bad config: one line and exit 1, before listening
     fixed = _now(now) if now else None
-    foreign = (lambda: _foreign(with_file, with_runtime, ())) if with_file else None
+    if with_file is None:
+        _foreign(None, with_runtime, with_events)  # refuses --with-runtime/--with-event alone
+    # A callable: the edge reads --with's file again when it changes.
+    foreign = (lambda: _foreign(with_file, with_runtime, with_events)) if with_file else None
     edge = Edge(
         config_path, os.environ, upstream, objects, foreign,
-        [with_file] if with_file else [], fixed, viewer_ip, echo_err,
+        [with_file] if with_file else [], tuple(dict.fromkeys(with_events)) or None, fixed,
+        viewer_ip, echo_err,
     )  # fmt: skip
     serve_forever(
         edge, host, port, lambda url: echo_err(f"serving {url} as the edge for {config_path}")

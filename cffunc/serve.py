@@ -69,6 +69,7 @@ class Edge:
         objects: Path | None = None,
         foreign: Callable[[], Any] | None = None,
         watched_extra: Iterable[Path] = (),
+        events: tuple[str, ...] | None = None,
         now: datetime | None = None,
         viewer_ip: str | None = None,
         log: Callable[[str], None] = print,
@@ -78,6 +79,8 @@ class Edge:
         self.upstream = upstream.rstrip("/") if upstream else None
         self.objects = objects
         self.foreign = foreign
+        self.events = events
+        """The events --with's function is on (None: guessed from its code)."""
         self.watched_extra = tuple(watched_extra)
         self.now = now
         self.viewer_ip = viewer_ip
@@ -121,7 +124,7 @@ class Edge:
         )
         stamp = self._stamp(watched)
         foreign = self.foreign() if self.foreign else None
-        rules, code, runtime_name = config_function(config, self.environ, foreign)
+        rules, code, runtime_name = config_function(config, self.environ, foreign, self.events)
         store = local_store(None, rules)
         runtime = FunctionRuntime(code, runtime_name, kvs=store)
         objects = self.objects or self.config_path.resolve().parent

@@ -323,11 +323,14 @@ def test_with_refusals_and_usage(runner: CliRunner) -> None:
         "Error: foreign function legacy-bytes (cloudfront-js-1.0): uses bytesFrom"
     )
     assert len(refused.output.strip().splitlines()) == 1
-    usage = runner.invoke(cli, [*config, "render", "--with-runtime", "cloudfront-js-1.0"], env=ENV)
-    assert (
-        usage.exit_code == 2
-        and "--with-runtime and --with-event go with --with FILE" in usage.output
-    )
+    for command in ("render", "serve"):
+        usage = runner.invoke(
+            cli, [*config, command, "--with-runtime", "cloudfront-js-1.0"], env=ENV
+        )
+        assert (
+            usage.exit_code == 2
+            and "--with-runtime and --with-event go with --with FILE" in usage.output
+        ), command
     both = runner.invoke(
         cli,
         [*config, "test", "--with", str(FOREIGN / "spa-rewrite.js"), "--code",

@@ -193,3 +193,22 @@ def test_a_store_toggled_config_serves_with_maintenance_on(browser: Any) -> None
     assert response.status == 503
     assert any(x.startswith("GET /checkout maintenance (maintenance) 503") for x in running.lines)
     context.close()
+
+
+def test_with_events_choose_the_slots_the_foreign_function_is_on() -> None:
+    """`serve --with F --with-event E` composes as render and test do: the code served is
+    config_function's for those events, not the guessed ones."""
+    from cffunc.compose import foreign_from_file
+    from cffunc.config import load_config
+    from cffunc.localrun import config_function
+
+    config = SAMPLES / "cffunc.toml"
+    foreign = foreign_from_file(SAMPLES / "foreign" / "spa-rewrite.js", None)
+    chosen = ("viewer-response",)
+    edge = Edge(config, ENV, foreign=lambda: foreign, events=chosen, log=lambda line: None)
+    try:
+        served = edge.current().runtime.code
+    finally:
+        edge.current().runtime.close()
+    assert served == config_function(load_config(config), ENV, foreign, chosen)[1]
+    assert served != config_function(load_config(config), ENV, foreign)[1]
