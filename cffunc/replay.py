@@ -370,7 +370,7 @@ class _Block:
 
 class Spill:
     """The counts a worker's V8 handed over (a list that filled up), kept on disk: one
-    file per list, partition of the keys (by CRC-32) and process, each line one hand-over.
+    file per list, partition of the keys (V8's FNV-1a) and process, each line one hand-over.
     :func:`merge_parts` adds them up a partition at a time, so no process ever holds
     more than a partition's keys, and the top lists are exact whatever --jobs."""
 
@@ -387,29 +387,33 @@ class Spill:
                     with (self.directory / name).open("a", encoding="utf-8") as handle:
                         handle.write(text + "\n")
 
+    def files(self) -> dict[str, dict[int, list[Path]]]:
+        """Every worker's files, by list ("kind class") and partition."""
+        out: dict[str, dict[int, list[Path]]] = {}
+        for path in sorted(self.directory.glob("*.jsonl")):
+            kind, cls, part, _ = path.name.split("-")
+            out.setdefault(f"{kind} {cls}", {}).setdefault(int(part), []).append(path)
+        return out
+
     def names(self) -> list[str]:
         """The lists ("kind class") some worker handed over."""
-        return sorted({" ".join(p.name.split("-")[:2]) for p in self.directory.glob("*.jsonl")})
+        return sorted(self.files())
 
 
 Merged = dict[str, list[tuple[str, int]]]
 """For each handed-over list ("kind class"), its most frequent keys over some partitions."""
 
 
-def merge_parts(runtime: FunctionRuntime, directory: str, parts: Sequence[int]) -> Merged:
+def merge_parts(runtime: FunctionRuntime, spill: Spill, parts: Sequence[int]) -> Merged:
     """Add up these partitions of the handed-over lists (all of their counts are on disk:
     the workers' tallies handed over the rest of them) one at a time, in ``runtime``'s V8
     (several times faster than a Counter here): each list's ``KEPT`` most frequent keys
     over them, exact."""
-    files: dict[str, dict[int, list[Path]]] = {}
-    for path in Path(directory).glob("*.jsonl"):
-        kind, cls, number, _ = path.name.split("-")
-        files.setdefault(f"{kind} {cls}", {}).setdefault(int(number), []).append(path)
     out: Merged = {}
-    for name, by_part in sorted(files.items()):
+    for name, by_part in sorted(spill.files().items()):
         best: list[tuple[str, int]] = []
         for part in parts:
-            text = "".join(p.read_text(encoding="utf-8") for p in sorted(by_part.get(part, [])))
+            text = "".join(p.read_text(encoding="utf-8") for p in by_part.get(part, []))
             # Only a key as frequent as the KEPT-th best so far can still make the list.
             floor = best[-1][1] if len(best) == KEPT else 0
             rising = [(key, n) for key, n in runtime.replay_merge(text, floor)]
@@ -497,7 +501,7 @@ def _serve(tasks: Any, results: Any) -> None:
         results.put(("tally", worker.tally(block)))
         share = tasks.get()
         if share is not None and worker.spill is not None:
-            merged = merge_parts(worker.runtime, str(worker.spill.directory), share)
+            merged = merge_parts(worker.runtime, worker.spill, share)
             results.put(("merged", merged))
     except BaseException as error:  # reported by the parent as one line
         results.put(("failed", f"{type(error).__name__}: {error}"))
@@ -545,7 +549,9 @@ class _Pool:
         self, runtime: FunctionRuntime, setup: _Setup, jobs: int, workers: Workers | None
     ) -> None:
         self.owned = workers is None or len(workers.processes) != jobs - 1
-        self.workers = Workers(jobs - 1) if self.owned or workers is None else workers
+        if workers is None or self.owned:
+            workers = Workers(jobs - 1)
+        self.workers = workers
         self.results = self.workers.results
         self.processes = self.workers.processes
         self.queues = self.workers.queues
@@ -618,23 +624,20 @@ class _Pool:
                     "(out of memory?); try fewer --jobs"
                 )
 
-    def tallies(self) -> list[dict[str, Any]]:
+    def tallies(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """Every worker's counts, and the lists some worker handed over."""
         spill = self.local.spill
         spilled = [] if spill is None else spill.names()
         for tasks in self.queues:  # first: the processes hand over while this one does
             tasks.put(spilled)
-        out = [self.thread.submit(self.local.tally, spilled).result()]
-        while len(out) < len(self.busy):
-            key, value = self._next()
-            if key == "tally":
-                out.append(value)
-        return out
+        local = self.thread.submit(self.local.tally, spilled).result()
+        return [local, *self._collect("tally")], spilled
 
-    def merge(self) -> list[Merged]:
+    def merge(self, spilled: list[str]) -> list[Merged]:
         """The handed-over lists added up, the partitions shared out among the workers
-        (after :meth:`tallies`)."""
+        (after :meth:`tallies`, which names them)."""
         spill = self.local.spill
-        if spill is None or not spill.names():
+        if spill is None or not spilled:
             for tasks in self.queues:
                 tasks.put(None)
             return []
@@ -642,12 +645,15 @@ class _Pool:
         for index, tasks in enumerate(self.queues, start=1):
             tasks.put(list(range(index, SPILL_PARTS, count)))
         mine = range(0, SPILL_PARTS, count)
-        out = [
-            self.thread.submit(merge_parts, self.local.runtime, str(spill.directory), mine).result()
-        ]
-        while len(out) < count:
-            key, value = self._next()
-            if key == "merged":
+        local = self.thread.submit(merge_parts, self.local.runtime, spill, mine).result()
+        return [local, *self._collect("merged")]
+
+    def _collect(self, key: str) -> list[Any]:
+        """One item of this key from each worker process."""
+        out: list[Any] = []
+        while len(out) < len(self.processes):
+            found, value = self._next()
+            if found == key:
                 out.append(value)
         return out
 
@@ -772,8 +778,8 @@ def _replay_blocks(
         while merged < sent and not over:
             pool.wait()
             over = settle()
-        tallies = pool.tallies()
-        shares = pool.merge()
+        tallies, spilled = pool.tallies()
+        shares = pool.merge(spilled)
     finally:
         pool.close()
     for tally in tallies:
