@@ -15,9 +15,9 @@ import random
 import sys
 from pathlib import Path
 
-from cffunc.config import load_config
-from cffunc.render import SIZE_LIMIT, render_code
-from cffunc.rules import compile_rules
+from cffunc.config.load import load_config
+from cffunc.function.render import SIZE_LIMIT, render_code
+from cffunc.function.rules import compile_rules
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "cffunc.toml"
 ENV = {"CFFUNC_BYPASS_SECRET": "benchmark-secret-0123456789"}

@@ -22,12 +22,12 @@ from typing import Any
 
 from benchmarks.capacity import ENV, SAMPLE
 from benchmarks.invocations import events as request_events
-from cffunc.compose import ForeignFunction, compose, detect_runtime, guess_events
-from cffunc.config import load_config
-from cffunc.events import viewer_response_event
-from cffunc.rules import compile_rules
+from cffunc.config.load import load_config
+from cffunc.function.compose import ForeignFunction, compose, detect_runtime, guess_events
+from cffunc.function.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import KeyValueData
+from cffunc.runtime.events import viewer_response_event
+from cffunc.runtime.local_store import KeyValueData
 
 FOREIGN = Path(__file__).resolve().parent.parent / "samples" / "foreign"
 INSIDE_MS = 1_796_094_000_000  # 2026-12-01T03:00Z, inside the sample's window

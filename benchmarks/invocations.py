@@ -21,11 +21,11 @@ import statistics
 import time
 
 from benchmarks.capacity import ENV, SAMPLE
-from cffunc.config import load_config
-from cffunc.events import event_from_options
-from cffunc.render import render
-from cffunc.rules import compile_rules
+from cffunc.config.load import load_config
+from cffunc.function.render import render
+from cffunc.function.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.events import event_from_options
 
 FLOOR = "function handler(event) { return event.request; }"
 NOW_MS = 1_796_094_000_000  # inside the sample's maintenance window

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.loggen import requests, write_log
-from cffunc.config import load_config
-from cffunc.render import render
-from cffunc.rules import compile_rules
-from cffunc.runtime.source import imports_as_requires
+from cffunc.config.load import load_config
+from cffunc.function.render import render
+from cffunc.function.rules import compile_rules
+from cffunc.function.source import imports_as_requires
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-secret-0123456789"

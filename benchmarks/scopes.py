@@ -19,14 +19,14 @@ import random
 
 from benchmarks.capacity import ENV, SAMPLE
 from benchmarks.invocations import per_invocation_us
-from cffunc.config import load_config
-from cffunc.decide import ViewerRequest
-from cffunc.events import viewer_request_event
-from cffunc.render import render
-from cffunc.rules import compile_rules
+from cffunc.config.load import load_config
+from cffunc.config.scope import Scope
+from cffunc.function.decide import ViewerRequest
+from cffunc.function.render import render
+from cffunc.function.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import KeyValueData
-from cffunc.scopes import Scope
+from cffunc.runtime.events import viewer_request_event
+from cffunc.runtime.local_store import KeyValueData
 
 STORE_SAMPLE = SAMPLE.with_name("kvs.toml")
 NOW_MS = 1_796_094_000_000  # the same moment benchmarks.invocations times at

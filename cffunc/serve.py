@@ -29,14 +29,14 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cffunc.config import load_config
-from cffunc.decide import Decision, ViewerRequest, decide
+from cffunc.config.load import load_config
 from cffunc.errors import CffuncError
-from cffunc.events import event_from_options, viewer_response_event
-from cffunc.localrun import config_function, local_store
-from cffunc.rules import MaintenanceRules
+from cffunc.function.decide import Decision, ViewerRequest, decide
+from cffunc.function.rules import MaintenanceRules
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.engine import Invocation
+from cffunc.runtime.events import event_from_options, viewer_response_event
+from cffunc.runtime.local_run import config_function, local_store
 
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",

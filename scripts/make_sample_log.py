@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
 from benchmarks.loggen import requests, write_log
-from cffunc import bypass
+from cffunc.function import bypass
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 

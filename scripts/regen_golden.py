@@ -14,9 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.helpers, when run as a script from anywhere
 
-from cffunc.config import load_config  # noqa: E402
-from cffunc.render import readable_source, render  # noqa: E402
-from cffunc.rules import compile_rules  # noqa: E402
+from cffunc.config.load import load_config  # noqa: E402
+from cffunc.function.render import readable_source, render  # noqa: E402
+from cffunc.function.rules import compile_rules  # noqa: E402
 from tests.helpers import ENV, SAMPLES  # noqa: E402
 
 SAMPLES_RENDERED = ("cffunc", "respond", "kvs")

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cffunc.config import Config, parse_config
-from cffunc.decide import Decision
-from cffunc.render import RenderedFunction, render
-from cffunc.rules import MARKER_HEADER, MaintenanceRules, compile_rules
+from cffunc.config.load import Config, parse_config
+from cffunc.function.decide import Decision
+from cffunc.function.render import RenderedFunction, render
+from cffunc.function.rules import MARKER_HEADER, MaintenanceRules, compile_rules
 
 SECRET = "correct-horse-battery-staple-42"
 ENV = {"CFFUNC_BYPASS_SECRET": SECRET}
@@ -104,7 +104,7 @@ def invoke(args: list[str], env: dict[str, str | None], stdin: bytes | None = No
     traceback, instead of becoming an exit code."""
     from click.testing import CliRunner
 
-    from cffunc.cli import cli
+    from cffunc.cli.commands import cli
 
     result = CliRunner().invoke(
         cli, args, env=env, input=stdin, prog_name="cffunc", catch_exceptions=False

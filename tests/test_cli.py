@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cffunc.cli import cli
-from cffunc.runtime.features import check_features
+from cffunc.cli.commands import cli
+from cffunc.function.features import check_features
 from tests.helpers import ENV, SAMPLES
 
 GOLDEN = Path(__file__).parent / "golden"

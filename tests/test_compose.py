@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cffunc.compose import (
+from cffunc.function.compose import (
     CompositionError,
     ForeignFunction,
     compose,
@@ -31,12 +31,12 @@ from cffunc.compose import (
     foreign_of,
     guess_events,
 )
-from cffunc.decide import ViewerRequest, decide
-from cffunc.events import viewer_request_event, viewer_response_event
-from cffunc.render import render_code
-from cffunc.rules import PASS_HEADER
+from cffunc.function.decide import ViewerRequest, decide
+from cffunc.function.render import render_code
+from cffunc.function.rules import PASS_HEADER
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import KeyValueData
+from cffunc.runtime.events import viewer_request_event, viewer_response_event
+from cffunc.runtime.local_store import KeyValueData
 from tests.helpers import make_rules
 from tests.test_function_differential import _moment, configs, requests
 

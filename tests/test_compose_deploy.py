@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from cffunc.decide import ViewerRequest
 from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
-from cffunc.events import viewer_request_event
+from cffunc.function.decide import ViewerRequest
+from cffunc.runtime.events import viewer_request_event
 from tests.helpers import SAMPLES
 from tests.test_deploy import cffunc, client
 

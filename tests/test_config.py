@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cffunc.config import load_config, parse_config
+from cffunc.config.load import load_config, parse_config
 from cffunc.errors import ConfigError
 from tests.helpers import SAMPLES, make_config
 

@@ -16,8 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
-from cffunc.plan import (
+from cffunc.deploy.plan import (
     LocalFunction,
     Refusal,
     RemoteDistribution,
@@ -26,6 +25,7 @@ from cffunc.plan import (
     disassociate,
     maintenance_state,
 )
+from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
 from tests.helpers import ENV, SAMPLES, Ran, invoke, local_aws_env, run_process
 
 DIST = "E2EXAMPLE12345"

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from cffunc.events import event_from_options
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import kvs_from_mapping
+from cffunc.runtime.events import event_from_options
+from cffunc.runtime.local_store import kvs_from_mapping
 
 NOW_MS = 1_796_090_400_000
 

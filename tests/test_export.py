@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cffunc.cli import cli
-from cffunc.config import load_config
-from cffunc.render import render
-from cffunc.rules import compile_rules
+from cffunc.cli.commands import cli
+from cffunc.config.load import load_config
+from cffunc.function.render import render
+from cffunc.function.rules import compile_rules
 from tests.helpers import ENV, SAMPLES, local_aws_env, process_env
 
-# Names from the references (cffunc/iac.py cites them): CloudFormation's
+# Names from the references (cffunc/export.py cites them): CloudFormation's
 # AWS::CloudFront::Function and AWS::CloudFront::KeyValueStore (TemplateReference), the
 # AWS provider's aws_cloudfront_function and aws_cloudfront_key_value_store
 # (registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cloudfront_function).

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as event_note
 from hypothesis import strategies as st
 
-from cffunc import bypass
-from cffunc.decide import ViewerRequest, decide, decide_response
-from cffunc.events import viewer_request_event, viewer_response_event
+from cffunc.function import bypass
+from cffunc.function.decide import ViewerRequest, decide, decide_response
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.events import viewer_request_event, viewer_response_event
 from tests.helpers import NOW, SECRET, boundary_addresses, classify, expected, make_function
 
 BASE = NOW
@@ -232,7 +232,7 @@ def _moment(now_ms: int) -> datetime:
 @given(st.lists(networks(), max_size=12), st.one_of(st.ip_addresses().map(str), st.just("")))
 def test_network_lookup_matches_a_plain_scan(nets: list[str], ip: str) -> None:
     """decide() finds networks through an index; it must answer as a scan in order would."""
-    from cffunc.decide import matching_network
+    from cffunc.function.decide import matching_network
 
     rules = make_function({"allow": {"ips": nets}})[0]
     scan = None
@@ -253,7 +253,7 @@ def test_network_lookup_matches_a_plain_scan(nets: list[str], ip: str) -> None:
     )
 )
 def test_fast_ipv4_parse_accepts_what_ipaddress_accepts(text: str) -> None:
-    from cffunc.decide import _ipv4_value
+    from cffunc.function.decide import _ipv4_value
 
     try:
         address = ipaddress.ip_address(text)
@@ -303,8 +303,8 @@ def scoped_store(draw: st.DrawFn) -> dict[str, str]:
     host keys for some of the request hosts (as the function names them), some junk."""
     import json
 
-    from cffunc.scopes import request_host
-    from cffunc.store import HOST_PREFIX, STATE_KEY
+    from cffunc.function.scopes import request_host
+    from cffunc.function.store_layout import HOST_PREFIX, STATE_KEY
 
     state = draw(stored_scope())
     if state["on"] == "yes":
@@ -330,7 +330,7 @@ def scoped_store(draw: st.DrawFn) -> dict[str, str]:
 def store_cases(
     draw: st.DrawFn,
 ) -> tuple[dict[str, Any], dict[str, str], list[tuple[ViewerRequest, int]]]:
-    from cffunc.store import STATE_KEY, bucket_key
+    from cffunc.function.store_layout import STATE_KEY, bucket_key
 
     config = draw(configs())
     config["function"]["runtime"] = "cloudfront-js-2.0"
@@ -371,7 +371,7 @@ def store_cases(
 def test_store_toggle_agrees_with_decide(
     case: tuple[dict[str, Any], dict[str, str], list[tuple[ViewerRequest, int]]],
 ) -> None:
-    from cffunc.runtime.kvs import KeyValueData
+    from cffunc.runtime.local_store import KeyValueData
 
     config, items, batch = case
     rules, function = make_function(config)

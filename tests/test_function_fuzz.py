@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cffunc.config import load_config
-from cffunc.render import render
-from cffunc.rules import compile_rules
+from cffunc.config.load import load_config
+from cffunc.function.render import render
+from cffunc.function.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import KeyValueData
+from cffunc.runtime.local_store import KeyValueData
 from tests.helpers import ENV, NOW_MS, SAMPLES
 
 TEXT = st.text(max_size=40)

@@ -2,7 +2,7 @@
 
 The planner is pure: every refusal and every step from hand-made remote state. The executor
 and the poller run against :class:`FakeCloudFront`, an injected stand-in for
-:class:`~cffunc.awsclient.CloudFrontClient` that keeps configs and stores in dicts, raises
+:class:`~cffunc.deploy.awsclient.CloudFrontClient` that keeps configs and stores in dicts, raises
 the errors a test schedules, and has a clock that only moves when the poller sleeps.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from cffunc.apply import CONFLICT_RETRIES, Executor, Incomplete, wait_deployed
-from cffunc.awsclient import (
+from cffunc.deploy.apply import CONFLICT_RETRIES, Executor, Incomplete, wait_deployed
+from cffunc.deploy.awsclient import (
     AlreadyExists,
     AwsError,
     DistributionConfig,
@@ -26,8 +26,7 @@ from cffunc.awsclient import (
     StoreData,
     StoreInfo,
 )
-from cffunc.emulator.server import read_seeds
-from cffunc.plan import (
+from cffunc.deploy.plan import (
     LocalFunction,
     Plan,
     Refusal,
@@ -41,6 +40,7 @@ from cffunc.plan import (
     plan_json,
     plan_publish,
 )
+from cffunc.emulator.server import read_seeds
 from tests.helpers import SAMPLES
 
 DIST = "E2EXAMPLE12345"

@@ -15,16 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cffunc.config import load_config
-from cffunc.decide import ViewerRequest
+from cffunc.config.load import load_config
 from cffunc.errors import RenderError
-from cffunc.events import viewer_request_event, viewer_response_event
-from cffunc.ipranges import ALPHABET, digits
-from cffunc.render import SIZE_LIMIT, compact, readable_source, render, render_code
-from cffunc.rules import compile_rules
+from cffunc.function.addresses import ALPHABET, digits
+from cffunc.function.decide import ViewerRequest
+from cffunc.function.features import check_features
+from cffunc.function.render import SIZE_LIMIT, compact, readable_source, render, render_code
+from cffunc.function.rules import compile_rules
+from cffunc.function.templates import js, js_regex
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.features import check_features
-from cffunc.templates import js, js_regex
+from cffunc.runtime.events import viewer_request_event, viewer_response_event
 from tests.helpers import ENV, NOW_MS, SAMPLES, SECRET, make_config, make_function, make_rules
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -227,8 +227,8 @@ def test_shared_regexes_are_written_once_in_python() -> None:
     over by the js_regex filter (no copy in the templates)."""
     import re
 
-    from cffunc.pathpatterns import SAFE_URI
-    from cffunc.store import UNTIL_FORMAT
+    from cffunc.function.paths import SAFE_URI
+    from cffunc.function.store_layout import UNTIL_FORMAT
 
     assert js_regex(SAFE_URI).startswith(r"/^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))")
     assert js_regex(UNTIL_FORMAT) == r"/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/"
@@ -268,7 +268,7 @@ def test_the_page_template_cannot_reach_python_or_files(tmp_path: Path, page: st
 def test_a_minted_long_lived_cookie_does_not_pass_and_generations_rotate() -> None:
     """Whoever reads the code holds the key: a cookie it signs for ten years is refused,
     one within bypass_ttl passes; a new generation invalidates both."""
-    from cffunc import bypass
+    from cffunc.function import bypass
 
     allow = {"bypass_secret_env": "CFFUNC_BYPASS_SECRET", "bypass_ttl": 3600}
     rules, function = make_function({"allow": allow})
@@ -307,7 +307,7 @@ SEGMENTS = [
 
 @pytest.fixture(scope="module")
 def safe_uri_runtime() -> Any:
-    from cffunc.pathpatterns import SAFE_URI
+    from cffunc.function.paths import SAFE_URI
 
     code = (
         f"var SAFE = {js_regex(SAFE_URI)};\n"
@@ -329,7 +329,7 @@ def test_safe_uri_rule_means_the_same_in_v8(
 ) -> None:
     """The allowlisted-path rule is one regex, written in Python and carried into the
     function: V8 reads it exactly as Python's re does, over encodings and climbs."""
-    from cffunc.pathpatterns import is_safe
+    from cffunc.function.paths import is_safe
 
     uris = []
     for segments, trailing in cases:

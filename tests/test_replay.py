@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from benchmarks.loggen import FIELDS, LoggedRequest, requests, write_log
-from cffunc import bypass
-from cffunc.config import load_config
-from cffunc.decide import decide
-from cffunc.render import render
-from cffunc.replay import CLASSES, LogError, NetworkGrouping, ReplaySummary, _request, replay
-from cffunc.rules import MaintenanceRules, compile_rules
+from cffunc.config.load import load_config
+from cffunc.function import bypass
+from cffunc.function.decide import decide
+from cffunc.function.render import render
+from cffunc.function.rules import MaintenanceRules, compile_rules
+from cffunc.replay.run import CLASSES, LogError, NetworkGrouping, ReplaySummary, _request, replay
 from cffunc.runtime import FunctionRuntime
 from tests.helpers import ENV, SAMPLES, SECRET
 
@@ -262,9 +262,9 @@ def test_pass_rules_equal_the_decision_model_across_blocks(
 ) -> None:
     """Small blocks: the per-file state (fields, line numbers, sampling) crosses them, and
     the fast attribution names the same rule decide() does for every passing line."""
-    import cffunc.logsources
+    import cffunc.replay.sources
 
-    monkeypatch.setattr(cffunc.logsources, "BLOCK_BYTES", 997)
+    monkeypatch.setattr(cffunc.replay.sources, "BLOCK_BYTES", 997)
     logged = generated(1500, seed=5)
     path = log_file(tmp_path, logged)
     lines = path.read_text().splitlines()
@@ -287,7 +287,7 @@ def test_attribution_is_decide_for_any_request(rules: MaintenanceRules) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from cffunc.replay import Attribution
+    from cffunc.replay.run import Attribution
 
     keys = bypass.derive_keys(SECRET)
     attribution = Attribution(rules, NOW, None)
@@ -339,7 +339,7 @@ def test_counts_per_scope_agree_with_the_model(
     maintenance line is counted under the scope the decision model says covered it."""
     from dataclasses import replace as with_
 
-    from cffunc.runtime.kvs import KeyValueData
+    from cffunc.runtime.local_store import KeyValueData
 
     scoped = compile_rules(load_config(SAMPLES / sample), ENV)
     items = json.loads((SAMPLES / store_file).read_text()) if store_file else None
@@ -367,7 +367,7 @@ def test_counts_per_scope_agree_with_the_model(
 def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> None:
     """Blocks spread over a worker process and the caller's V8: the summary is the same
     as with one worker, limit and sample included, and the passes are attributed."""
-    from cffunc import logsources as replay_module
+    from cffunc.replay import sources as replay_module
 
     logged = generated(2500, seed=3)
     path = str(log_file(tmp_path, logged))
@@ -390,10 +390,10 @@ def test_lists_past_the_limit_are_added_up_on_disk_exactly(
 ) -> None:
     """With V8 holding 40 keys a list, the lists spill to disk many times over: the top
     lists equal those of a replay that never spills, for one worker or two."""
-    import cffunc.logsources
-    import cffunc.replay
+    import cffunc.replay.run
+    import cffunc.replay.sources
 
-    monkeypatch.setattr(cffunc.logsources, "BLOCK_BYTES", 1 << 15)
+    monkeypatch.setattr(cffunc.replay.sources, "BLOCK_BYTES", 1 << 15)
     path = str(log_file(tmp_path, generated(2500, seed=9)))
     code = render(rules).code
 
@@ -401,10 +401,10 @@ def test_lists_past_the_limit_are_added_up_on_disk_exactly(
         with FunctionRuntime(code, rules.runtime, trusted=True) as runtime:
             return replay(runtime, rules, [path, path], NOW, jobs=jobs)
 
-    monkeypatch.setattr(cffunc.replay, "COUNTER_LIMIT", 10**9)
+    monkeypatch.setattr(cffunc.replay.run, "COUNTER_LIMIT", 10**9)
     exact = run(1)
     assert len(exact.networks["maintenance"]) > 20 * 40 and len(exact.networks["pass"]) > 40
-    monkeypatch.setattr(cffunc.replay, "COUNTER_LIMIT", 40)
+    monkeypatch.setattr(cffunc.replay.run, "COUNTER_LIMIT", 40)
     for jobs in (1, 2):
         spilled = run(jobs)
         assert spilled.as_json() == exact.as_json()
@@ -491,7 +491,7 @@ def test_every_format_gives_the_same_counts(
     ],
 )
 def test_the_hour_in_log_names(name: str, hour: str | None) -> None:
-    from cffunc.logsources import name_hour
+    from cffunc.replay.sources import name_hour
 
     found = name_hour(name)
     assert (found.strftime("%Y-%m-%dT%H") if found else None) == hour
@@ -567,8 +567,8 @@ def _networks_counted(
 ) -> Counter[str]:
     """The client networks a replay counts for these addresses (a function that passes
     everything, so every line counts under "pass")."""
-    from cffunc.logsources import open_sources
-    from cffunc.replay import _add_tally, _plan_blocks, _setup, _Worker
+    from cffunc.replay.run import _add_tally, _plan_blocks, _setup, _Worker
+    from cffunc.replay.sources import open_sources
 
     logged = [LoggedRequest(ip, "GET", "/", "", "", "curl/8.5.0") for ip in ips]
     path = log_file(tmp_path, logged)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.loggen import FIELDS, LoggedRequest, line
-from cffunc.report import ReportError, parse_window, quietest
+from cffunc.replay.report import ReportError, parse_window, quietest
 from tests.helpers import SAMPLES, SECRET, invoke
 
 START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # a Monday

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from cffunc.events import event_from_options, normalise_event
+from cffunc.function.source import SourceError
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import KvsError, kvs_from_mapping
-from cffunc.runtime.source import SourceError
+from cffunc.runtime.events import event_from_options, normalise_event
+from cffunc.runtime.local_store import KvsError, kvs_from_mapping
 
 V1, V2 = "cloudfront-js-1.0", "cloudfront-js-2.0"
 EVENT = event_from_options("198.51.100.1", "GET", "/index.html?a=1&a=2", [("Accept", "text/html")])
@@ -420,13 +420,13 @@ def test_event_files_accept_multivalue_in_both_spellings() -> None:
 def test_rendered_functions_add_nothing_so_replays_may_skip_the_sweep(sample: str) -> None:
     """`trusted=True` (replay) skips the sweep of globals and prototypes; that is right
     only because cffunc's own function adds nothing there, which this checks."""
-    from cffunc.config import load_config
-    from cffunc.decide import ViewerRequest
-    from cffunc.events import viewer_request_event
-    from cffunc.render import render
-    from cffunc.rules import compile_rules
-    from cffunc.runtime.kvs import KeyValueData
-    from cffunc.store import enabled_items
+    from cffunc.config.load import load_config
+    from cffunc.function.decide import ViewerRequest
+    from cffunc.function.render import render
+    from cffunc.function.rules import compile_rules
+    from cffunc.function.store_layout import enabled_items
+    from cffunc.runtime.events import viewer_request_event
+    from cffunc.runtime.local_store import KeyValueData
     from tests.helpers import ENV, SAMPLES
 
     rules = compile_rules(load_config(SAMPLES / sample), ENV)

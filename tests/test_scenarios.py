@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from cffunc.config import load_config
-from cffunc.decide import decide
+from cffunc.config.load import load_config
 from cffunc.errors import ConfigError
-from cffunc.localrun import run_scenarios
-from cffunc.render import render
-from cffunc.rules import compile_rules
+from cffunc.function.decide import decide
+from cffunc.function.render import render
+from cffunc.function.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
-from cffunc.scenarios import load_scenarios
+from cffunc.runtime.local_run import run_scenarios
+from cffunc.runtime.scenarios import load_scenarios
 from tests.helpers import ENV, SAMPLES, SECRET
 
 DEFAULT_NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -90,7 +90,7 @@ def test_scoped_samples_hold_and_the_model_agrees(
     and every-host scopes (as `cffunc enable --host` writes them)."""
     import json
 
-    from cffunc.runtime.kvs import KeyValueData
+    from cffunc.runtime.local_store import KeyValueData
 
     config = load_config(SAMPLES / sample)
     scenarios = load_scenarios(

@@ -166,7 +166,7 @@ def test_upstream_reload_and_function_errors(browser: Any, tmp_path: Path) -> No
     assert response.status == 503 and any(line.startswith("reloaded ") for line in running.lines)
     thrower = tmp_path / "auth.js"
     thrower.write_text("function handler(event) { return event.request.headers.nope.value; }\n")
-    from cffunc.compose import foreign_from_file
+    from cffunc.function.compose import foreign_from_file
 
     broken = start(
         SAMPLES / "cffunc.toml", now=IN_WINDOW, viewer_ip="203.0.113.9",
@@ -198,9 +198,9 @@ def test_a_store_toggled_config_serves_with_maintenance_on(browser: Any) -> None
 def test_with_events_choose_the_slots_the_foreign_function_is_on() -> None:
     """`serve --with F --with-event E` composes as render and test do: the code served is
     config_function's for those events, not the guessed ones."""
-    from cffunc.compose import foreign_from_file
-    from cffunc.config import load_config
-    from cffunc.localrun import config_function
+    from cffunc.config.load import load_config
+    from cffunc.function.compose import foreign_from_file
+    from cffunc.runtime.local_run import config_function
 
     config = SAMPLES / "cffunc.toml"
     foreign = foreign_from_file(SAMPLES / "foreign" / "spa-rewrite.js", None)

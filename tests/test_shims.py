@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cffunc.events import event_from_options
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.events import event_from_options
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
 # Compute everything in one invocation; return the answers as the body of a response.

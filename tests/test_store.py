@@ -1,4 +1,4 @@
-"""The KeyValueStore toggle's layout (cffunc/store.py) and the function reading it."""
+"""The KeyValueStore toggle's layout (cffunc/function/store_layout.py) and the function reading it."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cffunc.config import load_config
-from cffunc.decide import ViewerRequest
-from cffunc.events import viewer_request_event
-from cffunc.render import render
-from cffunc.rules import compile_rules
-from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import KeyValueData
-from cffunc.store import (
+from cffunc.config.load import load_config
+from cffunc.function.decide import ViewerRequest
+from cffunc.function.render import render
+from cffunc.function.rules import compile_rules
+from cffunc.function.store_layout import (
     STATE_KEY,
     StoreError,
     StoreState,
@@ -26,6 +23,9 @@ from cffunc.store import (
     store_match,
     until_from_option,
 )
+from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.events import viewer_request_event
+from cffunc.runtime.local_store import KeyValueData
 from tests.helpers import ENV, SAMPLES
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -147,7 +147,7 @@ def test_until_option() -> None:
 
 
 def test_until_and_reason_are_checked_before_any_call() -> None:
-    from cffunc.store import StoreError, StoreState, until_from_option
+    from cffunc.function.store_layout import StoreError, StoreState, until_from_option
 
     now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
     assert until_from_option("2h", now) == datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
@@ -169,13 +169,13 @@ def test_a_request_reads_at_most_two_keys_to_find_its_scope() -> None:
     the network bucket only for a request that would otherwise get maintenance."""
     import json as _json
 
-    from cffunc.config import load_config
-    from cffunc.decide import ViewerRequest
-    from cffunc.events import viewer_request_event
-    from cffunc.render import render
-    from cffunc.rules import compile_rules
+    from cffunc.config.load import load_config
+    from cffunc.function.decide import ViewerRequest
+    from cffunc.function.render import render
+    from cffunc.function.rules import compile_rules
     from cffunc.runtime import FunctionRuntime
-    from cffunc.runtime.kvs import KeyValueData
+    from cffunc.runtime.events import viewer_request_event
+    from cffunc.runtime.local_store import KeyValueData
     from tests.helpers import ENV, SAMPLES
 
     rules = compile_rules(load_config(SAMPLES / "kvs.toml"), ENV)

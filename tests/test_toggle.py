@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from cffunc.decide import ViewerRequest
 from cffunc.emulator.server import RunningEmulator, local_cloudfront
-from cffunc.events import viewer_request_event
+from cffunc.function.decide import ViewerRequest
+from cffunc.runtime.events import viewer_request_event
 from tests.helpers import SAMPLES
 from tests.test_deploy import SEED, cffunc, client, current
 
@@ -202,7 +202,7 @@ def test_uninstall_keeps_a_store_it_did_not_create(
 
 
 def test_toggle_kvs_needs_runtime_2(tmp_path: Path) -> None:
-    from cffunc.config import ConfigError, load_config
+    from cffunc.config.load import ConfigError, load_config
 
     path = tmp_path / "c.toml"
     path.write_text(
@@ -229,7 +229,7 @@ def test_store_api_shapes(emulator: RunningEmulator, monkeypatch: pytest.MonkeyP
     arn = created["KeyValueStore"]["ARN"]
     assert cf.describe_key_value_store(Name="s1")["KeyValueStore"]["Comment"] == "c"
     assert [s["Name"] for s in cf.list_key_value_stores()["KeyValueStoreList"]["Items"]] == ["s1"]
-    from cffunc.awsclient import AwsError, CloudFrontClient, StoreConflict
+    from cffunc.deploy.awsclient import AwsError, CloudFrontClient, StoreConflict
 
     data = CloudFrontClient.connect(endpoint_url=emulator.endpoint).key_value_store_client()
     etag = data.describe(arn).etag
@@ -351,13 +351,13 @@ def _kind(output: dict[str, Any], event: dict[str, Any]) -> str:
 
 
 def test_two_scopes_on_two_hosts_one_read_only(emulator: RunningEmulator, tmp_path: Path) -> None:
-    from cffunc.config import load_config
-    from cffunc.decide import decide
-    from cffunc.events import viewer_request_event as event_of
-    from cffunc.render import render
-    from cffunc.rules import compile_rules
+    from cffunc.config.load import load_config
+    from cffunc.function.decide import decide
+    from cffunc.function.render import render
+    from cffunc.function.rules import compile_rules
     from cffunc.runtime import FunctionRuntime
-    from cffunc.runtime.kvs import KeyValueData
+    from cffunc.runtime.events import viewer_request_event as event_of
+    from cffunc.runtime.local_store import KeyValueData
     from tests.helpers import ENV, NOW
 
     config = kvs_config(tmp_path)

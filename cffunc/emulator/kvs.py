@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote
 
-from cffunc.runtime.kvs import MAX_KEY_BYTES, MAX_STORE_BYTES, MAX_VALUE_BYTES
+from cffunc.runtime.local_store import MAX_KEY_BYTES, MAX_STORE_BYTES, MAX_VALUE_BYTES
 
 MAX_KEYS_PER_UPDATE = 50
 ARN_PATTERN = re.compile(r"arn:aws:cloudfront::(\d{12}):key-value-store/([0-9a-f-]+)")

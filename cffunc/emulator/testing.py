@@ -8,10 +8,10 @@ from typing import Any
 
 from cffunc.emulator.protocol import ApiError
 from cffunc.errors import CffuncError
-from cffunc.events import EventError, normalise_event
-from cffunc.localrun import test_result
 from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.kvs import KeyValueData
+from cffunc.runtime.events import EventError, normalise_event
+from cffunc.runtime.local_run import test_result
+from cffunc.runtime.local_store import KeyValueData
 
 
 def run_test_function(

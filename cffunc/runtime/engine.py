@@ -30,11 +30,11 @@ from py_mini_racer import (
     init_mini_racer,
 )
 
-from cffunc.config import Runtime
+from cffunc.config.load import Runtime
 from cffunc.errors import CffuncError
-from cffunc.runtime.features import check_features
-from cffunc.runtime.kvs import KeyValueData
-from cffunc.runtime.source import SourceError, guard_loops, imports_as_requires
+from cffunc.function.features import check_features
+from cffunc.function.source import SourceError, guard_loops, imports_as_requires
+from cffunc.runtime.local_store import KeyValueData
 from cffunc.runtime.validate import InvalidResult, validate
 
 SHIMS = ("crypto.js", "modules.js", "prelude.js", "replay.js")
@@ -224,10 +224,10 @@ class FunctionRuntime:
     ) -> None:
         """Start a replay: empty counts, each map keeping at most ``keep`` keys, and at
         most ``budget`` data lines read (--limit); ``scopes``: the JSON table that names
-        the scope of each maintenance line (cffunc.replay.scope_table); ``splits``: the
+        the scope of each maintenance line (cffunc.replay.run.scope_table); ``splits``: the
         /24s and /48s the allowlist splits, with its finer networks in them
-        (cffunc.replay.NetworkGrouping.table); ``attribution``: what names the rule of
-        passing lines in V8 (cffunc.replay.Attribution.for_v8)."""
+        (cffunc.replay.run.NetworkGrouping.table); ``attribution``: what names the rule of
+        passing lines in V8 (cffunc.replay.run.Attribution.for_v8)."""
         self._context.eval(
             f"__cffuncReplayStart({int(keep)}, {int(budget)}, {json.dumps(scopes)}, "
             f"{json.dumps(splits)}, {json.dumps(attribution)})"

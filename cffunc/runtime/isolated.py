@@ -93,8 +93,8 @@ def run_isolated(
 
 def main(argv: Sequence[str]) -> int:
     """The child: run the job file's events, write the results (or one Error: line)."""
-    from cffunc.localrun import run_events
-    from cffunc.runtime.kvs import KeyValueData
+    from cffunc.runtime.local_run import run_events
+    from cffunc.runtime.local_store import KeyValueData
 
     job_file, out_file = argv
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))

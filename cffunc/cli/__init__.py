@@ -1,0 +1,1 @@
+"""The ``cffunc`` command: thin click commands over the library, and what they print."""

@@ -1,0 +1,310 @@
+"""What the commands print for people, and the JSON documents ``--json`` prints.
+
+Pure functions from library results to text: the CLI calls one of them per command, so
+the wording of every table and ``done:`` line lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cffunc.deploy.apply import Incomplete, Report
+from cffunc.deploy.interrupts import Interrupted
+from cffunc.deploy.plan import Plan, plan_json
+from cffunc.deploy.remote_test import RemoteComparison
+from cffunc.deploy.toggles import Preview
+from cffunc.function.compose import ComposedFunction
+from cffunc.function.render import SIZE_LIMIT, RenderStats
+from cffunc.function.rules import MARKER_HEADER
+from cffunc.runtime.engine import ERROR_STATUS
+from cffunc.runtime.local_run import ScenarioResult, ScenarioRun
+
+
+def stats(figures: RenderStats) -> str:
+    networks = f"{figures.v4_networks} IPv4 + {figures.v6_networks} IPv6 networks"
+    rows = [
+        ("runtime", figures.runtime),
+        ("bytes", f"{figures.total:,} of {SIZE_LIMIT:,} ({figures.share:.1%})"),
+        ("  page", f"{figures.page:,}"),
+        ("  allowlist", f"{figures.allowlist:,} ({networks}, paths)"),
+        ("  logic", f"{figures.logic:,}"),
+    ]
+    return "\n".join(f"{name:<12} {value}" for name, value in rows)
+
+
+def composition_stats(composed: ComposedFunction) -> str:
+    rows = [
+        ("runtime", composed.runtime),
+        ("bytes", f"{composed.total:,} of {SIZE_LIMIT:,} ({composed.total / SIZE_LIMIT:.1%})"),
+        ("  cffunc", f"{composed.ours_bytes:,}"),
+        (f"  {composed.foreign.name}", f"{composed.foreign_bytes:,} ({composed.foreign.runtime})"),
+        ("  composition", f"{composed.glue_bytes:,}"),
+    ]
+    width = max(12, *(len(name) for name, _ in rows))
+    return "\n".join(f"{name:<{width}} {value}" for name, value in rows)
+
+
+# ---- cffunc test ----
+
+SHOWN_HEADERS = ("location", "cache-control", "retry-after", "refresh", "www-authenticate")
+KINDS = {"application/json": "JSON", "text/html": "HTML", "text/plain": "text"}
+
+
+def event_results(events: list[dict[str, Any]], results: list[dict[str, Any]]) -> str:
+    """One readable line per event (``cffunc test --ip ...``): the request, then what the
+    function did with it and the headers that matter; log lines under it."""
+    lines = []
+    for event, result in zip(events, results, strict=True):
+        lines.append(f"{_request_text(event)}: {_outcome_text(event, result)}")
+        lines += [f"  log: {line}" for line in result.get("FunctionExecutionLogs") or []]
+    return "\n".join(lines)
+
+
+def _request_text(event: dict[str, Any]) -> str:
+    request = event.get("request") or {}
+    query = "&".join(
+        f"{k}={'***' if k == 'token' else v.get('value', '')}"
+        for k, v in (request.get("querystring") or {}).items()
+    )
+    target = f"{request.get('method', 'GET')} {request.get('uri', '/')}" + (
+        f"?{query}" if query else ""
+    )
+    viewer = (event.get("viewer") or {}).get("ip", "?")
+    if (event.get("context") or {}).get("eventType") == "viewer-response":
+        status = (event.get("response") or {}).get("statusCode")
+        return f"viewer-response {status} to {target} from {viewer}"
+    return f"{target} from {viewer}"
+
+
+def _outcome_text(event: dict[str, Any], result: dict[str, Any]) -> str:
+    if result.get("FunctionErrorMessage"):
+        error = str(result["FunctionErrorMessage"])
+        kind = error.split(":", 1)[0]
+        return f"{ERROR_STATUS.get(kind, 503)} {error}"
+    output = json.loads(result.get("FunctionOutput") or "null")
+    if not isinstance(output, dict):
+        return f"returned {output!r}"
+    headers = {
+        str(k): v.get("value")
+        for k, v in (output.get("headers") or {}).items()
+        if isinstance(v, dict)
+    }
+    if "statusCode" in output:
+        kind = KINDS.get(str(headers.get("content-type", "")).split(";")[0].strip(), "")
+        text = f"{output['statusCode']} {output.get('statusDescription', '')}".rstrip()
+        text += f", {kind}" if kind else ""
+        cookies = ", ".join(f"set-cookie {name}" for name in output.get("cookies") or {})
+        shown = [f"{h}: {headers[h]}" for h in SHOWN_HEADERS if h in headers]
+        details = "; ".join(x for x in (", ".join(shown), cookies) if x)
+        return text + (f"; {details}" if details else "")
+    before = event.get("request") or {}
+    if output == before:
+        return "goes on unchanged"
+    changes = []
+    if output.get("uri") != before.get("uri"):
+        changes.append(f"as {output.get('uri')}")
+    if MARKER_HEADER in headers:
+        changes.append("the maintenance rewrite")
+    for name in ("querystring", "cookies"):
+        if output.get(name) != before.get(name):
+            changes.append(f"{name} changed")
+    if output.get("headers") != before.get("headers") and MARKER_HEADER not in headers:
+        changes.append("headers changed")
+    return "goes on " + ", ".join(changes) if changes else "goes on"
+
+
+def scenarios(results: list[ScenarioResult]) -> str:
+    width = max([len("scenario"), *(len(r.scenario.name) for r in results)])
+    lines = [f"{'scenario':<{width}}  {'expected':<16}  {'got':<11}  {'status':>6}  ok"]
+    for r in results:
+        status = "" if r.status is None else str(r.status)
+        expected = r.scenario.expect + (f" {r.scenario.status}" if r.scenario.status else "")
+        mark = "ok" if r.ok else "FAIL"
+        lines.append(
+            f"{r.scenario.name:<{width}}  {expected:<16}  {r.got:<11}  {status:>6}  {mark}"
+        )
+        if r.error:
+            lines.append(f"{'':<{width}}  {r.error}")
+        # What the table's columns do not show: the URI and headers a scenario expects.
+        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected uri")]
+        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected header")]
+        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected body")]
+    failed = sum(not r.ok for r in results)
+    lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
+    return "\n".join(lines)
+
+
+def scenario_json(result: ScenarioResult) -> dict[str, Any]:
+    return {
+        "name": result.scenario.name,
+        "expected": result.scenario.expect,
+        "expected_status": result.scenario.status,
+        "got": result.got,
+        "status": result.status,
+        "ok": result.ok,
+        "error": result.error,
+        "uri": result.uri,
+        "headers": result.headers,
+        "mismatches": result.mismatches,
+    }
+
+
+def scenario_run(run: ScenarioRun) -> str:
+    text = scenarios(run.results)
+    return text if run.remote is None else text + "\n" + comparisons(run.remote)
+
+
+def scenario_run_json(run: ScenarioRun) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "scenarios": [scenario_json(r) for r in run.results],
+        "passed": all(r.ok for r in run.results),
+    }
+    if run.remote is not None:
+        document["remote"] = [
+            {"name": c.name, "local": c.local, "remote": c.remote, "error": c.error,
+             "agrees": c.agrees}
+            for c in run.remote
+        ]  # fmt: skip
+    return document
+
+
+def comparisons(compared: list[RemoteComparison]) -> str:
+    disagree = [c for c in compared if not c.agrees]
+    agreed = len(compared) - len(disagree)
+    lines = [f"remote (TestFunction): {agreed} of {len(compared)} events agree"]
+    for c in disagree:
+        lines.append(
+            f"  {c.name}: local {c.local}, remote {c.remote}" + (f" ({c.error})" if c.error else "")
+        )
+    return "\n".join(lines)
+
+
+# ---- plans and what was done ----
+
+
+def preview(shown: Preview) -> str:
+    """``cffunc plan``: the toggle, then each step of the plan (or why there is none)."""
+    lines = [shown.headline]
+    if shown.plan.empty:
+        lines.append(shown.nothing)
+    lines += shown.plan.messages()
+    lines += [f"note: {note}" for note in shown.plan.notes]
+    return "\n".join(lines)
+
+
+def preview_json(shown: Preview, kind: str) -> dict[str, Any]:
+    return {"toggle": kind} | shown.facts | plan_json(shown.plan)
+
+
+def done(report: Report | None, nothing: str) -> str:
+    """A ``done:`` line per step carried out, or ``nothing`` when there was nothing to do."""
+    if report is None or not report.done:
+        return nothing
+    return "\n".join(f"done: {message}" for message in report.done)
+
+
+def done_json(kind: str, plan: Plan, report: Report | None) -> dict[str, Any]:
+    return {"toggle": kind} | plan_json(plan) | {"report": (report or Report()).as_json()}
+
+
+def state_line(status: dict[str, Any] | str) -> str:
+    """One line for the state a stopped run left: overall, then each distribution."""
+    if isinstance(status, str):
+        return f"state: unknown (reading it failed: {status})"
+    each = ", ".join(
+        f"{d['label']}: {d['maintenance']}, {d['status']}" for d in status["distributions"]
+    )
+    store = status.get("store")
+    kept = f"; KeyValueStore says {store['state']}" if store else ""
+    return f"state: maintenance {status['maintenance']} ({each}){kept}"
+
+
+def stopped_lines(
+    stop: Incomplete, state: dict[str, Any] | str, undo: str, again: str
+) -> list[str]:
+    """For stderr after a run stopped past its first write: the cause, what was put
+    back, what is left, the state (read again) and what to run next."""
+    cause = stop.cause
+    if isinstance(cause, Interrupted):
+        lines = [f"interrupted ({cause}); every write that started was finished"]
+    else:
+        lines = [f"Error: {cause}"]
+    lines += [f"put back: {d} (as it was before this run)" for d in stop.rolled_back]
+    lines += [f"left: {item}" for item in stop.left]
+    lines.append(state_line(state))
+    lines.append(f"to undo: {undo}; to finish: {again}")
+    return lines
+
+
+# ---- cffunc status ----
+
+ASSOCIATED = {"on": "yes", "off": "no", "partial": "partly"}
+SHOWN_SCOPES = 20
+
+
+def status(document: dict[str, Any]) -> str:
+    lines = []
+    store = document.get("store")
+    if store is not None:
+        scopes = store.get("scopes") or []
+        scoped = len(scopes) > 1 or any(s["host"] != "every host" for s in scopes)
+        active = sum(s["active"] for s in scopes)
+        summary = f"{active} of {len(scopes)} scopes on" if scoped else store["describe"]
+        lines.append(
+            f"toggle kvs: KeyValueStore {store['name']}: "
+            + (
+                f"{summary}, {store['networks']} networks allowed in the store"
+                if store["exists"]
+                else "does not exist (run `cffunc install`)"
+            )
+        )
+        if scoped:
+            lines += [f"  {s['host']}: {s['describe']}" for s in scopes[:SHOWN_SCOPES]]
+            if len(scopes) > SHOWN_SCOPES:
+                lines.append(f"  ... and {len(scopes) - SHOWN_SCOPES} more (--json lists them all)")
+    function = document["function"]
+    lines.append(
+        f"function {function['name']}: DEVELOPMENT {function['development_etag'] or '-'}, "
+        f"LIVE {function['live_etag'] or '-'}, LIVE code "
+        + _comparison(function["live_matches_local"], function["render_error"])
+    )
+    for composition in document.get("compositions") or []:
+        if composition["foreign"] is None:
+            state = "made from an unknown function (its comment was changed)"
+        elif not composition["foreign_exists"]:
+            state = f"composed with {composition['foreign']}, which no longer exists"
+        elif composition["foreign_changed"]:
+            state = (
+                f"composed with {composition['foreign']}, whose LIVE code changed since: the "
+                "edge runs the old copy until `cffunc enable` (or install) composes again"
+            )
+        else:
+            state = f"composed with {composition['foreign']} (its current LIVE code)"
+        lines.append(f"composition {composition['name']}: {state}")
+    for distribution in document["distributions"]:
+        lines.append(
+            f"distribution {distribution['label']}: {distribution['status']}, "
+            + (
+                f"function associated: {ASSOCIATED[distribution['maintenance']]}"
+                if store is not None
+                else f"maintenance {distribution['maintenance']}"
+            )
+        )
+        for behavior in distribution["behaviors"]:
+            functions = (
+                ", ".join(f"{a['event']}={a['function']}" for a in behavior["functions"]) or "-"
+            )
+            lambdas = ", ".join(f"{a['event']}={a['function']}" for a in behavior["lambdas"])
+            lines.append(
+                f"  {behavior['path']:<20} {functions}"
+                + (f"  lambda: {lambdas}" if lambdas else "")
+            )
+    lines.append(f"maintenance: {document['maintenance']}")
+    return "\n".join(lines)
+
+
+def _comparison(matches: bool | None, render_error: str | None) -> str:
+    if matches is None:
+        return f"not compared ({render_error})"
+    return "matches the local render" if matches else "differs from the local render"

@@ -1,0 +1,579 @@
+"""Read ``cffunc.toml`` into frozen dataclasses, validating every key first.
+
+Nothing downstream (rendering, the local runtime, AWS calls) sees raw TOML: it gets a
+:class:`Config` whose values are already checked, so a bad value is reported once, here,
+as a :class:`~cffunc.errors.ConfigError` naming the key, the value and what is accepted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from cffunc.config.scope import HOST_HINT, METHODS, Scope, host_error, parse_hosts
+from cffunc.errors import ConfigError
+
+Runtime = Literal["cloudfront-js-1.0", "cloudfront-js-2.0"]
+Mode = Literal["rewrite", "respond"]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+RUNTIMES: tuple[Runtime, ...] = ("cloudfront-js-1.0", "cloudfront-js-2.0")
+MODES: tuple[Mode, ...] = ("rewrite", "respond")
+Toggle = Literal["association", "kvs"]
+TOGGLES: tuple[Toggle, ...] = ("association", "kvs")
+DEFAULT_CONFIG_NAME = "cffunc.toml"
+
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# RFC 6265 cookie-name: an RFC 7230 token.
+_COOKIE_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# The characters CloudFront accepts in a cache behavior path pattern.
+_PATH_PATTERN = re.compile(r"[A-Za-z0-9_.*$/~\"'@:+&?-]{1,255}")
+PATH_PATTERN = _PATH_PATTERN
+PATH_ACCEPTED = (
+    "give CloudFront path patterns (up to 255 of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & "
+    'and the wildcards * and ?), e.g. "/health" or "/maintenance/*"'
+)
+# A URI path cffunc writes into a request or compares with one: no query, no spaces.
+_URI_PATH = re.compile(r"/[A-Za-z0-9_.~!$&'()*+,;=:@%/-]*")
+_DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{1,32}")
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}$)(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+_ORIGIN_ID = re.compile(r"[^\s]{1,128}")
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    name: str
+    runtime: Runtime
+    comment: str
+
+
+@dataclass(frozen=True)
+class MaintenanceConfig:
+    mode: Mode
+    object: str
+    origin: str | None
+    page: Path | None
+    """respond mode: the page file; None means cffunc's built-in page."""
+    status: int
+    retry_after: int | datetime | None
+    refresh: int | None
+    reason: str | None
+    json: bool
+    start: datetime | None
+    end: datetime | None
+    toggle: Toggle = "association"
+    """How maintenance is switched: by associating the function, or by a KeyValueStore."""
+    kvs: str | None = None
+    """toggle = "kvs": the KeyValueStore's name (default: the function's name)."""
+    compose: bool = True
+    """Compose with a CloudFront Function already on a slot (else refuse the behavior)."""
+    scope: Scope = field(default_factory=Scope)
+    """Which requests maintenance covers (hosts, paths, methods); the default: all."""
+
+
+@dataclass(frozen=True)
+class AllowConfig:
+    ips: tuple[IPNetwork, ...]
+    paths: tuple[str, ...]
+    bypass_secret_env: str | None
+    bypass_path: str
+    bypass_cookie: str
+    bypass_ttl: int
+    bypass_generation: int = 1
+    """Raise it to invalidate every bypass cookie issued so far (same secret and link)."""
+
+
+@dataclass(frozen=True)
+class DistributionTarget:
+    id: str | None
+    alias: str | None
+    behaviors: tuple[str, ...] | None
+    """Path patterns of the covered cache behaviors; None means every behavior."""
+
+
+@dataclass(frozen=True)
+class TestSettings:
+    __test__ = False  # not a pytest class
+
+    scenarios: Path | None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    function: FunctionConfig
+    maintenance: MaintenanceConfig
+    allow: AllowConfig
+    distributions: tuple[DistributionTarget, ...]
+    test: TestSettings
+
+    @property
+    def store_name(self) -> str | None:
+        """The KeyValueStore that switches maintenance (toggle = "kvs"), else None."""
+        if self.maintenance.toggle != "kvs":
+            return None
+        return self.maintenance.kvs or self.function.name
+
+
+_T = TypeVar("_T")
+_L = TypeVar("_L", bound=str)
+
+
+class _Table:
+    """One TOML table being validated: typed getters that name the key on failure."""
+
+    def __init__(self, source: str, prefix: str, data: Mapping[str, Any]) -> None:
+        self.source = source
+        self.prefix = prefix
+        self.data = data
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, value: object, accepted: str) -> ConfigError:
+        return ConfigError(
+            f"{self.source}: {self.key(name)} = {_show(value)} is not accepted; {accepted}"
+        )
+
+    def check_keys(self, allowed: tuple[str, ...]) -> None:
+        for name in self.data:
+            if name not in allowed:
+                where = f"[{self.prefix}]" if self.prefix else "the top level"
+                raise ConfigError(
+                    f"{self.source}: unknown key {self.key(name)}; "
+                    f"keys accepted in {where}: {', '.join(allowed)}"
+                )
+
+    def optional(
+        self,
+        name: str,
+        kind: type[_T],
+        accepted: str,
+        check: Callable[[_T], bool] = lambda _: True,
+    ) -> _T | None:
+        """The value if the key is present (checked), else None."""
+        if name not in self.data:
+            return None
+        value = self.data[name]
+        # bool is an int in Python; a TOML `true` is never a number here.
+        is_kind = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not is_kind or not check(value):
+            raise self.fail(name, value, accepted)
+        return value
+
+    def get(
+        self,
+        name: str,
+        kind: type[_T],
+        default: _T,
+        accepted: str,
+        check: Callable[[_T], bool] = lambda _: True,
+    ) -> _T:
+        """The value if the key is present (checked), else ``default``."""
+        value = self.optional(name, kind, accepted, check)
+        return default if value is None else value
+
+    def choice(
+        self, name: str, choices: tuple[_L, ...], default: _L, order: tuple[str, ...] = ()
+    ) -> _L:
+        """One of ``choices`` (a Literal type's values), else ``default``; the error lists
+        them in ``order`` when given (the recommended one first)."""
+        accepted = "use " + " or ".join(json.dumps(c) for c in order or choices)
+        value = self.optional(name, str, accepted, lambda v: v in choices)
+        return default if value is None else next(c for c in choices if c == value)
+
+    def required(
+        self, name: str, kind: type[_T], accepted: str, check: Callable[[_T], bool] = lambda _: True
+    ) -> _T:
+        value = self.optional(name, kind, accepted, check)
+        if value is None:
+            raise ConfigError(f"{self.source}: {self.key(name)} is required; {accepted}")
+        return value
+
+    def string_list(
+        self, name: str, accepted: str, check: Callable[[str], bool], paths: bool = True
+    ) -> tuple[str, ...] | None:
+        """``paths``: entries are paths, so a URL gets a hint to give its path instead."""
+        if name not in self.data:
+            return None
+        value = self.data[name]
+        if not isinstance(value, list):
+            raise self.fail(name, value, f"give a list of strings: {accepted}")
+        for item in value:
+            hint = _url_hint(item) if paths else None
+            if not isinstance(item, str) or not check(item) or hint:
+                raise ConfigError(
+                    f"{self.source}: {self.key(name)} entry {_show(item)} is not accepted; "
+                    f"{hint or accepted}"
+                )
+        return tuple(value)
+
+    def table(self, name: str) -> _Table:
+        value = self.data.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.source}: [{name}] must be a table")
+        return _Table(self.source, name, value)
+
+
+def _url_hint(value: object) -> str | None:
+    """For a URL where a path belongs: the path to give instead."""
+    match = (
+        re.fullmatch(r"(?i)https?://[^/]*(/[^?#]*)?.*", value) if isinstance(value, str) else None
+    )
+    if match is None:
+        return None
+    path = match.group(1) or "/"
+    return f"give the path without scheme and host, e.g. {_show(path)}"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        return repr(value)
+
+
+def parse_time(value: object) -> datetime | None:
+    """An RFC 3339 time with a UTC offset (TOML datetime or string), else None."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(
+            r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", text
+        ):
+            return None
+        try:
+            value = datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            return None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    return None
+
+
+def _time(table: _Table, name: str) -> datetime | None:
+    if name not in table.data:
+        return None
+    parsed = parse_time(table.data[name])
+    if parsed is None:
+        raise table.fail(
+            name,
+            table.data[name],
+            'give an RFC 3339 time with a UTC offset, e.g. "2026-12-01T02:00:00Z"',
+        )
+    return parsed
+
+
+def _network(source: str, text: str) -> IPNetwork:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=True)
+    except ValueError as error:
+        hint = ""
+        with contextlib.suppress(ValueError):
+            hint = f"; did you mean {ipaddress.ip_network(text.strip(), strict=False)}?"
+        detail = "it has host bits set" if hint else str(error)
+        raise ConfigError(
+            f"{source}: allow.ips entry {_show(text)} is not accepted ({detail}{hint}); "
+            'give IPv4 or IPv6 addresses or CIDRs, e.g. "203.0.113.0/24" or "2001:db8::/32"'
+        ) from None
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Read and validate a config file; ``None`` means ``cffunc.toml`` here."""
+    config_path = Path(path) if path is not None else Path(DEFAULT_CONFIG_NAME)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config_path}: config file not found; `cffunc init` writes a starter one "
+            "here, or pass -c PATH"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{config_path}: cannot read the config file: {error}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{config_path}: not valid TOML: {error}") from None
+    return parse_config(data, config_path)
+
+
+def parse_config(data: Mapping[str, Any], path: Path) -> Config:
+    """Validate already-parsed TOML; ``path`` locates relative files and names errors."""
+    source = str(path)
+    top = _Table(source, "", data)
+    top.check_keys(("function", "maintenance", "allow", "distributions", "test"))
+    function = _function(top.table("function"))
+    maintenance = _maintenance(top.table("maintenance"), function.runtime, path.parent)
+    allow = _allow(top.table("allow"))
+    return Config(
+        path=path,
+        function=function,
+        maintenance=maintenance,
+        allow=allow,
+        distributions=_distributions(source, data.get("distributions", [])),
+        test=_test(top.table("test"), path.parent),
+    )
+
+
+def _function(table: _Table) -> FunctionConfig:
+    table.check_keys(("name", "runtime", "comment"))
+    name = table.required(
+        "name",
+        str,
+        "give 1-64 characters of A-Z, a-z, 0-9, _ and -",
+        lambda v: bool(_FUNCTION_NAME.fullmatch(v)),
+    )
+    runtime = table.choice("runtime", RUNTIMES, "cloudfront-js-2.0", tuple(reversed(RUNTIMES)))
+    comment = table.get("comment", str, "", "give at most 128 characters", lambda v: len(v) <= 128)
+    return FunctionConfig(name=name, runtime=runtime, comment=comment)
+
+
+def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
+    table.check_keys(
+        (
+            "mode", "object", "origin", "page", "status", "retry_after", "refresh",
+            "reason", "json", "start", "end", "toggle", "kvs", "compose", "hosts", "paths",
+            "methods",
+        )
+    )  # fmt: skip
+    mode = table.choice("mode", MODES, "rewrite")
+    obj = table.get(
+        "object",
+        str,
+        "/maintenance/index.html",
+        'give a path that starts with "/", without query or spaces, e.g. "/maintenance/index.html"',
+        lambda v: bool(_URI_PATH.fullmatch(v)),
+    )
+    origin = table.optional(
+        "origin",
+        str,
+        "give the Id of an origin of the distribution (no spaces, at most 128 characters)",
+        lambda v: bool(_ORIGIN_ID.fullmatch(v)),
+    )
+    if origin is not None and runtime != "cloudfront-js-2.0":
+        raise table.fail(
+            "origin",
+            origin,
+            'switching the origin needs function.runtime = "cloudfront-js-2.0"; '
+            "change the runtime or remove maintenance.origin",
+        )
+    if origin is not None and mode != "rewrite":
+        raise table.fail("origin", origin, 'it applies only to mode = "rewrite"; remove it')
+    page_name = table.optional("page", str, "give an HTML file path relative to the config")
+    page: Path | None = None
+    if page_name is not None:
+        if mode != "respond":
+            raise table.fail(
+                "page",
+                page_name,
+                'the page is inlined only in mode = "respond"; in rewrite mode upload it to '
+                "your origin as maintenance.object",
+            )
+        page = base / page_name
+        if not page.is_file():
+            raise table.fail(
+                "page",
+                page_name,
+                f"the file {page} does not exist; give a path relative to the config",
+            )
+    status = table.get(
+        "status",
+        int,
+        503,
+        "give an HTTP status from 400 to 599 (503 is what search engines retry)",
+        lambda v: 400 <= v <= 599,
+    )
+    retry_after: int | datetime | None = None
+    if "retry_after" in table.data:
+        raw = table.data["retry_after"]
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= 31_536_000:
+            retry_after = raw
+        else:
+            retry_after = parse_time(raw)
+            if retry_after is None:
+                raise table.fail(
+                    "retry_after",
+                    raw,
+                    'give seconds (0-31536000) or an RFC 3339 time such as "2026-12-01T04:00:00Z"',
+                )
+    refresh = table.optional(
+        "refresh", int, "give seconds from 1 to 86400", lambda v: 1 <= v <= 86_400
+    )
+    reason = table.optional("reason", str, "give at most 500 characters", lambda v: len(v) <= 500)
+    json_answers = table.get("json", bool, True, "use true or false")
+    start = _time(table, "start")
+    end = _time(table, "end")
+    if start is not None and end is not None and end <= start:
+        raise table.fail(
+            "end",
+            table.data["end"],
+            f"it must be later than maintenance.start ({start.isoformat()})",
+        )
+    toggle = table.choice("toggle", TOGGLES, "association")
+    if toggle == "kvs" and runtime != "cloudfront-js-2.0":
+        raise table.fail(
+            "toggle",
+            toggle,
+            'a KeyValueStore can be read only by function.runtime = "cloudfront-js-2.0"; '
+            'change the runtime or use toggle = "association"',
+        )
+    kvs = table.optional(
+        "kvs",
+        str,
+        "give a KeyValueStore name: 1-64 characters of A-Z, a-z, 0-9, _ and -",
+        lambda v: bool(_FUNCTION_NAME.fullmatch(v)),
+    )
+    if kvs is not None and toggle != "kvs":
+        raise table.fail("kvs", kvs, 'it applies only to toggle = "kvs"; remove it or set that')
+    compose = table.get("compose", bool, True, "use true (compose) or false (refuse)")
+    return MaintenanceConfig(
+        scope=_scope(table),
+        compose=compose,
+        mode=mode,
+        object=obj,
+        origin=origin,
+        page=page,
+        status=status,
+        retry_after=retry_after,
+        refresh=refresh,
+        reason=reason,
+        json=json_answers,
+        start=start,
+        end=end,
+        toggle=toggle,
+        kvs=kvs,
+    )
+
+
+def _scope(table: _Table) -> Scope:
+    """[maintenance] hosts, paths and methods: what maintenance covers."""
+    hosts = table.string_list("hosts", HOST_HINT, lambda v: host_error(v) is None, paths=False)
+    paths = table.string_list("paths", PATH_ACCEPTED, lambda v: bool(_PATH_PATTERN.fullmatch(v)))
+    for name, value in (("hosts", hosts), ("paths", paths)):
+        if value is not None and not value:
+            raise table.fail(
+                name,
+                [],
+                f"an empty list covers nothing; leave maintenance.{name} out to cover every one",
+            )
+    methods = table.choice("methods", METHODS, "all")
+    return Scope(parse_hosts(hosts or ()), tuple(dict.fromkeys(paths or ())), methods)
+
+
+def _allow(table: _Table) -> AllowConfig:
+    table.check_keys(
+        (
+            "ips",
+            "paths",
+            "bypass_secret_env",
+            "bypass_path",
+            "bypass_cookie",
+            "bypass_ttl",
+            "bypass_generation",
+        )
+    )
+    ip_texts = table.string_list("ips", "give IPv4 or IPv6 addresses or CIDRs", lambda _: True)
+    ips = tuple(_network(table.source, text) for text in ip_texts or ())
+    paths = table.string_list("paths", PATH_ACCEPTED, lambda v: bool(_PATH_PATTERN.fullmatch(v)))
+    secret_env = table.optional(
+        "bypass_secret_env",
+        str,
+        "give the name of an environment variable, e.g. CFFUNC_BYPASS_SECRET",
+        lambda v: bool(_ENV_NAME.fullmatch(v)),
+    )
+    bypass_path = table.get(
+        "bypass_path",
+        str,
+        "/__cffunc/bypass",
+        'give a path that starts with "/", without query or spaces',
+        lambda v: bool(_URI_PATH.fullmatch(v)),
+    )
+    cookie = table.get(
+        "bypass_cookie",
+        str,
+        "cffunc_bypass",
+        "give a cookie name (letters, digits and !#$%&'*+.^_`|~-)",
+        lambda v: bool(_COOKIE_NAME.fullmatch(v)),
+    )
+    ttl = table.get(
+        "bypass_ttl",
+        int,
+        43_200,
+        "give seconds from 60 to 31536000",
+        lambda v: 60 <= v <= 31_536_000,
+    )
+    return AllowConfig(
+        ips=ips,
+        paths=paths or (),
+        bypass_secret_env=secret_env,
+        bypass_path=bypass_path,
+        bypass_cookie=cookie,
+        bypass_ttl=ttl,
+        bypass_generation=table.get(
+            "bypass_generation",
+            int,
+            1,
+            "give a whole number from 1 to 1000000",
+            lambda v: 1 <= v <= 1_000_000,
+        ),
+    )
+
+
+def _distributions(source: str, raw: object) -> tuple[DistributionTarget, ...]:
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ConfigError(
+            f"{source}: distributions must be an array of tables: "
+            "[[distributions]] with id or alias"
+        )
+    targets = []
+    for index, item in enumerate(raw):
+        table = _Table(source, f"distributions[{index}]", item)
+        table.check_keys(("id", "alias", "behaviors"))
+        dist_id = table.optional(
+            "id",
+            str,
+            "give a distribution id such as E2EXAMPLE12345 (upper-case letters and digits)",
+            lambda v: bool(_DISTRIBUTION_ID.fullmatch(v)),
+        )
+        alias = table.optional(
+            "alias",
+            str,
+            "give a domain name listed in the distribution's Aliases, e.g. shop.example.com",
+            lambda v: bool(_HOSTNAME.fullmatch(v)),
+        )
+        if (dist_id is None) == (alias is None):
+            raise ConfigError(
+                f"{source}: {table.prefix} needs exactly one of id or alias "
+                '(e.g. id = "E2EXAMPLE12345" or alias = "shop.example.com")'
+            )
+        behaviors = table.string_list(
+            "behaviors",
+            'give path patterns of cache behaviors, "*" for the default behavior',
+            lambda v: bool(_PATH_PATTERN.fullmatch(v)),
+        )
+        if behaviors is not None and (not behaviors or len(set(behaviors)) != len(behaviors)):
+            raise table.fail(
+                "behaviors",
+                list(behaviors),
+                "give a non-empty list without repeats, or omit it to cover every behavior",
+            )
+        targets.append(DistributionTarget(id=dist_id, alias=alias, behaviors=behaviors))
+    return tuple(targets)
+
+
+def _test(table: _Table, base: Path) -> TestSettings:
+    table.check_keys(("scenarios",))
+    name = table.optional("scenarios", str, "give a TOML file path relative to the config")
+    return TestSettings(scenarios=base / name if name is not None else None)

@@ -1,0 +1,490 @@
+"""Carry a plan out: the only stage that writes to AWS, through :mod:`cffunc.deploy.awsclient`.
+
+A :class:`~cffunc.deploy.plan.Plan` is pure data; :class:`Executor` is the small interpreter that
+makes its calls in order (store, function, distributions) and reports what it did. Every
+check happened in the planner, so the executor only writes. A distribution write that
+meets ``PreconditionFailed`` reads the config again and re-applies only cffunc's edit; a
+store write that meets ``ConflictException`` reads the keys again and re-applies its edit;
+both a bounded number of times. :func:`wait_deployed` polls with the client's injected
+clock and sleep, so tests never really wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
+
+from cffunc.deploy.awsclient import (
+    AlreadyExists,
+    AwsError,
+    CloudFrontClient,
+    KeyValueStoreClient,
+    PreconditionFailed,
+    StoreConflict,
+)
+from cffunc.deploy.interrupts import Interrupted, one_write
+from cffunc.deploy.plan import (
+    DistributionStep,
+    FunctionStep,
+    LocalFunction,
+    Plan,
+    Refusal,
+    RemoteDistribution,
+    StoreEdit,
+    StoreStep,
+    associate,
+    behaviors_of,
+    check_enable,
+    disassociate,
+    encode_record,
+    foreign_slots,
+    holds_render,
+    is_ours,
+    record_tag_keys,
+    sibling_arn,
+    slot_token,
+)
+from cffunc.errors import CffuncError
+
+CONFLICT_RETRIES = 5
+DEFAULT_TIMEOUT_SECONDS = 40 * 60
+POLL_SECONDS = 15.0
+MAX_KEYS_PER_WRITE = 50
+"""KeyValueStore UpdateKeys takes at most 50 puts and deletes together."""
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Report:
+    """What a run of the executor did."""
+
+    done: list[str] = field(default_factory=list)
+    touched: list[str] = field(default_factory=list)
+    """Distribution ids written (the ones ``--wait`` waits for)."""
+    conflicts: int = 0
+    """Writes re-applied because someone else wrote in between."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "changed": bool(self.done),
+            "done": self.done,
+            "distributions": self.touched,
+            "conflicts": self.conflicts,
+        }
+
+
+class StoreWriter:
+    """Conditional writes to one store, re-read and re-applied on a stale ETag."""
+
+    def __init__(self, kv: KeyValueStoreClient, arn: str, progress: Progress) -> None:
+        self.kv = kv
+        self.arn = arn
+        self.progress = progress
+        self.conflicts = 0
+
+    def change(
+        self,
+        keys: Iterable[str] | Callable[[], Iterable[str]],
+        edit: StoreEdit,
+        prefix: str | None = None,
+    ) -> bool:
+        """Read ``keys`` (and every key under ``prefix``, listed), ask ``edit`` for their
+        new values (None: delete), write the differences, in the order ``edit`` gives
+        them, in one conditional write. Whether anything was written."""
+        for _ in range(CONFLICT_RETRIES + 1):
+            # The ETag first: a write by anyone after it makes ours fail, so nothing we
+            # read below can be overwritten unseen.
+            etag = self.kv.describe(self.arn).etag
+            wanted_keys = list(keys() if callable(keys) else keys)
+            current = {k: self.kv.get(self.arn, k) for k in wanted_keys}
+            if prefix is not None:
+                current.update(self.kv.keys(self.arn, prefix))
+            wanted = edit(dict(current))
+            items = [(k, v) for k, v in wanted.items() if current.get(k) != v]
+            if not items:
+                return False
+            try:
+                self._write(etag, items)
+                return True
+            except StoreConflict:
+                self.conflicts += 1
+                self.progress("the store changed meanwhile; reading it again")
+        raise AwsError(
+            f"the KeyValueStore kept changing while cffunc wrote it ({CONFLICT_RETRIES + 1} "
+            "attempts); someone else is writing it: try again when they are done"
+        )
+
+    def _write(self, etag: str, items: list[tuple[str, str | None]]) -> None:
+        if len(items) == 1:
+            key, value = items[0]
+            if value is not None:
+                self.kv.put(self.arn, key, value, etag)
+            else:
+                self.kv.delete(self.arn, key, etag)
+            return
+        # Over 50 keys takes more than one write: not atomic, but each is conditional on
+        # the last, and they go in the edit's order (what turns maintenance off first).
+        for start in range(0, len(items), MAX_KEYS_PER_WRITE):
+            chunk = items[start : start + MAX_KEYS_PER_WRITE]
+            etag = self.kv.update(
+                self.arn,
+                etag,
+                {k: v for k, v in chunk if v is not None},
+                [k for k, v in chunk if v is None],
+            )
+
+
+@dataclass(frozen=True)
+class Written:
+    """A distribution this run wrote: the config it replaced and the ETag it got back."""
+
+    id: str
+    before: dict[str, Any]
+    etag: str
+
+
+class Incomplete(CffuncError):
+    """A run stopped after its first write: what it did, and what it put back."""
+
+    def __init__(
+        self,
+        report: Report,
+        cause: BaseException,
+        rolled_back: list[str] | None = None,
+        left: list[str] | None = None,
+    ) -> None:
+        super().__init__(str(cause) or type(cause).__name__)
+        self.report = report
+        self.cause = cause
+        self.rolled_back = rolled_back or []
+        """Distributions written by this run and put back as they were."""
+        self.left = left or []
+        """What could not be put back, in words."""
+
+
+class Executor:
+    """Makes the calls a plan lists, in order. Each write is one_write (a signal waits
+    until it has returned). When a write fails after another one was made, the
+    distributions this run wrote are put back (all or nothing) and :class:`Incomplete`
+    says what was done; an interrupt is reported the same way, without putting back."""
+
+    def __init__(self, client: CloudFrontClient, progress: Progress) -> None:
+        self.client = client
+        self.progress = progress
+        self.written: list[Written] = []
+        self.tagged: list[tuple[str, frozenset[str] | None]] = []
+        """(distribution ARN, the record before this run) for each record written."""
+
+    def run(self, plan: Plan) -> Report:
+        report = Report()
+        self.written, self.tagged = [], []
+        try:
+            self._run(plan, report)
+        except Interrupted as interrupt:
+            if report.done:
+                raise Incomplete(report, interrupt) from None
+            raise
+        except Exception as error:
+            if not report.done:
+                raise
+            rolled_back, left = self._roll_back(plan)
+            raise Incomplete(report, error, rolled_back, left) from error
+        return report
+
+    def _run(self, plan: Plan, report: Report) -> None:
+        local = plan.local
+        compositions = plan.compositions
+        created_arn: str | None = None
+        for store_step in plan.store_steps:
+            self.progress(store_step.message)
+            if store_step.action == "create":
+                with one_write():
+                    created_arn = self.client.create_key_value_store(
+                        store_step.store, store_step.comment
+                    ).arn
+                report.done.append(store_step.message)
+                if local is not None:
+                    # The functions read the store this plan created: its ARN is known now.
+                    placeholder = local.kvs_arn
+                    local = replace(local, kvs_arn=created_arn)
+                    compositions = tuple(
+                        replace(c, local=replace(c.local, kvs_arn=created_arn))
+                        if c.local.kvs_arn == placeholder
+                        else c
+                        for c in compositions
+                    )
+            elif self._store_write(store_step, created_arn, report):
+                report.done.append(store_step.message)
+        arn = plan.remote.arn
+        if plan.function_steps:
+            assert local is not None, "a plan with function steps names the function"
+            arn = self._function(plan.function_steps, local, plan.remote.dev_etag, report) or arn
+        for composition in compositions:
+            self._function(
+                composition.steps, composition.local, composition.remote.dev_etag, report
+            )
+        for step in plan.distribution_steps:
+            assert local is not None, "a plan with distribution steps names the function"
+            self.progress(step.message)
+            edit = self._edit(step, local, arn, plan)
+            if step.edit == "associate":
+                self._record(step, local.name)
+            report.conflicts += self._write(step.distribution, edit, local, plan)
+            if step.edit == "disassociate":
+                self._forget(step, local.name)
+            report.done.append(step.message)
+            report.touched.append(step.distribution.id)
+
+    def _record(self, step: DistributionStep, name: str) -> None:
+        """Before associating: the slots this run adds cffunc's function on, added to the
+        distribution's record (its tags: they survive the machine, and tagging deploys
+        nothing). disable then removes the function only there."""
+        distribution = step.distribution
+        if not distribution.arn:
+            return
+        added = frozenset(
+            slot_token(c.behavior, c.event) for c in step.changes if c.change == "add"
+        )
+        before = distribution.record or frozenset()
+        if added <= before and distribution.record is not None:
+            return
+        with one_write():
+            self.client.tag(distribution.arn, encode_record(name, before | added))
+        self.tagged.append((distribution.arn, distribution.record))
+
+    def _forget(self, step: DistributionStep, name: str) -> None:
+        """After disassociating: the record is spent."""
+        distribution = step.distribution
+        if not distribution.arn or distribution.record is None:
+            return
+        with one_write():
+            self.client.untag(distribution.arn, record_tag_keys(name))
+
+    def _store_write(self, step: StoreStep, created_arn: str | None, report: Report) -> bool:
+        """Whether the write changed anything (someone may have made it already)."""
+        arn = step.arn or created_arn
+        assert arn is not None and step.edit is not None, "a store write names its store"
+        writer = StoreWriter(self.client.key_value_store_client(), arn, self.progress)
+        with one_write():
+            changed = writer.change(step.keys, step.edit, step.prefix)
+        report.conflicts += writer.conflicts
+        return changed
+
+    def _function(
+        self,
+        steps: Sequence[FunctionStep],
+        local: LocalFunction,
+        dev_etag: str | None,
+        report: Report,
+    ) -> str | None:
+        """Create/update DEVELOPMENT and publish; the function's ARN when it was created."""
+        arn = None
+        for step in steps:
+            self.progress(step.message)
+            with one_write():
+                if step.action == "create":
+                    dev_etag, arn = self._create(local)
+                elif step.action == "update":
+                    assert dev_etag is not None
+                    dev_etag = self.client.update_function(
+                        local.name, dev_etag, local.runtime, local.comment, local.rendered,
+                        local.kvs_arn,
+                    )  # fmt: skip
+                else:
+                    assert dev_etag is not None
+                    self._publish(local, dev_etag)
+            report.done.append(step.message)
+        return arn
+
+    def _create(self, local: LocalFunction) -> tuple[str, str]:
+        """Create the function; when another run created it meanwhile (two enables at
+        once), carry on with theirs, made to hold our code."""
+        try:
+            return self.client.create_function(
+                local.name, local.runtime, local.comment, local.rendered, local.kvs_arn
+            )
+        except AlreadyExists:
+            self.progress(f"{local.name} was created meanwhile (another run?); using it")
+        dev = self.client.describe_function(local.name, "DEVELOPMENT")
+        if dev is None:
+            raise AwsError(f"{local.name} exists and does not; try again")
+        code = self.client.function_code(local.name, "DEVELOPMENT")
+        if holds_render(local, code, dev.runtime, dev.comment, dev.kvs_arns):
+            return dev.etag, dev.arn
+        etag = self.client.update_function(
+            local.name, dev.etag, local.runtime, local.comment, local.rendered, local.kvs_arn
+        )
+        return etag, dev.arn
+
+    def _publish(self, local: LocalFunction, dev_etag: str) -> None:
+        """Publish DEVELOPMENT; when another run changed it meanwhile, publish it if it
+        holds our code (the same config renders the same bytes), else stop."""
+        try:
+            self.client.publish_function(local.name, dev_etag)
+            return
+        except PreconditionFailed:
+            self.progress(f"{local.name} DEVELOPMENT changed meanwhile; reading it again")
+        dev = self.client.describe_function(local.name, "DEVELOPMENT")
+        code = self.client.function_code(local.name, "DEVELOPMENT")
+        if dev is None or not holds_render(local, code, dev.runtime, dev.comment, dev.kvs_arns):
+            raise AwsError(
+                f"{local.name} DEVELOPMENT was changed by someone else to other code while "
+                "cffunc published it; run the command again"
+            )
+        self.client.publish_function(local.name, dev.etag)
+
+    @staticmethod
+    def _edit(
+        step: DistributionStep, local: LocalFunction, arn: str | None, plan: Plan
+    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        if step.edit == "disassociate":
+            return partial(
+                disassociate, name=local.name, restore=plan.restore,
+                only=step.distribution.record,
+            )  # fmt: skip
+        if arn is None:
+            raise AwsError(f"function {local.name} has no ARN yet; publish it first")
+        compositions = {c.foreign_arn: c.arn for c in plan.compositions}
+        return partial(
+            associate, local=local, arn=arn, patterns=step.distribution.behaviors,
+            compositions=compositions,
+        )  # fmt: skip
+
+    def _write(
+        self,
+        distribution: RemoteDistribution,
+        edit: Callable[[dict[str, Any]], dict[str, Any]],
+        local: LocalFunction | None = None,
+        plan: Plan | None = None,
+    ) -> int:
+        """Apply ``edit`` and write; on a stale ETag read again, check again what the
+        planner checked, and re-apply. Conflicts met."""
+        config, etag = distribution.config, distribution.etag
+        for attempt in range(CONFLICT_RETRIES + 1):
+            if attempt and local is not None and plan is not None and plan.local is not None:
+                _recheck(replace(distribution, config=config, etag=etag), local, plan)
+            changed = edit(config)
+            if changed is config:
+                return attempt  # someone else already made our change
+            try:
+                with one_write():
+                    new_etag = self.client.update_distribution(distribution.id, etag, changed)
+                self.written.append(Written(distribution.id, config, new_etag))
+                return attempt
+            except PreconditionFailed:
+                self.progress(f"{distribution.id} changed meanwhile; reading it again")
+                current = self.client.distribution_config(distribution.id)
+                config, etag = current.config, current.etag
+        raise AwsError(
+            f"{distribution.id} kept changing while cffunc wrote it "
+            f"({CONFLICT_RETRIES + 1} attempts); "
+            "someone else is editing it: try again when they are done"
+        )
+
+    def _roll_back(self, plan: Plan) -> tuple[list[str], list[str]]:
+        """Put back the distributions this run wrote, newest first: the config as it was,
+        with the ETag the write returned (so a change someone made since is never lost:
+        then cffunc's own edit is undone instead). (put back, what is left)."""
+        rolled_back, left = [], []
+        for written in reversed(list(self.written)):
+            self.progress(f"putting {written.id} back as it was before this run")
+            try:
+                with one_write():
+                    self.client.update_distribution(written.id, written.etag, written.before)
+                rolled_back.append(written.id)
+                continue
+            except PreconditionFailed:
+                pass
+            except Exception as error:
+                left.append(f"{written.id}: could not be put back ({error})")
+                continue
+            try:
+                local = plan.local
+                assert local is not None
+                undo: Callable[[dict[str, Any]], dict[str, Any]]
+                steps = [s for s in plan.distribution_steps if s.distribution.id == written.id]
+                if any(s.edit == "associate" for s in plan.distribution_steps):
+                    restore = {c.arn: c.foreign_arn for c in plan.compositions}
+                    added = frozenset(
+                        slot_token(c.behavior, c.event)
+                        for s in steps for c in s.changes if c.change == "add"
+                    )  # fmt: skip
+                    undo = partial(disassociate, name=local.name, restore=restore, only=added)
+                else:
+                    back = {v: k for k, v in plan.restore.items()}
+                    undo = partial(
+                        associate, local=local, arn=_our_arn(written.before, local.name),
+                        patterns=None, compositions=back,
+                    )  # fmt: skip
+                current = self.client.distribution_config(written.id)
+                self._write(
+                    RemoteDistribution(written.id, current.config, current.etag, None), undo
+                )
+                rolled_back.append(written.id)
+            except Exception as error:
+                left.append(f"{written.id}: could not be put back ({error})")
+        for arn, record in reversed(self.tagged):
+            try:
+                local = plan.local
+                assert local is not None
+                if record is None:
+                    self.client.untag(arn, record_tag_keys(local.name))
+                else:
+                    self.client.tag(arn, encode_record(local.name, record))
+            except Exception as error:
+                left.append(f"the record on {arn} could not be put back ({error})")
+        return rolled_back, left
+
+
+def _our_arn(config: dict[str, Any], name: str) -> str:
+    """Our function's ARN as a config that had it names it (or a composition of it)."""
+    for _, behavior in behaviors_of(config):
+        for item in (behavior.get("FunctionAssociations") or {}).get("Items") or []:
+            arn = str(item.get("FunctionARN"))
+            if is_ours(arn, name):
+                return sibling_arn(arn, name)
+    raise AwsError(f"the config before this run names no {name}")
+
+
+def _recheck(distribution: RemoteDistribution, local: LocalFunction, plan: Plan) -> None:
+    """What the planner refused, refused again on a config someone else changed (a
+    Lambda@Edge viewer function or a new foreign function since the plan was made)."""
+    if not any(s.edit == "associate" for s in plan.distribution_steps):
+        return
+    check_enable(local, distribution)
+    planned = {c.foreign_arn for c in plan.compositions}
+    new = set(foreign_slots(local, [distribution])) - planned
+    if new:
+        raise Refusal(
+            f"distribution {distribution.label or distribution.id} changed while cffunc wrote "
+            f"it: {', '.join(sorted(new))} now runs on a slot cffunc needs; run the command "
+            "again to compose with it"
+        )
+
+
+def wait_deployed(
+    client: CloudFrontClient,
+    ids: Sequence[str],
+    timeout: float,
+    progress: Progress,
+    poll: float = POLL_SECONDS,
+) -> None:
+    """Poll until every distribution is Deployed; AwsError naming the rest on timeout."""
+    deadline = client.clock() + timeout
+    pending = list(dict.fromkeys(ids))
+    started = client.clock()
+    while True:
+        pending = [i for i in pending if client.distribution_status(i) != "Deployed"]
+        elapsed = client.clock() - started
+        if not pending:
+            progress(f"deployed after {elapsed:.0f} s")
+            return
+        if client.clock() >= deadline:
+            raise AwsError(
+                f"timed out after {timeout:.0f} s; still deploying: {', '.join(pending)} "
+                "(the change is made; it reaches the edge when they finish)"
+            )
+        progress(f"waiting for {', '.join(pending)} to deploy ({elapsed:.0f} s)")
+        client.sleep(min(poll, max(0.0, deadline - client.clock())))

@@ -1,0 +1,109 @@
+"""The association toggle (the default): maintenance is on where the function is associated.
+
+``enable`` publishes the function if LIVE does not hold the render and associates it with
+the selected behaviors (viewer-request, plus viewer-response in rewrite mode); ``disable``
+removes exactly cffunc's associations. Each switch changes the distribution config, so it
+reaches the edge with the distribution's deployment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cffunc.config.load import IPNetwork, Toggle
+from cffunc.deploy.apply import Report
+from cffunc.deploy.plan import LocalFunction, Plan, plan_disable, plan_enable
+from cffunc.deploy.reads import read_function
+from cffunc.deploy.toggles import (
+    Deployment,
+    EnableRequest,
+    Preview,
+    behaviors_status,
+    compositions_status,
+    function_status,
+    overall,
+)
+from cffunc.errors import CffuncError, RenderError
+
+
+class AssociationToggle:
+    kind: Toggle = "association"
+    undo_install = "cffunc disable"
+    setup = "cffunc enable"
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+
+    def preview(self) -> Preview:
+        return Preview(
+            "toggle: association (enable associates the function with the behaviors)",
+            self.plan_enable(EnableRequest()),
+            "enable would change nothing: maintenance is already on",
+        )
+
+    def plan_enable(self, request: EnableRequest) -> Plan:
+        if request.until is not None or request.reason is not None:
+            raise CffuncError(
+                '--until and --reason need maintenance.toggle = "kvs"; with "association" set '
+                "maintenance.end and maintenance.reason and publish"
+            )
+        if request.scoped:
+            raise CffuncError(
+                f'{request.scope_options()}: scopes at run time need maintenance.toggle = "kvs"; '
+                'with "association" set maintenance.hosts, paths or methods = "writes" in '
+                "the config and enable"
+            )
+        local = self.deployment.local()
+        remote = read_function(self.deployment.client, local)
+        distributions = self.deployment.distributions()
+        compositions = self.deployment.compositions(local, distributions)
+        return plan_enable(local, remote, distributions, compositions)
+
+    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
+        if hosts:
+            raise CffuncError(
+                '--host: ending one scope needs maintenance.toggle = "kvs"; with "association" '
+                "`cffunc disable` ends maintenance everywhere"
+            )
+        local = self.deployment.local(code=False)
+        distributions = self.deployment.distributions()
+        return plan_disable(local, distributions, self.deployment.restore(local, distributions))
+
+    def plan_install(self) -> Plan:
+        raise self._store_only("install")
+
+    def uninstall(self, timeout: float) -> Report:
+        raise self._store_only("uninstall")
+
+    def plan_allow(self, networks: list[IPNetwork], add: bool) -> Plan:
+        raise self._store_only("allow")
+
+    def allowed(self) -> list[str]:
+        raise self._store_only("allow")
+
+    def deployed_function(self, command: str) -> LocalFunction:
+        return self.deployment.local()
+
+    def status(self) -> dict[str, Any]:
+        render_error = None
+        try:
+            local = self.deployment.local()
+        except RenderError as error:  # status is still useful without the local render
+            render_error = str(error)
+            local = self.deployment.local(code=False)
+        remote = self.deployment.distributions()
+        distributions = behaviors_status(local, remote)
+        return {
+            "toggle": self.kind,
+            "function": function_status(self.deployment, local) | {"render_error": render_error},
+            "compositions": compositions_status(self.deployment, local, remote),
+            "distributions": distributions,
+            "maintenance": overall([d["maintenance"] for d in distributions]),
+        }
+
+    def _store_only(self, command: str) -> CffuncError:
+        config = self.deployment.config
+        return CffuncError(
+            f'cffunc {command} works with maintenance.toggle = "kvs"; {config.path} uses '
+            '"association" (enable/disable associate the function instead)'
+        )

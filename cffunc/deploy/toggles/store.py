@@ -1,0 +1,516 @@
+"""The KeyValueStore toggle (toggle = "kvs"): install once, then switch by one store key.
+
+``install`` creates the store if missing (with the state key saying off), associates it
+with the function, publishes, and associates the function with the behaviors for good;
+``enable``/``disable`` then plan one conditional write of ``cffunc:state`` and never touch
+a distribution. ``allow`` edits the network buckets
+(:mod:`cffunc.function.store_layout`). Every store change is a
+:class:`~cffunc.deploy.plan.StoreStep`, so ``cffunc plan`` shows it and the executor
+re-reads and re-applies it when someone else wrote in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from cffunc.config.load import IPNetwork, Toggle
+from cffunc.config.scope import parse_hosts
+from cffunc.deploy.apply import Executor, Incomplete, Report, StoreWriter, wait_deployed
+from cffunc.deploy.awsclient import FunctionInUse, InUse, StoreInfo, require_crt
+from cffunc.deploy.interrupts import Interrupted, one_write
+from cffunc.deploy.plan import (
+    LocalFunction,
+    Plan,
+    RemoteDistribution,
+    StoreStep,
+    maintenance_state,
+    plan_disable,
+    plan_enable,
+)
+from cffunc.deploy.reads import read_function
+from cffunc.deploy.toggles import (
+    Deployment,
+    EnableRequest,
+    Preview,
+    behaviors_status,
+    compositions_status,
+    function_status,
+    overall,
+)
+from cffunc.errors import CffuncError, RenderError
+from cffunc.function.store_layout import (
+    HOST_PREFIX,
+    NET_PREFIX,
+    STATE_KEY,
+    StoreScope,
+    StoreState,
+    bucket_value,
+    check_paths,
+    host_key,
+    network_bucket,
+    parse_host_scope,
+    parse_networks,
+    parse_state,
+    until_from_option,
+)
+
+
+@dataclass(frozen=True)
+class Installation:
+    """What the account has of a store-toggled setup."""
+
+    name: str
+    """The store's name (it may not exist yet)."""
+    store: StoreInfo | None
+    local: LocalFunction
+    """The function, naming the store when it exists."""
+    distributions: list[RemoteDistribution]
+
+    @property
+    def installed(self) -> bool:
+        return self.store is not None and all(
+            maintenance_state(self.local, d) == "on" for d in self.distributions
+        )
+
+
+class StoreToggle:
+    kind: Toggle = "kvs"
+    undo_install = "cffunc uninstall"
+    setup = "cffunc install"
+
+    def __init__(self, deployment: Deployment, store_name: str) -> None:
+        require_crt()  # every store command reads or writes the data plane
+        self.deployment = deployment
+        self.name = store_name
+
+    @property
+    def created_comment(self) -> str:
+        """The comment ``install`` gives a store it creates; ``uninstall`` deletes only those."""
+        return f"cffunc: maintenance switch of function {self.deployment.config.function.name}"[
+            :128
+        ]
+
+    # ---- reading ----
+
+    def existing_store(self, command: str) -> StoreInfo:
+        """The store; CffuncError when it does not exist yet."""
+        store = self.deployment.client.key_value_store(self.name)
+        if store is None:
+            raise CffuncError(
+                f"no KeyValueStore named {self.name}: run `cffunc install` before "
+                f"`cffunc {command}`"
+            )
+        return store
+
+    def installation(self, code: bool) -> Installation:
+        store = self.deployment.client.key_value_store(self.name)
+        local = self.deployment.local(code, store.arn if store else None)
+        return Installation(self.name, store, local, self.deployment.distributions())
+
+    def check_installed(self, found: Installation) -> StoreInfo:
+        """The store, once the LIVE function reads it and every selected behavior runs the
+        function; CffuncError otherwise (switching a store nothing reads would do nothing)."""
+        name, store = found.local.name, found.store
+        if store is None:
+            raise CffuncError(f"no KeyValueStore named {found.name}: run `cffunc install` first")
+        live = self.deployment.client.describe_function(name, "LIVE")
+        if live is None or store.arn not in live.kvs_arns:
+            raise CffuncError(
+                f"the LIVE function {name} does not read the store {store.name}: "
+                "run `cffunc install` first"
+            )
+        missing = [
+            d.label or d.id
+            for d in found.distributions
+            if maintenance_state(found.local, d) != "on"
+        ]
+        if missing:
+            raise CffuncError(
+                f"{name} is not associated with every selected behavior of "
+                f"{', '.join(missing)}: run `cffunc install` first"
+            )
+        return store
+
+    def _get(self, store: StoreInfo, key: str) -> str | None:
+        return self.deployment.client.key_value_store_client().get(store.arn, key)
+
+    # ---- plans ----
+
+    def preview(self) -> Preview:
+        found = self.installation(code=True)
+        facts = {"store_name": self.name, "installed": found.installed}
+        if not found.installed:
+            return Preview(
+                f"toggle: kvs (KeyValueStore {self.name}); not installed: "
+                "run `cffunc install`, which would:",
+                self._install_plan(found),
+                "install would change nothing",
+                facts,
+            )
+        return Preview(
+            f"toggle: kvs (KeyValueStore {self.name}); installed",
+            self._scope_plan(self.check_installed(found), *self._scope(EnableRequest())),
+            "enable would change nothing: maintenance is already on",
+            facts,
+        )
+
+    def plan_install(self) -> Plan:
+        return self._install_plan(self.installation(code=True))
+
+    def _install_plan(self, found: Installation) -> Plan:
+        """Create the store if missing, write the state key (off) unless it is set, then
+        publish and associate as the association toggle's enable would, every refusal
+        raised here, before any write."""
+        local = found.local
+        store_steps: list[StoreStep] = []
+        notes: list[str] = []
+        if found.store is None:
+            # Named by a placeholder until the executor has created it.
+            local = replace(
+                local, kvs_arn=f"arn:aws:cloudfront::<account>:key-value-store/<{self.name}>"
+            )
+            store_steps.append(
+                StoreStep(
+                    "create", self.name, f"create KeyValueStore {self.name}",
+                    comment=self.created_comment,
+                )
+            )  # fmt: skip
+            current = None
+        else:
+            current = self._get(found.store, STATE_KEY)
+        if current is None:
+            store_steps.append(
+                StoreStep(
+                    "write", self.name, f"set {STATE_KEY} in {self.name}: maintenance off",
+                    arn=found.store.arn if found.store else None, keys=(STATE_KEY,),
+                    edit=_off_unless_set,
+                )
+            )  # fmt: skip
+        else:
+            state = parse_state(current)
+            if state is not None and state.on:
+                notes.append(f"{self.name} says maintenance is ON (left as it is)")
+        remote = read_function(self.deployment.client, local)
+        compositions = self.deployment.compositions(local, found.distributions, local.kvs_arn)
+        plan = plan_enable(local, remote, found.distributions, compositions)
+        return replace(plan, store_steps=tuple(store_steps), notes=tuple(notes))
+
+    def _scope(self, request: EnableRequest) -> tuple[tuple[str, ...], StoreScope]:
+        """The hosts and the scope ``enable`` asks for, every option checked (one-line
+        errors) before any call."""
+        hosts = parse_hosts(request.hosts)
+        scope = StoreScope(
+            True,
+            until_from_option(request.until, self.deployment.now()),
+            request.reason,
+            check_paths(request.paths),
+            "writes" if request.read_only else "all",
+        )
+        scope.value()  # the reason's length and the value's size
+        return hosts, scope
+
+    def plan_enable(self, request: EnableRequest) -> Plan:
+        # Checked before any read: a bad option is a one-line error.
+        hosts, scope = self._scope(request)
+        found = self.installation(code=False)
+        store = self.check_installed(found)
+        deploying = [d.label or d.id for d in found.distributions if d.status != "Deployed"]
+        return self._scope_plan(store, hosts, scope, deploying)
+
+    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
+        # Checks nothing but the store: it must work in an emergency, from any shell.
+        return self._scope_plan(self.existing_store("disable"), parse_hosts(hosts), None)
+
+    def _scope_plan(
+        self,
+        store: StoreInfo,
+        hosts: tuple[str, ...],
+        scope: StoreScope | None,
+        deploying: list[str] | None = None,
+    ) -> Plan:
+        """Set (``scope``) or end (None) the scope of each of ``hosts``, or with no hosts
+        the every-host scope (ending it ends every scope). One conditional write of the
+        state and the host keys, re-read and re-applied if someone wrote meanwhile."""
+        edit = _scope_edit(hosts, scope)
+        current = {STATE_KEY: self._get(store, STATE_KEY)}
+        if hosts or scope is None:
+            current |= self.deployment.client.key_value_store_client().keys(store.arn, HOST_PREFIX)
+        if not _changes(current, edit(dict(current))):
+            return Plan()
+        follows = (
+            f"{', '.join(deploying)} still deploying the install: the edge follows once "
+            "Deployed, then within seconds"
+            if deploying
+            else "the edge follows within seconds"
+        )
+        now = self.deployment.now()
+        where = f" for {', '.join(hosts)}" if hosts else ""
+        if scope is None:
+            what = f"end maintenance{where}" if hosts else "set maintenance off (every scope)"
+        else:
+            what = f"set maintenance {scope.describe(now)}{where}"
+        step = StoreStep(
+            "write", store.name,
+            f"{what} in KeyValueStore {store.name} ({follows}; no distribution change)",
+            arn=store.arn, keys=(STATE_KEY,), edit=edit,
+            prefix=HOST_PREFIX if hosts or scope is None else None,
+        )  # fmt: skip
+        return Plan(store_steps=(step,))
+
+    def plan_allow(self, networks: list[IPNetwork], add: bool) -> Plan:
+        store = self.existing_store("allow")
+        buckets: dict[str, list[IPNetwork]] = {}
+        for network in networks:
+            buckets.setdefault(network_bucket(network), []).append(network)
+
+        def edit(current: dict[str, str | None]) -> dict[str, str | None]:
+            out: dict[str, str | None] = {}
+            for key, changes in buckets.items():
+                present = parse_networks(current.get(key))
+                if add:
+                    kept = present + [n for n in changes if n not in present]
+                else:
+                    kept = [n for n in present if n not in changes]
+                out[key] = bucket_value(kept)
+            return out
+
+        current = {key: self._get(store, key) for key in buckets}
+        if edit(dict(current)) == current:
+            return Plan()
+        listed = ", ".join(str(n) for n in networks)
+        message = (
+            f"allow {listed} in KeyValueStore {store.name}"
+            if add
+            else f"stop allowing {listed} in KeyValueStore {store.name}"
+        )
+        step = StoreStep(
+            "write", store.name, message, arn=store.arn, keys=tuple(buckets), edit=edit
+        )
+        return Plan(store_steps=(step,))
+
+    def allowed(self) -> list[str]:
+        store = self.existing_store("allow")
+        kv = self.deployment.client.key_value_store_client()
+        return [
+            str(n)
+            for _, value in sorted(kv.keys(store.arn, NET_PREFIX).items())
+            for n in parse_networks(value)
+        ]
+
+    def deployed_function(self, command: str) -> LocalFunction:
+        # The function's config must keep naming the store (a publish without it would
+        # leave the function unable to read it).
+        return self.deployment.local(kvs_arn=self.existing_store(command).arn)
+
+    # ---- uninstall ----
+
+    def uninstall(self, timeout: float) -> Report:
+        """Reverse ``install``: remove the associations, wait until every target
+        distribution is Deployed (on a re-run too: an earlier run's change may still be
+        deploying, and a deploying config may still use the function), delete the
+        function and its compositions, and delete the store if ``install`` created it
+        (else remove only cffunc's keys from it). Stopped after a write: Incomplete."""
+        deployment, client = self.deployment, self.deployment.client
+        found = self.installation(code=False)
+        restore = deployment.restore(found.local, found.distributions)
+        report = Executor(client, deployment.progress).run(
+            plan_disable(found.local, found.distributions, restore)
+        )
+        try:
+            self._remove_after(found, report, timeout)
+        except (Exception, Interrupted) as cause:
+            if report.done:
+                raise Incomplete(report, cause) from None
+            raise
+        return report
+
+    def _remove_after(self, found: Installation, report: Report, timeout: float) -> None:
+        deployment, client = self.deployment, self.deployment.client
+        # The function can go only once no config that may still be deploying uses it.
+        wait_deployed(client, [d.id for d in found.distributions], timeout, deployment.progress)
+        function = deployment.config.function.name
+        for name in [*deployment.compositions_of(function), function]:
+            dev = client.describe_function(name, "DEVELOPMENT")
+            if dev is None:
+                continue
+            try:
+                with one_write():
+                    client.delete_function(name, dev.etag)
+            except FunctionInUse:
+                raise CffuncError(
+                    f"{name} is still associated with a distribution cffunc.toml does not "
+                    "name; remove it there and run `cffunc uninstall` again"
+                ) from None
+            report.done.append(f"delete function {name}")
+        store = client.key_value_store(self.name)
+        if store is None:
+            return
+        if store.comment == self.created_comment:
+            try:
+                with one_write():
+                    client.delete_key_value_store(self.name, store.etag)
+            except InUse:
+                raise CffuncError(
+                    f"KeyValueStore {self.name} is still associated with another function; "
+                    "remove that association and run `cffunc uninstall` again"
+                ) from None
+            report.done.append(f"delete KeyValueStore {self.name}")
+            return
+        kv = client.key_value_store_client()
+        writer = StoreWriter(kv, store.arn, deployment.progress)
+        with one_write():
+            changed = writer.change(
+                lambda: kv.keys(store.arn, "cffunc:"), lambda cur: dict.fromkeys(cur, None)
+            )
+        if changed:
+            report.done.append(
+                f"remove cffunc's keys from {self.name} (the store was not created by cffunc)"
+            )
+
+    # ---- status ----
+
+    def status(self) -> dict[str, Any]:
+        """The store's state and networks, and whether the function is installed on every
+        selected behavior: maintenance is on where both hold."""
+        store = self.deployment.client.key_value_store(self.name)
+        render_error = None
+        try:
+            local = self.deployment.local(kvs_arn=store.arn if store else None)
+        except RenderError as error:  # status is still useful without the local render
+            render_error = str(error)
+            local = self.deployment.local(code=False, kvs_arn=store.arn if store else None)
+        function = function_status(self.deployment, local) | {"render_error": render_error}
+        remote = self.deployment.distributions()
+        distributions = behaviors_status(local, remote)
+        installed = overall([d["maintenance"] for d in distributions])
+        store_document = self._store_status(store)
+        state = store_document["state"]
+        maintenance = (
+            "off"
+            if installed == "off"
+            else "partial"
+            if installed == "partial" and state == "on"
+            else state
+        )
+        return {
+            "toggle": self.kind,
+            "installed": installed,
+            "store": store_document,
+            "function": function,
+            "compositions": compositions_status(self.deployment, local, remote),
+            "distributions": distributions,
+            "maintenance": maintenance,
+        }
+
+    def _store_status(self, store: StoreInfo | None) -> dict[str, Any]:
+        if store is None:
+            return {
+                "name": self.name, "exists": False, "state": "off", "networks": 0, "scopes": [],
+            }  # fmt: skip
+        now = self.deployment.now()
+        kv = self.deployment.client.key_value_store_client()
+        state = parse_state(kv.get(store.arn, STATE_KEY))
+        networks = sum(len(parse_networks(v)) for v in kv.keys(store.arn, NET_PREFIX).values())
+        scopes = _scopes(
+            state, kv.keys(store.arn, HOST_PREFIX) if state and state.hosts else {}, now
+        )
+        active = [s for s in scopes if s["active"]]
+        return {
+            "name": self.name,
+            "exists": True,
+            "arn": store.arn,
+            "state": "on" if active else "off",
+            "describe": _describe(state, active, now),
+            "until": state.until.isoformat() if state and state.until else None,
+            "reason": state.reason if state else None,
+            "networks": networks,
+            "scopes": scopes,
+        }
+
+
+def _scopes(
+    state: StoreState | None, host_values: dict[str, str], now: datetime
+) -> list[dict[str, Any]]:
+    """Every scope the store holds, the every-host one first, each as status shows it."""
+    if state is None:
+        return []
+    entries: list[tuple[str, StoreScope]] = []
+    if state.on:
+        entries.append(("every host", state))
+    entries += [(str(w.host), w) for w in state.wildcards]
+    for key, value in sorted(host_values.items()):
+        scope = parse_host_scope(value)
+        if scope is not None:
+            entries.append((key.removeprefix(HOST_PREFIX), scope))
+    return [
+        {
+            "host": host,
+            "paths": list(scope.paths),
+            "methods": scope.methods,
+            "until": scope.until.isoformat() if scope.until else None,
+            "reason": scope.reason,
+            "active": scope.active(now),
+            "describe": scope.describe(now),
+        }
+        for host, scope in entries
+    ]
+
+
+def _describe(state: StoreState | None, active: list[dict[str, Any]], now: datetime) -> str:
+    if state is None:
+        return "off (no state)"
+    if not active:
+        return state.describe(now)
+    return "; ".join(f"{s['host']}: {s['describe']}" for s in active)
+
+
+def _scope_edit(
+    hosts: tuple[str, ...], scope: StoreScope | None
+) -> Callable[[dict[str, str | None]], dict[str, str | None]]:
+    """The store edit that sets (or, with None, ends) the scope of ``hosts``, or the
+    every-host scope when there are none. The edit sees the state and every host key, and
+    orders its writes so that nothing is ever more in maintenance than asked: keys that
+    end scopes first, the state's flag for host keys only after they exist."""
+
+    def edit(current: dict[str, str | None]) -> dict[str, str | None]:
+        state = parse_state(current.get(STATE_KEY)) or StoreState(False)
+        existing = [k for k, v in current.items() if k.startswith(HOST_PREFIX) and v is not None]
+        out: dict[str, str | None] = {}
+        if not state.hosts:
+            # Host keys the state does not flag are leftovers of an interrupted `disable`:
+            # inert now, they would come alive with the flag, so they go first.
+            out |= dict.fromkeys(existing, None)
+            existing = []
+        if not hosts:
+            if scope is None:  # end everything: the state first, then the host keys
+                return {STATE_KEY: StoreState(False).value()} | dict.fromkeys(existing, None)
+            every = replace(state, on=True, until=scope.until, reason=scope.reason,
+                            paths=scope.paths, methods=scope.methods)  # fmt: skip
+            return out | {STATE_KEY: every.value()}
+        exact = [h for h in hosts if not h.startswith("*.")]
+        wild = [h for h in hosts if h.startswith("*.")]
+        wildcards = [w for w in state.wildcards if w.host not in wild]
+        keys = {host_key(h) for h in exact}
+        if scope is None:
+            out |= {k: None for k in existing if k in keys}
+            remaining = [k for k in existing if k not in keys]
+        else:
+            wildcards += [replace(scope, host=h) for h in wild]
+            out |= {host_key(h): scope.value() for h in exact}
+            remaining = existing + [k for k in keys if k not in existing]
+        out[STATE_KEY] = replace(state, wildcards=tuple(wildcards), hosts=bool(remaining)).value()
+        return out
+
+    return edit
+
+
+def _changes(current: dict[str, str | None], wanted: dict[str, str | None]) -> bool:
+    return any(current.get(k) != v for k, v in wanted.items())
+
+
+def _off_unless_set(current: dict[str, str | None]) -> dict[str, str | None]:
+    """install's state write: off, unless someone set the key meanwhile."""
+    return {STATE_KEY: current.get(STATE_KEY) or StoreState(False).value()}

@@ -1,0 +1,373 @@
+"""Compose cffunc's function with a foreign CloudFront Function already on the slot.
+
+CloudFront runs one function per viewer event of a cache behavior, and most slots already
+hold one (an SPA rewrite, redirects, auth, security headers). A composed function runs
+both (pure: code in, code out):
+
+- viewer-request: cffunc decides first. A maintenance answer (or bypass redirect) is
+  returned exactly as cffunc alone returns it; a request that passes goes to the foreign
+  handler unchanged, and whatever it returns (request, response, or a promise of either)
+  is returned as is.
+- viewer-response: the foreign handler runs first, then cffunc on its result, so the
+  foreign headers (security headers, say) reach the maintenance page too and cffunc's
+  status and headers win.
+
+The foreign code is kept verbatim inside a function scope, so none of its names can meet
+cffunc's (cffunc's own code is scoped the same way); its ``import`` lines move to the top,
+merged with cffunc's (one import per module; a second local name becomes an alias).
+The composition runs under the foreign function's runtime, or 2.0 when either side needs
+it; code that cannot run under that runtime is refused, with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tree_sitter import Node
+
+from cffunc.config.load import Config, Runtime
+from cffunc.errors import CffuncError
+from cffunc.function.features import check_features
+from cffunc.function.render import SIZE_LIMIT, render_code
+from cffunc.function.rules import PASS_HEADER, MaintenanceRules, compile_rules
+from cffunc.function.source import SourceError, check_syntax, default_imports, position
+from cffunc.function.templates import js
+
+V1: Runtime = "cloudfront-js-1.0"
+V2: Runtime = "cloudfront-js-2.0"
+COMMENT_PREFIX = "cffunc composition: "
+# Module-level names of the composition; the foreign code's imports may not take them.
+RESERVED = ("M$", "F$", "R$", "P$", "handler")
+
+VIEWER_REQUEST, VIEWER_RESPONSE = "viewer-request", "viewer-response"
+_THENABLE = "x&&typeof x.then==='function'"
+
+
+def glue(events: tuple[str, ...], mark_pass: bool) -> str:
+    """The composed handler. ES 5.1, so it runs under both runtimes; a thenable is chained
+    rather than awaited (1.0 has no async). M$ is cffunc (null: the request passes), F$
+    the foreign handler, which runs only on the ``events`` it was associated with.
+
+    ``mark_pass`` (rewrite mode, where cffunc's viewer-response half decides again): a
+    request that passed and that the foreign handler sends on gets the pass header, added
+    after the foreign handler ran. Whether viewer-response sees the request as the viewer
+    sent it or as viewer-request returned it is not documented (UNCONFIRMED); either way
+    the answer is right: the marker wins if present, else cffunc decides on the request
+    it sees, which is then the viewer's own."""
+    if VIEWER_RESPONSE in events:
+        response = f"x=F$(e);return {_THENABLE}?x.then(function(o){{return R$(e,o)}}):R$(e,x)"
+    else:
+        response = "return M$(e)"
+    after = "e.request"
+    marker = ""
+    if VIEWER_REQUEST in events:
+        after = "P$(F$(e))" if mark_pass else "F$(e)"
+        if mark_pass:
+            marker = (
+                "function P$(r){if(r&&typeof r.then==='function')return r.then(P$);"
+                "if(r&&typeof r==='object'&&!('statusCode' in r)){"
+                "if(!r.headers||typeof r.headers!=='object')r.headers={};"
+                f"r.headers[{js(PASS_HEADER)}]={{value:'1'}}}}return r}}\n"
+            )
+    return (
+        "function handler(e){var x;"
+        f"if(e&&e.context&&e.context.eventType==='viewer-response'){{{response}}}"
+        f"x=M$(e);return {_THENABLE}?x.then(function(m){{return m===null?{after}:m}}):"
+        f"x===null?{after}:x}}\n"
+        + ("function R$(e,o){e.response=o;return M$(e)}\n" if VIEWER_RESPONSE in events else "")
+        + marker
+    )
+
+
+def guess_events(code: str) -> tuple[str, ...]:
+    """The events a function file is for, when ``--with-event`` does not say: both if it
+    reads the event type, viewer-response if it works on the response, else viewer-request."""
+    if "eventType" in code:
+        return (VIEWER_REQUEST, VIEWER_RESPONSE)
+    if re.search(r"\.response\b", code):
+        return (VIEWER_RESPONSE,)
+    return (VIEWER_REQUEST,)
+
+
+# cloudfront-js-1.0's byte-string methods; 2.0 does not have them, and in 2.0 hash.digest()
+# and hmac.digest() without an encoding return a Buffer instead of a string
+# (functions-javascript-runtime-features.html, "changes compared to 1.0").
+_ONLY_IN_1_0 = ("bytesFrom", "fromBytes", "fromUTF8", "toBytes", "toUTF8")
+
+
+class CompositionError(CffuncError):
+    """A foreign function cffunc cannot compose with; the message says why."""
+
+
+@dataclass(frozen=True)
+class ForeignFunction:
+    """A CloudFront Function that was on a slot cffunc needs."""
+
+    name: str
+    runtime: Runtime
+    code: str
+    kvs_arns: tuple[str, ...] = ()
+    """The KeyValueStore it reads (a function has at most one); the composition keeps it."""
+
+    @property
+    def digest(self) -> str:
+        return code_digest(self.code)
+
+
+@dataclass(frozen=True)
+class ComposedFunction:
+    name: str
+    runtime: Runtime
+    code: str
+    comment: str
+    foreign: ForeignFunction
+    ours_bytes: int
+    """cffunc's part, imports included."""
+    foreign_bytes: int
+    """The foreign code as it was."""
+    events: tuple[str, ...] = (VIEWER_REQUEST,)
+    """The events the foreign handler runs on (the slots it was associated with)."""
+
+    @property
+    def total(self) -> int:
+        return len(self.code.encode("utf-8"))
+
+    @property
+    def glue_bytes(self) -> int:
+        return self.total - self.ours_bytes - self.foreign_bytes
+
+
+def code_digest(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()[:16]
+
+
+def detect_runtime(code: str) -> Runtime:
+    """1.0 unless the code needs 2.0 (``import``, ``const``/``let``, ``async``/``await``);
+    SourceError when neither runtime runs it."""
+    try:
+        check_features(code, V1)
+        return V1
+    except SourceError:
+        check_features(code, V2)
+        return V2
+
+
+COMPOSED_SEPARATOR = "--"
+
+
+def composed_prefix(name: str) -> str:
+    """Every composition of the function ``name`` is named ``<prefix><other>``
+    (:func:`composed_name`); the prefix fits CloudFront's 64 characters."""
+    return name[:40] + COMPOSED_SEPARATOR
+
+
+def composed_name(ours: str, foreign: str) -> str:
+    """``<ours>--<foreign>``, cut to CloudFront's 64 characters with a hash that keeps
+    different foreign names apart. Every composition of ``ours`` starts with
+    :func:`composed_prefix`."""
+    prefix = composed_prefix(ours)
+    name = prefix + foreign
+    if len(name) <= 64:
+        return name
+    return f"{prefix}{foreign[: 64 - len(prefix) - 9]}-{code_digest(foreign)[:8]}"
+
+
+def composition_comment(foreign: ForeignFunction) -> str:
+    """Names the foreign function (so ``disable`` can put it back) and the digest of the
+    code composed (so ``status`` can tell when the foreign LIVE code changed)."""
+    return f"{COMMENT_PREFIX}{foreign.name} sha256:{foreign.digest}"
+
+
+def foreign_of(comment: str | None) -> tuple[str, str] | None:
+    """(foreign name, digest) from a composed function's comment; None for another."""
+    match = re.fullmatch(
+        re.escape(COMMENT_PREFIX) + r"([A-Za-z0-9_-]{1,64}) sha256:([0-9a-f]{16})", comment or ""
+    )
+    return (match.group(1), match.group(2)) if match else None
+
+
+def needs_2_0(rules: MaintenanceRules) -> bool:
+    """Whether cffunc's side needs cloudfront-js-2.0 (origin switching, the store)."""
+    return rules.origin is not None or rules.store
+
+
+def composition_runtime(rules: MaintenanceRules, foreign: ForeignFunction) -> Runtime:
+    return V2 if foreign.runtime == V2 or needs_2_0(rules) else V1
+
+
+def _check_foreign(foreign: ForeignFunction, runtime: Runtime) -> None:
+    where = f"foreign function {foreign.name} ({foreign.runtime})"
+    try:
+        check_features(foreign.code, foreign.runtime)
+    except SourceError as error:
+        raise CompositionError(
+            f"{where}: its code does not run under its runtime: {error}"
+        ) from None
+    tree = check_syntax(foreign.code)
+    if not any(
+        node.type in ("function_declaration", "lexical_declaration", "variable_declaration")
+        and "handler" in _declared_names(node)
+        for node in tree.root_node.children
+    ):
+        raise CompositionError(f"{where}: no top-level handler to call")
+    if runtime == foreign.runtime:
+        return
+    # 1.0 code under a 2.0 composition (cffunc needs 2.0 for origin switching or the store).
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type == "property_identifier" and node.text is not None:
+            name = node.text.decode()
+            if name in _ONLY_IN_1_0:
+                raise CompositionError(
+                    f"{where}: uses {name} (at {position(node)}), which only cloudfront-js-1.0 "
+                    "has, and the composition must run on cloudfront-js-2.0 (maintenance.origin "
+                    'or toggle = "kvs" needs it); port the code to 2.0 (Buffer, TextEncoder) '
+                    "or drop those settings"
+                )
+        if node.type == "call_expression" and node.text is not None:
+            callee = node.child_by_field_name("function")
+            arguments = node.child_by_field_name("arguments")
+            if (
+                callee is not None
+                and callee.type == "member_expression"
+                and callee.text is not None
+                and callee.text.decode().endswith(".digest")
+                and arguments is not None
+                and arguments.named_child_count == 0
+            ):
+                raise CompositionError(
+                    f"{where}: calls digest() without an encoding (at {position(node)}), which "
+                    "returns a string in cloudfront-js-1.0 but a Buffer in 2.0, and the "
+                    "composition must run on cloudfront-js-2.0; give digest('hex') or "
+                    "digest('base64')"
+                )
+
+
+def _declared_names(node: Node) -> list[str]:
+    if node.type == "function_declaration":
+        name = node.child_by_field_name("name")
+        return [name.text.decode()] if name is not None and name.text is not None else []
+    names = []
+    for child in node.named_children:
+        if child.type == "variable_declarator":
+            name = child.child_by_field_name("name")
+            if name is not None and name.text is not None:
+                names.append(name.text.decode())
+    return names
+
+
+@dataclass(frozen=True)
+class _Imports:
+    lines: dict[str, tuple[str, str]]
+    """module -> (local name, the import line)"""
+    body: str
+    """The code without its import lines (each replaced by as many newlines)."""
+
+
+def _split_imports(code: str, what: str) -> _Imports:
+    try:
+        found = default_imports(code)
+    except SourceError as error:
+        raise CompositionError(f"{what}: {error}") from None
+    data = code.encode("utf-8")
+    lines: dict[str, tuple[str, str]] = {}
+    for item in found:
+        if item.name in RESERVED:
+            raise CompositionError(
+                f"{what}: imports {item.module} as {item.name}, a name the composition needs; "
+                "rename it"
+            )
+        if item.module in lines and lines[item.module][0] != item.name:
+            raise CompositionError(f"{what}: imports {item.module} twice, under two names")
+        lines[item.module] = (item.name, data[item.start : item.end].decode())
+    for item in reversed(found):
+        # Each import line becomes as many newlines, so line numbers stay right.
+        newlines = data[item.start : item.end].count(b"\n")
+        data = data[: item.start] + b"\n" * newlines + data[item.end :]
+    return _Imports(lines, data.decode("utf-8"))
+
+
+def compose(
+    rules: MaintenanceRules,
+    foreign: ForeignFunction,
+    ours_name: str,
+    events: tuple[str, ...] = (VIEWER_REQUEST,),
+) -> ComposedFunction:
+    """The composed function (CompositionError when it cannot be made or does not fit);
+    the foreign handler runs on ``events``, cffunc alone on the other."""
+    runtime = composition_runtime(rules, foreign)
+    _check_foreign(foreign, runtime)
+    ours = render_code(replace(rules, runtime=runtime), composed=True).code
+    our_imports = _split_imports(ours, "cffunc")
+    their_imports = _split_imports(foreign.code, f"foreign function {foreign.name}")
+    header = [line for _, line in our_imports.lines.values()]
+    aliases = []
+    for module, (name, line) in their_imports.lines.items():
+        if module in our_imports.lines:
+            ours_as = our_imports.lines[module][0]
+            if name != ours_as:
+                aliases.append(f"var {name} = {ours_as};\n")
+        else:
+            header.append(line)
+    code = (
+        "".join(line + "\n" for line in header)
+        + "var M$=(function(){\n"
+        + our_imports.body.strip("\n")
+        + "\nreturn handler})();\nvar F$=(function(){\n"
+        + "".join(aliases)
+        + their_imports.body.strip("\n")
+        + "\nreturn handler})();\n"
+        + glue(events, rules.mode == "rewrite")
+    )
+    composed = ComposedFunction(
+        name=composed_name(ours_name, foreign.name),
+        runtime=runtime,
+        code=code,
+        comment=composition_comment(foreign),
+        foreign=foreign,
+        ours_bytes=len(ours.encode("utf-8")),
+        foreign_bytes=len(foreign.code.encode("utf-8")),
+        events=events,
+    )
+    if composed.total > SIZE_LIMIT:
+        raise CompositionError(
+            f"composed with {foreign.name}, the function would be {composed.total:,} bytes, over "
+            f"CloudFront's {SIZE_LIMIT:,}-byte limit by {composed.total - SIZE_LIMIT:,} "
+            f"(cffunc {composed.ours_bytes:,}, {foreign.name} {composed.foreign_bytes:,}, "
+            f"composition {composed.glue_bytes:,}); shrink either side (a smaller page or "
+            "allowlist, rewrite mode) or leave the behavior out of distributions.behaviors"
+        )
+    check_features(code, runtime)
+    return composed
+
+
+def foreign_from_file(path: Path, runtime: Runtime | None = None) -> ForeignFunction:
+    """A foreign function from a file (``--with``): named after the file, its runtime
+    given or detected from the code."""
+    try:
+        code = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CompositionError(f"{path}: cannot read the function: {error}") from None
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", path.stem)[:64] or "foreign"
+    try:
+        detected = runtime or detect_runtime(code)
+    except SourceError as error:
+        raise CompositionError(f"{path}: neither runtime runs this code: {error}") from None
+    return ForeignFunction(name, detected, code)
+
+
+def compose_rendered(
+    config: Config,
+    env: Mapping[str, str],
+    foreign: ForeignFunction,
+    events: tuple[str, ...] | None = None,
+) -> ComposedFunction:
+    """The config's function composed with ``foreign`` (on ``events``, else guessed)."""
+    chosen = events or guess_events(foreign.code)
+    return compose(compile_rules(config, env), foreign, config.function.name, chosen)

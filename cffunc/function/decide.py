@@ -1,0 +1,272 @@
+"""The decision rules of SPEC section 3 in plain Python: the oracle for the JavaScript.
+
+It shares nothing with the rendered function but :class:`~cffunc.function.rules.MaintenanceRules`:
+IPs are matched with :mod:`ipaddress`, path patterns with :mod:`fnmatch`, cookies with
+:mod:`hmac`. Tests run the same requests through both and compare; ``replay`` uses it to
+say which rule let a request through.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import ipaddress
+import re
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from cffunc.config.load import IPNetwork
+from cffunc.function import bypass
+from cffunc.function.paths import first_match, is_safe
+from cffunc.function.rules import MaintenanceRules
+from cffunc.function.scopes import Scope, covers, request_host
+from cffunc.function.store_layout import (
+    StoreScope,
+    StoreState,
+    covering_scope,
+    state_at,
+    store_match,
+)
+
+Action = Literal["pass", "maintenance", "redirect"]
+Answer = Literal["json", "page", "rewrite", "text"]
+Rule = Literal[
+    "outside-window",
+    "maintenance-off",
+    "bypass-token",
+    "outside-scope",
+    "allowed-ip",
+    "store-ip",
+    "bypass-cookie",
+    "allowed-path",
+    "maintenance",
+]
+
+
+@dataclass(frozen=True)
+class ViewerRequest:
+    """What the function reads of a viewer request (first values of repeated names)."""
+
+    ip: str
+    method: str = "GET"
+    uri: str = "/"
+    querystring: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Lower-case names."""
+    cookies: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    rule: Rule
+    matched: str | None = None
+    """The CIDR or path pattern that let the request through."""
+    answer: Answer | None = None
+    """How a maintenance request is answered: a generated JSON, page or text response, or
+    a rewrite to the maintenance object."""
+    scope: Scope | None = None
+    """For maintenance: the scope that covered the request (the config's, or a store
+    scope's, its host included)."""
+    reason: str | None = None
+    """For maintenance under a store scope: that scope's reason, which JSON and text
+    answers give instead of the configured message."""
+
+
+def decide(
+    rules: MaintenanceRules,
+    request: ViewerRequest,
+    now: datetime,
+    store: Mapping[str, str] | None = None,
+) -> Decision:
+    """What the viewer-request function does with ``request`` at ``now``; ``store``: the
+    KeyValueStore's items, for toggle = "kvs" (None: an empty store, so off)."""
+    now_ms = round(now.timestamp() * 1000)
+    if (rules.window_start_ms is not None and now_ms < rules.window_start_ms) or (
+        rules.window_end_ms is not None and now_ms >= rules.window_end_ms
+    ):
+        return Decision("pass", "outside-window")
+    items: Mapping[str, str] = store or {}
+    if rules.store and state_at(items, now) is None:
+        return Decision("pass", "maintenance-off")
+    if (
+        rules.bypass is not None
+        and request.method == "GET"
+        and request.uri == rules.bypass.path
+        and bypass.token_matches(rules.bypass.keys, request.querystring.get("token", ""))
+    ):
+        return Decision("redirect", "bypass-token")
+    host = request_host(request.headers.get("host", ""))
+    if not covers(rules.scope, request.method, request.uri, host):
+        return Decision("pass", "outside-scope")
+    scope, reason = rules.scope, None
+    if rules.store:
+        covering = covering_scope(items, request.method, request.uri, host, now)
+        if covering is None:
+            return Decision("pass", "outside-scope")
+        scope, reason = _stored(covering, host), covering.reason
+    network = matching_network(rules, request.ip)
+    if network is not None:
+        return Decision("pass", "allowed-ip", matched=network)
+    if rules.store:
+        network = store_match(items, request.ip)
+        if network is not None:
+            return Decision("pass", "store-ip", matched=network)
+    if rules.bypass is not None and bypass.cookie_valid(
+        rules.bypass.keys, request.cookies.get(rules.bypass.cookie, ""), now_ms, rules.bypass.ttl
+    ):
+        return Decision("pass", "bypass-cookie")
+    if is_safe(request.uri):
+        pattern = first_match(rules.paths, request.uri)
+        if pattern is not None:
+            return Decision("pass", "allowed-path", matched=pattern)
+    read_only = "writes" in (rules.scope.methods, scope.methods)  # the config's bounds the store's
+    answer = _answer(rules, request, read_only)
+    return Decision("maintenance", "maintenance", answer=answer, scope=scope, reason=reason)
+
+
+def _stored(stored: StoreScope, host: str) -> Scope:
+    """A store scope as a Scope, named by its host: every host for the state's own, the
+    wildcard, or the request's host for an exact-host key."""
+    if isinstance(stored, StoreState):
+        return stored.scope()
+    return stored.scope((stored.host or host,))
+
+
+def _answer(rules: MaintenanceRules, request: ViewerRequest, read_only: bool) -> Answer:
+    if rules.json and prefers_json(request.headers.get("accept", "")):
+        return "json"
+    if read_only:
+        return "text"  # read-only mode: a write never gets the page or the object
+    if rules.mode == "respond":
+        return "page"
+    # An object store cannot answer POST and the like with the object, and an error from
+    # the origin skips the viewer-response half, so those get a generated answer.
+    return "rewrite" if request.method in ("GET", "HEAD") else "text"
+
+
+def prefers_json(accept: str) -> bool:
+    """``application/json`` listed before any ``text/html`` (order decides, not q-values)."""
+    for item in accept.lower().split(","):
+        media_type = item.split(";")[0].strip(" \t")  # HTTP's optional whitespace only
+        if media_type == "application/json":
+            return True
+        if media_type == "text/html":
+            return False
+    return False
+
+
+def matching_network(rules: MaintenanceRules, ip: str) -> str | None:
+    """The first configured network holding ``ip``; None for no match or a malformed address."""
+    if "%" in ip:  # a scoped address is never a viewer address
+        return None
+    value = _ipv4_value(ip)
+    if value is not None:
+        version = 4
+    else:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return None
+        version, value = address.version, int(address)
+    table = _network_table(rules.networks)[version]
+    at = bisect.bisect_right(table.starts, value) - 1
+    return table.labels[at] if at >= 0 else None
+
+
+def address_ranges(rules: MaintenanceRules, version: int) -> tuple[list[int], list[str | None]]:
+    """The allowlist's networks of one IP version as consecutive ranges, as
+    :func:`matching_network` searches them: range ``i`` starts at ``starts[i]`` and belongs
+    to ``labels[i]``, the first configured network covering it (None for a gap)."""
+    table = _network_table(rules.networks)[version]
+    return table.starts, table.labels
+
+
+DOTTED = re.compile(r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}")
+"""The form of a dotted-quad IPv4 address (parts over 255 are the parser's to refuse)."""
+
+
+def _ipv4_value(ip: str) -> int | None:
+    """A dotted-quad IPv4 address as an int, accepting exactly what :mod:`ipaddress` does
+    (four decimal parts 0-255, no leading zeros); None for anything else. Replays ask
+    for millions of addresses, and ipaddress's parser costs microseconds each: a regex
+    for the form, then the C parser for the value (which refuses parts over 255)."""
+    if not DOTTED.fullmatch(ip):
+        return None
+    try:
+        return int.from_bytes(socket.inet_aton(ip), "big")
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One address family's networks as consecutive ranges: ``starts[i]`` is where range
+    ``i`` begins, ``labels[i]`` the first configured network covering it (None for a gap),
+    so a lookup is one binary search (replays ask for millions of addresses)."""
+
+    starts: list[int]
+    labels: list[str | None]
+
+
+_TABLES: dict[int, tuple[tuple[IPNetwork, ...], dict[int, _Table]]] = {}
+
+
+def _network_table(networks: tuple[IPNetwork, ...]) -> dict[int, _Table]:
+    """Built once per networks tuple, found again by identity (hashing 600 networks on
+    every lookup would cost more than the search it serves)."""
+    hit = _TABLES.get(id(networks))
+    if hit is not None and hit[0] is networks:
+        return hit[1]
+    if len(_TABLES) > 64:
+        _TABLES.clear()
+    tables = {v: _build_table([n for n in networks if n.version == v]) for v in (4, 6)}
+    _TABLES[id(networks)] = (networks, tables)
+    return tables
+
+
+def _build_table(networks: list[IPNetwork]) -> _Table:
+    """Sweep the range boundaries: at each, the covering network configured first wins."""
+    events: dict[int, list[tuple[int, int]]] = {}
+    for position, network in enumerate(networks):
+        start = int(network.network_address)
+        end = int(network.broadcast_address) + 1
+        events.setdefault(start, []).append((1, position))
+        events.setdefault(end, []).append((-1, position))
+    active: list[int] = []  # a heap of positions, with lazy removal
+    removed: dict[int, int] = {}
+    starts: list[int] = [-1]
+    labels: list[str | None] = [None]
+    for point in sorted(events):
+        for change, position in events[point]:
+            if change > 0:
+                heapq.heappush(active, position)
+            else:
+                removed[position] = removed.get(position, 0) + 1
+        while active and removed.get(active[0], 0):
+            removed[active[0]] -= 1
+            heapq.heappop(active)
+        label = str(networks[active[0]]) if active else None
+        if label != labels[-1]:
+            starts.append(point)
+            labels.append(label)
+    return _Table(starts, labels)
+
+
+def decide_response(
+    rules: MaintenanceRules,
+    request: ViewerRequest,
+    now: datetime,
+    marked: bool,
+    store: Mapping[str, str] | None = None,
+) -> bool:
+    """Whether the viewer-response half turns the origin's answer into the maintenance status.
+
+    ``marked``: the request carries the marker the viewer-request half sets when it rewrites.
+    Whether CloudFront shows viewer-response the original or the rewritten request is not
+    documented; the marker makes the answer right either way.
+    """
+    return marked or decide(rules, request, now, store).answer == "rewrite"

@@ -1,0 +1,153 @@
+"""Render the maintenance CloudFront Function from ``js_templates/`` (pure: rules in, code out).
+
+Bytes count against CloudFront's 10,240-byte limit, and every byte of logic is a byte
+the IP allowlist cannot use: the template's comments are Jinja comments (they render to
+nothing) and the output goes through ``rjsmin``, which drops whitespace without renaming
+anything, so the deployed code still reads like the template.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import rjsmin
+
+from cffunc.errors import RenderError
+from cffunc.function.addresses import ALPHABET, IPTables, build_tables
+from cffunc.function.bypass import CLOCK_SKEW_SECONDS
+from cffunc.function.paths import SAFE_URI, patterns_source
+from cffunc.function.rules import MARKER_HEADER, PASS_HEADER, MaintenanceRules
+from cffunc.function.store_layout import HOST_PREFIX, NET_PREFIX, STATE_KEY, UNTIL_FORMAT
+from cffunc.function.templates import environment, js
+
+SIZE_LIMIT = 10_240
+"""CloudFront's limit on function code, in bytes (not adjustable)."""
+TEMPLATE = "function.js.j2"
+
+
+@dataclass(frozen=True)
+class RenderStats:
+    total: int
+    page: int
+    allowlist: int
+    runtime: str
+    v4_networks: int
+    v6_networks: int
+
+    @property
+    def logic(self) -> int:
+        return self.total - self.page - self.allowlist
+
+    @property
+    def share(self) -> float:
+        return self.total / SIZE_LIMIT
+
+
+@dataclass(frozen=True)
+class RenderedFunction:
+    code: str
+    stats: RenderStats
+
+    @property
+    def code_bytes(self) -> bytes:
+        return self.code.encode("utf-8")
+
+
+def compact(code: str) -> str:
+    return str(rjsmin.jsmin(code)) + "\n"
+
+
+def render_code(rules: MaintenanceRules, composed: bool = False) -> RenderedFunction:
+    """The function for ``rules``, without the size check (see :func:`render`).
+    ``composed``: the part of a composition (:mod:`cffunc.function.compose`), whose handler
+    returns null for a request that passes."""
+    tables = build_tables(rules.networks)
+    path_regex = patterns_source(rules.paths)
+    code = compact(_template_output(rules, tables, path_regex, composed))
+    return RenderedFunction(code=code, stats=_stats(code, rules, tables, path_regex))
+
+
+def readable_source(rules: MaintenanceRules) -> str:
+    """The code before whitespace is stripped: what reviewers read in the golden files
+    (``compact`` of it is the deployed code)."""
+    text = _template_output(rules, build_tables(rules.networks), patterns_source(rules.paths))
+    return re.sub(r"\n(?:[ \t]*\n)+", "\n\n", text).strip() + "\n"
+
+
+def _template_output(
+    rules: MaintenanceRules, tables: IPTables, path_regex: str | None, composed: bool = False
+) -> str:
+    return (
+        environment()
+        .get_template(TEMPLATE)
+        .render(
+            runtime=rules.runtime,
+            mode=rules.mode,
+            origin=rules.origin,
+            object=rules.object,
+            marker=MARKER_HEADER,
+            pass_marker=PASS_HEADER,
+            status=rules.status,
+            status_text=rules.status_text,
+            headers=dict(rules.headers),
+            text_body=rules.text_body,
+            json=rules.json,
+            json_body=rules.json_body,
+            page_html=rules.page_html,
+            window_start_ms=rules.window_start_ms,
+            window_end_ms=rules.window_end_ms,
+            bypass=rules.bypass,
+            alphabet=ALPHABET,
+            tables=tables,
+            path_regex=path_regex,
+            store=rules.store,
+            state_key=STATE_KEY,
+            net_prefix=NET_PREFIX,
+            host_prefix=HOST_PREFIX,
+            scope_hosts=list(rules.scope.hosts),
+            scope_paths=patterns_source(rules.scope.paths),
+            read_only=rules.scope.methods == "writes",
+            until_format=UNTIL_FORMAT,
+            safe_uri=SAFE_URI,
+            composed=composed,
+            clock_skew=CLOCK_SKEW_SECONDS,
+        )
+    )
+
+
+def _stats(
+    code: str, rules: MaintenanceRules, tables: IPTables, path_regex: str | None
+) -> RenderStats:
+    def literal_bytes(value: object) -> int:
+        return len(js(value).encode("utf-8"))
+
+    allowlist = (literal_bytes(tables.v4) if tables.v4 else 0) + (
+        literal_bytes(tables.v6) if tables.v6 else 0
+    )
+    if path_regex is not None:
+        allowlist += literal_bytes(path_regex)
+    return RenderStats(
+        total=len(code.encode("utf-8")),
+        page=literal_bytes(rules.page_html) if rules.page_html is not None else 0,
+        allowlist=allowlist,
+        runtime=rules.runtime,
+        v4_networks=tables.v4_count,
+        v6_networks=tables.v6_count,
+    )
+
+
+def render(rules: MaintenanceRules) -> RenderedFunction:
+    """The function for ``rules``; :class:`RenderError` if it is over CloudFront's limit."""
+    rendered = render_code(rules)
+    stats = rendered.stats
+    if stats.total > SIZE_LIMIT:
+        raise RenderError(
+            f"the rendered function is {stats.total:,} bytes, over CloudFront's "
+            f"{SIZE_LIMIT:,}-byte limit by {stats.total - SIZE_LIMIT:,} "
+            f"(page {stats.page:,}, allowlist {stats.allowlist:,} for "
+            f"{stats.v4_networks + stats.v6_networks} networks, logic {stats.logic:,}); "
+            'use maintenance.mode = "rewrite" to serve the page from your origin, '
+            "fewer or wider CIDRs in allow.ips, or a smaller page"
+        )
+    return rendered

@@ -1,0 +1,176 @@
+"""What the maintenance function decides, resolved from a config and the environment.
+
+:func:`compile_rules` is the one place that reads the bypass secret (from the
+environment variable the config names), renders the maintenance page and precomputes
+every constant answer. Its :class:`MaintenanceRules` feed both the JavaScript renderer
+and the Python decision model, so the two cannot disagree on an input, only on logic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http import HTTPStatus
+from pathlib import Path
+
+from cffunc.config.load import Config, IPNetwork, Mode, Runtime
+from cffunc.config.scope import Scope
+from cffunc.errors import RenderError
+from cffunc.function.bypass import MIN_SECRET_LENGTH, BypassKeys, derive_keys
+from cffunc.function.templates import html_environment, templates_dir
+
+DEFAULT_MESSAGE = "This site is down for maintenance. Please try again soon."
+MARKER_HEADER = "x-cffunc-maintenance"
+PASS_HEADER = "x-cffunc-pass"
+"""Composed in rewrite mode: on a request that passed (added after the other function ran),
+so viewer-response knows it passed even when the other function changed its URI."""
+"""Set on a request rewritten to the maintenance object, so the viewer-response half
+knows the answer is the maintenance object even if it sees the rewritten request."""
+
+
+@dataclass(frozen=True)
+class Bypass:
+    path: str
+    cookie: str
+    ttl: int
+    keys: BypassKeys
+
+
+@dataclass(frozen=True)
+class MaintenanceRules:
+    name: str
+    runtime: Runtime
+    mode: Mode
+    status: int
+    status_text: str
+    window_start_ms: int | None
+    window_end_ms: int | None
+    networks: tuple[IPNetwork, ...]
+    paths: tuple[str, ...]
+    bypass: Bypass | None
+    json: bool
+    json_body: str
+    text_body: str
+    """rewrite mode: the body for methods other than GET/HEAD (an object cannot answer them)."""
+    page_html: str | None
+    """respond mode: the rendered page."""
+    headers: tuple[tuple[str, str], ...]
+    """Added to every maintenance answer (cache-control, retry-after, refresh)."""
+    object: str
+    origin: str | None
+    store: bool = False
+    """toggle = "kvs": maintenance is on only while the KeyValueStore says so
+    (:mod:`cffunc.function.store_layout`)."""
+    scope: Scope = field(default_factory=Scope)
+    """What maintenance covers ([maintenance] hosts, paths, methods); store scopes sit inside."""
+
+
+def http_date(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def epoch_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else round(moment.timestamp() * 1000)
+
+
+def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRules:
+    maintenance = config.maintenance
+    retry_after: str | None = None
+    if isinstance(maintenance.retry_after, datetime):
+        retry_after = http_date(maintenance.retry_after)
+    elif maintenance.retry_after is not None:
+        retry_after = str(maintenance.retry_after)
+    headers = [("cache-control", "no-store")]
+    if retry_after is not None:
+        headers.append(("retry-after", retry_after))
+    if maintenance.refresh is not None:
+        headers.append(("refresh", str(maintenance.refresh)))
+    message = maintenance.reason or DEFAULT_MESSAGE
+    json_body = json.dumps(
+        {"error": "maintenance", "message": message, "retry_after": retry_after},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return MaintenanceRules(
+        name=config.function.name,
+        runtime=config.function.runtime,
+        mode=maintenance.mode,
+        status=maintenance.status,
+        status_text=_status_text(maintenance.status),
+        window_start_ms=epoch_ms(maintenance.start),
+        window_end_ms=epoch_ms(maintenance.end),
+        networks=config.allow.ips,
+        paths=config.allow.paths,
+        bypass=_bypass(config, environ),
+        json=maintenance.json,
+        json_body=json_body,
+        text_body=message + "\n",
+        page_html=render_page(config, retry_after) if maintenance.mode == "respond" else None,
+        headers=tuple(headers),
+        object=maintenance.object,
+        origin=maintenance.origin,
+        store=maintenance.toggle == "kvs",
+        scope=maintenance.scope,
+    )
+
+
+def _status_text(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Service Unavailable" if status >= 500 else "Error"
+
+
+def _bypass(config: Config, environ: Mapping[str, str]) -> Bypass | None:
+    allow = config.allow
+    if allow.bypass_secret_env is None:
+        return None
+    secret = environ.get(allow.bypass_secret_env)
+    if not secret:
+        raise RenderError(
+            f"allow.bypass_secret_env names {allow.bypass_secret_env}, which is not set; "
+            f"export {allow.bypass_secret_env}=<secret of {MIN_SECRET_LENGTH}+ characters> "
+            "or remove allow.bypass_secret_env"
+        )
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise RenderError(
+            f"the bypass secret in {allow.bypass_secret_env} has {len(secret)} characters; "
+            f"use at least {MIN_SECRET_LENGTH} (e.g. `openssl rand -hex 16`)"
+        )
+    return Bypass(
+        path=allow.bypass_path,
+        cookie=allow.bypass_cookie,
+        ttl=allow.bypass_ttl,
+        keys=derive_keys(secret, allow.bypass_generation),
+    )
+
+
+def default_page() -> str:
+    return templates_dir().joinpath("maintenance.html").read_text(encoding="utf-8")
+
+
+def render_page(config: Config, retry_after: str | None) -> str:
+    """The respond-mode page: a Jinja2 HTML template given reason, end and retry_after."""
+    page: Path | None = config.maintenance.page
+    try:
+        source = default_page() if page is None else page.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RenderError(f"maintenance.page: cannot read {page}: {error}") from None
+    end = config.maintenance.end
+    try:
+        template = html_environment().from_string(source)
+        return template.render(
+            reason=config.maintenance.reason,
+            status=config.maintenance.status,
+            retry_after=retry_after,
+            end=end.isoformat() if end else None,
+            end_text=end.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if end else None,
+        )
+    except Exception as error:  # a user's template: any Jinja2 error is theirs to fix
+        raise RenderError(
+            f"maintenance.page: {page or 'built-in page'} does not render: {error}; "
+            "it may use {{ reason }}, {{ status }}, {{ retry_after }}, {{ end }} and {{ end_text }}"
+        ) from None

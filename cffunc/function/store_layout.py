@@ -1,0 +1,388 @@
+"""What the KeyValueStore holds when maintenance is switched by a store (toggle = "kvs").
+
+The layout is fixed here and read by three parties: the rendered function (at the edge and
+in the local runtime), the Python decision model, and the commands that write the store.
+
+- ``cffunc:state``: JSON. Its own fields are the every-host scope: ``on`` (true|false),
+  ``until`` (RFC 3339, ends it by itself), ``reason``, ``paths`` (path patterns) and
+  ``methods`` (``"writes"``: read-only). Beside them, ``scopes``: the wildcard-host scopes
+  (``{"host": "*.eu.example.com", "on": true, ...}``), and ``hosts: true`` when
+  exact-host scopes exist. A missing key, a value that is not that JSON, or a failed read
+  all mean *off*.
+- ``cffunc:host:<name>``: the scope of one exact host (``cffunc:host:shop.example.com``),
+  the same fields as the state's own. Thousands of tenants' hosts cost nothing per
+  request: a request reads at most the one key of its own Host.
+- ``cffunc:net:<bucket>``: extra allowlisted networks, space-separated CIDRs, grouped by
+  the network the viewer address falls in: its first octet for IPv4 (``cffunc:net:203``),
+  its first 32 bits for IPv6 (``cffunc:net:2001:db8``). A request reads at most the one
+  bucket its address falls in, so lookups cost one read however many networks there are.
+
+What a request reads: the state, always; its host's key, only when exact-host scopes exist
+and neither the every-host scope nor a wildcard scope covers it; its network bucket, only
+when it would otherwise get maintenance and the config's allowlist does not hold it.
+
+A value holds at most 1,024 bytes: the state with its wildcard scopes must fit (so a few
+wildcards with short reasons), a host key holds one scope, and a bucket holds at least 53
+IPv4 networks (the longest text, ``255.255.255.255/32``, is 18 bytes plus a space) or 23
+IPv6 networks; there are 256 IPv4 buckets and 2**32 IPv6 ones, and the store's 5 MB is the
+overall bound (about 25,000 host scopes of 200 bytes). Networks wider than a bucket (IPv4
+shorter than /8, IPv6 shorter than /32) cannot be stored; they belong in ``[allow] ips``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cffunc.config.load import PATH_PATTERN, IPNetwork, parse_time
+from cffunc.errors import CffuncError
+from cffunc.function.paths import first_match, is_safe
+from cffunc.function.scopes import READS, Methods, Scope, host_matches
+
+STATE_KEY = "cffunc:state"
+HOST_PREFIX = "cffunc:host:"
+NET_PREFIX = "cffunc:net:"
+BUCKET_PREFIX = {4: 8, 6: 32}
+MAX_VALUE_BYTES = 1024
+MAX_REASON_CHARS = 500
+MAX_UNTIL_SECONDS = 366 * 86400
+UNTIL_FORMAT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+"""How ``until`` is written; the rendered function gets this same regex (``js_regex``)."""
+
+
+class StoreError(CffuncError):
+    """A store value or an allowlist change breaks the layout or its limits."""
+
+
+@dataclass(frozen=True)
+class StoreScope:
+    """One scope as the store keeps it: on, until, reason, paths, methods (and, for a
+    wildcard kept in the state, its host)."""
+
+    on: bool
+    until: datetime | None = None
+    reason: str | None = None
+    paths: tuple[str, ...] = ()
+    methods: Methods = "all"
+    host: str | None = None
+    """A wildcard scope's ``*.`` host (kept in the state); None elsewhere."""
+
+    def fields(self) -> dict[str, Any]:
+        if self.reason is not None and len(self.reason) > MAX_REASON_CHARS:
+            raise StoreError(
+                f"--reason is {len(self.reason)} characters; give at most {MAX_REASON_CHARS}"
+            )
+        data: dict[str, Any] = {} if self.host is None else {"host": self.host}
+        data["on"] = self.on
+        if self.until is not None:
+            data["until"] = self.until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.reason is not None:
+            data["reason"] = self.reason
+        if self.paths:
+            data["paths"] = list(self.paths)
+        if self.methods != "all":
+            data["methods"] = self.methods
+        return data
+
+    def value(self) -> str:
+        """The JSON text kept under a host key."""
+        return _checked_json(self.fields(), "the scope")
+
+    def active(self, now: datetime) -> bool:
+        """Whether maintenance is on at ``now`` (``until`` ends it by itself)."""
+        return self.on and (self.until is None or now < self.until)
+
+    def covers(self, method: str, uri: str) -> bool:
+        """Whether a request is inside this scope's paths and methods (the host is the
+        caller's to match). Read as the function reads it (parts/store.js.j2)."""
+        if self.methods == "writes" and method in READS:
+            return False
+        return not self.paths or not is_safe(uri) or first_match(self.paths, uri) is not None
+
+    def scope(self, hosts: tuple[str, ...] = ()) -> Scope:
+        return Scope(hosts, self.paths, self.methods)
+
+    def describe(self, now: datetime) -> str:
+        if not self.on:
+            return "off"
+        if self.until is not None and now >= self.until:
+            return f"off (ended at {self.until.isoformat()})"
+        until = f" until {self.until.isoformat()}" if self.until else ""
+        narrow = Scope((), self.paths, self.methods)
+        where = "" if narrow.whole else f" for {narrow.describe().removeprefix('every host; ')}"
+        return "on" + where + until + (f" ({self.reason})" if self.reason else "")
+
+
+@dataclass(frozen=True)
+class StoreState(StoreScope):
+    """The state key: the every-host scope, the wildcard scopes, and whether exact-host
+    keys exist."""
+
+    wildcards: tuple[StoreScope, ...] = ()
+    hosts: bool = False
+
+    def value(self) -> str:
+        """The JSON text kept under :data:`STATE_KEY`."""
+        data = self.fields()
+        if self.wildcards:
+            data["scopes"] = [w.fields() for w in self.wildcards]
+        if self.hosts:
+            data["hosts"] = True
+        return _checked_json(
+            data,
+            "the state",
+            "shorten the reasons, or give fewer wildcard hosts (exact hosts have a key each)",
+        )
+
+    def on_somewhere(self, now: datetime) -> bool:
+        """Whether some scope may be on: the bypass link works then (exact-host keys are
+        not read for this; their flag counts)."""
+        return self.active(now) or self.hosts or any(w.active(now) for w in self.wildcards)
+
+
+def _checked_json(data: dict[str, Any], what: str, hint: str = "shorten the reason") -> str:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    size = len(text.encode())
+    if size > MAX_VALUE_BYTES:
+        raise StoreError(
+            f"{what} would be {size:,} bytes and a store value holds {MAX_VALUE_BYTES:,}; {hint}"
+        )
+    return text
+
+
+def parse_scope(data: object, host: bool = False) -> StoreScope | None:
+    """A scope's fields as the function reads them; None when it cannot be read (off).
+    ``host``: a wildcard entry of the state, which must name its ``*.`` host."""
+    if not isinstance(data, dict) or not isinstance(data.get("on"), bool):
+        return None
+    on = data["on"]
+    until = data.get("until")
+    moment = None
+    if until is not None:
+        # Only the form cffunc writes: the function reads no other (whatever Date.parse
+        # might accept differs between engines); an until it cannot read means off.
+        moment = (
+            parse_time(until) if isinstance(until, str) and UNTIL_FORMAT.fullmatch(until) else None
+        )
+        on = on and moment is not None
+    reason = data.get("reason")
+    name = data.get("host")
+    if host and not (isinstance(name, str) and name.startswith("*.")):
+        return None
+    return StoreScope(
+        on,
+        moment,
+        reason if isinstance(reason, str) else None,
+        _paths(data.get("paths")),
+        "writes" if data.get("methods") == "writes" else "all",
+        name if host else None,
+    )
+
+
+def _paths(value: object) -> tuple[str, ...]:
+    """Paths as the function reads them: a non-list or an empty list means every path, and
+    entries that are not strings are skipped (a list of only such entries then covers no
+    safe URI, which NEVER, a pattern no safe URI matches, stands for)."""
+    if not isinstance(value, list) or not value:
+        return ()
+    return tuple(p for p in value if isinstance(p, str)) or (NEVER,)
+
+
+NEVER = "\x00"
+"""A path pattern that matches no safe URI (none holds a control character)."""
+
+
+def parse_state(text: str | None) -> StoreState | None:
+    """The state a value holds; None for a missing or unreadable value (both mean off,
+    as the function reads them)."""
+    data = _json(text)
+    own = parse_scope(data)
+    if own is None or not isinstance(data, dict):
+        return None
+    entries = data.get("scopes")
+    wildcards = tuple(
+        w
+        for w in (parse_scope(e, host=True) for e in (entries if isinstance(entries, list) else []))
+        if w is not None
+    )
+    return StoreState(
+        own.on, own.until, own.reason, own.paths, own.methods, None,
+        wildcards, data.get("hosts") is True,
+    )  # fmt: skip
+
+
+def parse_host_scope(text: str | None) -> StoreScope | None:
+    return parse_scope(_json(text))
+
+
+def _json(text: str | None) -> object:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def host_key(host: str) -> str:
+    return HOST_PREFIX + host
+
+
+def covering_scope(
+    items: Mapping[str, str], method: str, uri: str, host: str, now: datetime
+) -> StoreScope | None:
+    """The store's scope a request falls in, read in the function's order: the every-host
+    scope, the wildcard scopes, then the key of the request's own host. ``host``: as
+    :func:`cffunc.function.scopes.request_host` gives it; an empty one is inside every wildcard
+    scope but has no key of its own."""
+    state = parse_state(items.get(STATE_KEY))
+    if state is None:
+        return None
+    if state.active(now) and state.covers(method, uri):
+        return state
+    for wildcard in state.wildcards:
+        if (
+            wildcard.active(now)
+            and (not host or host_matches(str(wildcard.host), host))
+            and wildcard.covers(method, uri)
+        ):
+            return wildcard
+    if state.hosts and host:
+        own = parse_host_scope(items.get(host_key(host)))
+        if own is not None and own.active(now) and own.covers(method, uri):
+            return own
+    return None
+
+
+def bucket_key(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """The key of the bucket an address falls in (the function computes the same)."""
+    if address.version == 4:
+        return NET_PREFIX + str(address.packed[0])
+    packed = address.packed
+    return NET_PREFIX + f"{packed[0] << 8 | packed[1]:x}:{packed[2] << 8 | packed[3]:x}"
+
+
+def network_bucket(network: IPNetwork) -> str:
+    """The bucket of a network; StoreError for one wider than a bucket."""
+    shortest = BUCKET_PREFIX[network.version]
+    if network.prefixlen < shortest:
+        raise StoreError(
+            f"{network} is wider than /{shortest}, the widest network the store keeps for "
+            f"IPv{network.version}; split it or put it in [allow] ips"
+        )
+    return bucket_key(network.network_address)
+
+
+def parse_networks(value: str | None) -> list[IPNetwork]:
+    """The networks of a bucket value, read as the function reads them: entries split on
+    single spaces, each ADDRESS/LENGTH (host bits ignored); others are skipped."""
+    out: list[IPNetwork] = []
+    for item in (value or "").split(" "):
+        address, slash, length = item.partition("/")
+        if not slash or "%" in address or not re.fullmatch(r"[0-9]{1,3}", length):
+            continue
+        try:
+            parsed = ipaddress.ip_address(address)
+            out.append(ipaddress.ip_network((parsed, int(length)), strict=False))
+        except ValueError:
+            continue
+    return out
+
+
+def bucket_value(networks: list[IPNetwork]) -> str | None:
+    """The value for a bucket's networks, None when it is empty (the key is deleted)."""
+    if not networks:
+        return None
+    text = " ".join(str(n) for n in sorted(set(networks), key=_order))
+    if len(text.encode()) > MAX_VALUE_BYTES:
+        raise StoreError(
+            f"the bucket of {networks[0]} would hold {len(text.encode())} bytes; a value "
+            f"holds {MAX_VALUE_BYTES}: remove some networks of this bucket, or add wider "
+            "ones that cover them"
+        )
+    return text
+
+
+def _order(network: IPNetwork) -> tuple[int, int, int]:
+    return network.version, int(network.network_address), network.prefixlen
+
+
+def store_match(items: Mapping[str, str], ip: str) -> str | None:
+    """The stored network holding ``ip`` (first in its bucket's order), or None."""
+    if "%" in ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    for network in parse_networks(items.get(bucket_key(address))):
+        if network.version == address.version and address in network:
+            return str(network)
+    return None
+
+
+def enabled_items() -> dict[str, str]:
+    """A store that says maintenance is on: what `cffunc test` and `replay` run a
+    store-toggled function with unless given a store (--kvs)."""
+    return {STATE_KEY: StoreState(True).value()}
+
+
+def state_at(items: Mapping[str, str], now: datetime) -> StoreState | None:
+    """The state when some scope may be on at ``now``; None when maintenance is off."""
+    state = parse_state(items.get(STATE_KEY))
+    return state if state is not None and state.on_somewhere(now) else None
+
+
+def until_from_option(text: str | None, now: datetime) -> datetime | None:
+    """``--until``: an RFC 3339 time, or a duration such as 90m / 2h / 1d from now."""
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[:-1].isdigit() and text[-1:] in units:
+        seconds = int(text[:-1]) * units[text[-1]]
+        if not 0 < seconds <= MAX_UNTIL_SECONDS:
+            raise StoreError(
+                f"--until {text}: give a duration from 1s to 366d (maintenance that ends "
+                "at once, or in years, is not what a release script means)"
+            )
+        return (now + timedelta(seconds=seconds)).replace(microsecond=0)
+    moment = parse_time(text)
+    if moment is None:
+        raise StoreError(
+            f"--until {text!r}: give an RFC 3339 time (2026-12-01T04:00:00Z) or a duration "
+            "(90m, 2h, 1d)"
+        )
+    if moment <= now:
+        raise StoreError(f"--until {text}: that time has passed; give a later one")
+    if moment - now > timedelta(seconds=MAX_UNTIL_SECONDS):
+        raise StoreError(f"--until {text}: more than 366 days away; give an earlier time")
+    return moment
+
+
+def check_paths(paths: Sequence[str]) -> tuple[str, ...]:
+    """``--path`` patterns, each checked as the config checks ``[allow] paths``."""
+    for path in paths:
+        if not PATH_PATTERN.fullmatch(path):
+            raise StoreError(
+                f"--path {path!r} is not a CloudFront path pattern; give up to 255 of A-Z a-z "
+                '0-9 _ - . $ / ~ " \' @ : + & and the wildcards * and ?, e.g. "/checkout/*"'
+            )
+    return tuple(dict.fromkeys(paths))
+
+
+def parse_cidrs(values: Sequence[str]) -> list[IPNetwork]:
+    """Networks for the store's allowlist, each checked (StoreError names the bad one)."""
+    out = []
+    for text in values:
+        try:
+            network = ipaddress.ip_network(text, strict=True)
+        except ValueError as error:
+            raise StoreError(f"{text}: not a network ({error}); e.g. 203.0.113.0/24") from None
+        network_bucket(network)  # refuse networks wider than a bucket
+        out.append(network)
+    return out

@@ -1,0 +1,1017 @@
+"""Replay CloudFront standard access logs through the function: who passes, who gets the page.
+
+Logs (plain or gzip, files, directories, or standard input) are read in blocks of whole
+lines and handed to V8, where each line becomes a viewer-request event and the function's
+answer is counted (shims/replay.js keeps the #Fields map, line numbers and the counts
+across blocks); memory stays flat whatever the log size. Passing requests come back so the
+Python decision model can say which allowlist rule let them through.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import json
+import multiprocessing
+import os
+import queue
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+from cffunc.config.load import IPNetwork, Runtime
+from cffunc.errors import CffuncError
+from cffunc.function.decide import (
+    DOTTED,
+    Decision,
+    ViewerRequest,
+    address_ranges,
+    decide,
+    matching_network,
+)
+from cffunc.function.paths import SAFE_URI, first_match, is_safe, patterns_source
+from cffunc.function.rules import MaintenanceRules
+from cffunc.function.scopes import Scope, covers, request_host
+from cffunc.function.store_layout import (
+    HOST_PREFIX,
+    NET_PREFIX,
+    covering_scope,
+    parse_host_scope,
+    parse_networks,
+    parse_state,
+    store_match,
+)
+from cffunc.replay.sources import LogError, Window, locate, open_one, open_sources
+from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.engine import RuntimeFailure, start_v8
+from cffunc.runtime.events import split_cookie_header, split_query
+from cffunc.runtime.local_store import KeyValueData
+
+CLASSES = ("pass", "maintenance", "redirect", "error")
+CACHE_LIMIT = 50_000
+IN_FLIGHT = 2
+WINDOW = 8
+"""Blocks per worker that may finish ahead of the oldest unmerged one."""
+TOP = 10
+COUNTER_LIMIT = 50_000
+"""Distinct paths or networks a worker's V8 holds per class; a list that fills up is
+added up on disk (Spill), so a log of millions of distinct paths replays in flat memory
+and every count stays exact."""
+SPILL_PARTS = 64
+KEPT = 100
+"""Keys kept per list after an exact merge of spilled counts: more than any list shows."""
+SHOW_LINES = 10
+
+
+@dataclass
+class ReplaySummary:
+    lines: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    paths: dict[str, Counter[str]] = field(default_factory=lambda: {c: Counter() for c in CLASSES})
+    networks: dict[str, Counter[str]] = field(
+        default_factory=lambda: {c: Counter() for c in CLASSES}
+    )
+    rules: Counter[str] = field(default_factory=Counter)
+    scopes: Counter[str] = field(default_factory=Counter)
+    """Maintenance lines per scope (when the config or the store narrows maintenance)."""
+    timeline: dict[str, list[int]] = field(default_factory=dict)
+    """Requests per five minutes (``YYYY-MM-DDTHH:MM``, UTC), counts in CLASSES order."""
+    malformed: int = 0
+    malformed_lines: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    disagreements: int = 0
+
+    @property
+    def replayed(self) -> int:
+        return sum(self.counts.values())
+
+    def as_json(self) -> dict[str, Any]:
+        total = self.replayed
+        return {
+            "lines": self.lines,
+            "replayed": total,
+            "classes": {
+                c: {
+                    "count": self.counts[c],
+                    "share": round(self.counts[c] / total, 4) if total else 0.0,
+                    "top_paths": top(self.paths[c], TOP),
+                    "top_networks": top(self.networks[c], TOP),
+                }
+                for c in CLASSES
+            },
+            "pass_rules": top(self.rules),
+            "maintenance_by_scope": top(self.scopes),
+            "malformed": {"count": self.malformed, "first": self.malformed_lines},
+            "function_errors": self.errors,
+            "model_disagreements": self.disagreements,
+        }
+
+
+def top(counts: Counter[str], n: int | None = None) -> list[tuple[str, int]]:
+    """The most frequent keys, ties in key order: the same whatever order the counts
+    were merged in (``most_common`` keeps insertion order for ties). A heap for the top
+    ``n``: a replay may count hundreds of thousands of networks."""
+    if n is None:
+        return sorted(counts.items(), key=_rank)
+    return heapq.nsmallest(n, counts.items(), key=_rank)
+
+
+def _rank(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
+
+
+class Attribution:
+    """Which rule let a passing request through: :func:`decide`'s answer, reached in a
+    few dictionary lookups for the common cases. The window and the store are the same
+    for every line of a replay; addresses and paths repeat, so their lookups are cached;
+    anything involving the bypass (cookie or token) goes to :func:`decide` itself."""
+
+    def __init__(
+        self, rules: MaintenanceRules, now: datetime, store: Mapping[str, str] | None
+    ) -> None:
+        self.rules = rules
+        self.now = now
+        self.store: Mapping[str, str] = store or {}
+        self.fixed: Decision | None = None
+        first = decide(rules, ViewerRequest(ip=""), now, self.store)
+        if first.rule in ("outside-window", "maintenance-off"):
+            self.fixed = first
+        self.addresses: dict[str, Decision | None] = {}
+        self.blocks: dict[str, Decision | None] = {}
+        """By /24 ("a.b.c"), for the /24s no allowlisted network splits: every address
+        of such a /24 has the same answer (replayed logs have many addresses apiece)."""
+        self.split = frozenset(
+            str(n.network_address).rsplit(".", 1)[0]
+            for n in _allowlisted(rules, store)
+            if n.version == 4 and n.prefixlen > 24
+        )
+        self.uris: dict[str, Decision | None] = {}
+        self.scoped = rules.store or not rules.scope.whole
+        self.scope_cache: dict[tuple[str, str, str], bool] = {}
+
+    def __call__(
+        self,
+        ip: str,
+        method: str,
+        uri: str,
+        query: str,
+        cookie: str,
+        host: str = "",
+        outside: bool = False,
+    ) -> Decision:
+        """``outside``: shims/replay.js already found the address in none of the
+        allowlist's ranges (see :meth:`for_v8`)."""
+        if self.fixed is not None:
+            return self.fixed
+        rules = self.rules
+        bypass = rules.bypass
+        if bypass is not None and (
+            (method == "GET" and uri == bypass.path) or bypass.cookie in cookie
+        ):
+            request = _request(ip, method, uri, query, cookie, host)
+            return decide(rules, request, self.now, self.store)
+        if self.scoped and not self._inside((request_host(host), method, uri)):
+            return Decision("pass", "outside-scope")
+        found = None if outside else self.addresses.get(ip, _MISSING)
+        if found is _MISSING:
+            found = self._address_or_block(ip)
+            _remember(self.addresses, ip, found)
+        if found is None:
+            found = _cached(self.uris, uri, self._uri)
+        if found is not None:
+            return found
+        return decide(rules, _request(ip, method, uri, query, cookie, host), self.now, self.store)
+
+    def for_v8(self) -> dict[str, Any] | None:
+        """What shims/replay.js needs to name the rule of the commonest passing lines
+        itself, sparing their trip here: the address ranges :meth:`_address` searches, and
+        the bypass's cookie and path (a line that may involve the bypass comes here, as
+        :meth:`__call__` sends it to decide()). None when maintenance is scoped or fixed:
+        then every passing line comes here."""
+        if self.fixed is not None or self.scoped:
+            return None
+        starts, labels = address_ranges(self.rules, 4)
+        starts6, labels6 = address_ranges(self.rules, 6)
+        bypass = self.rules.bypass
+        return {
+            "starts": starts,
+            "labels": [None if label is None else f"allowed-ip {label}" for label in labels],
+            # IPv6 starts as 32 hex digits, which V8 compares as text ("" before any).
+            "starts6": [f"{start:032x}" if start >= 0 else "" for start in starts6],
+            "labels6": [None if label is None else f"allowed-ip {label}" for label in labels6],
+            "cookie": None if bypass is None else bypass.cookie,
+            "path": None if bypass is None else bypass.path,
+        }
+
+    def _inside(self, key: tuple[str, str, str]) -> bool:
+        """Whether a (normalised host, method, URI) is inside the config's scope and, with
+        a store, one of its scopes: what decide() checks before any allowlist."""
+        found = self.scope_cache.get(key)
+        if found is None:
+            host, method, uri = key
+            found = covers(self.rules.scope, method, uri, host) and (
+                not self.rules.store
+                or covering_scope(self.store, method, uri, host, self.now) is not None
+            )
+            if len(self.scope_cache) >= CACHE_LIMIT:
+                self.scope_cache.clear()
+            self.scope_cache[key] = found
+        return found
+
+    def _address_or_block(self, ip: str) -> Decision | None:
+        block, _, last = ip.rpartition(".")
+        if not DOTTED.fullmatch(ip) or int(last) > 255 or block in self.split:
+            return self._address(ip)
+        found = self.blocks.get(block, _MISSING)
+        if found is _MISSING:
+            found = self._address(ip)
+            _remember(self.blocks, block, found)
+        return cast("Decision | None", found)
+
+    def _address(self, ip: str) -> Decision | None:
+        network = matching_network(self.rules, ip)
+        if network is not None:
+            return Decision("pass", "allowed-ip", matched=network)
+        if self.rules.store:
+            stored = store_match(self.store, ip)
+            if stored is not None:
+                return Decision("pass", "store-ip", matched=stored)
+        return None
+
+    def _uri(self, uri: str) -> Decision | None:
+        if not is_safe(uri):
+            return None
+        pattern = first_match(self.rules.paths, uri)
+        return None if pattern is None else Decision("pass", "allowed-path", matched=pattern)
+
+
+_MISSING: Any = object()
+
+
+def _cached(
+    cache: dict[str, Decision | None], key: str, compute: Callable[[str], Decision | None]
+) -> Decision | None:
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute(key)
+        _remember(cache, key, found)
+    return cast("Decision | None", found)
+
+
+def _remember(cache: dict[str, Decision | None], key: str, found: Decision | None) -> None:
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = found
+
+
+def _request(
+    ip: str, method: str, uri: str, query: str, cookie: str, host: str = ""
+) -> ViewerRequest:
+    return ViewerRequest(
+        ip=ip,
+        method=method,
+        uri=uri,
+        headers={"host": host} if host else {},
+        querystring={k: v[0] for k, v in split_query(query).items()},
+        cookies=dict(reversed(split_cookie_header(cookie))),
+    )
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What a worker needs to replay blocks: picklable, so a worker process can build its
+    own V8 from it."""
+
+    code: str
+    runtime: Runtime
+    kvs: KeyValueData | None
+    rules: MaintenanceRules | None
+    now: datetime
+    store: dict[str, str] | None
+    scopes: str | None
+    sample: int
+    grouping: NetworkGrouping
+    spill: str | None = None
+    """The directory full lists are added up in; None: lists are never handed over (a
+    Dask task: one log object)."""
+    keep: int = COUNTER_LIMIT
+    """Keys a list holds before it is handed over."""
+
+
+@dataclass(frozen=True)
+class NetworkGrouping:
+    """Client networks are counted by /24 (IPv4) and /48 (IPv6), except where the
+    allowlist draws finer lines: there, by its networks, and the rest of the /24 or /48
+    apart, so a /25 allowlist is not reported as one /24 on both sides."""
+
+    fine: tuple[IPNetwork, ...] = ()
+
+    @staticmethod
+    def of(networks: Iterable[IPNetwork]) -> NetworkGrouping:
+        finer = (n for n in networks if n.prefixlen > COARSE[n.version])
+        return NetworkGrouping(tuple(sorted(set(finer), key=_order)))
+
+    def table(self) -> dict[str, dict[str, Any]]:
+        """The split /24s and /48s for shims/replay.js, keyed as it keys them (a /24 by
+        its number, a /48 by its three groups): each with its finer networks as
+        [first, last, label] (IPv4 as numbers, IPv6 as 32 hex digits) and the label of
+        the rest."""
+        out: dict[str, dict[str, Any]] = {"v4": {}, "v6": {}}
+        for network in self.fine:
+            coarse = network.supernet(new_prefix=COARSE[network.version])
+            first, last = int(network.network_address), int(network.broadcast_address)
+            if network.version == 4:
+                key = str(int(coarse.network_address) >> 8)
+                ends: list[Any] = [first, last]
+            else:
+                key = _js48(coarse)
+                ends = [f"{first:032x}", f"{last:032x}"]
+            split = out[f"v{network.version}"].setdefault(key, {"nets": [], "outside": coarse})
+            split["nets"].append([*ends, str(network)])
+        for splits in out.values():
+            for split in splits.values():
+                inside = ", ".join(n[2] for n in split["nets"])
+                split["outside"] = f"{split['outside']} outside {inside}"
+        return out
+
+
+COARSE = {4: 24, 6: 48}
+
+
+def _order(network: IPNetwork) -> tuple[int, int, int]:
+    return network.version, int(network.network_address), network.prefixlen
+
+
+def _js48(network: IPNetwork) -> str:
+    """A /48 as shims/replay.js spells it: three groups without leading zeros."""
+    groups = network.network_address.exploded.split(":")[:3]
+    return ":".join(g.lstrip("0") or "0" for g in groups) + "::/48"
+
+
+@dataclass(frozen=True)
+class _Block:
+    seq: int
+    name: str
+    text: str
+    fields: str | None
+    """The #Fields line in effect where the block starts (None before any)."""
+    line: int
+    """The number of the line before the block."""
+    seen: int
+    """Data lines of the file before the block."""
+    budget: int
+
+
+class Spill:
+    """The counts a worker's V8 handed over (a list that filled up), kept on disk: one
+    file per list, partition of the keys (V8's FNV-1a) and process, each line one hand-over.
+    :func:`merge_parts` adds them up a partition at a time, so no process ever holds
+    more than a partition's keys, and the top lists are exact whatever --jobs."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    def write(self, spilled: list[list[Any]]) -> None:
+        """``spilled``: [kind, class, partitions] of the lists V8 handed over, each
+        partition the JSON text of its [key, count] pairs (V8 partitioned the keys)."""
+        for kind, cls, parts in spilled:
+            for part, text in enumerate(parts):
+                if text:
+                    name = f"{kind}-{cls}-{part}-{os.getpid()}.jsonl"
+                    with (self.directory / name).open("a", encoding="utf-8") as handle:
+                        handle.write(text + "\n")
+
+    def files(self) -> dict[str, dict[int, list[Path]]]:
+        """Every worker's files, by list ("kind class") and partition."""
+        out: dict[str, dict[int, list[Path]]] = {}
+        for path in sorted(self.directory.glob("*.jsonl")):
+            kind, cls, part, _ = path.name.split("-")
+            out.setdefault(f"{kind} {cls}", {}).setdefault(int(part), []).append(path)
+        return out
+
+    def names(self) -> list[str]:
+        """The lists ("kind class") some worker handed over."""
+        return sorted(self.files())
+
+
+Merged = dict[str, list[tuple[str, int]]]
+"""For each handed-over list ("kind class"), its most frequent keys over some partitions."""
+
+
+def merge_parts(runtime: FunctionRuntime, spill: Spill, parts: Sequence[int]) -> Merged:
+    """Add up these partitions of the handed-over lists (all of their counts are on disk:
+    the workers' tallies handed over the rest of them) one at a time, in ``runtime``'s V8
+    (several times faster than a Counter here): each list's ``KEPT`` most frequent keys
+    over them, exact."""
+    out: Merged = {}
+    for name, by_part in sorted(spill.files().items()):
+        best: list[tuple[str, int]] = []
+        for part in parts:
+            text = "".join(p.read_text(encoding="utf-8") for p in by_part.get(part, []))
+            # Only a key as frequent as the KEPT-th best so far can still make the list.
+            floor = best[-1][1] if len(best) == KEPT else 0
+            rising = [(key, n) for key, n in runtime.replay_merge(text, floor)]
+            best = heapq.nsmallest(KEPT, [*best, *rising], key=_rank)
+        out[name] = best
+    return out
+
+
+def _add_merged(summary: ReplaySummary, merged: Sequence[Merged]) -> None:
+    """The handed-over lists, from the workers' shares of the partitions: each list's
+    ``KEPT`` most frequent keys (a partition's keys are all in one share, so the best of
+    the shares' best are the best)."""
+    for name in sorted(set().union(*merged)):
+        kind, cls = name.split(" ")
+        counter = summary.scopes if kind == "scopes" else getattr(summary, kind)[cls]
+        found = [item for share in merged for item in share.get(name, [])]
+        counter.update(dict(heapq.nsmallest(KEPT, found, key=_rank)))
+
+
+class _Worker:
+    """One V8 replaying blocks; its counts stay in V8 until :meth:`tally`."""
+
+    def __init__(self, setup: _Setup, runtime: FunctionRuntime | None = None) -> None:
+        self.setup = setup
+        self.runtime = runtime or FunctionRuntime(
+            setup.code, setup.runtime, kvs=setup.kvs, trusted=True
+        )
+        rules = setup.rules
+        self.attribute = Attribution(rules, setup.now, setup.store) if rules else None
+        self.spill = Spill(setup.spill) if setup.spill else None
+        self.reset()
+        self.now_ms = round(setup.now.timestamp() * 1000)
+
+    def reset(self) -> None:
+        """Empty counts for another replay."""
+        setup = self.setup
+        here = None if self.attribute is None else self.attribute.for_v8()
+        keep = setup.keep if self.spill else 2**53
+        self.runtime.replay_start(keep, 2**53, setup.scopes, setup.grouping.table(), here)
+
+    def run(self, block: _Block) -> dict[str, Any]:
+        self.runtime.replay_seek(block.fields, block.line, block.seen, block.budget)
+        result = self.runtime.replay_block(
+            block.text, self.now_ms, self.attribute is not None, self.setup.sample
+        )
+        spilled = result.pop("spill")
+        if spilled and self.spill is not None:
+            self.spill.write(spilled)
+        rules: Counter[str] = Counter(result.pop("rules"))
+        disagreements = 0
+        if self.attribute is not None:
+            passes = [(1, *p) for p in result.pop("passes")]
+            # Lines V8 found outside the allowlist with no bypass: one per URI, counted.
+            passes += [
+                (n, ip, m, uri, q, c, h, True) for uri, n, ip, m, q, c, h in result.pop("outside")
+            ]
+            for count, ip, method, uri, query, cookie, host, outside in passes:
+                decision = self.attribute(ip, method, uri, query, cookie, host, outside)
+                if decision.action != "pass":
+                    disagreements += count
+                    continue
+                rules[decision.rule + (f" {decision.matched}" if decision.matched else "")] += count
+        result["rules"] = rules
+        result["disagreements"] = disagreements
+        return result
+
+    def tally(self, spilled: Sequence[str] = ()) -> dict[str, Any]:
+        """The counts; those of the lists in ``spilled`` (some worker handed them over)
+        go to disk with the rest."""
+        tally = self.runtime.replay_tally(list(spilled))
+        if self.spill is not None:
+            self.spill.write(tally.pop("spill"))
+        return tally
+
+
+def _serve(tasks: Any, results: Any) -> None:
+    """A worker process: it starts V8 while the caller renders the function, then gets
+    the setup; blocks in, results out; the names of the lists some worker handed over
+    in, its counts out; then its share of the partitions to add up in, their best out."""
+    try:
+        start_v8()
+        worker = _Worker(tasks.get())
+        while isinstance(block := tasks.get(), _Block):
+            results.put((block.seq, worker.run(block)))
+        results.put(("tally", worker.tally(block)))
+        share = tasks.get()
+        if share is not None and worker.spill is not None:
+            merged = merge_parts(worker.runtime, worker.spill, share)
+            results.put(("merged", merged))
+    except BaseException as error:  # reported by the parent as one line
+        results.put(("failed", f"{type(error).__name__}: {error}"))
+
+
+class Workers:
+    """The worker processes of a replay, started before the function is rendered (each
+    takes about half a second to import and start V8); :class:`_Pool` hands them the
+    setup. Close them when the replay is over (or never happened)."""
+
+    def __init__(self, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.results = context.Queue()
+        self.processes: list[Any] = []
+        self.queues: list[Any] = []
+        for _ in range(count):
+            tasks = context.Queue()
+            process = context.Process(target=_serve, args=(tasks, self.results))
+            process.daemon = True
+            process.start()
+            self.processes.append(process)
+            self.queues.append(tasks)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=5)
+
+
+class _Pool:
+    """``jobs`` workers: the caller's V8 in a thread (so that reading the next block
+    overlaps it), the others each a process with a V8 of its own. A block goes to a worker
+    as soon as it has fewer than ``IN_FLIGHT`` blocks to do; results are merged in block
+    order (up to ``WINDOW`` blocks may finish ahead of the oldest), so the summary does not
+    depend on which worker ran what."""
+
+    def __init__(
+        self, runtime: FunctionRuntime, setup: _Setup, jobs: int, workers: Workers | None
+    ) -> None:
+        self.owned = workers is None or len(workers.processes) != jobs - 1
+        if workers is None or self.owned:
+            workers = Workers(jobs - 1)
+        self.workers = workers
+        self.results = self.workers.results
+        self.processes = self.workers.processes
+        self.queues = self.workers.queues
+        for tasks in self.queues:
+            tasks.put(setup)
+        self.local = _Worker(setup, runtime)
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cffunc-v8")
+        # Every result reaches this one queue: the local worker's from its thread, the
+        # processes' through a thread that forwards their queue.
+        self.finished: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
+        self.forwarder = threading.Thread(target=self._forward, daemon=True)
+        if self.processes:
+            self.forwarder.start()
+        self.busy = [0] * jobs
+        self.owner: dict[int, int] = {}
+        self.ready: dict[int, dict[str, Any]] = {}
+        self.futures: list[Future[dict[str, Any]]] = []
+
+    def idle(self) -> int | None:
+        """A worker with room for another block, the least busy first; None if none."""
+        index = min(range(len(self.busy)), key=lambda i: (self.busy[i], i))
+        return index if self.busy[index] < IN_FLIGHT else None
+
+    def submit(self, block: _Block, index: int) -> None:
+        self.busy[index] += 1
+        self.owner[block.seq] = index
+        if index == 0:
+            future = self.thread.submit(self.local.run, block)
+            future.add_done_callback(functools.partial(self._finished, block.seq))
+            self.futures.append(future)
+        else:
+            self.queues[index - 1].put(block)
+
+    def _finished(self, seq: int, future: Future[dict[str, Any]]) -> None:
+        self.finished.put((seq, future))
+
+    def _forward(self) -> None:
+        while (item := self.results.get()) is not None:
+            self.finished.put(item)
+
+    def _next(self) -> tuple[Any, Any]:
+        """The next finished item, a worker's failure raised, a dead worker noticed."""
+        while True:
+            try:
+                key, value = self.finished.get(timeout=0.5)
+            except queue.Empty:
+                self._check_alive()
+                continue
+            if key == "failed":
+                raise RuntimeFailure(f"a replay worker failed: {value}")
+            return key, value
+
+    def wait(self) -> None:
+        """Until at least one more block has finished."""
+        key, value = self._next()
+        self._done(key, value.result() if isinstance(value, Future) else value)
+
+    def pop(self, seq: int) -> dict[str, Any] | None:
+        return self.ready.pop(seq, None)
+
+    def _done(self, seq: int, result: dict[str, Any]) -> None:
+        self.busy[self.owner.pop(seq)] -= 1
+        self.ready[seq] = result
+
+    def _check_alive(self) -> None:
+        for process in self.processes:
+            if not process.is_alive() and process.exitcode not in (0, None):
+                raise RuntimeFailure(
+                    f"a replay worker ended with exit code {process.exitcode} "
+                    "(out of memory?); try fewer --jobs"
+                )
+
+    def tallies(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """Every worker's counts, and the lists some worker handed over."""
+        spill = self.local.spill
+        spilled = [] if spill is None else spill.names()
+        for tasks in self.queues:  # first: the processes hand over while this one does
+            tasks.put(spilled)
+        local = self.thread.submit(self.local.tally, spilled).result()
+        return [local, *self._collect("tally")], spilled
+
+    def merge(self, spilled: list[str]) -> list[Merged]:
+        """The handed-over lists added up, the partitions shared out among the workers
+        (after :meth:`tallies`, which names them)."""
+        spill = self.local.spill
+        if spill is None or not spilled:
+            for tasks in self.queues:
+                tasks.put(None)
+            return []
+        count = len(self.busy)
+        for index, tasks in enumerate(self.queues, start=1):
+            tasks.put(list(range(index, SPILL_PARTS, count)))
+        mine = range(0, SPILL_PARTS, count)
+        local = self.thread.submit(merge_parts, self.local.runtime, spill, mine).result()
+        return [local, *self._collect("merged")]
+
+    def _collect(self, key: str) -> list[Any]:
+        """One item of this key from each worker process."""
+        out: list[Any] = []
+        while len(out) < len(self.processes):
+            found, value = self._next()
+            if found == key:
+                out.append(value)
+        return out
+
+    def close(self) -> None:
+        for future in self.futures:
+            future.cancel()
+        self.thread.shutdown(wait=True, cancel_futures=True)
+        if self.forwarder.is_alive():
+            self.results.put(None)
+            self.forwarder.join(timeout=5)
+        if self.owned:
+            self.workers.close()
+
+
+def _setup(
+    runtime: FunctionRuntime,
+    rules: MaintenanceRules | None,
+    now: datetime,
+    store: dict[str, str] | None,
+    sample: int,
+) -> _Setup:
+    table = scope_table(rules, store, now) if rules is not None else None
+    return _Setup(
+        runtime.code, runtime.runtime, runtime.kvs, rules, now, store,
+        None if table is None else json.dumps(table), max(1, sample),
+        NetworkGrouping.of(_allowlisted(rules, store)),
+    )  # fmt: skip
+
+
+def replay(
+    runtime: FunctionRuntime,
+    rules: MaintenanceRules | None,
+    sources: Iterable[str],
+    now: datetime,
+    limit: int | None = None,
+    sample: int = 1,
+    progress: Callable[[int], None] | None = None,
+    store: dict[str, str] | None = None,
+    jobs: int = 1,
+    window: Window | None = None,
+    fields: Sequence[str] | None = None,
+    s3: Any = None,
+    workers: Workers | None = None,
+) -> ReplaySummary:
+    """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N,
+    ``jobs`` workers each run their own V8 (``runtime`` is one of them; ``workers``: the
+    other ``jobs - 1``, if the caller started them already).
+
+    This thread reads the logs in blocks of whole lines and hands them out; at most
+    ``IN_FLIGHT`` blocks per worker wait, so memory stays flat. Results are merged in block
+    order and the counts summed, so the summary is the same whatever ``jobs``.
+    """
+    spilled = tempfile.TemporaryDirectory(prefix="cffunc-replay-")
+    setup = replace(
+        _setup(runtime, rules, now, store, sample), spill=spilled.name, keep=COUNTER_LIMIT
+    )
+    summary = ReplaySummary()
+    with spilled:
+        _replay_blocks(
+            summary, runtime, setup, sources, limit, progress, jobs, window, fields, s3, workers
+        )
+    return summary
+
+
+def _replay_blocks(
+    summary: ReplaySummary,
+    runtime: FunctionRuntime,
+    setup: _Setup,
+    sources: Iterable[str],
+    limit: int | None,
+    progress: Callable[[int], None] | None,
+    jobs: int,
+    window: Window | None,
+    fields: Sequence[str] | None,
+    s3: Any,
+    workers: Workers | None,
+) -> None:
+    sample = setup.sample
+    pool = _Pool(runtime, setup, max(1, jobs), workers)
+    try:
+        sent = merged = 0
+        names: dict[int, str] = {}
+
+        def settle() -> bool:
+            """Merge the finished blocks that come next in order; whether it is over."""
+            nonlocal merged
+            while (result := pool.pop(merged)) is not None:
+                name = names.pop(merged)
+                merged += 1
+                _merge(summary, name, result)
+                if result["fieldsError"] is not None:
+                    number, missing = result["fieldsError"]
+                    raise LogError(f"{name}:{number}: the #Fields line lacks {missing}")
+                if progress is not None:
+                    progress(summary.lines)
+                if result["done"]:
+                    return True
+            return False
+
+        over = False
+        budget = 2**53 if limit is None else limit
+        blocks = _plan_blocks(
+            open_sources(sources, window or Window(), fields, s3),
+            budget,
+            limit is not None or sample > 1,
+        )
+        for block in blocks:
+            names[block.seq] = block.name
+            index = pool.idle()
+            while index is None or sent - merged >= WINDOW * len(pool.busy):
+                pool.wait()
+                if over := settle():
+                    break
+                index = pool.idle()
+            if over or index is None:
+                break
+            pool.submit(block, index)
+            sent += 1
+            over = settle()
+            if over:
+                break
+        while merged < sent and not over:
+            pool.wait()
+            over = settle()
+        tallies, spilled = pool.tallies()
+        shares = pool.merge(spilled)
+    finally:
+        pool.close()
+    for tally in tallies:
+        _add_tally(summary, tally)
+    _add_merged(summary, shares)
+
+
+def replay_dask(
+    address: str,
+    runtime: FunctionRuntime,
+    rules: MaintenanceRules | None,
+    sources: Iterable[str],
+    now: datetime,
+    sample: int = 1,
+    store: dict[str, str] | None = None,
+    window: Window | None = None,
+    fields: Sequence[str] | None = None,
+    s3: Any = None,
+    s3_config: tuple[str | None, str | None] = (None, None),
+) -> ReplaySummary:
+    """The replay on an existing Dask cluster: one task per log file or object, each
+    replayed by the worker with a V8 of its own, the partial summaries merged here in the
+    order of the objects (so the summary is the local one). ``s3_config``: the profile and
+    endpoint the workers' S3 clients use."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CffuncError("--dask needs Dask: pip install 'cffunc[dask]'") from None
+    locators = locate(sources, window or Window(), s3)
+    setup = _setup(runtime, rules, now, store, sample)
+    try:
+        client = Client(address, timeout=30)
+    except (OSError, TimeoutError) as error:
+        raise CffuncError(f"--dask {address}: cannot reach the scheduler: {error}") from None
+    try:
+        futures = client.map(
+            _replay_object, locators, setup=setup, fields=fields, s3_config=s3_config,
+            pure=False,
+        )  # fmt: skip
+        parts = client.gather(futures)
+    finally:
+        client.close()
+    summary = ReplaySummary()
+    for part in parts:
+        _combine(summary, part)
+    return summary
+
+
+_WORKERS: dict[int, _Worker] = {}
+
+
+def _replay_object(
+    locator: str,
+    setup: _Setup,
+    fields: Sequence[str] | None,
+    s3_config: tuple[str | None, str | None],
+) -> ReplaySummary:
+    """One Dask task: a whole log file or object, by this worker process's V8 (kept
+    between tasks of the same replay)."""
+    key = hash((setup.code, setup.runtime, setup.now, setup.scopes))
+    worker = _WORKERS.get(key)
+    if worker is None:
+        _WORKERS.clear()
+        worker = _WORKERS[key] = _Worker(setup)
+    else:
+        worker.reset()
+    s3 = None
+    if locator.startswith("s3://"):
+        from cffunc.deploy.awsclient import s3_client
+
+        s3 = s3_client(*s3_config)
+    summary = ReplaySummary()
+    for block in _plan_blocks([(locator, open_one(locator, fields, s3))], 2**53, setup.sample > 1):
+        result = worker.run(block)
+        _merge(summary, locator, result)
+        if result["fieldsError"] is not None:
+            number, missing = result["fieldsError"]
+            raise LogError(f"{locator}:{number}: the #Fields line lacks {missing}")
+    _add_tally(summary, worker.tally())
+    return summary
+
+
+def _combine(summary: ReplaySummary, part: ReplaySummary) -> None:
+    summary.lines += part.lines
+    summary.malformed += part.malformed
+    summary.malformed_lines += part.malformed_lines[: SHOW_LINES - len(summary.malformed_lines)]
+    summary.errors += part.errors[: SHOW_LINES - len(summary.errors)]
+    summary.disagreements += part.disagreements
+    summary.counts.update(part.counts)
+    summary.rules.update(part.rules)
+    summary.scopes.update(part.scopes)
+    for cls in CLASSES:
+        summary.paths[cls].update(part.paths[cls])
+        summary.networks[cls].update(part.networks[cls])
+    for when, counts in part.timeline.items():
+        add_counts(summary.timeline, when, counts)
+
+
+def add_counts(into: dict[Any, list[int]], key: Any, counts: Sequence[int]) -> None:
+    """Add per-class counts (CLASSES order) to ``into[key]``."""
+    have = into.setdefault(key, [0] * len(CLASSES))
+    for i, n in enumerate(counts):
+        have[i] += n
+
+
+def _plan_blocks(
+    files: Iterable[tuple[str, Iterator[str]]], budget: int, count: bool = True
+) -> Iterator[_Block]:
+    """The blocks of every file, each knowing where in its file it starts: the #Fields line
+    in effect, the line number before it, and the data lines before it; ``budget`` data
+    lines in all (--limit). Without ``count`` (no --limit or --sample needs them) the
+    data lines are not counted: the blocks' ``seen`` stay 0 and ``budget`` whole."""
+    seq = 0
+    for name, texts in files:
+        fields: str | None = None
+        line = seen = 0
+        for text in texts:
+            if budget <= 0:
+                return
+            yield _Block(seq, name, text, fields, line, seen, budget)
+            seq += 1
+            if count:
+                data = sum(1 for x in text.split("\n") if x and x != "\r" and x[0] != "#")
+                budget -= data
+                seen += data
+            line += text.count("\n") + 1
+            at = text.rfind("#Fields:")
+            while at > 0 and text[at - 1] != "\n":
+                at = text.rfind("#Fields:", 0, at)
+            if at >= 0:
+                end = text.find("\n", at)
+                fields = text[at : end if end >= 0 else None].rstrip("\r")
+
+
+def _add_tally(summary: ReplaySummary, tally: dict[str, Any]) -> None:
+    summary.scopes.update(dict(tally["scopes"]))
+    for when, counts in tally["times"]:
+        add_counts(summary.timeline, when, counts)
+    for cls in CLASSES:
+        summary.counts[cls] += tally["counts"][cls]
+        summary.paths[cls].update(dict(tally["paths"][cls]))
+        summary.networks[cls].update(dict(tally["networks"][cls]))
+
+
+def _allowlisted(
+    rules: MaintenanceRules | None, store: Mapping[str, str] | None
+) -> list[IPNetwork]:
+    """The networks of the config's allowlist and, with a store, the store's."""
+    if rules is None:
+        return []
+    out = list(rules.networks)
+    if rules.store:
+        for key, value in (store or {}).items():
+            if key.startswith(NET_PREFIX):
+                out += parse_networks(value)
+    return out
+
+
+def scope_table(
+    rules: MaintenanceRules, store: Mapping[str, str] | None, now: datetime
+) -> dict[str, Any] | None:
+    """The scopes a maintenance line can fall in, in the function's order, for the counts
+    per scope (shims/replay.js matches them as cffunc.function.scopes does); None when maintenance
+    covers every request."""
+    if not rules.store:
+        if rules.scope.whole:
+            return None
+        return {"list": [_entry(rules.scope)], "exact": {}, "safe": SAFE_URI.pattern}
+    state = parse_state((store or {}).get("cffunc:state"))
+    entries: list[dict[str, Any]] = []
+    exact: dict[str, dict[str, Any]] = {}
+    if state is not None:
+        if state.active(now):
+            entries.append(_entry(state.scope()))
+        entries += [_entry(w.scope((str(w.host),))) for w in state.wildcards if w.active(now)]
+        for key, value in (store or {}).items() if state.hosts else ():
+            scope = parse_host_scope(value) if key.startswith(HOST_PREFIX) else None
+            if scope is not None and scope.active(now):
+                host = key.removeprefix(HOST_PREFIX)
+                exact[host] = _entry(scope.scope((host,)))
+    return {"list": entries, "exact": exact, "safe": SAFE_URI.pattern}
+
+
+def _entry(scope: Scope) -> dict[str, Any]:
+    return {
+        "label": scope.describe(),
+        "hosts": list(scope.hosts) or None,
+        "paths": patterns_source(scope.paths),
+        "writes": scope.methods == "writes",
+    }
+
+
+def _merge(summary: ReplaySummary, name: str, result: dict[str, Any]) -> None:
+    summary.lines += result["lines"]
+    summary.malformed += result["malformed"]
+    for number, note in result["malformedLines"]:
+        if len(summary.malformed_lines) < SHOW_LINES:
+            summary.malformed_lines.append(f"{name}:{number}" + (f" ({note})" if note else ""))
+    for number, message in result["errors"]:
+        if len(summary.errors) < SHOW_LINES:
+            summary.errors.append(f"{name}:{number}: {message}")
+    summary.rules.update(result["rules"])
+    summary.disagreements += result["disagreements"]
+
+
+def format_summary(summary: ReplaySummary) -> str:
+    total = summary.replayed
+    out = [f"{summary.lines:,} lines, {total:,} replayed, {summary.malformed:,} malformed"]
+    for cls in CLASSES:
+        count = summary.counts[cls]
+        share = f"{count / total:.1%}" if total else "-"
+        out.append(f"{cls:<12} {count:>10,}  {share:>6}")
+    for cls in CLASSES:
+        if not summary.counts[cls]:
+            continue
+        paths = ", ".join(f"{p} ({n:,})" for p, n in top(summary.paths[cls], 5))
+        networks = ", ".join(f"{p} ({n:,})" for p, n in top(summary.networks[cls], 5))
+        out.append(f"{cls}: top paths {paths}")
+        out.append(f"{cls}: top networks {networks}")
+    if summary.scopes:
+        out.append(
+            "maintenance by scope: " + ", ".join(f"{s} ({n:,})" for s, n in top(summary.scopes))
+        )
+    if summary.rules:
+        out.append("passed because: " + ", ".join(f"{r} ({n:,})" for r, n in top(summary.rules)))
+    if summary.malformed_lines:
+        out.append("malformed lines: " + ", ".join(summary.malformed_lines))
+    if summary.errors:
+        out.append("function errors (a 503 FunctionExecutionError at the edge):")
+        out.extend(f"  {e}" for e in summary.errors)
+    if summary.disagreements:
+        out.append(
+            f"warning: the decision model disagrees on {summary.disagreements:,} passing lines"
+        )
+    return "\n".join(out)

@@ -1,0 +1,278 @@
+"""Run scenarios through the rendered function in the local runtime, as the edge would.
+
+In rewrite mode both halves play: viewer-request, then, for a request that goes on,
+viewer-response over a simulated 200 answer from the origin. What a scenario "got" is
+read from what the function did, not from the Python model, so a scenario file checks
+the deployed code itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cffunc.config.load import Config, Runtime
+from cffunc.errors import CffuncError
+from cffunc.function.compose import ForeignFunction, compose, guess_events
+from cffunc.function.render import render
+from cffunc.function.rules import MARKER_HEADER, MaintenanceRules, compile_rules
+from cffunc.function.store_layout import enabled_items
+from cffunc.runtime import FunctionRuntime, Invocation
+from cffunc.runtime.events import viewer_request_event, viewer_response_event
+from cffunc.runtime.local_store import KeyValueData
+from cffunc.runtime.scenarios import Scenario
+
+ORIGIN_STATUS = 200
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: Scenario
+    got: str
+    """pass, maintenance, redirect, or error."""
+    status: int | None
+    """The status the viewer finally gets (503 when the function threw, 502 when the edge
+    would refuse its result)."""
+    error: str | None = None
+    uri: str | None = None
+    """The URI the request went on to the origin with; None for a generated response."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers of the response the viewer finally gets (simulated origin answer included)."""
+    body: str | None = None
+    """The body of a generated answer (None when the request went on to the origin)."""
+
+    @property
+    def mismatches(self) -> list[str]:
+        """What differs from the scenario's expectations, in words."""
+        scenario, out = self.scenario, []
+        if self.got != scenario.expect:
+            out.append(f"expected {scenario.expect}, got {self.got}")
+        if scenario.status is not None and scenario.status != self.status:
+            out.append(f"expected status {scenario.status}, got {self.status}")
+        if scenario.expect_uri is not None and scenario.expect_uri != self.uri:
+            out.append(f"expected uri {scenario.expect_uri}, got {self.uri}")
+        for name, value in scenario.expect_headers.items():
+            if self.headers.get(name) != value:
+                out.append(f"expected header {name}: {value}, got {self.headers.get(name)}")
+        if scenario.expect_body is not None and scenario.expect_body not in (self.body or ""):
+            shown = "no body" if self.body is None else f"{len(self.body)} characters without it"
+            out.append(f"expected body containing {scenario.expect_body!r}, got {shown}")
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+def _outcome(rules: MaintenanceRules, output: Any) -> tuple[str, int | None]:
+    """What cffunc decided, and the status so far. A generated answer is cffunc's when it
+    has the maintenance status, or is the bypass redirect setting the cookie; any other
+    (a composed function's 401 or 301, say) answered a request cffunc let pass."""
+    if isinstance(output, dict) and "statusCode" in output:
+        status = output.get("statusCode")
+        cookies = output.get("cookies")
+        if status == rules.status:
+            got = "maintenance"
+        elif status == 302 and rules.bypass and isinstance(cookies, dict):
+            got = "redirect" if rules.bypass.cookie in cookies else "pass"
+        else:
+            got = "pass"
+        return got, status if isinstance(status, int) else None
+    # cffunc's rewrite goes to the maintenance object with its marker header; any other
+    # request that goes on passed (a composed function may have rewritten it, too).
+    headers = output.get("headers") if isinstance(output, dict) else None
+    marked = isinstance(headers, dict) and MARKER_HEADER in headers
+    rewritten = marked and isinstance(output, dict) and output.get("uri") == rules.object
+    return ("maintenance" if rewritten else "pass"), ORIGIN_STATUS
+
+
+def _body(output: Any) -> str | None:
+    body = output.get("body") if isinstance(output, dict) else None
+    if isinstance(body, dict):
+        data = body.get("data")
+        if body.get("encoding") == "base64" and isinstance(data, str):
+            import base64
+
+            return base64.b64decode(data).decode("utf-8", "replace")
+        return data if isinstance(data, str) else None
+    return body if isinstance(body, str) else None
+
+
+def _headers(output: Any) -> dict[str, str]:
+    headers = output.get("headers") if isinstance(output, dict) else None
+    if not isinstance(headers, dict):
+        return {}
+    return {
+        str(k).lower(): v["value"]
+        for k, v in headers.items()
+        if isinstance(v, dict) and isinstance(v.get("value"), str)
+    }
+
+
+def run_scenarios(
+    runtime: FunctionRuntime,
+    rules: MaintenanceRules,
+    scenarios: Sequence[Scenario],
+    secret: str | None,
+    default_now: datetime,
+) -> list[ScenarioResult]:
+    times = [s.now or default_now for s in scenarios]
+    events = [
+        viewer_request_event(s.request(rules, now, secret))
+        for s, now in zip(scenarios, times, strict=True)
+    ]
+    now_ms = [round(t.timestamp() * 1000) for t in times]
+    first = runtime.invoke_many(zip(events, now_ms, strict=True))
+    second_half = [
+        i
+        for i, result in enumerate(first)
+        if rules.mode == "rewrite" and result.ok and "statusCode" not in (result.output or {})
+    ]
+    responses = runtime.invoke_many(
+        (viewer_response_event(events[i], first[i].output), now_ms[i]) for i in second_half
+    )
+    finals: dict[int, Invocation] = dict(zip(second_half, responses, strict=True))
+    results = []
+    for i, scenario in enumerate(scenarios):
+        result = first[i]
+        if not result.ok:
+            results.append(ScenarioResult(scenario, "error", result.error_status, result.error))
+            continue
+        got, status = _outcome(rules, result.output)
+        generated = isinstance(result.output, dict) and "statusCode" in result.output
+        uri = None if generated else result.output.get("uri")
+        headers = _headers(result.output) if generated else {}
+        body = _body(result.output) if generated else None
+        final = finals.get(i)
+        if final is not None:
+            if not final.ok:
+                results.append(ScenarioResult(scenario, "error", final.error_status, final.error))
+                continue
+            status = final.output.get("statusCode") if isinstance(final.output, dict) else None
+            headers = _headers(final.output)
+            if got == "pass" and status != ORIGIN_STATUS:
+                got = "maintenance"
+        results.append(ScenarioResult(scenario, got, status, uri=uri, headers=headers, body=body))
+    return results
+
+
+ESTIMATE_REPEATS = 200
+EDGE_BUDGET_US = 1000.0
+"""The edge reports compute utilization against an unpublished budget, about 1 ms of CPU."""
+
+
+def test_result(runtime: FunctionRuntime, event: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    """One event's result in the shape of CloudFront's TestFunction ``TestResult``.
+
+    ``ComputeUtilization`` is a local estimate: the time V8 takes per invocation (over a
+    batch of repeats) against a 1 ms budget. V8 compiles to machine code and the edge's
+    engine does not, so real figures are higher; use it to compare versions of a function.
+    """
+    result = runtime.invoke(event, now_ms)
+    started = time.perf_counter()
+    runtime.invoke_many([(event, now_ms)] * ESTIMATE_REPEATS)
+    per_call_us = (time.perf_counter() - started) * 1e6 / ESTIMATE_REPEATS
+    utilization = max(0, min(100, round(per_call_us / EDGE_BUDGET_US * 100)))
+    return {
+        "FunctionOutput": json.dumps(result.output) if result.ok else "",
+        "FunctionExecutionLogs": list(result.logs),
+        "FunctionErrorMessage": result.error or "",
+        "ComputeUtilization": str(utilization),
+        "ComputeUtilizationIsEstimate": True,
+        "OriginCalls": list(result.origin_calls),
+    }
+
+
+def local_store(kvs: KeyValueData | None, rules: MaintenanceRules) -> KeyValueData | None:
+    """The store a local run reads: the one given, else for a store-toggled function one
+    that says maintenance is on (as if `cffunc enable` had run)."""
+    if kvs is None and rules.store:
+        return KeyValueData(enabled_items())
+    return kvs
+
+
+def run_events(
+    code: str,
+    runtime: Runtime,
+    events: Sequence[dict[str, Any]],
+    now: datetime,
+    kvs: KeyValueData | None = None,
+) -> list[dict[str, Any]]:
+    """Each event's TestFunction-shaped result (``cffunc test --event``/``--ip``...)."""
+    with FunctionRuntime(code, runtime, kvs=kvs) as engine:
+        return [test_result(engine, event, round(now.timestamp() * 1000)) for event in events]
+
+
+@dataclass(frozen=True)
+class RemoteComparison:
+    """One scenario's viewer-request result, locally and from CloudFront's TestFunction
+    (``test --remote``), in the form both sides are compared on."""
+
+    name: str
+    local: str
+    remote: str
+    error: str | None = None
+
+    @property
+    def agrees(self) -> bool:
+        return self.error is None and self.local == self.remote
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """The scenario results of ``cffunc test``, and TestFunction's answers beside them
+    with ``--remote``."""
+
+    results: list[ScenarioResult]
+    remote: list[RemoteComparison] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(r.ok for r in self.results) and all(c.agrees for c in self.remote or [])
+
+
+def scenario_file(config: Config, given: Path | None) -> Path:
+    path = given or config.test.scenarios
+    if path is None:
+        raise CffuncError(
+            "no scenarios: set [test] scenarios in the config, pass --scenarios FILE, "
+            "or give an event (--event FILE, --ip/--path)"
+        )
+    return path
+
+
+def config_function(
+    config: Config,
+    env: Mapping[str, str],
+    foreign: ForeignFunction | None = None,
+    events: tuple[str, ...] | None = None,
+) -> tuple[MaintenanceRules, str, Runtime]:
+    """The rules, code and runtime a local run uses: the config's render, or its
+    composition with ``foreign`` (``--with``) on ``events`` (else guessed from its code)."""
+    rules = compile_rules(config, env)
+    if foreign is None:
+        return rules, render(rules).code, config.function.runtime
+    composed = compose(rules, foreign, config.function.name, events or guess_events(foreign.code))
+    return replace(rules, runtime=composed.runtime), composed.code, composed.runtime
+
+
+def run_config_scenarios(
+    config: Config,
+    env: Mapping[str, str],
+    scenarios: Sequence[Scenario],
+    now: datetime,
+    kvs: KeyValueData | None = None,
+    foreign: ForeignFunction | None = None,
+    events: tuple[str, ...] | None = None,
+) -> list[ScenarioResult]:
+    """The config's function (or its composition with ``foreign``) over ``scenarios``
+    in the local runtime."""
+    rules, code, runtime = config_function(config, env, foreign, events)
+    secret = env.get(config.allow.bypass_secret_env or "")
+    with FunctionRuntime(code, runtime, kvs=local_store(kvs, rules)) as engine:
+        return run_scenarios(engine, rules, scenarios, secret, now)

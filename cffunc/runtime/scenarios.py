@@ -1,0 +1,181 @@
+"""Scenario files (SPEC section 5): named requests with the outcome they must get.
+
+Beyond the SPEC's keys, a scenario may say ``bypass_cookie = "valid" | "expired" |
+"forged"`` and ``bypass_token = true | false``: the cookie or ``?token=`` is made at run
+time from the configured secret, since nobody can write a valid HMAC by hand.
+
+``expect_uri`` checks the URI the request goes on to the origin with (after cffunc and a
+composed function, ``test --with``); ``expect_headers`` checks headers of the response the
+viewer finally gets (names in any case, values exactly); ``expect_body`` text that the body
+of a generated answer (the page, the JSON, the text) contains.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from cffunc.config.load import parse_time
+from cffunc.errors import ConfigError
+from cffunc.function import bypass
+from cffunc.function.decide import ViewerRequest
+from cffunc.function.rules import MaintenanceRules
+from cffunc.runtime.events import split_query
+
+Expect = Literal["pass", "maintenance", "redirect"]
+EXPECTS: tuple[Expect, ...] = ("pass", "maintenance", "redirect")
+_KEYS = (
+    "name", "ip", "host", "path", "method", "headers", "cookies", "now", "expect", "status",
+    "bypass_cookie", "bypass_token", "expect_uri", "expect_headers", "expect_body",
+)  # fmt: skip
+COOKIE_KINDS = ("valid", "expired", "forged", "minted")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    ip: str
+    path: str
+    method: str
+    expect: Expect
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+    now: datetime | None = None
+    status: int | None = None
+    bypass_cookie: str | None = None
+    bypass_token: bool | None = None
+    expect_uri: str | None = None
+    expect_headers: dict[str, str] = field(default_factory=dict)
+    expect_body: str | None = None
+    """Text the body of a generated answer must contain (the page, the JSON, the text)."""
+
+    def request(self, rules: MaintenanceRules, now: datetime, secret: str | None) -> ViewerRequest:
+        """The viewer request, with any bypass cookie or token made for ``rules``.
+
+        ``secret``: the bypass secret, for ``bypass_token = true`` (the rules hold only
+        keys derived from it).
+        """
+        uri, _, query = self.path.partition("?")
+        querystring = {name: values[0] for name, values in split_query(query).items()}
+        cookies = dict(self.cookies)
+        if self.bypass_token is not None or self.bypass_cookie is not None:
+            if rules.bypass is None:
+                raise ConfigError(
+                    f"scenario {self.name!r} uses a bypass cookie or token, but the config has "
+                    "no allow.bypass_secret_env"
+                )
+            if self.bypass_token is not None:
+                querystring["token"] = (secret or "") if self.bypass_token else "not-the-secret"
+            if self.bypass_cookie is not None:
+                cookies[rules.bypass.cookie] = _cookie(
+                    rules.bypass.keys, self.bypass_cookie, now, rules.bypass.ttl
+                )
+        return ViewerRequest(
+            ip=self.ip,
+            method=self.method,
+            uri=uri,
+            querystring=querystring,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            cookies=cookies,
+        )
+
+
+def _cookie(keys: bypass.BypassKeys, kind: str, now: datetime, ttl: int) -> str:
+    seconds = int(now.timestamp())
+    if kind == "valid":
+        return bypass.cookie_value(keys, seconds + min(3600, ttl))
+    if kind == "minted":
+        # Signed with the function's own key but valid for ten years: what someone who
+        # read the function code could make. The function refuses it.
+        return bypass.cookie_value(keys, seconds + 10 * 365 * 86400)
+    if kind == "expired":
+        return bypass.cookie_value(keys, seconds - 1)
+    return bypass.cookie_value(bypass.derive_keys("forged-" + "x" * 16), seconds + 3600)
+
+
+def load_scenarios(path: Path) -> list[Scenario]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: scenario file not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the scenario file: {error}") from None
+    items = data.get("scenario")
+    if not isinstance(items, list) or not items or set(data) != {"scenario"}:
+        raise ConfigError(f"{path}: expected one or more [[scenario]] tables and nothing else")
+    return [_scenario(path, index, item) for index, item in enumerate(items)]
+
+
+def _scenario(path: Path, index: int, item: dict[str, Any]) -> Scenario:
+    where = f"{path}: scenario[{index}]"
+    for key in item:
+        if key not in _KEYS:
+            raise ConfigError(f"{where}: unknown key {key}; accepted: {', '.join(_KEYS)}")
+
+    def need(key: str, kind: type, accepted: str, default: Any = None) -> Any:
+        value = item.get(key, default)
+        if value is None and default is None and key in ("name", "ip", "expect"):
+            raise ConfigError(f"{where}: {key} is required; {accepted}")
+        if value is not None and (
+            not isinstance(value, kind) or isinstance(value, bool) != (kind is bool)
+        ):
+            raise ConfigError(f"{where}: {key} = {value!r} is not accepted; {accepted}")
+        return value
+
+    expect = need("expect", str, f"use one of {', '.join(EXPECTS)}")
+    if expect not in EXPECTS:
+        raise ConfigError(
+            f"{where}: expect = {expect!r} is not accepted; use one of {', '.join(EXPECTS)}"
+        )
+    path_value = need("path", str, 'give a path starting with "/", e.g. "/checkout?step=2"', "/")
+    if not path_value.startswith("/"):
+        raise ConfigError(f'{where}: path = {path_value!r} is not accepted; it must start with "/"')
+    now = None
+    if "now" in item:
+        now = parse_time(item["now"])
+        if now is None:
+            raise ConfigError(
+                f"{where}: now = {item['now']!r} is not accepted; give an RFC 3339 time"
+            )
+    headers = need("headers", dict, "give a table of header names to values", {})
+    cookies = need("cookies", dict, "give a table of cookie names to values", {})
+    expect_headers = need(
+        "expect_headers", dict, "give a table of response header names to values", {}
+    )
+    for table in (headers, cookies, expect_headers):
+        if not all(isinstance(v, str) for v in table.values()):
+            raise ConfigError(f"{where}: header and cookie values must be strings")
+    host = need("host", str, 'give the Host the viewer asks for, e.g. "shop.example.com"')
+    if host is not None:
+        if any(k.lower() == "host" for k in headers):
+            raise ConfigError(f"{where}: give the host once: as host or in headers, not both")
+        headers = {**headers, "host": host}
+    cookie_kind = need("bypass_cookie", str, f"use one of {', '.join(COOKIE_KINDS)}")
+    if cookie_kind is not None and cookie_kind not in COOKIE_KINDS:
+        raise ConfigError(
+            f"{where}: bypass_cookie = {cookie_kind!r} is not accepted; "
+            f"use one of {', '.join(COOKIE_KINDS)}"
+        )
+    return Scenario(
+        name=need("name", str, "give the scenario a name"),
+        ip=need("ip", str, 'give the viewer IP, e.g. "203.0.113.9"'),
+        path=path_value,
+        method=need("method", str, "give an HTTP method such as GET", "GET").upper(),
+        expect=expect,
+        headers=headers,
+        cookies=cookies,
+        now=now,
+        status=need("status", int, "give the HTTP status the viewer should finally get"),
+        bypass_cookie=cookie_kind,
+        bypass_token=need(
+            "bypass_token", bool, "use true (the right token) or false (a wrong one)"
+        ),
+        expect_uri=need(
+            "expect_uri", str, 'give the URI the request goes on with, e.g. "/index.html"'
+        ),
+        expect_headers={k.lower(): v for k, v in expect_headers.items()},
+        expect_body=need("expect_body", str, "give text the generated answer's body contains"),
+    )
