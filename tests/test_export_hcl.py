@@ -94,7 +94,7 @@ def test_comments_heredocs_and_strings_hide_what_looks_like_syntax() -> None:
 @pytest.mark.parametrize(
     "text",
     ['x = "open\n', "x = {\n", "resource a {\n", "x = <<EOT\nno end\n", "x =\n", "= 1\n",
-     'x = "${a"\n', "/* open\n"],
+     'x = "${a"\n', "/* open\n", "x = a)\n", 'x = "${"' * 5000 + "\n", "a {\n" * 5000],
 )  # fmt: skip
 def test_what_is_not_terraform_is_an_error(text: str) -> None:
     with pytest.raises(HclError):

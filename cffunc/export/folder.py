@@ -59,7 +59,7 @@ def trespass(folder: Path, own: str, declared: Iterable[str]) -> str | None:
             return f"{path} hides {own} from OpenTofu (a .tofu file wins over its .tf file)"
         try:
             found = list(_declared_in(path))
-        except (OSError, UnicodeDecodeError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:  # ValueError: HclError, JSON
             return f"{path} cannot be read ({error}): nothing tells what it changes in the export"
         for item in found:
             address = _ours(item.address, addresses)

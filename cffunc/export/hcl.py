@@ -81,8 +81,11 @@ def meaning(body: Body) -> Counter[tuple[object, ...]]:
 
 def read(text: str) -> Body:
     """A file in the native syntax; HclError when it is not one."""
-    tokens = _Lexer(text.removeprefix("\ufeff")).tokens(closing=False)
-    body, _ = _body(tokens, 0, nested=False)
+    try:
+        tokens = _Lexer(text.removeprefix("\ufeff")).tokens(closing=False)
+        body, _ = _body(tokens, 0, nested=False)
+    except RecursionError:
+        raise HclError("blocks or strings nested too deep") from None
     return body
 
 
