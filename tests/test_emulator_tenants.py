@@ -1,6 +1,6 @@
 """The local CloudFront API's multi-tenant side, driven over HTTP by boto3 and the AWS CLI:
 multi-tenant distributions, distribution tenants, connection groups, tags, paging, seeds
-(tenants and fleets)."""
+(tenants and fleets), and the throttling and call counts a fleet deploy is measured by."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from cffunc.emulator.seeds import FLEET_CONFIG, SeedError, parse_seeds
 from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
 from tests.helpers import SAMPLES
-from tests.test_emulator import aws, control, error_code
+from tests.test_emulator import _raw, aws, control, error_code
 
 MULTI = "E3MULTITENANT1"
 STANDARD = "E2EXAMPLE12345"
@@ -653,6 +653,119 @@ def test_distributions_are_listed_in_pages() -> None:
         with pytest.raises(ClientError) as raised:
             cf.list_distributions(MaxItems="many")
         assert error_code(raised) == "InvalidArgument"
+
+
+# ---- throttling and call counts ----
+
+
+def test_throttled_calls_are_retried_by_botocores_standard_mode(
+    emulator: RunningEmulator,
+) -> None:
+    cf = client(emulator, mode="standard", max_attempts=4)
+    control(emulator, "/__cffunc/call-counts", {"reset": True})
+    control(emulator, "/__cffunc/throttle", {"operation": "UpdateDistributionTenant", "count": 2})
+    read = cf.get_distribution_tenant(Identifier="acme")
+    updated = cf.update_distribution_tenant(
+        Id=read["DistributionTenant"]["Id"], IfMatch=read["ETag"], Enabled=False
+    )
+    assert updated["ResponseMetadata"]["RetryAttempts"] == 2
+    assert updated["DistributionTenant"]["Enabled"] is False
+    counts = control(emulator, "/__cffunc/call-counts", {})
+    assert counts["calls"] == {"GetDistributionTenant": 1, "UpdateDistributionTenant": 3}
+    assert counts["throttled"] == {"UpdateDistributionTenant": 2}
+    assert counts["total"] == 4
+
+
+def test_the_throttling_answer_is_cloudfronts(emulator: RunningEmulator) -> None:
+    cf = client(emulator)  # no retries: see the answer itself
+    control(emulator, "/__cffunc/throttle", {"operation": "GetDistribution"})
+    with pytest.raises(ClientError) as raised:
+        cf.get_distribution(Id=STANDARD)
+    error = raised.value.response["Error"]
+    assert (error["Code"], error["Message"], status_of(raised)) == (
+        "Throttling", "Rate exceeded", 400,
+    )  # fmt: skip
+    assert cf.get_distribution(Id=STANDARD)["Distribution"]["Id"] == STANDARD  # only once
+
+
+def test_every_kth_call_of_any_operation_is_throttled_until_cleared(
+    emulator: RunningEmulator,
+) -> None:
+    cf = client(emulator)
+    control(emulator, "/__cffunc/call-counts", {"reset": True})
+    control(emulator, "/__cffunc/throttle", {"operation": "*", "every": 3})
+    outcomes = []
+    for n in range(9):
+        try:
+            if n % 2:
+                cf.get_distribution(Id=STANDARD)
+            else:
+                cf.list_distribution_tenants()
+            outcomes.append("ok")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+    assert outcomes == ["ok", "ok", "Throttling"] * 3
+    counts = control(emulator, "/__cffunc/call-counts", {"reset": True})
+    assert counts["total"] == 9 and sum(counts["throttled"].values()) == 3
+    assert control(emulator, "/__cffunc/throttle", {"clear": True}) == {"rules": 0}
+    for _ in range(3):
+        cf.get_distribution(Id=STANDARD)
+    assert control(emulator, "/__cffunc/call-counts", {})["calls"] == {"GetDistribution": 3}
+
+
+def test_a_fleet_of_calls_converges_under_throttling() -> None:
+    with local_cloudfront(read_seeds(SAMPLES / "fleet.json")) as fleet:
+        cf = client(fleet, mode="standard", max_attempts=5)
+        control(fleet, "/__cffunc/throttle", {"operation": "UpdateDistribution", "every": 10})
+        for n in range(1, 51):
+            read = cf.get_distribution_config(Id=f"EFLEET{n:04d}")
+            config = {**read["DistributionConfig"], "Comment": "maintenance"}
+            cf.update_distribution(
+                Id=f"EFLEET{n:04d}", IfMatch=read["ETag"], DistributionConfig=config
+            )
+        comments = {
+            d["Id"]: d["Comment"]
+            for page in cf.get_paginator("list_distributions").paginate()
+            for d in page["DistributionList"]["Items"]
+        }
+        assert [i for i, c in comments.items() if c == "maintenance"] == [
+            f"EFLEET{n:04d}" for n in range(1, 51)
+        ]
+        counts = control(fleet, "/__cffunc/call-counts", {})
+        # Every 10th UpdateDistribution call answered Throttling and was retried: 55 calls
+        # for 50 updates (the 10th, 20th, ... 50th call).
+        assert counts["calls"]["UpdateDistribution"] == 55
+        assert counts["throttled"] == {"UpdateDistribution": 5}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/__cffunc/throttle", {"operation": "UpdateDistributoin"}, "give a CloudFront operation"),
+        ("/__cffunc/throttle", {"operation": "GetDistribution", "count": 0}, "count 0"),
+        ("/__cffunc/throttle", {"operation": "GetDistribution", "every": "2"}, "every '2'"),
+        ("/__cffunc/throttle", {"operation": "GetDistribution", "count": True}, "count True"),
+        ("/__cffunc/throttle", {"operation": "GetDistribution", "after": 1}, "unknown keys"),
+        ("/__cffunc/throttle", {"clear": True, "operation": "GetDistribution"}, "alone"),
+        ("/__cffunc/throttle", ["GetDistribution"], "a JSON object"),
+        ("/__cffunc/call-counts", {"reset": "yes"}, '{"reset": true}'),
+    ],
+)
+def test_bad_throttle_and_count_calls_are_400_and_change_nothing(
+    emulator: RunningEmulator, path: str, body: Any, message: str
+) -> None:
+    ok = {"Content-Type": "application/json"}
+    status, answer = _raw(emulator, "POST", path, json.dumps(body).encode(), ok)
+    assert status == 400 and message in json.loads(answer)["error"]
+    assert emulator.app.traffic.rules == []
+    client(emulator).get_distribution(Id=STANDARD)  # not throttled
+    rebound = {"Content-Type": "application/json", "Host": "evil.example.com"}
+    good = json.dumps({"operation": "GetDistribution"}).encode()
+    assert _raw(emulator, "POST", "/__cffunc/throttle", good, rebound)[0] == 403
+    assert (
+        _raw(emulator, "POST", "/__cffunc/throttle", good, {"Content-Type": "text/plain"})[0] == 403
+    )
+    assert emulator.app.traffic.rules == []
 
 
 # ---- seeds ----

@@ -3,8 +3,8 @@
 Requests for functions, distributions, distribution tenants, connection groups, key value
 stores and tags are answered here (:mod:`.state` and :mod:`.tenants` keep the rules); every
 other request, CloudFront's or another service's, goes on to moto. A few control endpoints
-under ``/__cffunc/`` let tests inject faults, play a concurrent writer and move the
-deployment clock.
+under ``/__cffunc/`` let tests inject faults and throttling, count calls, play a concurrent
+writer and move the deployment clock.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from cffunc.emulator.state import (
     store_arns,
 )
 from cffunc.emulator.tenants import Tenant
+from cffunc.emulator.traffic import Traffic
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -133,6 +134,7 @@ class EmulatorApp:
         self.faults = Faults()
         self.after_read: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
         self.calls: list[str] = []
+        self.traffic = Traffic()
 
     def change_after_next_read(
         self, distribution_id: str, change: Callable[[dict[str, Any]], None]
@@ -175,6 +177,8 @@ class EmulatorApp:
         self.calls.append(operation.name)
         try:
             fault = self.faults.take(operation.name)
+            throttled = self.traffic.record(operation.name, throttle=fault is None)
+            fault = fault or throttled
             if fault is not None:
                 raise fault
             body = body_of(environ)
@@ -213,6 +217,7 @@ class EmulatorApp:
                 raise KvsApiError("ValidationException", error.message) from None
             operation, arn, key = self.state.data_plane.route(environ["REQUEST_METHOD"], raw_path)
             self.calls.append("kvs:" + operation)
+            self.traffic.record("kvs:" + operation, throttle=False)
             fault = self.faults.take("kvs:" + operation)
             if fault is not None:
                 raise KvsApiError(fault.code, fault.message)
@@ -270,6 +275,8 @@ class EmulatorApp:
                 answer = {"ok": True}
             elif path == "/__cffunc/calls":
                 answer = {"calls": self.calls}
+            elif path in self.traffic.paths:
+                answer = self.traffic.control(path, data)
             else:
                 raise KeyError(path)
         except (KeyError, ValueError, TypeError, OverflowError, ApiError) as error:
