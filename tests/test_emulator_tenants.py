@@ -874,6 +874,33 @@ def test_seeds_the_api_would_refuse_are_refused(seed: dict[str, Any], message: s
     assert str(raised.value).startswith(message)
 
 
+def test_seeds_may_fix_ids_and_the_default_group() -> None:
+    no_tenants = [s for s in SEEDS if "Tenant" not in s]
+    fixed = [
+        {"ConnectionGroup": {"Name": "main", "Id": "cg_main1", "Default": True}},
+        {"Tenant": {
+            "Name": "fixed", "Id": "dt_fixed1", "Distribution": MULTI,
+            "Domains": ["fixed.example.com"], "Parameters": {"tenantName": "F"},
+        }},
+    ]  # fmt: skip
+    with local_cloudfront([*no_tenants, *fixed]) as api:
+        made = client(api).get_distribution_tenant(Identifier="dt_fixed1")["DistributionTenant"]
+        assert made["ConnectionGroupId"] == "cg_main1"
+    again = {**fixed[1]["Tenant"], "Name": "other", "Domains": ["other.example.com"]}
+    with (
+        pytest.raises(SeedError) as raised,
+        local_cloudfront([*no_tenants, *fixed, {"Tenant": again}]),
+    ):
+        pass
+    assert str(raised.value) == (
+        "seed tenant other: EntityAlreadyExists: The distribution tenant dt_fixed1 exists."
+    )
+    second_default = {"ConnectionGroup": {"Name": "spare", "Default": True}}
+    with pytest.raises(SeedError) as raised, local_cloudfront([*fixed[:1], second_default]):
+        pass
+    assert "Only one connection group can be the default" in str(raised.value)
+
+
 def test_bad_tenant_seed_file_is_one_line_exit_1(tmp_path: Path) -> None:
     seed = tmp_path / "tenant.json"
     seed.write_text(

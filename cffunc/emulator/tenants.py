@@ -310,10 +310,12 @@ class Tenants:
         with self.state.lock:
             if not name or len(name) > 128:
                 raise ApiError("InvalidArgument", "A connection group name is 1 to 128 characters.")
-            if any(g.name == name for g in self.groups.values()) or group_id in self.groups:
+            if any(g.name == name for g in self.groups.values()):
                 raise ApiError(
                     "EntityAlreadyExists", f"A connection group named {name} already exists."
                 )
+            if group_id in self.groups:
+                raise ApiError("EntityAlreadyExists", f"The connection group {group_id} exists.")
             if len(self.groups) >= MAX_CONNECTION_GROUPS:
                 raise ApiError(
                     "EntityLimitExceeded",
@@ -425,9 +427,13 @@ class Tenants:
                     f"The tenant name {name!r} must be 3 to 128 letters, digits, '-' or '.', "
                     "starting and ending with a letter or digit.",
                 )
-            if any(t.name == name for t in self.tenants.values()) or tenant_id in self.tenants:
+            if any(t.name == name for t in self.tenants.values()):
                 raise ApiError(
                     "EntityAlreadyExists", f"A distribution tenant named {name} already exists."
+                )
+            if tenant_id in self.tenants:
+                raise ApiError(
+                    "EntityAlreadyExists", f"The distribution tenant {tenant_id} exists."
                 )
             if len(self.tenants) >= MAX_TENANTS:
                 raise ApiError(
