@@ -512,6 +512,8 @@ def _state_of(emulator: RunningEmulator) -> tuple[Any, ...]:
         getattr(app.state.clock, "offset", None),
         len(app.state.data_plane.before_write),
         {key: (d.etag, copy.deepcopy(d.config)) for key, d in app.state.distributions.items()},
+        copy.deepcopy(app.traffic.rules),
+        dict(app.traffic.counts),
     )
 
 
@@ -664,7 +666,9 @@ def _like(old: Any) -> st.SearchStrategy[Any]:
     return st.just(old)
 
 
-FIELDS = ["operation", "error", "count", "after", "distribution", "set", "advance"]
+FIELDS = ["operation", "error", "count", "after", "distribution", "set", "advance", "every",
+          "clear", "reset"]  # fmt: skip
+CALLS = ["faults", "after-read", "clock", "kvs-write", "calls", "throttle", "call-counts"]
 OPERATIONS = ["UpdateDistribution", "CreateFunction", "kvs:PutKey", "kvs:GetKey", "NoSuch", "kvs:x"]
 ERRORS = ["Throttling", "AccessDenied", "ConflictException", "ThrottlingException", "Teapot"]
 
@@ -690,6 +694,13 @@ def _near_valid(call: str) -> st.SearchStrategy[dict[str, Any]]:
     if call == "clock":
         seconds = st.integers(-5, 10**9) | st.floats(-1, 1e9) | anything
         return st.fixed_dictionaries({}, optional={"advance": seconds})
+    if call == "throttle":
+        return st.fixed_dictionaries(
+            {"operation": st.sampled_from(OPERATIONS) | anything},
+            optional={"count": st.integers(-1, 3) | anything, "every": st.integers(0, 3)},
+        ) | st.fixed_dictionaries({"clear": st.just(True) | anything})
+    if call == "call-counts":
+        return st.fixed_dictionaries({}, optional={"reset": st.booleans() | anything})
     if call == "kvs-write":
         keys = st.text(st.characters(exclude_categories=()), max_size=600)
         return st.fixed_dictionaries(
@@ -700,7 +711,7 @@ def _near_valid(call: str) -> st.SearchStrategy[dict[str, Any]]:
 
 @st.composite
 def _control_call(draw: st.DrawFn) -> tuple[str, bytes]:
-    call = draw(st.sampled_from(["faults", "after-read", "clock", "kvs-write", "calls"]))
+    call = draw(st.sampled_from(CALLS))
     body = draw(
         _near_valid(call)
         | _json_values()
@@ -724,8 +735,10 @@ def test_any_control_body_is_answered_200_or_400_and_the_api_keeps_working(
         assert status in (200, 400), answer
         if status == 400:
             assert _state_of(emulator) == state and answer["error"]
-    # A valid fault on GetDistributionConfig would be kept, by design; the names drawn
-    # never make one. Two reads: the second sees any change the first set off.
+    # A fault or a throttling rule on GetDistributionConfig (or "*") is kept, by design:
+    # drop the rules (the names drawn make no such fault). Two reads: the second sees
+    # any change the first set off.
+    assert _post(emulator, "throttle", b'{"clear": true}')[0] == 200
     for _ in range(2):
         read = cf.get_distribution_config(Id=DIST)
         assert read["ResponseMetadata"]["HTTPStatusCode"] == 200

@@ -83,14 +83,20 @@ CALLS = ("faults", "after-read", "clock", "kvs-write", "calls")
 
 
 def read(
-    path: str, body: bytes, operations: Collection[str], data_plane: Collection[str]
+    path: str,
+    body: bytes,
+    operations: Collection[str],
+    data_plane: Collection[str],
+    others: Collection[str] = (),
 ) -> Request:
     """The request a control call makes; ControlError when any of it is wrong.
-    ``operations`` and ``data_plane`` are the operation names the emulator answers."""
+    ``operations`` and ``data_plane`` are the operation names the emulator answers,
+    ``others`` the paths of control calls answered elsewhere (for the message)."""
     call = path.removeprefix("/__cffunc/")
     if call not in CALLS:
-        raise ControlError(f"no control call {path!r}: there are {', '.join(CALLS)}")
-    data = _object(body)
+        names = [*CALLS, *(other.removeprefix("/__cffunc/") for other in others)]
+        raise ControlError(f"no control call {_shown(path)}: there are {', '.join(names)}")
+    data = json_object(body)
     if call == "faults":
         _fields(data, ("operation", "error"), ("count", "after"))
         return _fault(data, operations, data_plane)
@@ -121,7 +127,8 @@ def read(
     return CallsRequest()
 
 
-def _object(body: bytes) -> dict[str, Any]:
+def json_object(body: bytes) -> dict[str, Any]:
+    """A control call's body: a JSON object (none: ``{}``)."""
     try:
         data = json.loads(body or b"{}", parse_constant=_no_constant)
     except (ValueError, RecursionError) as error:  # RecursionError: nesting too deep
