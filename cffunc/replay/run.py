@@ -1,16 +1,24 @@
 """Replay CloudFront standard access logs through the function: who passes, who gets the page.
 
 Logs (plain or gzip, files, directories, or standard input) are read in blocks of whole
-lines and handed to V8, where each line becomes a viewer-request event and the function's
-answer is counted (shims/replay.js keeps the #Fields map, line numbers and the counts
-across blocks); memory stays flat whatever the log size. Passing requests come back so the
-Python decision model can say which allowlist rule let them through.
+lines and handed to V8 as bytes, where each line becomes a viewer-request event and the
+function's answer is counted (shims/replay.js keeps the #Fields map, line numbers and the
+counts across blocks); memory stays flat whatever the log size. Passing requests come back
+so the Python decision model can say which allowlist rule let them through.
+
+The function runs once per distinct reading of a line: what it reads of an event
+(:mod:`cffunc.function.reads`, derived from the rules that render it), with the viewer's
+address reduced to its allowlist cell (:func:`cell_table`). Lines that agree on all of it
+are the same input to the function, so its answer is reused for them; ``reuse=False``
+runs it on every line, with the same summary (tests/test_replay.py compares the two).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import heapq
+import ipaddress
 import json
 import multiprocessing
 import os
@@ -36,6 +44,7 @@ from cffunc.function.decide import (
     matching_network,
 )
 from cffunc.function.paths import SAFE_URI, first_match, is_safe, patterns_source
+from cffunc.function.reads import event_reads
 from cffunc.function.rules import MaintenanceRules
 from cffunc.function.scopes import Scope, covers, request_host
 from cffunc.function.store_layout import (
@@ -47,7 +56,15 @@ from cffunc.function.store_layout import (
     parse_state,
     store_match,
 )
-from cffunc.replay.sources import LogError, Window, locate, open_one, open_sources
+from cffunc.replay.sources import (
+    CLASSIC_FIELDS,
+    LogError,
+    LogText,
+    Window,
+    locate,
+    open_one,
+    open_sources,
+)
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.engine import RuntimeFailure, start_v8
 from cffunc.runtime.events import split_cookie_header, split_query
@@ -67,16 +84,39 @@ SPILL_PARTS = 64
 KEPT = 100
 """Keys kept per list after an exact merge of spilled counts: more than any list shows."""
 SHOW_LINES = 10
+GRPC_NOTE = (
+    "CloudFront Functions run on gRPC requests, so these get the function's answer, but a "
+    "gRPC client cannot show the maintenance page or read its JSON: it sees only the status"
+)
+"""DeveloperGuide/distribution-using-grpc.html: "CloudFront gRPC supports CloudFront
+Functions"; CloudFront tells gRPC by Content-Type application/grpc, which standard logs do
+not record: their cs-protocol says grpcs (standard-logs-reference.html)."""
+
+
+def _by_class() -> dict[str, Counter[str]]:
+    return {c: Counter() for c in CLASSES}
 
 
 @dataclass
 class ReplaySummary:
     lines: int = 0
     counts: Counter[str] = field(default_factory=Counter)
-    paths: dict[str, Counter[str]] = field(default_factory=lambda: {c: Counter() for c in CLASSES})
-    networks: dict[str, Counter[str]] = field(
-        default_factory=lambda: {c: Counter() for c in CLASSES}
-    )
+    paths: dict[str, Counter[str]] = field(default_factory=_by_class)
+    networks: dict[str, Counter[str]] = field(default_factory=_by_class)
+    forwarded: dict[str, Counter[str]] = field(default_factory=_by_class)
+    """The networks of the viewers behind proxies (x-forwarded-for's first address)."""
+    tenants: dict[str, Counter[str]] = field(default_factory=_by_class)
+    """Lines per distribution tenant (distribution-tenant-id; "-" for none)."""
+    grpc: Counter[str] = field(default_factory=Counter)
+    """gRPC lines (cs-protocol grpcs) per class."""
+    closed: Counter[str] = field(default_factory=Counter)
+    """Lines of status 000 (the viewer closed the connection before the answer) per class."""
+    proxied: Counter[str] = field(default_factory=Counter)
+    """Lines with an x-forwarded-for per class (the function sees c-ip, the proxy)."""
+    unreadable_forwarded: int = 0
+    extra_fields: int = 0
+    """Lines with fields after the classic 33 their #Fields line names (not read)."""
+    explained: list[dict[str, Any]] = field(default_factory=list)
     rules: Counter[str] = field(default_factory=Counter)
     scopes: Counter[str] = field(default_factory=Counter)
     """Maintenance lines per scope (when the config or the store narrows maintenance)."""
@@ -90,6 +130,21 @@ class ReplaySummary:
     @property
     def replayed(self) -> int:
         return sum(self.counts.values())
+
+    def by_tenant(self) -> list[dict[str, Any]]:
+        """Lines per distribution tenant and class, the busiest first; empty when the
+        logs name no tenant."""
+        names = set().union(*(self.tenants[c] for c in CLASSES)) - {"-"}
+        if not names:
+            return []
+        rows = [
+            {"tenant": name, **{c: self.tenants[c][name] for c in CLASSES}}
+            for name in sorted(names | {"-"} if self.tenants_without() else names)
+        ]
+        return sorted(rows, key=lambda row: (-sum(row[c] for c in CLASSES), row["tenant"]))
+
+    def tenants_without(self) -> int:
+        return sum(self.tenants[c]["-"] for c in CLASSES)
 
     def as_json(self) -> dict[str, Any]:
         total = self.replayed
@@ -107,6 +162,15 @@ class ReplaySummary:
             },
             "pass_rules": top(self.rules),
             "maintenance_by_scope": top(self.scopes),
+            "grpc": {**_split(self.grpc), "note": GRPC_NOTE},
+            "status_000": _split(self.closed),
+            "x_forwarded_for": {
+                **_split(self.proxied),
+                "unreadable": self.unreadable_forwarded,
+                "top_viewer_networks": {c: top(self.forwarded[c], TOP) for c in CLASSES},
+            },
+            "fields_after_the_classic_33": self.extra_fields,
+            "by_tenant": self.by_tenant(),
             "malformed": {"count": self.malformed, "first": self.malformed_lines},
             "function_errors": self.errors,
             "model_disagreements": self.disagreements,
@@ -124,6 +188,10 @@ def top(counts: Counter[str], n: int | None = None) -> list[tuple[str, int]]:
 
 def _rank(item: tuple[str, int]) -> tuple[int, str]:
     return -item[1], item[0]
+
+
+def _split(counts: Counter[str]) -> dict[str, Any]:
+    return {"count": sum(counts.values()), "classes": {c: counts[c] for c in CLASSES}}
 
 
 class Attribution:
@@ -190,24 +258,24 @@ class Attribution:
 
     def for_v8(self) -> dict[str, Any] | None:
         """What shims/replay.js needs to name the rule of the commonest passing lines
-        itself, sparing their trip here: the address ranges :meth:`_address` searches, and
-        the bypass's cookie and path (a line that may involve the bypass comes here, as
-        :meth:`__call__` sends it to decide()). None when maintenance is scoped or fixed:
-        then every passing line comes here."""
+        itself, sparing their trip here: the bypass's cookie and path (a line that may
+        involve the bypass comes here, as :meth:`__call__` sends it to decide()), beside
+        the labels of :meth:`labels` in the cell table. None when maintenance is scoped or
+        fixed: then every passing line comes here."""
         if self.fixed is not None or self.scoped:
             return None
-        starts, labels = address_ranges(self.rules, 4)
-        starts6, labels6 = address_ranges(self.rules, 6)
         bypass = self.rules.bypass
         return {
-            "starts": starts,
-            "labels": [None if label is None else f"allowed-ip {label}" for label in labels],
-            # IPv6 starts as 32 hex digits, which V8 compares as text ("" before any).
-            "starts6": [f"{start:032x}" if start >= 0 else "" for start in starts6],
-            "labels6": [None if label is None else f"allowed-ip {label}" for label in labels6],
             "cookie": None if bypass is None else bypass.cookie,
             "path": None if bypass is None else bypass.path,
         }
+
+    def label(self, version: int, value: int) -> str | None:
+        """The rule that lets an allowlisted address through as :meth:`_address` names
+        it, None outside the config's allowlist."""
+        starts, labels = address_ranges(self.rules, version)
+        label = labels[bisect.bisect_right(starts, value) - 1]
+        return None if label is None else f"allowed-ip {label}"
 
     def _inside(self, key: tuple[str, str, str]) -> bool:
         """Whether a (normalised host, method, URI) is inside the config's scope and, with
@@ -302,6 +370,13 @@ class _Setup:
     Dask task: one log object)."""
     keep: int = COUNTER_LIMIT
     """Keys a list holds before it is handed over."""
+    reads: dict[str, Any] | None = None
+    """What the function reads of an event (EventReads.as_js), so that its decision is
+    reused for lines that agree on it; None: it runs on every line."""
+    cells: dict[str, Any] | None = None
+    """The allowlist's cells (cell_table), with the grouping of client networks."""
+    explain: int = 0
+    """Lines to report with their event and the function's answer."""
 
 
 @dataclass(frozen=True)
@@ -317,48 +392,100 @@ class NetworkGrouping:
         finer = (n for n in networks if n.prefixlen > COARSE[n.version])
         return NetworkGrouping(tuple(sorted(set(finer), key=_order)))
 
-    def table(self) -> dict[str, dict[str, Any]]:
-        """The split /24s and /48s for shims/replay.js, keyed as it keys them (a /24 by
-        its number, a /48 by its three groups): each with its finer networks as
-        [first, last, label] (IPv4 as numbers, IPv6 as 32 hex digits) and the label of
-        the rest."""
-        out: dict[str, dict[str, Any]] = {"v4": {}, "v6": {}}
-        for network in self.fine:
-            coarse = network.supernet(new_prefix=COARSE[network.version])
-            first, last = int(network.network_address), int(network.broadcast_address)
-            if network.version == 4:
-                key = str(int(coarse.network_address) >> 8)
-                ends: list[Any] = [first, last]
-            else:
-                key = _js48(coarse)
-                ends = [f"{first:032x}", f"{last:032x}"]
-            split = out[f"v{network.version}"].setdefault(key, {"nets": [], "outside": coarse})
-            split["nets"].append([*ends, str(network)])
-        for splits in out.values():
-            for split in splits.values():
-                inside = ", ".join(n[2] for n in split["nets"])
-                split["outside"] = f"{split['outside']} outside {inside}"
-        return out
-
 
 COARSE = {4: 24, 6: 48}
+V6_KEYS = 1 << 24
+"""shims/replay.js counts a /48 under this plus its 48 bits (a /24 under its number)."""
 
 
 def _order(network: IPNetwork) -> tuple[int, int, int]:
     return network.version, int(network.network_address), network.prefixlen
 
 
-def _js48(network: IPNetwork) -> str:
-    """A /48 as shims/replay.js spells it: three groups without leading zeros."""
-    groups = network.network_address.exploded.split(":")[:3]
-    return ":".join(g.lstrip("0") or "0" for g in groups) + "::/48"
+def _groups(value: int) -> list[int]:
+    """An IPv6 address as its eight 16-bit groups."""
+    return [(value >> (112 - 16 * i)) & 0xFFFF for i in range(8)]
+
+
+def cell_table(
+    networks: Iterable[IPNetwork],
+    grouping: NetworkGrouping,
+    label: Callable[[int, int], str | None] | None = None,
+) -> dict[str, Any]:
+    """The allowlist's cells for shims/replay.js: the address space of each version cut
+    at both ends of every network the function matches addresses against (``networks``:
+    EventReads.networks), and of the networks the client networks are grouped by.
+
+    Range ``i`` starts at ``starts[i]`` (IPv6 as eight groups, flattened). ``cells[i]`` is
+    the innermost network holding it (-1: none): networks either nest or do not meet, so
+    every address of a range is held by the same networks, those holding the innermost
+    one, and the function's answer depends on an address only through which networks
+    hold it, so a cell stands for the address in a reading. ``nets[i]``: the client
+    network an address there is counted under, where the allowlist draws lines finer than
+    a /24 or /48 (:class:`NetworkGrouping`), else None (its /24 or /48). ``labels[i]``: the
+    rule a pass there is put down to (``label(version, address)``), or None."""
+    out: dict[str, Any] = {}
+    for version in (4, 6):
+        held = sorted(
+            {n for n in networks if n.version == version},
+            key=lambda n: (int(n.network_address), n.prefixlen),
+        )
+        fine = [n for n in grouping.fine if n.version == version]
+        family = ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network
+        coarse = {n.supernet(new_prefix=COARSE[version]) for n in fine}
+        points = {0}
+        for network in (*held, *fine, *coarse):
+            points.add(int(network.network_address))
+            points.add(int(network.broadcast_address) + 1)
+        starts = sorted(p for p in points if p < 1 << (32 if version == 4 else 128))
+        outside = {
+            c: f"{c} outside " + ", ".join(str(n) for n in fine if n.subnet_of(c))  # type: ignore[arg-type]
+            for c in coarse
+        }
+        groups = _holding(fine, starts, innermost=False)
+        nets: list[str | None] = []
+        for start, group in zip(starts, groups, strict=True):
+            if group >= 0:
+                nets.append(str(fine[group]))
+                continue
+            around = family((start, COARSE[version]), strict=False)
+            nets.append(outside.get(around))
+        name = str(version)
+        out["starts" + name] = (
+            starts if version == 4 else [g for start in starts for g in _groups(start)]
+        )
+        out["cells" + name] = _holding(held, starts, innermost=True)
+        out["nets" + name] = nets
+        out["labels" + name] = [None if label is None else label(version, s) for s in starts]
+    return out
+
+
+def _holding(networks: list[IPNetwork], starts: list[int], innermost: bool) -> list[int]:
+    """For each address of ``starts`` (rising), the index in ``networks`` (sorted by
+    first address, wider first) of the innermost (else outermost) network holding it, -1
+    for none: one sweep, the networks holding the address kept as a stack (they nest)."""
+    spans = [(int(n.network_address), int(n.broadcast_address)) for n in networks]
+    out: list[int] = []
+    stack: list[int] = []
+    following = 0
+    for start in starts:
+        while following < len(spans) and spans[following][0] <= start:
+            while stack and spans[stack[-1]][1] < spans[following][0]:
+                stack.pop()
+            stack.append(following)
+            following += 1
+        while stack and spans[stack[-1]][1] < start:
+            stack.pop()
+        out.append((stack[-1] if innermost else stack[0]) if stack else -1)
+    return out
 
 
 @dataclass(frozen=True)
 class _Block:
     seq: int
     name: str
-    text: str
+    data: bytes
+    """Whole lines (see cffunc.replay.sources)."""
     fields: str | None
     """The #Fields line in effect where the block starts (None before any)."""
     line: int
@@ -369,29 +496,45 @@ class _Block:
 
 
 class Spill:
-    """The counts a worker's V8 handed over (a list that filled up), kept on disk: one
-    file per list, partition of the keys (V8's FNV-1a) and process, each line one hand-over.
+    """The counts a worker's V8 handed over (a list that filled up), kept on disk: files
+    per list, partition of the keys and process: ``.jsonl`` for text keys (a line per
+    hand-over) and ``.bin`` for the client networks V8 counts by number ([key, count]
+    pairs of doubles, in this machine's byte order: the files never leave it).
     :func:`merge_parts` adds them up a partition at a time, so no process ever holds
     more than a partition's keys, and the top lists are exact whatever --jobs."""
 
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
 
-    def write(self, spilled: list[list[Any]]) -> None:
-        """``spilled``: [kind, class, partitions] of the lists V8 handed over, each
-        partition the JSON text of its [key, count] pairs (V8 partitioned the keys)."""
-        for kind, cls, parts in spilled:
-            for part, text in enumerate(parts):
+    def write(self, spilled: list[list[Any]], runtime: FunctionRuntime) -> None:
+        """``spilled``: [kind, class, hand-over] of the lists V8 handed over: each
+        partition's text keys as JSON, and the index of its number keys in V8 (read
+        from ``runtime``) with the offsets of the partitions (V8 partitioned the keys)."""
+        pid = os.getpid()
+        for kind, cls, handed in spilled:
+            for part, text in enumerate(handed["text"]):
                 if text:
-                    name = f"{kind}-{cls}-{part}-{os.getpid()}.jsonl"
+                    name = f"{kind}-{cls}-{part}-{pid}.jsonl"
                     with (self.directory / name).open("a", encoding="utf-8") as handle:
                         handle.write(text + "\n")
+            offsets = handed["offsets"]
+            if offsets[-1] == 0:
+                continue
+            numbers = runtime.replay_handed(handed["binary"])
+            try:
+                for part in range(SPILL_PARTS):
+                    start, end = offsets[part] * 8, offsets[part + 1] * 8
+                    if end > start:
+                        with (self.directory / f"{kind}-{cls}-{part}-{pid}.bin").open("ab") as out:
+                            out.write(numbers[start:end])
+            finally:
+                numbers.release()
 
     def files(self) -> dict[str, dict[int, list[Path]]]:
         """Every worker's files, by list ("kind class") and partition."""
         out: dict[str, dict[int, list[Path]]] = {}
-        for path in sorted(self.directory.glob("*.jsonl")):
-            kind, cls, part, _ = path.name.split("-")
+        for path in sorted([*self.directory.glob("*.jsonl"), *self.directory.glob("*.bin")]):
+            kind, cls, part, _ = path.stem.split("-")
             out.setdefault(f"{kind} {cls}", {}).setdefault(int(part), []).append(path)
         return out
 
@@ -413,11 +556,10 @@ def merge_parts(runtime: FunctionRuntime, spill: Spill, parts: Sequence[int]) ->
     for name, by_part in sorted(spill.files().items()):
         best: list[tuple[str, int]] = []
         for part in parts:
-            text = "".join(p.read_text(encoding="utf-8") for p in by_part.get(part, []))
-            # Only a key as frequent as the KEPT-th best so far can still make the list.
-            floor = best[-1][1] if len(best) == KEPT else 0
-            rising = [(key, n) for key, n in runtime.replay_merge(text, floor)]
-            best = heapq.nsmallest(KEPT, [*best, *rising], key=_rank)
+            files = by_part.get(part, [])
+            text = "".join(p.read_text(encoding="utf-8") for p in files if p.suffix == ".jsonl")
+            numbers = b"".join(p.read_bytes() for p in files if p.suffix == ".bin")
+            best = [(key, n) for key, n in runtime.replay_merge(text, numbers, best, KEPT)]
         out[name] = best
     return out
 
@@ -452,24 +594,27 @@ class _Worker:
         setup = self.setup
         here = None if self.attribute is None else self.attribute.for_v8()
         keep = setup.keep if self.spill else 2**53
-        self.runtime.replay_start(keep, 2**53, setup.scopes, setup.grouping.table(), here)
+        self.runtime.replay_start(
+            keep, 2**53, setup.scopes, here, setup.cells, setup.reads,
+            " ".join(CLASSIC_FIELDS),
+        )  # fmt: skip
 
     def run(self, block: _Block) -> dict[str, Any]:
         self.runtime.replay_seek(block.fields, block.line, block.seen, block.budget)
         result = self.runtime.replay_block(
-            block.text, self.now_ms, self.attribute is not None, self.setup.sample
-        )
+            block.data, self.now_ms, self.attribute is not None, self.setup.sample,
+            self.setup.explain,
+        )  # fmt: skip
         spilled = result.pop("spill")
         if spilled and self.spill is not None:
-            self.spill.write(spilled)
+            self.spill.write(spilled, self.runtime)
         rules: Counter[str] = Counter(result.pop("rules"))
         disagreements = 0
         if self.attribute is not None:
-            passes = [(1, *p) for p in result.pop("passes")]
-            # Lines V8 found outside the allowlist with no bypass: one per URI, counted.
-            passes += [
-                (n, ip, m, uri, q, c, h, True) for uri, n, ip, m, q, c, h in result.pop("outside")
-            ]
+            # [count, ip, method, uri, query, cookie, host] for a reading's passes; those
+            # V8 found outside the allowlist with no bypass, one per URI.
+            passes = [(*p, False) for p in result.pop("passes")]
+            passes += [(*p, True) for p in result.pop("outside")]
             for count, ip, method, uri, query, cookie, host, outside in passes:
                 decision = self.attribute(ip, method, uri, query, cookie, host, outside)
                 if decision.action != "pass":
@@ -485,7 +630,7 @@ class _Worker:
         go to disk with the rest."""
         tally = self.runtime.replay_tally(list(spilled))
         if self.spill is not None:
-            self.spill.write(tally.pop("spill"))
+            self.spill.write(tally.pop("spill"), self.runtime)
         return tally
 
 
@@ -674,12 +819,22 @@ def _setup(
     now: datetime,
     store: dict[str, str] | None,
     sample: int,
+    reuse: bool = True,
+    explain: int = 0,
 ) -> _Setup:
+    """``reuse``: reuse a decision for lines the function cannot tell apart (only for
+    cffunc's own function, whose reading the rules say; foreign code runs every line)."""
     table = scope_table(rules, store, now) if rules is not None else None
+    reads = event_reads(rules, store) if rules is not None else None
+    attribution = Attribution(rules, now, store) if rules is not None else None
+    label = attribution.label if attribution is not None and attribution.for_v8() else None
+    grouping = NetworkGrouping.of(_allowlisted(rules, store))
     return _Setup(
         runtime.code, runtime.runtime, runtime.kvs, rules, now, store,
-        None if table is None else json.dumps(table), max(1, sample),
-        NetworkGrouping.of(_allowlisted(rules, store)),
+        None if table is None else json.dumps(table), max(1, sample), grouping,
+        reads=reads.as_js() if reads is not None and reuse else None,
+        cells=cell_table(reads.networks if reads is not None else (), grouping, label),
+        explain=max(0, explain),
     )  # fmt: skip
 
 
@@ -697,10 +852,14 @@ def replay(
     fields: Sequence[str] | None = None,
     s3: Any = None,
     workers: Workers | None = None,
+    reuse: bool = True,
+    explain: int = 0,
 ) -> ReplaySummary:
     """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N,
     ``jobs`` workers each run their own V8 (``runtime`` is one of them; ``workers``: the
-    other ``jobs - 1``, if the caller started them already).
+    other ``jobs - 1``, if the caller started them already). ``reuse``: run the function
+    once per distinct reading (see the module's docstring), else on every line;
+    ``explain``: report the first N replayed lines with their event and answer.
 
     This thread reads the logs in blocks of whole lines and hands them out; at most
     ``IN_FLIGHT`` blocks per worker wait, so memory stays flat. Results are merged in block
@@ -708,7 +867,9 @@ def replay(
     """
     spilled = tempfile.TemporaryDirectory(prefix="cffunc-replay-")
     setup = replace(
-        _setup(runtime, rules, now, store, sample), spill=spilled.name, keep=COUNTER_LIMIT
+        _setup(runtime, rules, now, store, sample, reuse, explain),
+        spill=spilled.name,
+        keep=COUNTER_LIMIT,
     )
     summary = ReplaySummary()
     with spilled:
@@ -743,7 +904,7 @@ def _replay_blocks(
             while (result := pool.pop(merged)) is not None:
                 name = names.pop(merged)
                 merged += 1
-                _merge(summary, name, result)
+                _merge(summary, name, result, setup.explain)
                 if result["fieldsError"] is not None:
                     number, missing = result["fieldsError"]
                     raise LogError(f"{name}:{number}: the #Fields line lacks {missing}")
@@ -799,6 +960,8 @@ def replay_dask(
     fields: Sequence[str] | None = None,
     s3: Any = None,
     s3_config: tuple[str | None, str | None] = (None, None),
+    reuse: bool = True,
+    explain: int = 0,
 ) -> ReplaySummary:
     """The replay on an existing Dask cluster: one task per log file or object, each
     replayed by the worker with a V8 of its own, the partial summaries merged here in the
@@ -809,7 +972,7 @@ def replay_dask(
     except ImportError:
         raise CffuncError("--dask needs Dask: pip install 'cffunc[dask]'") from None
     locators = locate(sources, window or Window(), s3)
-    setup = _setup(runtime, rules, now, store, sample)
+    setup = _setup(runtime, rules, now, store, sample, reuse, explain)
     try:
         client = Client(address, timeout=30)
     except (OSError, TimeoutError) as error:
@@ -825,6 +988,7 @@ def replay_dask(
     summary = ReplaySummary()
     for part in parts:
         _combine(summary, part)
+    summary.explained = summary.explained[: setup.explain]
     return summary
 
 
@@ -841,7 +1005,7 @@ def _replay_object(
     between tasks of the same replay)."""
     key = hash((setup.code, setup.runtime, setup.now, setup.scopes))
     worker = _WORKERS.get(key)
-    if worker is None:
+    if worker is None or worker.setup != setup:
         _WORKERS.clear()
         worker = _WORKERS[key] = _Worker(setup)
     else:
@@ -852,12 +1016,13 @@ def _replay_object(
 
         s3 = s3_client(*s3_config)
     summary = ReplaySummary()
-    for block in _plan_blocks([(locator, open_one(locator, fields, s3))], 2**53, setup.sample > 1):
-        result = worker.run(block)
-        _merge(summary, locator, result)
-        if result["fieldsError"] is not None:
-            number, missing = result["fieldsError"]
-            raise LogError(f"{locator}:{number}: the #Fields line lacks {missing}")
+    with open_one(locator, fields, s3) as log:
+        for block in _plan_blocks([(locator, log)], 2**53, setup.sample > 1):
+            result = worker.run(block)
+            _merge(summary, locator, result, setup.explain)
+            if result["fieldsError"] is not None:
+                number, missing = result["fieldsError"]
+                raise LogError(f"{locator}:{number}: the #Fields line lacks {missing}")
     _add_tally(summary, worker.tally())
     return summary
 
@@ -871,9 +1036,15 @@ def _combine(summary: ReplaySummary, part: ReplaySummary) -> None:
     summary.counts.update(part.counts)
     summary.rules.update(part.rules)
     summary.scopes.update(part.scopes)
+    summary.grpc.update(part.grpc)
+    summary.closed.update(part.closed)
+    summary.proxied.update(part.proxied)
+    summary.unreadable_forwarded += part.unreadable_forwarded
+    summary.extra_fields += part.extra_fields
+    summary.explained += part.explained
     for cls in CLASSES:
-        summary.paths[cls].update(part.paths[cls])
-        summary.networks[cls].update(part.networks[cls])
+        for kind in COUNTED:
+            getattr(summary, kind)[cls].update(getattr(part, kind)[cls])
     for when, counts in part.timeline.items():
         add_counts(summary.timeline, when, counts)
 
@@ -886,42 +1057,56 @@ def add_counts(into: dict[Any, list[int]], key: Any, counts: Sequence[int]) -> N
 
 
 def _plan_blocks(
-    files: Iterable[tuple[str, Iterator[str]]], budget: int, count: bool = True
+    files: Iterable[tuple[str, LogText]], budget: int, count: bool = True
 ) -> Iterator[_Block]:
     """The blocks of every file, each knowing where in its file it starts: the #Fields line
     in effect, the line number before it, and the data lines before it; ``budget`` data
     lines in all (--limit). Without ``count`` (no --limit or --sample needs them) the
     data lines are not counted: the blocks' ``seen`` stay 0 and ``budget`` whole."""
     seq = 0
-    for name, texts in files:
-        fields: str | None = None
+    for name, log in files:
+        fields = log.fields
         line = seen = 0
-        for text in texts:
+        for data in log.blocks:
             if budget <= 0:
                 return
-            yield _Block(seq, name, text, fields, line, seen, budget)
+            yield _Block(seq, name, data, fields, line, seen, budget)
             seq += 1
             if count:
-                data = sum(1 for x in text.split("\n") if x and x != "\r" and x[0] != "#")
-                budget -= data
-                seen += data
-            line += text.count("\n") + 1
-            at = text.rfind("#Fields:")
-            while at > 0 and text[at - 1] != "\n":
-                at = text.rfind("#Fields:", 0, at)
+                lines = sum(
+                    1
+                    for x in data.split(b"\n")
+                    if x and x != b"\r" and (x[:1] != b"#" or x.startswith(b"#Malformed:"))
+                )
+                budget -= lines
+                seen += lines
+            line += data.count(b"\n") + (not data.endswith(b"\n"))
+            at = data.rfind(b"#Fields:")
+            while at > 0 and data[at - 1 : at] != b"\n":
+                at = data.rfind(b"#Fields:", 0, at)
             if at >= 0:
-                end = text.find("\n", at)
-                fields = text[at : end if end >= 0 else None].rstrip("\r")
+                end = data.find(b"\n", at)
+                found = data[at : end if end >= 0 else None].rstrip(b"\r")
+                fields = found.decode("utf-8", "replace")
+
+
+COUNTED = ("paths", "networks", "forwarded", "tenants")
+"""The lists counted by key in V8 (shims/replay.js, KINDS), each per class."""
 
 
 def _add_tally(summary: ReplaySummary, tally: dict[str, Any]) -> None:
     summary.scopes.update(dict(tally["scopes"]))
     for when, counts in tally["times"]:
         add_counts(summary.timeline, when, counts)
-    for cls in CLASSES:
+    for index, cls in enumerate(CLASSES):
         summary.counts[cls] += tally["counts"][cls]
-        summary.paths[cls].update(dict(tally["paths"][cls]))
-        summary.networks[cls].update(dict(tally["networks"][cls]))
+        for kind in COUNTED:
+            getattr(summary, kind)[cls].update(dict(tally[kind][cls]))
+        summary.grpc[cls] += tally["grpc"][index]
+        summary.closed[cls] += tally["closed"][index]
+        summary.proxied[cls] += tally["proxied"][index]
+    summary.unreadable_forwarded += tally["unreadableForwarded"]
+    summary.extra_fields += tally["extra"]
 
 
 def _allowlisted(
@@ -972,7 +1157,9 @@ def _entry(scope: Scope) -> dict[str, Any]:
     }
 
 
-def _merge(summary: ReplaySummary, name: str, result: dict[str, Any]) -> None:
+def _merge(summary: ReplaySummary, name: str, result: dict[str, Any], explain: int) -> None:
+    for item in result["explained"][: max(0, explain - len(summary.explained))]:
+        summary.explained.append({"line": f"{name}:{item.pop('line')}", **item})
     summary.lines += result["lines"]
     summary.malformed += result["malformed"]
     for number, note in result["malformedLines"]:

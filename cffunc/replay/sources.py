@@ -1,5 +1,5 @@
 """Where replay's log lines come from, and in what format: each source becomes blocks of
-the legacy tab-separated format (a ``#Fields`` line, then tab-separated lines), which is
+bytes in the legacy tab-separated format (whole lines under a ``#Fields`` line), which is
 what the replay in V8 reads.
 
 Sources: files, directories, ``-`` (standard input) and ``s3://bucket/prefix/`` (listed,
@@ -18,6 +18,11 @@ Parquet output; real-time logs, real-time-logs.html, are tab-separated without a
 - Parquet (``PAR1``): columns named by field (Athena's underscore spelling is read too);
   needs ``pip install 'cffunc[parquet]'``;
 - plain or real-time (no header): the field names in order come from ``--fields``.
+
+A block holds whole lines, each with its newline; only a file's last line may lack one
+(the file was cut short, which replay reports rather than guesses at). Formats read
+record by record give one line per record, numbered as their records are, with a
+``#Malformed: why`` line for a record that cannot be read.
 """
 
 from __future__ import annotations
@@ -40,16 +45,32 @@ BLOCK_BYTES = 1 << 21
 """Bytes of log read and sent to V8 at a time (about 7,000 lines of 33 fields)."""
 BLOCK_RECORDS = 8_000
 """Records converted per block for the formats read record by record."""
+CLASSIC_FIELDS = (
+    "date", "time", "x-edge-location", "sc-bytes", "c-ip", "cs-method", "cs(Host)",
+    "cs-uri-stem", "sc-status", "cs(Referer)", "cs(User-Agent)", "cs-uri-query",
+    "cs(Cookie)", "x-edge-result-type", "x-edge-request-id", "x-host-header", "cs-protocol",
+    "cs-bytes", "time-taken", "x-forwarded-for", "ssl-protocol", "ssl-cipher",
+    "x-edge-response-result-type", "cs-protocol-version", "fle-status",
+    "fle-encrypted-fields", "c-port", "time-to-first-byte", "x-edge-detailed-result-type",
+    "sc-content-type", "sc-content-len", "sc-range-start", "sc-range-end",
+)  # fmt: skip
+"""The 33 fields of a standard log, in order (DeveloperGuide/standard-logs-reference.html,
+whose example #Fields line names these; ``distribution-tenant-id`` and ``connection-id``
+are listed after them as fields 34 and 35)."""
 USED = (
     "date", "time", "c-ip", "cs-method", "cs(Host)", "cs-uri-stem", "cs(Referer)",
-    "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-host-header",
+    "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-host-header", "sc-status",
+    "cs-protocol", "x-forwarded-for", "distribution-tenant-id", "cs(Accept)",
 )  # fmt: skip
 """The fields replay reads (the others are dropped when a format is converted)."""
 ALIASES = {
-    # real-time log and logging v2 spellings of the same fields
+    # real-time log spellings of the same fields (real-time-logs.html); cs-accept has no
+    # standard-log field, cs(Accept) is replay's own name for it
     "cs-host": "cs(Host)", "cs-user-agent": "cs(User-Agent)", "cs-referer": "cs(Referer)",
-    "cs-cookie": "cs(Cookie)",
+    "cs-cookie": "cs(Cookie)", "cs-accept": "cs(Accept)",
 }  # fmt: skip
+FIELDS_LINE = "#Fields: " + " ".join(USED)
+"""The fields line of the formats replay converts."""
 
 
 class LogError(CffuncError):
@@ -94,14 +115,24 @@ def name_hour(name: str) -> datetime | None:
 ALL_TIME = Window()
 
 
+@dataclass(frozen=True)
+class LogText:
+    """One file's lines as blocks of legacy tab-separated bytes."""
+
+    fields: str | None
+    """The #Fields line in effect before the first block (set for the formats replay
+    converts or gives fields to; a legacy log names its own)."""
+    blocks: Iterator[bytes]
+
+
 def open_sources(
     sources: Iterable[str],
     window: Window = ALL_TIME,
     fields: Sequence[str] | None = None,
     s3: Any = None,
-) -> Iterator[tuple[str, Iterator[str]]]:
-    """(name, blocks of legacy tab-separated text) for every file or object, in order.
-    ``s3``: a boto3 S3 client for ``s3://`` sources (made when needed if None)."""
+) -> Iterator[tuple[str, LogText]]:
+    """(name, its lines) for every file or object, in order. ``s3``: a boto3 S3 client
+    for ``s3://`` sources (made when needed if None)."""
     for source in sources:
         for name, handle in _open(source, window, s3):
             yield name, blocks_of(name, handle, fields)
@@ -123,15 +154,16 @@ def locate(sources: Iterable[str], window: Window, s3: Any) -> list[str]:
     return out
 
 
-def open_one(locator: str, fields: Sequence[str] | None, s3: Any) -> Iterator[str]:
-    """The blocks of one file or ``s3://bucket/key`` object (see :func:`locate`)."""
+@contextlib.contextmanager
+def open_one(locator: str, fields: Sequence[str] | None, s3: Any) -> Iterator[LogText]:
+    """The lines of one file or ``s3://bucket/key`` object (see :func:`locate`)."""
     if locator.startswith("s3://"):
         bucket, _, key = locator.removeprefix("s3://").partition("/")
         with _s3_open(_client(s3), bucket, key) as handle:
-            yield from blocks_of(locator, handle, fields)
+            yield blocks_of(locator, handle, fields)
         return
     with open(locator, "rb") as handle:
-        yield from blocks_of(locator, _maybe_gzip(handle), fields)
+        yield blocks_of(locator, _maybe_gzip(handle), fields)
 
 
 def _open(source: str, window: Window, s3: Any) -> Iterator[tuple[str, IO[bytes]]]:
@@ -240,85 +272,107 @@ def _maybe_gzip(handle: IO[bytes]) -> IO[bytes]:
     return cast(IO[bytes], buffered)
 
 
-def blocks_of(name: str, handle: IO[bytes], fields: Sequence[str] | None) -> Iterator[str]:
-    """The log as blocks of legacy tab-separated text, whatever its format."""
+def blocks_of(name: str, handle: IO[bytes], fields: Sequence[str] | None) -> LogText:
+    """The log as blocks of legacy tab-separated bytes, whatever its format."""
     head = cast(io.BufferedReader, handle).peek(4096)[:4096]
     if head[:4] == b"PAR1":
-        return _parquet(name, handle)
+        return LogText(FIELDS_LINE, _parquet(name, handle))
     first = head.lstrip().split(b"\n", 1)[0]
     if first.startswith(b"{"):
-        return _records(name, (json.loads(line) for line in _lines(handle) if line.strip()))
+        return LogText(FIELDS_LINE, _json_lines(handle))
     if first.startswith(b"#") or fields is None:
         # Lines before any #Fields line are counted as malformed; replay's note says a
         # plain or real-time log needs --fields.
-        return _legacy(handle)
-    names = [ALIASES.get(f, f) for f in fields]
-    rows = (dict(zip(names, line.split("\t"), strict=False)) for line in _lines(handle) if line)
-    return _records(name, rows)
+        return LogText(None, _legacy(name, handle))
+    # A plain or real-time log is tab-separated like a legacy one: its lines go to V8 as
+    # they are, under the fields given (real-time spellings are read there).
+    return LogText("#Fields: " + " ".join(fields), _legacy(name, handle))
 
 
-def _legacy(handle: IO[bytes]) -> Iterator[str]:
-    """Whole lines, about BLOCK_BYTES at a time, without the last newline (blocks end at a
-    newline, so a UTF-8 character is never cut in two); a W3C log delimited by spaces
-    gets tabs."""
+def _legacy(name: str, handle: IO[bytes]) -> Iterator[bytes]:
+    """Whole lines, about BLOCK_BYTES at a time, each with its newline (blocks end at a
+    newline, so a UTF-8 character is never cut in two; the last line of the file is
+    passed on without one if it has none); a W3C log delimited by spaces gets tabs. A
+    gzip stream that ends early gives what it holds, then a line saying so."""
     spaced: bool | None = None
     pending = b""
+    cut = False
     while True:
-        data = handle.read(BLOCK_BYTES)
+        try:
+            data = handle.read(BLOCK_BYTES)
+        except EOFError:  # gzip: "Compressed file ended before the end-of-stream marker"
+            data, cut = b"", True
         if not data:
             break
         if pending:
             data = pending + data
-        cut = data.rfind(b"\n")
-        if cut < 0:
+        end = data.rfind(b"\n") + 1
+        if end == 0:
             pending = data
             continue
-        pending = data[cut + 1 :]
-        text = data[:cut].decode("utf-8", errors="replace")
+        pending = data[end:]
+        block = data[:end]
         if spaced is None:
-            spaced = _spaced(text)
-        yield _tabbed(text) if spaced else text
+            spaced = _spaced(block)
+        yield _tabbed(block) if spaced else block
     if pending:
-        text = pending.decode("utf-8", errors="replace")
-        yield _tabbed(text) if (spaced if spaced is not None else _spaced(text)) else text
+        yield _tabbed(pending) if (spaced if spaced is not None else _spaced(pending)) else pending
+    if cut:
+        note = f"#Malformed: {name} ends early (a gzip stream cut short)\n".encode()
+        yield (b"\n" if pending else b"") + note
 
 
-def _spaced(text: str) -> bool:
+def _spaced(data: bytes) -> bool:
     """A W3C log whose values are separated by spaces: its first data line has no tab."""
-    for line in text.split("\n"):
-        if line and not line.startswith("#"):
-            return "\t" not in line and " " in line
+    for line in data.split(b"\n"):
+        if line and not line.startswith(b"#"):
+            return b"\t" not in line and b" " in line
     return False
 
 
-def _tabbed(text: str) -> str:
-    return "\n".join(
-        line if line.startswith("#") else line.replace(" ", "\t") for line in text.split("\n")
+def _tabbed(data: bytes) -> bytes:
+    return b"\n".join(
+        line if line.startswith(b"#") else line.replace(b" ", b"\t") for line in data.split(b"\n")
     )
 
 
-def _lines(handle: IO[bytes]) -> Iterator[str]:
-    for raw in handle:
-        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+def _json_lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """Logging v2's JSON output: an object per line, keyed by field name. Each line
+    becomes one line (blank ones stay blank, and are skipped as in any log); one that is
+    not a JSON object becomes a #Malformed line."""
 
-
-def _records(name: str, records: Iterable[Any]) -> Iterator[str]:
-    """Records (field name -> value) as legacy text blocks with a #Fields line."""
-    header = "#Fields: " + " ".join(USED)
-    out: list[str] = [header]
-    try:
-        for record in records:
-            if not isinstance(record, dict):
-                out.append("")  # counted as malformed
+    def records() -> Iterator[dict[str, Any] | str | None]:
+        for raw in handle:
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line:
+                yield None
                 continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                yield "not a JSON object (cut short?)" if raw[-1:] != b"\n" else "not JSON"
+                continue
+            yield record if isinstance(record, dict) else "not a JSON object"
+
+    return _records(records())
+
+
+def _records(records: Iterable[dict[str, Any] | str | None]) -> Iterator[bytes]:
+    """Records (field name -> value) as lines of legacy bytes under FIELDS_LINE; a text
+    for a record that cannot be read (it becomes a #Malformed line), None for a blank."""
+    out: list[str] = []
+    for record in records:
+        if record is None:
+            out.append("")
+        elif isinstance(record, str):
+            out.append("#Malformed: " + record)
+        else:
             out.append("\t".join(_value(record, field) for field in USED))
-            if len(out) >= BLOCK_RECORDS:
-                yield "\n".join(out)
-                out = []
-    except ValueError as error:  # a JSON line that does not parse
-        raise LogError(f"{name}: not a log of JSON lines: {error}") from None
+        if len(out) >= BLOCK_RECORDS:
+            yield ("\n".join(out) + "\n").encode("utf-8")
+            out = []
     if out:
-        yield "\n".join(out)
+        yield ("\n".join(out) + "\n").encode("utf-8")
 
 
 _PARQUET_NAMES = {re.sub(r"[^a-z0-9]+", "_", f.lower()).strip("_"): f for f in USED}
@@ -326,11 +380,15 @@ _PARQUET_NAMES = {re.sub(r"[^a-z0-9]+", "_", f.lower()).strip("_"): f for f in U
 
 def _value(record: dict[str, Any], field: str) -> str:
     value = record.get(field)
+    if value is None and field == "cs(Accept)":
+        value = record.get("cs-accept")
     if value is None and field in ("date", "time"):
         return _from_timestamp(record, field)
+    # A field the record lacks is empty, as "-" is: except c-ip, cs-method and
+    # cs-uri-stem, without which a line is malformed.
     if value is None or value == "":
         return "-"
-    return str(value).replace("\t", "%09").replace("\n", "%0A")
+    return str(value).replace("\t", "%09").replace("\n", "%0A").replace("\r", "%0D")
 
 
 def _from_timestamp(record: dict[str, Any], field: str) -> str:
@@ -344,13 +402,13 @@ def _from_timestamp(record: dict[str, Any], field: str) -> str:
             seconds = float(record["timestamp(ms)"]) / 1000
     except (TypeError, ValueError):
         seconds = None
-    if seconds is None:
+    if seconds is None or not 0 <= seconds < 253_402_300_800:  # up to year 9999
         return "-"
     moment = datetime.fromtimestamp(seconds, tz=UTC)
     return moment.strftime("%Y-%m-%d" if field == "date" else "%H:%M:%S")
 
 
-def _parquet(name: str, handle: IO[bytes]) -> Iterator[str]:
+def _parquet(name: str, handle: IO[bytes]) -> Iterator[bytes]:
     try:
         import pyarrow.parquet as pq  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
@@ -371,7 +429,7 @@ def _parquet(name: str, handle: IO[bytes]) -> Iterator[str]:
             for row in batch.to_pylist():
                 yield {names[c]: v for c, v in row.items()}
 
-    return _records(name, records())
+    return _records(records())
 
 
 def _canonical(column: str) -> str | None:
