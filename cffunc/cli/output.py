@@ -19,6 +19,7 @@ from cffunc.function.render import SIZE_LIMIT, RenderStats
 from cffunc.function.rules import MARKER_HEADER
 from cffunc.runtime.engine import ERROR_STATUS
 from cffunc.runtime.local_run import ScenarioResult, ScenarioRun
+from cffunc.runtime.origins import OriginCall
 
 
 def stats(figures: RenderStats) -> str:
@@ -58,6 +59,13 @@ def event_results(events: list[dict[str, Any]], results: list[dict[str, Any]]) -
     for event, result in zip(events, results, strict=True):
         lines.append(f"{_request_text(event)}: {_outcome_text(event, result)}")
         lines += [f"  log: {line}" for line in result.get("FunctionExecutionLogs") or []]
+        lines += [
+            f"  origin: {OriginCall(c['method'], tuple(c['arguments'])).text}"
+            for c in result.get("OriginModifications") or []
+        ]
+        if result.get("LogCustomData") is not None:
+            kind = (event.get("context") or {}).get("eventType") or "viewer-request"
+            lines.append(f"  {kind}-log-data: {result['LogCustomData']}")
     return "\n".join(lines)
 
 
@@ -130,6 +138,7 @@ def scenarios(results: list[ScenarioResult]) -> str:
         lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected uri")]
         lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected header")]
         lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected body")]
+        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected origin")]
     failed = sum(not r.ok for r in results)
     lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
     return "\n".join(lines)
@@ -146,6 +155,7 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
         "error": result.error,
         "uri": result.uri,
         "headers": result.headers,
+        "origin": None if result.origin is None else result.origin.as_json(),
         "mismatches": result.mismatches,
     }
 
