@@ -212,3 +212,36 @@ def test_with_events_choose_the_slots_the_foreign_function_is_on() -> None:
         edge.current().runtime.close()
     assert served == config_function(load_config(config), ENV, foreign, chosen)[1]
     assert served != config_function(load_config(config), ENV, foreign)[1]
+
+
+@pytest.mark.rule("viewer-response-on-errors")
+def test_no_viewer_response_function_on_an_origin_error() -> None:
+    """CloudFront does not run viewer-response functions when the origin answers 400 or
+    more (edge-functions-restrictions.html): a composed security-headers function adds its
+    headers to the 200, not to the 404."""
+    from werkzeug.serving import make_server
+    from werkzeug.test import Client
+    from werkzeug.wrappers import Response
+
+    from cffunc.function.compose import foreign_from_file
+
+    def upstream_app(environ: Any, start_response: Any) -> Any:
+        status = 404 if environ["PATH_INFO"] == "/missing" else 200
+        return Response("origin", status=status)(environ, start_response)
+
+    upstream = make_server("127.0.0.1", 0, upstream_app, threaded=True)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    headers = SAMPLES / "foreign" / "security-headers.js"
+    edge = Edge(
+        SAMPLES / "cffunc.toml", ENV, now=IN_WINDOW, viewer_ip="203.0.113.9",
+        upstream=f"http://127.0.0.1:{upstream.server_port}", log=lambda line: None,
+        foreign=lambda: foreign_from_file(headers, None),
+    )  # fmt: skip
+    client = Client(edge)
+    try:
+        found, missing = client.get("/ok"), client.get("/missing")
+    finally:
+        edge.current().runtime.close()
+        upstream.shutdown()
+    assert found.status_code == 200 and found.headers["x-frame-options"] == "DENY"
+    assert missing.status_code == 404 and "x-frame-options" not in missing.headers
