@@ -475,7 +475,10 @@ def test_command(
     (what the function did, the status, JSON/HTML/text and the headers that
     matter), or with --json what CloudFront's TestFunction would return for
     each (ComputeUtilization is a local estimate); exit 1 when the function
-    fails. --code runs any CloudFront Function file. --remote also sends the
+    fails. --code runs any CloudFront Function file. Origin modifications and
+    cf.logCustomData() values are shown under each event (OriginModifications
+    and LogCustomData in --json); --edge-location and --tenant say what the
+    edge tells a runtime 2.0 function beside the event. --remote also sends the
     scenario events (at the current time: TestFunction cannot freeze the clock)
     to CloudFront's TestFunction on the DEVELOPMENT stage, putting the local
     render there first if needed (LIVE is untouched), and exits 1 if the two
@@ -486,6 +489,7 @@ def test_command(
       cffunc test -c samples/cffunc.toml
       cffunc test --ip 198.51.100.1 --path '/cart?x=1' --header accept=application/json
       cffunc test --code fn.js --runtime cloudfront-js-2.0 --event event.json
+      cffunc test --code fn.js --runtime cloudfront-js-2.0 --path / --tenant dt_1
     """
     moment = _now(now)
     kvs = load_kvs(kvs_file) if kvs_file else None

@@ -81,6 +81,9 @@
     };
   }
 
+  // "You can use the following examples only in the handler function, either directly or
+  // through any nested-call function." What the edge does at the top level is not
+  // documented (UNCONFIRMED): here it throws, so such code fails locally, not at the edge.
   function notInHandler(what) {
     return new Error(what + ' can be used only in the handler function or a function it calls');
   }
@@ -119,6 +122,8 @@
     createRequestOriginGroup: recorder('createRequestOriginGroup'),
     logCustomData: function (data) {
       // "The method accepts a single string argument. To log an object, use JSON.stringify()"
+      // (the section is newer than some copies of the page). Anything else is refused here;
+      // what the edge does with it is UNCONFIRMED.
       if (typeof data !== 'string' || arguments.length !== 1) {
         throw new TypeError('cf.logCustomData() takes one string; use JSON.stringify() for an object');
       }
@@ -127,7 +132,9 @@
   };
   Object.defineProperty(cf, 'edgeLocation', {
     enumerable: true,
-    // Viewer-request only: "For viewer-response functions, this method is empty."
+    // Viewer-request only: "For viewer-response functions, this method is empty." Whether
+    // "empty" is {} or undefined is UNCONFIRMED: undefined, so code that reads a field
+    // without testing the object first fails here rather than at the edge.
     get: function () { return now.eventType === 'viewer-request' ? now.location : undefined; }
   });
   Object.defineProperty(cf, 'distributionTenant', {
