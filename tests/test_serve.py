@@ -215,12 +215,11 @@ def test_with_events_choose_the_slots_the_foreign_function_is_on() -> None:
 
 
 @pytest.mark.rule("viewer-response-on-errors")
-def test_no_viewer_response_function_on_an_origin_error() -> None:
+def test_no_viewer_response_function_on_an_origin_error(browser: Any) -> None:
     """CloudFront does not run viewer-response functions when the origin answers 400 or
     more (edge-functions-restrictions.html): a composed security-headers function adds its
     headers to the 200, not to the 404."""
     from werkzeug.serving import make_server
-    from werkzeug.test import Client
     from werkzeug.wrappers import Response
 
     from cffunc.function.compose import foreign_from_file
@@ -232,16 +231,17 @@ def test_no_viewer_response_function_on_an_origin_error() -> None:
     upstream = make_server("127.0.0.1", 0, upstream_app, threaded=True)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     headers = SAMPLES / "foreign" / "security-headers.js"
-    edge = Edge(
-        SAMPLES / "cffunc.toml", ENV, now=IN_WINDOW, viewer_ip="203.0.113.9",
-        upstream=f"http://127.0.0.1:{upstream.server_port}", log=lambda line: None,
+    running = start(
+        SAMPLES / "cffunc.toml", now=IN_WINDOW, viewer_ip="203.0.113.9",
+        upstream=f"http://127.0.0.1:{upstream.server_port}",
         foreign=lambda: foreign_from_file(headers, None),
     )  # fmt: skip
-    client = Client(edge)
+    context = browser.new_context()
     try:
-        found, missing = client.get("/ok"), client.get("/missing")
+        found = context.request.get(f"{running.url}/ok")
+        missing = context.request.get(f"{running.url}/missing")
+        assert found.status == 200 and found.headers["x-frame-options"] == "DENY"
+        assert missing.status == 404 and "x-frame-options" not in missing.headers
     finally:
-        edge.current().runtime.close()
+        context.close()
         upstream.shutdown()
-    assert found.status_code == 200 and found.headers["x-frame-options"] == "DENY"
-    assert missing.status_code == 404 and "x-frame-options" not in missing.headers
