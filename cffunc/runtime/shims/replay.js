@@ -481,6 +481,11 @@
         tally.budget--;
         if (file.seen++ % sample !== 0) continue;
         summary.lines++;
+        if (line.charCodeAt(0) === 0) {
+          // A line cffunc/replay/sources.py stands in for a malformed one (MALFORMED), with why.
+          malformed(number, line.slice(1, 200));
+          continue;
+        }
         if (file.f === null) {
           malformed(number, 'before any #Fields line; a plain or real-time log needs --fields');
           continue;
