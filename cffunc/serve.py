@@ -122,7 +122,7 @@ class Edge:
             except CffuncError as error:
                 if loaded is None:
                     raise
-                self.log(f"reload failed, still serving the last good config: {error}")
+                self.log(f"reload failed, still serving the last good config: {shown(error)}")
                 loaded.stamp = self._stamp(loaded.watched)
                 return loaded
             if loaded is not None:

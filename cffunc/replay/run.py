@@ -54,6 +54,7 @@ from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.engine import RuntimeFailure, start_v8
 from cffunc.runtime.events import split_cookie_header, split_query
 from cffunc.runtime.local_store import KeyValueData
+from cffunc.terminal import shown
 
 CLASSES = ("pass", "maintenance", "redirect", "error")
 CACHE_LIMIT = 50_000
@@ -995,6 +996,9 @@ def _merge(summary: ReplaySummary, name: str, result: dict[str, Any]) -> None:
 
 
 def format_summary(summary: ReplaySummary) -> str:
+    """The summary for people. Paths, hosts, file names and function errors come from the
+    logs: their control characters are shown as escapes (a URI holding ``%1B]0;`` would
+    otherwise set the terminal's title)."""
     total = summary.replayed
     out = [f"{summary.lines:,} lines, {total:,} replayed, {summary.malformed:,} malformed"]
     for cls in CLASSES:
@@ -1004,21 +1008,21 @@ def format_summary(summary: ReplaySummary) -> str:
     for cls in CLASSES:
         if not summary.counts[cls]:
             continue
-        paths = ", ".join(f"{p} ({n:,})" for p, n in top(summary.paths[cls], 5))
-        networks = ", ".join(f"{p} ({n:,})" for p, n in top(summary.networks[cls], 5))
+        paths = ", ".join(f"{shown(p)} ({n:,})" for p, n in top(summary.paths[cls], 5))
+        networks = ", ".join(f"{shown(p)} ({n:,})" for p, n in top(summary.networks[cls], 5))
         out.append(f"{cls}: top paths {paths}")
         out.append(f"{cls}: top networks {networks}")
     if summary.scopes:
-        out.append(
-            "maintenance by scope: " + ", ".join(f"{s} ({n:,})" for s, n in top(summary.scopes))
-        )
+        scopes = ", ".join(f"{shown(s)} ({n:,})" for s, n in top(summary.scopes))
+        out.append(f"maintenance by scope: {scopes}")
     if summary.rules:
-        out.append("passed because: " + ", ".join(f"{r} ({n:,})" for r, n in top(summary.rules)))
+        rules = ", ".join(f"{shown(r)} ({n:,})" for r, n in top(summary.rules))
+        out.append(f"passed because: {rules}")
     if summary.malformed_lines:
-        out.append("malformed lines: " + ", ".join(summary.malformed_lines))
+        out.append("malformed lines: " + ", ".join(shown(x) for x in summary.malformed_lines))
     if summary.errors:
         out.append("function errors (a 503 FunctionExecutionError at the edge):")
-        out.extend(f"  {e}" for e in summary.errors)
+        out.extend(f"  {shown(e)}" for e in summary.errors)
     if summary.disagreements:
         out.append(
             f"warning: the decision model disagrees on {summary.disagreements:,} passing lines"
