@@ -53,6 +53,7 @@ from cffunc.runtime.local_run import (
 from cffunc.runtime.local_store import load_kvs
 from cffunc.runtime.scenarios import load_scenarios
 from cffunc.serve import Edge, serve_forever
+from cffunc.terminal import shown
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,7 +82,9 @@ class Settings:
 
 
 def echo_err(message: str) -> None:
-    click.echo(message, err=True)
+    """A line for people on stderr: progress, notes, errors. Its control characters are
+    shown as escapes (names and reasons in it may come from elsewhere)."""
+    click.echo(shown(message, keep="\n"), err=True)
 
 
 def _silent(message: str) -> None:
@@ -100,7 +103,7 @@ def reports_errors(command: F) -> F:
                 return command(*args, **kwargs)
         except Stopped as stopped:
             for line in stopped.done:
-                click.echo(f"done: {line}")
+                click.echo(f"done: {shown(line)}")
             for line in stopped.lines:
                 echo_err(line)
             sys.exit(stopped.exit_code)
@@ -108,7 +111,7 @@ def reports_errors(command: F) -> F:
             echo_err(f"interrupted ({interrupt}) before any write: nothing was changed")
             sys.exit(interrupt.exit_code)
         except CffuncError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(shown(error, keep="\n")) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -206,7 +209,9 @@ def _foreign(
 
 
 def emit(as_json: bool, document: Any, text: str) -> None:
-    click.echo(json.dumps(document, indent=2) if as_json else text)
+    """The document, exact, with --json; else the text for people (the formatters show
+    what came from elsewhere as escapes, and so does this, once more, for the whole)."""
+    click.echo(json.dumps(document, indent=2) if as_json else shown(text, keep="\n"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
