@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import click
+
 from cffunc.deploy.apply import Incomplete, Report
 from cffunc.deploy.interrupts import Interrupted
 from cffunc.deploy.plan import Plan, plan_json
@@ -308,3 +310,14 @@ def _comparison(matches: bool | None, render_error: str | None) -> str:
     if matches is None:
         return f"not compared ({render_error})"
     return "matches the local render" if matches else "differs from the local render"
+
+
+# ---- printing ----
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def emit(as_json: bool, document: Any, text: str) -> None:
+    click.echo(json.dumps(document, indent=2) if as_json else text)
