@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cffunc.cli.commands import cli
+from cffunc.cli import cli
 from cffunc.emulator.server import local_cloudfront
 from tests.helpers import local_aws_env, process_env
 from tests.test_deploy import SEED

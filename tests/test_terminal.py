@@ -16,8 +16,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from benchmarks.loggen import write_log
-from cffunc.cli import output
-from cffunc.cli.commands import cli
+from cffunc.cli import cli, output
 from cffunc.deploy.apply import Incomplete, Report
 from cffunc.deploy.plan import Plan
 from cffunc.deploy.toggles import Preview

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import click
+
 from cffunc.deploy.apply import Incomplete, Report
 from cffunc.deploy.interrupts import Interrupted
 from cffunc.deploy.plan import Plan, plan_json
@@ -329,3 +331,18 @@ def _function_line(function: dict[str, Any]) -> str:
         )
     matches = "matches" if function["live_matches_local"] else "differs from"
     return f"function {name}: {stages}, LIVE code {matches} the local render"
+
+
+# ---- printing ----
+
+
+def echo_err(message: str) -> None:
+    """A line for people on stderr: progress, notes, errors. Its control characters are
+    shown as escapes (names and reasons in it may come from elsewhere)."""
+    click.echo(shown(message, keep="\n"), err=True)
+
+
+def emit(as_json: bool, document: Any, text: str) -> None:
+    """The document, exact, with --json; else the text for people (the formatters show
+    what came from elsewhere as escapes, and so does this, once more, for the whole)."""
+    click.echo(json.dumps(document, indent=2) if as_json else shown(text, keep="\n"))
