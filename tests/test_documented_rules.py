@@ -1,15 +1,15 @@
-"""The README's list of runtime rules is the table in cffunc/runtime/documented.py, and
-every rule in it is exercised by a test marked ``@pytest.mark.rule("<id>")``."""
+"""The documentation's list of runtime rules is the table in cffunc/runtime/documented.py,
+and every rule in it is exercised by a test marked ``@pytest.mark.rule("<id>")``."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-from cffunc.runtime.documented import GUIDE, KNOWN_DIFFERENCES, RULES, readme_section
+from cffunc.runtime.documented import GUIDE, KNOWN_DIFFERENCES, RULES, rules_section
 
 TESTS = Path(__file__).resolve().parent
-README = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+PAGE = TESTS.parent / "docs" / "concepts" / "local-runtime.md"
 
 
 def marked_rules() -> dict[str, list[str]]:
@@ -46,6 +46,6 @@ def test_rules_are_unique_and_cite_the_developer_guide() -> None:
     assert KNOWN_DIFFERENCES
 
 
-def test_the_readme_lists_the_table() -> None:
-    """Refresh with `python scripts/update_readme_rules.py`."""
-    assert readme_section() in README
+def test_the_local_runtime_page_lists_the_table() -> None:
+    """Refresh with `python scripts/update_runtime_rules.py`."""
+    assert rules_section() in PAGE.read_text(encoding="utf-8")

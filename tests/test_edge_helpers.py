@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cffunc.cli.commands import cli
+from cffunc.cli import cli
 from cffunc.errors import ConfigError
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.edge import (
@@ -165,33 +165,6 @@ def test_scenarios_keep_the_raw_query_string_with_the_bypass_token(tmp_path: Pat
     assert first.edge(rules, "s3cret").raw_query == "b=2&flag&token=s3cret"
     assert second.edge(rules, None).raw_query == ""
     assert third.edge(rules, None).raw_query is None
-
-
-@rule("raw-query-string")
-def test_serve_passes_the_raw_query_string_as_the_browser_sent_it(tmp_path: Path) -> None:
-    from werkzeug.test import Client
-
-    from cffunc.function.compose import foreign_from_file
-    from cffunc.serve import Edge
-    from tests.helpers import ENV
-
-    foreign = tmp_path / "raw.js"
-    foreign.write_text(
-        "async function handler(event) {\n"
-        "  return {statusCode: 200, statusDescription: 'OK',\n"
-        "    body: JSON.stringify(event.request.rawQueryString()) || 'undefined'};\n"
-        "}\n"
-    )
-    edge = Edge(
-        SAMPLES / "cffunc.toml", ENV, viewer_ip="203.0.113.9", log=lambda line: None,
-        foreign=lambda: foreign_from_file(foreign, None), watched_extra=[foreign],
-    )  # fmt: skip
-    client = Client(edge)
-    try:
-        bodies = [client.get(p).get_data(as_text=True) for p in ("/a?x=1&x", "/a?", "/a")]
-    finally:
-        edge.current().runtime.close()
-    assert bodies == ['"x=1&x"', '""', "undefined"]
 
 
 @rule("raw-query-string")

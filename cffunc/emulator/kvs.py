@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -32,6 +32,9 @@ from cffunc.runtime.local_store import (
 )
 
 MAX_KEYS_PER_UPDATE = 50
+DATA_PLANE_OPERATIONS = (
+    "DescribeKeyValueStore", "GetKey", "ListKeys", "PutKey", "DeleteKey", "UpdateKeys",
+)  # fmt: skip
 ARN_PATTERN = re.compile(r"arn:aws:cloudfront::(\d{12}):key-value-store/([0-9a-f-]+)")
 
 
@@ -71,13 +74,18 @@ class KeyValueStore:
     data_modified: datetime | None = None
 
     def size(self) -> int:
-        return sum(item_bytes(k, v) for k, v in self.items.items())
+        return items_size(self.items)
 
     def control_view(self) -> dict[str, Any]:
         return {
             "Name": self.name, "Id": self.id, "Comment": self.comment, "ARN": self.arn,
             "Status": "READY", "LastModifiedTime": self.modified,
         }  # fmt: skip
+
+
+def items_size(items: Mapping[str, str]) -> int:
+    """Bytes a store's keys and values take, as its limit counts them."""
+    return sum(item_bytes(k, v) for k, v in items.items())
 
 
 def _refuse(breach: LimitBreach | None) -> None:

@@ -1,8 +1,8 @@
 """Every documented rule the local runtime enforces, with its source, and where it differs.
 
-The README's list of runtime rules is written from this table
-(``python scripts/update_readme_rules.py``), and the test suite holds both ends: the README
-section must be exactly what :func:`readme_section` gives, and every rule must be exercised
+The documentation's list of runtime rules (docs/concepts/local-runtime.md) is written from
+this table (``python scripts/update_runtime_rules.py``), and the test suite holds both ends:
+that section must be exactly what :func:`rules_section` gives, and every rule must be exercised
 by at least one test marked ``@pytest.mark.rule("<id>")`` (tests/test_documented_rules.py).
 A rule added here without a test, or a test naming a rule that is not here, fails the suite.
 
@@ -319,12 +319,12 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
     ),
 )
 
-START = "<!-- runtime-rules:start (python scripts/update_readme_rules.py) -->"
+START = "<!-- runtime-rules:start (python scripts/update_runtime_rules.py) -->"
 END = "<!-- runtime-rules:end -->"
 
 
-def readme_section() -> str:
-    """The README's rule table and list of known differences, between the two markers."""
+def rules_section() -> str:
+    """The rule table and list of known differences, between the two markers."""
     lines = [START, "", "| Rule | Source |", "|---|---|"]
     for rule in RULES:
         text = rule.text.replace("|", "\\|")
