@@ -270,10 +270,14 @@ STATE_VALUES = [
     '{"on":true,"until":"%s"}', '{"on":true,"until":"%s"}', '{"on":"yes"}', "on", "{bad json",
     '{"on":true,"until":"2026-02-31T00:00:00Z"}', '{"on":true,"until":"2030-01-01T00:00:00+00:00"}',
     '{"on":true,"until":null}', '{"on":true,"until":1}', '[true]', '{"on":true,"reason":7}',
+    '{"on":true,"start":"%s"}', '{"on":true,"start":"%s","until":"%s"}',
+    '{"on":true,"until":"2026-12-01T24:00:00Z"}', '{"on":true,"start":"2026-11-31T00:00:00Z"}',
 ]  # fmt: skip
 
 
 SCOPE_UNTIL = st.sampled_from([None, -30, 30])
+# enable --at: starts on the request times (minutes -60, 0, 60 from BASE) and between them.
+SCOPE_START = st.sampled_from([None, None, -60, 0, 30, 60, "2026-12-01T03:00:00", "junk"])
 STORED_PATHS = st.sampled_from(
     [None, ["/maintenance/*"], ["/api/v?/status", "/*.css"], [], [7], "x"]
 )
@@ -287,6 +291,11 @@ def stored_scope(draw: st.DrawFn, host: str | None = None) -> dict[str, Any]:
     until = draw(SCOPE_UNTIL)
     if until is not None:
         scope["until"] = (BASE + timedelta(minutes=until)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = draw(SCOPE_START)
+    if isinstance(start, int):
+        scope["start"] = (BASE + timedelta(minutes=start)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif start is not None:
+        scope["start"] = start
     paths = draw(STORED_PATHS)
     if paths is not None:
         scope["paths"] = paths
@@ -339,9 +348,13 @@ def store_cases(
     items: dict[str, str] = {}
     state = draw(st.sampled_from(STATE_VALUES))
     if state is not None:
-        if "%s" in state:
-            offset = draw(st.sampled_from([-30, 30]))
-            state = state % (BASE + timedelta(minutes=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        times = [
+            (BASE + timedelta(minutes=draw(st.sampled_from([-60, -30, 0, 30, 60])))).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
+            for _ in range(state.count("%s"))
+        ]
+        state = state % tuple(times)
         items[STATE_KEY] = state
     if draw(st.booleans()):
         items.update(draw(scoped_store()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -196,3 +197,93 @@ def test_a_request_reads_at_most_two_keys_to_find_its_scope() -> None:
             assert result.ok, result.error
             passed = result.output == event["request"]
             assert (result.kvs_reads, "pass" if passed else "maintenance") == (reads, kind), host
+
+
+# ---- enable --at: a scope that starts by itself ----
+
+
+def test_at_option_and_until_counting_from_it() -> None:
+    from cffunc.function.store_layout import start_from_option
+
+    start = start_from_option("30m", NOW)
+    assert start == NOW + timedelta(minutes=30)
+    assert start_from_option("2026-12-01T05:00:00Z", NOW) == NOW + timedelta(hours=2)
+    assert start_from_option(None, NOW) is None
+    # A duration in --until counts from --at; a time must come after it.
+    assert until_from_option("2h", NOW, start) == NOW + timedelta(minutes=150)
+    assert until_from_option("2026-12-01T04:00:00Z", NOW, start) == NOW + timedelta(hours=1)
+    with pytest.raises(StoreError, match=r"not after --at \(2026-12-01T03:30:00\+00:00\)"):
+        until_from_option("2026-12-01T03:20:00Z", NOW, start)
+    for bad, words in (
+        ("2026-12-01T02:00:00Z", "--at 2026-12-01T02:00:00Z: that time has passed"),
+        ("0m", "--at 0m: give a duration from 1s to 366d"),
+        ("tomorrow", "--at 'tomorrow': give an RFC 3339 time"),
+        ("2028-01-01T00:00:00Z", "more than 366 days away"),
+    ):
+        with pytest.raises(StoreError, match=words):
+            start_from_option(bad, NOW)
+
+
+def test_a_scheduled_state_starts_by_itself_at_its_start() -> None:
+    start = NOW + timedelta(minutes=30)
+    state = StoreState(True, start + timedelta(hours=1), "db", start=start)
+    text = state.value()
+    assert '"start":"2026-12-01T03:30:00Z"' in text
+    parsed = parse_state(text)
+    assert parsed == state
+    assert parsed is not None and parsed.scheduled(NOW) and not parsed.active(NOW)
+    assert parsed.describe(NOW) == (
+        "scheduled from 2026-12-01T03:30:00+00:00 until 2026-12-01T04:30:00+00:00 (db)"
+    )
+    assert parsed.active(start) and parsed.describe(start).startswith("on until")
+    assert (
+        StoreState(True, start, start=start).describe(NOW) == "off (it would end before it starts)"
+    )
+    # The function: off before the start, on from it (to the millisecond), off at until.
+    items = {STATE_KEY: text}
+    for moment, status in (
+        (start - timedelta(milliseconds=1), None),
+        (start, 503),
+        (start + timedelta(minutes=59), 503),
+        (start + timedelta(hours=1), None),
+    ):
+        assert run_at(items, moment)[0] == status, moment
+
+
+@pytest.mark.parametrize(
+    "start",
+    ['"2026-12-01T03:30:00"', '"2026-12-01 03:30:00Z"', "1", '"soon"', '"2026-02-31T00:00:00Z"'],
+)
+def test_a_start_the_function_cannot_read_means_off(start: str) -> None:
+    """Only the form cffunc writes counts, as for until: anything else is off, in the
+    function and in the model alike."""
+    from cffunc.function.store_layout import state_at
+
+    items = {STATE_KEY: '{"on":true,"start":' + start + "}"}
+    assert run_at(items, NOW + timedelta(days=1))[0] is None
+    assert state_at(items, NOW + timedelta(days=1)) is None
+    assert run_at({STATE_KEY: '{"on":true,"start":null}'}, NOW)[0] == 503
+
+
+def run_at(items: dict[str, str], moment: datetime) -> tuple[int | None, tuple[str, ...]]:
+    rules = compile_rules(load_config(SAMPLES / "kvs.toml"), ENV)
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=KeyValueData(items)) as engine:
+        event = viewer_request_event(
+            ViewerRequest(ip="192.0.2.1", headers={"accept": "application/json"})
+        )
+        result = engine.invoke(event, round(moment.timestamp() * 1000))
+    assert result.ok, result.error
+    return result.output.get("statusCode"), result.logs
+
+
+@pytest.mark.parametrize(
+    "until", ["2026-12-31T24:00:00Z", "2026-12-31T23:59:60Z", "0000-01-01T00:00:00Z"]
+)
+def test_an_until_python_cannot_read_is_off_in_the_function_too(until: str) -> None:
+    """V8's Date.parse reads 24:00 as the next day's midnight; Python refuses it. The
+    function reads only times that come back as themselves, so both say off."""
+    from cffunc.function.store_layout import state_at
+
+    items = {STATE_KEY: json.dumps({"on": True, "until": until})}
+    assert state_at(items, NOW) is None
+    assert run_at(items, NOW)[0] is None

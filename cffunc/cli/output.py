@@ -250,7 +250,12 @@ def status(document: dict[str, Any]) -> str:
         scopes = store.get("scopes") or []
         scoped = len(scopes) > 1 or any(s["host"] != "every host" for s in scopes)
         active = sum(s["active"] for s in scopes)
-        summary = f"{active} of {len(scopes)} scopes on" if scoped else store["describe"]
+        later = sum(s["scheduled"] for s in scopes)
+        summary = (
+            f"{active} of {len(scopes)} scopes on" + (f", {later} scheduled" if later else "")
+            if scoped
+            else store["describe"]
+        )
         lines.append(
             f"toggle kvs: KeyValueStore {store['name']}: "
             + (
@@ -300,7 +305,11 @@ def status(document: dict[str, Any]) -> str:
                 f"  {behavior['path']:<20} {functions}"
                 + (f"  lambda: {lambdas}" if lambdas else "")
             )
-    lines.append(f"maintenance: {document['maintenance']}")
+    scheduled = document.get("scheduled")
+    lines.append(
+        f"maintenance: {document['maintenance']}"
+        + (f" (scheduled to start at {scheduled})" if scheduled else "")
+    )
     return "\n".join(lines)
 
 
