@@ -137,7 +137,11 @@ class StoreScope:
         until = f" until {self.until.isoformat()}" if self.until else ""
         narrow = Scope((), self.paths, self.methods)
         where = "" if narrow.whole else f" for {narrow.describe().removeprefix('every host; ')}"
-        when = f"scheduled from {self.start.isoformat()}" if self.scheduled(now) else "on"
+        when = (
+            f"scheduled from {self.start.isoformat()}"
+            if self.start is not None and self.scheduled(now)
+            else "on"
+        )
         return when + where + until + (f" ({self.reason})" if self.reason else "")
 
 
@@ -196,17 +200,17 @@ def parse_scope(data: object, host: bool = False) -> StoreScope | None:
         return None
     on = data["on"]
     moments: dict[str, datetime | None] = {}
-    for name in ("start", "until"):
-        value = data.get(name)
+    for field_name in ("start", "until"):
+        value = data.get(field_name)
         if value is None:
-            moments[name] = None
+            moments[field_name] = None
             continue
         # Only the form cffunc writes: the function reads no other (whatever Date.parse
         # might accept differs between engines); a time it cannot read means off.
-        moments[name] = (
+        moments[field_name] = (
             parse_time(value) if isinstance(value, str) and UNTIL_FORMAT.fullmatch(value) else None
         )
-        on = on and moments[name] is not None
+        on = on and moments[field_name] is not None
     reason = data.get("reason")
     name = data.get("host")
     if host and not (isinstance(name, str) and name.startswith("*.")):
