@@ -344,6 +344,8 @@ def store_cases(
     config = draw(configs())
     config["function"]["runtime"] = "cloudfront-js-2.0"
     config["maintenance"]["toggle"] = "kvs"
+    if draw(st.booleans()):
+        config["maintenance"]["store_unreadable"] = draw(st.sampled_from(["pass", "maintenance"]))
     batch = draw(st.lists(requests(config), min_size=20, max_size=40))
     items: dict[str, str] = {}
     state = draw(st.sampled_from(STATE_VALUES))
@@ -380,16 +382,19 @@ def store_cases(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(store_cases())
+@given(store_cases(), st.sampled_from([False, False, False, True]))
 def test_store_toggle_agrees_with_decide(
     case: tuple[dict[str, Any], dict[str, str], list[tuple[ViewerRequest, int]]],
+    unreadable: bool,
 ) -> None:
+    """``unreadable``: every read of the store fails, as when the edge cannot read it."""
     from cffunc.runtime.local_store import KeyValueData
 
     config, items, batch = case
     rules, function = make_function(config)
     assert rules.store
-    with FunctionRuntime(function.code, rules.runtime, kvs=KeyValueData(items)) as runtime:
+    store = KeyValueData(items, unavailable=unreadable)
+    with FunctionRuntime(function.code, rules.runtime, kvs=store) as runtime:
         events = [viewer_request_event(request) for request, _ in batch]
         results = runtime.invoke_many(
             [(event, now) for event, (_, now) in zip(events, batch, strict=True)]
@@ -397,7 +402,7 @@ def test_store_toggle_agrees_with_decide(
         responses = []
         for event, (request, now), result in zip(events, batch, results, strict=True):
             assert result.ok, result.error
-            decision = decide(rules, request, _moment(now), items)
+            decision = decide(rules, request, _moment(now), items, unreadable)
             event_note(decision.rule)
             assert classify(result.output, rules, event) == expected(decision), (
                 request,
@@ -414,4 +419,4 @@ def test_store_toggle_agrees_with_decide(
         for (_, now, request), result in zip(responses, finals, strict=True):
             assert result.ok, result.error
             turned = result.output["statusCode"] == rules.status
-            assert turned == decide_response(rules, request, _moment(now), False, items)
+            assert turned == decide_response(rules, request, _moment(now), False, items, unreadable)

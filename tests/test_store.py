@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from cffunc.config.load import load_config
-from cffunc.function.decide import ViewerRequest
+from cffunc.function.decide import ViewerRequest, decide, decide_response
 from cffunc.function.render import render
-from cffunc.function.rules import compile_rules
+from cffunc.function.rules import MaintenanceRules, compile_rules
 from cffunc.function.store_layout import (
     STATE_KEY,
     StoreError,
@@ -24,8 +25,8 @@ from cffunc.function.store_layout import (
     store_match,
     until_from_option,
 )
-from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.events import viewer_request_event
+from cffunc.runtime import FunctionRuntime, Invocation
+from cffunc.runtime.events import viewer_request_event, viewer_response_event
 from cffunc.runtime.local_store import KeyValueData
 from tests.helpers import ENV, SAMPLES
 
@@ -287,3 +288,92 @@ def test_an_until_python_cannot_read_is_off_in_the_function_too(until: str) -> N
     items = {STATE_KEY: json.dumps({"on": True, "until": until})}
     assert state_at(items, NOW) is None
     assert run_at(items, NOW)[0] is None
+
+
+# ---- store_unreadable: what a request gets when the state cannot be read ----
+
+
+def fails_closed() -> MaintenanceRules:
+    config = load_config(SAMPLES / "kvs.toml")
+    config = replace(
+        config, maintenance=replace(config.maintenance, store_unreadable="maintenance")
+    )
+    return compile_rules(config, ENV)
+
+
+def run_rules(
+    rules: MaintenanceRules,
+    store: KeyValueData,
+    ip: str = "192.0.2.1",
+    event_type: str = "viewer-request",
+) -> Invocation:
+    request = ViewerRequest(ip=ip, uri="/checkout", headers={"accept": "application/json"})
+    event = viewer_request_event(request)
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=store) as engine:
+        result = engine.invoke(event, NOW_MS)
+        if event_type == "viewer-response" and result.ok:
+            result = engine.invoke(viewer_response_event(event, event["request"]), NOW_MS)
+    assert result.ok, result.error
+    return result
+
+
+def test_an_unreadable_store_means_maintenance_when_configured() -> None:
+    rules = fails_closed()
+    failing = KeyValueData({STATE_KEY: '{"on":false}'}, unavailable=True)
+    result = run_rules(rules, failing)
+    assert result.output["statusCode"] == 503
+    assert json.loads(result.output["body"]["data"])["message"] == "We are upgrading the database."
+    assert result.logs[0].startswith("cffunc: maintenance state unreadable, so on: ")
+    # The config's allowlist still lets the office through; the store's cannot be read.
+    assert "statusCode" not in run_rules(rules, failing, ip="203.0.113.9").output
+    assert (
+        decide(rules, ViewerRequest(ip="203.0.113.9"), NOW, {}, unreadable=True).rule
+        == "allowed-ip"
+    )
+    assert (
+        decide(rules, ViewerRequest(ip="192.0.2.1"), NOW, {}, unreadable=True).action
+        == "maintenance"
+    )
+
+
+@pytest.mark.parametrize(
+    ("items", "log"),
+    [
+        ({}, "unreadable, so off"),  # a missing key is not a failed read: off, as by default
+        ({STATE_KEY: "{not json"}, None),  # a value that is not the state: off
+        ({STATE_KEY: '{"on":false}'}, None),
+    ],
+)
+def test_a_readable_store_answers_as_it_says_when_failing_closed(
+    items: dict[str, str], log: str | None
+) -> None:
+    result = run_rules(fails_closed(), KeyValueData(items))
+    assert "statusCode" not in result.output
+    assert (log in result.logs[0]) if log else result.logs == ()
+    assert decide(fails_closed(), ViewerRequest(ip="192.0.2.1"), NOW, items).action == "pass"
+
+
+def test_the_default_lets_requests_through_an_unreadable_store() -> None:
+    rules = compile_rules(load_config(SAMPLES / "kvs.toml"), ENV)
+    assert rules.store_unreadable == "pass"
+    failing = KeyValueData({STATE_KEY: '{"on":true}'}, unavailable=True)
+    assert "statusCode" not in run_rules(rules, failing).output
+    assert (
+        decide(rules, ViewerRequest(ip="192.0.2.1"), NOW, {}, unreadable=True).rule
+        == "store-unreadable"
+    )
+
+
+def test_the_viewer_response_half_fails_closed_too() -> None:
+    """Rewrite mode: an unreadable store in viewer-response turns the object into the 503."""
+    rules = fails_closed()
+    failing = KeyValueData({}, unavailable=True)
+    request = ViewerRequest(ip="192.0.2.1", uri="/checkout", headers={"accept": "text/html"})
+    event = viewer_request_event(request)
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=failing) as engine:
+        first = engine.invoke(event, NOW_MS)
+        assert first.ok and first.output["uri"] == "/maintenance/index.html"
+        for seen in (first.output, event["request"]):
+            final = engine.invoke(viewer_response_event(event, seen), NOW_MS)
+            assert final.ok and final.output["statusCode"] == 503
+    assert decide_response(rules, request, NOW, False, {}, unreadable=True)

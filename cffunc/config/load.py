@@ -29,6 +29,8 @@ RUNTIMES: tuple[Runtime, ...] = ("cloudfront-js-1.0", "cloudfront-js-2.0")
 MODES: tuple[Mode, ...] = ("rewrite", "respond")
 Toggle = Literal["association", "kvs"]
 TOGGLES: tuple[Toggle, ...] = ("association", "kvs")
+StoreUnreadable = Literal["pass", "maintenance"]
+STORE_UNREADABLE: tuple[StoreUnreadable, ...] = ("pass", "maintenance")
 DEFAULT_CONFIG_NAME = "cffunc.toml"
 
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -80,6 +82,8 @@ class MaintenanceConfig:
     """Compose with a CloudFront Function already on a slot (else refuse the behavior)."""
     scope: Scope = field(default_factory=Scope)
     """Which requests maintenance covers (hosts, paths, methods); the default: all."""
+    store_unreadable: StoreUnreadable = "pass"
+    """toggle = "kvs": what a request gets when the state cannot be read at the edge."""
 
 
 @dataclass(frozen=True)
@@ -345,7 +349,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         (
             "mode", "object", "origin", "page", "status", "retry_after", "refresh",
             "reason", "json", "start", "end", "toggle", "kvs", "compose", "hosts", "paths",
-            "methods",
+            "methods", "store_unreadable",
         )
     )  # fmt: skip
     mode = table.choice("mode", MODES, "rewrite")
@@ -438,7 +442,15 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
     if kvs is not None and toggle != "kvs":
         raise table.fail("kvs", kvs, 'it applies only to toggle = "kvs"; remove it or set that')
     compose = table.get("compose", bool, True, "use true (compose) or false (refuse)")
+    store_unreadable = table.choice("store_unreadable", STORE_UNREADABLE, "pass")
+    if "store_unreadable" in table.data and toggle != "kvs":
+        raise table.fail(
+            "store_unreadable",
+            store_unreadable,
+            'only a KeyValueStore can be unreadable: it applies to toggle = "kvs"; remove it',
+        )
     return MaintenanceConfig(
+        store_unreadable=store_unreadable,
         scope=_scope(table),
         compose=compose,
         mode=mode,

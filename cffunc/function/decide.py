@@ -27,6 +27,7 @@ from cffunc.function.store_layout import (
     StoreScope,
     StoreState,
     covering_scope,
+    enabled_items,
     state_at,
     store_match,
 )
@@ -36,6 +37,7 @@ Answer = Literal["json", "page", "rewrite", "text"]
 Rule = Literal[
     "outside-window",
     "maintenance-off",
+    "store-unreadable",
     "bypass-token",
     "outside-scope",
     "allowed-ip",
@@ -81,15 +83,23 @@ def decide(
     request: ViewerRequest,
     now: datetime,
     store: Mapping[str, str] | None = None,
+    unreadable: bool = False,
 ) -> Decision:
     """What the viewer-request function does with ``request`` at ``now``; ``store``: the
-    KeyValueStore's items, for toggle = "kvs" (None: an empty store, so off)."""
+    KeyValueStore's items, for toggle = "kvs" (None: an empty store, so off).
+    ``unreadable``: every read of the store fails (``store`` is then never read)."""
     now_ms = round(now.timestamp() * 1000)
     if (rules.window_start_ms is not None and now_ms < rules.window_start_ms) or (
         rules.window_end_ms is not None and now_ms >= rules.window_end_ms
     ):
         return Decision("pass", "outside-window")
     items: Mapping[str, str] = store or {}
+    if rules.store and unreadable:
+        if rules.store_unreadable == "pass":
+            return Decision("pass", "store-unreadable")
+        # As if `cffunc enable` had run: on for every host; the network buckets cannot be
+        # read either, so only the config's allowlists let a request through.
+        items = enabled_items()
     if rules.store and state_at(items, now) is None:
         return Decision("pass", "maintenance-off")
     if (
@@ -262,6 +272,7 @@ def decide_response(
     now: datetime,
     marked: bool,
     store: Mapping[str, str] | None = None,
+    unreadable: bool = False,
 ) -> bool:
     """Whether the viewer-response half turns the origin's answer into the maintenance status.
 
@@ -269,4 +280,4 @@ def decide_response(
     Whether CloudFront shows viewer-response the original or the rewritten request is not
     documented; the marker makes the answer right either way.
     """
-    return marked or decide(rules, request, now, store).answer == "rewrite"
+    return marked or decide(rules, request, now, store, unreadable).answer == "rewrite"
