@@ -10,6 +10,7 @@ INTEGRATION_MODULES = {
     "test_deploy",
     "test_toggle",
     "test_emulator",
+    "test_emulator_tenants",
     "test_packaging",
     "test_compose_deploy",
     "test_export",  # cfn-lint and the CI samples run as subprocesses

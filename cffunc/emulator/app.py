@@ -1,9 +1,10 @@
 """The local CloudFront API: moto's server, with the CloudFront operations cffunc needs.
 
-Requests for functions and distributions are answered here (:mod:`.state` keeps the
-rules); every other request, CloudFront's or another service's, goes on to moto. A few
-control endpoints under ``/__cffunc/`` let tests inject faults, play a concurrent writer
-and move the deployment clock.
+Requests for functions, distributions, distribution tenants, connection groups, key value
+stores and tags are answered here (:mod:`.state` and :mod:`.tenants` keep the rules); every
+other request, CloudFront's or another service's, goes on to moto. A few control endpoints
+under ``/__cffunc/`` let tests inject faults and throttling, count calls, play a concurrent
+writer and move the deployment clock.
 """
 
 from __future__ import annotations
@@ -17,14 +18,31 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cffunc.emulator.kvs import KvsApiError, error_answer
-from cffunc.emulator.protocol import ApiError, error_body, match, parse_request, serialize_response
-from cffunc.emulator.state import CloudFrontState, function_arn, store_arns
+from cffunc.emulator.protocol import (
+    ApiError,
+    error_body,
+    match,
+    max_items,
+    page_after,
+    parse_request,
+    serialize_response,
+)
+from cffunc.emulator.state import (
+    CONNECTION_MODES,
+    CloudFrontState,
+    Distribution,
+    distribution_arn,
+    function_arn,
+    store_arns,
+)
+from cffunc.emulator.tenants import Tenant
+from cffunc.emulator.traffic import Traffic
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 HANDLED_PREFIXES = (
     "/2020-05-31/function", "/2020-05-31/distribution", "/2020-05-31/key-value-store",
-    "/2020-05-31/tagging",
+    "/2020-05-31/tagging", "/2020-05-31/connection-group",
 )  # fmt: skip
 DATA_PLANE_PREFIX = "/key-value-stores/"
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -116,6 +134,7 @@ class EmulatorApp:
         self.faults = Faults()
         self.after_read: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
         self.calls: list[str] = []
+        self.traffic = Traffic()
 
     def change_after_next_read(
         self, distribution_id: str, change: Callable[[dict[str, Any]], None]
@@ -145,7 +164,9 @@ class EmulatorApp:
             return self.fallback(environ, start_response)
         method = environ["REQUEST_METHOD"]
         query = environ.get("QUERY_STRING", "")
-        found = match(method, path, query)
+        # The path as sent: an identifier may be an ARN with an encoded slash.
+        raw_path = (environ.get("RAW_URI") or path).split("?")[0]
+        found = match(method, raw_path, query)
         if found is None:
             return self.fallback(environ, start_response)
         operation, uri_params = found
@@ -156,6 +177,8 @@ class EmulatorApp:
         self.calls.append(operation.name)
         try:
             fault = self.faults.take(operation.name)
+            throttled = self.traffic.record(operation.name, throttle=fault is None)
+            fault = fault or throttled
             if fault is not None:
                 raise fault
             body = body_of(environ)
@@ -194,6 +217,7 @@ class EmulatorApp:
                 raise KvsApiError("ValidationException", error.message) from None
             operation, arn, key = self.state.data_plane.route(environ["REQUEST_METHOD"], raw_path)
             self.calls.append("kvs:" + operation)
+            self.traffic.record("kvs:" + operation, throttle=False)
             fault = self.faults.take("kvs:" + operation)
             if fault is not None:
                 raise KvsApiError(fault.code, fault.message)
@@ -251,6 +275,8 @@ class EmulatorApp:
                 answer = {"ok": True}
             elif path == "/__cffunc/calls":
                 answer = {"calls": self.calls}
+            elif path in self.traffic.paths:
+                answer = self.traffic.control(path, data)
             else:
                 raise KeyError(path)
         except (KeyError, ValueError, TypeError, OverflowError, ApiError) as error:
@@ -403,24 +429,42 @@ class EmulatorApp:
                 distribution.etag = self.state.new_etag()
         return 200, answer
 
-    # ---- tags (distributions'; a tag is no config change: nothing deploys) ----
+    def op_CreateDistributionWithTags(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        given = p["DistributionConfigWithTags"]
+        items = (given.get("Tags") or {}).get("Items") or []
+        with self.state.lock:
+            # Both checked before anything is made: refused tags create nothing.
+            tags = self.state.checked_tags({t["Key"]: t.get("Value", "") for t in items})
+            distribution = self.state.create_distribution(given["DistributionConfig"])
+            if tags:
+                self.state.tags[distribution_arn(distribution.id)] = tags
+        return 201, {
+            "Distribution": self.state.distribution_view(distribution),
+            "ETag": distribution.etag,
+            "Location": f"https://cloudfront.amazonaws.com/2020-05-31/distribution/{distribution.id}",
+        }
+
+    # ---- tags (a tag is no config change: nothing deploys) ----
     def op_TagResource(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        tags = self.state.tags_of(p["Resource"])
-        for item in (p.get("Tags") or {}).get("Items") or []:
-            tags[item["Key"]] = item.get("Value", "")
-        if len(tags) > 50:
-            raise ApiError("InvalidTagging", "A resource can have at most 50 tags.")
+        with self.state.lock:
+            tags = self.state.tags_of(p["Resource"])
+            items = (p.get("Tags") or {}).get("Items") or []
+            merged = self.state.checked_tags({t["Key"]: t.get("Value", "") for t in items}, tags)
+            tags.clear()
+            tags.update(merged)
         return 204, {}
 
     def op_UntagResource(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        tags = self.state.tags_of(p["Resource"])
-        for key in (p.get("TagKeys") or {}).get("Items") or []:
-            tags.pop(key, None)
+        with self.state.lock:
+            tags = self.state.tags_of(p["Resource"])
+            for key in (p.get("TagKeys") or {}).get("Items") or []:
+                tags.pop(key, None)
         return 204, {}
 
     def op_ListTagsForResource(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        tags = self.state.tags_of(p["Resource"])
-        items = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+        with self.state.lock:
+            tags = self.state.tags_of(p["Resource"])
+            items = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
         return 200, {"Tags": {"Items": items}}
 
     def op_UpdateDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -434,29 +478,172 @@ class EmulatorApp:
 
     def op_ListDistributions(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.state.lock:
-            items = [
-                self.state.distribution_summary(d)
-                for _, d in sorted(self.state.distributions.items())
+            return 200, self._distribution_list(list(self.state.distributions.values()), p)
+
+    def op_ListDistributionsByConnectionMode(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        mode = p.get("ConnectionMode")
+        if mode not in CONNECTION_MODES:
+            raise ApiError(
+                "InvalidArgument",
+                f"ConnectionMode {mode!r} is not one of {', '.join(CONNECTION_MODES)}.",
+            )
+        with self.state.lock:
+            chosen = [
+                d
+                for d in self.state.distributions.values()
+                if d.config.get("ConnectionMode", "direct") == mode
             ]
-        return 200, {
-            "DistributionList": {
-                "Marker": p.get("Marker") or "", "MaxItems": int(p.get("MaxItems") or 100),
-                "IsTruncated": False, "Quantity": len(items), "Items": items,
-            }
+            return 200, self._distribution_list(chosen, p)
+
+    def _distribution_list(
+        self, distributions: list[Distribution], p: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A DistributionList page: Marker echoed, NextMarker "the ID of the last
+        distribution on that page" when there are more (API_ListDistributions)."""
+        limit = max_items(p.get("MaxItems"))
+        shown, next_marker = page_after(distributions, lambda d: d.id, p.get("Marker"), limit)
+        answer: dict[str, Any] = {
+            "Marker": p.get("Marker") or "", "MaxItems": limit,
+            "IsTruncated": next_marker is not None, "Quantity": len(shown),
+            "Items": [self.state.distribution_summary(d) for d in shown],
         }  # fmt: skip
+        if next_marker is not None:
+            answer["NextMarker"] = next_marker
+        return {"DistributionList": answer}
 
     def op_DeleteDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        with self.state.lock:
-            distribution = self.state.distribution(p["Id"])
-            self.state.check_if_match(p.get("IfMatch"), distribution.etag)
-            if distribution.config.get("Enabled") or self.state.status(distribution) != "Deployed":
-                raise ApiError(
-                    "DistributionNotDisabled",
-                    "The distribution you are trying to delete has not been disabled.",
-                    409,
-                )
-            del self.state.distributions[distribution.id]
+        self.state.delete_distribution(p["Id"], p.get("IfMatch"))
         return 204, {}
+
+    # ---- distribution tenants ----
+    def _tenant_answer(self, tenant: Tenant) -> dict[str, Any]:
+        return {"DistributionTenant": self.state.tenants.tenant_view(tenant), "ETag": tenant.etag}
+
+    def op_CreateDistributionTenant(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            return 201, self._tenant_answer(self.state.tenants.create_tenant(p))
+
+    def op_GetDistributionTenant(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            return 200, self._tenant_answer(self.state.tenants.tenant(p["Identifier"]))
+
+    def op_GetDistributionTenantByDomain(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            return 200, self._tenant_answer(self.state.tenants.tenant_by_domain(p["Domain"]))
+
+    def op_UpdateDistributionTenant(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            tenant = self.state.tenants.update_tenant(p["Id"], p.get("IfMatch"), p)
+            return 200, self._tenant_answer(tenant)
+
+    def op_DeleteDistributionTenant(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.state.tenants.delete_tenant(p["Id"], p.get("IfMatch"))
+        return 204, {}
+
+    def op_ListDistributionTenants(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        wanted = p.get("AssociationFilter") or {}
+        with self.state.lock:
+            tenants = self.state.tenants
+            if wanted.get("DistributionId") and wanted["DistributionId"] not in (
+                self.state.distributions
+            ):
+                raise ApiError(
+                    "EntityNotFound", f"The distribution {wanted['DistributionId']} does not exist."
+                )
+            if wanted.get("ConnectionGroupId"):
+                tenants.group(wanted["ConnectionGroupId"])
+            chosen = [
+                t
+                for t in tenants.tenants.values()
+                if wanted.get("DistributionId") in (None, "", t.distribution_id)
+                and wanted.get("ConnectionGroupId") in (None, "", t.connection_group_id)
+            ]
+            return 200, self._tenant_list(chosen, p)
+
+    def op_ListDistributionTenantsByCustomization(
+        self, p: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        web_acl, certificate = p.get("WebACLArn"), p.get("CertificateArn")
+        # "You must specify either the CertificateArn parameter or WebACLArn parameter,
+        # but not both in the same request" (ListDistributionTenantsByCustomization).
+        if bool(web_acl) == bool(certificate):
+            raise ApiError(
+                "InvalidArgument", "Give either WebACLArn or CertificateArn, not both or neither."
+            )
+        with self.state.lock:
+            chosen = [
+                t
+                for t in self.state.tenants.tenants.values()
+                if (
+                    ((t.customizations or {}).get("WebAcl") or {}).get("Arn") == web_acl
+                    if web_acl
+                    else ((t.customizations or {}).get("Certificate") or {}).get("Arn")
+                    == certificate
+                )
+            ]
+            return 200, self._tenant_list(chosen, p)
+
+    def _tenant_list(self, tenants: list[Tenant], p: dict[str, Any]) -> dict[str, Any]:
+        limit = max_items(p.get("MaxItems"))
+        shown, next_marker = page_after(tenants, lambda t: t.id, p.get("Marker"), limit)
+        answer: dict[str, Any] = {
+            "DistributionTenantList": [self.state.tenants.tenant_summary(t) for t in shown]
+        }
+        if next_marker is not None:
+            answer["NextMarker"] = next_marker
+        return answer
+
+    # ---- connection groups ----
+    def _group_answer(self, identifier: str) -> dict[str, Any]:
+        group = self.state.tenants.group(identifier)
+        return {"ConnectionGroup": self.state.tenants.group_view(group), "ETag": group.etag}
+
+    def op_CreateConnectionGroup(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        items = (p.get("Tags") or {}).get("Items") or []
+        with self.state.lock:
+            group = self.state.tenants.create_group(
+                p["Name"],
+                ipv6_enabled=p.get("Ipv6Enabled") is not False,
+                enabled=p.get("Enabled") is not False,
+                anycast_ip_list_id=p.get("AnycastIpListId"),
+                viewer_fallback=p.get("ViewerFallback"),
+                tags={t["Key"]: t.get("Value", "") for t in items},
+            )
+            return 201, self._group_answer(group.id)
+
+    def op_GetConnectionGroup(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            return 200, self._group_answer(p["Identifier"])
+
+    def op_GetConnectionGroupByRoutingEndpoint(
+        self, p: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            group = self.state.tenants.group_by_endpoint(p["RoutingEndpoint"])
+            return 200, self._group_answer(group.id)
+
+    def op_UpdateConnectionGroup(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            group = self.state.tenants.update_group(p["Id"], p.get("IfMatch"), p)
+            return 200, self._group_answer(group.id)
+
+    def op_DeleteConnectionGroup(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.state.tenants.delete_group(p["Id"], p.get("IfMatch"))
+        return 204, {}
+
+    def op_ListConnectionGroups(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        anycast = (p.get("AssociationFilter") or {}).get("AnycastIpListId")
+        with self.state.lock:
+            tenants = self.state.tenants
+            chosen = [
+                g for g in tenants.groups.values() if not anycast or g.anycast_ip_list_id == anycast
+            ]
+            limit = max_items(p.get("MaxItems"))
+            shown, next_marker = page_after(chosen, lambda g: g.id, p.get("Marker"), limit)
+            answer: dict[str, Any] = {"ConnectionGroups": [tenants.group_summary(g) for g in shown]}
+        if next_marker is not None:
+            answer["NextMarker"] = next_marker
+        return 200, answer
 
 
 def _reason(status: int) -> str:

@@ -8,10 +8,10 @@ would keep it, and clients parse our answers exactly as they parse AWS's.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote
 from xml.etree import ElementTree
 
@@ -22,6 +22,9 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 API_VERSION = "2020-05-31"
 NAMESPACE = f"http://cloudfront.amazonaws.com/doc/{API_VERSION}/"
+Item = TypeVar("Item")
+ACCOUNT = "123456789012"
+"""The account every ARN the local API makes names (the one AWS's examples use)."""
 
 
 class ApiError(Exception):
@@ -69,6 +72,9 @@ def routes() -> list[Route]:
 
 
 def match(method: str, path: str, query: str) -> tuple[OperationModel, dict[str, str]] | None:
+    """The operation a request is for, and its URI parameters (decoded). ``path`` is the
+    path as sent, still percent-encoded: an identifier may be an ARN, whose slash botocore
+    sends as %2F, and a decoded path would split it."""
     query_values = parse_qs(query, keep_blank_values=True)
     for route in routes():
         http = route.operation.http
@@ -136,7 +142,19 @@ def serialize_response(
         if member.serialization.get("location") == "header" and result.get(name) is not None:
             headers[member.serialization.get("name", name)] = str(result[name])
     payload = shape.serialization.get("payload")
-    if payload is None or result.get(payload) is None:
+    if payload is None:
+        # No payload member: the body members sit in a root element of their own
+        # (ListDistributionTenants, ListConnectionGroups).
+        body = {
+            name: result[name]
+            for name, member in shape.members.items()
+            if member.serialization.get("location") is None and result.get(name) is not None
+        }
+        if not body:
+            return headers, b""
+        headers["Content-Type"] = "text/xml"
+        return headers, xml_of(shape, body, shape.name)
+    if result.get(payload) is None:
         return headers, b""
     member = shape.members[payload]
     if member.type_name == "blob":
@@ -165,3 +183,26 @@ def error_body(error: ApiError, request_id: str) -> bytes:
     ElementTree.SubElement(inner, "Message").text = error.message
     ElementTree.SubElement(root, "RequestId").text = request_id
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root)
+
+
+def max_items(value: object, default: int = 100) -> int:
+    """A MaxItems argument (a string for some operations, an integer for others)."""
+    if value is None or value == "":
+        return default
+    text = str(value)
+    if not text.isdigit() or int(text) < 1:
+        raise ApiError("InvalidArgument", f"MaxItems {text!r} is not a positive integer.")
+    return int(text)
+
+
+def page_after(
+    items: Sequence[Item], key: Callable[[Item], str], marker: str | None, limit: int
+) -> tuple[list[Item], str | None]:
+    """One page of ``items`` in key order: the ones after ``marker`` (a key; the API's
+    NextMarker is "the ID of the last distribution on that page"), and the marker of the
+    next page, None on the last. (ListDistributions, Marker:
+    https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ListDistributions.html)"""
+    ordered = sorted(items, key=key)
+    rest = [item for item in ordered if not marker or key(item) > marker]
+    shown = rest[:limit]
+    return shown, key(shown[-1]) if len(rest) > limit else None
