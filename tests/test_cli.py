@@ -129,6 +129,7 @@ def test_test_mismatch_exits_1_with_json(runner: CliRunner, tmp_path: Path) -> N
     assert document["scenarios"][0] == {
         "name": "wrong", "expected": "pass", "expected_status": None, "got": "maintenance",
         "status": 503, "ok": False, "error": None, "uri": "/maintenance/index.html",
+        "origin_headers": {"x-cffunc-maintenance": "1"},
         "headers": {"content-type": "text/html", "cache-control": "no-store", "retry-after": "3600"},
         "mismatches": ["expected pass, got maintenance"],
     }  # fmt: skip

@@ -18,10 +18,18 @@ from hypothesis import event as event_note
 from hypothesis import strategies as st
 
 from cffunc.function import bypass
-from cffunc.function.decide import ViewerRequest, decide, decide_response
+from cffunc.function.decide import ViewerRequest, decide, decide_response, pass_signal
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.events import viewer_request_event, viewer_response_event
-from tests.helpers import NOW, SECRET, boundary_addresses, classify, expected, make_function
+from tests.helpers import (
+    NOW,
+    SECRET,
+    boundary_addresses,
+    classify,
+    expected,
+    make_function,
+    origin_value,
+)
 
 BASE = NOW
 
@@ -68,6 +76,9 @@ ACCEPTS = [
 ]  # fmt: skip
 
 
+PASS_NAME = "x-maintenance"
+# The pass header as a viewer might send it: the function must not let it through as its own.
+VIEWER_PASS = st.sampled_from([None, None, "on", "forged"])
 RUNTIME = st.sampled_from(["cloudfront-js-1.0", "cloudfront-js-2.0"])
 MODE = st.sampled_from(["rewrite", "respond"])
 FLAG = st.booleans()
@@ -103,6 +114,8 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     }
     if draw(FLAG):
         allow["bypass_secret_env"] = "CFFUNC_BYPASS_SECRET"
+    if draw(FLAG):
+        maintenance["pass_header"] = {"name": PASS_NAME, "value": "on"}
     return {
         "function": {"name": "fn", "runtime": runtime},
         "maintenance": maintenance,
@@ -167,6 +180,9 @@ def requests(draw: st.DrawFn, config: dict[str, Any]) -> tuple[ViewerRequest, in
     headers = {"accept": accept} if accept else {}
     if host:
         headers["host"] = host
+    sent = draw(VIEWER_PASS)
+    if sent is not None:
+        headers[PASS_NAME] = sent
     request = ViewerRequest(
         ip=ip,
         method=draw(METHOD),
@@ -202,6 +218,7 @@ def test_rendered_function_agrees_with_decide(
             moment = _moment(now)
             decision = decide(rules, request, moment)
             assert classify(result.output, rules, event) == expected(decision), (request, decision)
+            _check_pass_header(rules, decision, request, result.output)
             if decision.action == "redirect":
                 value = result.output["cookies"]["cffunc_bypass"]["value"]
                 assert rules.bypass is not None
@@ -222,6 +239,22 @@ def test_rendered_function_agrees_with_decide(
             assert turned == (decide(rules, request, _moment(now)).answer == "rewrite")
             if turned:
                 assert result.output["headers"]["cache-control"] == {"value": "no-store"}
+
+
+def _check_pass_header(
+    rules: Any, decision: Any, request: ViewerRequest, output: dict[str, Any]
+) -> None:
+    """A request that goes on carries the pass header exactly when the model says it
+    passed during maintenance; one the viewer sent never reaches the origin as cffunc's.
+    Without a pass header configured, the viewer's header goes on untouched."""
+    if "statusCode" in output or decision.action != "pass":
+        return
+    signal = pass_signal(rules, decision)
+    got = origin_value(output, PASS_NAME)
+    if rules.pass_header is None:
+        assert got == request.headers.get(PASS_NAME), (request, decision)
+    else:
+        assert got == (signal[1] if signal else None), (request, decision, output)
 
 
 def _moment(now_ms: int) -> datetime:
@@ -409,6 +442,7 @@ def test_store_toggle_agrees_with_decide(
                 decision,
                 items,
             )
+            _check_pass_header(rules, decision, request, result.output)
             if decision.answer == "text":
                 # A store scope's reason replaces the configured message.
                 wanted = decision.reason + "\n" if decision.reason else rules.text_body

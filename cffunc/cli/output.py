@@ -126,10 +126,9 @@ def scenarios(results: list[ScenarioResult]) -> str:
         )
         if r.error:
             lines.append(f"{'':<{width}}  {r.error}")
-        # What the table's columns do not show: the URI and headers a scenario expects.
-        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected uri")]
-        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected header")]
-        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected body")]
+        # What the table's columns do not show: the URI, headers and body a scenario expects.
+        shown = (f"expected {r.scenario.expect}, got", "expected status")
+        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if not m.startswith(shown)]
     failed = sum(not r.ok for r in results)
     lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
     return "\n".join(lines)
@@ -145,6 +144,7 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
         "ok": result.ok,
         "error": result.error,
         "uri": result.uri,
+        "origin_headers": result.origin_headers,
         "headers": result.headers,
         "mismatches": result.mismatches,
     }

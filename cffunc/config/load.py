@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from cffunc.config.edge_headers import READ_ONLY_REQUEST_HEADERS, TOKEN, disallowed
 from cffunc.config.scope import HOST_HINT, METHODS, Scope, host_error, parse_hosts
 from cffunc.errors import ConfigError
 
@@ -61,6 +62,24 @@ class FunctionConfig:
 
 
 @dataclass(frozen=True)
+class PassHeader:
+    """A header put on the requests that pass during maintenance, for the origin to see."""
+
+    name: str
+    value: str
+
+
+# Headers the function reads to decide (a pass header must not change what the
+# viewer-response half decides) and cffunc's own markers.
+_DECIDING_HEADERS = frozenset(
+    {"accept", "cookie", "origin", "access-control-request-method",
+     "access-control-request-headers"}
+)  # fmt: skip
+_FIELD_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]{0,254}[\x21-\x7e])?")
+"""A header value cffunc writes: visible ASCII and inner spaces, 1-256 characters."""
+
+
+@dataclass(frozen=True)
 class MaintenanceConfig:
     mode: Mode
     object: str
@@ -84,6 +103,8 @@ class MaintenanceConfig:
     """Which requests maintenance covers (hosts, paths, methods); the default: all."""
     store_unreadable: StoreUnreadable = "pass"
     """toggle = "kvs": what a request gets when the state cannot be read at the edge."""
+    pass_header: PassHeader | None = None
+    """Put on requests that pass during maintenance (allowlists, bypass, allowed paths)."""
 
 
 @dataclass(frozen=True)
@@ -349,7 +370,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         (
             "mode", "object", "origin", "page", "status", "retry_after", "refresh",
             "reason", "json", "start", "end", "toggle", "kvs", "compose", "hosts", "paths",
-            "methods", "store_unreadable",
+            "methods", "store_unreadable", "pass_header",
         )
     )  # fmt: skip
     mode = table.choice("mode", MODES, "rewrite")
@@ -450,6 +471,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
             'only a KeyValueStore can be unreadable: it applies to toggle = "kvs"; remove it',
         )
     return MaintenanceConfig(
+        pass_header=_pass_header(table),
         store_unreadable=store_unreadable,
         scope=_scope(table),
         compose=compose,
@@ -467,6 +489,47 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         toggle=toggle,
         kvs=kvs,
     )
+
+
+def _pass_header(table: _Table) -> PassHeader | None:
+    """[maintenance] pass_header = { name = "x-maintenance", value = "on" }."""
+    if "pass_header" not in table.data:
+        return None
+    raw = table.data["pass_header"]
+    example = 'give a table, e.g. pass_header = { name = "x-maintenance", value = "on" }'
+    if not isinstance(raw, dict):
+        raise table.fail("pass_header", raw, example)
+    header = _Table(table.source, "maintenance.pass_header", raw)
+    header.check_keys(("name", "value"))
+    name = header.required("name", str, 'give a header name, e.g. "x-maintenance"')
+    if not TOKEN.fullmatch(name):
+        raise header.fail("name", name, 'give an HTTP header name, e.g. "x-maintenance"')
+    if name != name.lower():
+        raise header.fail(
+            "name", name, f'a function names headers in lower case; give "{name.lower()}"'
+        )
+    if disallowed(name) or name in READ_ONLY_REQUEST_HEADERS:
+        raise header.fail(
+            "name",
+            name,
+            "CloudFront does not let a function set that header (edge function restrictions: "
+            'disallowed and read-only headers); choose another, e.g. "x-maintenance"',
+        )
+    if name.startswith("x-cffunc-") or name in _DECIDING_HEADERS:
+        raise header.fail(
+            "name",
+            name,
+            "cffunc reads or sets that header itself to decide; choose another, "
+            'e.g. "x-maintenance"',
+        )
+    value = header.get(
+        "value",
+        str,
+        "on",
+        'give 1-256 visible ASCII characters (inner spaces allowed), e.g. "on"',
+        lambda v: bool(_FIELD_VALUE.fullmatch(v)),
+    )
+    return PassHeader(name, value)
 
 
 def _scope(table: _Table) -> Scope:

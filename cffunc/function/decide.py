@@ -48,6 +48,10 @@ Rule = Literal[
 ]
 
 
+EXEMPT: frozenset[Rule] = frozenset({"allowed-ip", "store-ip", "bypass-cookie", "allowed-path"})
+"""The rules that let a request through while maintenance is on for it."""
+
+
 @dataclass(frozen=True)
 class ViewerRequest:
     """What the function reads of a viewer request (first values of repeated names)."""
@@ -136,6 +140,15 @@ def decide(
     read_only = "writes" in (rules.scope.methods, scope.methods)  # the config's bounds the store's
     answer = _answer(rules, request, read_only)
     return Decision("maintenance", "maintenance", answer=answer, scope=scope, reason=reason)
+
+
+def pass_signal(rules: MaintenanceRules, decision: Decision) -> tuple[str, str] | None:
+    """The pass header the request goes on to the origin with: (name, value) for a pass
+    during maintenance when one is configured; None otherwise, and then the function
+    removes a header of that name the viewer sent."""
+    if rules.pass_header is not None and decision.action == "pass" and decision.rule in EXEMPT:
+        return rules.pass_header
+    return None
 
 
 def _stored(stored: StoreScope, host: str) -> Scope:

@@ -103,6 +103,7 @@ def _template_output(
             path_regex=path_regex,
             store=rules.store,
             store_fails_closed=rules.store and rules.store_unreadable == "maintenance",
+            pass_header=rules.pass_header,
             state_key=STATE_KEY,
             net_prefix=NET_PREFIX,
             host_prefix=HOST_PREFIX,

@@ -69,6 +69,9 @@ class MaintenanceRules:
     store_unreadable: StoreUnreadable = "pass"
     """toggle = "kvs": when the state cannot be read, pass, or answer as if maintenance
     were on for every host (the config's window, scope and allowlists still apply)."""
+    pass_header: tuple[str, str] | None = None
+    """(name, value) put on a request that passes during maintenance (an allowlisted
+    network, a bypass cookie, an allowed path); removed from every other request."""
 
 
 def http_date(moment: datetime) -> str:
@@ -118,6 +121,11 @@ def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRule
         store=maintenance.toggle == "kvs",
         scope=maintenance.scope,
         store_unreadable=maintenance.store_unreadable,
+        pass_header=(
+            None
+            if maintenance.pass_header is None
+            else (maintenance.pass_header.name, maintenance.pass_header.value)
+        ),
     )
 
 

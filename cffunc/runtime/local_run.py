@@ -45,6 +45,8 @@ class ScenarioResult:
     """Headers of the response the viewer finally gets (simulated origin answer included)."""
     body: str | None = None
     """The body of a generated answer (None when the request went on to the origin)."""
+    origin_headers: dict[str, str] | None = None
+    """The headers the request went on to the origin with; None for a generated response."""
 
     @property
     def mismatches(self) -> list[str]:
@@ -59,6 +61,13 @@ class ScenarioResult:
         for name, value in scenario.expect_headers.items():
             if self.headers.get(name) != value:
                 out.append(f"expected header {name}: {value}, got {self.headers.get(name)}")
+        for name, wanted in scenario.expect_origin_headers.items():
+            sent = None if self.origin_headers is None else self.origin_headers.get(name)
+            if self.origin_headers is None:
+                out.append(f"expected the request to go on with {name}, but it was answered")
+            elif sent != wanted:
+                shown = "no header" if wanted is None else f"{name}: {wanted}"
+                out.append(f"expected the origin to get {shown}, got {name}: {sent or 'none'}")
         if scenario.expect_body is not None and scenario.expect_body not in (self.body or ""):
             shown = "no body" if self.body is None else f"{len(self.body)} characters without it"
             out.append(f"expected body containing {scenario.expect_body!r}, got {shown}")
@@ -146,6 +155,7 @@ def run_scenarios(
         got, status = _outcome(rules, result.output)
         generated = isinstance(result.output, dict) and "statusCode" in result.output
         uri = None if generated else result.output.get("uri")
+        origin_headers = None if generated else _headers(result.output)
         headers = _headers(result.output) if generated else {}
         body = _body(result.output) if generated else None
         final = finals.get(i)
@@ -157,7 +167,12 @@ def run_scenarios(
             headers = _headers(final.output)
             if got == "pass" and status != ORIGIN_STATUS:
                 got = "maintenance"
-        results.append(ScenarioResult(scenario, got, status, uri=uri, headers=headers, body=body))
+        results.append(
+            ScenarioResult(
+                scenario, got, status, uri=uri, headers=headers, body=body,
+                origin_headers=origin_headers,
+            )
+        )  # fmt: skip
     return results
 
 
