@@ -52,6 +52,8 @@ def classify(output: dict[str, Any], rules: MaintenanceRules, request_event: dic
         return f"unexpected request {output!r}"
     if output["statusCode"] == 302:
         return "redirect"
+    if output["statusCode"] == 204 and rules.cors_origins:
+        return "maintenance:preflight"
     if output["statusCode"] == rules.status:
         content_type = output["headers"]["content-type"]["value"]
         kind = {"application/json": "json", "text/html": "page", "text/plain": "text"}
@@ -66,6 +68,14 @@ def without_pass_header(request: dict[str, Any], rules: MaintenanceRules) -> dic
         return request
     headers = {k: v for k, v in request["headers"].items() if k != rules.pass_header[0]}
     return {**request, "headers": headers}
+
+
+def cors_of(output: dict[str, Any]) -> dict[str, str]:
+    """The CORS headers (and vary) of a response, as plain values."""
+    headers = output.get("headers") or {}
+    return {
+        k: v["value"] for k, v in headers.items() if k.startswith("access-control-") or k == "vary"
+    }
 
 
 def origin_value(request: dict[str, Any], name: str) -> str | None:

@@ -117,6 +117,9 @@ class AllowConfig:
     bypass_ttl: int
     bypass_generation: int = 1
     """Raise it to invalidate every bypass cookie issued so far (same secret and link)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins (``https://app.example.com``, ``https://*.example.com``) whose cross-origin
+    requests get CORS headers on maintenance answers and preflights."""
 
 
 @dataclass(frozen=True)
@@ -557,6 +560,7 @@ def _allow(table: _Table) -> AllowConfig:
             "bypass_cookie",
             "bypass_ttl",
             "bypass_generation",
+            "cors_origins",
         )
     )
     ip_texts = table.string_list("ips", "give IPv4 or IPv6 addresses or CIDRs", lambda _: True)
@@ -590,6 +594,7 @@ def _allow(table: _Table) -> AllowConfig:
         lambda v: 60 <= v <= 31_536_000,
     )
     return AllowConfig(
+        cors_origins=_cors_origins(table),
         ips=ips,
         paths=paths or (),
         bypass_secret_env=secret_env,
@@ -604,6 +609,93 @@ def _allow(table: _Table) -> AllowConfig:
             lambda v: 1 <= v <= 1_000_000,
         ),
     )
+
+
+_ORIGIN = re.compile(
+    r"(https?)://((?:\*\.)?(?:[a-z0-9_-]+\.)*[a-z0-9_-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?"
+)
+"""An origin as browsers send it (RFC 6454 section 6.2; the URL standard serialises the
+scheme and host in lower case and leaves out the default port), with an optional ``*.``
+wildcard first label."""
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+CORS_EXAMPLE = 'e.g. "https://app.example.com" or "https://*.example.com"'
+
+
+def cors_origin_error(text: str) -> str | None:
+    """Why ``text`` is not an origin ``allow.cors_origins`` accepts (with the fix), or None."""
+    if text in ("*", "null") or text.startswith("*"):
+        return (
+            "CORS with credentials never allows any origin, nor the opaque origin null; "
+            f"list each origin, {CORS_EXAMPLE}"
+        )
+    bare = re.fullmatch(r"(?i)(https?://)?([^/?#]*)([/?#].*)?", text)
+    if bare and bare.group(1) and bare.group(3):
+        return (
+            f'an origin has no path, query or "/" at the end; give "{bare.group(1)}{bare.group(2)}"'
+        )
+    if "@" in text:
+        return f"an origin has no user name or password; {CORS_EXAMPLE}"
+    if not text.isascii():
+        scheme, _, rest = text.rpartition("://")
+        host, colon, port = rest.partition(":")
+        try:
+            ascii_form = f"{scheme}://{host.encode('idna').decode()}{colon}{port}".lower()
+        except UnicodeError:
+            ascii_form = None
+        hint = f'give "{ascii_form}"' if ascii_form and scheme else CORS_EXAMPLE
+        return f"browsers send a host in its ASCII (punycode) form; {hint}"
+    if "://" not in text:
+        return f'give the scheme too, e.g. "https://{text}"'
+
+    if text != text.lower():
+        return f'browsers send the scheme and host in lower case; give "{text.lower()}"'
+    match = _ORIGIN.fullmatch(text)
+    if match is None:
+        return (
+            "give scheme://host or scheme://host:port with scheme http or https, and a *. "
+            f"wildcard only as the first label; {CORS_EXAMPLE}"
+        )
+    scheme, host, port = match.groups()
+    if port is not None and (port == _DEFAULT_PORTS[scheme] or not 0 < int(port) < 65536):
+        fix = text.rsplit(":", 1)[0]
+        return (
+            f'browsers leave out the default port; give "{fix}"'
+            if port == _DEFAULT_PORTS[scheme]
+            else f"give a port from 1 to 65535, {CORS_EXAMPLE}"
+        )
+    if host.startswith("*.") and "." not in host[2:]:
+        return (
+            f"{host} would cover every site under .{host[2:]}; give a domain you own, "
+            'e.g. "https://*.example.com"'
+        )
+    if host.startswith("[") and not _ipv6_serialised(host[1:-1]):
+        return f"give an IPv6 address as browsers write it, {CORS_EXAMPLE}"
+    return None
+
+
+def _ipv6_serialised(text: str) -> bool:
+    try:
+        return ipaddress.IPv6Address(text).compressed == text
+    except ValueError:
+        return False
+
+
+def _cors_origins(table: _Table) -> tuple[str, ...]:
+    """[allow] cors_origins: exact origins and *. wildcards, each checked."""
+    if "cors_origins" not in table.data:
+        return ()
+    value = table.data["cors_origins"]
+    if not isinstance(value, list) or not value:
+        raise table.fail("cors_origins", value, f"give a non-empty list of origins, {CORS_EXAMPLE}")
+    for item in value:
+        error = (
+            cors_origin_error(item) if isinstance(item, str) else f"give a string, {CORS_EXAMPLE}"
+        )
+        if error:
+            raise ConfigError(
+                f"{table.source}: allow.cors_origins entry {_show(item)} is not accepted; {error}"
+            )
+    return tuple(dict.fromkeys(value))
 
 
 def _distributions(source: str, raw: object) -> tuple[DistributionTarget, ...]:

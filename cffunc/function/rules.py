@@ -69,6 +69,9 @@ class MaintenanceRules:
     store_unreadable: StoreUnreadable = "pass"
     """toggle = "kvs": when the state cannot be read, pass, or answer as if maintenance
     were on for every host (the config's window, scope and allowlists still apply)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins whose cross-origin requests get CORS headers on maintenance answers and
+    preflights (:mod:`cffunc.function.cors`)."""
     pass_header: tuple[str, str] | None = None
     """(name, value) put on a request that passes during maintenance (an allowlisted
     network, a bypass cookie, an allowed path); removed from every other request."""
@@ -121,6 +124,7 @@ def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRule
         store=maintenance.toggle == "kvs",
         scope=maintenance.scope,
         store_unreadable=maintenance.store_unreadable,
+        cors_origins=config.allow.cors_origins,
         pass_header=(
             None
             if maintenance.pass_header is None

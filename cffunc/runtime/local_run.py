@@ -85,7 +85,7 @@ def _outcome(rules: MaintenanceRules, output: Any) -> tuple[str, int | None]:
     if isinstance(output, dict) and "statusCode" in output:
         status = output.get("statusCode")
         cookies = output.get("cookies")
-        if status == rules.status:
+        if status == rules.status or _cors_preflight(rules, output):
             got = "maintenance"
         elif status == 302 and rules.bypass and isinstance(cookies, dict):
             got = "redirect" if rules.bypass.cookie in cookies else "pass"
@@ -98,6 +98,19 @@ def _outcome(rules: MaintenanceRules, output: Any) -> tuple[str, int | None]:
     marked = isinstance(headers, dict) and MARKER_HEADER in headers
     rewritten = marked and isinstance(output, dict) and output.get("uri") == rules.object
     return ("maintenance" if rewritten else "pass"), ORIGIN_STATUS
+
+
+def _cors_preflight(rules: MaintenanceRules, output: dict[str, Any]) -> bool:
+    """cffunc's answer to a preflight during maintenance (allow.cors_origins): a 204 that
+    varies by Origin and carries nothing but CORS headers (a composed function's own 204
+    would carry its own)."""
+    headers = _headers(output)
+    return (
+        bool(rules.cors_origins)
+        and output.get("statusCode") == 204
+        and headers.get("vary") == "origin"
+        and all(name == "vary" or name.startswith("access-control-") for name in headers)
+    )
 
 
 def _body(output: Any) -> str | None:
