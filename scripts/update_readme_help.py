@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cffunc.cli.commands import cli
+from cffunc.cli import cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 COMMANDS: list[list[str]] = [

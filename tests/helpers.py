@@ -129,7 +129,7 @@ def invoke(args: list[str], env: dict[str, str | None], stdin: bytes | None = No
     traceback, instead of becoming an exit code."""
     from click.testing import CliRunner
 
-    from cffunc.cli.commands import cli
+    from cffunc.cli import cli
 
     result = CliRunner().invoke(
         cli, args, env=env, input=stdin, prog_name="cffunc", catch_exceptions=False

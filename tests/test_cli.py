@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cffunc.cli.commands import cli
+from cffunc.cli import cli
 from cffunc.function.features import check_features
 from tests.helpers import ENV, SAMPLES
 

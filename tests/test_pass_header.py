@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cffunc.cli.commands import cli
+from cffunc.cli import cli
 from cffunc.errors import ConfigError
 from cffunc.function.decide import ViewerRequest, decide, pass_signal
 from cffunc.function.render import render

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cffunc.cli.commands import cli
+from cffunc.cli import cli
 from scripts.update_readme_help import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent

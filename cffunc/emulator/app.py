@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cffunc.emulator.kvs import KvsApiError, error_answer
+from cffunc.emulator import control
+from cffunc.emulator.control import FAULT_CODES
+from cffunc.emulator.kvs import (
+    DATA_PLANE_OPERATIONS,
+    MAX_STORE_BYTES,
+    KeyValueStore,
+    KvsApiError,
+    error_answer,
+    items_size,
+)
 from cffunc.emulator.protocol import (
     ApiError,
     error_body,
@@ -26,6 +35,7 @@ from cffunc.emulator.protocol import (
     page_after,
     parse_request,
     serialize_response,
+    shape_problem,
 )
 from cffunc.emulator.state import (
     CONNECTION_MODES,
@@ -72,22 +82,6 @@ def from_this_machine(environ: dict[str, Any]) -> bool:
     host = raw.split("]")[0] + "]" if raw.startswith("[") else raw.rsplit(":", 1)[0]
     content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
     return host in LOOPBACK_HOSTS and content_type == "application/json"
-
-
-FAULT_CODES = {
-    "Throttling": ("Throttling", 400, "Rate exceeded"),
-    "PreconditionFailed": (
-        "PreconditionFailed",
-        412,
-        "The precondition given in one or more of the request-header fields evaluated to false.",
-    ),
-    "AccessDenied": ("AccessDenied", 403, "Access denied."),
-    "InternalError": ("InternalError", 500, "We encountered an internal error. Please try again."),
-    "ConflictException": ("ConflictException", 409, "The key value store changed meanwhile."),
-    "ThrottlingException": ("ThrottlingException", 429, "Rate exceeded"),
-    "AccessDeniedException": ("AccessDeniedException", 403, "Access denied."),
-    "InternalServerException": ("InternalServerException", 500, "Internal error."),
-}
 
 
 @dataclass
@@ -148,7 +142,10 @@ class EmulatorApp:
         is checked, another client writes ``values`` (so that write's ETag is stale)."""
         plane = self.state.data_plane
 
-        def change(store: Any) -> None:
+        def change(store: KeyValueStore) -> None:
+            # Another client's write: refused (so not made) past the store's limit.
+            if items_size({**store.items, **values}) > MAX_STORE_BYTES:
+                return
             store.items.update(values)
             store.data_etag = self.state.new_etag()
 
@@ -237,6 +234,8 @@ class EmulatorApp:
 
     # ---- control endpoints (tests, and anyone trying failure modes by hand) ----
     def _control(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Each call is read whole (:mod:`.control`) and checked against the state before
+        it changes anything: a refused call is a 400 and leaves the emulator as it was."""
         path = environ["PATH_INFO"]
         if not from_this_machine(environ):
             start_response("403 Forbidden", [("Content-Type", "application/json")])
@@ -245,45 +244,72 @@ class EmulatorApp:
                 b'loopback Host"}'
             ]
         try:
-            data = json.loads(body_of(environ) or b"{}")
-            if path == "/__cffunc/faults":
-                self.faults.add(
-                    data["operation"], data["error"], int(data.get("count", 1)),
-                    int(data.get("after", 0)),
-                )  # fmt: skip
-                answer: Any = {"ok": True}
-            elif path == "/__cffunc/after-read":
-                values = dict(data["set"])
-                self.change_after_next_read(
-                    data["distribution"], lambda config: config.update(values)
-                )
-                answer = {"ok": True}
-            elif path == "/__cffunc/clock":
-                clock = self.state.clock
-                if not isinstance(clock, Clock):
-                    raise ValueError("this emulator's clock cannot be moved")
-                seconds = float(data.get("advance", 0))
-                if not 0 <= seconds <= 10 * 365 * 86400:
-                    raise ValueError(f"advance {seconds}: give seconds from 0 to ten years")
-                clock.offset += timedelta(seconds=seconds)
-                answer = {"now": clock().isoformat()}
-            elif path == "/__cffunc/kvs-write":
-                # A concurrent writer: the next data-plane write finds these keys already
-                # changed by someone else (so the writer's ETag is stale).
-                values = dict(data["set"])
-                self.change_store_before_next_write(values)
-                answer = {"ok": True}
-            elif path == "/__cffunc/calls":
-                answer = {"calls": self.calls}
-            elif path in self.traffic.paths:
-                answer = self.traffic.control(path, data)
+            body = body_of(environ)
+            if path in self.traffic.paths:
+                answer = self.traffic.control(path, control.json_object(body))
             else:
-                raise KeyError(path)
-        except (KeyError, ValueError, TypeError, OverflowError, ApiError) as error:
+                request = control.read(
+                    path, body, self.operations(), DATA_PLANE_OPERATIONS, self.traffic.paths
+                )
+                answer = self._apply(request)
+        except (ValueError, ApiError) as error:  # ControlError and Traffic's are ValueErrors
             start_response("400 Bad Request", [("Content-Type", "application/json")])
             return [json.dumps({"error": str(error)}).encode()]
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(answer).encode()]
+
+    @classmethod
+    def operations(cls) -> frozenset[str]:
+        """The CloudFront operations answered here (the rest go on to moto)."""
+        return frozenset(name[3:] for name in dir(cls) if name.startswith("op_"))
+
+    def _apply(self, request: control.Request) -> dict[str, Any]:
+        if isinstance(request, control.FaultRequest):
+            self.faults.add(request.operation, request.error, request.count, request.after)
+        elif isinstance(request, control.AfterReadRequest):
+            self._after_read(request)
+        elif isinstance(request, control.ClockRequest):
+            clock = self.state.clock
+            if not isinstance(clock, Clock):
+                raise control.ControlError("this emulator's clock cannot be moved")
+            ahead = clock.offset + timedelta(seconds=request.seconds)
+            if ahead > timedelta(seconds=control.MAX_CLOCK_SECONDS):
+                raise control.ControlError("the clock would run more than ten years ahead")
+            clock.offset = ahead
+            return {"now": clock().isoformat()}
+        elif isinstance(request, control.StoreWriteRequest):
+            self.change_store_before_next_write(dict(request.values))
+        else:
+            return {"calls": self.calls}
+        return {"ok": True}
+
+    def _after_read(self, request: control.AfterReadRequest) -> None:
+        """Queue another client's UpdateDistribution, refused now if CloudFront would
+        refuse it: the config it makes must be one the API takes, with the same
+        CallerReference and associations the state allows."""
+        values = copy.deepcopy(dict(request.values))
+        with self.state.lock:
+            current = self.state.distribution(request.distribution).config
+            changed = {**current, **values}
+            problem = shape_problem("DistributionConfig", changed)
+            if problem is not None:
+                raise control.ControlError(f"set: {problem}")
+            if changed.get("CallerReference") != current.get("CallerReference"):
+                raise control.ControlError("set: a distribution's CallerReference cannot change")
+            self.state.check_associations(changed, current)
+
+            def change(config: dict[str, Any]) -> None:
+                # The config may have changed since: the write is refused then, as
+                # CloudFront would refuse it, and the config stays as it is.
+                proposed = {**config, **copy.deepcopy(values)}
+                try:
+                    self.state.check_associations(proposed, config)
+                except ApiError:
+                    return
+                if shape_problem("DistributionConfig", proposed) is None:
+                    config.update(proposed)
+
+            self.change_after_next_read(request.distribution, change)
 
     # ---- functions ----
     def op_CreateFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:

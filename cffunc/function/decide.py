@@ -24,6 +24,7 @@ from cffunc.function.paths import first_match, is_safe
 from cffunc.function.rules import MaintenanceRules
 from cffunc.function.scopes import Scope, covers, request_host
 from cffunc.function.store_layout import (
+    NOT_CANONICAL,
     StoreScope,
     StoreState,
     covering_scope,
@@ -151,12 +152,13 @@ def pass_signal(rules: MaintenanceRules, decision: Decision) -> tuple[str, str] 
     return None
 
 
-def _stored(stored: StoreScope, host: str) -> Scope:
+def _stored(stored: StoreScope, host: str | None) -> Scope:
     """A store scope as a Scope, named by its host: every host for the state's own, the
-    wildcard, or the request's host for an exact-host key."""
+    wildcard, the request's host for an exact-host key, or :data:`NOT_CANONICAL` for the
+    scope covering a Host not in canonical form."""
     if isinstance(stored, StoreState):
         return stored.scope()
-    return stored.scope((stored.host or host,))
+    return stored.scope((stored.host or host or NOT_CANONICAL,))
 
 
 def _answer(rules: MaintenanceRules, request: ViewerRequest, read_only: bool) -> Answer:

@@ -19,7 +19,14 @@ from cffunc.function.bypass import CLOCK_SKEW_SECONDS
 from cffunc.function.cors import MAX_AGE, TOKENS, exposed, origins_pattern
 from cffunc.function.paths import SAFE_URI, patterns_source
 from cffunc.function.rules import MARKER_HEADER, PASS_HEADER, MaintenanceRules
-from cffunc.function.store_layout import HOST_PREFIX, NET_PREFIX, STATE_KEY, UNTIL_FORMAT
+from cffunc.function.scopes import CANONICAL_HOST
+from cffunc.function.store_layout import (
+    ANY_EXACT_HOST,
+    HOST_PREFIX,
+    NET_PREFIX,
+    STATE_KEY,
+    UNTIL_FORMAT,
+)
 from cffunc.function.templates import environment, js
 
 SIZE_LIMIT = 10_240
@@ -113,6 +120,8 @@ def _template_output(
             net_prefix=NET_PREFIX,
             host_prefix=HOST_PREFIX,
             scope_hosts=list(rules.scope.hosts),
+            canonical_host=CANONICAL_HOST,
+            any_exact_host=ANY_EXACT_HOST.fields(),
             scope_paths=patterns_source(rules.scope.paths),
             read_only=rules.scope.methods == "writes",
             until_format=UNTIL_FORMAT,

@@ -22,6 +22,11 @@ What a request reads: the state, always; its host's key, only when exact-host sc
 and neither the every-host scope nor a wildcard scope covers it; its network bucket, only
 when it would otherwise get maintenance and the config's allowlist does not hold it.
 
+A request whose Host is not in canonical form (:data:`cffunc.function.scopes.CANONICAL_HOST`)
+is inside every wildcard scope, and, when exact-host scopes exist, it has no key of its
+own to read: whose key it would be cannot be told, so :data:`ANY_EXACT_HOST` covers it
+(maintenance on every path and for every method, with the configured message).
+
 A value holds at most 1,024 bytes: the state with its wildcard scopes must fit (so a few
 wildcards with short reasons), a host key holds one scope, and a bucket holds at least 53
 IPv4 networks (the longest text, ``255.255.255.255/32``, is 18 bytes plus a space) or 23
@@ -275,13 +280,21 @@ def host_key(host: str) -> str:
     return HOST_PREFIX + host
 
 
+ANY_EXACT_HOST = StoreScope(True)
+"""The scope covering a request whose Host is not in canonical form when exact-host scopes
+exist (the rendered function gets it through the ``js`` filter)."""
+NOT_CANONICAL = "a Host not in canonical form"
+"""How :data:`ANY_EXACT_HOST` is named where scopes are listed by host (replay's counts)."""
+
+
 def covering_scope(
-    items: Mapping[str, str], method: str, uri: str, host: str, now: datetime
+    items: Mapping[str, str], method: str, uri: str, host: str | None, now: datetime
 ) -> StoreScope | None:
     """The store's scope a request falls in, read in the function's order: the every-host
     scope, the wildcard scopes, then the key of the request's own host. ``host``: as
-    :func:`cffunc.function.scopes.request_host` gives it; an empty one is inside every wildcard
-    scope but has no key of its own."""
+    :func:`cffunc.function.scopes.request_host` gives it; None (a Host not in canonical
+    form) is inside every wildcard scope and, when exact-host scopes exist, gets
+    :data:`ANY_EXACT_HOST` instead of a key of its own."""
     state = parse_state(items.get(STATE_KEY))
     if state is None:
         return None
@@ -290,15 +303,16 @@ def covering_scope(
     for wildcard in state.wildcards:
         if (
             wildcard.active(now)
-            and (not host or host_matches(str(wildcard.host), host))
+            and (host is None or host_matches(str(wildcard.host), host))
             and wildcard.covers(method, uri)
         ):
             return wildcard
-    if state.hosts and host:
-        own = parse_host_scope(items.get(host_key(host)))
-        if own is not None and own.active(now) and own.covers(method, uri):
-            return own
-    return None
+    if not state.hosts:
+        return None
+    if host is None:
+        return ANY_EXACT_HOST
+    own = parse_host_scope(items.get(host_key(host)))
+    return own if own is not None and own.active(now) and own.covers(method, uri) else None
 
 
 def bucket_key(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:

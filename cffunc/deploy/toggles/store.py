@@ -388,25 +388,18 @@ class StoreToggle:
             local = self.deployment.local(code=False, kvs_arn=store.arn if store else None)
         function = function_status(self.deployment, local) | {"render_error": render_error}
         remote = self.deployment.distributions()
-        distributions = behaviors_status(local, remote)
-        installed = overall([d["maintenance"] for d in distributions])
         store_document = self._store_status(store)
-        state = "on" if store_document["state"] == "on" else "off"  # a scheduled scope is off
-        maintenance = (
-            "off"
-            if installed == "off"
-            else "partial"
-            if installed == "partial" and state == "on"
-            else state
-        )
+        # Maintenance is on where the function runs and the store says on (a scheduled
+        # scope is not on yet).
+        distributions = behaviors_status(local, remote, store_document["state"] == "on")
         return {
             "toggle": self.kind,
-            "installed": installed,
+            "installed": overall([maintenance_state(local, d) for d in remote]),
             "store": store_document,
             "function": function,
             "compositions": compositions_status(self.deployment, local, remote),
             "distributions": distributions,
-            "maintenance": maintenance,
+            "maintenance": overall([d["maintenance"] for d in distributions]),
             "scheduled": store_document["scheduled"],
         }
 
