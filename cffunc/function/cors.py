@@ -1,8 +1,10 @@
 """Cross-origin API clients during maintenance: ``allow.cors_origins`` in the function.
 
 A single-page app on another origin reads an API's answers only when they carry CORS
-headers for it (the Fetch standard, "CORS protocol"); a maintenance answer without them is
-a CORS error in the app, not the JSON it could show. So, for a configured origin:
+headers for it (the Fetch standard, fetch.spec.whatwg.org, "CORS protocol"); a maintenance
+answer without them is a CORS error in the app, not the JSON it could show. A preflight
+answered with a 503 fails too: the browser sends the request only after a preflight with
+an ok (2xx) status ("CORS-preflight fetch"). So, for a configured origin:
 
 - a preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) that
   would get maintenance is answered here, 204, allowing the method and the headers asked
