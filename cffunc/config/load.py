@@ -467,7 +467,8 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         raise table.fail("kvs", kvs, 'it applies only to toggle = "kvs"; remove it or set that')
     compose = table.get("compose", bool, True, "use true (compose) or false (refuse)")
     store_unreadable = table.choice("store_unreadable", STORE_UNREADABLE, "pass")
-    if "store_unreadable" in table.data and toggle != "kvs":
+    # "pass" is what the association toggle does anyway (it reads no store).
+    if store_unreadable != "pass" and toggle != "kvs":
         raise table.fail(
             "store_unreadable",
             store_unreadable,
