@@ -39,7 +39,7 @@ from cffunc.runtime.local_run import (
     run_events,
     scenario_file,
 )
-from cffunc.runtime.local_store import load_kvs
+from cffunc.runtime.local_store import KeyValueData, load_kvs
 from cffunc.runtime.scenarios import load_scenarios
 
 
@@ -219,6 +219,12 @@ def _events(
     "saying maintenance is on).",
 )
 @click.option(
+    "--kvs-unreadable",
+    is_flag=True,
+    help="Every read of the local KeyValueStore fails, as when the edge cannot read it "
+    '(toggle = "kvs": see maintenance.store_unreadable).',
+)
+@click.option(
     "--remote",
     is_flag=True,
     help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and compare.",
@@ -258,6 +264,7 @@ def test_command(
     code_file: Path | None,
     runtime: str | None,
     kvs_file: Path | None,
+    kvs_unreadable: bool,
     remote: bool,
     with_file: Path | None,
     with_runtime: str | None,
@@ -287,10 +294,15 @@ def test_command(
       cffunc test -c samples/cffunc.toml
       cffunc test --ip 198.51.100.1 --path '/cart?x=1' --header accept=application/json
       cffunc test --code fn.js --runtime cloudfront-js-2.0 --event event.json
+      cffunc test -c samples/kvs.toml --kvs-unreadable --ip 198.51.100.1
       cffunc test --code fn.js --runtime cloudfront-js-2.0 --path / --tenant dt_1
     """
     moment = parse_now(now)
     kvs = load_kvs(kvs_file) if kvs_file else None
+    if kvs_unreadable:
+        if code_file is not None:
+            raise click.UsageError("--kvs-unreadable runs cffunc's own function; drop --code")
+        kvs = replace(kvs or KeyValueData({}), unavailable=True)
     single = bool(event_files) or ip is not None or path is not None
     if remote and (single or code_file is not None):
         raise click.UsageError(

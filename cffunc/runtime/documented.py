@@ -41,7 +41,7 @@ HELPERS = "general-helper-methods.html"
 SAAS = "saas-specific-logic-function-code.html"
 ORIGINS = "helper-functions-origin-modification.html"
 KVS = "functions-custom-methods.html"
-RESTRICTIONS = "edge-functions-restrictions.html"
+RESTRICTIONS = "edge-function-restrictions-all.html"
 EVENT = "functions-event-structure.html"
 
 RULES: tuple[Rule, ...] = (

@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cffunc.config.edge_headers import disallowed
 from cffunc.runtime.edge import REGION_CODE
-from cffunc.runtime.validate import DISALLOWED_HEADERS, DISALLOWED_PREFIXES
 
 SOURCE = (
     "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
@@ -36,7 +36,7 @@ METHODS = (UPDATE, SELECT, GROUP)
 
 # Custom headers CloudFront can't add to origin requests
 # (add-origin-custom-headers.html#add-origin-custom-headers-denylist), beside the headers no
-# function may add (validate.py, edge-functions-restrictions.html).
+# function may add (config/edge_headers.py, edge-function-restrictions-all.html).
 ORIGIN_HEADER_DENYLIST = frozenset(
     {
         "cache-control", "connection", "content-length", "cookie", "host", "if-match",
@@ -254,8 +254,8 @@ def _custom_headers(where: str, value: Any, incoming: set[str]) -> None:
             )
         if (
             name in ORIGIN_HEADER_DENYLIST
-            or name in DISALLOWED_HEADERS
-            or name.startswith(ORIGIN_HEADER_PREFIXES + DISALLOWED_PREFIXES)
+            or name.startswith(ORIGIN_HEADER_PREFIXES)
+            or disallowed(name)
         ):
             raise OriginError(
                 f"{where}: customHeaders: CloudFront can't add {name!r} to origin requests"
