@@ -1,5 +1,5 @@
 """``python -m cffunc``: the same as the ``cffunc`` command."""
 
-from cffunc.cli.commands import main
+from cffunc.cli import main
 
 main()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cffunc.cli.commands import cli
+from cffunc.cli import cli
 from cffunc.config.load import load_config
 from cffunc.function.render import render
 from cffunc.function.rules import compile_rules

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+IGNORED = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis")
 
 
 def test_wheel_holds_templates_shims_and_py_typed(tmp_path: Path) -> None:
+    # Built from a copy without build/: setuptools reuses build/lib, where a module a
+    # broken package list leaves out may linger from an earlier build.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*IGNORED))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
+         "-w", str(tmp_path), str(source)],
         check=True,
         capture_output=True,
     )  # fmt: skip
@@ -31,3 +37,8 @@ def test_wheel_holds_templates_shims_and_py_typed(tmp_path: Path) -> None:
         "cffunc/runtime/shims/prelude.js",
     ):
         assert expected in names
+    # Every module of the source tree ships: a package left out of pyproject's list would
+    # install a cffunc whose command cannot import itself.
+    package = ROOT / "cffunc"
+    modules = {f"cffunc/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
+    assert modules - names == set()

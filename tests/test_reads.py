@@ -73,8 +73,11 @@ OTHER_HEADERS = [
     "referer",
     "x-forwarded-for",
     "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
     "content-type",
     "authorization",
+    "x-staff",
 ]
 NOISE = st.text(alphabet="abcxyz019-=;,. /", max_size=12)
 
@@ -133,14 +136,21 @@ def event_pairs(
     accept = draw(st.sampled_from(ACCEPTS))
     cookie = draw(st.sampled_from(_cookie_values()))
     token = draw(st.sampled_from(["", SECRET, "wrong"]))
+    # the other headers it reads, the same in both events
+    shared = {
+        name: {"value": draw(st.sampled_from(["https://app.example.com", "https://x.test", "GET"]))}
+        for name in draw(st.lists(st.sampled_from(OTHER_HEADERS), unique=True))
+        if name in reads.headers
+    }
 
     def one(ip: str) -> dict[str, Any]:
         headers = {
             name: {"value": draw(NOISE)}
             for name in draw(st.lists(st.sampled_from(OTHER_HEADERS), unique=True))
-        }
-        read_host = host if reads.host else draw(st.sampled_from(HOSTS))
-        read_accept = accept if reads.accept else draw(st.sampled_from(ACCEPTS))
+            if name not in reads.headers
+        } | shared
+        read_host = host if "host" in reads.headers else draw(st.sampled_from(HOSTS))
+        read_accept = accept if "accept" in reads.headers else draw(st.sampled_from(ACCEPTS))
         if read_host:
             headers["host"] = {"value": read_host}
         if read_accept:
@@ -219,6 +229,14 @@ CASES: dict[str, tuple[Callable[[], MaintenanceRules], str | None]] = {
         None,
     ),
     "store toggle with scopes": (lambda: _rules("kvs.toml"), "kvs-scopes.json"),
+    "cors and a pass header": (
+        lambda: _rules(
+            "cffunc.toml",
+            cors_origins=("https://app.example.com",),
+            pass_header=("x-staff", "1"),
+        ),
+        None,
+    ),
 }
 
 

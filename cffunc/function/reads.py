@@ -10,6 +10,8 @@ the function reads are the same input to it, so it answers them the same. The fu
 - the ``host`` header when maintenance is scoped by host, or with the store toggle (the
   store's scopes name hosts);
 - the ``accept`` header when JSON answers are on;
+- the ``origin``, ``access-control-request-method`` and ``-headers`` headers when CORS
+  origins are configured (they shape the maintenance answer);
 - the bypass cookie's first value, and on the bypass path the ``token`` query parameter,
   when a bypass is configured;
 - the viewer's address only as which allowlisted networks hold it: the config's, and with
@@ -18,7 +20,12 @@ the function reads are the same input to it, so it answers them the same. The fu
 - the time (``Date.now()``): a replay runs every line at one moment (``--now``);
 - with the store toggle, the store, which a replay holds fixed;
 - nothing else: not the referer, the user agent, other headers, cookies or query
-  parameters, nor the event's context.
+  parameters, nor the event's context. (With a pass header it removes that header from
+  a request it lets go on, whatever its value.)
+
+A header the function reads that a log does not record (``origin``, say: standard logs
+have no field for it) is absent from every event replay builds, so it is the same for
+every line.
 
 ``tests/test_reads.py`` holds this to the function two ways: every field of the rules is
 listed below as deciding what is read or as shaping only an answer (a new field fails
@@ -46,6 +53,8 @@ READ_BY = {
     "mode": "the method (rewrite mode rewrites GET and HEAD, answers the rest)",
     "store": "the store: the host, the address's bucket, the time against scopes' until",
     "scope": "the host (host scopes), the method (read-only) and the URI (path scopes)",
+    "store_unreadable": "the store: what a failed read means (a replay holds the store fixed)",
+    "cors_origins": "the origin and access-control-request-* headers",
 }
 """The fields of MaintenanceRules that decide what the function reads of an event."""
 SHAPES_ONLY = {
@@ -59,16 +68,18 @@ SHAPES_ONLY = {
     "headers": "the maintenance answer's headers",
     "object": "the URI a rewrite sets",
     "origin": "the origin a rewrite selects",
+    "pass_header": "the header put on (or taken off) a request that goes on",
 }
 """The fields of MaintenanceRules that shape an answer, not what is read."""
+CORS_HEADERS = ("origin", "access-control-request-method", "access-control-request-headers")
 
 
 @dataclass(frozen=True)
 class EventReads:
     """What the function reads of a viewer-request event, beyond the method and URI."""
 
-    host: bool
-    accept: bool
+    headers: tuple[str, ...]
+    """The request headers it reads (lower case)."""
     cookie: str | None
     """The bypass cookie's name (None: no bypass)."""
     token_path: str | None
@@ -79,8 +90,8 @@ class EventReads:
     def as_js(self) -> dict[str, object]:
         """For shims/replay.js (which builds the reading of each line from it)."""
         return {
-            "host": self.host,
-            "accept": self.accept,
+            "host": "host" in self.headers,
+            "accept": "accept" in self.headers,
             "cookie": self.cookie,
             "tokenPath": self.token_path,
         }
@@ -93,9 +104,13 @@ def event_reads(rules: MaintenanceRules, store: Mapping[str, str] | None = None)
     networks = list(rules.networks)
     if rules.store:
         networks += store_pieces(store or {})
+    headers = (
+        *(("host",) if rules.scope.hosts or rules.store else ()),
+        *(("accept",) if rules.json else ()),
+        *(CORS_HEADERS if rules.cors_origins else ()),
+    )
     return EventReads(
-        host=bool(rules.scope.hosts) or rules.store,
-        accept=rules.json,
+        headers=headers,
         cookie=None if bypass is None else bypass.cookie,
         token_path=None if bypass is None else bypass.path,
         networks=tuple(networks),

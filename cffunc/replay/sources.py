@@ -21,8 +21,13 @@ Parquet output; real-time logs, real-time-logs.html, are tab-separated without a
 
 A block holds whole lines, each with its newline; only a file's last line may lack one
 (the file was cut short, which replay reports rather than guesses at). Formats read
-record by record give one line per record, numbered as their records are, with a
-``#Malformed: why`` line for a record that cannot be read.
+record by record give one line per record, numbered as their records are.
+
+A line longer than :data:`MAX_LINE_BYTES` is counted malformed and skipped, whatever the
+format and source: a file without a line break (or a Parquet value of megabytes) costs one
+block of memory and one pass, not its size. The replay in V8 reads a line that starts
+with :data:`MALFORMED` as malformed, the rest of it saying why (a record that is not a
+JSON object, a gzip stream that ends early).
 """
 
 from __future__ import annotations
@@ -45,6 +50,16 @@ BLOCK_BYTES = 1 << 21
 """Bytes of log read and sent to V8 at a time (about 7,000 lines of 33 fields)."""
 BLOCK_RECORDS = 8_000
 """Records converted per block for the formats read record by record."""
+MAX_LINE_BYTES = 1 << 16
+"""The longest line replay reads: 64 KiB. A CloudFront log line is a few hundred bytes
+(a few KB with long cookies, URIs and user agents); a longer one is counted malformed."""
+MALFORMED = "\x00"
+"""Starts a line that stands for a malformed one (no log line starts with a NUL), the
+note after it saying why (shims/replay.js counts it)."""
+TOO_LONG = f"{MALFORMED}longer than {MAX_LINE_BYTES:,} bytes, skipped"
+NOT_A_RECORD = f"{MALFORMED}not a JSON object"
+NOT_JSON = f"{MALFORMED}not JSON"
+CUT = f"{MALFORMED}the gzip stream ends early: the file is cut short"
 CLASSIC_FIELDS = (
     "date", "time", "x-edge-location", "sc-bytes", "c-ip", "cs-method", "cs(Host)",
     "cs-uri-stem", "sc-status", "cs(Referer)", "cs(User-Agent)", "cs-uri-query",
@@ -279,95 +294,163 @@ def blocks_of(name: str, handle: IO[bytes], fields: Sequence[str] | None) -> Log
         return LogText(FIELDS_LINE, _parquet(name, handle))
     first = head.lstrip().split(b"\n", 1)[0]
     if first.startswith(b"{"):
-        return LogText(FIELDS_LINE, _json_lines(handle))
+        return LogText(FIELDS_LINE, _records(_json_records(handle)))
     if first.startswith(b"#") or fields is None:
         # Lines before any #Fields line are counted as malformed; replay's note says a
         # plain or real-time log needs --fields.
-        return LogText(None, _legacy(name, handle))
+        return LogText(None, _legacy(handle))
     # A plain or real-time log is tab-separated like a legacy one: its lines go to V8 as
     # they are, under the fields given (real-time spellings are read there).
-    return LogText("#Fields: " + " ".join(fields), _legacy(name, handle))
+    return LogText("#Fields: " + " ".join(fields), _legacy(handle))
 
 
-def _legacy(name: str, handle: IO[bytes]) -> Iterator[bytes]:
-    """Whole lines, about BLOCK_BYTES at a time, each with its newline (blocks end at a
-    newline, so a UTF-8 character is never cut in two; the last line of the file is
-    passed on without one if it has none); a W3C log delimited by spaces gets tabs. A
-    gzip stream that ends early gives what it holds, then a line saying so."""
+_LONG = object()
+"""A record standing for a line longer than the bound."""
+
+
+def _legacy(handle: IO[bytes]) -> Iterator[bytes]:
+    """Whole lines, about BLOCK_BYTES at a time (see :func:`whole_lines`); a W3C log
+    delimited by spaces gets tabs."""
     spaced: bool | None = None
-    pending = b""
+    for chunk in whole_lines(handle):
+        if spaced is None:
+            spaced = _spaced(chunk)
+        yield _tabbed(chunk) if spaced else chunk
+
+
+def whole_lines(
+    handle: IO[bytes], limit: int = MAX_LINE_BYTES, block: int | None = None
+) -> Iterator[bytes]:
+    """The input as chunks of whole lines, each with its newline (about a block each; the
+    input's last line without one if it has none, so a cut last line can be told), every
+    line longer than ``limit`` bytes replaced by :data:`TOO_LONG`; a gzip stream that ends
+    early gives what it holds, then a :data:`CUT` line.
+
+    Reads ``block`` bytes (default :data:`BLOCK_BYTES`) at a time and keeps at most
+    ``limit`` bytes of an unfinished line between reads: once a line outgrows that, the
+    rest of it is skipped as it is read. Linear in the input, bounded in memory, however
+    long a line (a gzip of megabytes without a newline) is."""
+    size = block or BLOCK_BYTES
+    pending = b""  # the start of the line the last read ended in, at most `limit` bytes
+    skipping = False  # inside a line already found too long
     cut = False
+    marker = TOO_LONG.encode()
     while True:
         try:
-            data = handle.read(BLOCK_BYTES)
+            data = handle.read(size)
         except EOFError:  # gzip: "Compressed file ended before the end-of-stream marker"
             data, cut = b"", True
         if not data:
             break
-        if pending:
-            data = pending + data
-        end = data.rfind(b"\n") + 1
-        if end == 0:
-            pending = data
-            continue
-        pending = data[end:]
-        block = data[:end]
-        if spaced is None:
-            spaced = _spaced(block)
-        yield _tabbed(block) if spaced else block
-    if pending:
-        yield _tabbed(pending) if (spaced if spaced is not None else _spaced(pending)) else pending
+        lines: list[bytes] = []
+        if skipping:
+            end = data.find(b"\n")
+            if end < 0:
+                continue
+            lines.append(marker + b"\n")
+            data, skipping = data[end + 1 :], False
+        buffer = pending + data if pending else data
+        last = buffer.rfind(b"\n")
+        if last >= 0:
+            lines.append(_bounded(buffer[: last + 1], limit, marker))
+            buffer = buffer[last + 1 :]
+        if len(buffer) > limit:
+            pending, skipping = b"", True
+        else:
+            pending = bytes(buffer)
+        if lines:
+            yield b"".join(lines)
+    if skipping:
+        yield marker
+    elif pending:
+        yield _bounded(pending, limit, marker)
     if cut:
-        note = f"#Malformed: {name} ends early (a gzip stream cut short)\n".encode()
-        yield (b"\n" if pending else b"") + note
+        yield (b"\n" if pending or skipping else b"") + CUT.encode() + b"\n"
+
+
+def _bounded(text: bytes, limit: int, marker: bytes) -> bytes:
+    """``text`` (whole lines) with each line longer than ``limit`` replaced by ``marker``.
+    Looks for the last newline within ``limit`` bytes of each line start, so a block of
+    ordinary lines costs a few dozen searches, not one per line."""
+    pieces: list[bytes] = []
+    start = at = 0  # start: what is not yet in pieces; at: a line start, all before it fit
+    while len(text) - at > limit:
+        newline = text.rfind(b"\n", at, at + limit + 1)
+        if newline >= 0:
+            at = newline + 1
+            continue
+        end = text.find(b"\n", at)  # the line starting at `at` is too long
+        end = len(text) if end < 0 else end
+        pieces += [text[start:at], marker]
+        start, at = end, end + 1
+    if not pieces:
+        return text
+    pieces.append(text[start:])
+    return b"".join(pieces)
+
+
+_NOT_SPACED = (b"#", MALFORMED.encode())
 
 
 def _spaced(data: bytes) -> bool:
     """A W3C log whose values are separated by spaces: its first data line has no tab."""
     for line in data.split(b"\n"):
-        if line and not line.startswith(b"#"):
+        if line and not line.startswith(_NOT_SPACED):
             return b"\t" not in line and b" " in line
     return False
 
 
 def _tabbed(data: bytes) -> bytes:
     return b"\n".join(
-        line if line.startswith(b"#") else line.replace(b" ", b"\t") for line in data.split(b"\n")
+        line if line.startswith(_NOT_SPACED) else line.replace(b" ", b"\t")
+        for line in data.split(b"\n")
     )
 
 
-def _json_lines(handle: IO[bytes]) -> Iterator[bytes]:
-    """Logging v2's JSON output: an object per line, keyed by field name. Each line
-    becomes one line (blank ones stay blank, and are skipped as in any log); one that is
-    not a JSON object becomes a #Malformed line."""
+def _lines(handle: IO[bytes]) -> Iterator[str | None]:
+    """Each line, without its line break; None for one longer than the bound."""
+    too_long = TOO_LONG.encode()
+    for chunk in whole_lines(handle):
+        for raw in chunk.removesuffix(b"\n").split(b"\n"):
+            yield None if raw == too_long else raw.decode("utf-8", errors="replace").rstrip("\r")
 
-    def records() -> Iterator[dict[str, Any] | str | None]:
-        for raw in handle:
-            line = raw.decode("utf-8", errors="replace").strip()
-            if not line:
-                yield None
-                continue
+
+def _json_records(handle: IO[bytes]) -> Iterator[Any]:
+    """Logging v2's JSON output, an object per line: each line's record (None for a blank
+    line, a :data:`MALFORMED` text for one that cannot be read, which the cut-short last
+    line of a file is)."""
+    for line in _lines(handle):
+        if line is None:
+            yield _LONG
+        elif line.startswith(MALFORMED):
+            yield line  # the gzip stream's end, as whole_lines says it
+        elif not line.strip():
+            yield None
+        else:
             try:
-                record = json.loads(line)
+                yield json.loads(line)
             except ValueError:
-                yield "not a JSON object (cut short?)" if raw[-1:] != b"\n" else "not JSON"
-                continue
-            yield record if isinstance(record, dict) else "not a JSON object"
-
-    return _records(records())
+                yield NOT_JSON
 
 
-def _records(records: Iterable[dict[str, Any] | str | None]) -> Iterator[bytes]:
-    """Records (field name -> value) as lines of legacy bytes under FIELDS_LINE; a text
-    for a record that cannot be read (it becomes a #Malformed line), None for a blank."""
+def _records(records: Iterable[Any]) -> Iterator[bytes]:
+    """Records (field name -> value) as lines of legacy bytes under FIELDS_LINE, one line
+    per record (a blank one for None, a MALFORMED one for what is not a record)."""
     out: list[str] = []
     for record in records:
-        if record is None:
+        if record is _LONG:
+            out.append(TOO_LONG)
+        elif record is None:
             out.append("")
-        elif isinstance(record, str):
-            out.append("#Malformed: " + record)
+        elif isinstance(record, str) and record.startswith(MALFORMED):
+            out.append(record)
+        elif not isinstance(record, dict):
+            out.append(NOT_A_RECORD)
         else:
-            out.append("\t".join(_value(record, field) for field in USED))
+            line = "\t".join(_value(record, field) for field in USED)
+            # A Parquet value of megabytes makes a line as long as any text line.
+            too_long = len(line) > MAX_LINE_BYTES // 4 and len(line.encode()) > MAX_LINE_BYTES
+            out.append(TOO_LONG if too_long else line)
         if len(out) >= BLOCK_RECORDS:
             yield ("\n".join(out) + "\n").encode("utf-8")
             out = []

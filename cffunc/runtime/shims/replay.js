@@ -453,39 +453,34 @@
   // ---- scopes ----
   // Which scope a maintenance line fell in, for the counts per scope: the table
   // (cffunc/replay/run.py, scope_table) lists the scopes in the function's order, with the
-  // matching of cffunc/function/scopes.py: lower-case Host without port or trailing dot,
-  // *. wildcards, a URI not in the safe form inside every path scope.
+  // matching of cffunc/function/scopes.py: the Host in canonical form (the table's regex),
+  // lower case, without port or trailing dot, *. wildcards; a Host not in canonical form
+  // inside every host scope, a URI not in the safe form inside every path scope.
   var scopes = null;
   function compileScopes(t) {
     function one(s) {
-      return { label: s.label, hosts: s.hosts, writes: s.writes, paths: s.paths === null ? null : new RegExp(s.paths) };
+      return s === null ? null : { label: s.label, hosts: s.hosts, writes: s.writes, paths: s.paths === null ? null : new RegExp(s.paths) };
     }
     var exact = new Map();
     Object.keys(t.exact).forEach(function (h) { exact.set(h, one(t.exact[h])); });
-    return { list: t.list.map(one), exact: exact, safe: new RegExp(t.safe) };
+    return { list: t.list.map(one), exact: exact, unreadable: one(t.unreadable), safe: new RegExp(t.safe), host: new RegExp(t.host) };
   }
   function hostOf(h) {
-    h = h.toLowerCase();
-    if (h.charAt(0) === '[') {
-      var e = h.indexOf(']');
-      return e > 0 ? h.substring(0, e + 1) : h;
-    }
-    var i = h.lastIndexOf(':');
-    if (i >= 0 && /^[0-9]*$/.test(h.substring(i + 1))) h = h.substring(0, i);
-    return h.charAt(h.length - 1) === '.' ? h.substring(0, h.length - 1) : h;
+    var m = scopes.host.exec(h);
+    return m ? m[1].toLowerCase() : null;
   }
   function hostMatch(p, h) {
     return p.charAt(0) === '*' ? h.length > p.length - 1 && h.substring(h.length - p.length + 1) === p.substring(1) : p === h;
   }
   function covers(s, method, uri, h) {
     if (s.writes && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) return false;
-    if (s.hosts && h && !s.hosts.some(function (p) { return hostMatch(p, h); })) return false;
+    if (s.hosts && h !== null && !s.hosts.some(function (p) { return hostMatch(p, h); })) return false;
     return !s.paths || !scopes.safe.test(uri) || s.paths.test(uri);
   }
   function scopeOf(method, uri, header) {
     var h = hostOf(header), i, s;
     for (i = 0; i < scopes.list.length; i++) if (covers(scopes.list[i], method, uri, h)) return scopes.list[i].label;
-    s = h ? scopes.exact.get(h) : undefined;
+    s = h === null ? scopes.unreadable : scopes.exact.get(h);
     return s && covers(s, method, uri, h) ? s.label : 'no scope (the function and the table disagree)';
   }
 
@@ -976,9 +971,8 @@
               summary.done = tally.done = true;
               break;
             }
-            continue;
           }
-          if (!same(start, Math.min(stop, start + 11), MALFORMED_WORD)) continue;
+          continue;
         }
         if (tally.budget <= 0) {
           summary.done = tally.done = true;
@@ -987,8 +981,9 @@
         tally.budget--;
         if (file.seen++ % sample !== 0) continue;
         summary.lines++;
-        if (b[start] === 35) {  // #Malformed: what a converted format could not read
-          malformed(number, text(start + 11, stop).trim());
+        if (b[start] === 0) {
+          // A line cffunc/replay/sources.py stands in for a malformed one (MALFORMED), with why.
+          malformed(number, text(start + 1, Math.min(stop, start + 200)));
           continue;
         }
         if (file.f === null) {
@@ -1067,7 +1062,8 @@
           if (reads !== null) remember(e);
         }
         if (explaining) line.copy = JSON.parse(JSON.stringify(line.event));
-        var result = root.__cffuncInvokeSync(line.event, now, limitMs);
+        // The log's query field is the query as sent ("-" for none), for rawQueryString().
+        var result = root.__cffuncInvokeSync(line.event, now, limitMs, line.q ? { rawQuery: line.q } : undefined);
         var after = finish(e, fresh, line, label, ip, network, when, number, forwarded, explaining);
         if (result && typeof result.then === 'function') {
           return result.then(function (next, at) {
@@ -1095,5 +1091,4 @@
     return from(0, file.line);
   };
   var FIELDS_WORD = new Uint8Array([35, 70, 105, 101, 108, 100, 115, 58]);  // #Fields:
-  var MALFORMED_WORD = new Uint8Array([35, 77, 97, 108, 102, 111, 114, 109, 101, 100, 58]);  // #Malformed:
 })(globalThis);

@@ -1,0 +1,389 @@
+"""The commands that work on this machine only: ``render``, ``test`` and ``init``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cffunc.cli import output
+from cffunc.cli.options import (
+    Settings,
+    command_options,
+    foreign_function,
+    json_option,
+    parse_now,
+    with_options,
+)
+from cffunc.cli.output import echo_err, emit
+from cffunc.config.load import RUNTIMES
+from cffunc.config.starter import write_starter
+from cffunc.deploy.functions import compare_scenarios
+from cffunc.errors import CffuncError
+from cffunc.function.compose import compose_rendered
+from cffunc.function.render import render
+from cffunc.function.rules import compile_rules
+from cffunc.runtime.edge import EdgeContext, EdgeError, edge_from_options
+from cffunc.runtime.events import EventError, file_invocation, options_invocation
+from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS, run_isolated
+from cffunc.runtime.local_run import (
+    ScenarioRun,
+    config_function,
+    local_store,
+    run_config_scenarios,
+    run_events,
+    scenario_file,
+)
+from cffunc.runtime.local_store import KeyValueData, load_kvs
+from cffunc.runtime.scenarios import load_scenarios
+
+
+@click.command("render")
+@click.option(
+    "-o",
+    "--output",
+    "output_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the code to FILE instead of standard output.",
+)
+@click.option(
+    "--stats",
+    is_flag=True,
+    help="Print the size (bytes, share of the 10,240-byte limit) instead of the code.",
+)
+@with_options
+@command_options
+def render_command(
+    settings: Settings,
+    output_file: Path | None,
+    stats: bool,
+    with_file: Path | None,
+    with_runtime: str | None,
+    with_events: tuple[str, ...],
+) -> None:
+    """Render the CloudFront Function code for the config.
+
+    The bypass secret is read from the environment variable that
+    allow.bypass_secret_env names; only a key derived from it is written.
+    Fails (exit 1) when the code would exceed CloudFront's 10,240-byte limit,
+    saying how many bytes the page, the allowlist and the logic take.
+
+    \b
+    Examples:
+      cffunc render > function.js
+      cffunc -c samples/respond.toml render -o function.js --stats
+    """
+    foreign = foreign_function(with_file, with_runtime, with_events)
+    slot_events = tuple(dict.fromkeys(with_events)) or None
+    if foreign is not None:
+        composed = compose_rendered(settings.config(), os.environ, foreign, slot_events)
+        if output_file is not None:
+            output_file.write_bytes(composed.code.encode("utf-8"))
+            echo_err(f"wrote {output_file} ({composed.total:,} bytes)")
+        if stats:
+            click.echo(output.composition_stats(composed))
+        elif output_file is None:
+            sys.stdout.write(composed.code)
+        return
+    function = render(compile_rules(settings.config(), os.environ))
+    if output_file is not None:
+        output_file.write_bytes(function.code_bytes)
+        echo_err(f"wrote {output_file} ({function.stats.total:,} bytes)")
+    if stats:
+        click.echo(output.stats(function.stats))
+    elif output_file is None:
+        sys.stdout.write(function.code)
+
+
+def _pairs(option: str, values: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs = []
+    for item in values:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise click.UsageError(f"{option} {item!r}: give NAME=VALUE")
+        pairs.append((name, value))
+    return pairs
+
+
+def _load_event(path: Path, edge: EdgeContext) -> tuple[dict[str, Any], EdgeContext]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CffuncError(f"{path}: cannot read the event file: {error}") from None
+    try:
+        return file_invocation(raw, edge, str(path))
+    except EventError as error:
+        raise CffuncError(str(error)) from None
+
+
+def _edge(
+    location: str | None, tenant: str | None, params: tuple[str, ...], endpoint: str | None
+) -> EdgeContext:
+    try:
+        return edge_from_options(location, tenant, _pairs("--tenant-param", params), endpoint)
+    except EdgeError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _events(
+    event_files: tuple[Path, ...], ip: str | None, method: str, path: str | None,
+    headers: tuple[str, ...], cookies: tuple[str, ...], event_type: str, edge: EdgeContext,
+) -> tuple[list[dict[str, Any]], list[EdgeContext]]:  # fmt: skip
+    pairs = [_load_event(f, edge) for f in event_files]
+    if ip is not None or path is not None:
+        try:
+            pairs.append(
+                options_invocation(
+                    ip or "198.51.100.1", method, path or "/",
+                    _pairs("--header", headers), _pairs("--cookie", cookies), event_type, edge,
+                )
+            )  # fmt: skip
+        except EventError as error:
+            raise click.UsageError(str(error)) from None
+    return [event for event, _ in pairs], [edge for _, edge in pairs]
+
+
+@click.command("test")
+@click.option(
+    "--scenarios",
+    "scenarios_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scenario file (default: [test] scenarios in the config).",
+)
+@click.option(
+    "--event",
+    "event_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An event JSON file as `aws cloudfront test-function` takes it (repeatable).",
+)
+@click.option("--ip", help="Viewer IP of a single event.")
+@click.option("--method", default="GET", show_default=True, help="HTTP method of a single event.")
+@click.option("--path", "path", help="Path of a single event, may include ?query.")
+@click.option(
+    "--header", "headers", multiple=True, metavar="K=V", help="Request header (repeatable)."
+)
+@click.option(
+    "--cookie", "cookies", multiple=True, metavar="K=V", help="Request cookie (repeatable)."
+)
+@click.option(
+    "--event-type",
+    type=click.Choice(["viewer-request", "viewer-response"]),
+    default="viewer-request",
+    show_default=True,
+    help="Event type of a single event.",
+)
+@click.option(
+    "--edge-location",
+    metavar="NAME[,SERVERIP[,REGION]]",
+    help="cf.edgeLocation of the events (default: IAD,192.0.2.10,us-east-1).",
+)
+@click.option(
+    "--tenant",
+    "tenant_id",
+    metavar="ID",
+    help="The events come through this tenant of a multi-tenant distribution "
+    "(cf.distributionTenant.id; default: a standard distribution).",
+)
+@click.option(
+    "--tenant-param",
+    "tenant_params",
+    multiple=True,
+    metavar="K=V",
+    help="A parameter of --tenant, for cf.distributionTenant.parameters.get (repeatable).",
+)
+@click.option(
+    "--endpoint",
+    metavar="DOMAIN",
+    help="--tenant's connection group domain, event.context.endpoint "
+    "(default: d111111abcdef8.cloudfront.net).",
+)
+@click.option("--now", help="Freeze Date at this RFC 3339 time (default: now).")
+@click.option(
+    "--code",
+    "code_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Run this CloudFront Function file instead of cffunc's rendered function.",
+)
+@click.option("--runtime", type=click.Choice(list(RUNTIMES)), help="Runtime of --code.")
+@click.option(
+    "--kvs",
+    "kvs_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON file of keys to values that cf.kvs() reads (toggle = "kvs" default: a store '
+    "saying maintenance is on).",
+)
+@click.option(
+    "--kvs-unreadable",
+    is_flag=True,
+    help="Every read of the local KeyValueStore fails, as when the edge cannot read it "
+    '(toggle = "kvs": see maintenance.store_unreadable).',
+)
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and compare.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_SECONDS,
+    show_default=True,
+    help="--code: seconds the run may take before it is stopped (it runs in a child process).",
+)
+@click.option(
+    "--memory-limit",
+    type=click.IntRange(min=64),
+    default=DEFAULT_MEGABYTES,
+    show_default=True,
+    help="--code: megabytes the run may use before it is stopped.",
+)
+@with_options
+@json_option
+@command_options
+def test_command(
+    settings: Settings,
+    scenarios_path: Path | None,
+    event_files: tuple[Path, ...],
+    ip: str | None,
+    method: str,
+    path: str | None,
+    headers: tuple[str, ...],
+    cookies: tuple[str, ...],
+    event_type: str,
+    edge_location: str | None,
+    tenant_id: str | None,
+    tenant_params: tuple[str, ...],
+    endpoint: str | None,
+    now: str | None,
+    code_file: Path | None,
+    runtime: str | None,
+    kvs_file: Path | None,
+    kvs_unreadable: bool,
+    remote: bool,
+    with_file: Path | None,
+    with_runtime: str | None,
+    with_events: tuple[str, ...],
+    time_limit: float,
+    memory_limit: int,
+    as_json: bool,
+) -> None:
+    """Run the function in the local runtime (embedded V8, no AWS).
+
+    Without event options: run the scenario file and print a table; exit 1 on
+    any mismatch. With --event or --ip/--path/...: print one line per event
+    (what the function did, the status, JSON/HTML/text and the headers that
+    matter), or with --json what CloudFront's TestFunction would return for
+    each (ComputeUtilization is a local estimate); exit 1 when the function
+    fails. --code runs any CloudFront Function file. Origin modifications and
+    cf.logCustomData() values are shown under each event (OriginModifications
+    and LogCustomData in --json); --edge-location and --tenant say what the
+    edge tells a runtime 2.0 function beside the event. --remote also sends the
+    scenario events (at the current time: TestFunction cannot freeze the clock)
+    to CloudFront's TestFunction on the DEVELOPMENT stage, putting the local
+    render there first if needed (LIVE is untouched), and exits 1 if the two
+    disagree.
+
+    \b
+    Examples:
+      cffunc test -c samples/cffunc.toml
+      cffunc test --ip 198.51.100.1 --path '/cart?x=1' --header accept=application/json
+      cffunc test --code fn.js --runtime cloudfront-js-2.0 --event event.json
+      cffunc test -c samples/kvs.toml --kvs-unreadable --ip 198.51.100.1
+      cffunc test --code fn.js --runtime cloudfront-js-2.0 --path / --tenant dt_1
+    """
+    moment = parse_now(now)
+    kvs = load_kvs(kvs_file) if kvs_file else None
+    if kvs_unreadable:
+        if code_file is not None:
+            raise click.UsageError("--kvs-unreadable runs cffunc's own function; drop --code")
+        kvs = replace(kvs or KeyValueData({}), unavailable=True)
+    single = bool(event_files) or ip is not None or path is not None
+    if remote and (single or code_file is not None):
+        raise click.UsageError(
+            "--remote compares the config's scenarios; drop the event options and --code"
+        )
+    if code_file is not None and runtime is None:
+        raise click.UsageError("--code needs --runtime cloudfront-js-1.0 or cloudfront-js-2.0")
+    if code_file is not None and not single:
+        raise click.UsageError("--code needs events: --event FILE or --ip/--path")
+    if code_file is not None and with_file is not None:
+        raise click.UsageError("--with composes with cffunc's function; drop --code")
+    if remote and with_file is not None:
+        raise click.UsageError("--remote compares the config's own function; drop --with")
+    edge_given = edge_location or tenant_id or tenant_params or endpoint
+    if edge_given and not single:
+        raise click.UsageError(
+            "--edge-location, --tenant, --tenant-param and --endpoint describe single events; "
+            "in a scenario file use edge_location, tenant, tenant_params and endpoint"
+        )
+    edge = _edge(edge_location, tenant_id, tenant_params, endpoint)
+    foreign = foreign_function(with_file, with_runtime, with_events)
+    slot_events = tuple(dict.fromkeys(with_events)) or None
+    if single:
+        events, edges = _events(event_files, ip, method, path, headers, cookies, event_type, edge)
+        if code_file is not None:
+            # Someone else's code: in a child process bounded in time and memory.
+            results = run_isolated(
+                code_file.read_text(encoding="utf-8"), str(runtime), events, moment,
+                kvs.items if kvs else None, time_limit, memory_limit, edges=edges,
+            )  # fmt: skip
+        else:
+            rules, code, function_runtime = config_function(
+                settings.config(), os.environ, foreign, slot_events
+            )
+            store = local_store(kvs, rules)
+            results = run_events(code, function_runtime, events, moment, store, edges)
+        document = results[0] if len(results) == 1 else results
+        emit(as_json, document, output.event_results(events, results))
+        if any(r["FunctionErrorMessage"] for r in results):
+            sys.exit(1)
+        return
+    config = settings.config()
+    scenarios = load_scenarios(scenario_file(config, scenarios_path))
+    run = ScenarioRun(
+        run_config_scenarios(config, os.environ, scenarios, moment, kvs, foreign, slot_events)
+    )
+    if remote:
+        deployment, toggle = settings.toggle()
+        run = replace(run, remote=compare_scenarios(deployment, toggle, "test --remote"))
+    emit(as_json, output.scenario_run_json(run), output.scenario_run(run))
+    if not run.passed:
+        sys.exit(1)
+
+
+@click.command("init")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to write the files.",
+)
+@click.option("--name", default="site-maintenance", show_default=True, help="The function's name.")
+@click.option("--distribution", help="The distribution id to cover (default: a placeholder).")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@command_options
+def init_command(
+    settings: Settings, directory: Path, name: str, distribution: str | None, force: bool
+) -> None:
+    """Write a starter cffunc.toml, its scenarios and a release script.
+
+    The config passes `cffunc test` as written (respond mode, an office
+    network and health checks allowed). release.sh enables maintenance around
+    a migration and disables it on success, failure or interruption (a trap).
+    Existing files are kept unless --force.
+
+    \b
+    Example:
+      cffunc init --distribution E2EXAMPLE12345 && cffunc test
+    """
+    for written in write_starter(directory, name, distribution, force):
+        verb = "wrote" if written.created else "kept (exists; --force overwrites)"
+        click.echo(f"{verb} {written.path}")

@@ -1,0 +1,86 @@
+"""``cffunc serve``: the local edge, to look at in a browser."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from cffunc.cli.options import (
+    Settings,
+    command_options,
+    foreign_function,
+    parse_now,
+    with_options,
+)
+from cffunc.cli.output import echo_err
+from cffunc.serve import Edge, serve_forever
+
+
+@click.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The interface to listen on; only this machine by default.",
+)
+@click.option(
+    "--upstream",
+    metavar="URL",
+    help="Your application, where requests that pass go (default: a built-in page "
+    "that shows the request it received).",
+)
+@click.option(
+    "--objects",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Where the maintenance object's folder is (default: the config's folder).",
+)
+@with_options
+@click.option("--now", help="Serve as if at this RFC 3339 time (default: the clock).")
+@click.option("--viewer-ip", help="The viewer's address (default: the connection's).")
+@command_options
+def serve_command(
+    settings: Settings,
+    port: int,
+    host: str,
+    upstream: str | None,
+    objects: Path | None,
+    with_file: Path | None,
+    with_runtime: str | None,
+    with_events: tuple[str, ...],
+    now: str | None,
+    viewer_ip: str | None,
+) -> None:
+    """Serve HTTP as the CloudFront edge would for this config, to look at in a browser.
+
+    Every request runs through the rendered function in the local runtime; what
+    passes goes to --upstream (or a built-in page showing the request), the
+    maintenance object and its folder come from --objects; viewer-response runs on
+    the answer. The config, the page and --with's file reload when they change.
+    One log line a request: method, path, decision and rule, status, time.
+
+    \b
+    Examples:
+      cffunc -c samples/cffunc.toml serve --now 2026-12-01T03:00:00Z
+      cffunc serve --upstream http://127.0.0.1:3000 --viewer-ip 203.0.113.9
+    """
+    config_path = settings.config().path  # a bad config: one line and exit 1, before listening
+    fixed = parse_now(now) if now else None
+    if with_file is None:
+        foreign_function(
+            None, with_runtime, with_events
+        )  # refuses --with-runtime/--with-event alone
+    # A callable: the edge reads --with's file again when it changes.
+    foreign = (
+        (lambda: foreign_function(with_file, with_runtime, with_events)) if with_file else None
+    )
+    edge = Edge(
+        config_path, os.environ, upstream, objects, foreign,
+        [with_file] if with_file else [], tuple(dict.fromkeys(with_events)) or None, fixed,
+        viewer_ip, echo_err,
+    )  # fmt: skip
+    serve_forever(
+        edge, host, port, lambda url: echo_err(f"serving {url} as the edge for {config_path}")
+    )
