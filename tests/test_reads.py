@@ -18,7 +18,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cffunc.config.load import load_config
@@ -270,10 +270,13 @@ def test_the_check_catches_a_function_that_reads_more() -> None:
     table = cell_table(reads.networks, NetworkGrouping())
     code = render(rules).code
     assert code.count("return 2;") == 1
-    more = code.replace("return 2;", "return gv(r.headers, 'user-agent') === 'x' ? 0 : 2;")
+    more = code.replace("return 2;", "return gv(r.headers, 'user-agent') ? 0 : 2;")
     with FunctionRuntime(more, rules.runtime) as runtime:
 
-        @settings(max_examples=200, deadline=None, derandomize=True, database=None)
+        @settings(
+            max_examples=50, deadline=None, derandomize=True, database=None,
+            phases=[Phase.generate],
+        )  # fmt: skip
         @given(st.lists(event_pairs(reads, table), min_size=12, max_size=12))
         def check(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
             for first, second in same_answers(runtime, pairs):

@@ -76,6 +76,21 @@ from cffunc.runtime.local_store import load_kvs
     show_default="all cores",
     help="Workers, each with a V8 of its own; the counts are the same for any number.",
 )
+@click.option(
+    "--explain",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Show the first N replayed lines with the event built from each and the "
+    "function's answer to it.",
+)
+@click.option(
+    "--no-reuse",
+    "no_reuse",
+    is_flag=True,
+    help="Run the function on every line (slower; the same counts): by default it runs "
+    "once per distinct reading, what the function reads of a line.",
+)
 @json_option
 @command_options
 def replay_command(
@@ -92,6 +107,8 @@ def replay_command(
     window: str | None,
     dask_address: str | None,
     jobs: int,
+    explain: int,
+    no_reuse: bool,
     as_json: bool,
 ) -> None:
     """Replay CloudFront access logs through the function, locally.
@@ -118,7 +135,7 @@ def replay_command(
     with Workers(0 if dask_address else jobs - 1) as workers:
         summary, config = _replay(
             settings, workers, logs, now, limit, sample, as_json, kvs_file, jobs, since,
-            until_, fields, dask_address,
+            until_, fields, dask_address, explain, not no_reuse,
         )  # fmt: skip
     return _report_replay(summary, config, length, html_file, as_json)
 
@@ -137,6 +154,8 @@ def _replay(
     until_: str | None,
     fields: str | None,
     dask_address: str | None,
+    explain: int,
+    reuse: bool,
 ) -> tuple[ReplaySummary, Config]:
     config = settings.config()
     rules = compile_rules(config, os.environ)
@@ -161,12 +180,12 @@ def _replay(
         if dask_address:
             summary = replay_dask(
                 dask_address, engine, rules, logs, parse_now(now), sample, store, hours, names, s3,
-                (settings.profile, settings.endpoint_url),
+                (settings.profile, settings.endpoint_url), reuse, explain,
             )  # fmt: skip
         else:
             summary = replay(
                 engine, rules, logs, parse_now(now), limit, sample, show, store, jobs, hours, names,
-                s3, workers,
+                s3, workers, reuse, explain,
             )  # fmt: skip
     if show is not None:
         echo_err("")

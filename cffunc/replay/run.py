@@ -174,6 +174,7 @@ class ReplaySummary:
             },
             "fields_after_the_classic_33": self.extra_fields,
             "by_tenant": self.by_tenant(),
+            "explained": self.explained,
             "malformed": {"count": self.malformed, "first": self.malformed_lines},
             "function_errors": self.errors,
             "model_disagreements": self.disagreements,
@@ -375,8 +376,10 @@ class _Setup:
     keep: int = COUNTER_LIMIT
     """Keys a list holds before it is handed over."""
     reads: dict[str, Any] | None = None
-    """What the function reads of an event (EventReads.as_js), so that its decision is
-    reused for lines that agree on it; None: it runs on every line."""
+    """What the function reads of an event (EventReads.as_js); None: not known (code
+    other than cffunc's own)."""
+    reuse: bool = True
+    """Reuse a decision for lines that agree on the reading, else run every line."""
     cells: dict[str, Any] | None = None
     """The allowlist's cells (cell_table), with the grouping of client networks."""
     explain: int = 0
@@ -599,7 +602,7 @@ class _Worker:
         here = None if self.attribute is None else self.attribute.for_v8()
         keep = setup.keep if self.spill else 2**53
         self.runtime.replay_start(
-            keep, 2**53, setup.scopes, here, setup.cells, setup.reads,
+            keep, 2**53, setup.scopes, here, setup.cells, setup.reads, setup.reuse,
             " ".join(CLASSIC_FIELDS),
         )  # fmt: skip
 
@@ -836,7 +839,8 @@ def _setup(
     return _Setup(
         runtime.code, runtime.runtime, runtime.kvs, rules, now, store,
         None if table is None else json.dumps(table), max(1, sample), grouping,
-        reads=reads.as_js() if reads is not None and reuse else None,
+        reads=reads.as_js() if reads is not None else None,
+        reuse=reuse and reads is not None,
         cells=cell_table(reads.networks if reads is not None else (), grouping, label),
         explain=max(0, explain),
     )  # fmt: skip
@@ -1169,7 +1173,10 @@ def _entry(scope: Scope) -> dict[str, Any]:
 
 def _merge(summary: ReplaySummary, name: str, result: dict[str, Any], explain: int) -> None:
     for item in result["explained"][: max(0, explain - len(summary.explained))]:
-        summary.explained.append({"line": f"{name}:{item.pop('line')}", **item})
+        reused_class = item.pop("reusedClass")
+        summary.explained.append(
+            {"line": f"{name}:{item.pop('line')}", **item, "reused_class": reused_class}
+        )
     summary.lines += result["lines"]
     summary.malformed += result["malformed"]
     for number, note in result["malformedLines"]:
@@ -1205,6 +1212,7 @@ def format_summary(summary: ReplaySummary) -> str:
     if summary.rules:
         rules = ", ".join(f"{shown(r)} ({n:,})" for r, n in top(summary.rules))
         out.append(f"passed because: {rules}")
+    out += _apart(summary)
     if summary.malformed_lines:
         out.append("malformed lines: " + ", ".join(shown(x) for x in summary.malformed_lines))
     if summary.errors:
@@ -1214,4 +1222,78 @@ def format_summary(summary: ReplaySummary) -> str:
         out.append(
             f"warning: the decision model disagrees on {summary.disagreements:,} passing lines"
         )
+    out += explanations(summary.explained)
     return "\n".join(out)
+
+
+def _classes(counts: Counter[str]) -> str:
+    return ", ".join(f"{c} {counts[c]:,}" for c in CLASSES if counts[c])
+
+
+def _apart(summary: ReplaySummary) -> list[str]:
+    """The lines counted apart as well: gRPC, status 000, through a proxy, per tenant."""
+    out: list[str] = []
+    if sum(summary.grpc.values()):
+        out.append(
+            f"gRPC requests (cs-protocol grpcs): {sum(summary.grpc.values()):,} "
+            f"({_classes(summary.grpc)}); {GRPC_NOTE}"
+        )
+    if sum(summary.closed.values()):
+        out.append(
+            f"status 000 (the viewer closed the connection before the answer): "
+            f"{sum(summary.closed.values()):,} ({_classes(summary.closed)}), counted by what "
+            "the function decides: its decision does not depend on the status"
+        )
+    if sum(summary.proxied.values()):
+        viewers = ", ".join(
+            f"{shown(k)} ({n:,})" for k, n in top(summary.forwarded["maintenance"], 5)
+        )
+        out.append(
+            f"through a proxy (x-forwarded-for): {sum(summary.proxied.values()):,} "
+            f"({_classes(summary.proxied)}); the function sees the proxy's address (c-ip), "
+            "so the allowlist must hold the proxy, not the viewer behind it"
+            + (f"; viewers behind proxies getting maintenance: {viewers}" if viewers else "")
+            + (
+                f"; {summary.unreadable_forwarded:,} x-forwarded-for not a list of addresses"
+                if summary.unreadable_forwarded
+                else ""
+            )
+        )
+    if summary.extra_fields:
+        out.append(
+            f"{summary.extra_fields:,} lines carry fields after the 33 their #Fields line names "
+            "(distribution-tenant-id and connection-id come after them): counted, those not read"
+        )
+    for row in summary.by_tenant()[:10]:
+        counts = ", ".join(f"{c} {row[c]:,}" for c in CLASSES if row[c])
+        name = "no tenant" if row["tenant"] == "-" else f"tenant {shown(row['tenant'])}"
+        out.append(f"{name}: {counts}")
+    return out
+
+
+def explanations(explained: Sequence[dict[str, Any]]) -> list[str]:
+    """--explain: each line's event as replay built it and the function's answer."""
+    out: list[str] = []
+    for item in explained:
+        out.append(f"line {shown(item['line'])}: {item['class']}")
+        out.append("  event:  " + shown(json.dumps(item["event"], ensure_ascii=False)))
+        out.append("  answer: " + shown(_answer(item)))
+        if item["reused"]:
+            same = item["reused_class"] == item["class"]
+            out.append(
+                "  reused: an earlier line read the same, and its decision "
+                + ("agrees" if same else f"was {item['reused_class']}: a bug, please report it")
+            )
+    return out
+
+
+def _answer(item: dict[str, Any]) -> str:
+    output = item["output"]
+    if item["error"] is not None:
+        return f"error: {item['error']}"
+    if isinstance(output, dict) and "statusCode" in output:
+        return f"a response, {output['statusCode']}: " + json.dumps(output, ensure_ascii=False)
+    if isinstance(output, dict):
+        changed = "" if output.get("uri") == item["event"]["request"]["uri"] else " rewritten"
+        return f"the request goes on{changed}: " + json.dumps(output, ensure_ascii=False)
+    return json.dumps(output)

@@ -78,12 +78,6 @@ USED = (
     "cs-protocol", "x-forwarded-for", "distribution-tenant-id", "cs(Accept)",
 )  # fmt: skip
 """The fields replay reads (the others are dropped when a format is converted)."""
-ALIASES = {
-    # real-time log spellings of the same fields (real-time-logs.html); cs-accept has no
-    # standard-log field, cs(Accept) is replay's own name for it
-    "cs-host": "cs(Host)", "cs-user-agent": "cs(User-Agent)", "cs-referer": "cs(Referer)",
-    "cs-cookie": "cs(Cookie)", "cs-accept": "cs(Accept)",
-}  # fmt: skip
 FIELDS_LINE = "#Fields: " + " ".join(USED)
 """The fields line of the formats replay converts."""
 
@@ -283,8 +277,28 @@ def _maybe_gzip(handle: IO[bytes]) -> IO[bytes]:
         handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(cast(Any, handle))
     )
     if buffered.peek(2)[:2] == b"\x1f\x8b":
-        return cast(IO[bytes], io.BufferedReader(cast(Any, gzip.GzipFile(fileobj=buffered))))
+        return cast(IO[bytes], io.BufferedReader(_Gunzipped(gzip.GzipFile(fileobj=buffered))))
     return cast(IO[bytes], buffered)
+
+
+class _Gunzipped(io.RawIOBase):
+    """A gzip stream that ends early reads as its end (``cut`` says so), so what it held
+    is replayed and :func:`whole_lines` reports the cut, where gzip would raise EOFError
+    ("Compressed file ended before the end-of-stream marker was reached")."""
+
+    def __init__(self, stream: gzip.GzipFile) -> None:
+        self.stream = stream
+        self.cut = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self.stream.readinto(buffer)
+        except EOFError:
+            self.cut = True
+            return 0
 
 
 def blocks_of(name: str, handle: IO[bytes], fields: Sequence[str] | None) -> LogText:
@@ -333,15 +347,8 @@ def whole_lines(
     size = block or BLOCK_BYTES
     pending = b""  # the start of the line the last read ended in, at most `limit` bytes
     skipping = False  # inside a line already found too long
-    cut = False
     marker = TOO_LONG.encode()
-    while True:
-        try:
-            data = handle.read(size)
-        except EOFError:  # gzip: "Compressed file ended before the end-of-stream marker"
-            data, cut = b"", True
-        if not data:
-            break
+    while data := handle.read(size):
         lines: list[bytes] = []
         if skipping:
             end = data.find(b"\n")
@@ -364,7 +371,7 @@ def whole_lines(
         yield marker
     elif pending:
         yield _bounded(pending, limit, marker)
-    if cut:
+    if getattr(getattr(handle, "raw", None), "cut", False):
         yield (b"\n" if pending or skipping else b"") + CUT.encode() + b"\n"
 
 

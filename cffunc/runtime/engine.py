@@ -262,6 +262,7 @@ class FunctionRuntime:
         attribution: dict[str, Any] | None = None,
         cells: dict[str, Any] | None = None,
         reads: dict[str, Any] | None = None,
+        reuse: bool = False,
         classic: str = "",
     ) -> None:
         """Start a replay: empty counts, each map keeping at most ``keep`` keys, and at
@@ -270,13 +271,14 @@ class FunctionRuntime:
         ``attribution``: what names the rule of passing lines in V8
         (cffunc.replay.run.Attribution.for_v8); ``cells``: the allowlist's cells and the
         client networks' grouping (cffunc.replay.run.cell_table); ``reads``: what the function
-        reads of an event (cffunc.function.reads.EventReads.as_js), so a decision is
-        reused for lines that agree on it, None to run every line; ``classic``: the
+        reads of an event (cffunc.function.reads.EventReads.as_js), None if not known;
+        ``reuse``: reuse a decision for lines that agree on it; ``classic``: the
         classic 33 standard-log field names, space-separated."""
         self._context.eval(f"__cffuncReplayClassic({json.dumps(classic)})")
         self._context.eval(
             f"__cffuncReplayStart({int(keep)}, {int(budget)}, {json.dumps(scopes)}, "
-            f"{json.dumps(attribution)}, {json.dumps(cells)}, {json.dumps(reads)})"
+            f"{json.dumps(attribution)}, {json.dumps(cells)}, {json.dumps(reads)}, "
+            f"{json.dumps(reuse)})"
         )
 
     def replay_seek(self, fields: str | None, line: int, seen: int, budget: int) -> None:

@@ -8,7 +8,8 @@
 // the fields it reads (cffunc/function/reads.py derives which from the rules that render
 // it) and, for the viewer address, the allowlist cell it falls in (the networks holding
 // it). Lines that agree on all of it are the same input to the function, so its answer
-// is reused for them; without `reads` (foreign code, or --no-reuse) every line runs.
+// is reused for them; without `reads` (foreign code) or `reuse` (--no-reuse) every line
+// runs.
 (function (root) {
   'use strict';
 
@@ -500,7 +501,7 @@
   }
 
   // ---- what the function reads ----
-  var reads = null, cookieName = null, tokenPath = null;
+  var reads = null, reuse = false, cookieName = null, tokenPath = null;
   function bytesOf(value) {  // UTF-8
     var out = [], i, c;
     for (i = 0; i < value.length; i++) {
@@ -596,13 +597,14 @@
   }
 
   // ---- a replay ----
-  root.__cffuncReplayStart = function (limit, budget, scopeTable, attribution, cellTable, reading) {
+  root.__cffuncReplayStart = function (limit, budget, scopeTable, attribution, cellTable, reading, reusing) {
     passRules = attribution || null;
     cells = cellTable || {
       starts4: [0], cells4: [-1], nets4: [null], labels4: [null],
       starts6: [0, 0, 0, 0, 0, 0, 0, 0], cells6: [-1], nets6: [null], labels6: [null]
     };
     reads = reading || null;
+    reuse = reads !== null && reusing === true;
     cookieName = reads && reads.cookie !== null ? bytesOf(reads.cookie) : null;
     tokenPath = reads && reads.tokenPath !== null ? bytesOf(reads.tokenPath) : null;
     known = new Map();
@@ -706,12 +708,12 @@
   // Per-file state, kept across blocks: the #Fields map, lines read, data lines seen.
   var file = null;
   var REQUIRED = ['c-ip', 'cs-method', 'cs-uri-stem'];
-  // Real-time logs spell some fields apart (real-time-logs.html): read as their
-  // standard-log names.
-  var ALIASES = {
-    'cs-host': 'cs(Host)', 'cs-user-agent': 'cs(User-Agent)', 'cs-referer': 'cs(Referer)',
-    'cs-cookie': 'cs(Cookie)', 'cs-accept': 'cs(Accept)'
-  };
+  // Real-time logs (real-time-logs.html) name some fields apart, and three of them mean
+  // something else: cs-host is the Host the viewer sent (standard logs: x-host-header),
+  // x-host-header the distribution's own name (standard logs: cs(Host)), and cs-uri-stem
+  // holds the query string after a '?'. cs-cookie "is truncated to 800 bytes".
+  var REALTIME = ['cs-host', 'cs-user-agent', 'cs-referer', 'cs-cookie', 'cs-accept', 'c-ip-version', 'timestamp'];
+  var COOKIE_CUT = 800;
   // The 33 fields standard logs have named since 2019 (standard-logs-reference.html);
   // distribution-tenant-id and connection-id came after them, and the page's example
   // #Fields line still names only the 33 (set by the host, __cffuncReplayClassic).
@@ -735,7 +737,7 @@
 
   function setFields(line) {
     var names = line.slice(8).trim().split(/\s+/), f = {};
-    for (var k = 0; k < names.length; k++) f[ALIASES[names[k]] || names[k]] = k;
+    for (var k = 0; k < names.length; k++) f[names[k]] = k;
     var missing = REQUIRED.filter(function (n) { return f[n] === undefined; });
     if (missing.length) return missing;
     function at(n) { return f[n] === undefined ? -1 : f[n]; }
@@ -747,14 +749,23 @@
     file.ip = f['c-ip'];
     file.uri = f['cs-uri-stem'];
     file.method = f['cs-method'];
-    // The Host the viewer sent is x-host-header; cs(Host) is the distribution's own
-    // name (d111111abcdef8.cloudfront.net), used only when the log lacks x-host-header.
-    file.host = at('x-host-header') >= 0 ? at('x-host-header') : at('cs(Host)');
-    file.referer = at('cs(Referer)');
-    file.agent = at('cs(User-Agent)');
-    file.accept = at('cs(Accept)');
+    file.realtime = REALTIME.some(function (n) { return f[n] !== undefined; });
+    if (file.realtime) {
+      file.host = at('cs-host');
+      file.referer = at('cs-referer');
+      file.agent = at('cs-user-agent');
+      file.accept = at('cs-accept');
+      file.cookie = at('cs-cookie');
+    } else {
+      // The Host the viewer sent is x-host-header; cs(Host) is the distribution's own
+      // name (d111111abcdef8.cloudfront.net), used only when the log lacks x-host-header.
+      file.host = at('x-host-header') >= 0 ? at('x-host-header') : at('cs(Host)');
+      file.referer = at('cs(Referer)');
+      file.agent = at('cs(User-Agent)');
+      file.accept = at('cs(Accept)');  // cs-accept of a JSON log, as replay converts it
+      file.cookie = at('cs(Cookie)');
+    }
     file.query = at('cs-uri-query');
-    file.cookie = at('cs(Cookie)');
     file.date = at('date');
     file.time = at('time');
     file.timestamp = at('timestamp');
@@ -777,6 +788,24 @@
     e.set(ends);
     starts = s;
     ends = e;
+  }
+  // The URI and the query string of the current line (a real-time cs-uri-stem holds both).
+  var uriA = 0, uriB = 0, queryA = 0, queryB = -1;
+  function locate() {
+    uriA = starts[file.uri];
+    uriB = ends[file.uri];
+    queryA = file.query < 0 ? 0 : starts[file.query];
+    queryB = file.query < 0 ? -1 : ends[file.query];
+    if (!file.realtime) return;
+    for (var i = uriA; i < uriB; i++) {
+      if (buf[i] !== 63) continue;  // '?'
+      if (file.query < 0) {
+        queryA = i + 1;
+        queryB = uriB;
+      }
+      uriB = i;
+      return;
+    }
   }
   function value(k) {  // field k as text, '' for '-' or a field the log lacks
     if (k < 0) return '';
@@ -904,12 +933,13 @@
     }
     // The event of the current line, and what else is known of it.
     function build(ip) {
-      var uri = decode(text(starts[file.uri], ends[file.uri])), headers = {}, h;
+      var uri = decode(text(uriA, uriB)), headers = {}, h;
       if ((h = decode(value(file.host)))) headers.host = { value: h };
       if ((h = decode(value(file.referer)))) headers.referer = { value: h };
       if ((h = decode(value(file.agent)))) headers['user-agent'] = { value: h };
       if ((h = decode(value(file.accept)))) headers.accept = { value: h };
-      var q = decode(value(file.query)), c = decode(value(file.cookie));
+      var q = queryB < 0 || (queryB - queryA === 1 && buf[queryA] === 45) ? '' : decode(text(queryA, queryB));
+      var c = decode(value(file.cookie));
       var method = text(starts[file.method], ends[file.method]);
       return {
         uri: uri, q: q, c: c, method: method, host: headers.host ? headers.host.value : '',
@@ -1005,6 +1035,11 @@
           malformed(number, (isDash(file.ip) ? 'c-ip' : isDash(file.method) ? 'cs-method' : 'cs-uri-stem') + ' is empty (-)');
           continue;
         }
+        if (file.realtime && cookieName !== null && file.cookie >= 0 && ends[file.cookie] - starts[file.cookie] >= COOKIE_CUT) {
+          malformed(number, 'cs-cookie cut at 800 bytes: the bypass cookie may be in the part cut off');
+          continue;
+        }
+        locate();
 
         // The viewer address: its allowlist cell, and its client network.
         var ipA = starts[file.ip], ipB = ends[file.ip], v = parse4(ipA, ipB), r = -1, cell = 0, label = undefined, network;
@@ -1026,7 +1061,7 @@
 
         // The reading: what the function reads of the line (see cffunc/function/reads.py).
         var e = undefined;  // (a var: each line starts it afresh)
-        if (reads !== null) {
+        if (reuse) {
           // Every part is in the key whatever the file's fields (a marker says whether it
           // holds bytes), so readings of files with other fields cannot run together.
           keyLength = 0;
@@ -1034,7 +1069,7 @@
           if (r < 0) putBytes(ipA, ipB);  // not an address: as it is
           else putNumber(cell + 1);
           putBytes(starts[file.method], ends[file.method]);
-          putBytes(starts[file.uri], ends[file.uri]);
+          putBytes(uriA, uriB);
           if (reads.host) putField(file.host);
           if (reads.accept) putField(file.accept);
           // The bypass cookie can only be in a cookie field that names it (or hides it
@@ -1044,8 +1079,10 @@
             putField(holds(ca, cb, cookieName) || percent(ca, cb) ? file.cookie : -1);
           }
           if (tokenPath !== null) {
-            var ua = starts[file.uri], ub = ends[file.uri];
-            putField(same(ua, ub, tokenPath) || percent(ua, ub) ? file.query : -1);
+            if (queryB >= 0 && (same(uriA, uriB, tokenPath) || percent(uriA, uriB))) {
+              put(1);
+              putBytes(queryA, queryB);
+            } else put(0);
           }
           putField(file.tenant);
           hashKey();
@@ -1059,7 +1096,7 @@
         var ip = text(ipA, ipB), line = build(ip), fresh = e === undefined;
         if (fresh) {
           e = { cls: 0, error: null, uri: '', scope: null, rule: null, request: null, pending: 0, key: null, next: undefined, grpc: grpc, closed: closed, proxied: proxied, tenant: file.tenant >= 0 ? value(file.tenant) || '-' : null };
-          if (reads !== null) remember(e);
+          if (reuse) remember(e);
         }
         if (explaining) line.copy = JSON.parse(JSON.stringify(line.event));
         // The log's query field is the query as sent ("-" for none), for rawQueryString().
