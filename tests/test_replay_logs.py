@@ -458,3 +458,38 @@ def test_cli_explain_in_json_and_for_people(tmp_path: Path) -> None:
         '  answer: the request goes on rewritten: {"method": "GET", "uri": "/maintenance/index.html"'
         in text
     )
+
+
+def test_fields_are_split_as_python_splits_them(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """V8 finds tabs and newlines four bytes at a time: lines of any bytes (those next to
+    a tab or newline in value, \\r, bytes over 127) at every alignment split into the
+    fields Python's split finds. A line of 5 fields replays, others are malformed."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    junk = st.binary(max_size=9).map(lambda b: b.replace(b"\n", b"").replace(b"\t", b""))
+    value = st.one_of(junk, st.sampled_from([b"\x08", b"\x0b", b"\x01\x09", b"\x89", b"\r"]))
+    lines = st.lists(
+        st.tuples(st.integers(3, 7), st.lists(value, min_size=7, max_size=7), st.booleans()),
+        min_size=1, max_size=30,
+    )  # fmt: skip
+    directory = tmp_path_factory.mktemp("split")
+    code = "function handler(event) { return event.request; }"
+    with FunctionRuntime(code, "cloudfront-js-2.0") as runtime:
+
+        @settings(max_examples=60, deadline=None, derandomize=True)
+        @given(lines, st.integers(0, 3))
+        def check(drawn: list[tuple[int, list[bytes], bool]], pad: int) -> None:
+            text = b"#Fields: c-ip cs-method cs-uri-stem x y\n" + b"#" * pad + b"\n"
+            wanted = 0
+            for count, values, crlf in drawn:
+                line = b"\t".join([b"192.0.2.1", b"GET", b"/p" + values[0], *values[1:]][:count])
+                text += line + (b"\r\n" if crlf else b"\n")
+                wanted += len(line.split(b"\t")) == 5
+            path = directory / "split.log"
+            path.write_bytes(text)
+            summary = replay(runtime, None, [str(path)], NOW)
+            assert summary.replayed == wanted
+            assert summary.malformed == len(drawn) - wanted
+
+        check()

@@ -445,10 +445,10 @@ def cell_table(
             points.add(int(network.network_address))
             points.add(int(network.broadcast_address) + 1)
         starts = sorted(p for p in points if p < 1 << (32 if version == 4 else 128))
-        outside = {
-            c: f"{c} outside " + ", ".join(str(n) for n in fine if n.subnet_of(c))  # type: ignore[arg-type]
-            for c in coarse
-        }
+        inside: dict[IPNetwork, list[str]] = {}
+        for network in fine:  # in order: the label lists them as the grouping does
+            inside.setdefault(network.supernet(new_prefix=COARSE[version]), []).append(str(network))
+        outside = {c: f"{c} outside {', '.join(names)}" for c, names in inside.items()}
         groups = _holding(fine, starts, innermost=False)
         nets: list[str | None] = []
         for start, group in zip(starts, groups, strict=True):

@@ -17,9 +17,10 @@
   // The host writes each block into this buffer's memory (mini-racer hands an
   // ArrayBuffer to Python as a memoryview of that same memory), so the log is never
   // turned into a string to cross over.
-  var buf = new Uint8Array(0);
+  var buf = new Uint8Array(0), words = new Uint32Array(0);
   root.__cffuncReplayBuffer = function (size) {
-    buf = new Uint8Array(size);
+    buf = new Uint8Array(Math.ceil(size / 8) * 8);  // whole words (and doubles, for merges)
+    words = new Uint32Array(buf.buffer);
     return buf.buffer;
   };
   root.__cffuncReplayProbe = function (length) {
@@ -305,7 +306,9 @@
   }
   Counts.prototype.clear = function () {
     this.texts.clear();
-    this.slots = new Float64Array(2048).fill(-1);  // key, count, key, count...
+    // key, count, key, count...; a list emptied after a hand-over keeps its room
+    if (this.slots === undefined) this.slots = new Float64Array(2048);
+    this.slots.fill(-1);
     this.numbers = 0;
     this.size = 0;
   };
@@ -781,7 +784,61 @@
   }
 
   // Where the fields of the current line lie: field k is bytes starts[k]..ends[k].
-  var starts = new Int32Array(64), ends = new Int32Array(64);
+  var starts = new Int32Array(64), ends = new Int32Array(64), fieldCount = 0;
+  // The fields of the line starting at i: their starts (ends but the last's), their
+  // number, and where the line ends (its newline, or `end`). Four bytes at a time: a
+  // word's tab and newline bytes are found together (each flagged byte is checked, as
+  // the trick may flag a byte above one it found).
+  function fields(i, end) {
+    var b = buf, n = 0, c, x, t, l, m, low, at;
+    starts[0] = i;
+    while (i < end && (i & 3) !== 0) {
+      c = b[i];
+      if (c === 10) {
+        fieldCount = n + 1;
+        return i;
+      }
+      if (c === 9) {
+        ends[n] = i;
+        if (++n === starts.length) grow(n);
+        starts[n] = i + 1;
+      }
+      i++;
+    }
+    while (i + 4 <= end) {
+      x = words[i >> 2];
+      t = x ^ 0x09090909;
+      l = x ^ 0x0a0a0a0a;
+      m = (((t - 0x01010101) & ~t) | ((l - 0x01010101) & ~l)) & 0x80808080;
+      while (m !== 0) {
+        low = m & -m;
+        m ^= low;
+        at = i + ((31 - Math.clz32(low)) >> 3);
+        c = b[at];
+        if (c === 10) {
+          fieldCount = n + 1;
+          return at;
+        }
+        if (c === 9) {
+          ends[n] = at;
+          if (++n === starts.length) grow(n);
+          starts[n] = at + 1;
+        }
+      }
+      i += 4;
+    }
+    for (; i < end; i++) {
+      c = b[i];
+      if (c === 10) break;
+      if (c === 9) {
+        ends[n] = i;
+        if (++n === starts.length) grow(n);
+        starts[n] = i + 1;
+      }
+    }
+    fieldCount = n + 1;
+    return i;
+  }
   function grow(n) {
     var s = new Int32Array(n * 2), e = new Int32Array(n * 2);
     s.set(starts);
@@ -975,18 +1032,8 @@
         start = i;
         number++;
         // the fields: bytes between tabs, up to the newline (a '\r' before it dropped)
-        n = 0;
-        starts[0] = i;
-        for (; i < end; i++) {
-          c = b[i];
-          if (c < 14) {
-            if (c === 9) {
-              ends[n] = i;
-              if (++n === starts.length) grow(n);
-              starts[n] = i + 1;
-            } else if (c === 10) break;
-          }
-        }
+        i = fields(i, end);
+        n = fieldCount - 1;
         var terminated = i < end, stop = i;
         if (stop > start && b[stop - 1] === 13) stop--;
         ends[n] = stop;
