@@ -491,12 +491,12 @@ def _holding(networks: list[IPNetwork], starts: list[int], innermost: bool) -> l
 class _Block:
     seq: int
     name: str
+    file: int
+    """The file's place among the replay's files (two may have one name)."""
     data: bytes
     """Whole lines (see cffunc.replay.sources)."""
     fields: str | None
     """The #Fields line in effect where the block starts (None before any)."""
-    line: int
-    """The number of the line before the block."""
     seen: int
     """Data lines of the file before the block."""
     budget: int
@@ -607,7 +607,8 @@ class _Worker:
         )  # fmt: skip
 
     def run(self, block: _Block) -> dict[str, Any]:
-        self.runtime.replay_seek(block.fields, block.line, block.seen, block.budget)
+        # Lines are numbered from the block's start; _merge adds the lines before it.
+        self.runtime.replay_seek(block.fields, 0, block.seen, block.budget)
         result = self.runtime.replay_block(
             block.data, self.now_ms, self.attribute is not None, self.setup.sample,
             self.setup.explain,
@@ -904,18 +905,22 @@ def _replay_blocks(
     pool = _Pool(runtime, setup, max(1, jobs), workers)
     try:
         sent = merged = 0
-        names: dict[int, str] = {}
+        names: dict[int, tuple[str, int]] = {}
+        before: dict[int, int] = {}
+        """Lines of each file before the next block to merge (they number the lines)."""
 
         def settle() -> bool:
             """Merge the finished blocks that come next in order; whether it is over."""
             nonlocal merged
             while (result := pool.pop(merged)) is not None:
-                name = names.pop(merged)
+                name, file = names.pop(merged)
                 merged += 1
-                _merge(summary, name, result, setup.explain)
+                lines = before.get(file, 0)
+                before[file] = lines + result["lineCount"]
+                _merge(summary, name, result, setup.explain, lines)
                 if result["fieldsError"] is not None:
                     number, missing = result["fieldsError"]
-                    raise LogError(f"{name}:{number}: the #Fields line lacks {missing}")
+                    raise LogError(f"{name}:{lines + number}: the #Fields line lacks {missing}")
                 if progress is not None:
                     progress(summary.lines)
                 if result["done"]:
@@ -930,7 +935,7 @@ def _replay_blocks(
             limit is not None or sample > 1,
         )
         for block in blocks:
-            names[block.seq] = block.name
+            names[block.seq] = (block.name, block.file)
             index = pool.idle()
             while index is None or sent - merged >= WINDOW * len(pool.busy):
                 pool.wait()
@@ -1024,13 +1029,15 @@ def _replay_object(
 
         s3 = s3_client(*s3_config)
     summary = ReplaySummary()
+    lines = 0
     with open_one(locator, fields, s3) as log:
         for block in _plan_blocks([(locator, log)], 2**53, setup.sample > 1):
             result = worker.run(block)
-            _merge(summary, locator, result, setup.explain)
+            _merge(summary, locator, result, setup.explain, lines)
             if result["fieldsError"] is not None:
                 number, missing = result["fieldsError"]
-                raise LogError(f"{locator}:{number}: the #Fields line lacks {missing}")
+                raise LogError(f"{locator}:{lines + number}: the #Fields line lacks {missing}")
+            lines += result["lineCount"]
     _add_tally(summary, worker.tally())
     return summary
 
@@ -1068,27 +1075,23 @@ def _plan_blocks(
     files: Iterable[tuple[str, LogText]], budget: int, count: bool = True
 ) -> Iterator[_Block]:
     """The blocks of every file, each knowing where in its file it starts: the #Fields line
-    in effect, the line number before it, and the data lines before it; ``budget`` data
-    lines in all (--limit). Without ``count`` (no --limit or --sample needs them) the
-    data lines are not counted: the blocks' ``seen`` stay 0 and ``budget`` whole."""
+    in effect and the data lines before it; ``budget`` data lines in all (--limit). Without
+    ``count`` (no --limit or --sample needs them) the data lines are not counted: the
+    blocks' ``seen`` stay 0 and ``budget`` whole. (Lines are numbered as the blocks'
+    results are merged, in order: V8 counts them anyway.)"""
     seq = 0
-    for name, log in files:
+    for file, (name, log) in enumerate(files):
         fields = log.fields
-        line = seen = 0
+        seen = 0
         for data in log.blocks:
             if budget <= 0:
                 return
-            yield _Block(seq, name, data, fields, line, seen, budget)
+            yield _Block(seq, name, file, data, fields, seen, budget)
             seq += 1
             if count:
-                lines = sum(
-                    1
-                    for x in data.split(b"\n")
-                    if x and x != b"\r" and (x[:1] != b"#" or x.startswith(b"#Malformed:"))
-                )
+                lines = sum(1 for x in data.split(b"\n") if x and x != b"\r" and x[:1] != b"#")
                 budget -= lines
                 seen += lines
-            line += data.count(b"\n") + (not data.endswith(b"\n"))
             at = data.rfind(b"#Fields:")
             while at > 0 and data[at - 1 : at] != b"\n":
                 at = data.rfind(b"#Fields:", 0, at)
@@ -1171,20 +1174,24 @@ def _entry(scope: Scope) -> dict[str, Any]:
     }
 
 
-def _merge(summary: ReplaySummary, name: str, result: dict[str, Any], explain: int) -> None:
+def _merge(
+    summary: ReplaySummary, name: str, result: dict[str, Any], explain: int, before: int
+) -> None:
+    """A block's result, its lines numbered from its start: ``before`` lines of its file
+    came before it."""
     for item in result["explained"][: max(0, explain - len(summary.explained))]:
         reused_class = item.pop("reusedClass")
-        summary.explained.append(
-            {"line": f"{name}:{item.pop('line')}", **item, "reused_class": reused_class}
-        )
+        line = before + item.pop("line")
+        summary.explained.append({"line": f"{name}:{line}", **item, "reused_class": reused_class})
     summary.lines += result["lines"]
     summary.malformed += result["malformed"]
     for number, note in result["malformedLines"]:
         if len(summary.malformed_lines) < SHOW_LINES:
-            summary.malformed_lines.append(f"{name}:{number}" + (f" ({note})" if note else ""))
+            where = f"{name}:{before + number}"
+            summary.malformed_lines.append(where + (f" ({note})" if note else ""))
     for number, message in result["errors"]:
         if len(summary.errors) < SHOW_LINES:
-            summary.errors.append(f"{name}:{number}: {message}")
+            summary.errors.append(f"{name}:{before + number}: {message}")
     summary.rules.update(result["rules"])
     summary.disagreements += result["disagreements"]
 

@@ -542,28 +542,33 @@
     bigger.set(key);
     key = bigger;
   }
+  // The hash (FNV-1a) is kept as the key is written.
   function put(byte) {
     room(1);
     key[keyLength++] = byte;
+    hash = Math.imul(hash ^ byte, 0x01000193);
   }
   function putNumber(v) {
-    room(4);
-    key[keyLength] = v;
-    key[keyLength + 1] = v >>> 8;
-    key[keyLength + 2] = v >>> 16;
-    key[keyLength + 3] = v >>> 24;
-    keyLength += 4;
+    put(v & 255);
+    put((v >>> 8) & 255);
+    put((v >>> 16) & 255);
+    put(v >>> 24);
   }
   function putBytes(a, b) {  // the length (one byte below 255, else 255 and four), the bytes
-    var n = b - a, k;
+    var n = b - a, k, h, c;
     room(n + 5);
-    if (n < 255) key[keyLength++] = n;
+    if (n < 255) put(n);
     else {
-      key[keyLength++] = 255;
+      put(255);
       putNumber(n);
     }
-    for (k = keyLength; a < b; a++) key[k++] = buf[a];
+    for (k = keyLength, h = hash; a < b; a++) {
+      c = buf[a];
+      key[k++] = c;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
     keyLength = k;
+    hash = h;
   }
   function putField(k) {  // field k of the current line, or a marker for none
     if (k < 0) {
@@ -573,30 +578,33 @@
     put(1);
     putBytes(starts[k], ends[k]);
   }
-  function hashKey() {  // FNV-1a of the key
-    var h = 0x811c9dc5;
-    for (var i = 0; i < keyLength; i++) h = Math.imul(h ^ key[i], 0x01000193);
-    hash = h;
-  }
 
-  // Decisions known, by reading: hash -> entry (entries of equal hash chained by `next`).
-  var known = new Map(), KNOWN_LIMIT = 100000;
+  // Decisions known, by reading: entries in a list, found through a table of their
+  // places (open addressing on the hash; 0 is an empty slot, i + 1 entry i).
+  var KNOWN_LIMIT = 100000, entries = [], places = new Int32Array(1 << 18), mask = places.length - 1;
+  function forget() {
+    entries = [];
+    places.fill(0);
+  }
   function lookup() {
-    var e = known.get(hash);
-    while (e !== undefined) {
-      if (e.key.length === keyLength) {
-        var i = 0;
-        while (i < keyLength && e.key[i] === key[i]) i++;
-        if (i === keyLength) return e;
+    var at = hash & mask, i, e, k;
+    while ((i = places[at]) !== 0) {
+      e = entries[i - 1];
+      if (e.hash === hash && e.key.length === keyLength) {
+        for (k = 0; k < keyLength && e.key[k] === key[k]; k++);
+        if (k === keyLength) return e;
       }
-      e = e.next;
+      at = (at + 1) & mask;
     }
     return undefined;
   }
   function remember(e) {
+    var at = hash & mask;
     e.key = key.slice(0, keyLength);
-    e.next = known.get(hash);
-    known.set(hash, e);
+    e.hash = hash;
+    while (places[at] !== 0) at = (at + 1) & mask;
+    entries.push(e);
+    places[at] = entries.length;
   }
 
   // ---- a replay ----
@@ -610,7 +618,7 @@
     reuse = reads !== null && reusing === true;
     cookieName = reads && reads.cookie !== null ? bytesOf(reads.cookie) : null;
     tokenPath = reads && reads.tokenPath !== null ? bytesOf(reads.tokenPath) : null;
-    known = new Map();
+    forget();
     keep = limit;
     // budget: data lines left under --limit, for the whole replay; once it is spent (or
     // a #Fields line lacks what replay needs) every later block returns at once.
@@ -910,7 +918,7 @@
   root.__cffuncReplay = function (length, now, limitMs, wantPasses, sample, explain) {
     var summary = {
       malformed: 0, malformedLines: [], errors: [], passes: [], outside: [], rules: {}, spill: [], lines: 0,
-      done: tally.done, fieldsError: null, explained: []
+      done: tally.done, fieldsError: null, explained: [], lineCount: 0
     };
     if (tally.done) return JSON.stringify(summary);
     var lastWhenStart = -1, lastWhenKey = null, lastWhenBytes = new Uint8Array(16), lastWhen = null;
@@ -1112,6 +1120,7 @@
           // Every part is in the key whatever the file's fields (a marker says whether it
           // holds bytes), so readings of files with other fields cannot run together.
           keyLength = 0;
+          hash = 0x811c9dc5;
           put((grpc ? 1 : 0) | (closed ? 2 : 0) | (proxied ? 4 : 0) | (r < 0 ? 8 : v < 0 ? 16 : 0));
           if (r < 0) putBytes(ipA, ipB);  // not an address: as it is
           else putNumber(cell + 1);
@@ -1132,7 +1141,6 @@
             } else put(0);
           }
           putField(file.tenant);
-          hashKey();
           e = lookup();
         }
         var explaining = summary.explained.length < explain;
@@ -1142,7 +1150,7 @@
         }
         var ip = text(ipA, ipB), line = build(ip), fresh = e === undefined;
         if (fresh) {
-          e = { cls: 0, error: null, uri: '', scope: null, rule: null, request: null, pending: 0, key: null, next: undefined, grpc: grpc, closed: closed, proxied: proxied, tenant: file.tenant >= 0 ? value(file.tenant) || '-' : null };
+          e = { cls: 0, error: null, uri: '', scope: null, rule: null, request: null, pending: 0, key: null, hash: 0, grpc: grpc, closed: closed, proxied: proxied, tenant: file.tenant >= 0 ? value(file.tenant) || '-' : null };
           if (reuse) remember(e);
         }
         if (explaining) line.copy = JSON.parse(JSON.stringify(line.event));
@@ -1159,10 +1167,11 @@
         }
         after(result);
       }
+      summary.lineCount = number - first;
       file.line = number;
       fold();
       summary.spill = spill();
-      if (known.size > KNOWN_LIMIT) known = new Map();
+      if (entries.length > KNOWN_LIMIT) forget();
       return JSON.stringify(summary);
     }
     function finish(e, fresh, line, label, ip, network, when, number, forwarded, explaining) {
@@ -1172,7 +1181,8 @@
         count(e, network, when, number, forwarded);
       };
     }
-    return from(0, file.line);
+    var first = file.line;
+    return from(0, first);
   };
   var FIELDS_WORD = new Uint8Array([35, 70, 105, 101, 108, 100, 115, 58]);  // #Fields:
 })(globalThis);
