@@ -393,6 +393,7 @@ def decide_response(
     marked: bool,
     store: Mapping[str, str] | None = None,
     unreadable: bool = False,
+    tenant: Tenant | None = None,
 ) -> bool:
     """Whether the viewer-response half turns the origin's answer into the maintenance status.
 
@@ -400,4 +401,4 @@ def decide_response(
     Whether CloudFront shows viewer-response the original or the rewritten request is not
     documented; the marker makes the answer right either way.
     """
-    return marked or decide(rules, request, now, store, unreadable).answer == "rewrite"
+    return marked or decide(rules, request, now, store, unreadable, tenant).answer == "rewrite"

@@ -28,8 +28,8 @@ from cffunc.function.store_layout import (
     TENANT_PREFIX,
     UNTIL_FORMAT,
 )
-from cffunc.function.tenants import PLACEHOLDER
 from cffunc.function.templates import environment, js
+from cffunc.function.tenants import PLACEHOLDER
 
 SIZE_LIMIT = 10_240
 """CloudFront's limit on function code, in bytes (not adjustable)."""
