@@ -62,6 +62,8 @@ from cffunc.function.tenants import UNKNOWN
 STATE_KEY = "cffunc:state"
 HOST_PREFIX = "cffunc:host:"
 TENANT_PREFIX = "cffunc:tenant:"
+SCOPE_PREFIX = "cffunc:"
+"""Every key of cffunc's (the state, host and tenant scopes, network buckets)."""
 NET_PREFIX = "cffunc:net:"
 BUCKET_PREFIX = {4: 8, 6: 32}
 MAX_VALUE_BYTES = 1024
