@@ -453,3 +453,27 @@ def test_a_window_decides_before_the_tenant_is_read() -> None:
 
 def test_model_times_are_utc() -> None:
     assert NOW.tzinfo is UTC and datetime.fromtimestamp(NOW_MS / 1000, UTC) == NOW
+
+
+def test_a_tenant_scope_composes_with_a_function_that_reads_the_tenant_too() -> None:
+    """Composed with a foreign function that uses cf.distributionTenant itself (the AWS
+    page's per-tenant path prefix): the tenant in scope gets cffunc's page with its own
+    message, a neighbour goes on to the foreign handler, which sees its tenant as alone."""
+    from pathlib import Path
+
+    from cffunc.function.compose import ForeignFunction, compose
+
+    code = (Path(__file__).resolve().parent.parent / "samples/helpers/tenant.js").read_text()
+    rules = make_rules(_config({"tenants": [ACME], "reason": "{tenant.TenantPath|x} is away"}))
+    composed = compose(rules, ForeignFunction("tenant-path", "cloudfront-js-2.0", code), "fn")
+    outputs = {}
+    with FunctionRuntime(composed.code, composed.runtime) as runtime:
+        for tenant in (ACME, GLOBEX):
+            edge = EdgeContext(tenant=Tenant(tenant, (("TenantPath", tenant[-2:]),)))
+            event = for_edge(viewer_request_event(ViewerRequest(ip=OUTSIDE_IP, uri="/x")), edge)
+            result = runtime.invoke(event, NOW_MS, edge)
+            assert result.ok, result.error
+            outputs[tenant] = result.output
+    assert outputs[ACME]["statusCode"] == 503 and "AB is away" in outputs[ACME]["body"]["data"]
+    assert outputs[GLOBEX]["uri"] == "/GX/x"
+    assert outputs[GLOBEX]["headers"]["x-tenant"] == {"value": GLOBEX}
