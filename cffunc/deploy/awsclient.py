@@ -120,6 +120,37 @@ class DistributionSummary:
     status: str
 
 
+@dataclass(frozen=True)
+class TenantInfo:
+    """A distribution tenant of a multi-tenant distribution (DistributionTenant, or
+    DistributionTenantSummary when listed)."""
+
+    id: str
+    name: str
+    distribution_id: str
+    domains: tuple[str, ...]
+    enabled: bool
+    parameters: tuple[tuple[str, str], ...] = ()
+    """The values the tenant gives (a listing's summary has none)."""
+
+    @property
+    def label(self) -> str:
+        """How messages name it: its name, its id and its first domain."""
+        first = f", {self.domains[0]}" if self.domains else ""
+        return f"{self.name} ({self.id}{first})"
+
+
+def _tenant_info(item: dict[str, Any]) -> TenantInfo:
+    return TenantInfo(
+        str(item["Id"]),
+        str(item.get("Name", "")),
+        str(item.get("DistributionId", "")),
+        tuple(str(d["Domain"]) for d in item.get("Domains") or []),
+        item.get("Enabled") is not False,
+        tuple((str(p["Name"]), str(p["Value"])) for p in item.get("Parameters") or []),
+    )
+
+
 def _permission(operation: str) -> str:
     if operation.startswith("kvs:"):
         return f"cloudfront-keyvaluestore:{operation[4:]}"
@@ -344,6 +375,38 @@ class CloudFrontClient(_Client):
 
     def delete_key_value_store(self, name: str, etag: str) -> None:
         self._call("DeleteKeyValueStore", name, Name=name, IfMatch=etag)
+
+    # ---- distribution tenants (multi-tenant distributions) ----
+    def distribution_tenant(self, identifier: str) -> TenantInfo | None:
+        """By id, name or ARN (GetDistributionTenant's Identifier); None when unknown."""
+        try:
+            answer = self._call("GetDistributionTenant", identifier, Identifier=identifier)
+        except NotFound:
+            return None
+        return _tenant_info(answer["DistributionTenant"])
+
+    def distribution_tenant_by_domain(self, domain: str) -> TenantInfo | None:
+        """The tenant serving ``domain`` (GetDistributionTenantByDomain); None when none."""
+        try:
+            answer = self._call("GetDistributionTenantByDomain", domain, Domain=domain)
+        except NotFound:
+            return None
+        return _tenant_info(answer["DistributionTenant"])
+
+    def tenants_of(self, distribution_id: str) -> list[TenantInfo]:
+        """Every tenant of a multi-tenant distribution, every page (ListDistributionTenants
+        is a POST with an AssociationFilter: API_ListDistributionTenants)."""
+        out: list[TenantInfo] = []
+        marker = ""
+        while True:
+            params: dict[str, Any] = {"AssociationFilter": {"DistributionId": distribution_id}}
+            if marker:
+                params["Marker"] = marker
+            page = self._call("ListDistributionTenants", distribution_id, **params)
+            out += [_tenant_info(item) for item in page.get("DistributionTenantList") or []]
+            marker = page.get("NextMarker") or ""
+            if not marker:
+                return out
 
     # ---- distributions ----
     def distribution_config(self, distribution_id: str) -> DistributionConfig:

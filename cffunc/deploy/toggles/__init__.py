@@ -122,6 +122,7 @@ class Deployment:
                 code=composed_function.code.encode("utf-8"),
                 events=events,
                 kvs_arn=kvs_arn,
+                tenants=local.tenants,
             )
             plans.append(
                 plan_composition(
@@ -183,16 +184,18 @@ class EnableRequest:
     """Only writes are in maintenance."""
     at: str | None = None
     """Start at this RFC 3339 time or after this duration (30m) instead of now."""
+    tenants: tuple[str, ...] = ()
+    """Scope it to these distribution tenants (ids or domains, one scope each)."""
 
     @property
     def scoped(self) -> bool:
-        return bool(self.hosts or self.paths or self.read_only)
+        return bool(self.hosts or self.paths or self.read_only or self.tenants)
 
     def scope_options(self) -> str:
         """The scope options given, as typed (for errors)."""
         return ", ".join(
-            ["--host"] * bool(self.hosts) + ["--path"] * bool(self.paths)
-            + ["--read-only"] * self.read_only
+            ["--host"] * bool(self.hosts) + ["--tenant"] * bool(self.tenants)
+            + ["--path"] * bool(self.paths) + ["--read-only"] * self.read_only
         )  # fmt: skip
 
 
@@ -219,8 +222,9 @@ class MaintenanceToggle(Protocol):
 
     def plan_enable(self, request: EnableRequest) -> Plan: ...
 
-    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
-        """Every scope off; with ``hosts``, only theirs (store toggle only)."""
+    def plan_disable(self, hosts: tuple[str, ...] = (), tenants: tuple[str, ...] = ()) -> Plan:
+        """Every scope off; with ``hosts`` or ``tenants`` (ids or domains), only theirs
+        (store toggle only)."""
         ...
 
     def plan_install(self) -> Plan: ...

@@ -56,8 +56,8 @@ class AssociationToggle:
         if request.scoped:
             raise CffuncError(
                 f'{request.scope_options()}: scopes at run time need maintenance.toggle = "kvs"; '
-                'with "association" set maintenance.hosts, paths or methods = "writes" in '
-                "the config and enable"
+                'with "association" set maintenance.hosts, tenants, paths or methods = "writes" '
+                "in the config and enable"
             )
         local = self.deployment.local()
         remote = read_function(self.deployment.client, local)
@@ -65,10 +65,11 @@ class AssociationToggle:
         compositions = self.deployment.compositions(local, distributions)
         return plan_enable(local, remote, distributions, compositions)
 
-    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
-        if hosts:
+    def plan_disable(self, hosts: tuple[str, ...] = (), tenants: tuple[str, ...] = ()) -> Plan:
+        if hosts or tenants:
+            option = "--host" if hosts else "--tenant"
             raise CffuncError(
-                '--host: ending one scope needs maintenance.toggle = "kvs"; with "association" '
+                f'{option}: ending one scope needs maintenance.toggle = "kvs"; with "association" '
                 "`cffunc disable` ends maintenance everywhere"
             )
         local = self.deployment.local(code=False)
