@@ -3,7 +3,28 @@ in seconds: the pure tests and the V8 tests, without the local API or subprocess
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
+from tests.helpers import SAMPLES
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    """The local CloudFront API with samples/distribution.json, deploying at once."""
+    with local_cloudfront(read_seeds(SAMPLES / "distribution.json"), deploy_seconds=0) as api:
+        yield api
+
+
+@pytest.fixture
+def composed_emulator() -> Iterator[RunningEmulator]:
+    """The local API with samples/composed-distribution.json: foreign functions on slots."""
+    seeds = read_seeds(SAMPLES / "composed-distribution.json")
+    with local_cloudfront(seeds, deploy_seconds=0) as api:
+        yield api
+
 
 # Modules whose every test starts the local CloudFront API, the AWS CLI or a subprocess.
 INTEGRATION_MODULES = {
@@ -13,6 +34,7 @@ INTEGRATION_MODULES = {
     "test_packaging",
     "test_compose_deploy",
     "test_export",  # cfn-lint and the CI samples run as subprocesses
+    "test_only_writer",
     "test_serve",  # a browser
 }
 # Single tests elsewhere that start a subprocess.

@@ -172,7 +172,9 @@ def test_full_cycle_and_round_trip(emulator: RunningEmulator, tmp_path: Path) ->
     assert current(emulator) == ORIGINAL
     assert json.loads(cffunc(emulator, config, "status", "--json").stdout)["maintenance"] == "off"
     destroyed = cffunc(emulator, config, "destroy")
-    assert destroyed.returncode == 0 and destroyed.stdout == "deleted function shop-maintenance\n"
+    assert (
+        destroyed.returncode == 0 and destroyed.stdout == "done: delete function shop-maintenance\n"
+    )
     assert client(emulator).list_functions()["FunctionList"]["Quantity"] == 0
 
 
@@ -413,7 +415,7 @@ def test_test_remote_compares_with_test_function(emulator: RunningEmulator, tmp_
     result = cffunc(emulator, config, "test", "--remote")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "remote (TestFunction): 3 of 3 events agree" in result.stdout
-    assert "creating shop-maintenance in DEVELOPMENT to test it" in result.stderr
+    assert "create shop-maintenance in DEVELOPMENT to test it" in result.stderr
     assert client(emulator).list_functions(Stage="LIVE")["FunctionList"]["Quantity"] == 0
 
 
@@ -466,7 +468,7 @@ def test_disable_destroy_and_status_work_without_the_secret(
     disabled = run("disable")
     assert disabled.returncode == 0, disabled.stderr
     assert current(emulator) == ORIGINAL
-    assert run("destroy").stdout == "deleted function shop-maintenance\n"
+    assert run("destroy").stdout == "done: delete function shop-maintenance\n"
 
 
 def test_verbose_reports_every_aws_call(emulator: RunningEmulator, tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ the commands that undo or finish it (stderr).
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ import pytest
 from cffunc.emulator.server import RunningEmulator, local_cloudfront
 from tests.helpers import ENV, SAMPLES, local_aws_env, process_env
 from tests.test_deploy import SEED, cffunc, config_file
+from tests.test_only_writer import write_operations
 
 FIRST, SECOND = "E2EXAMPLE12345", "E2SECOND00001"
 TWO = [*SEED, {**copy.deepcopy(SEED[0]), "Id": SECOND}]
@@ -136,7 +139,7 @@ def test_a_signal_mid_wait_says_what_is_on_and_how_to_undo_it(
     assert process.returncode == code, seen
     assert out.splitlines()[-1] == f"done: associate shop-maintenance with {FIRST}: {ASSOCIATED}"
     assert seen[-3:] == [
-        f"interrupted ({name}); every write that started was finished",
+        f"interrupted ({name}); every step that started was finished",
         f"state: maintenance on ({FIRST}: on, InProgress)",
         "to undo: cffunc disable; to finish: cffunc enable --wait",
     ]
@@ -219,3 +222,93 @@ def test_store_enable_right_after_install_says_the_edge_waits_for_the_deployment
             "(E2EXAMPLE12345 still deploying the install: the edge follows once Deployed, "
             "then within seconds; no distribution change)\n"
         )
+
+
+# ---- an interrupt after any write names exactly the writes made ----
+
+WRITE_OPERATIONS = write_operations()
+DESTROYED = [
+    "delete function shop-maintenance--kvs-redirects",
+    "delete function shop-maintenance--spa-rewrite",
+    "delete function shop-maintenance",
+]
+# Each command's steps in order, with how many writes each makes.
+STEPS: dict[str, list[tuple[str, int]]] = {
+    "enable": [
+        ("create function shop-maintenance (5,002 bytes, cloudfront-js-2.0)", 1),
+        ("publish shop-maintenance to LIVE", 1),
+        (f"associate shop-maintenance with {FIRST}: {ASSOCIATED}", 2),  # its record, its config
+        (f"associate shop-maintenance with {SECOND}: {ASSOCIATED}", 2),
+    ],
+    "uninstall": [
+        (f"remove shop-maintenance from {FIRST}: {ASSOCIATED}", 2),  # its config, its record
+        ("delete function shop-maintenance", 1),
+        ("delete KeyValueStore shop-maintenance-state", 1),
+    ],
+    "destroy": [(message, 1) for message in DESTROYED],
+}
+NEXT = {
+    "enable": "to undo: cffunc disable; to finish: cffunc enable",
+    "uninstall": "to undo: cffunc install; to finish: cffunc uninstall",
+    "destroy": "to undo: `cffunc enable` creates the functions again; to finish: cffunc destroy",
+}
+CASES = [
+    (command, k) for command, steps in STEPS.items() for k in range(1, sum(n for _, n in steps) + 1)
+]
+
+
+def _prepared(
+    command: str, two: RunningEmulator, composed: RunningEmulator, tmp_path: Path
+) -> tuple[RunningEmulator, Path]:
+    """The local API and config, set up so that ``command`` has every step to make."""
+    if command == "enable":
+        return two, two_config(tmp_path)
+    if command == "uninstall":
+        config = tmp_path / "cffunc.toml"
+        config.write_text((SAMPLES / "kvs.toml").read_text())
+        assert cffunc(two, config, "install").returncode == 0
+        return two, config
+    config = tmp_path / "cffunc.toml"
+    config.write_text((SAMPLES / "composed.toml").read_text())
+    shutil.copy(SAMPLES / "composed-scenarios.toml", tmp_path / "composed-scenarios.toml")
+    for step in ("enable", "disable"):
+        assert cffunc(composed, config, step).returncode == 0
+    return composed, config
+
+
+@pytest.mark.parametrize(("command", "k"), CASES)
+def test_an_interrupt_after_any_write_names_exactly_the_writes_made(
+    emulator: RunningEmulator,
+    composed_emulator: RunningEmulator,
+    tmp_path: Path,
+    command: str,
+    k: int,
+) -> None:
+    api, config = _prepared(command, emulator, composed_emulator, tmp_path)
+    received: list[str] = []
+
+    def after(operation: str) -> None:
+        # In the API's thread, before the answer goes back: the signal reaches cffunc
+        # while its k-th write is on the wire, exactly as a Ctrl-C would.
+        if operation in WRITE_OPERATIONS:
+            received.append(operation)
+            if len(received) == k:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    api.app.after_call.append(after)
+    result = cffunc(api, config, command)
+    api.app.after_call.remove(after)
+    # The step the k-th write belongs to is finished, and nothing after it is started.
+    finished, writes = [], 0
+    for message, count in STEPS[command]:
+        if writes >= k:
+            break
+        finished.append(message)
+        writes += count
+    assert result.returncode == 130, result.stderr
+    assert len(received) == writes
+    assert result.stdout.splitlines() == [f"done: {message}" for message in finished]
+    lines = result.stderr.splitlines()
+    assert "interrupted (SIGINT); every step that started was finished" in lines
+    assert "before any write" not in result.stderr
+    assert lines[-1] == NEXT[command]

@@ -23,7 +23,7 @@ from cffunc.cli.options import (
 from cffunc.cli.output import echo_err, emit
 from cffunc.config.load import RUNTIMES
 from cffunc.config.starter import write_starter
-from cffunc.deploy.functions import compare_scenarios
+from cffunc.deploy import operations
 from cffunc.errors import CffuncError
 from cffunc.function.compose import compose_rendered
 from cffunc.function.render import render
@@ -287,8 +287,7 @@ def test_command(
         run_config_scenarios(config, os.environ, scenarios, moment, kvs, foreign, slot_events)
     )
     if remote:
-        deployment, toggle = settings.toggle()
-        run = replace(run, remote=compare_scenarios(deployment, toggle, "test --remote"))
+        run = replace(run, remote=operations.remote_test(settings.deployment()))
     emit(as_json, output.scenario_run_json(run), output.scenario_run(run))
     if not run.passed:
         sys.exit(1)

@@ -17,7 +17,7 @@ from cffunc.cli.output import echo_err
 from cffunc.config.load import RUNTIMES, Config, load_config, parse_time
 from cffunc.deploy.apply import DEFAULT_TIMEOUT_SECONDS
 from cffunc.deploy.awsclient import CloudFrontClient
-from cffunc.deploy.toggles import Deployment, MaintenanceToggle, toggle_for
+from cffunc.deploy.toggles import Deployment
 from cffunc.function.compose import ForeignFunction, foreign_from_file
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,10 +40,6 @@ class Settings:
         trace = echo_err if self.verbose else None
         client = CloudFrontClient.connect(self.profile, self.endpoint_url, trace)
         return Deployment(config, client, _silent if self.quiet else echo_err, dict(os.environ))
-
-    def toggle(self) -> tuple[Deployment, MaintenanceToggle]:
-        deployment = self.deployment()
-        return deployment, toggle_for(deployment)
 
 
 def _silent(message: str) -> None:

@@ -13,7 +13,8 @@ import click
 
 from cffunc.deploy.apply import Incomplete, Report
 from cffunc.deploy.interrupts import Interrupted
-from cffunc.deploy.plan import Plan, plan_json
+from cffunc.deploy.operations import Outcome
+from cffunc.deploy.plan import plan_json
 from cffunc.deploy.remote_test import RemoteComparison
 from cffunc.deploy.toggles import Preview
 from cffunc.function.compose import ComposedFunction
@@ -199,21 +200,24 @@ def preview_json(shown: Preview, kind: str) -> dict[str, Any]:
     return {"toggle": kind} | shown.facts | plan_json(shown.plan)
 
 
-def done(report: Report | None, nothing: str) -> str:
-    """A ``done:`` line per step carried out, or ``nothing`` when there was nothing to do."""
-    if report is None or not report.done:
-        return nothing
-    return "\n".join(f"done: {message}" for message in report.done)
+def done_lines(report: Report) -> list[str]:
+    """A ``done:`` line per step carried out, from the executor's record."""
+    return [f"done: {message}" for message in report.done]
 
 
-def done_json(kind: str, plan: Plan, report: Report | None) -> dict[str, Any]:
-    return {"toggle": kind} | plan_json(plan) | {"report": (report or Report()).as_json()}
+def outcome(result: Outcome) -> str:
+    """What a write command did, or ``result.nothing`` when it wrote nothing."""
+    return "\n".join(done_lines(result.report)) or result.nothing
+
+
+def outcome_json(result: Outcome) -> dict[str, Any]:
+    return {"toggle": result.toggle} | plan_json(result.plan) | {"report": result.report.as_json()}
 
 
 def state_line(status: dict[str, Any] | str) -> str:
     """One line for the state a stopped run left: overall, then each distribution."""
     if isinstance(status, str):
-        return f"state: unknown (reading it failed: {status})"
+        return f"state: unknown ({status})"
     each = ", ".join(
         f"{d['label']}: {d['maintenance']}, {d['status']}" for d in status["distributions"]
     )
@@ -222,20 +226,18 @@ def state_line(status: dict[str, Any] | str) -> str:
     return f"state: maintenance {status['maintenance']} ({each}){kept}"
 
 
-def stopped_lines(
-    stop: Incomplete, state: dict[str, Any] | str, undo: str, again: str
-) -> list[str]:
+def stopped_lines(stop: Incomplete) -> list[str]:
     """For stderr after a run stopped past its first write: the cause, what was put
     back, what is left, the state (read again) and what to run next."""
     cause = stop.cause
     if isinstance(cause, Interrupted):
-        lines = [f"interrupted ({cause}); every write that started was finished"]
+        lines = [f"interrupted ({cause}); every step that started was finished"]
     else:
         lines = [f"Error: {cause}"]
     lines += [f"put back: {d} (as it was before this run)" for d in stop.rolled_back]
     lines += [f"left: {item}" for item in stop.left]
-    lines.append(state_line(state))
-    lines.append(f"to undo: {undo}; to finish: {again}")
+    lines.append(state_line(stop.state))
+    lines.append(f"to undo: {stop.undo}; to finish: {stop.again}")
     return lines
 
 

@@ -4,14 +4,22 @@ It hides ETags' plumbing, pagination and retries (botocore's standard retry mode
 throttling and 5xx) and turns botocore's errors into :class:`AwsError` subclasses whose
 message a release script's log can act on. The session, clock and sleep are injected so
 tests run against the local CloudFront API and never really wait.
+
+Each method that changes the account is marked :func:`write` here, the one place that says
+which calls are writes; a write runs only inside :func:`executing`, which only the executor
+(:mod:`cffunc.deploy.apply`) enters, so every write is a plan step it records
+(tests/test_only_writer.py holds the rule by reading the source and by running every command).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import botocore.exceptions
@@ -36,6 +44,48 @@ def require_crt() -> None:
 
 
 MAX_ATTEMPTS = 8
+
+_executing: ContextVar[bool] = ContextVar("cffunc_executing", default=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def executing() -> Iterator[None]:
+    """The block in which write methods may run: the executor's, and nobody else's."""
+    token = _executing.set(True)
+    try:
+        yield
+    finally:
+        _executing.reset(token)
+
+
+class OutsideExecutor(RuntimeError):
+    """A write was called outside the executor: a bug in cffunc, never a user's error."""
+
+
+def write(method: F) -> F:
+    """Marks a method that changes the account. It refuses to run outside
+    :func:`executing`, so a write that is not a plan step fails loudly instead of
+    going unrecorded (an interrupt message would then miss it)."""
+
+    @wraps(method)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _executing.get():
+            raise OutsideExecutor(
+                f"{type(self).__name__}.{method.__name__} called outside the executor: every "
+                "AWS write is a plan step run by cffunc.deploy.apply"
+            )
+        return method(self, *args, **kwargs)
+
+    guarded.__cffunc_write__ = True  # type: ignore[attr-defined]
+    return guarded  # type: ignore[return-value]
+
+
+def write_methods(cls: type) -> frozenset[str]:
+    """The names of ``cls``'s methods marked :func:`write`."""
+    return frozenset(
+        name for name in dir(cls) if getattr(getattr(cls, name), "__cffunc_write__", False)
+    )
 
 
 class AwsError(CffuncError):
@@ -292,6 +342,7 @@ class CloudFrontClient(_Client):
             return None
         return bytes(answer["FunctionCode"].read())
 
+    @write
     def create_function(
         self, name: str, runtime: str, comment: str, code: bytes, kvs_arn: str | None = None
     ) -> tuple[str, str]:
@@ -304,6 +355,7 @@ class CloudFrontClient(_Client):
             answer["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
         )
 
+    @write
     def update_function(
         self,
         name: str,
@@ -319,6 +371,7 @@ class CloudFrontClient(_Client):
         )  # fmt: skip
         return str(answer["ETag"])
 
+    @write
     def publish_function(self, name: str, etag: str) -> None:
         self._call("PublishFunction", name, Name=name, IfMatch=etag)
 
@@ -328,6 +381,7 @@ class CloudFrontClient(_Client):
         )
         return dict(answer["TestResult"])
 
+    @write
     def delete_function(self, name: str, etag: str) -> None:
         self._call("DeleteFunction", name, Name=name, IfMatch=etag)
 
@@ -339,9 +393,11 @@ class CloudFrontClient(_Client):
             return None
         return _store_info(answer)
 
+    @write
     def create_key_value_store(self, name: str, comment: str) -> StoreInfo:
         return _store_info(self._call("CreateKeyValueStore", name, Name=name, Comment=comment))
 
+    @write
     def delete_key_value_store(self, name: str, etag: str) -> None:
         self._call("DeleteKeyValueStore", name, Name=name, IfMatch=etag)
 
@@ -350,6 +406,7 @@ class CloudFrontClient(_Client):
         answer = self._call("GetDistributionConfig", distribution_id, Id=distribution_id)
         return DistributionConfig(distribution_id, answer["DistributionConfig"], answer["ETag"])
 
+    @write
     def update_distribution(self, distribution_id: str, etag: str, config: dict[str, Any]) -> str:
         answer = self._call(
             "UpdateDistribution",
@@ -374,11 +431,13 @@ class CloudFrontClient(_Client):
         answer = self._call("ListTagsForResource", arn, Resource=arn)
         return {t["Key"]: t.get("Value", "") for t in (answer.get("Tags") or {}).get("Items") or []}
 
-    def tag(self, arn: str, tags: dict[str, str]) -> None:
+    @write
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
         items = [{"Key": k, "Value": v} for k, v in tags.items()]
         self._call("TagResource", arn, Resource=arn, Tags={"Items": items})
 
-    def untag(self, arn: str, keys: list[str]) -> None:
+    @write
+    def untag_resource(self, arn: str, keys: list[str]) -> None:
         self._call("UntagResource", arn, Resource=arn, TagKeys={"Items": keys})
 
     def distributions(self) -> Iterator[DistributionSummary]:
@@ -452,14 +511,17 @@ class KeyValueStoreClient(_Client):
             if not token:
                 return out
 
-    def put(self, arn: str, key: str, value: str, etag: str) -> str:
+    @write
+    def put_key(self, arn: str, key: str, value: str, etag: str) -> str:
         answer = self._call("kvs:PutKey", key, KvsARN=arn, Key=key, Value=value, IfMatch=etag)
         return str(answer["ETag"])
 
-    def delete(self, arn: str, key: str, etag: str) -> str:
+    @write
+    def delete_key(self, arn: str, key: str, etag: str) -> str:
         return str(self._call("kvs:DeleteKey", key, KvsARN=arn, Key=key, IfMatch=etag)["ETag"])
 
-    def update(self, arn: str, etag: str, puts: dict[str, str], deletes: list[str]) -> str:
+    @write
+    def update_keys(self, arn: str, etag: str, puts: dict[str, str], deletes: list[str]) -> str:
         """Puts and deletes in one conditional write (at most 50 keys)."""
         answer = self._call(
             "kvs:UpdateKeys", arn, KvsARN=arn, IfMatch=etag,
