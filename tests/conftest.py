@@ -3,7 +3,9 @@ in seconds: the pure tests and the V8 tests, without the local API or subprocess
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,34 @@ def emulator() -> Iterator[RunningEmulator]:
     """The local CloudFront API with samples/distribution.json, deploying at once."""
     with local_cloudfront(read_seeds(SAMPLES / "distribution.json"), deploy_seconds=0) as api:
         yield api
+
+
+class Processes:
+    """The subprocesses a test starts, each killed at the test's end if still running."""
+
+    def __init__(self) -> None:
+        self.started: list[subprocess.Popen[Any]] = []
+
+    def popen(self, args: list[str], **options: Any) -> subprocess.Popen[Any]:
+        process = subprocess.Popen(args, **options)
+        self.started.append(process)
+        return process
+
+    def close(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def processes() -> Iterator[Processes]:
+    """For a test that starts subprocesses (which makes it an integration test)."""
+    started = Processes()
+    try:
+        yield started
+    finally:
+        started.close()
 
 
 @pytest.fixture

@@ -229,9 +229,17 @@ def test_store_api_shapes(emulator: RunningEmulator, monkeypatch: pytest.MonkeyP
     arn = created["KeyValueStore"]["ARN"]
     assert cf.describe_key_value_store(Name="s1")["KeyValueStore"]["Comment"] == "c"
     assert [s["Name"] for s in cf.list_key_value_stores()["KeyValueStoreList"]["Items"]] == ["s1"]
-    from cffunc.deploy.awsclient import AwsError, CloudFrontClient, StoreConflict, executing
+    from cffunc.deploy.awsclient import (
+        AwsError,
+        CloudFrontClient,
+        Connection,
+        StoreConflict,
+        executing,
+    )
 
-    data = CloudFrontClient.connect(endpoint_url=emulator.endpoint).key_value_store_client()
+    data = CloudFrontClient.connect(
+        Connection(endpoint_url=emulator.endpoint)
+    ).key_value_store_client()
     etag = data.describe(arn).etag
     with executing():  # the facade's writes, tested as the executor makes them
         etag2 = data.put_key(arn, "a/b", "v", etag)

@@ -10,6 +10,7 @@ import click
 from cffunc.cli import output
 from cffunc.cli.options import (
     Settings,
+    aws_options,
     command_options,
     json_option,
     wait_options,
@@ -38,6 +39,7 @@ def _done(outcome: Outcome, as_json: bool) -> None:
     "and publish only if CloudFront agrees with the local runtime.",
 )
 @json_option
+@aws_options
 @command_options
 def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
     """Create or update the function and publish it to LIVE.
@@ -63,6 +65,7 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
 
 @click.command("plan")
 @json_option
+@aws_options
 @command_options
 def plan_command(settings: Settings, as_json: bool) -> None:
     """Show what `enable` would change; change nothing (read-only calls only).
@@ -107,6 +110,7 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     is_flag=True,
     help='toggle = "kvs": only writes are in maintenance; GET, HEAD and OPTIONS pass.',
 )
+@aws_options
 @command_options
 def enable_command(
     settings: Settings,
@@ -154,6 +158,7 @@ def enable_command(
     metavar="HOST",
     help='toggle = "kvs": end only the scope of this host (repeatable).',
 )
+@aws_options
 @command_options
 def disable_command(
     settings: Settings, wait: bool, timeout: float, as_json: bool, hosts: tuple[str, ...]
@@ -177,6 +182,7 @@ def disable_command(
 
 @click.command("status")
 @json_option
+@aws_options
 @command_options
 def status_command(settings: Settings, as_json: bool) -> None:
     """Show the function's stages, each behavior's associations and deploy state.
@@ -197,6 +203,7 @@ def status_command(settings: Settings, as_json: bool) -> None:
 @click.command("install")
 @wait_options
 @json_option
+@aws_options
 @command_options
 def install_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
     """toggle = "kvs": set up the KeyValueStore switch, with maintenance off.
@@ -223,6 +230,7 @@ def install_command(settings: Settings, wait: bool, timeout: float, as_json: boo
     help="Seconds to wait for the distributions to deploy before deleting the function.",
 )
 @json_option
+@aws_options
 @command_options
 def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None:
     """toggle = "kvs": reverse `install` exactly.
@@ -252,6 +260,7 @@ def allow_group() -> None:
 @allow_group.command("add")
 @click.argument("cidrs", nargs=-1, required=True)
 @json_option
+@aws_options
 @command_options
 def allow_add_command(settings: Settings, cidrs: tuple[str, ...], as_json: bool) -> None:
     """Allow networks through during maintenance (CIDR or single address).
@@ -266,6 +275,7 @@ def allow_add_command(settings: Settings, cidrs: tuple[str, ...], as_json: bool)
 @allow_group.command("remove")
 @click.argument("cidrs", nargs=-1, required=True)
 @json_option
+@aws_options
 @command_options
 def allow_remove_command(settings: Settings, cidrs: tuple[str, ...], as_json: bool) -> None:
     """Remove networks added with `allow add`.
@@ -279,6 +289,7 @@ def allow_remove_command(settings: Settings, cidrs: tuple[str, ...], as_json: bo
 
 @allow_group.command("list")
 @json_option
+@aws_options
 @command_options
 def allow_list_command(settings: Settings, as_json: bool) -> None:
     """List the networks `allow add` put in the store.
@@ -293,6 +304,7 @@ def allow_list_command(settings: Settings, as_json: bool) -> None:
 
 @click.command("destroy")
 @json_option
+@aws_options
 @command_options
 def destroy_command(settings: Settings, as_json: bool) -> None:
     """Delete the function once no distribution uses it.

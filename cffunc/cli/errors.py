@@ -15,7 +15,7 @@ from cffunc.cli import output
 from cffunc.cli.output import echo_err
 from cffunc.deploy import interrupts
 from cffunc.deploy.apply import Incomplete
-from cffunc.errors import CffuncError
+from cffunc.errors import CffuncError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +43,8 @@ def reports_errors(command: F) -> F:
             # into Incomplete: here, nothing was written.
             echo_err(f"interrupted ({interrupt}) before any write: nothing was changed")
             sys.exit(interrupt.exit_code)
+        except UsageError as error:  # options that cannot go together: exit 2
+            raise click.UsageError(str(error)) from None
         except CffuncError as error:
             raise click.ClickException(str(error)) from None
 

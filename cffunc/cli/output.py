@@ -7,6 +7,8 @@ the wording of every table and ``done:`` line lives here and nowhere else.
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,11 +19,14 @@ from cffunc.deploy.operations import Outcome
 from cffunc.deploy.plan import plan_json
 from cffunc.deploy.remote_test import RemoteComparison
 from cffunc.deploy.toggles import Preview
+from cffunc.export import ExportRequest
+from cffunc.function.build import Built
 from cffunc.function.compose import ComposedFunction
 from cffunc.function.render import SIZE_LIMIT, RenderStats
 from cffunc.function.rules import MARKER_HEADER
 from cffunc.runtime.engine import ERROR_STATUS
 from cffunc.runtime.local_run import ScenarioResult, ScenarioRun
+from cffunc.runtime.local_test import EventRun
 
 
 def stats(figures: RenderStats) -> str:
@@ -34,6 +39,14 @@ def stats(figures: RenderStats) -> str:
         ("  logic", f"{figures.logic:,}"),
     ]
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
+
+
+def render_stats(built: Built) -> str:
+    """``render --stats``: the function's parts, or the composition's."""
+    if built.composed is not None:
+        return composition_stats(built.composed)
+    assert built.rendered is not None
+    return stats(built.rendered.stats)
 
 
 def composition_stats(composed: ComposedFunction) -> str:
@@ -151,6 +164,19 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
         "headers": result.headers,
         "mismatches": result.mismatches,
     }
+
+
+def test_result(result: EventRun | ScenarioRun) -> str:
+    if isinstance(result, EventRun):
+        return event_results(result.events, result.results)
+    return scenario_run(result)
+
+
+def test_json(result: EventRun | ScenarioRun) -> Any:
+    """One event: TestFunction's document; several, a list of them; scenarios, the run."""
+    if isinstance(result, EventRun):
+        return result.results[0] if len(result.results) == 1 else result.results
+    return scenario_run_json(result)
 
 
 def scenario_run(run: ScenarioRun) -> str:
@@ -315,6 +341,24 @@ def _comparison(matches: bool | None, render_error: str | None) -> str:
 
 
 # ---- printing ----
+
+
+def show_render(built: Built, output_file: Path | None, stats: bool) -> None:
+    """``render``: the code to FILE or stdout, or the sizes with --stats."""
+    if output_file is not None:
+        output_file.write_bytes(built.code.encode("utf-8"))
+        echo_err(f"wrote {output_file} ({built.total:,} bytes)")
+    if stats:
+        click.echo(render_stats(built))
+    elif output_file is None:
+        sys.stdout.write(built.code)
+
+
+def exported(paths: list[Path], request: ExportRequest) -> None:
+    if request.check_only:
+        click.echo(f"{request.target} matches the current render")
+    for path in paths:
+        click.echo(f"wrote {path}")
 
 
 def echo_err(message: str) -> None:

@@ -191,28 +191,72 @@ def _data_loader() -> Any:
     return _loader
 
 
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom cffunc calls AWS: ``--profile``, ``--region``, ``--endpoint-url``;
+    None leaves each to boto3's own configuration (AWS_PROFILE, AWS_REGION or
+    AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, ~/.aws/config)."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
 def _session(profile: str | None) -> Any:
     import boto3
-    import botocore.exceptions
     import botocore.session
 
     core = botocore.session.get_session()
     core.register_component("data_loader", _data_loader())
-    try:
+    with _environment_errors():
         return boto3.Session(botocore_session=core, profile_name=profile)
-    except botocore.exceptions.ProfileNotFound:
+
+
+@contextmanager
+def _environment_errors(service: str = "AWS") -> Iterator[None]:
+    """botocore's errors about the machine's AWS set-up, each as one line that says what
+    to do (a user causes them with a typo, not cffunc)."""
+    import botocore.exceptions
+
+    try:
+        yield
+    except botocore.exceptions.EndpointConnectionError as error:
+        raise AwsError(f"cannot reach {service}: {error}") from None
+    except botocore.exceptions.ProfileNotFound as error:
         raise AwsError(
-            f"AWS profile {profile!r} not found; check --profile or ~/.aws/config"
+            f"AWS profile {error.kwargs.get('profile')!r} not found: give --profile (or "
+            "AWS_PROFILE) one of `aws configure list-profiles`, or leave both unset"
         ) from None
+    except botocore.exceptions.NoCredentialsError:
+        raise AwsError(
+            "no AWS credentials found; set AWS_PROFILE (or --profile) or AWS_ACCESS_KEY_ID "
+            "and AWS_SECRET_ACCESS_KEY"
+        ) from None
+    except botocore.exceptions.NoRegionError:
+        raise AwsError("no AWS region: give --region or set AWS_REGION") from None
+    except botocore.exceptions.InvalidRegionError as error:
+        raise AwsError(
+            f"--region {error.kwargs.get('region_name')!r} is not an AWS region name; give "
+            "one like us-east-1"
+        ) from None
+    except botocore.exceptions.MissingDependencyException:
+        raise AwsError(CRT_MISSING) from None
+    except botocore.exceptions.BotoCoreError as error:
+        # Partial credentials, an expired SSO token, a config file botocore cannot read.
+        raise AwsError(f"the AWS set-up of this machine: {error}") from None
 
 
-def s3_client(profile: str | None, endpoint_url: str | None) -> Any:
-    """A boto3 S3 client for replay's s3:// sources: the usual boto3 configuration
-    (profile, environment, AWS_ENDPOINT_URL), or --endpoint-url."""
-    kwargs: dict[str, Any] = {"config": _retries()}
-    if endpoint_url:
-        kwargs["endpoint_url"] = endpoint_url
-    return _session(profile).client("s3", **kwargs)
+def _boto_client(service: str, connection: Connection, region: str | None) -> Any:
+    with _environment_errors():
+        return _session(connection.profile).client(
+            service, region_name=region, endpoint_url=connection.endpoint_url, config=_retries()
+        )
+
+
+def s3_client(connection: Connection) -> Any:
+    """A boto3 S3 client for replay's s3:// sources: --region, else boto3's own (without
+    one, S3's global endpoint, which follows a bucket to its region)."""
+    return _boto_client("s3", connection, connection.region)
 
 
 def _retries() -> Any:
@@ -260,16 +304,8 @@ class _Client:
 
         method = getattr(self._client, _snake(operation.removeprefix("kvs:")))
         try:
-            return method(**params)
-        except botocore.exceptions.NoCredentialsError:
-            raise AwsError(
-                "no AWS credentials found; set AWS_PROFILE (or --profile) or AWS_ACCESS_KEY_ID "
-                "and AWS_SECRET_ACCESS_KEY"
-            ) from None
-        except botocore.exceptions.EndpointConnectionError as error:
-            raise AwsError(f"cannot reach {self.service}: {error}") from None
-        except botocore.exceptions.MissingDependencyException:
-            raise AwsError(CRT_MISSING) from None
+            with _environment_errors(self.service):  # credentials are read at the first request
+                return method(**params)
         except botocore.exceptions.ClientError as error:
             raise _translate(error, operation, resource) from None
 
@@ -279,30 +315,23 @@ class CloudFrontClient(_Client):
 
     @classmethod
     def connect(
-        cls,
-        profile: str | None = None,
-        endpoint_url: str | None = None,
-        trace: Callable[[str], None] | None = None,
+        cls, connection: Connection = Connection(), trace: Callable[[str], None] | None = None
     ) -> CloudFrontClient:
         # boto3 is imported here, not at the top: `cffunc render`, `test` and `--help`
         # never call AWS and need not pay its import time (about 0.1 s).
-        client = _session(profile).client(
-            "cloudfront", region_name=REGION, endpoint_url=endpoint_url, config=_retries()
-        )
-        made = cls(client, trace=trace)
-        made.profile, made.endpoint_url = profile, endpoint_url
+        made = cls(_boto_client("cloudfront", connection, REGION), trace=trace)
+        made.connection = connection
         return made
 
-    profile: str | None = None
-    endpoint_url: str | None = None
+    connection: Connection = Connection()
     _data_plane: KeyValueStoreClient | None = None
 
     def key_value_store_client(self) -> KeyValueStoreClient:
-        """The data-plane client, with this client's profile, endpoint, trace and clock
-        (made once: a boto3 client costs tens of milliseconds to build)."""
+        """The data-plane client, with this client's connection, trace and clock (made
+        once: a boto3 client costs tens of milliseconds to build)."""
         if self._data_plane is None:
             self._data_plane = KeyValueStoreClient.connect(
-                self.profile, self.endpoint_url, self.trace, self.sleep, self.clock, self.calls
+                self.connection, self.trace, self.sleep, self.clock, self.calls
             )
         return self._data_plane
 
@@ -462,21 +491,18 @@ class KeyValueStoreClient(_Client):
     @classmethod
     def connect(
         cls,
-        profile: str | None,
-        endpoint_url: str | None,
+        connection: Connection,
         trace: Callable[[str], None] | None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         calls: list[str] | None = None,
     ) -> KeyValueStoreClient:
-        client = _session(profile).client(
-            "cloudfront-keyvaluestore",
-            region_name=REGION,
-            endpoint_url=endpoint_url,
-            config=_retries(),
-        )
-        if endpoint_url:
-            _keep_endpoint_host(client, endpoint_url)
+        # The data plane is global (SigV4A signs for every region), but botocore resolves
+        # its endpoint from a region: --region, else boto3's, else CloudFront's own.
+        region = connection.region or _session(connection.profile).region_name or REGION
+        client = _boto_client("cloudfront-keyvaluestore", connection, region)
+        if connection.endpoint_url:
+            _keep_endpoint_host(client, connection.endpoint_url)
         made = cls(client, sleep=sleep, clock=clock, trace=trace)
         if calls is not None:
             made.calls = calls  # one count for both planes

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cffunc.config.load import Toggle
@@ -28,8 +28,10 @@ from cffunc.deploy.toggles import (
     Preview,
     toggle_for,
 )
-from cffunc.errors import CffuncError
+from cffunc.errors import CffuncError, UsageError
 from cffunc.function.store_layout import parse_cidrs
+from cffunc.runtime.local_run import ScenarioRun
+from cffunc.runtime.local_test import TestRequest, run_test
 
 
 @dataclass(frozen=True)
@@ -235,9 +237,13 @@ def destroy(deployment: Deployment) -> Outcome:
         )
 
 
-def remote_test(deployment: Deployment) -> list[RemoteComparison]:
-    """The config's scenarios through CloudFront's TestFunction (the local render put on
-    DEVELOPMENT first if it is not there) and through the local runtime."""
+def remote_test(deployment: Deployment, request: TestRequest) -> ScenarioRun:
+    """``cffunc test --remote``: the scenarios in the local runtime, and the config's
+    scenarios through CloudFront's TestFunction beside them (the local render put on
+    DEVELOPMENT first if it is not there; LIVE is untouched)."""
+    run = run_test(replace(request, remote=True))
+    if not isinstance(run, ScenarioRun):
+        raise UsageError("--remote compares the config's scenarios; drop the event options")
     toggle = toggle_for(deployment)
     with _stops(deployment, toggle, "test --remote"):
-        return compare_scenarios(deployment, toggle, "test --remote")
+        return replace(run, remote=compare_scenarios(deployment, toggle, "test --remote"))

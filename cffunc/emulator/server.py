@@ -88,8 +88,20 @@ def _function_seed(path: Path, seed: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+MOTO_MISSING = "the local CloudFront API runs on moto: pip install 'cffunc[emulator]'"
+
+
+class MissingExtra(RuntimeError):
+    """moto, which the local API is built on, is not installed (an extra of cffunc)."""
+
+
 def build_app(seeds: Sequence[dict[str, Any]] = (), deploy_seconds: float = 0.0) -> EmulatorApp:
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    try:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] != "moto":
+            raise
+        raise MissingExtra(MOTO_MISSING) from None
 
     state = CloudFrontState(clock=Clock(), deploy_seconds=deploy_seconds)
     for seed in seeds:
@@ -177,7 +189,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         seeds = [seed for path in args.seed for seed in read_seeds(path)]
     except SeedError as error:
         parser.exit(1, f"Error: {error}\n")
-    app = build_app(seeds, args.deploy_seconds)
+    try:
+        app = build_app(seeds, args.deploy_seconds)
+    except MissingExtra as error:
+        parser.exit(1, f"Error: {error}\n")
     server = make_server("127.0.0.1", args.port, app, threaded=True)
     ids = ", ".join(sorted(app.state.distributions)) or "none"
     print(

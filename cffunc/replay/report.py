@@ -177,8 +177,9 @@ def _weekdays(
 # ---- the page ----
 
 
-def write_html(path: Any, summary: Any, quiet: Quiet | None, title: str) -> None:
-    """The self-contained report: charts as inline SVG, tables, no script or link."""
+def pyplot() -> Any:
+    """matplotlib's pyplot, drawing SVG; ReportError when the report extra is missing
+    (replay checks this before it reads a line)."""
     try:
         import matplotlib
 
@@ -188,6 +189,12 @@ def write_html(path: Any, summary: Any, quiet: Quiet | None, title: str) -> None
         raise ReportError(
             "--html draws its charts with matplotlib: pip install 'cffunc[report]'"
         ) from None
+    return plt
+
+
+def write_html(path: Any, summary: Any, quiet: Quiet | None, title: str) -> None:
+    """The self-contained report: charts as inline SVG, tables, no script or link."""
+    plt = pyplot()
     plt.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, and the page's font
     plt.rcParams["svg.hashsalt"] = "cffunc"  # the same SVG for the same counts
     parts = [

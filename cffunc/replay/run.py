@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from cffunc.config.load import IPNetwork, Runtime
+from cffunc.deploy.awsclient import Connection
 from cffunc.errors import CffuncError
 from cffunc.function.decide import (
     DOTTED,
@@ -798,12 +799,12 @@ def replay_dask(
     window: Window | None = None,
     fields: Sequence[str] | None = None,
     s3: Any = None,
-    s3_config: tuple[str | None, str | None] = (None, None),
+    s3_config: Connection | None = None,
 ) -> ReplaySummary:
     """The replay on an existing Dask cluster: one task per log file or object, each
     replayed by the worker with a V8 of its own, the partial summaries merged here in the
-    order of the objects (so the summary is the local one). ``s3_config``: the profile and
-    endpoint the workers' S3 clients use."""
+    order of the objects (so the summary is the local one). ``s3_config``: the profile,
+    region and endpoint the workers' S3 clients use."""
     try:
         from distributed import Client
     except ImportError:
@@ -816,8 +817,8 @@ def replay_dask(
         raise CffuncError(f"--dask {address}: cannot reach the scheduler: {error}") from None
     try:
         futures = client.map(
-            _replay_object, locators, setup=setup, fields=fields, s3_config=s3_config,
-            pure=False,
+            _replay_object, locators, setup=setup, fields=fields,
+            s3_config=s3_config or Connection(), pure=False,
         )  # fmt: skip
         parts = client.gather(futures)
     finally:
@@ -835,7 +836,7 @@ def _replay_object(
     locator: str,
     setup: _Setup,
     fields: Sequence[str] | None,
-    s3_config: tuple[str | None, str | None],
+    s3_config: Connection,
 ) -> ReplaySummary:
     """One Dask task: a whole log file or object, by this worker process's V8 (kept
     between tasks of the same replay)."""
@@ -850,7 +851,7 @@ def _replay_object(
     if locator.startswith("s3://"):
         from cffunc.deploy.awsclient import s3_client
 
-        s3 = s3_client(*s3_config)
+        s3 = s3_client(s3_config)
     summary = ReplaySummary()
     for block in _plan_blocks([(locator, open_one(locator, fields, s3))], 2**53, setup.sample > 1):
         result = worker.run(block)
