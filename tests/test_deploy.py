@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from cffunc.deploy.plan import (
     disassociate,
     maintenance_state,
 )
-from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
+from cffunc.emulator.server import RunningEmulator, read_seeds
 from tests.helpers import ENV, SAMPLES, Ran, invoke, local_aws_env, run_process
 
 DIST = "E2EXAMPLE12345"
@@ -95,12 +94,6 @@ def test_check_enable_refusals() -> None:
 
 
 # ---- the commands ----
-
-
-@pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
-    with local_cloudfront(SEED, deploy_seconds=0) as running:
-        yield running
 
 
 def client(emulator: RunningEmulator) -> Any:
@@ -317,10 +310,10 @@ def test_plan_changes_nothing(emulator: RunningEmulator, tmp_path: Path) -> None
     }  # fmt: skip
 
 
-def test_wait_times_out_naming_the_distribution(tmp_path: Path) -> None:
-    with local_cloudfront(SEED, deploy_seconds=3600) as slow:
-        config = config_file(tmp_path)
-        result = cffunc(slow, config, "enable", "--wait", "--timeout", "1")
+def test_wait_times_out_naming_the_distribution(
+    slow_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    result = cffunc(slow_emulator, config_file(tmp_path), "enable", "--wait", "--timeout", "1")
     assert result.returncode == 1
     # What was done on stdout; the error, the state left and what to run next on stderr.
     assert result.stdout.splitlines() == [
@@ -363,10 +356,8 @@ def test_the_aws_cli_reads_back_what_cffunc_wrote(
 
 
 def test_iam_policy_names_the_function_and_distribution(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cffunc", "-c", str(config_file(tmp_path)), "iam-policy"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    result = invoke(["-c", str(config_file(tmp_path)), "iam-policy"], {})
+    assert result.returncode == 0, result.stderr
     policy = json.loads(result.stdout)
     resources = [s["Resource"] for s in policy["Statement"]]
     assert "arn:aws:cloudfront::*:function/shop-maintenance" in resources

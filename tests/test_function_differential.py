@@ -21,7 +21,15 @@ from cffunc.function import bypass
 from cffunc.function.decide import ViewerRequest, decide, decide_response
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.events import viewer_request_event, viewer_response_event
-from tests.helpers import NOW, SECRET, boundary_addresses, classify, expected, make_function
+from tests.helpers import (
+    NOW,
+    SECRET,
+    boundary_addresses,
+    classify,
+    expected,
+    make_function,
+    make_rules,
+)
 
 BASE = NOW
 
@@ -234,7 +242,7 @@ def test_network_lookup_matches_a_plain_scan(nets: list[str], ip: str) -> None:
     """decide() finds networks through an index; it must answer as a scan in order would."""
     from cffunc.function.decide import matching_network
 
-    rules = make_function({"allow": {"ips": nets}})[0]
+    rules = make_rules({"allow": {"ips": nets}})  # the rules only: nothing to render
     scan = None
     if ip:
         address = ipaddress.ip_address(ip)

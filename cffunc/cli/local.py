@@ -199,6 +199,7 @@ def test_command(
                     event_type),
         code_file, runtime, kvs_file, remote,  # type: ignore[arg-type]
         with_function(with_file, with_runtime, with_events), time_limit, memory_limit,
+        settings.progress,
     )  # fmt: skip
     result = operations.remote_test(settings.deployment(), request) if remote else run_test(request)
     emit(as_json, output.test_json(result), output.test_result(result))

@@ -38,6 +38,11 @@ class Settings:
         return load_config(self.config_path)
 
     @property
+    def progress(self) -> Callable[[str], None]:
+        """Where progress lines go: stderr, or nowhere with --quiet."""
+        return _silent if self.quiet else echo_err
+
+    @property
     def connection(self) -> Connection:
         return Connection(self.profile, self.region, self.endpoint_url)
 
@@ -46,7 +51,7 @@ class Settings:
         config = self.config()
         trace = echo_err if self.verbose else None
         client = CloudFrontClient.connect(self.connection, trace)
-        return Deployment(config, client, _silent if self.quiet else echo_err, dict(os.environ))
+        return Deployment(config, client, self.progress, dict(os.environ))
 
 
 def _silent(message: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -145,6 +146,16 @@ class RunningEmulator:
     endpoint: str
     app: EmulatorApp
     server: BaseWSGIServer
+
+
+def client_environment(endpoint: str) -> dict[str, str | None]:
+    """What points boto3 (and cffunc) at a local API, with dummy credentials and none of
+    the machine's own AWS profile or config (None: unset)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PROFILE": None,
+    }  # fmt: skip
 
 
 @contextmanager

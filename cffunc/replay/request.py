@@ -79,6 +79,11 @@ def run_replay(request: ReplayRequest) -> ReplayResult:
         raise UsageError("--limit cannot be combined with --dask (objects run apart)")
     if request.html is not None:
         pyplot()  # the report's extra, missing: say so before reading a line
+    s3 = (
+        s3_client(request.connection)
+        if any(log.startswith("s3://") for log in request.logs)
+        else None
+    )
     # The worker processes load while this one renders the function.
     with Workers(0 if request.dask else request.jobs - 1) as workers:
         config = load_config(request.config_path)
@@ -86,11 +91,6 @@ def run_replay(request: ReplayRequest) -> ReplayResult:
         kvs = local_store(load_kvs(request.kvs) if request.kvs else None, rules)
         code = render(rules).code
         with FunctionRuntime(code, config.function.runtime, kvs=kvs, trusted=True) as engine:
-            s3 = (
-                s3_client(request.connection)
-                if any(log.startswith("s3://") for log in request.logs)
-                else None
-            )
             names = list(request.fields) if request.fields else None
             store = kvs.items if kvs else None
             if request.dask:

@@ -515,7 +515,9 @@ class Workers:
 
     def __init__(self, count: int) -> None:
         context = multiprocessing.get_context("spawn")
-        self.results = context.Queue()
+        # Without workers no process needs the queue: a multiprocessing one would start
+        # the resource tracker, a process, for every replay on one core.
+        self.results: Any = context.Queue() if count else queue.SimpleQueue()
         self.processes: list[Any] = []
         self.queues: list[Any] = []
         for _ in range(count):

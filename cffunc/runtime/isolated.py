@@ -52,8 +52,10 @@ def run_isolated(
     seconds: float = DEFAULT_SECONDS,
     megabytes: int = DEFAULT_MEGABYTES,
     clock: Callable[[], float] = time.monotonic,
+    started: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """TestFunction-shaped results of ``events``, computed in a child process."""
+    """TestFunction-shaped results of ``events``, computed in a child process;
+    ``started`` hears the child's process id once it runs."""
     job = {"code": code, "runtime": runtime, "events": list(events),
            "now": now.isoformat(), "kvs": kvs}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="cffunc-") as folder:
@@ -64,10 +66,12 @@ def run_isolated(
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C reaches the parent only; it stops the child
         )  # fmt: skip
-        started = clock()
+        since = clock()
+        if started is not None:
+            started(child.pid)
         try:
             while child.poll() is None:
-                if clock() - started > seconds:
+                if clock() - since > seconds:
                     raise Runaway(
                         f"the function ran past {seconds:g} s (a runaway loop, recursion or "
                         "regular expression?) and was stopped; --time-limit raises the limit"

@@ -10,7 +10,7 @@ anything runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -70,6 +70,8 @@ class TestRequest:
     with_function: WithFunction | None = None
     time_limit: float = DEFAULT_SECONDS
     memory_limit: int = DEFAULT_MEGABYTES
+    progress: Callable[[str], None] = lambda message: None
+    """Where progress lines go (the CLI's stderr)."""
 
     @property
     def has_events(self) -> bool:
@@ -122,9 +124,13 @@ def run_test(request: TestRequest) -> EventRun | ScenarioRun:
     events = [_load_event(f) for f in request.event_files] + _single(request.single)
     if request.code is not None:
         # Someone else's code: in a child process bounded in time and memory.
+        limits = f"at most {request.time_limit:g} s and {request.memory_limit:,} MB"
         results = run_isolated(
             _read_code(request.code), str(request.runtime), events, request.now,
             kvs.items if kvs else None, request.time_limit, request.memory_limit,
+            started=lambda pid: request.progress(
+                f"running {request.code} in a child process ({limits})"
+            ),
         )  # fmt: skip
         return EventRun(events, results)
     config = load_config(request.config_path)
