@@ -27,7 +27,7 @@ from cffunc.errors import CffuncError
 def _done(outcome: Outcome, as_json: bool) -> None:
     for note in outcome.notes:
         echo_err(f"note: {note}")
-    emit(as_json, output.outcome_json(outcome), output.outcome(outcome))
+    emit(as_json, output.outcome_json(outcome), output.outcome(outcome, output.steps()))
 
 
 @click.command("publish")

@@ -30,9 +30,13 @@ def reports_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             with interrupts.handled():
-                return command(*args, **kwargs)
+                result = command(*args, **kwargs)
+            output.steps().close()
+            return result
         except Incomplete as stop:
-            for line in output.done_lines(stop.report):
+            shown = output.steps()
+            shown.close()
+            for line in output.done_lines(stop.report, shown):
                 click.echo(line)
             for line in output.stopped_lines(stop):
                 echo_err(line)
@@ -41,11 +45,14 @@ def reports_errors(command: F) -> F:
         except interrupts.Interrupted as interrupt:
             # Every write goes through the executor, which turns an interrupt after one
             # into Incomplete: here, nothing was written.
+            output.steps().close()
             echo_err(f"interrupted ({interrupt}) before any write: nothing was changed")
             sys.exit(interrupt.exit_code)
         except UsageError as error:  # options that cannot go together: exit 2
+            output.steps().close()
             raise click.UsageError(str(error)) from None
         except CffuncError as error:
+            output.steps().close()
             raise click.ClickException(str(error)) from None
 
     return wrapper  # type: ignore[return-value]

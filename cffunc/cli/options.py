@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from cffunc.cli.errors import reports_errors
-from cffunc.cli.output import echo_err
+from cffunc.cli.output import echo_err, steps
 from cffunc.config.load import RUNTIMES, Config, load_config, parse_time
 from cffunc.deploy.apply import DEFAULT_TIMEOUT_SECONDS
 from cffunc.deploy.awsclient import CloudFrontClient, Connection
@@ -39,8 +39,8 @@ class Settings:
 
     @property
     def progress(self) -> Callable[[str], None]:
-        """Where progress lines go: stderr, or nowhere with --quiet."""
-        return _silent if self.quiet else echo_err
+        """Where progress lines go: stderr (in a terminal, rewritten), nowhere with -q."""
+        return steps().progress
 
     @property
     def connection(self) -> Connection:
@@ -51,11 +51,8 @@ class Settings:
         config = self.config()
         trace = echo_err if self.verbose else None
         client = CloudFrontClient.connect(self.connection, trace)
-        return Deployment(config, client, self.progress, dict(os.environ))
-
-
-def _silent(message: str) -> None:
-    """--quiet: no progress lines (errors, the state after a stop and done: lines stay)."""
+        reporter = steps()
+        return Deployment(config, client, reporter.progress, dict(os.environ), steps=reporter)
 
 
 # The options every command takes, declared once: on the group they set the Settings;

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -27,10 +27,12 @@ from cffunc.function.rules import MARKER_HEADER
 from cffunc.runtime.engine import ERROR_STATUS
 from cffunc.runtime.local_run import ScenarioResult, ScenarioRun
 from cffunc.runtime.local_test import EventRun
+from cffunc.words import count, plural, verb
 
 
 def stats(figures: RenderStats) -> str:
-    networks = f"{figures.v4_networks} IPv4 + {figures.v6_networks} IPv6 networks"
+    both = figures.v4_networks + figures.v6_networks
+    networks = f"{figures.v4_networks} IPv4 + {figures.v6_networks} IPv6 {plural(both, 'network')}"
     rows = [
         ("runtime", figures.runtime),
         ("bytes", f"{figures.total:,} of {SIZE_LIMIT:,} ({figures.share:.1%})"),
@@ -147,7 +149,9 @@ def scenarios(results: list[ScenarioResult]) -> str:
         lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected header")]
         lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected body")]
     failed = sum(not r.ok for r in results)
-    lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
+    lines.append(
+        f"{count(len(results), 'scenario')}, {len(results) - failed} passed, {failed} failed"
+    )
     return "\n".join(lines)
 
 
@@ -201,7 +205,8 @@ def scenario_run_json(run: ScenarioRun) -> dict[str, Any]:
 def comparisons(compared: list[RemoteComparison]) -> str:
     disagree = [c for c in compared if not c.agrees]
     agreed = len(compared) - len(disagree)
-    lines = [f"remote (TestFunction): {agreed} of {len(compared)} events agree"]
+    agree = verb(agreed, "agrees", "agree")
+    lines = [f"remote (TestFunction): {agreed} of {count(len(compared), 'event')} {agree}"]
     for c in disagree:
         lines.append(
             f"  {c.name}: local {c.local}, remote {c.remote}" + (f" ({c.error})" if c.error else "")
@@ -226,14 +231,18 @@ def preview_json(shown: Preview, kind: str) -> dict[str, Any]:
     return {"toggle": kind} | shown.facts | plan_json(shown.plan)
 
 
-def done_lines(report: Report) -> list[str]:
-    """A ``done:`` line per step carried out, from the executor's record."""
-    return [f"done: {message}" for message in report.done]
+def done_lines(report: Report, shown: Steps | None = None) -> list[str]:
+    """A ``done:`` line per step carried out, from the executor's record (less those a
+    terminal has shown already)."""
+    done = shown.unseen(report.done) if shown is not None else report.done
+    return [f"done: {message}" for message in done]
 
 
-def outcome(result: Outcome) -> str:
+def outcome(result: Outcome, shown: Steps | None = None) -> str:
     """What a write command did, or ``result.nothing`` when it wrote nothing."""
-    return "\n".join(done_lines(result.report)) or result.nothing
+    if not result.report.done:
+        return result.nothing
+    return "\n".join(done_lines(result.report, shown))
 
 
 def outcome_json(result: Outcome) -> dict[str, Any]:
@@ -280,11 +289,11 @@ def status(document: dict[str, Any]) -> str:
         scopes = store.get("scopes") or []
         scoped = len(scopes) > 1 or any(s["host"] != "every host" for s in scopes)
         active = sum(s["active"] for s in scopes)
-        summary = f"{active} of {len(scopes)} scopes on" if scoped else store["describe"]
+        summary = f"{active} of {count(len(scopes), 'scope')} on" if scoped else store["describe"]
         lines.append(
             f"toggle kvs: KeyValueStore {store['name']}: "
             + (
-                f"{summary}, {store['networks']} networks allowed in the store"
+                f"{summary}, {count(store['networks'], 'network')} allowed in the store"
                 if store["exists"]
                 else "does not exist (run `cffunc install`)"
             )
@@ -342,6 +351,95 @@ def _comparison(matches: bool | None, render_error: str | None) -> str:
 
 # ---- printing ----
 
+ERASE = "\r\x1b[K"
+"""Back to the start of the line, and clear it (a terminal's progress line)."""
+
+
+class Steps:
+    """The progress lines of one command, and the done: lines people have already seen.
+
+    In a terminal (stderr a TTY, no --quiet) a step's line shows while the step runs and
+    becomes its ``done:`` line once it is done (on stdout when that is the terminal as well,
+    else on stderr), so each step is printed once; a ``waiting for`` line replaces the one
+    before it. Elsewhere (a log, a pipe) each progress line is a plain line on stderr and
+    the done: lines come at the end on stdout, as scripts read them."""
+
+    def __init__(self, out: TextIO, err: TextIO, quiet: bool = False, as_json: bool = False):
+        self.out, self.err, self.quiet = out, err, quiet
+        self.live = not quiet and err.isatty()
+        self.done_on_out = self.live and out.isatty() and not as_json
+        self.shown: set[str] = set()
+        """Done messages already on stdout (not to be printed again at the end)."""
+        self.transient = ""
+        """The line shown without a newline, to be rewritten."""
+        self.step: str | None = None
+
+    def progress(self, message: str) -> None:
+        if self.quiet:
+            return
+        if not self.live:
+            click.echo(message, file=self.err)
+            return
+        self._erase()
+        if message.startswith("waiting for "):
+            self._show(message)
+            return
+        click.echo(message, file=self.err)
+        if self.step is not None:  # a note in the middle of a step: the step shows again
+            self._show(self.step)
+
+    def started(self, message: str) -> None:
+        self.step = message
+        if self.live:
+            self._erase()
+            self._show(message)
+        else:
+            self.progress(message)
+
+    def finished(self, message: str) -> None:
+        self.step = None
+        if not self.live:
+            return
+        self._erase()
+        if self.done_on_out:
+            click.echo(f"done: {message}", file=self.out)
+            self.shown.add(message)
+        else:
+            click.echo(f"done: {message}", file=self.err)
+
+    def close(self) -> None:
+        """Clear a line left showing (before the result or an error is printed)."""
+        if self.live:
+            self._erase()
+
+    def unseen(self, done: list[str]) -> list[str]:
+        return [message for message in done if message not in self.shown]
+
+    def _show(self, line: str) -> None:
+        click.echo(line, file=self.err, nl=False)
+        self.transient = line
+
+    def _erase(self) -> None:
+        if self.transient:
+            click.echo(ERASE, file=self.err, nl=False)
+            self.transient = ""
+
+
+def steps() -> Steps:
+    """The running command's Steps (one per invocation, kept in click's context)."""
+    context = click.get_current_context()
+    found = context.meta.get("cffunc.steps")
+    if isinstance(found, Steps):
+        return found
+    made = Steps(
+        sys.stdout,
+        sys.stderr,
+        quiet=bool(getattr(context.obj, "quiet", False)),
+        as_json=bool(context.params.get("as_json")),
+    )
+    context.meta["cffunc.steps"] = made
+    return made
+
 
 def show_render(built: Built, output_file: Path | None, stats: bool) -> None:
     """``render``: the code to FILE or stdout, or the sizes with --stats."""
@@ -366,4 +464,9 @@ def echo_err(message: str) -> None:
 
 
 def emit(as_json: bool, document: Any, text: str) -> None:
-    click.echo(json.dumps(document, indent=2) if as_json else text)
+    """The result on stdout: one JSON document, or the text (nothing when it is empty:
+    a terminal has shown every line already)."""
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+    elif text:
+        click.echo(text)

@@ -19,6 +19,7 @@ from cffunc.cli.options import (
 from cffunc.cli.output import echo_err, emit
 from cffunc.replay.request import ReplayRequest, run_replay
 from cffunc.replay.sources import Window
+from cffunc.words import count
 
 
 @click.command("replay")
@@ -106,7 +107,7 @@ def replay_command(
     if sys.stderr.isatty() and not as_json:
 
         def show(lines: int) -> None:
-            click.echo(f"\r{lines:,} lines", err=True, nl=False)
+            click.echo(f"\r{count(lines, 'line')}", err=True, nl=False)
 
     request = ReplayRequest(
         settings.config_path, os.environ, logs, parse_now(now), limit, sample, kvs_file,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from cffunc.deploy.awsclient import (
     AlreadyExists,
@@ -61,6 +61,28 @@ POLL_SECONDS = 15.0
 MAX_KEYS_PER_WRITE = 50
 """KeyValueStore UpdateKeys takes at most 50 puts and deletes together."""
 Progress = Callable[[str], None]
+
+
+class Steps(Protocol):
+    """Told when each step of a plan starts and when it is done (the CLI shows a step
+    once: its line while it runs becomes its done: line)."""
+
+    def started(self, message: str) -> None: ...
+
+    def finished(self, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PlainSteps:
+    """A step's message as a progress line when it starts; nothing more."""
+
+    progress: Progress
+
+    def started(self, message: str) -> None:
+        self.progress(message)
+
+    def finished(self, message: str) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -226,10 +248,12 @@ class Executor:
         client: CloudFrontClient,
         progress: Progress,
         after_write: Callable[[Write], None] | None = None,
+        steps: Steps | None = None,
     ) -> None:
         self.client = client
         self.progress = progress
         self.after_write = after_write
+        self.steps = steps or PlainSteps(progress)
         self.report = Report()
         self.written: list[Written] = []
         self.tagged: list[tuple[str, frozenset[str] | None]] = []
@@ -254,6 +278,11 @@ class Executor:
             raise Incomplete(self.report, error, rolled_back, left) from error
         return self.report
 
+    def _finished(self, message: str) -> None:
+        """A step is done: recorded (inside its one_write), and said."""
+        self.report.done.append(message)
+        self.steps.finished(message)
+
     def _made(self, operation: str, resource: str, step: str) -> None:
         """Record a write that has returned (inside its step's one_write, so a held signal
         is raised only after the record holds it)."""
@@ -268,14 +297,14 @@ class Executor:
         compositions = plan.compositions
         created_arn: str | None = None
         for store_step in plan.store_steps:
-            self.progress(store_step.message)
+            self.steps.started(store_step.message)
             if store_step.action == "create":
                 with one_write():
                     created_arn = self.client.create_key_value_store(
                         store_step.store, store_step.comment
                     ).arn
                     self._made("CreateKeyValueStore", store_step.store, store_step.message)
-                    report.done.append(store_step.message)
+                    self._finished(store_step.message)
                 if local is not None:
                     # The functions read the store this plan created: its ARN is known now.
                     placeholder = local.kvs_arn
@@ -296,7 +325,7 @@ class Executor:
             self._function(composition.steps, composition.local, composition.remote.dev_etag)
         for step in plan.distribution_steps:
             assert local is not None, "a plan with distribution steps names the function"
-            self.progress(step.message)
+            self.steps.started(step.message)
             edit = self._edit(step, local, arn, plan)
             with one_write():
                 if step.edit == "associate":
@@ -304,7 +333,7 @@ class Executor:
                 report.conflicts += self._write(step.distribution, edit, local, plan, step.message)
                 if step.edit == "disassociate":
                     self._forget(step, local.name)
-                report.done.append(step.message)
+                self._finished(step.message)
                 report.touched.append(step.distribution.id)
         for delete in plan.delete_steps:
             self._delete(delete)
@@ -355,7 +384,7 @@ class Executor:
         )  # fmt: skip
         with one_write():
             if writer.change(keys, edit, prefix):
-                self.report.done.append(message)
+                self._finished(message)
         self.report.conflicts += writer.conflicts
 
     def _function(
@@ -364,7 +393,7 @@ class Executor:
         """Create/update DEVELOPMENT and publish; the function's ARN when it was created."""
         arn = None
         for step in steps:
-            self.progress(step.message)
+            self.steps.started(step.message)
             with one_write():
                 if step.action == "create":
                     dev_etag, arn = self._create(local, step.message)
@@ -380,7 +409,7 @@ class Executor:
                     self._publish(local, dev_etag, step.message)
                 if dev_etag is not None:
                     self.report.development[local.name] = dev_etag
-                self.report.done.append(step.message)
+                self._finished(step.message)
         return arn
 
     def _create(self, local: LocalFunction, message: str) -> tuple[str, str]:
@@ -428,7 +457,7 @@ class Executor:
     def _delete(self, step: DeleteStep) -> None:
         """Delete a function or a store (conditional on the ETag planned with), or cffunc's
         keys from a store it keeps. Still in use: the step's error, or, without one, kept."""
-        self.progress(step.message)
+        self.steps.started(step.message)
         if step.kind == "keys":
             self._change_store(
                 step.name, step.arn, step.message,
@@ -444,7 +473,7 @@ class Executor:
                 else:
                     self.client.delete_key_value_store(step.name, step.etag)
                     self._made("DeleteKeyValueStore", step.name, step.message)
-                self.report.done.append(step.message)
+                self._finished(step.message)
         except (FunctionInUse, InUse):
             if step.in_use is not None:
                 raise CffuncError(step.in_use) from None

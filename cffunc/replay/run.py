@@ -53,6 +53,7 @@ from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.engine import RuntimeFailure, start_v8
 from cffunc.runtime.events import split_cookie_header, split_query
 from cffunc.runtime.local_store import KeyValueData
+from cffunc.words import count as counted
 
 CLASSES = ("pass", "maintenance", "redirect", "error")
 CACHE_LIMIT = 50_000
@@ -990,7 +991,8 @@ def _merge(summary: ReplaySummary, name: str, result: dict[str, Any]) -> None:
 
 def format_summary(summary: ReplaySummary) -> str:
     total = summary.replayed
-    out = [f"{summary.lines:,} lines, {total:,} replayed, {summary.malformed:,} malformed"]
+    lines = counted(summary.lines, "line")
+    out = [f"{lines}, {total:,} replayed, {summary.malformed:,} malformed"]
     for cls in CLASSES:
         count = summary.counts[cls]
         share = f"{count / total:.1%}" if total else "-"
@@ -1015,6 +1017,7 @@ def format_summary(summary: ReplaySummary) -> str:
         out.extend(f"  {e}" for e in summary.errors)
     if summary.disagreements:
         out.append(
-            f"warning: the decision model disagrees on {summary.disagreements:,} passing lines"
+            "warning: the decision model disagrees on "
+            f"{counted(summary.disagreements, 'passing line')}"
         )
     return "\n".join(out)

@@ -36,6 +36,7 @@ from cffunc.function.features import check_features
 from cffunc.function.source import SourceError, guard_loops, imports_as_requires
 from cffunc.runtime.local_store import KeyValueData
 from cffunc.runtime.validate import InvalidResult, validate
+from cffunc.words import count
 
 SHIMS = ("crypto.js", "modules.js", "prelude.js", "replay.js")
 SIZE_LIMIT = 10_240
@@ -178,7 +179,7 @@ class FunctionRuntime:
             "__cffuncRunText",
             (json.dumps(batch), self.time_limit_ms),
             timeout,
-            f"the batch of {len(batch)} events",
+            f"the batch of {count(len(batch), 'event')}",
         )
         return results
 
@@ -269,7 +270,7 @@ class FunctionRuntime:
             "__cffuncReplay",
             (text, now_ms, self.time_limit_ms, want_passes, sample),
             timeout,
-            f"replaying {lines} lines",
+            f"replaying {count(lines, 'line')}",
         )
         return summary
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cffunc.config.load import Config, IPNetwork, Toggle
-from cffunc.deploy.apply import Executor, Progress, Report, Write, wait_deployed
+from cffunc.deploy.apply import Executor, Progress, Report, Steps, Write, wait_deployed
 from cffunc.deploy.awsclient import CloudFrontClient
 from cffunc.deploy.plan import (
     CompositionPlan,
@@ -68,11 +68,13 @@ class Deployment:
     """The wall clock (for store states' end times); None: the real one."""
     after_write: Callable[[Write], None] | None = None
     """Told of each write as the executor records it (tests stop a run there)."""
+    steps: Steps | None = None
+    """Told when each step starts and is done; None: a progress line per step."""
     executor: Executor = field(init=False)
     """The command's one executor: every plan it applies, and its record of every write."""
 
     def __post_init__(self) -> None:
-        self.executor = Executor(self.client, self.progress, self.after_write)
+        self.executor = Executor(self.client, self.progress, self.after_write, self.steps)
 
     def rules(self) -> MaintenanceRules:
         return compile_rules(self.config, self.env)
