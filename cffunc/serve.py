@@ -1,16 +1,23 @@
 """``cffunc serve``: the CloudFront edge for this config, on 127.0.0.1, for a browser.
 
 Every request becomes a viewer-request event (the viewer's address from the socket, or
-``--viewer-ip``; headers and cookies split as the edge splits them) and runs through the
+``--viewer-ip``; the URI as the viewer sent it, undecoded, as CloudFront hands it to a
+function; headers and cookies split as the edge splits them) and runs through the
 rendered function (or its composition with ``--with``) in the local runtime. A generated
-response is sent as it is. A request that goes on reaches the origin: files under the
-maintenance object's folder come from ``--objects`` (default: the config's folder), so
-the sample's page and stylesheet work without a server of one's own; anything else goes
-to ``--upstream``, or to a built-in application page that shows the request it received
-(what the origin would get). In rewrite mode the viewer-response half then runs on the
-origin's answer. The config, the page and the ``--with`` file are reloaded when they
-change; a function error is answered as the edge answers it (503 FunctionExecutionError,
-502 FunctionValidationError) and logged.
+response is sent as it is. A request that goes on reaches the origin: the files of the
+maintenance object's folder come from that folder under ``--objects`` (default: the
+config's folder), so the sample's page and stylesheet work without a server of one's
+own; anything else goes to ``--upstream``, or to a built-in application page that shows
+the request it received (what the origin would get). In rewrite mode the viewer-response
+half then runs on the origin's answer. The config, the page and the ``--with`` file are
+reloaded when they change; a function error is answered as the edge answers it (503
+FunctionExecutionError, 502 FunctionValidationError) and logged.
+
+The config's folder holds ``cffunc.toml`` and often a ``.env``: only files inside the
+maintenance object's folder are served (the object alone when it lies at the root),
+never a name starting with ``.``, never through a symlink leading out. The server
+answers only requests whose ``Host`` names the address it serves (a page elsewhere
+cannot reach it by DNS rebinding), and its log never shows a bypass token.
 
 The HTTP server is werkzeug's, the proxy client urllib3's.
 """
@@ -19,8 +26,10 @@ from __future__ import annotations
 
 import base64
 import html
+import ipaddress
 import json
 import mimetypes
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from cffunc.config.load import load_config
 from cffunc.errors import CffuncError
@@ -37,6 +47,7 @@ from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.engine import Invocation
 from cffunc.runtime.events import event_from_options, viewer_response_event
 from cffunc.runtime.local_run import config_function, local_store
+from cffunc.terminal import shown
 
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -88,6 +99,9 @@ class Edge:
         self.lock = threading.Lock()
         self.loaded: _Loaded | None = None
         self.http: Any = None
+        self.served: Served | None = None
+        """The address served (set by :func:`serve_forever` once listening); until then
+        every request is refused."""
         self.current()  # a config that does not load is an error at start, not per request
 
     # ---- the function, reloaded when its sources change ----
@@ -108,7 +122,7 @@ class Edge:
             except CffuncError as error:
                 if loaded is None:
                     raise
-                self.log(f"reload failed, still serving the last good config: {error}")
+                self.log(f"reload failed, still serving the last good config: {shown(error)}")
                 loaded.stamp = self._stamp(loaded.watched)
                 return loaded
             if loaded is not None:
@@ -141,19 +155,28 @@ class Edge:
 
         started = time.perf_counter()
         request = Request(environ)
+        host = request.headers.get("host", "")
+        if self.served is None or not self.served.allows(host):
+            self.log(
+                f"refused {shown(request.method)} for Host '{shown(host)}': not the address "
+                "served (DNS rebinding protection)"
+            )
+            text = f"cffunc serve answers requests for {self.served or 'its address'} only\n"
+            refused = Response(text, status=421, content_type="text/plain; charset=utf-8")
+            return refused(environ, start_response)
         loaded = self.current()
         now = self.now or datetime.now(UTC)
         now_ms = round(now.timestamp() * 1000)
         ip = self.viewer_ip or request.remote_addr or "127.0.0.1"
         query = request.query_string.decode("latin-1")
-        path = request.path + (f"?{query}" if query else "")
+        path = _raw_path(environ, request.path) + (f"?{query}" if query else "")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
         event = event_from_options(ip, request.method, path, headers)
         decision = _decision(loaded.rules, event, now, loaded.store)
         result = self._invoke(loaded, event, now_ms)
         if not result.ok:
             answer = _error(result)
-            self.log(f"function error: {result.error}")
+            self.log(f"function error: {shown(result.error)}")
         elif "statusCode" in result.output:
             answer = _generated(result.output)
         else:
@@ -168,7 +191,8 @@ class Edge:
         milliseconds = (time.perf_counter() - started) * 1000
         why = decision.rule + (f" {decision.matched}" if decision.matched else "")
         self.log(
-            f"{request.method} {path} {decision.action} ({why}) {status} {milliseconds:.1f} ms"
+            f"{shown(request.method)} {shown(redacted(path))} {decision.action} ({shown(why)}) "
+            f"{status} {milliseconds:.1f} ms"
         )
         return response(environ, start_response)
 
@@ -192,7 +216,7 @@ class Edge:
         response_event = viewer_response_event(event, request, status, reason, single)
         result = self._invoke(loaded, response_event, now_ms)
         if not result.ok:
-            self.log(f"function error (viewer-response): {result.error}")
+            self.log(f"function error (viewer-response): {shown(result.error)}")
             return _error(result)
         out = result.output
         new_headers = _header_pairs(out.get("headers") or {}) + _cookie_pairs(out.get("cookies"))
@@ -207,11 +231,9 @@ class Edge:
 
     def _origin(self, loaded: _Loaded, request: dict[str, Any], data: bytes) -> _Answer:
         uri = request.get("uri") or "/"
-        folder = PurePosixPath(loaded.rules.object).parent
-        if uri.startswith(str(folder).rstrip("/") + "/"):
-            found = _static(loaded.objects, uri)
-            if found is not None:
-                return found
+        found = _static(loaded.objects, loaded.rules.object, uri)
+        if found is not None:
+            return found
         if self.upstream:
             return self._proxy(request, data)
         return _application(request)
@@ -233,7 +255,7 @@ class Edge:
                 redirect=False, preload_content=True,
             )  # fmt: skip
         except urllib3.exceptions.HTTPError as error:
-            self.log(f"upstream {self.upstream} did not answer: {error}")
+            self.log(f"upstream {self.upstream} did not answer: {shown(str(error))}")
             return (
                 502,
                 "Bad Gateway",
@@ -315,20 +337,109 @@ def _query_text(querystring: Any) -> str:
     return "&".join(parts)
 
 
-def _static(root: Path, uri: str) -> _Answer | None:
-    """A file under ``root`` for ``uri`` (an S3-like origin of the maintenance files);
-    None when there is none. Never a path outside ``root``."""
-    from urllib.parse import unquote
-
-    relative = unquote(uri).lstrip("/")
-    target = (root / relative).resolve()
-    base = root.resolve()
-    if base not in target.parents or not target.is_file():
+def _static(root: Path, object_uri: str, uri: str) -> _Answer | None:
+    """A file of the maintenance object's folder for ``uri`` (an S3-like origin of the
+    maintenance files: the URI percent-decoded once, as S3 reads a key); None when there
+    is none or it may not be served. ``root`` holds the folder as the URI names it
+    (``--objects``, or the config's folder): only files inside that folder (only the
+    object itself when it lies at the root, beside cffunc.toml), no segment starting
+    with ``.`` (``..``, ``.env``, ``.git``), nothing a symlink leads to outside it."""
+    decoded = unquote(uri, errors="replace")
+    folder = PurePosixPath(object_uri).parent.as_posix().rstrip("/") + "/"
+    if not decoded.startswith(folder) or (folder == "/" and decoded != object_uri):
+        return None
+    parts = decoded[len(folder) :].split("/")
+    if any(_hidden(p) for p in parts):
+        return None
+    base = root.joinpath(*PurePosixPath(folder).parts[1:])
+    try:
+        target = base.joinpath(*parts).resolve(strict=True)
+        inside = target.relative_to(base.resolve(strict=True))
+    except (OSError, ValueError):  # missing, or a symlink leading out of the folder
+        return None
+    if any(_hidden(p) for p in inside.parts) or not target.is_file():
         return None
     kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if kind.startswith("text/") or kind in ("application/javascript", "image/svg+xml"):
         kind += "; charset=utf-8"
     return 200, "OK", [("content-type", kind)], target.read_bytes()
+
+
+def _hidden(segment: str) -> bool:
+    """A path segment never served: empty, a dotfile or ``..``, or one holding a
+    backslash or a control character (which some file systems read as a separator or an
+    end)."""
+    return (
+        not segment
+        or segment.startswith(".")
+        or any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in segment)
+    )
+
+
+def _raw_path(environ: Mapping[str, Any], decoded: str) -> str:
+    """The request's path as the viewer sent it: CloudFront hands a function the URI
+    undecoded (WSGI's PATH_INFO is decoded, so a ``%2F`` would reach the function as a
+    ``/``). werkzeug's server keeps the request target in REQUEST_URI."""
+    target = str(environ.get("REQUEST_URI") or environ.get("RAW_URI") or "")
+    target = target.split("?", 1)[0].split("#", 1)[0]
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    if "://" in target:  # the absolute form a proxy client sends
+        return urlsplit(target).path or "/"
+    return decoded or "/"
+
+
+def redacted(path: str) -> str:
+    """A request path for the log, with the value of every ``token`` query parameter (the
+    bypass token, in any case or encoding of its name) replaced by ``***``."""
+    target, mark, query = path.partition("?")
+    if not mark:
+        return path
+    kept = []
+    for item in query.split("&"):
+        name = item.split("=", 1)[0]
+        secret = unquote(name.replace("+", " ")).strip().lower() == "token"
+        kept.append(f"{name}=***" if secret else item)
+    return f"{target}?{'&'.join(kept)}"
+
+
+@dataclass(frozen=True)
+class Served:
+    """The address ``serve`` listens on, and which ``Host`` headers name it: the
+    interface given, ``127.0.0.1``, ``localhost``, ``[::1]`` and any other IP literal,
+    each with the port (a page whose name was rebound to this machine sends its own
+    name, and is refused; an IP literal cannot be rebound)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"http://{_bracketed(self.host)}:{self.port}"
+
+    def allows(self, header: str) -> bool:
+        match = _HOST_HEADER.fullmatch(header.lower())
+        if match is None:
+            return False
+        name, port = match.group(1), match.group(2)
+        if (port if port is not None else "80") != str(self.port):
+            return False
+        if name in ("localhost", _bracketed(self.host).lower()):
+            return True
+        try:
+            if name.startswith("["):
+                ipaddress.IPv6Address(name[1:-1])
+            else:
+                ipaddress.IPv4Address(name)
+        except ValueError:
+            return False
+        return True
+
+
+_HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]\s]+)(?::([0-9]+))?")
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _application(request: dict[str, Any]) -> _Answer:
@@ -363,7 +474,8 @@ def serve_forever(edge: Edge, host: str, port: int, ready: Callable[[str], None]
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # our own line per request
     server = make_server(host, port, edge, threaded=True)
-    ready(f"http://{host}:{server.server_port}")
+    edge.served = Served(host, server.server_port)
+    ready(str(edge.served))
     try:
         server.serve_forever()
     finally:

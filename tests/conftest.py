@@ -21,7 +21,8 @@ from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
 from tests.helpers import SAMPLES, Processes
 
 INTEGRATION_FIXTURES = {
-    "emulator", "composed_emulator", "slow_emulator", "processes", "browser", "edge",
+    "emulator", "composed_emulator", "slow_emulator", "local_api", "processes", "browser",
+    "edge", "listening",
 }  # fmt: skip
 SEED = read_seeds(SAMPLES / "distribution.json")
 
@@ -60,24 +61,40 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
 sys.addaudithook(_audit)
 
 
-@pytest.fixture(autouse=True)
-def _unit_tests_start_nothing(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    if request.node.get_closest_marker("integration") is not None:
+def _refuse_fork_exec(*args: Any, **kwargs: Any) -> Any:
+    # multiprocessing's spawn starts its process here, without an audit event.
+    raise _refuse("started a process (fork_exec)")
+
+
+def _guarded(item: pytest.Item) -> Iterator[None]:
+    """Around each phase of a unit test (its fixtures' setup and teardown included, of
+    any scope): starting a process or listening on a socket fails it."""
+    if item.get_closest_marker("integration") is not None:
         yield
         return
-
-    def fork_exec(*args: Any, **kwargs: Any) -> Any:
-        # multiprocessing's spawn starts its process here, without an audit event.
-        raise _refuse("started a process (fork_exec)")
-
-    monkeypatch.setattr(_posixsubprocess, "fork_exec", fork_exec)
-    _unit_test[:] = [request.node.nodeid]
+    saved = _posixsubprocess.fork_exec
+    _posixsubprocess.fork_exec = _refuse_fork_exec
+    _unit_test[:] = [item.nodeid]
     try:
         yield
     finally:
+        _posixsubprocess.fork_exec = saved
         _unit_test.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    yield from _guarded(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    yield from _guarded(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    yield from _guarded(item)
 
 
 # ---- the fixtures that make a test an integration test ----
@@ -96,6 +113,17 @@ def slow_emulator() -> Iterator[RunningEmulator]:
     be moved on: ``slow_emulator.app.state.clock.offset``)."""
     with local_cloudfront(SEED, deploy_seconds=3600) as api:
         yield api
+
+
+@pytest.fixture
+def local_api() -> Any:
+    """For a test that starts the local API with seeds of its own: ``local_cloudfront``."""
+    return local_cloudfront
+
+
+@pytest.fixture
+def listening() -> None:
+    """For a test that runs a server of its own on a socket (``cffunc serve``'s edge)."""
 
 
 @pytest.fixture

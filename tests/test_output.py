@@ -147,7 +147,7 @@ def test_human_output_says_one_of_a_thing() -> None:
         "toggle": "kvs",
         "store": {"name": "s", "exists": True, "describe": "off", "networks": 1, "scopes": []},
         "function": {"name": "f", "development_etag": None, "live_etag": None,
-                     "live_matches_local": None, "render_error": "no secret"},
+                     "published": False, "live_matches_local": None, "render_error": None},
         "distributions": [],
         "maintenance": "off",
     }  # fmt: skip

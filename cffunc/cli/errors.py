@@ -16,6 +16,7 @@ from cffunc.cli.output import echo_err
 from cffunc.deploy import interrupts
 from cffunc.deploy.apply import Incomplete
 from cffunc.errors import CffuncError, UsageError
+from cffunc.terminal import shown
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,9 +35,9 @@ def reports_errors(command: F) -> F:
             output.steps().close()
             return result
         except Incomplete as stop:
-            shown = output.steps()
-            shown.close()
-            for line in output.done_lines(stop.report, shown):
+            seen = output.steps()
+            seen.close()
+            for line in output.done_lines(stop.report, seen):
                 click.echo(line)
             for line in output.stopped_lines(stop):
                 echo_err(line)
@@ -50,9 +51,9 @@ def reports_errors(command: F) -> F:
             sys.exit(interrupt.exit_code)
         except UsageError as error:  # options that cannot go together: exit 2
             output.steps().close()
-            raise click.UsageError(str(error)) from None
+            raise click.UsageError(shown(error)) from None
         except CffuncError as error:
             output.steps().close()
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(shown(error, keep="\n")) from None
 
     return wrapper  # type: ignore[return-value]

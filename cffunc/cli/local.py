@@ -126,6 +126,12 @@ def _pairs(option: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     "saying maintenance is on).",
 )
 @click.option(
+    "--kvs-unreadable",
+    is_flag=True,
+    help="Every read of the local KeyValueStore fails, as when the edge cannot read it "
+    '(toggle = "kvs": see maintenance.store_unreadable).',
+)
+@click.option(
     "--remote",
     is_flag=True,
     help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and "
@@ -163,6 +169,7 @@ def test_command(
     code_file: Path | None,
     runtime: str | None,
     kvs_file: Path | None,
+    kvs_unreadable: bool,
     remote: bool,
     with_file: Path | None,
     with_runtime: str | None,
@@ -189,6 +196,7 @@ def test_command(
       cffunc test -c samples/cffunc.toml
       cffunc test --ip 198.51.100.1 --path '/cart?x=1' --header accept=application/json
       cffunc test --code fn.js --runtime cloudfront-js-2.0 --event event.json
+      cffunc test -c samples/kvs.toml --kvs-unreadable --ip 198.51.100.1
     """
     aws = aws_options_given(click.get_current_context())
     if aws and not remote:
@@ -197,7 +205,7 @@ def test_command(
         settings.config_path, os.environ, parse_now(now), scenarios_path, event_files,
         SingleEvent(ip, path, method, _pairs("--header", headers), _pairs("--cookie", cookies),
                     event_type),
-        code_file, runtime, kvs_file, remote,  # type: ignore[arg-type]
+        code_file, runtime, kvs_file, kvs_unreadable, remote,  # type: ignore[arg-type]
         with_function(with_file, with_runtime, with_events), time_limit, memory_limit,
         settings.progress,
     )  # fmt: skip

@@ -1,7 +1,11 @@
 """What the commands print for people, and the JSON documents ``--json`` prints.
 
 Pure functions from library results to text: the CLI calls one of them per command, so
-the wording of every table and ``done:`` line lives here and nowhere else.
+the wording of every table and ``done:`` line lives here and nowhere else. Every value
+that comes from elsewhere (a URI, a header, a log line a function printed, a scenario's
+name, a reason or a host from the store, a name read from AWS, an error) goes through
+:func:`cffunc.terminal.shown`, so its control characters print as escapes; the JSON
+documents keep them exact.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from cffunc.function.rules import MARKER_HEADER
 from cffunc.runtime.engine import ERROR_STATUS
 from cffunc.runtime.local_run import ScenarioResult, ScenarioRun
 from cffunc.runtime.local_test import EventRun
+from cffunc.terminal import shown
 from cffunc.words import count, plural, verb
 
 
@@ -56,7 +61,10 @@ def composition_stats(composed: ComposedFunction) -> str:
         ("runtime", composed.runtime),
         ("bytes", f"{composed.total:,} of {SIZE_LIMIT:,} ({composed.total / SIZE_LIMIT:.1%})"),
         ("  cffunc", f"{composed.ours_bytes:,}"),
-        (f"  {composed.foreign.name}", f"{composed.foreign_bytes:,} ({composed.foreign.runtime})"),
+        (
+            f"  {shown(composed.foreign.name)}",
+            f"{composed.foreign_bytes:,} ({composed.foreign.runtime})",
+        ),
         ("  composition", f"{composed.glue_bytes:,}"),
     ]
     width = max(12, *(len(name) for name, _ in rows))
@@ -75,7 +83,7 @@ def event_results(events: list[dict[str, Any]], results: list[dict[str, Any]]) -
     lines = []
     for event, result in zip(events, results, strict=True):
         lines.append(f"{_request_text(event)}: {_outcome_text(event, result)}")
-        lines += [f"  log: {line}" for line in result.get("FunctionExecutionLogs") or []]
+        lines += [f"  log: {shown(line)}" for line in result.get("FunctionExecutionLogs") or []]
     return "\n".join(lines)
 
 
@@ -91,11 +99,16 @@ def _request_text(event: dict[str, Any]) -> str:
     viewer = (event.get("viewer") or {}).get("ip", "?")
     if (event.get("context") or {}).get("eventType") == "viewer-response":
         status = (event.get("response") or {}).get("statusCode")
-        return f"viewer-response {status} to {target} from {viewer}"
-    return f"{target} from {viewer}"
+        return shown(f"viewer-response {status} to {target} from {viewer}")
+    return shown(f"{target} from {viewer}")
 
 
 def _outcome_text(event: dict[str, Any], result: dict[str, Any]) -> str:
+    """What the function did, from its output (written by the function's code: shown)."""
+    return shown(_outcome(event, result))
+
+
+def _outcome(event: dict[str, Any], result: dict[str, Any]) -> str:
     if result.get("FunctionErrorMessage"):
         error = str(result["FunctionErrorMessage"])
         kind = error.split(":", 1)[0]
@@ -133,21 +146,21 @@ def _outcome_text(event: dict[str, Any], result: dict[str, Any]) -> str:
 
 
 def scenarios(results: list[ScenarioResult]) -> str:
-    width = max([len("scenario"), *(len(r.scenario.name) for r in results)])
+    names = [shown(r.scenario.name) for r in results]
+    width = max([len("scenario"), *(len(name) for name in names)])
     lines = [f"{'scenario':<{width}}  {'expected':<16}  {'got':<11}  {'status':>6}  ok"]
-    for r in results:
+    for name, r in zip(names, results, strict=True):
         status = "" if r.status is None else str(r.status)
         expected = r.scenario.expect + (f" {r.scenario.status}" if r.scenario.status else "")
         mark = "ok" if r.ok else "FAIL"
-        lines.append(
-            f"{r.scenario.name:<{width}}  {expected:<16}  {r.got:<11}  {status:>6}  {mark}"
-        )
+        lines.append(f"{name:<{width}}  {expected:<16}  {r.got:<11}  {status:>6}  {mark}")
         if r.error:
-            lines.append(f"{'':<{width}}  {r.error}")
-        # What the table's columns do not show: the URI and headers a scenario expects.
-        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected uri")]
-        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected header")]
-        lines += [f"{'':<{width}}  {m}" for m in r.mismatches if m.startswith("expected body")]
+            lines.append(f"{'':<{width}}  {shown(r.error)}")
+        # What the table's columns do not show: the URI, headers and body a scenario expects.
+        in_columns = (f"expected {r.scenario.expect}, got", "expected status")
+        lines += [
+            f"{'':<{width}}  {shown(m)}" for m in r.mismatches if not m.startswith(in_columns)
+        ]
     failed = sum(not r.ok for r in results)
     lines.append(
         f"{count(len(results), 'scenario')}, {len(results) - failed} passed, {failed} failed"
@@ -165,6 +178,7 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
         "ok": result.ok,
         "error": result.error,
         "uri": result.uri,
+        "origin_headers": result.origin_headers,
         "headers": result.headers,
         "mismatches": result.mismatches,
     }
@@ -208,41 +222,40 @@ def comparisons(compared: list[RemoteComparison]) -> str:
     agree = verb(agreed, "agrees", "agree")
     lines = [f"remote (TestFunction): {agreed} of {count(len(compared), 'event')} {agree}"]
     for c in disagree:
-        lines.append(
-            f"  {c.name}: local {c.local}, remote {c.remote}" + (f" ({c.error})" if c.error else "")
-        )
+        error = f" ({shown(c.error)})" if c.error else ""
+        lines.append(f"  {shown(c.name)}: local {c.local}, remote {c.remote}{error}")
     return "\n".join(lines)
 
 
 # ---- plans and what was done ----
 
 
-def preview(shown: Preview) -> str:
+def preview(previewed: Preview) -> str:
     """``cffunc plan``: the toggle, then each step of the plan (or why there is none)."""
-    lines = [shown.headline]
-    if shown.plan.empty:
-        lines.append(shown.nothing)
-    lines += shown.plan.messages()
-    lines += [f"note: {note}" for note in shown.plan.notes]
+    lines = [shown(previewed.headline)]
+    if previewed.plan.empty:
+        lines.append(shown(previewed.nothing))
+    lines += [shown(message) for message in previewed.plan.messages()]
+    lines += [f"note: {shown(note)}" for note in previewed.plan.notes]
     return "\n".join(lines)
 
 
-def preview_json(shown: Preview, kind: str) -> dict[str, Any]:
-    return {"toggle": kind} | shown.facts | plan_json(shown.plan)
+def preview_json(previewed: Preview, kind: str) -> dict[str, Any]:
+    return {"toggle": kind} | previewed.facts | plan_json(previewed.plan)
 
 
-def done_lines(report: Report, shown: Steps | None = None) -> list[str]:
+def done_lines(report: Report, seen: Steps | None = None) -> list[str]:
     """A ``done:`` line per step carried out, from the executor's record (less those a
     terminal has shown already)."""
-    done = shown.unseen(report.done) if shown is not None else report.done
-    return [f"done: {message}" for message in done]
+    done = seen.unseen(report.done) if seen is not None else report.done
+    return [f"done: {shown(message)}" for message in done]
 
 
-def outcome(result: Outcome, shown: Steps | None = None) -> str:
+def outcome(result: Outcome, seen: Steps | None = None) -> str:
     """What a write command did, or ``result.nothing`` when it wrote nothing."""
     if not result.report.done:
-        return result.nothing
-    return "\n".join(done_lines(result.report, shown))
+        return shown(result.nothing)
+    return "\n".join(done_lines(result.report, seen))
 
 
 def outcome_json(result: Outcome) -> dict[str, Any]:
@@ -252,9 +265,10 @@ def outcome_json(result: Outcome) -> dict[str, Any]:
 def state_line(status: dict[str, Any] | str) -> str:
     """One line for the state a stopped run left: overall, then each distribution."""
     if isinstance(status, str):
-        return f"state: unknown ({status})"
+        return f"state: unknown ({shown(status)})"
     each = ", ".join(
-        f"{d['label']}: {d['maintenance']}, {d['status']}" for d in status["distributions"]
+        f"{shown(d['label'])}: {d['maintenance']}, {shown(d['status'])}"
+        for d in status["distributions"]
     )
     store = status.get("store")
     kept = f"; KeyValueStore says {store['state']}" if store else ""
@@ -268,30 +282,38 @@ def stopped_lines(stop: Incomplete) -> list[str]:
     if isinstance(cause, Interrupted):
         lines = [f"interrupted ({cause}); every step that started was finished"]
     else:
-        lines = [f"Error: {cause}"]
-    lines += [f"put back: {d} (as it was before this run)" for d in stop.rolled_back]
-    lines += [f"left: {item}" for item in stop.left]
+        lines = [f"Error: {shown(cause)}"]
+    lines += [f"put back: {shown(d)} (as it was before this run)" for d in stop.rolled_back]
+    lines += [f"left: {shown(item)}" for item in stop.left]
     lines.append(state_line(stop.state))
-    lines.append(f"to undo: {stop.undo}; to finish: {stop.again}")
+    lines.append(f"to undo: {shown(stop.undo)}; to finish: {shown(stop.again)}")
     return lines
 
 
 # ---- cffunc status ----
 
-ASSOCIATED = {"on": "yes", "off": "no", "partial": "partly"}
+ASSOCIATED = {"all": "yes", "none": "no", "some": "partly"}
 SHOWN_SCOPES = 20
 
 
 def status(document: dict[str, Any]) -> str:
+    """``cffunc status``: the store's scopes (store toggle), the function's stages, each
+    composition, each distribution's behaviors, and whether maintenance is on."""
     lines = []
     store = document.get("store")
     if store is not None:
         scopes = store.get("scopes") or []
         scoped = len(scopes) > 1 or any(s["host"] != "every host" for s in scopes)
         active = sum(s["active"] for s in scopes)
-        summary = f"{active} of {count(len(scopes), 'scope')} on" if scoped else store["describe"]
+        later = sum(bool(s.get("scheduled")) for s in scopes)
+        summary = (
+            f"{active} of {count(len(scopes), 'scope')} on"
+            + (f", {later} scheduled" if later else "")
+            if scoped
+            else shown(store["describe"])
+        )
         lines.append(
-            f"toggle kvs: KeyValueStore {store['name']}: "
+            f"toggle kvs: KeyValueStore {shown(store['name'])}: "
             + (
                 f"{summary}, {count(store['networks'], 'network')} allowed in the store"
                 if store["exists"]
@@ -299,33 +321,30 @@ def status(document: dict[str, Any]) -> str:
             )
         )
         if scoped:
-            lines += [f"  {s['host']}: {s['describe']}" for s in scopes[:SHOWN_SCOPES]]
+            shown_scopes = scopes[:SHOWN_SCOPES]
+            lines += [f"  {shown(s['host'])}: {shown(s['describe'])}" for s in shown_scopes]
             if len(scopes) > SHOWN_SCOPES:
                 lines.append(f"  ... and {len(scopes) - SHOWN_SCOPES} more (--json lists them all)")
-    function = document["function"]
-    lines.append(
-        f"function {function['name']}: DEVELOPMENT {function['development_etag'] or '-'}, "
-        f"LIVE {function['live_etag'] or '-'}, LIVE code "
-        + _comparison(function["live_matches_local"], function["render_error"])
-    )
+    lines.append(_function_line(document["function"]))
     for composition in document.get("compositions") or []:
+        foreign = shown(composition["foreign"])
         if composition["foreign"] is None:
             state = "made from an unknown function (its comment was changed)"
         elif not composition["foreign_exists"]:
-            state = f"composed with {composition['foreign']}, which no longer exists"
+            state = f"composed with {foreign}, which no longer exists"
         elif composition["foreign_changed"]:
             state = (
-                f"composed with {composition['foreign']}, whose LIVE code changed since: the "
+                f"composed with {foreign}, whose LIVE code changed since: the "
                 "edge runs the old copy until `cffunc enable` (or install) composes again"
             )
         else:
-            state = f"composed with {composition['foreign']} (its current LIVE code)"
-        lines.append(f"composition {composition['name']}: {state}")
+            state = f"composed with {foreign} (its current LIVE code)"
+        lines.append(f"composition {shown(composition['name'])}: {state}")
     for distribution in document["distributions"]:
         lines.append(
-            f"distribution {distribution['label']}: {distribution['status']}, "
+            f"distribution {shown(distribution['label'])}: {shown(distribution['status'])}, "
             + (
-                f"function associated: {ASSOCIATED[distribution['maintenance']]}"
+                f"function associated: {ASSOCIATED[distribution['associated']]}"
                 if store is not None
                 else f"maintenance {distribution['maintenance']}"
             )
@@ -336,17 +355,32 @@ def status(document: dict[str, Any]) -> str:
             )
             lambdas = ", ".join(f"{a['event']}={a['function']}" for a in behavior["lambdas"])
             lines.append(
-                f"  {behavior['path']:<20} {functions}"
-                + (f"  lambda: {lambdas}" if lambdas else "")
+                shown(f"  {behavior['path']:<20} {functions}")
+                + (f"  lambda: {shown(lambdas)}" if lambdas else "")
             )
-    lines.append(f"maintenance: {document['maintenance']}")
+    scheduled = document.get("scheduled")
+    lines.append(
+        f"maintenance: {document['maintenance']}"
+        + (f" (scheduled to start at {scheduled})" if scheduled else "")
+    )
     return "\n".join(lines)
 
 
-def _comparison(matches: bool | None, render_error: str | None) -> str:
-    if matches is None:
-        return f"not compared ({render_error})"
-    return "matches the local render" if matches else "differs from the local render"
+def _function_line(function: dict[str, Any]) -> str:
+    """The function's stages and what LIVE holds; after `destroy` (or before the first
+    publish) it is not published, and there is nothing to compare."""
+    stages = (
+        f"DEVELOPMENT {function['development_etag'] or '-'}, LIVE {function['live_etag'] or '-'}"
+    )
+    name = shown(function["name"])
+    if not function["published"]:
+        return f"function {name}: not published ({stages}); `cffunc publish` publishes it"
+    if function["live_matches_local"] is None:
+        return (
+            f"function {name}: {stages}, LIVE code not compared ({shown(function['render_error'])})"
+        )
+    matches = "matches" if function["live_matches_local"] else "differs from"
+    return f"function {name}: {stages}, LIVE code {matches} the local render"
 
 
 # ---- printing ----
@@ -368,7 +402,7 @@ class Steps:
         self.out, self.err, self.quiet = out, err, quiet
         self.live = not quiet and err.isatty()
         self.done_on_out = self.live and out.isatty() and not as_json
-        self.shown: set[str] = set()
+        self.seen: set[str] = set()
         """Done messages already on stdout (not to be printed again at the end)."""
         self.transient = ""
         """The line shown without a newline, to be rewritten."""
@@ -377,6 +411,7 @@ class Steps:
     def progress(self, message: str) -> None:
         if self.quiet:
             return
+        message = shown(message)
         if not self.live:
             click.echo(message, file=self.err)
             return
@@ -389,10 +424,10 @@ class Steps:
             self._show(self.step)
 
     def started(self, message: str) -> None:
-        self.step = message
+        self.step = shown(message)
         if self.live:
             self._erase()
-            self._show(message)
+            self._show(self.step)
         else:
             self.progress(message)
 
@@ -402,10 +437,10 @@ class Steps:
             return
         self._erase()
         if self.done_on_out:
-            click.echo(f"done: {message}", file=self.out)
-            self.shown.add(message)
+            click.echo(f"done: {shown(message)}", file=self.out)
+            self.seen.add(message)
         else:
-            click.echo(f"done: {message}", file=self.err)
+            click.echo(f"done: {shown(message)}", file=self.err)
 
     def close(self) -> None:
         """Clear a line left showing (before the result or an error is printed)."""
@@ -413,7 +448,7 @@ class Steps:
             self._erase()
 
     def unseen(self, done: list[str]) -> list[str]:
-        return [message for message in done if message not in self.shown]
+        return [message for message in done if message not in self.seen]
 
     def _show(self, line: str) -> None:
         click.echo(line, file=self.err, nl=False)
@@ -460,13 +495,16 @@ def exported(paths: list[Path], request: ExportRequest) -> None:
 
 
 def echo_err(message: str) -> None:
-    click.echo(message, err=True)
+    """A line for people on stderr: progress, notes, errors. Its control characters are
+    shown as escapes (names and reasons in it may come from elsewhere)."""
+    click.echo(shown(message, keep="\n"), err=True)
 
 
 def emit(as_json: bool, document: Any, text: str) -> None:
-    """The result on stdout: one JSON document, or the text (nothing when it is empty:
-    a terminal has shown every line already)."""
+    """The document, exact, with --json; else the text for people (the formatters show
+    what came from elsewhere as escapes, and so does this, once more, for the whole),
+    nothing when it is empty (a terminal has shown every line already)."""
     if as_json:
         click.echo(json.dumps(document, indent=2))
     elif text:
-        click.echo(text)
+        click.echo(shown(text, keep="\n"))

@@ -1,9 +1,10 @@
 """The local CloudFront API: moto's server, with the CloudFront operations cffunc needs.
 
-Requests for functions and distributions are answered here (:mod:`.state` keeps the
-rules); every other request, CloudFront's or another service's, goes on to moto. A few
-control endpoints under ``/__cffunc/`` let tests inject faults, play a concurrent writer
-and move the deployment clock.
+Requests for functions, distributions, distribution tenants, connection groups, key value
+stores and tags are answered here (:mod:`.state` and :mod:`.tenants` keep the rules); every
+other request, CloudFront's or another service's, goes on to moto. A few control endpoints
+under ``/__cffunc/`` let tests inject faults and throttling, count calls, play a concurrent
+writer and move the deployment clock.
 """
 
 from __future__ import annotations
@@ -16,15 +17,42 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cffunc.emulator.kvs import KvsApiError, error_answer
-from cffunc.emulator.protocol import ApiError, error_body, match, parse_request, serialize_response
-from cffunc.emulator.state import CloudFrontState, function_arn, store_arns
+from cffunc.emulator import control
+from cffunc.emulator.control import FAULT_CODES
+from cffunc.emulator.kvs import (
+    DATA_PLANE_OPERATIONS,
+    MAX_STORE_BYTES,
+    KeyValueStore,
+    KvsApiError,
+    error_answer,
+    items_size,
+)
+from cffunc.emulator.protocol import (
+    ApiError,
+    error_body,
+    match,
+    max_items,
+    page_after,
+    parse_request,
+    serialize_response,
+    shape_problem,
+)
+from cffunc.emulator.state import (
+    CONNECTION_MODES,
+    CloudFrontState,
+    Distribution,
+    distribution_arn,
+    function_arn,
+    store_arns,
+)
+from cffunc.emulator.tenants import Tenant
+from cffunc.emulator.traffic import Traffic
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 HANDLED_PREFIXES = (
     "/2020-05-31/function", "/2020-05-31/distribution", "/2020-05-31/key-value-store",
-    "/2020-05-31/tagging",
+    "/2020-05-31/tagging", "/2020-05-31/connection-group",
 )  # fmt: skip
 DATA_PLANE_PREFIX = "/key-value-stores/"
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -54,22 +82,6 @@ def from_this_machine(environ: dict[str, Any]) -> bool:
     host = raw.split("]")[0] + "]" if raw.startswith("[") else raw.rsplit(":", 1)[0]
     content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
     return host in LOOPBACK_HOSTS and content_type == "application/json"
-
-
-FAULT_CODES = {
-    "Throttling": ("Throttling", 400, "Rate exceeded"),
-    "PreconditionFailed": (
-        "PreconditionFailed",
-        412,
-        "The precondition given in one or more of the request-header fields evaluated to false.",
-    ),
-    "AccessDenied": ("AccessDenied", 403, "Access denied."),
-    "InternalError": ("InternalError", 500, "We encountered an internal error. Please try again."),
-    "ConflictException": ("ConflictException", 409, "The key value store changed meanwhile."),
-    "ThrottlingException": ("ThrottlingException", 429, "Rate exceeded"),
-    "AccessDeniedException": ("AccessDeniedException", 403, "Access denied."),
-    "InternalServerException": ("InternalServerException", 500, "Internal error."),
-}
 
 
 @dataclass
@@ -116,6 +128,7 @@ class EmulatorApp:
         self.faults = Faults()
         self.after_read: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
         self.calls: list[str] = []
+        self.traffic = Traffic()
         self.after_call: list[Callable[[str], None]] = []
         """Told each operation (``kvs:`` for the data plane) once it is answered and before
         the answer is sent: tests send the client a signal exactly after a given write."""
@@ -132,7 +145,10 @@ class EmulatorApp:
         is checked, another client writes ``values`` (so that write's ETag is stale)."""
         plane = self.state.data_plane
 
-        def change(store: Any) -> None:
+        def change(store: KeyValueStore) -> None:
+            # Another client's write: refused (so not made) past the store's limit.
+            if items_size({**store.items, **values}) > MAX_STORE_BYTES:
+                return
             store.items.update(values)
             store.data_etag = self.state.new_etag()
 
@@ -148,7 +164,9 @@ class EmulatorApp:
             return self.fallback(environ, start_response)
         method = environ["REQUEST_METHOD"]
         query = environ.get("QUERY_STRING", "")
-        found = match(method, path, query)
+        # The path as sent: an identifier may be an ARN with an encoded slash.
+        raw_path = (environ.get("RAW_URI") or path).split("?")[0]
+        found = match(method, raw_path, query)
         if found is None:
             return self.fallback(environ, start_response)
         operation, uri_params = found
@@ -159,6 +177,8 @@ class EmulatorApp:
         self.calls.append(operation.name)
         try:
             fault = self.faults.take(operation.name)
+            throttled = self.traffic.record(operation.name, throttle=fault is None)
+            fault = fault or throttled
             if fault is not None:
                 raise fault
             body = body_of(environ)
@@ -200,6 +220,7 @@ class EmulatorApp:
                 raise KvsApiError("ValidationException", error.message) from None
             operation, arn, key = self.state.data_plane.route(environ["REQUEST_METHOD"], raw_path)
             self.calls.append("kvs:" + operation)
+            self.traffic.record("kvs:" + operation, throttle=False)
             fault = self.faults.take("kvs:" + operation)
             if fault is not None:
                 raise KvsApiError(fault.code, fault.message)
@@ -221,6 +242,8 @@ class EmulatorApp:
 
     # ---- control endpoints (tests, and anyone trying failure modes by hand) ----
     def _control(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Each call is read whole (:mod:`.control`) and checked against the state before
+        it changes anything: a refused call is a 400 and leaves the emulator as it was."""
         path = environ["PATH_INFO"]
         if not from_this_machine(environ):
             start_response("403 Forbidden", [("Content-Type", "application/json")])
@@ -229,43 +252,72 @@ class EmulatorApp:
                 b'loopback Host"}'
             ]
         try:
-            data = json.loads(body_of(environ) or b"{}")
-            if path == "/__cffunc/faults":
-                self.faults.add(
-                    data["operation"], data["error"], int(data.get("count", 1)),
-                    int(data.get("after", 0)),
-                )  # fmt: skip
-                answer: Any = {"ok": True}
-            elif path == "/__cffunc/after-read":
-                values = dict(data["set"])
-                self.change_after_next_read(
-                    data["distribution"], lambda config: config.update(values)
-                )
-                answer = {"ok": True}
-            elif path == "/__cffunc/clock":
-                clock = self.state.clock
-                if not isinstance(clock, Clock):
-                    raise ValueError("this emulator's clock cannot be moved")
-                seconds = float(data.get("advance", 0))
-                if not 0 <= seconds <= 10 * 365 * 86400:
-                    raise ValueError(f"advance {seconds}: give seconds from 0 to ten years")
-                clock.offset += timedelta(seconds=seconds)
-                answer = {"now": clock().isoformat()}
-            elif path == "/__cffunc/kvs-write":
-                # A concurrent writer: the next data-plane write finds these keys already
-                # changed by someone else (so the writer's ETag is stale).
-                values = dict(data["set"])
-                self.change_store_before_next_write(values)
-                answer = {"ok": True}
-            elif path == "/__cffunc/calls":
-                answer = {"calls": self.calls}
+            body = body_of(environ)
+            if path in self.traffic.paths:
+                answer = self.traffic.control(path, control.json_object(body))
             else:
-                raise KeyError(path)
-        except (KeyError, ValueError, TypeError, OverflowError, ApiError) as error:
+                request = control.read(
+                    path, body, self.operations(), DATA_PLANE_OPERATIONS, self.traffic.paths
+                )
+                answer = self._apply(request)
+        except (ValueError, ApiError) as error:  # ControlError and Traffic's are ValueErrors
             start_response("400 Bad Request", [("Content-Type", "application/json")])
             return [json.dumps({"error": str(error)}).encode()]
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(answer).encode()]
+
+    @classmethod
+    def operations(cls) -> frozenset[str]:
+        """The CloudFront operations answered here (the rest go on to moto)."""
+        return frozenset(name[3:] for name in dir(cls) if name.startswith("op_"))
+
+    def _apply(self, request: control.Request) -> dict[str, Any]:
+        if isinstance(request, control.FaultRequest):
+            self.faults.add(request.operation, request.error, request.count, request.after)
+        elif isinstance(request, control.AfterReadRequest):
+            self._after_read(request)
+        elif isinstance(request, control.ClockRequest):
+            clock = self.state.clock
+            if not isinstance(clock, Clock):
+                raise control.ControlError("this emulator's clock cannot be moved")
+            ahead = clock.offset + timedelta(seconds=request.seconds)
+            if ahead > timedelta(seconds=control.MAX_CLOCK_SECONDS):
+                raise control.ControlError("the clock would run more than ten years ahead")
+            clock.offset = ahead
+            return {"now": clock().isoformat()}
+        elif isinstance(request, control.StoreWriteRequest):
+            self.change_store_before_next_write(dict(request.values))
+        else:
+            return {"calls": self.calls}
+        return {"ok": True}
+
+    def _after_read(self, request: control.AfterReadRequest) -> None:
+        """Queue another client's UpdateDistribution, refused now if CloudFront would
+        refuse it: the config it makes must be one the API takes, with the same
+        CallerReference and associations the state allows."""
+        values = copy.deepcopy(dict(request.values))
+        with self.state.lock:
+            current = self.state.distribution(request.distribution).config
+            changed = {**current, **values}
+            problem = shape_problem("DistributionConfig", changed)
+            if problem is not None:
+                raise control.ControlError(f"set: {problem}")
+            if changed.get("CallerReference") != current.get("CallerReference"):
+                raise control.ControlError("set: a distribution's CallerReference cannot change")
+            self.state.check_associations(changed, current)
+
+            def change(config: dict[str, Any]) -> None:
+                # The config may have changed since: the write is refused then, as
+                # CloudFront would refuse it, and the config stays as it is.
+                proposed = {**config, **copy.deepcopy(values)}
+                try:
+                    self.state.check_associations(proposed, config)
+                except ApiError:
+                    return
+                if shape_problem("DistributionConfig", proposed) is None:
+                    config.update(proposed)
+
+            self.change_after_next_read(request.distribution, change)
 
     # ---- functions ----
     def op_CreateFunction(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -411,24 +463,42 @@ class EmulatorApp:
                 distribution.etag = self.state.new_etag()
         return 200, answer
 
-    # ---- tags (distributions'; a tag is no config change: nothing deploys) ----
+    def op_CreateDistributionWithTags(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        given = p["DistributionConfigWithTags"]
+        items = (given.get("Tags") or {}).get("Items") or []
+        with self.state.lock:
+            # Both checked before anything is made: refused tags create nothing.
+            tags = self.state.checked_tags({t["Key"]: t.get("Value", "") for t in items})
+            distribution = self.state.create_distribution(given["DistributionConfig"])
+            if tags:
+                self.state.tags[distribution_arn(distribution.id)] = tags
+        return 201, {
+            "Distribution": self.state.distribution_view(distribution),
+            "ETag": distribution.etag,
+            "Location": f"https://cloudfront.amazonaws.com/2020-05-31/distribution/{distribution.id}",
+        }
+
+    # ---- tags (a tag is no config change: nothing deploys) ----
     def op_TagResource(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        tags = self.state.tags_of(p["Resource"])
-        for item in (p.get("Tags") or {}).get("Items") or []:
-            tags[item["Key"]] = item.get("Value", "")
-        if len(tags) > 50:
-            raise ApiError("InvalidTagging", "A resource can have at most 50 tags.")
+        with self.state.lock:
+            tags = self.state.tags_of(p["Resource"])
+            items = (p.get("Tags") or {}).get("Items") or []
+            merged = self.state.checked_tags({t["Key"]: t.get("Value", "") for t in items}, tags)
+            tags.clear()
+            tags.update(merged)
         return 204, {}
 
     def op_UntagResource(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        tags = self.state.tags_of(p["Resource"])
-        for key in (p.get("TagKeys") or {}).get("Items") or []:
-            tags.pop(key, None)
+        with self.state.lock:
+            tags = self.state.tags_of(p["Resource"])
+            for key in (p.get("TagKeys") or {}).get("Items") or []:
+                tags.pop(key, None)
         return 204, {}
 
     def op_ListTagsForResource(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        tags = self.state.tags_of(p["Resource"])
-        items = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+        with self.state.lock:
+            tags = self.state.tags_of(p["Resource"])
+            items = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
         return 200, {"Tags": {"Items": items}}
 
     def op_UpdateDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -442,29 +512,172 @@ class EmulatorApp:
 
     def op_ListDistributions(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.state.lock:
-            items = [
-                self.state.distribution_summary(d)
-                for _, d in sorted(self.state.distributions.items())
+            return 200, self._distribution_list(list(self.state.distributions.values()), p)
+
+    def op_ListDistributionsByConnectionMode(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        mode = p.get("ConnectionMode")
+        if mode not in CONNECTION_MODES:
+            raise ApiError(
+                "InvalidArgument",
+                f"ConnectionMode {mode!r} is not one of {', '.join(CONNECTION_MODES)}.",
+            )
+        with self.state.lock:
+            chosen = [
+                d
+                for d in self.state.distributions.values()
+                if d.config.get("ConnectionMode", "direct") == mode
             ]
-        return 200, {
-            "DistributionList": {
-                "Marker": p.get("Marker") or "", "MaxItems": int(p.get("MaxItems") or 100),
-                "IsTruncated": False, "Quantity": len(items), "Items": items,
-            }
+            return 200, self._distribution_list(chosen, p)
+
+    def _distribution_list(
+        self, distributions: list[Distribution], p: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A DistributionList page: Marker echoed, NextMarker "the ID of the last
+        distribution on that page" when there are more (API_ListDistributions)."""
+        limit = max_items(p.get("MaxItems"))
+        shown, next_marker = page_after(distributions, lambda d: d.id, p.get("Marker"), limit)
+        answer: dict[str, Any] = {
+            "Marker": p.get("Marker") or "", "MaxItems": limit,
+            "IsTruncated": next_marker is not None, "Quantity": len(shown),
+            "Items": [self.state.distribution_summary(d) for d in shown],
         }  # fmt: skip
+        if next_marker is not None:
+            answer["NextMarker"] = next_marker
+        return {"DistributionList": answer}
 
     def op_DeleteDistribution(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        with self.state.lock:
-            distribution = self.state.distribution(p["Id"])
-            self.state.check_if_match(p.get("IfMatch"), distribution.etag)
-            if distribution.config.get("Enabled") or self.state.status(distribution) != "Deployed":
-                raise ApiError(
-                    "DistributionNotDisabled",
-                    "The distribution you are trying to delete has not been disabled.",
-                    409,
-                )
-            del self.state.distributions[distribution.id]
+        self.state.delete_distribution(p["Id"], p.get("IfMatch"))
         return 204, {}
+
+    # ---- distribution tenants ----
+    def _tenant_answer(self, tenant: Tenant) -> dict[str, Any]:
+        return {"DistributionTenant": self.state.tenants.tenant_view(tenant), "ETag": tenant.etag}
+
+    def op_CreateDistributionTenant(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            return 201, self._tenant_answer(self.state.tenants.create_tenant(p))
+
+    def op_GetDistributionTenant(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            return 200, self._tenant_answer(self.state.tenants.tenant(p["Identifier"]))
+
+    def op_GetDistributionTenantByDomain(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            return 200, self._tenant_answer(self.state.tenants.tenant_by_domain(p["Domain"]))
+
+    def op_UpdateDistributionTenant(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            tenant = self.state.tenants.update_tenant(p["Id"], p.get("IfMatch"), p)
+            return 200, self._tenant_answer(tenant)
+
+    def op_DeleteDistributionTenant(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.state.tenants.delete_tenant(p["Id"], p.get("IfMatch"))
+        return 204, {}
+
+    def op_ListDistributionTenants(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        wanted = p.get("AssociationFilter") or {}
+        with self.state.lock:
+            tenants = self.state.tenants
+            if wanted.get("DistributionId") and wanted["DistributionId"] not in (
+                self.state.distributions
+            ):
+                raise ApiError(
+                    "EntityNotFound", f"The distribution {wanted['DistributionId']} does not exist."
+                )
+            if wanted.get("ConnectionGroupId"):
+                tenants.group(wanted["ConnectionGroupId"])
+            chosen = [
+                t
+                for t in tenants.tenants.values()
+                if wanted.get("DistributionId") in (None, "", t.distribution_id)
+                and wanted.get("ConnectionGroupId") in (None, "", t.connection_group_id)
+            ]
+            return 200, self._tenant_list(chosen, p)
+
+    def op_ListDistributionTenantsByCustomization(
+        self, p: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        web_acl, certificate = p.get("WebACLArn"), p.get("CertificateArn")
+        # "You must specify either the CertificateArn parameter or WebACLArn parameter,
+        # but not both in the same request" (ListDistributionTenantsByCustomization).
+        if bool(web_acl) == bool(certificate):
+            raise ApiError(
+                "InvalidArgument", "Give either WebACLArn or CertificateArn, not both or neither."
+            )
+        with self.state.lock:
+            chosen = [
+                t
+                for t in self.state.tenants.tenants.values()
+                if (
+                    ((t.customizations or {}).get("WebAcl") or {}).get("Arn") == web_acl
+                    if web_acl
+                    else ((t.customizations or {}).get("Certificate") or {}).get("Arn")
+                    == certificate
+                )
+            ]
+            return 200, self._tenant_list(chosen, p)
+
+    def _tenant_list(self, tenants: list[Tenant], p: dict[str, Any]) -> dict[str, Any]:
+        limit = max_items(p.get("MaxItems"))
+        shown, next_marker = page_after(tenants, lambda t: t.id, p.get("Marker"), limit)
+        answer: dict[str, Any] = {
+            "DistributionTenantList": [self.state.tenants.tenant_summary(t) for t in shown]
+        }
+        if next_marker is not None:
+            answer["NextMarker"] = next_marker
+        return answer
+
+    # ---- connection groups ----
+    def _group_answer(self, identifier: str) -> dict[str, Any]:
+        group = self.state.tenants.group(identifier)
+        return {"ConnectionGroup": self.state.tenants.group_view(group), "ETag": group.etag}
+
+    def op_CreateConnectionGroup(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        items = (p.get("Tags") or {}).get("Items") or []
+        with self.state.lock:
+            group = self.state.tenants.create_group(
+                p["Name"],
+                ipv6_enabled=p.get("Ipv6Enabled") is not False,
+                enabled=p.get("Enabled") is not False,
+                anycast_ip_list_id=p.get("AnycastIpListId"),
+                viewer_fallback=p.get("ViewerFallback"),
+                tags={t["Key"]: t.get("Value", "") for t in items},
+            )
+            return 201, self._group_answer(group.id)
+
+    def op_GetConnectionGroup(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            return 200, self._group_answer(p["Identifier"])
+
+    def op_GetConnectionGroupByRoutingEndpoint(
+        self, p: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            group = self.state.tenants.group_by_endpoint(p["RoutingEndpoint"])
+            return 200, self._group_answer(group.id)
+
+    def op_UpdateConnectionGroup(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self.state.lock:
+            group = self.state.tenants.update_group(p["Id"], p.get("IfMatch"), p)
+            return 200, self._group_answer(group.id)
+
+    def op_DeleteConnectionGroup(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.state.tenants.delete_group(p["Id"], p.get("IfMatch"))
+        return 204, {}
+
+    def op_ListConnectionGroups(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        anycast = (p.get("AssociationFilter") or {}).get("AnycastIpListId")
+        with self.state.lock:
+            tenants = self.state.tenants
+            chosen = [
+                g for g in tenants.groups.values() if not anycast or g.anycast_ip_list_id == anycast
+            ]
+            limit = max_items(p.get("MaxItems"))
+            shown, next_marker = page_after(chosen, lambda g: g.id, p.get("Marker"), limit)
+            answer: dict[str, Any] = {"ConnectionGroups": [tenants.group_summary(g) for g in shown]}
+        if next_marker is not None:
+            answer["NextMarker"] = next_marker
+        return 200, answer
 
 
 def _reason(status: int) -> str:

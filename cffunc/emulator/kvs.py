@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -23,6 +23,9 @@ from urllib.parse import parse_qs, unquote
 from cffunc.runtime.local_store import MAX_KEY_BYTES, MAX_STORE_BYTES, MAX_VALUE_BYTES
 
 MAX_KEYS_PER_UPDATE = 50
+DATA_PLANE_OPERATIONS = (
+    "DescribeKeyValueStore", "GetKey", "ListKeys", "PutKey", "DeleteKey", "UpdateKeys",
+)  # fmt: skip
 ARN_PATTERN = re.compile(r"arn:aws:cloudfront::(\d{12}):key-value-store/([0-9a-f-]+)")
 
 
@@ -62,13 +65,18 @@ class KeyValueStore:
     data_modified: datetime | None = None
 
     def size(self) -> int:
-        return sum(len(k.encode()) + len(v.encode()) for k, v in self.items.items())
+        return items_size(self.items)
 
     def control_view(self) -> dict[str, Any]:
         return {
             "Name": self.name, "Id": self.id, "Comment": self.comment, "ARN": self.arn,
             "Status": "READY", "LastModifiedTime": self.modified,
         }  # fmt: skip
+
+
+def items_size(items: Mapping[str, str]) -> int:
+    """Bytes a store's keys and values take, as its limit counts them."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in items.items())
 
 
 def _check_key(key: str) -> None:

@@ -6,6 +6,11 @@ current one (``IfMatch``). Associations must name a LIVE function, a behavior ca
 a CloudFront Function and Lambda@Edge on the viewer events, a function in use cannot be
 deleted, and a changed distribution is InProgress until ``deploy_seconds`` have passed on
 the injected clock.
+
+Multi-tenant distributions (``ConnectionMode`` ``tenant-only``) keep the rules the service
+model states for them, and their tenants and connection groups live in :mod:`.tenants`.
+Aliases and tenant domains are unique in the account; tags belong to distributions,
+tenants and connection groups.
 """
 
 from __future__ import annotations
@@ -22,16 +27,36 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cffunc.emulator.kvs import DataPlane, KeyValueStore
-from cffunc.emulator.protocol import ApiError
+from cffunc.emulator.protocol import ACCOUNT, ApiError
+from cffunc.emulator.tenants import PARAMETER_NAME, Tenants, connection_group_arn, tenant_arn
 
-ACCOUNT = "123456789012"
 SIZE_LIMIT = 10_240
 VIEWER_EVENTS = ("viewer-request", "viewer-response")
+CONNECTION_MODES = ("direct", "tenant-only")
+MAX_TAGS = 50
+"""Quota: "Tags that can be added to a distribution" (cloudfront-limits.html)."""
+TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
+"""Tag keys and values: "a-z, A-Z, 0-9, space, and the following characters: _ . : / = +
+- and @" (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/tagging.html;
+the model's pattern also takes any Unicode letter or digit)."""
+STANDARD_ONLY = ("Aliases", "PriceClass", "ContinuousDeploymentPolicyId", "Staging")
+BEHAVIOR_STANDARD_ONLY = (
+    "TrustedSigners",
+    "SmoothStreaming",
+    "MinTTL",
+    "DefaultTTL",
+    "MaxTTL",
+    "ForwardedValues",
+)
 Clock = Callable[[], datetime]
 
 
 def function_arn(name: str) -> str:
     return f"arn:aws:cloudfront::{ACCOUNT}:function/{name}"
+
+
+def distribution_arn(distribution_id: str) -> str:
+    return f"arn:aws:cloudfront::{ACCOUNT}:distribution/{distribution_id}"
 
 
 @dataclass
@@ -78,11 +103,12 @@ class CloudFrontState:
         self.functions: dict[str, Function] = {}
         self.distributions: dict[str, Distribution] = {}
         self.tags: dict[str, dict[str, str]] = {}
-        """Tags by distribution ARN."""
+        """Tags by resource ARN (distributions, distribution tenants, connection groups)."""
         self.stores: dict[str, KeyValueStore] = {}
         self.lock = threading.RLock()
         self._counter = itertools.count(1)
         self.data_plane = DataPlane(self.store_by_arn, self.new_etag, self.clock, self.lock)
+        self.tenants = Tenants(self)
 
     # ---- helpers ----
     def new_etag(self) -> str:
@@ -90,6 +116,10 @@ class CloudFrontState:
 
     def new_distribution_id(self) -> str:
         return "E" + hashlib.sha1(f"dist{next(self._counter)}".encode()).hexdigest()[:13].upper()
+
+    def new_digest(self, kind: str) -> bytes:
+        """Bytes no other call gets, for an identifier of ``kind`` (reproducible per run)."""
+        return hashlib.sha256(f"{kind}{next(self._counter)}".encode()).digest()
 
     @staticmethod
     def check_if_match(if_match: str | None, etag: str) -> None:
@@ -338,11 +368,102 @@ class CloudFrontState:
                 )
 
     def tags_of(self, arn: str) -> dict[str, str]:
-        """The tags of a distribution, by its ARN (TagResource, UntagResource, List...)."""
-        found = re.fullmatch(rf"arn:aws:cloudfront::{ACCOUNT}:distribution/([A-Z0-9]+)", arn)
-        if found is None or found.group(1) not in self.distributions:
-            raise ApiError("NoSuchResource", f"The resource {arn} does not exist.", 404)
-        return self.tags.setdefault(arn, {})
+        """The tags of a distribution, distribution tenant or connection group, by its ARN
+        (TagResource, UntagResource, ListTagsForResource: "An ARN of a CloudFront
+        resource"; tenants and connection groups carry Tags in their shapes)."""
+        with self.lock:
+            exists = (
+                arn in {tenant_arn(i) for i in self.tenants.tenants}
+                or arn in {connection_group_arn(i) for i in self.tenants.groups}
+                or arn in {distribution_arn(i) for i in self.distributions}
+            )
+            if not exists:
+                raise ApiError("NoSuchResource", f"The resource {arn} does not exist.", 404)
+            return self.tags.setdefault(arn, {})
+
+    @staticmethod
+    def checked_tags(tags: dict[str, str], before: dict[str, str] | None = None) -> dict[str, str]:
+        """``before`` with ``tags`` added, refused (InvalidTagging) as the tag restrictions
+        say: keys 1-128 and values 0-256 characters of the allowed set, no ``aws:`` prefix,
+        at most 50 a resource."""
+        merged = dict(before or {})
+        for key, value in tags.items():
+            if not 1 <= len(key) <= 128 or not TAG_TEXT.fullmatch(key):
+                raise ApiError("InvalidTagging", f"The tag key {key!r} is not valid.")
+            if key.lower().startswith("aws:"):
+                raise ApiError(
+                    "InvalidTagging", f"The tag key {key!r} uses the reserved prefix aws:."
+                )
+            if len(value) > 256 or not TAG_TEXT.fullmatch(value):
+                raise ApiError("InvalidTagging", f"The value of tag {key!r} is not valid.")
+            merged[key] = value
+        if len(merged) > MAX_TAGS:
+            raise ApiError("InvalidTagging", f"A resource can have at most {MAX_TAGS} tags.")
+        return merged
+
+    def aliases_in_use(self, except_distribution: str | None = None) -> dict[str, str]:
+        """Every distribution alias (lower case) and who holds it, for CNAMEAlreadyExists."""
+        return {
+            str(alias).lower(): f"distribution {d.id}"
+            for d in self.distributions.values()
+            if d.id != except_distribution
+            for alias in (d.config.get("Aliases") or {}).get("Items") or []
+        }
+
+    def check_connection_mode(
+        self, config: dict[str, Any], previous: dict[str, Any] | None = None
+    ) -> None:
+        """A multi-tenant distribution has none of the fields the model marks "only
+        supports standard distributions", and a standard one has no TenantConfig
+        (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas).
+        A value that means the field is unused (no aliases, PriceClass_All, which AWS
+        itself reports for a multi-tenant distribution, Staging false) is no use of it
+        (:func:`_uses`)."""
+        mode = config.get("ConnectionMode", "direct")
+        if mode not in CONNECTION_MODES:
+            raise ApiError(
+                "InvalidArgument",
+                f"ConnectionMode {mode!r} is not one of {', '.join(CONNECTION_MODES)}.",
+            )
+        if previous is not None and mode != previous.get("ConnectionMode", "direct"):
+            raise ApiError("IllegalUpdate", "The ConnectionMode of a distribution cannot change.")
+        if mode == "direct":
+            if config.get("TenantConfig") is not None:
+                raise ApiError(
+                    "InvalidArgument",
+                    "TenantConfig is for multi-tenant distributions "
+                    '(ConnectionMode "tenant-only").',
+                )
+            return
+        for key in STANDARD_ONLY:
+            if key in config and _uses(key, config[key]):
+                raise ApiError("InvalidArgument", _standard_only(key))
+        if (config.get("ViewerCertificate") or {}).get("IAMCertificateId"):
+            raise ApiError("InvalidArgument", _standard_only("ViewerCertificate.IAMCertificateId"))
+        for pattern, behavior in behaviors(config):
+            for key in BEHAVIOR_STANDARD_ONLY:
+                if key in behavior and _uses(key, behavior[key]):
+                    raise ApiError("InvalidArgument", _standard_only(f"behavior {pattern}: {key}"))
+        names = [
+            d.get("Name")
+            for d in (config.get("TenantConfig") or {}).get("ParameterDefinitions") or []
+        ]
+        for name in names:
+            if not isinstance(name, str) or not PARAMETER_NAME.fullmatch(name):
+                raise ApiError("InvalidArgument", f"The parameter name {name!r} is not valid.")
+            if names.count(name) > 1:
+                raise ApiError("InvalidArgument", f"The parameter {name} is defined twice.")
+
+    def check_aliases(self, config: dict[str, Any], distribution_id: str | None) -> None:
+        """ "The CNAME specified is already defined for CloudFront" (CNAMEAlreadyExists):
+        an alias is another distribution's alias or a tenant's domain."""
+        taken = {**self.aliases_in_use(distribution_id), **self.tenants.domains_in_use()}
+        for alias in (config.get("Aliases") or {}).get("Items") or []:
+            holder = taken.get(str(alias).lower())
+            if holder is not None:
+                raise ApiError(
+                    "CNAMEAlreadyExists", f"The alias {alias} is already used by {holder}."
+                )
 
     def _touch(self, distribution: Distribution) -> None:
         now = self.clock()
@@ -363,7 +484,13 @@ class CloudFrontState:
     ) -> Distribution:
         """``trusted``: a seed, loaded as it is (it may name the real account's functions)."""
         with self.lock:
+            if distribution_id in self.distributions:
+                raise ApiError(
+                    "DistributionAlreadyExists", f"The distribution {distribution_id} exists."
+                )
             self.check_associations(config, config if trusted else None)
+            self.check_connection_mode(config)
+            self.check_aliases(config, None)
             now = self.clock()
             distribution = Distribution(
                 distribution_id or self.new_distribution_id(),
@@ -386,6 +513,8 @@ class CloudFrontState:
                     "IllegalUpdate", "The CallerReference of a distribution cannot change."
                 )
             self.check_associations(config, distribution.config)
+            self.check_connection_mode(config, distribution.config)
+            self.check_aliases(config, distribution.id)
             distribution.config = copy.deepcopy(config)
             distribution.etag = self.new_etag()
             self._touch(distribution)
@@ -395,13 +524,17 @@ class CloudFrontState:
         return "Deployed" if self.clock() >= distribution.deployed_at else "InProgress"
 
     def distribution_view(self, distribution: Distribution) -> dict[str, Any]:
+        # "Unlike a standard distribution, a multi-tenant distribution cannot be accessed
+        # directly because it has no CloudFront routing endpoint": AWS lists its DomainName
+        # as "-" (list-distributions-by-connection-mode example).
+        multi_tenant = distribution.config.get("ConnectionMode") == "tenant-only"
         return {
             "Id": distribution.id,
-            "ARN": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{distribution.id}",
+            "ARN": distribution_arn(distribution.id),
             "Status": self.status(distribution),
             "LastModifiedTime": distribution.modified,
             "InProgressInvalidationBatches": 0,
-            "DomainName": f"d{distribution.id.lower()}.cloudfront.net",
+            "DomainName": "-" if multi_tenant else f"d{distribution.id.lower()}.cloudfront.net",
             "ActiveTrustedSigners": {"Enabled": False, "Quantity": 0},
             "ActiveTrustedKeyGroups": {"Enabled": False, "Quantity": 0},
             "DistributionConfig": copy.deepcopy(distribution.config),
@@ -419,4 +552,49 @@ class CloudFrontState:
             if key in config:
                 summary[key] = copy.deepcopy(config[key])
         summary.setdefault("Staging", False)
+        summary["ConnectionMode"] = config.get("ConnectionMode", "direct")
+        summary["ETag"] = distribution.etag
         return summary
+
+    def delete_distribution(self, distribution_id: str, if_match: str | None) -> None:
+        with self.lock:
+            distribution = self.distribution(distribution_id)
+            self.check_if_match(if_match, distribution.etag)
+            if distribution.config.get("Enabled") or self.status(distribution) != "Deployed":
+                raise ApiError(
+                    "DistributionNotDisabled",
+                    "The distribution you are trying to delete has not been disabled.",
+                    409,
+                )
+            tenants = sorted(t.id for t in self.tenants.tenants_of(distribution.id))
+            if tenants:
+                raise ApiError(
+                    "ResourceInUse",
+                    f"The distribution {distribution.id} still has distribution tenants: "
+                    f"{', '.join(tenants)}.",
+                )
+            del self.distributions[distribution.id]
+            self.tags.pop(distribution_arn(distribution.id), None)
+
+
+def _uses(key: str, value: Any) -> bool:
+    """Whether a standard-only field's value uses the feature. A value that means it is
+    unused (no aliases, PriceClass_All, which AWS itself reports for a multi-tenant
+    distribution, Staging false, trusted signers off) is no use; a TTL or ForwardedValues
+    at all is (a multi-tenant behavior takes its caching from a cache policy)."""
+    if key == "Aliases":
+        return bool((value or {}).get("Quantity"))
+    if key == "PriceClass":
+        return value != "PriceClass_All"
+    if key == "TrustedSigners":
+        return bool((value or {}).get("Enabled") or (value or {}).get("Quantity"))
+    if key in ("ContinuousDeploymentPolicyId", "Staging", "SmoothStreaming"):
+        return bool(value)
+    return True
+
+
+def _standard_only(field_name: str) -> str:
+    return (
+        f"{field_name} is for standard distributions only; a multi-tenant distribution "
+        "cannot have it (its tenants carry domains; its behaviors use cache policies)."
+    )

@@ -8,9 +8,12 @@ differential tests hold the two to each other.
 
 - **Hosts**: exact names (``shop.example.com``) and ``*.`` wildcards (``*.eu.example.com``
   covers any name ending in ``.eu.example.com``, at any depth, not the name itself),
-  compared case-insensitively with the request's Host header, its port and one trailing
-  dot removed. A request without a Host header (CloudFront always forwards one) is inside
-  every host scope: fail safe.
+  compared with the request's Host header in canonical form (:data:`CANONICAL_HOST`:
+  lower-cased, without its port and its one trailing dot). A Host that is not in
+  canonical form (none at all, a space, a second dot or colon, userinfo, percent-encoding,
+  non-ASCII letters, an IPv6 literal, a list) is inside every host scope: origins read
+  such a Host in different ways (up to the first ``:``, after an ``@``, trimmed, mapped
+  from fullwidth letters), and one of those readings may be a host in scope.
 - **Paths**: CloudFront path patterns. A URI that is not in the plainly safe form
   (:data:`cffunc.function.paths.SAFE_URI`) is inside every path scope: an origin might read
   it as a path in scope.
@@ -25,20 +28,25 @@ import re
 from cffunc.config.scope import READS, Methods, Scope
 from cffunc.function.paths import first_match, is_safe
 
-__all__ = ["READS", "Methods", "Scope", "covers", "host_matches", "request_host"]
+__all__ = [
+    "CANONICAL_HOST", "READS", "Methods", "Scope", "covers", "host_matches", "request_host",
+]  # fmt: skip
+
+CANONICAL_HOST = re.compile(r"^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+)\.?(?::[0-9]+)?$")
+"""A Host header in canonical form: labels of ASCII letters, digits and hyphens joined by
+single dots, at most one trailing dot, then an optional ``:`` and port digits. Group 1 is
+the name a scope compares, once lower-cased. The classes are spelled out (no IGNORECASE:
+Python would fold the Kelvin sign into ``k``, JavaScript would not), and the rendered
+function and replay get this same regex (``js_regex``, or its source), so no reading of a
+Host differs between the model and the function."""
 
 
-def request_host(header: str) -> str:
-    """The Host header as scopes compare it: lower case, no port, no trailing dot.
-    (parts/scope.js.j2 does the same.)"""
-    host = header.lower()
-    if host.startswith("["):  # an IPv6 literal, "[2001:db8::1]:443"
-        end = host.find("]")
-        return host[: end + 1] if end > 0 else host
-    colon = host.rfind(":")
-    if colon >= 0 and re.fullmatch(r"[0-9]*", host[colon + 1 :]):
-        host = host[:colon]
-    return host[:-1] if host.endswith(".") else host
+def request_host(header: str) -> str | None:
+    """The Host header as scopes compare it (lower case, no port, no trailing dot), or
+    None when it is not in canonical form: such a request is inside every host scope.
+    (parts/scope.js.j2 reads it the same way, with the same regex.)"""
+    match = CANONICAL_HOST.fullmatch(header)
+    return match.group(1).lower() if match else None
 
 
 def host_matches(pattern: str, host: str) -> bool:
@@ -48,10 +56,11 @@ def host_matches(pattern: str, host: str) -> bool:
     return pattern == host
 
 
-def covers(scope: Scope, method: str, uri: str, host: str) -> bool:
-    """Whether a request with this method, URI and (normalised) host is inside ``scope``."""
+def covers(scope: Scope, method: str, uri: str, host: str | None) -> bool:
+    """Whether a request with this method, URI and host (:func:`request_host`'s reading,
+    None for a Host not in canonical form) is inside ``scope``."""
     if scope.methods == "writes" and method in READS:
         return False
-    if scope.hosts and host and not any(host_matches(p, host) for p in scope.hosts):
+    if scope.hosts and host is not None and not any(host_matches(p, host) for p in scope.hosts):
         return False
     return not scope.paths or not is_safe(uri) or first_match(scope.paths, uri) is not None

@@ -38,10 +38,12 @@ from cffunc.function.decide import (
 )
 from cffunc.function.paths import SAFE_URI, first_match, is_safe, patterns_source
 from cffunc.function.rules import MaintenanceRules
-from cffunc.function.scopes import Scope, covers, request_host
+from cffunc.function.scopes import CANONICAL_HOST, Scope, covers, request_host
 from cffunc.function.store_layout import (
+    ANY_EXACT_HOST,
     HOST_PREFIX,
     NET_PREFIX,
+    NOT_CANONICAL,
     covering_scope,
     parse_host_scope,
     parse_networks,
@@ -53,6 +55,7 @@ from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.engine import RuntimeFailure, start_v8
 from cffunc.runtime.events import split_cookie_header, split_query
 from cffunc.runtime.local_store import KeyValueData
+from cffunc.terminal import shown
 from cffunc.words import count as counted
 
 CLASSES = ("pass", "maintenance", "redirect", "error")
@@ -155,7 +158,7 @@ class Attribution:
         )
         self.uris: dict[str, Decision | None] = {}
         self.scoped = rules.store or not rules.scope.whole
-        self.scope_cache: dict[tuple[str, str, str], bool] = {}
+        self.scope_cache: dict[tuple[str | None, str, str], bool] = {}
 
     def __call__(
         self,
@@ -211,9 +214,10 @@ class Attribution:
             "path": None if bypass is None else bypass.path,
         }
 
-    def _inside(self, key: tuple[str, str, str]) -> bool:
-        """Whether a (normalised host, method, URI) is inside the config's scope and, with
-        a store, one of its scopes: what decide() checks before any allowlist."""
+    def _inside(self, key: tuple[str | None, str, str]) -> bool:
+        """Whether a (normalised host or None when not canonical, method, URI) is inside
+        the config's scope and, with a store, one of its scopes: what decide() checks
+        before any allowlist."""
         found = self.scope_cache.get(key)
         if found is None:
             host, method, uri = key
@@ -946,25 +950,31 @@ def scope_table(
     rules: MaintenanceRules, store: Mapping[str, str] | None, now: datetime
 ) -> dict[str, Any] | None:
     """The scopes a maintenance line can fall in, in the function's order, for the counts
-    per scope (shims/replay.js matches them as cffunc.function.scopes does); None when maintenance
-    covers every request."""
+    per scope (shims/replay.js matches them as cffunc.function.scopes does, with its
+    regex for a Host in canonical form); None when maintenance covers every request.
+    ``unreadable``: the scope of a Host not in canonical form once the wildcards are
+    passed, when exact-host scopes exist."""
+    table: dict[str, Any] = {
+        "list": [], "exact": {}, "unreadable": None,
+        "safe": SAFE_URI.pattern, "host": CANONICAL_HOST.pattern,
+    }  # fmt: skip
     if not rules.store:
         if rules.scope.whole:
             return None
-        return {"list": [_entry(rules.scope)], "exact": {}, "safe": SAFE_URI.pattern}
+        return table | {"list": [_entry(rules.scope)]}
     state = parse_state((store or {}).get("cffunc:state"))
-    entries: list[dict[str, Any]] = []
-    exact: dict[str, dict[str, Any]] = {}
     if state is not None:
         if state.active(now):
-            entries.append(_entry(state.scope()))
-        entries += [_entry(w.scope((str(w.host),))) for w in state.wildcards if w.active(now)]
+            table["list"].append(_entry(state.scope()))
+        table["list"] += [_entry(w.scope((str(w.host),))) for w in state.wildcards if w.active(now)]
+        if state.hosts:
+            table["unreadable"] = _entry(ANY_EXACT_HOST.scope((NOT_CANONICAL,)))
         for key, value in (store or {}).items() if state.hosts else ():
             scope = parse_host_scope(value) if key.startswith(HOST_PREFIX) else None
             if scope is not None and scope.active(now):
                 host = key.removeprefix(HOST_PREFIX)
-                exact[host] = _entry(scope.scope((host,)))
-    return {"list": entries, "exact": exact, "safe": SAFE_URI.pattern}
+                table["exact"][host] = _entry(scope.scope((host,)))
+    return table
 
 
 def _entry(scope: Scope) -> dict[str, Any]:
@@ -990,6 +1000,9 @@ def _merge(summary: ReplaySummary, name: str, result: dict[str, Any]) -> None:
 
 
 def format_summary(summary: ReplaySummary) -> str:
+    """The summary for people. Paths, hosts, file names and function errors come from the
+    logs: their control characters are shown as escapes (a URI holding ``%1B]0;`` would
+    otherwise set the terminal's title)."""
     total = summary.replayed
     lines = counted(summary.lines, "line")
     out = [f"{lines}, {total:,} replayed, {summary.malformed:,} malformed"]
@@ -1000,21 +1013,21 @@ def format_summary(summary: ReplaySummary) -> str:
     for cls in CLASSES:
         if not summary.counts[cls]:
             continue
-        paths = ", ".join(f"{p} ({n:,})" for p, n in top(summary.paths[cls], 5))
-        networks = ", ".join(f"{p} ({n:,})" for p, n in top(summary.networks[cls], 5))
+        paths = ", ".join(f"{shown(p)} ({n:,})" for p, n in top(summary.paths[cls], 5))
+        networks = ", ".join(f"{shown(p)} ({n:,})" for p, n in top(summary.networks[cls], 5))
         out.append(f"{cls}: top paths {paths}")
         out.append(f"{cls}: top networks {networks}")
     if summary.scopes:
-        out.append(
-            "maintenance by scope: " + ", ".join(f"{s} ({n:,})" for s, n in top(summary.scopes))
-        )
+        scopes = ", ".join(f"{shown(s)} ({n:,})" for s, n in top(summary.scopes))
+        out.append(f"maintenance by scope: {scopes}")
     if summary.rules:
-        out.append("passed because: " + ", ".join(f"{r} ({n:,})" for r, n in top(summary.rules)))
+        rules = ", ".join(f"{shown(r)} ({n:,})" for r, n in top(summary.rules))
+        out.append(f"passed because: {rules}")
     if summary.malformed_lines:
-        out.append("malformed lines: " + ", ".join(summary.malformed_lines))
+        out.append("malformed lines: " + ", ".join(shown(x) for x in summary.malformed_lines))
     if summary.errors:
         out.append("function errors (a 503 FunctionExecutionError at the edge):")
-        out.extend(f"  {e}" for e in summary.errors)
+        out.extend(f"  {shown(e)}" for e in summary.errors)
     if summary.disagreements:
         out.append(
             "warning: the decision model disagrees on "

@@ -18,6 +18,11 @@ Parquet output; real-time logs, real-time-logs.html, are tab-separated without a
 - Parquet (``PAR1``): columns named by field (Athena's underscore spelling is read too);
   needs ``pip install 'cffunc[parquet]'``;
 - plain or real-time (no header): the field names in order come from ``--fields``.
+
+A line longer than :data:`MAX_LINE_BYTES` is counted malformed and skipped, whatever the
+format and source: a file without a line break (or a Parquet value of megabytes) costs one
+block of memory and one pass, not its size. The replay in V8 reads a line that starts
+with :data:`MALFORMED` as malformed, the rest of it saying why.
 """
 
 from __future__ import annotations
@@ -40,6 +45,14 @@ BLOCK_BYTES = 1 << 21
 """Bytes of log read and sent to V8 at a time (about 7,000 lines of 33 fields)."""
 BLOCK_RECORDS = 8_000
 """Records converted per block for the formats read record by record."""
+MAX_LINE_BYTES = 1 << 16
+"""The longest line replay reads: 64 KiB. A CloudFront log line is a few hundred bytes
+(a few KB with long cookies, URIs and user agents); a longer one is counted malformed."""
+MALFORMED = "\x00"
+"""Starts a line that stands for a malformed one (no log line starts with a NUL), the
+note after it saying why (shims/replay.js counts it)."""
+TOO_LONG = f"{MALFORMED}longer than {MAX_LINE_BYTES:,} bytes, skipped"
+NOT_A_RECORD = f"{MALFORMED}not a JSON object"
 USED = (
     "date", "time", "c-ip", "cs-method", "cs(Host)", "cs-uri-stem", "cs(Referer)",
     "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-host-header",
@@ -247,14 +260,27 @@ def blocks_of(name: str, handle: IO[bytes], fields: Sequence[str] | None) -> Ite
         return _parquet(name, handle)
     first = head.lstrip().split(b"\n", 1)[0]
     if first.startswith(b"{"):
-        return _records(name, (json.loads(line) for line in _lines(handle) if line.strip()))
+        objects = (
+            _LONG if line is None else json.loads(line)
+            for line in _lines(handle)
+            if line is None or line.strip()
+        )
+        return _records(name, objects)
     if first.startswith(b"#") or fields is None:
         # Lines before any #Fields line are counted as malformed; replay's note says a
         # plain or real-time log needs --fields.
         return _legacy(handle)
     names = [ALIASES.get(f, f) for f in fields]
-    rows = (dict(zip(names, line.split("\t"), strict=False)) for line in _lines(handle) if line)
+    rows = (
+        _LONG if line is None else dict(zip(names, line.split("\t"), strict=False))
+        for line in _lines(handle)
+        if line is None or line
+    )
     return _records(name, rows)
+
+
+_LONG = object()
+"""A record standing for a line longer than the bound."""
 
 
 def _legacy(handle: IO[bytes]) -> Iterator[str]:
@@ -262,44 +288,94 @@ def _legacy(handle: IO[bytes]) -> Iterator[str]:
     newline, so a UTF-8 character is never cut in two); a W3C log delimited by spaces
     gets tabs."""
     spaced: bool | None = None
-    pending = b""
-    while True:
-        data = handle.read(BLOCK_BYTES)
-        if not data:
-            break
-        if pending:
-            data = pending + data
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            pending = data
-            continue
-        pending = data[cut + 1 :]
-        text = data[:cut].decode("utf-8", errors="replace")
+    for chunk in whole_lines(handle):
+        text = chunk.decode("utf-8", errors="replace")
         if spaced is None:
             spaced = _spaced(text)
         yield _tabbed(text) if spaced else text
-    if pending:
-        text = pending.decode("utf-8", errors="replace")
-        yield _tabbed(text) if (spaced if spaced is not None else _spaced(text)) else text
+
+
+def whole_lines(
+    handle: IO[bytes], limit: int = MAX_LINE_BYTES, block: int | None = None
+) -> Iterator[bytes]:
+    """The input as chunks of whole lines joined by newlines (about a block each, without
+    the last newline), every line longer than ``limit`` bytes replaced by :data:`TOO_LONG`.
+
+    Reads ``block`` bytes (default :data:`BLOCK_BYTES`) at a time and keeps at most
+    ``limit`` bytes of an unfinished line between reads: once a line outgrows that, the
+    rest of it is skipped as it is read. Linear in the input, bounded in memory, however
+    long a line (a gzip of megabytes without a newline) is."""
+    size = block or BLOCK_BYTES
+    pending = b""  # the start of the line the last read ended in, at most `limit` bytes
+    skipping = False  # inside a line already found too long
+    marker = TOO_LONG.encode()
+    while data := handle.read(size):
+        lines: list[bytes] = []
+        if skipping:
+            end = data.find(b"\n")
+            if end < 0:
+                continue
+            lines.append(marker)
+            data, skipping = data[end + 1 :], False
+        buffer = pending + data if pending else data
+        last = buffer.rfind(b"\n")
+        if last >= 0:
+            lines.append(_bounded(buffer[:last], limit, marker))
+            buffer = buffer[last + 1 :]
+        if len(buffer) > limit:
+            pending, skipping = b"", True
+        else:
+            pending = bytes(buffer)
+        if lines:
+            yield b"\n".join(lines)
+    if skipping:
+        yield marker
+    elif pending:
+        yield _bounded(pending, limit, marker)
+
+
+def _bounded(text: bytes, limit: int, marker: bytes) -> bytes:
+    """``text`` (whole lines) with each line longer than ``limit`` replaced by ``marker``.
+    Looks for the last newline within ``limit`` bytes of each line start, so a block of
+    ordinary lines costs a few dozen searches, not one per line."""
+    pieces: list[bytes] = []
+    start = at = 0  # start: what is not yet in pieces; at: a line start, all before it fit
+    while len(text) - at > limit:
+        newline = text.rfind(b"\n", at, at + limit + 1)
+        if newline >= 0:
+            at = newline + 1
+            continue
+        end = text.find(b"\n", at)  # the line starting at `at` is too long
+        end = len(text) if end < 0 else end
+        pieces += [text[start:at], marker]
+        start, at = end, end + 1
+    if not pieces:
+        return text
+    pieces.append(text[start:])
+    return b"".join(pieces)
 
 
 def _spaced(text: str) -> bool:
     """A W3C log whose values are separated by spaces: its first data line has no tab."""
     for line in text.split("\n"):
-        if line and not line.startswith("#"):
+        if line and not line.startswith(("#", MALFORMED)):
             return "\t" not in line and " " in line
     return False
 
 
 def _tabbed(text: str) -> str:
     return "\n".join(
-        line if line.startswith("#") else line.replace(" ", "\t") for line in text.split("\n")
+        line if line.startswith(("#", MALFORMED)) else line.replace(" ", "\t")
+        for line in text.split("\n")
     )
 
 
-def _lines(handle: IO[bytes]) -> Iterator[str]:
-    for raw in handle:
-        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+def _lines(handle: IO[bytes]) -> Iterator[str | None]:
+    """Each line, without its line break; None for one longer than the bound."""
+    too_long = TOO_LONG.encode()
+    for chunk in whole_lines(handle):
+        for raw in chunk.split(b"\n"):
+            yield None if raw == too_long else raw.decode("utf-8", errors="replace").rstrip("\r")
 
 
 def _records(name: str, records: Iterable[Any]) -> Iterator[str]:
@@ -308,10 +384,15 @@ def _records(name: str, records: Iterable[Any]) -> Iterator[str]:
     out: list[str] = [header]
     try:
         for record in records:
-            if not isinstance(record, dict):
-                out.append("")  # counted as malformed
-                continue
-            out.append("\t".join(_value(record, field) for field in USED))
+            if record is _LONG:
+                out.append(TOO_LONG)
+            elif not isinstance(record, dict):
+                out.append(NOT_A_RECORD)
+            else:
+                line = "\t".join(_value(record, field) for field in USED)
+                # A Parquet value of megabytes makes a line as long as any text line.
+                too_long = len(line) > MAX_LINE_BYTES // 4 and len(line.encode()) > MAX_LINE_BYTES
+                out.append(TOO_LONG if too_long else line)
             if len(out) >= BLOCK_RECORDS:
                 yield "\n".join(out)
                 out = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from cffunc.runtime.local_run import (
     run_events,
     scenario_file,
 )
-from cffunc.runtime.local_store import load_kvs
+from cffunc.runtime.local_store import KeyValueData, load_kvs
 from cffunc.runtime.scenarios import load_scenarios
 
 
@@ -65,6 +65,8 @@ class TestRequest:
     """Someone else's function file, instead of the config's."""
     runtime: Runtime | None = None
     kvs: Path | None = None
+    kvs_unreadable: bool = False
+    """Every read of the store fails, as when the edge cannot read it."""
     remote: bool = False
     """Compare with CloudFront's TestFunction too (the deploy stage does that half)."""
     with_function: WithFunction | None = None
@@ -87,6 +89,8 @@ class TestRequest:
             raise UsageError("--code needs --runtime cloudfront-js-1.0 or cloudfront-js-2.0")
         if self.code is not None and not self.has_events:
             raise UsageError("--code needs events: --event FILE or --ip/--path")
+        if self.code is not None and self.kvs_unreadable:
+            raise UsageError("--kvs-unreadable runs cffunc's own function; drop --code")
         if self.code is not None and self.with_function is not None:
             raise UsageError("--with composes with cffunc's function; drop --code")
         if self.remote and self.with_function is not None:
@@ -110,6 +114,8 @@ def run_test(request: TestRequest) -> EventRun | ScenarioRun:
     """The scenarios, or the events, through the function the request names."""
     request.check()
     kvs = load_kvs(request.kvs) if request.kvs else None
+    if request.kvs_unreadable:
+        kvs = replace(kvs or KeyValueData({}), unavailable=True)
     if not request.has_events:
         config = load_config(request.config_path)
         scenarios = load_scenarios(scenario_file(config, request.scenarios))

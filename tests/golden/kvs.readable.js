@@ -9,7 +9,8 @@ var T4 = "AI=EB=Z";
 var T6 = "=_=Nuw=================c";
 var PR = new RegExp("^(?:/health|/maintenance/[\\s\\S]*|/robots\\.txt|/webhooks/stripe)$");
 var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
-var SK = "cffunc:state", NP = "cffunc:net:", HP = "cffunc:host:";
+var HC = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+)\.?(?::[0-9]+)?$/;
+var SK = "cffunc:state", NP = "cffunc:net:", HP = "cffunc:host:", AH = {"on":true};
 var OBJ = "/maintenance/index.html", MK = "x-cffunc-maintenance";
 var ORG = "maintenance-bucket";
 
@@ -123,14 +124,8 @@ function ipOk(ip) {
 }
 
 function host(r) {
-  var h = gv(r.headers, 'host').toLowerCase(), i;
-  if (h.charAt(0) === '[') {
-    i = h.indexOf(']');
-    return i > 0 ? h.substring(0, i + 1) : h;
-  }
-  i = h.lastIndexOf(':');
-  if (i >= 0 && /^[0-9]*$/.test(h.substring(i + 1))) h = h.substring(0, i);
-  return h.charAt(h.length - 1) === '.' ? h.substring(0, h.length - 1) : h;
+  var m = HC.exec(gv(r.headers, 'host'));
+  return m ? m[1].toLowerCase() : null;
 }
 
 function hm(p, h) {
@@ -138,7 +133,12 @@ function hm(p, h) {
 }
 
 function live(s, now) {
-  return !!s && typeof s === 'object' && s.on === true && (s.until == null || (/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(s.until) && now < Date.parse(s.until)));
+  return !!s && typeof s === 'object' && s.on === true && (s.until == null || now < tm(s.until)) && (s.start == null || now >= tm(s.start));
+}
+
+function tm(t) {
+  var d = /^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(t) ? Date.parse(t) : NaN;
+  return isNaN(d) || new Date(d).toISOString() !== t.replace('Z', '.000Z') ? NaN : d;
 }
 
 function wild(s, now) {
@@ -164,10 +164,11 @@ async function cover(r, u, now, st) {
   if (Array.isArray(l)) {
     for (i = 0; i < l.length; i++) {
       s = l[i];
-      if (wild(s, now) && (!h || hm(s.host, h)) && fits(s, r, u)) return s;
+      if (wild(s, now) && (h === null || hm(s.host, h)) && fits(s, r, u)) return s;
     }
   }
-  if (st.hosts !== true || !h) return null;
+  if (st.hosts !== true) return null;
+  if (h === null) return AH;
   try {
     s = await cf.kvs().get(HP + h, {format: 'json'});
   } catch (e) {

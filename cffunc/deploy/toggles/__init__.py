@@ -194,6 +194,8 @@ class EnableRequest:
     """Scope it to these path patterns; none: every path."""
     read_only: bool = False
     """Only writes are in maintenance."""
+    at: str | None = None
+    """Start at this RFC 3339 time or after this duration (30m) instead of now."""
     wait: float | None = None
     """Wait this many seconds for the distributions to deploy; None: do not wait."""
 
@@ -267,11 +269,19 @@ def toggle_for(deployment: Deployment) -> MaintenanceToggle:
     return AssociationToggle(deployment)
 
 
+ASSOCIATED = {"on": "all", "partial": "some", "off": "none"}
+"""``associated`` in status: how many of a distribution's selected behaviors (and events)
+run the function, from :func:`maintenance_state`'s on, partial or off."""
+
+
 def behaviors_status(
-    local: LocalFunction, distributions: list[RemoteDistribution]
+    local: LocalFunction, distributions: list[RemoteDistribution], switched_on: bool = True
 ) -> list[dict[str, Any]]:
-    """Each distribution's deploy state, whether it runs ``local``, and every behavior's
-    function and Lambda@Edge associations (the shared part of ``status``)."""
+    """Each distribution's deploy state, how many of its selected behaviors run ``local``
+    (``associated``: all, some, none), whether it is in maintenance (``maintenance``: on,
+    partial, off; the association where ``switched_on``, off where the store says off),
+    and every behavior's function and Lambda@Edge associations (the shared part of
+    ``status``)."""
     out = []
     for distribution in distributions:
         behaviors = []
@@ -291,11 +301,13 @@ def behaviors_status(
                     for i in (behavior.get("LambdaFunctionAssociations") or {}).get("Items") or []
                 ],
             })  # fmt: skip
+        associated = maintenance_state(local, distribution)
         out.append({
             "id": distribution.id,
             "label": distribution.label,
             "status": distribution.status,
-            "maintenance": maintenance_state(local, distribution),
+            "associated": ASSOCIATED[associated],
+            "maintenance": associated if switched_on else "off",
             "behaviors": behaviors,
         })  # fmt: skip
     return out
@@ -326,7 +338,9 @@ def compositions_status(
 
 
 def function_status(deployment: Deployment, local: LocalFunction) -> dict[str, Any]:
-    """The function's stages and whether LIVE holds the local render (None: not rendered)."""
+    """The function's stages, whether it is published (has a LIVE stage), and whether
+    LIVE holds the local render (None: nothing to compare, not published or not
+    rendered)."""
     client = deployment.client
     dev = client.describe_function(local.name, "DEVELOPMENT")
     live = client.describe_function(local.name, "LIVE")
@@ -335,10 +349,10 @@ def function_status(deployment: Deployment, local: LocalFunction) -> dict[str, A
         "name": local.name,
         "development_etag": dev.etag if dev else None,
         "live_etag": live.etag if live else None,
+        "published": live is not None,
         "live_matches_local": None
-        if local.code is None
-        else live is not None
-        and holds_render(local, live_code, live.runtime, live.comment, live.kvs_arns),
+        if local.code is None or live is None
+        else holds_render(local, live_code, live.runtime, live.comment, live.kvs_arns),
     }
 
 

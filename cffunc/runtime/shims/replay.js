@@ -278,40 +278,35 @@
   };
 
   // Which scope a maintenance line fell in, for the counts per scope: the table
-  // (cffunc/replay.py, scope_table) lists the scopes in the function's order, with the
-  // matching of cffunc/scopes.py: lower-case Host without port or trailing dot, *.
-  // wildcards, a URI not in the safe form inside every path scope.
+  // (cffunc/replay/run.py, scope_table) lists the scopes in the function's order, with the
+  // matching of cffunc/function/scopes.py: the Host in canonical form (the table's regex),
+  // lower case, without port or trailing dot, *. wildcards; a Host not in canonical form
+  // inside every host scope, a URI not in the safe form inside every path scope.
   var scopes = null;
   function compileScopes(t) {
     function one(s) {
-      return { label: s.label, hosts: s.hosts, writes: s.writes, paths: s.paths === null ? null : new RegExp(s.paths) };
+      return s === null ? null : { label: s.label, hosts: s.hosts, writes: s.writes, paths: s.paths === null ? null : new RegExp(s.paths) };
     }
     var exact = new Map();
     Object.keys(t.exact).forEach(function (h) { exact.set(h, one(t.exact[h])); });
-    return { list: t.list.map(one), exact: exact, safe: new RegExp(t.safe) };
+    return { list: t.list.map(one), exact: exact, unreadable: one(t.unreadable), safe: new RegExp(t.safe), host: new RegExp(t.host) };
   }
   function hostOf(h) {
-    h = h.toLowerCase();
-    if (h.charAt(0) === '[') {
-      var e = h.indexOf(']');
-      return e > 0 ? h.substring(0, e + 1) : h;
-    }
-    var i = h.lastIndexOf(':');
-    if (i >= 0 && /^[0-9]*$/.test(h.substring(i + 1))) h = h.substring(0, i);
-    return h.charAt(h.length - 1) === '.' ? h.substring(0, h.length - 1) : h;
+    var m = scopes.host.exec(h);
+    return m ? m[1].toLowerCase() : null;
   }
   function hostMatch(p, h) {
     return p.charAt(0) === '*' ? h.length > p.length - 1 && h.substring(h.length - p.length + 1) === p.substring(1) : p === h;
   }
   function covers(s, method, uri, h) {
     if (s.writes && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) return false;
-    if (s.hosts && h && !s.hosts.some(function (p) { return hostMatch(p, h); })) return false;
+    if (s.hosts && h !== null && !s.hosts.some(function (p) { return hostMatch(p, h); })) return false;
     return !s.paths || !scopes.safe.test(uri) || s.paths.test(uri);
   }
   function scopeOf(method, uri, header) {
     var h = hostOf(header), i, s;
     for (i = 0; i < scopes.list.length; i++) if (covers(scopes.list[i], method, uri, h)) return scopes.list[i].label;
-    s = h ? scopes.exact.get(h) : undefined;
+    s = h === null ? scopes.unreadable : scopes.exact.get(h);
     return s && covers(s, method, uri, h) ? s.label : 'no scope (the function and the table disagree)';
   }
   // One partition of a handed-over list added up: text is its files (a JSON array of
@@ -486,6 +481,11 @@
         tally.budget--;
         if (file.seen++ % sample !== 0) continue;
         summary.lines++;
+        if (line.charCodeAt(0) === 0) {
+          // A line cffunc/replay/sources.py stands in for a malformed one (MALFORMED), with why.
+          malformed(number, line.slice(1, 200));
+          continue;
+        }
         if (file.f === null) {
           malformed(number, 'before any #Fields line; a plain or real-time log needs --fields');
           continue;

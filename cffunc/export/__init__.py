@@ -16,7 +16,7 @@ comment; attribute arn) and the distribution's ``function_association`` block
 
 from __future__ import annotations
 
-import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +25,13 @@ from typing import Literal
 from cffunc.config.load import Config
 from cffunc.deploy.reads import local_function
 from cffunc.errors import CffuncError
+from cffunc.export import folder, hcl
 from cffunc.function.render import RenderedFunction, render
 from cffunc.function.rules import compile_rules
 
 FUNCTION_ID = "MaintenanceFunction"
 STORE_ID = "MaintenanceStore"
+TERRAFORM_FILE = "cffunc.tf"
 
 
 class ExportError(CffuncError):
@@ -52,7 +54,7 @@ def _behaviors(config: Config) -> list[str]:
     for target in config.distributions:
         label = target.id or target.alias or "?"
         behaviors = target.behaviors or ("every behavior",)
-        out += [f"{label}: {', '.join(behaviors)}"]
+        out += [_safe(f"{label}: {', '.join(behaviors)}")]
     return out
 
 
@@ -143,7 +145,9 @@ def cloudformation(config: Config, function: RenderedFunction) -> Exported:
             f"#     - EventType: {event}",
             f"#       FunctionARN: !GetAtt {FUNCTION_ID}.FunctionARN",
         ]
-    head = [f"# Written by `cffunc export cloudformation` from {config.path.name}; do not edit:"]
+    head = [
+        f"# Written by `cffunc export cloudformation` from {_safe(config.path.name)}; do not edit:"
+    ]
     head += ["# `cffunc export cloudformation --check` tells when it is stale.", "#"]
     head += [f"# {line}" for line in _caveats(config)]
     text = "\n".join(head) + "\n" + body + "\n".join(associations) + "\n"
@@ -152,48 +156,38 @@ def cloudformation(config: Config, function: RenderedFunction) -> Exported:
 
 def terraform(config: Config, function: RenderedFunction) -> Exported:
     """cffunc.tf (the function, its store, outputs, and the function_association blocks
-    as a comment) and the code in a file next to it."""
+    as a comment) and the code in a file next to it, laid out as ``terraform fmt`` would
+    leave them."""
     name = config.function.name
     code_file = f"{name}.js"
     store = config.store_name
-    lines = [f"# Written by `cffunc export terraform` from {config.path.name}; do not edit:"]
+    lines = [f"# Written by `cffunc export terraform` from {_safe(config.path.name)}; do not edit:"]
     lines += ["# `cffunc export terraform --check` tells when it is stale.", "#"]
     lines += [f"# {line}" for line in _caveats(config)]
-    lines.append("")
     if store is not None:
-        lines += [
-            'resource "aws_cloudfront_key_value_store" "maintenance" {',
-            f"  name    = {_hcl(store)}",
-            f"  comment = {_hcl(f'cffunc: maintenance switch of {name}')}",
-            "}",
-            "",
-        ]
-    lines += [
-        'resource "aws_cloudfront_function" "maintenance" {',
-        f"  name    = {_hcl(name)}",
-        f"  runtime = {_hcl(config.function.runtime)}",
-        f"  comment = {_hcl(_comment(config))}",
-        "  publish = true",
-        f'  code    = file("${{path.module}}/{code_file}")',
-    ]
-    if store is not None:
-        lines.append(
-            "  key_value_store_associations = [aws_cloudfront_key_value_store.maintenance.arn]"
+        lines += _block(
+            'resource "aws_cloudfront_key_value_store" "maintenance"',
+            ("name", _hcl(store)),
+            ("comment", _hcl(f"cffunc: maintenance switch of {name}")),
         )
-    lines += [
-        "}",
-        "",
-        'output "function_arn" {',
-        "  value = aws_cloudfront_function.maintenance.arn",
-        "}",
+    function_arguments = [
+        ("name", _hcl(name)),
+        ("runtime", _hcl(config.function.runtime)),
+        ("comment", _hcl(_comment(config))),
+        ("publish", "true"),
+        ("code", f'file("${{path.module}}/{code_file}")'),
     ]
     if store is not None:
-        lines += [
-            "",
-            'output "key_value_store_arn" {',
-            "  value = aws_cloudfront_key_value_store.maintenance.arn",
-            "}",
-        ]
+        function_arguments.append(
+            ("key_value_store_associations", "[aws_cloudfront_key_value_store.maintenance.arn]")
+        )
+    lines += _block('resource "aws_cloudfront_function" "maintenance"', *function_arguments)
+    lines += _block('output "function_arn"', ("value", "aws_cloudfront_function.maintenance.arn"))
+    if store is not None:
+        lines += _block(
+            'output "key_value_store_arn"',
+            ("value", "aws_cloudfront_key_value_store.maintenance.arn"),
+        )
     lines += ["", "# Add to each selected cache behavior of the distribution:"]
     lines += [f"#   {line}" for line in _behaviors(config)]
     lines.append("#")
@@ -204,16 +198,40 @@ def terraform(config: Config, function: RenderedFunction) -> Exported:
             "#     function_arn = aws_cloudfront_function.maintenance.arn",
             "#   }",
         ]
-    return Exported({"cffunc.tf": "\n".join(lines) + "\n", code_file: function.code})
+    return Exported({TERRAFORM_FILE: "\n".join(lines) + "\n", code_file: function.code})
+
+
+def _block(header: str, *arguments: tuple[str, str]) -> list[str]:
+    """A block after a blank line, as ``terraform fmt`` lays it out: two spaces of
+    indentation and the ``=`` of consecutive one-line arguments in one column."""
+    width = max(len(name) for name, _ in arguments)
+    return ["", f"{header} {{", *(f"  {n.ljust(width)} = {v}" for n, v in arguments), "}"]
 
 
 class _Code(str):
     """The function code, written in double quotes."""
 
 
+_HCL_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def _hcl(text: str) -> str:
-    """An HCL string literal (JSON's escapes are HCL's; ${ and %{ are escaped too)."""
-    return json.dumps(text, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{")
+    """An HCL string literal: its escapes (``\\n``, ``\\uNNNN``; it has no ``\\b`` or ``\\f``),
+    and ``$${`` and ``%%{`` for a literal ``${`` or ``%{``."""
+    escaped = "".join(
+        _HCL_ESCAPES.get(c) or (f"\\u{ord(c):04x}" if _breaks_lines(c) else c) for c in text
+    )
+    return '"' + escaped.replace("${", "$${").replace("%{", "%%{") + '"'
+
+
+def _breaks_lines(c: str) -> bool:
+    """Control characters, and the separators YAML reads as line breaks."""
+    return unicodedata.category(c) == "Cc" or c in "\u2028\u2029"
+
+
+def _safe(text: str) -> str:
+    """Text from the config made safe for a comment line: no character can end it."""
+    return "".join(f"\\u{ord(c):04x}" if _breaks_lines(c) else c for c in text)
 
 
 def write(exported: Exported, target: Path, single: bool) -> list[Path]:
@@ -228,17 +246,46 @@ def write(exported: Exported, target: Path, single: bool) -> list[Path]:
 
 
 def check(exported: Exported, target: Path, single: bool, command: str) -> None:
-    """ExportError naming the first file that is missing or differs from the export."""
+    """ExportError naming the first file that is missing or says something else than the
+    export (a ``.tf`` file by what it says, see :mod:`cffunc.export.hcl`; any other file
+    byte for byte), or, for Terraform, the first other file of the folder that changes
+    what the export's blocks mean (:mod:`cffunc.export.folder`)."""
     for name, text in exported.files.items():
         path = target if single else target / name
         try:
             current = path.read_bytes()
         except OSError:
             raise ExportError(f"{path} is missing: run `{command}`") from None
-        if current != text.encode("utf-8"):
-            raise ExportError(
-                f"{path} is stale (the config or the render changed): run `{command}`"
-            )
+        difference = _difference(name, current, text)
+        if difference is not None:
+            raise ExportError(f"{path} is stale ({difference}): run `{command}`")
+    if not single:
+        ours = hcl.declarations(hcl.read(exported.files[TERRAFORM_FILE]))
+        reason = folder.trespass(target, TERRAFORM_FILE, (d.address for d in ours))
+        if reason is not None:
+            raise ExportError(reason)
+
+
+def _difference(name: str, current: bytes, text: str) -> str | None:
+    """What differs between a file on disk and the export's text; None when nothing."""
+    if not name.endswith(".tf"):
+        return None if current == text.encode("utf-8") else "the config or the render changed"
+    try:
+        on_disk = hcl.read(current.decode("utf-8"))
+    except (UnicodeDecodeError, hcl.HclError) as error:
+        return f"it is not Terraform's syntax: {error}"
+    exported = hcl.read(text)
+    said, meant = hcl.meaning(on_disk), hcl.meaning(exported)
+    if said == meant:
+        return None
+    missing, extra = meant - said, said - meant
+    for block in exported.blocks:
+        if block.meaning() in missing:
+            return f"{block.address} differs from the current render"
+    for block in on_disk.blocks:
+        if block.meaning() in extra:
+            return f"{block.address} is not in the current render"
+    return "it holds arguments outside any block"
 
 
 @dataclass(frozen=True)
