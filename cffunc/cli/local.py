@@ -26,7 +26,7 @@ from cffunc.config.starter import write_starter
 from cffunc.deploy import operations
 from cffunc.function.build import build
 from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS
-from cffunc.runtime.local_test import SingleEvent, TestRequest, run_test
+from cffunc.runtime.local_test import EdgeOptions, SingleEvent, TestRequest, run_test
 
 
 @click.command("render")
@@ -110,6 +110,31 @@ def _pairs(option: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     show_default=True,
     help="Event type of a single event.",
 )
+@click.option(
+    "--edge-location",
+    metavar="NAME[,SERVERIP[,REGION]]",
+    help="cf.edgeLocation of the events (default: IAD,192.0.2.10,us-east-1).",
+)
+@click.option(
+    "--tenant",
+    "tenant_id",
+    metavar="ID",
+    help="The events come through this tenant of a multi-tenant distribution "
+    "(cf.distributionTenant.id; default: a standard distribution).",
+)
+@click.option(
+    "--tenant-param",
+    "tenant_params",
+    multiple=True,
+    metavar="K=V",
+    help="A parameter of --tenant, for cf.distributionTenant.parameters.get (repeatable).",
+)
+@click.option(
+    "--endpoint",
+    metavar="DOMAIN",
+    help="--tenant's connection group domain, event.context.endpoint "
+    "(default: d111111abcdef8.cloudfront.net).",
+)
 @click.option("--now", help="Freeze Date at this RFC 3339 time (default: now).")
 @click.option(
     "--code",
@@ -165,6 +190,10 @@ def test_command(
     headers: tuple[str, ...],
     cookies: tuple[str, ...],
     event_type: str,
+    edge_location: str | None,
+    tenant_id: str | None,
+    tenant_params: tuple[str, ...],
+    endpoint: str | None,
     now: str | None,
     code_file: Path | None,
     runtime: str | None,
@@ -185,7 +214,10 @@ def test_command(
     (what the function did, the status, JSON/HTML/text and the headers that
     matter), or with --json what CloudFront's TestFunction would return for
     each (ComputeUtilization is a local estimate); exit 1 when the function
-    fails. --code runs any CloudFront Function file. --remote also sends the
+    fails. --code runs any CloudFront Function file. Origin modifications and
+    cf.logCustomData() values are shown under each event (OriginModifications
+    and LogCustomData in --json); --edge-location and --tenant say what the
+    edge tells a runtime 2.0 function beside the event. --remote also sends the
     scenario events (at the current time: TestFunction cannot freeze the clock)
     to CloudFront's TestFunction on the DEVELOPMENT stage, putting the local
     render there first if needed (LIVE is untouched), and exits 1 if the two
@@ -197,6 +229,7 @@ def test_command(
       cffunc test --ip 198.51.100.1 --path '/cart?x=1' --header accept=application/json
       cffunc test --code fn.js --runtime cloudfront-js-2.0 --event event.json
       cffunc test -c samples/kvs.toml --kvs-unreadable --ip 198.51.100.1
+      cffunc test --code fn.js --runtime cloudfront-js-2.0 --path / --tenant dt_1
     """
     aws = aws_options_given(click.get_current_context())
     if aws and not remote:
@@ -205,6 +238,7 @@ def test_command(
         settings.config_path, os.environ, parse_now(now), scenarios_path, event_files,
         SingleEvent(ip, path, method, _pairs("--header", headers), _pairs("--cookie", cookies),
                     event_type),
+        EdgeOptions(edge_location, tenant_id, _pairs("--tenant-param", tenant_params), endpoint),
         code_file, runtime, kvs_file, kvs_unreadable, remote,  # type: ignore[arg-type]
         with_function(with_file, with_runtime, with_events), time_limit, memory_limit,
         settings.progress,

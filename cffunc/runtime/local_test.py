@@ -19,7 +19,8 @@ from typing import Any
 from cffunc.config.load import Runtime, load_config
 from cffunc.errors import CffuncError, UsageError
 from cffunc.function.build import WithFunction
-from cffunc.runtime.events import EventError, event_from_options, normalise_event
+from cffunc.runtime.edge import EdgeContext, EdgeError, edge_from_options
+from cffunc.runtime.events import EventError, file_invocation, options_invocation
 from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS, run_isolated
 from cffunc.runtime.local_run import (
     ScenarioRun,
@@ -50,6 +51,29 @@ class SingleEvent:
 
 
 @dataclass(frozen=True)
+class EdgeOptions:
+    """``--edge-location``, ``--tenant``, ``--tenant-param`` and ``--endpoint``: what the
+    edge tells a runtime 2.0 function beside single events."""
+
+    location: str | None = None
+    tenant: str | None = None
+    tenant_params: tuple[tuple[str, str], ...] = ()
+    endpoint: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return bool(self.location or self.tenant or self.tenant_params or self.endpoint)
+
+    def context(self) -> EdgeContext:
+        try:
+            return edge_from_options(
+                self.location, self.tenant, list(self.tenant_params), self.endpoint
+            )
+        except EdgeError as error:
+            raise UsageError(str(error)) from None
+
+
+@dataclass(frozen=True)
 class TestRequest:
     """Everything ``cffunc test`` was asked."""
 
@@ -61,6 +85,7 @@ class TestRequest:
     scenarios: Path | None = None
     event_files: tuple[Path, ...] = ()
     single: SingleEvent = SingleEvent()
+    edge: EdgeOptions = EdgeOptions()
     code: Path | None = None
     """Someone else's function file, instead of the config's."""
     runtime: Runtime | None = None
@@ -95,6 +120,11 @@ class TestRequest:
             raise UsageError("--with composes with cffunc's function; drop --code")
         if self.remote and self.with_function is not None:
             raise UsageError("--remote compares the config's own function; drop --with")
+        if self.edge.given and not self.has_events:
+            raise UsageError(
+                "--edge-location, --tenant, --tenant-param and --endpoint describe single "
+                "events; in a scenario file use edge_location, tenant, tenant_params and endpoint"
+            )
 
 
 @dataclass(frozen=True)
@@ -127,13 +157,15 @@ def run_test(request: TestRequest) -> EventRun | ScenarioRun:
                 with_function.slot_events if with_function else None,
             )
         )  # fmt: skip
-    events = [_load_event(f) for f in request.event_files] + _single(request.single)
+    edge = request.edge.context()
+    pairs = [_load_event(f, edge) for f in request.event_files] + _single(request.single, edge)
+    events, edges = [event for event, _ in pairs], [edge for _, edge in pairs]
     if request.code is not None:
         # Someone else's code: in a child process bounded in time and memory.
         limits = f"at most {request.time_limit:g} s and {request.memory_limit:,} MB"
         results = run_isolated(
             _read_code(request.code), str(request.runtime), events, request.now,
-            kvs.items if kvs else None, request.time_limit, request.memory_limit,
+            kvs.items if kvs else None, request.time_limit, request.memory_limit, edges=edges,
             started=lambda pid: request.progress(
                 f"running {request.code} in a child process ({limits})"
             ),
@@ -145,30 +177,34 @@ def run_test(request: TestRequest) -> EventRun | ScenarioRun:
         config, request.env, with_function.load() if with_function else None,
         with_function.slot_events if with_function else None,
     )  # fmt: skip
-    return EventRun(events, run_events(code, runtime, events, request.now, local_store(kvs, rules)))
+    store = local_store(kvs, rules)
+    return EventRun(events, run_events(code, runtime, events, request.now, store, edges))
 
 
-def _single(single: SingleEvent) -> list[dict[str, Any]]:
+Invocation = tuple[dict[str, Any], EdgeContext]
+
+
+def _single(single: SingleEvent, edge: EdgeContext) -> list[Invocation]:
     if not single.given:
         return []
     try:
         return [
-            event_from_options(
+            options_invocation(
                 single.ip or "198.51.100.1", single.method, single.path or "/",
-                single.headers, single.cookies, single.event_type,
+                list(single.headers), list(single.cookies), single.event_type, edge,
             )
         ]  # fmt: skip
     except EventError as error:
         raise UsageError(str(error)) from None
 
 
-def _load_event(path: Path) -> dict[str, Any]:
+def _load_event(path: Path, edge: EdgeContext) -> Invocation:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CffuncError(f"{path}: cannot read the event file: {error}") from None
     try:
-        return normalise_event(raw, str(path))
+        return file_invocation(raw, edge, str(path))
     except EventError as error:
         raise CffuncError(str(error)) from None
 
