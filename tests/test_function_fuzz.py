@@ -7,6 +7,8 @@ anywhere) must still not throw: at worst the result is one CloudFront would refu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from cffunc.config.load import load_config
 from cffunc.function.render import render
 from cffunc.function.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.edge import EdgeContext, Tenant
 from cffunc.runtime.local_store import KeyValueData
 from tests.helpers import ENV, NOW_MS, SAMPLES
 
@@ -83,7 +86,7 @@ def malformed_events(draw: st.DrawFn) -> Any:
     for path in draw(st.lists(st.sampled_from([
         ("viewer",), ("viewer", "ip"), ("request",), ("request", "uri"), ("request", "headers"),
         ("request", "cookies"), ("request", "querystring"), ("context",), ("response",),
-        ("request", "method"),
+        ("request", "method"), ("context", "endpoint"),
     ]), max_size=3)):  # fmt: skip
         target = event
         for key in path[:-1]:
@@ -93,16 +96,36 @@ def malformed_events(draw: st.DrawFn) -> Any:
     return event
 
 
-# kvs.toml runs with maintenance on and networks in the store, so its store paths run too.
-KVS_ON = {"cffunc:state": '{"on":true,"reason":"r"}', "cffunc:net:10": "10.0.0.0/8 junk"}
+# kvs.toml runs with maintenance on and networks in the store, so its store paths run too;
+# tenants.toml with a tenant scope for the tenant the events come through, whose
+# parameters fill the message.
+KVS_ON = {
+    "cffunc:state": '{"on":true,"reason":"r","tenants":true}', "cffunc:net:10": "10.0.0.0/8 junk",
+    "cffunc:tenant:dt_1": '{"on":true,"reason":"{tenant.msg|x} {tenant.none}"}',
+}  # fmt: skip
+TENANT = Tenant("dt_1", (("msg", '<"$&\\>'), ("maintenanceMessage", "{tenant.msg}")))
 
 
-@pytest.fixture(scope="module", params=["cffunc.toml", "respond.toml", "kvs.toml"])
-def engine(request: pytest.FixtureRequest) -> Any:
-    rules = compile_rules(load_config(SAMPLES / request.param), ENV)
-    store = KeyValueData(KVS_ON) if rules.store else None
-    with FunctionRuntime(render(rules).code, rules.runtime, kvs=store) as runtime:
-        yield runtime
+SAMPLE_CONFIGS = ("cffunc.toml", "respond.toml", "kvs.toml", "tenants.toml")
+
+
+@pytest.fixture(scope="module")
+def engines() -> Iterator[list[tuple[str, FunctionRuntime]]]:
+    """The samples' functions, each loaded once: every drawn batch of events runs
+    through all of them (drawing the events costs more than running them)."""
+    with ExitStack() as stack:
+        loaded = []
+        for sample in SAMPLE_CONFIGS:
+            rules = compile_rules(load_config(SAMPLES / sample), ENV)
+            store = KeyValueData(KVS_ON) if rules.store else None
+            runtime = FunctionRuntime(render(rules).code, rules.runtime, kvs=store)
+            loaded.append((sample, stack.enter_context(runtime)))
+        yield loaded
+
+
+def _edges(count: int) -> list[EdgeContext]:
+    """Every other event through a tenant (the others as on a standard distribution)."""
+    return [EdgeContext(tenant=TENANT if i % 2 else None) for i in range(count)]
 
 
 @settings(
@@ -112,10 +135,14 @@ def engine(request: pytest.FixtureRequest) -> Any:
 )
 @given(st.lists(plausible_events(), min_size=1, max_size=30))
 def test_plausible_events_always_give_valid_results(
-    engine: FunctionRuntime, events: list[dict[str, Any]]
+    engines: list[tuple[str, FunctionRuntime]], events: list[dict[str, Any]]
 ) -> None:
-    for result in engine.invoke_many([(e, NOW_MS) for e in events]):
-        assert result.ok, result.error
+    edges = _edges(len(events))
+    for sample, engine in engines:
+        for result in engine.invoke_many(
+            [(e, NOW_MS, x) for e, x in zip(events, edges, strict=True)]
+        ):
+            assert result.ok, (sample, result.error)
 
 
 @settings(
@@ -124,8 +151,13 @@ def test_plausible_events_always_give_valid_results(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(st.lists(malformed_events(), min_size=1, max_size=30))
-def test_malformed_events_never_make_it_throw(engine: FunctionRuntime, events: list[Any]) -> None:
-    for result in engine.invoke_many([(e, NOW_MS) for e in events]):
-        assert result.ok or result.error.startswith("FunctionValidationError: invalid result"), (
-            result.error
-        )
+def test_malformed_events_never_make_it_throw(
+    engines: list[tuple[str, FunctionRuntime]], events: list[Any]
+) -> None:
+    edges = _edges(len(events))
+    for sample, engine in engines:
+        for result in engine.invoke_many(
+            [(e, NOW_MS, x) for e, x in zip(events, edges, strict=True)]
+        ):
+            refused = (result.error or "").startswith("FunctionValidationError: invalid result")
+            assert result.ok or refused, (sample, result.error)

@@ -39,7 +39,7 @@ def test_every_field_of_the_rules_is_placed() -> None:
     names = {f.name for f in fields(MaintenanceRules)}
     assert not set(READ_BY) & set(SHAPES_ONLY)
     assert names == set(READ_BY) | set(SHAPES_ONLY)
-    assert {f.name for f in fields(Scope)} == {"hosts", "paths", "methods"}
+    assert {f.name for f in fields(Scope)} == {"hosts", "paths", "methods", "tenants"}
 
 
 def test_the_store_counts_as_far_as_its_buckets_reach() -> None:

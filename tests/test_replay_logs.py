@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from cffunc.function.rules import MaintenanceRules, compile_rules
 from cffunc.replay.run import CLASSES, ReplaySummary, _request, format_summary, replay
 from cffunc.replay.sources import CLASSIC_FIELDS
 from cffunc.runtime import FunctionRuntime
-from tests.helpers import ENV, NOW, SAMPLES
+from tests.helpers import ENV, NOW, SAMPLES, Processes
 
 HEADER = "#Version: 1.0\n#Fields: " + " ".join(CLASSIC_FIELDS) + "\n"
 # The example log of standard-logs-reference.html, verbatim.
@@ -436,22 +436,21 @@ def test_the_counts_are_the_models(
     assert {c: summary.counts[c] for c in CLASSES} == wanted
 
 
-def test_cli_explain_in_json_and_for_people(tmp_path: Path) -> None:
+def test_cli_explain_in_json_and_for_people(tmp_path: Path, processes: Processes) -> None:
     path = tmp_path / "example.log"
     path.write_text(HEADER + DOCUMENTED)
     args = [sys.executable, "-m", "cffunc", "-c", str(SAMPLES / "cffunc.toml"), "replay",
             "--now", "2026-12-01T03:00:00Z", "--jobs", "1", "--explain", "2", str(path)]  # fmt: skip
-    env = {**__import__("os").environ, **ENV}
-    document = json.loads(
-        subprocess.run([*args, "--json"], env=env, capture_output=True, check=True).stdout
-    )
-    first, second = document["explained"]
+    env = {**os.environ, **ENV}
+    ran = processes.run([*args, "--json"], env=env, capture_output=True)
+    assert ran.returncode == 0, ran.stderr
+    first, second = json.loads(ran.stdout)["explained"]
     assert first["line"] == f"{path}:3" and second["line"] == f"{path}:4"
     assert first["event"]["viewer"] == {"ip": "192.0.2.100"} and first["class"] == "maintenance"
     assert first["reused"] is False and second["reused"] is True
     assert second["reused_class"] == second["class"] == "maintenance"
     assert second["output"]["uri"] == "/maintenance/index.html"
-    text = subprocess.run(args, env=env, capture_output=True, check=True, text=True).stdout
+    text = processes.run(args, env=env, capture_output=True).stdout.decode()
     assert f"line {path}:4: maintenance" in text
     assert "  reused: an earlier line read the same, and its decision agrees" in text
     assert (

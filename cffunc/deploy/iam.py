@@ -98,6 +98,21 @@ def iam_policy(config: Config) -> dict[str, Any]:
                 "Resource": "arn:aws:cloudfront::*:key-value-store/*",
             },
         ]
+    if config.maintenance.reads_tenants:
+        # enable/disable --tenant find a tenant by id or domain; status names the tenant
+        # scopes by listing the tenants of the distributions.
+        statements.append(
+            {
+                "Sid": "CffuncDistributionTenants",
+                "Effect": "Allow",
+                "Action": [
+                    "cloudfront:GetDistributionTenant",
+                    "cloudfront:GetDistributionTenantByDomain",
+                    "cloudfront:ListDistributionTenants",
+                ],
+                "Resource": "*",
+            }
+        )
     if any(d.alias for d in config.distributions):
         statements.append(
             {

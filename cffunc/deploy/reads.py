@@ -44,6 +44,7 @@ def local_function(
         origin=config.maintenance.origin,
         kvs_arn=kvs_arn,
         compose=config.maintenance.compose,
+        tenants=config.maintenance.reads_tenants,
     )
 
 
@@ -98,6 +99,21 @@ def read_function(client: CloudFrontClient, local: LocalFunction) -> RemoteFunct
         return remote
     return replace(
         remote,
+        dev_etag=dev.etag,
+        dev_runtime=dev.runtime,
+        dev_comment=dev.comment,
+        dev_code=client.function_code(local.name, "DEVELOPMENT"),
+        arn=dev.arn,
+        dev_kvs=dev.kvs_arns,
+    )
+
+
+def read_development(client: CloudFrontClient, local: LocalFunction) -> RemoteFunction:
+    """DEVELOPMENT's config and code only: what TestFunction runs."""
+    dev = client.describe_function(local.name, "DEVELOPMENT")
+    if dev is None:
+        return RemoteFunction()
+    return RemoteFunction(
         dev_etag=dev.etag,
         dev_runtime=dev.runtime,
         dev_comment=dev.comment,

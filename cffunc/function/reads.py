@@ -17,6 +17,9 @@ the function reads are the same input to it, so it answers them the same. The fu
 - the viewer's address only as which allowlisted networks hold it: the config's, and with
   the store toggle each stored network as far as the bucket it is stored in reaches (the
   function reads only the bucket of the address; :func:`store_pieces`);
+- the distribution tenant (``cf.distributionTenant.id``, and whether the event has a
+  ``context.endpoint``) when a scope names tenants or the store holds tenant scopes (its
+  parameters only fill answers' bodies);
 - the time (``Date.now()``): a replay runs every line at one moment (``--now``);
 - with the store toggle, the store, which a replay holds fixed;
 - nothing else: not the referer, the user agent, other headers, cookies or query
@@ -55,6 +58,7 @@ READ_BY = {
     "scope": "the host (host scopes), the method (read-only) and the URI (path scopes)",
     "store_unreadable": "the store: what a failed read means (a replay holds the store fixed)",
     "cors_origins": "the origin and access-control-request-* headers",
+    "tenant_scopes": "the tenant (cf.distributionTenant.id, and the event's context.endpoint)",
 }
 """The fields of MaintenanceRules that decide what the function reads of an event."""
 SHAPES_ONLY = {
@@ -69,6 +73,7 @@ SHAPES_ONLY = {
     "object": "the URI a rewrite sets",
     "origin": "the origin a rewrite selects",
     "pass_header": "the header put on (or taken off) a request that goes on",
+    "fills": "tenant parameters filled into an answer's body",
 }
 """The fields of MaintenanceRules that shape an answer, not what is read."""
 CORS_HEADERS = ("origin", "access-control-request-method", "access-control-request-headers")
@@ -86,6 +91,8 @@ class EventReads:
     """The bypass path, on which the ``token`` query parameter is read."""
     networks: tuple[IPNetwork, ...]
     """The networks an address is matched against: the config's, then the store's pieces."""
+    tenant: bool = False
+    """The tenant the request came through."""
 
     def as_js(self) -> dict[str, object]:
         """For shims/replay.js (which builds the reading of each line from it)."""
@@ -94,6 +101,7 @@ class EventReads:
             "accept": "accept" in self.headers,
             "cookie": self.cookie,
             "tokenPath": self.token_path,
+            "tenant": self.tenant,
         }
 
 
@@ -114,6 +122,7 @@ def event_reads(rules: MaintenanceRules, store: Mapping[str, str] | None = None)
         cookie=None if bypass is None else bypass.cookie,
         token_path=None if bypass is None else bypass.path,
         networks=tuple(networks),
+        tenant=bool(rules.scope.tenants) or rules.tenant_scopes,
     )
 
 

@@ -25,9 +25,12 @@ from cffunc.function.store_layout import (
     HOST_PREFIX,
     NET_PREFIX,
     STATE_KEY,
+    TENANT_PREFIX,
     UNTIL_FORMAT,
 )
 from cffunc.function.templates import environment, js
+from cffunc.function.tenants import PLACEHOLDER
+from cffunc.words import count
 
 SIZE_LIMIT = 10_240
 """CloudFront's limit on function code, in bytes (not adjustable)."""
@@ -124,6 +127,12 @@ def _template_output(
             any_exact_host=ANY_EXACT_HOST.fields(),
             scope_paths=patterns_source(rules.scope.paths),
             read_only=rules.scope.methods == "writes",
+            scope_tenants=list(rules.scope.tenants),
+            tenant_scopes=rules.tenant_scopes,
+            reads_tenant=bool(rules.scope.tenants) or rules.tenant_scopes,
+            tenant_prefix=TENANT_PREFIX,
+            fills=rules.fills,
+            placeholder=PLACEHOLDER,
             until_format=UNTIL_FORMAT,
             safe_uri=SAFE_URI,
             composed=composed,
@@ -162,7 +171,7 @@ def render(rules: MaintenanceRules) -> RenderedFunction:
             f"the rendered function is {stats.total:,} bytes, over CloudFront's "
             f"{SIZE_LIMIT:,}-byte limit by {stats.total - SIZE_LIMIT:,} "
             f"(page {stats.page:,}, allowlist {stats.allowlist:,} for "
-            f"{stats.v4_networks + stats.v6_networks} networks, logic {stats.logic:,}); "
+            f"{count(stats.v4_networks + stats.v6_networks, 'network')}, logic {stats.logic:,}); "
             'use maintenance.mode = "rewrite" to serve the page from your origin, '
             "fewer or wider CIDRs in allow.ips, or a smaller page"
         )

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from cffunc.config.load import IPNetwork, Runtime
+from cffunc.deploy.awsclient import Connection
 from cffunc.errors import CffuncError
 from cffunc.function.decide import (
     DOTTED,
@@ -72,6 +73,7 @@ from cffunc.runtime.engine import RuntimeFailure, start_v8
 from cffunc.runtime.events import split_cookie_header, split_query
 from cffunc.runtime.local_store import KeyValueData
 from cffunc.terminal import shown
+from cffunc.words import count as counted
 
 CLASSES = ("pass", "maintenance", "redirect", "error")
 CACHE_LIMIT = 50_000
@@ -667,7 +669,9 @@ class Workers:
 
     def __init__(self, count: int) -> None:
         context = multiprocessing.get_context("spawn")
-        self.results = context.Queue()
+        # Without workers no process needs the queue: a multiprocessing one would start
+        # the resource tracker, a process, for every replay on one core.
+        self.results: Any = context.Queue() if count else queue.SimpleQueue()
         self.processes: list[Any] = []
         self.queues: list[Any] = []
         for _ in range(count):
@@ -972,14 +976,14 @@ def replay_dask(
     window: Window | None = None,
     fields: Sequence[str] | None = None,
     s3: Any = None,
-    s3_config: tuple[str | None, str | None] = (None, None),
+    s3_config: Connection | None = None,
     reuse: bool = True,
     explain: int = 0,
 ) -> ReplaySummary:
     """The replay on an existing Dask cluster: one task per log file or object, each
     replayed by the worker with a V8 of its own, the partial summaries merged here in the
-    order of the objects (so the summary is the local one). ``s3_config``: the profile and
-    endpoint the workers' S3 clients use."""
+    order of the objects (so the summary is the local one). ``s3_config``: the profile,
+    region and endpoint the workers' S3 clients use."""
     try:
         from distributed import Client
     except ImportError:
@@ -992,8 +996,8 @@ def replay_dask(
         raise CffuncError(f"--dask {address}: cannot reach the scheduler: {error}") from None
     try:
         futures = client.map(
-            _replay_object, locators, setup=setup, fields=fields, s3_config=s3_config,
-            pure=False,
+            _replay_object, locators, setup=setup, fields=fields,
+            s3_config=s3_config or Connection(), pure=False,
         )  # fmt: skip
         parts = client.gather(futures)
     finally:
@@ -1012,7 +1016,7 @@ def _replay_object(
     locator: str,
     setup: _Setup,
     fields: Sequence[str] | None,
-    s3_config: tuple[str | None, str | None],
+    s3_config: Connection,
 ) -> ReplaySummary:
     """One Dask task: a whole log file or object, by this worker process's V8 (kept
     between tasks of the same replay)."""
@@ -1027,7 +1031,7 @@ def _replay_object(
     if locator.startswith("s3://"):
         from cffunc.deploy.awsclient import s3_client
 
-        s3 = s3_client(*s3_config)
+        s3 = s3_client(s3_config)
     summary = ReplaySummary()
     lines = 0
     with open_one(locator, fields, s3) as log:
@@ -1201,7 +1205,8 @@ def format_summary(summary: ReplaySummary) -> str:
     logs: their control characters are shown as escapes (a URI holding ``%1B]0;`` would
     otherwise set the terminal's title)."""
     total = summary.replayed
-    out = [f"{summary.lines:,} lines, {total:,} replayed, {summary.malformed:,} malformed"]
+    lines = counted(summary.lines, "line")
+    out = [f"{lines}, {total:,} replayed, {summary.malformed:,} malformed"]
     for cls in CLASSES:
         count = summary.counts[cls]
         share = f"{count / total:.1%}" if total else "-"
@@ -1227,7 +1232,8 @@ def format_summary(summary: ReplaySummary) -> str:
         out.extend(f"  {shown(e)}" for e in summary.errors)
     if summary.disagreements:
         out.append(
-            f"warning: the decision model disagrees on {summary.disagreements:,} passing lines"
+            "warning: the decision model disagrees on "
+            f"{counted(summary.disagreements, 'passing line')}"
         )
     out += explanations(summary.explained)
     return "\n".join(out)

@@ -39,6 +39,7 @@ from cffunc.runtime.edge import EdgeContext
 from cffunc.runtime.local_store import KeyValueData
 from cffunc.runtime.origins import OriginCall, OriginError, check_calls
 from cffunc.runtime.validate import InvalidResult, validate
+from cffunc.words import count
 
 SHIMS = ("crypto.js", "modules.js", "cloudfront.js", "prelude.js", "replay.js")
 SIZE_LIMIT = 10_240
@@ -207,7 +208,7 @@ class FunctionRuntime:
             "__cffuncRunText",
             (json.dumps(batch), self.time_limit_ms),
             timeout,
-            f"the batch of {len(batch)} events",
+            f"the batch of {count(len(batch), 'event')}",
         )
         return results
 

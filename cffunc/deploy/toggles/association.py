@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from cffunc.config.load import IPNetwork, Toggle
-from cffunc.deploy.apply import Report
 from cffunc.deploy.plan import LocalFunction, Plan, plan_disable, plan_enable
 from cffunc.deploy.reads import read_function
 from cffunc.deploy.toggles import (
@@ -56,8 +55,8 @@ class AssociationToggle:
         if request.scoped:
             raise CffuncError(
                 f'{request.scope_options()}: scopes at run time need maintenance.toggle = "kvs"; '
-                'with "association" set maintenance.hosts, paths or methods = "writes" in '
-                "the config and enable"
+                'with "association" set maintenance.hosts, tenants, paths or methods = "writes" '
+                "in the config and enable"
             )
         local = self.deployment.local()
         remote = read_function(self.deployment.client, local)
@@ -65,10 +64,11 @@ class AssociationToggle:
         compositions = self.deployment.compositions(local, distributions)
         return plan_enable(local, remote, distributions, compositions)
 
-    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
-        if hosts:
+    def plan_disable(self, hosts: tuple[str, ...] = (), tenants: tuple[str, ...] = ()) -> Plan:
+        if hosts or tenants:
+            option = "--host" if hosts else "--tenant"
             raise CffuncError(
-                '--host: ending one scope needs maintenance.toggle = "kvs"; with "association" '
+                f'{option}: ending one scope needs maintenance.toggle = "kvs"; with "association" '
                 "`cffunc disable` ends maintenance everywhere"
             )
         local = self.deployment.local(code=False)
@@ -78,7 +78,10 @@ class AssociationToggle:
     def plan_install(self) -> Plan:
         raise self._store_only("install")
 
-    def uninstall(self, timeout: float) -> Report:
+    def plan_uninstall(self) -> Plan:
+        raise self._store_only("uninstall")
+
+    def plan_removal(self) -> Plan:
         raise self._store_only("uninstall")
 
     def plan_allow(self, networks: list[IPNetwork], add: bool) -> Plan:
