@@ -27,8 +27,10 @@ from cffunc.function import bypass
 from cffunc.function.reads import READ_BY, SHAPES_ONLY, EventReads, event_reads, store_pieces
 from cffunc.function.render import render
 from cffunc.function.rules import MaintenanceRules, compile_rules
+from cffunc.function.tenants import Tenant
 from cffunc.replay.run import NetworkGrouping, cell_table
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.edge import EdgeContext
 from cffunc.runtime.local_store import KeyValueData
 from tests.helpers import ENV, NOW, NOW_MS, SAMPLES, SECRET
 
@@ -80,6 +82,9 @@ OTHER_HEADERS = [
     "x-staff",
 ]
 NOISE = st.text(alphabet="abcxyz019-=;,. /", max_size=12)
+TENANTS = [None, "dt_2yN5tYwVbPKr7m2IB69M1yp1AB", "dt_2yN5tYwVbPKr7m2IB69M1yp1GX", "dt_other"]
+TENANT = "__tenant"
+"""Where a drawn event keeps the tenant it comes through (an edge fact, not the event's)."""
 
 
 def _cookie_values() -> list[str]:
@@ -136,6 +141,7 @@ def event_pairs(
     accept = draw(st.sampled_from(ACCEPTS))
     cookie = draw(st.sampled_from(_cookie_values()))
     token = draw(st.sampled_from(["", SECRET, "wrong"]))
+    tenant = draw(st.sampled_from(TENANTS))
     # the other headers it reads, the same in both events
     shared = {
         name: {"value": draw(st.sampled_from(["https://app.example.com", "https://x.test", "GET"]))}
@@ -172,9 +178,14 @@ def event_pairs(
         read_token = token if on_path else draw(st.sampled_from(["", SECRET, "wrong"]))
         if read_token:
             query["token"] = {"value": read_token}
+        through = tenant if reads.tenant else draw(st.sampled_from(TENANTS))
+        context = {"eventType": "viewer-request", "distributionId": draw(NOISE)}
+        if through is not None:
+            context["endpoint"] = "d111111abcdef8.cloudfront.net"
         return {
+            TENANT: through,
             "version": "1.0",
-            "context": {"eventType": "viewer-request", "distributionId": draw(NOISE)},
+            "context": context,
             "viewer": {"ip": ip},
             "request": {
                 "method": method, "uri": uri, "querystring": query, "headers": headers,
@@ -202,8 +213,18 @@ def same_answers(
     runtime: FunctionRuntime, pairs: list[tuple[dict[str, Any], dict[str, Any]]]
 ) -> list[tuple[Any, Any]]:
     """The pairs whose events the function answers apart."""
-    events = [e for pair in pairs for e in pair]
-    results = runtime.invoke_many([(json.loads(json.dumps(e)), NOW_MS) for e in events])
+    events = [{k: v for k, v in e.items() if k != TENANT} for pair in pairs for e in pair]
+    tenants = [e[TENANT] for pair in pairs for e in pair]
+    results = runtime.invoke_many(
+        [
+            (
+                json.loads(json.dumps(e)),
+                NOW_MS,
+                EdgeContext(tenant=None if t is None else Tenant(t)),
+            )
+            for e, t in zip(events, tenants, strict=True)
+        ]
+    )
     answers = [
         answer(e, r.output, r.error) + ((r.origin_calls,) if r.error is None else ())
         for e, r in zip(events, results, strict=True)
@@ -229,6 +250,11 @@ CASES: dict[str, tuple[Callable[[], MaintenanceRules], str | None]] = {
         None,
     ),
     "store toggle with scopes": (lambda: _rules("kvs.toml"), "kvs-scopes.json"),
+    "tenant scopes in the store": (lambda: _rules("tenants.toml"), "kvs-tenants.json"),
+    "tenant scope in the config": (
+        lambda: _rules("cffunc.toml", scope=Scope(tenants=("dt_2yN5tYwVbPKr7m2IB69M1yp1AB",))),
+        None,
+    ),
     "cors and a pass header": (
         lambda: _rules(
             "cffunc.toml",

@@ -492,3 +492,118 @@ def test_fields_are_split_as_python_splits_them(tmp_path_factory: pytest.TempPat
             assert summary.malformed == len(drawn) - wanted
 
         check()
+
+
+# ---- per tenant ----
+
+TENANT_HEADER = HEADER.replace("sc-range-end", "sc-range-end distribution-tenant-id connection-id")
+ACME = "dt_2yN5tYwVbPKr7m2IB69M1yp1AB"  # in maintenance (samples/kvs-tenants.json)
+READONLY = "dt_2yN5tYwVbPKr7m2IB69M1yp1GX"  # read-only: writes get maintenance
+OTHER = "dt_2yN5tYwVbPKr7m2IB69M1yp1ZZ"
+
+
+def tenant_line(tenant: str, **fields: str) -> str:
+    return line(**fields) + f"\t{tenant}\t-"
+
+
+def test_tenant_scopes_replay_as_the_function_decides_them(tmp_path: Path) -> None:
+    """samples/tenants.toml with its store: each line's tenant (distribution-tenant-id)
+    reaches the function as cf.distributionTenant (and its event gets a context.endpoint,
+    as a multi-tenant distribution's does); '-' is a standard distribution's request. The
+    classes and the scope of each maintenance line are the decision model's for the same
+    tenant; lines are counted per tenant."""
+    from cffunc.function.tenants import Tenant
+    from cffunc.runtime.local_store import KeyValueData
+
+    rules = compile_rules(load_config(SAMPLES / "tenants.toml"), ENV)
+    items = json.loads((SAMPLES / "kvs-tenants.json").read_text())
+    lines = [
+        tenant_line(ACME), tenant_line(ACME, **{"c-ip": "203.0.113.9"}),
+        tenant_line(ACME, **{"cs-uri-stem": "/health"}), tenant_line(READONLY),
+        tenant_line(READONLY, **{"cs-method": "POST"}), tenant_line(OTHER), tenant_line("-"),
+        tenant_line(ACME, **{"cs-method": "DELETE", "cs-uri-stem": "/api/orders"}),
+    ]  # fmt: skip
+    path = tmp_path / "tenants.log"
+    path.write_text(TENANT_HEADER + "".join(x + "\n" for x in lines))
+    with FunctionRuntime(
+        render(rules).code, rules.runtime, kvs=KeyValueData(items), trusted=True
+    ) as runtime:
+        summary = replay(runtime, rules, [str(path)], NOW, store=items, explain=20)
+        every = replay(runtime, rules, [str(path)], NOW, store=items, explain=20, reuse=False)
+    assert _unreused(every.as_json()) == _unreused(summary.as_json())
+    classes = {c: 0 for c in CLASSES}
+    scopes: dict[str, int] = {}
+    for item in summary.explained:
+        request = item["event"]["request"]
+        through = item["tenant"]
+        assert ("endpoint" in item["event"]["context"]) == (through is not None)
+        decision = decide(
+            rules,
+            _request(
+                item["event"]["viewer"]["ip"], request["method"], request["uri"], "", "",
+                request["headers"]["host"]["value"], through,
+            ),
+            NOW, items, tenant=None if through is None else Tenant(through),
+        )  # fmt: skip
+        classes[decision.action] += 1
+        if decision.action == "maintenance":
+            assert decision.scope is not None
+            label = decision.scope.describe()
+            scopes[label] = scopes.get(label, 0) + 1
+        assert item["class"] == decision.action
+    assert {c: summary.counts[c] for c in CLASSES} == classes
+    assert summary.scopes == scopes and summary.counts["maintenance"] == 3
+    assert summary.by_tenant() == [
+        {"tenant": ACME, "pass": 2, "maintenance": 2, "redirect": 0, "error": 0},
+        {"tenant": READONLY, "pass": 1, "maintenance": 1, "redirect": 0, "error": 0},
+        {"tenant": "-", "pass": 1, "maintenance": 0, "redirect": 0, "error": 0},
+        {"tenant": OTHER, "pass": 1, "maintenance": 0, "redirect": 0, "error": 0},
+    ]
+    # The tenant's parameters are not in a log: the page fills in its default message.
+    (page,) = [
+        x["output"]
+        for x in summary.explained
+        if x["tenant"] == READONLY and x["output"].get("body")
+    ]
+    assert "is read-only while we migrate." in page["body"]["data"]
+
+
+def test_a_config_tenant_scope(tmp_path: Path, rules: MaintenanceRules) -> None:
+    """[maintenance] tenants without the store: only those tenants' requests are in
+    maintenance; the passes of the others are put down to the scope."""
+    from dataclasses import replace as with_
+
+    from cffunc.config.scope import Scope
+
+    scoped = with_(rules, scope=Scope(tenants=(ACME,)))
+    path = tmp_path / "tenants.log"
+    path.write_text(
+        TENANT_HEADER + "".join(tenant_line(t) + "\n" for t in (ACME, ACME, OTHER, "-"))
+    )
+    with FunctionRuntime(render(scoped).code, scoped.runtime, trusted=True) as runtime:
+        summary = replay(runtime, scoped, [str(path)], NOW)
+    assert summary.counts["maintenance"] == 2 and summary.counts["pass"] == 2
+    assert summary.rules == {"outside-scope": 2}
+    assert summary.scopes == {f"every host; tenant {ACME}": 2}
+
+
+def test_tenant_scopes_need_logs_that_name_the_tenant(
+    tmp_path: Path, rules: MaintenanceRules
+) -> None:
+    from dataclasses import replace as with_
+
+    from cffunc.config.scope import Scope
+    from cffunc.replay.sources import LogError
+
+    scoped = with_(rules, scope=Scope(tenants=(ACME,)))
+    path = tmp_path / "classic.log"
+    path.write_text(HEADER + line() + "\n")
+    with (
+        FunctionRuntime(render(scoped).code, scoped.runtime, trusted=True) as runtime,
+        pytest.raises(LogError) as raised,
+    ):
+        replay(runtime, scoped, [str(path)], NOW)
+    assert str(raised.value) == (
+        f"{path}:2: the #Fields line lacks distribution-tenant-id (the function reads the "
+        "distribution tenant, for tenant scopes: replay needs logs that name it)"
+    )

@@ -53,12 +53,14 @@ from cffunc.function.store_layout import (
     HOST_PREFIX,
     NET_PREFIX,
     NOT_CANONICAL,
+    TENANT_PREFIX,
     covering_scope,
     parse_host_scope,
     parse_networks,
     parse_state,
     store_match,
 )
+from cffunc.function.tenants import Tenant
 from cffunc.replay.sources import (
     CLASSIC_FIELDS,
     LogError,
@@ -69,6 +71,7 @@ from cffunc.replay.sources import (
     open_sources,
 )
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.edge import CONNECTION_GROUP_DOMAIN
 from cffunc.runtime.engine import RuntimeFailure, start_v8
 from cffunc.runtime.events import split_cookie_header, split_query
 from cffunc.runtime.local_store import KeyValueData
@@ -227,7 +230,7 @@ class Attribution:
         )
         self.uris: dict[str, Decision | None] = {}
         self.scoped = rules.store or not rules.scope.whole
-        self.scope_cache: dict[tuple[str | None, str, str], bool] = {}
+        self.scope_cache: dict[tuple[str | None, str, str, str | None], bool] = {}
 
     def __call__(
         self,
@@ -238,19 +241,22 @@ class Attribution:
         cookie: str,
         host: str = "",
         outside: bool = False,
+        tenant: str | None = None,
     ) -> Decision:
         """``outside``: shims/replay.js already found the address in none of the
-        allowlist's ranges (see :meth:`for_v8`)."""
+        allowlist's ranges (see :meth:`for_v8`); ``tenant``: the distribution tenant's id
+        (None: a standard distribution's request)."""
         if self.fixed is not None:
             return self.fixed
         rules = self.rules
         bypass = rules.bypass
+        through = None if tenant is None else Tenant(tenant)
         if bypass is not None and (
             (method == "GET" and uri == bypass.path) or bypass.cookie in cookie
         ):
-            request = _request(ip, method, uri, query, cookie, host)
-            return decide(rules, request, self.now, self.store)
-        if self.scoped and not self._inside((request_host(host), method, uri)):
+            request = _request(ip, method, uri, query, cookie, host, tenant)
+            return decide(rules, request, self.now, self.store, tenant=through)
+        if self.scoped and not self._inside((request_host(host), method, uri, tenant)):
             return Decision("pass", "outside-scope")
         found = None if outside else self.addresses.get(ip, _MISSING)
         if found is _MISSING:
@@ -260,7 +266,8 @@ class Attribution:
             found = _cached(self.uris, uri, self._uri)
         if found is not None:
             return found
-        return decide(rules, _request(ip, method, uri, query, cookie, host), self.now, self.store)
+        request = _request(ip, method, uri, query, cookie, host, tenant)
+        return decide(rules, request, self.now, self.store, tenant=through)
 
     def for_v8(self) -> dict[str, Any] | None:
         """What shims/replay.js needs to name the rule of the commonest passing lines
@@ -283,16 +290,19 @@ class Attribution:
         label = labels[bisect.bisect_right(starts, value) - 1]
         return None if label is None else f"allowed-ip {label}"
 
-    def _inside(self, key: tuple[str | None, str, str]) -> bool:
-        """Whether a (normalised host or None when not canonical, method, URI) is inside
-        the config's scope and, with a store, one of its scopes: what decide() checks
-        before any allowlist."""
+    def _inside(self, key: tuple[str | None, str, str, str | None]) -> bool:
+        """Whether a (normalised host or None when not canonical, method, URI, tenant id
+        or None) is inside the config's scope and, with a store, one of its scopes: what
+        decide() checks before any allowlist."""
         found = self.scope_cache.get(key)
         if found is None:
-            host, method, uri = key
-            found = covers(self.rules.scope, method, uri, host) and (
+            host, method, uri, tenant = key
+            found = covers(self.rules.scope, method, uri, host, tenant) and (
                 not self.rules.store
-                or covering_scope(self.store, method, uri, host, self.now) is not None
+                or covering_scope(
+                    self.store, method, uri, host, self.now, tenant, self.rules.tenant_scopes
+                )
+                is not None
             )
             if len(self.scope_cache) >= CACHE_LIMIT:
                 self.scope_cache.clear()
@@ -346,8 +356,16 @@ def _remember(cache: dict[str, Decision | None], key: str, found: Decision | Non
 
 
 def _request(
-    ip: str, method: str, uri: str, query: str, cookie: str, host: str = ""
+    ip: str,
+    method: str,
+    uri: str,
+    query: str,
+    cookie: str,
+    host: str = "",
+    tenant: str | None = None,
 ) -> ViewerRequest:
+    """The request of a log line (``tenant``: its distribution-tenant-id, which makes it an
+    event of a multi-tenant distribution, with a ``context.endpoint``)."""
     return ViewerRequest(
         ip=ip,
         method=method,
@@ -355,6 +373,7 @@ def _request(
         headers={"host": host} if host else {},
         querystring={k: v[0] for k, v in split_query(query).items()},
         cookies=dict(reversed(split_cookie_header(cookie))),
+        endpoint=None if tenant is None else CONNECTION_GROUP_DOMAIN,
     )
 
 
@@ -621,12 +640,12 @@ class _Worker:
         rules: Counter[str] = Counter(result.pop("rules"))
         disagreements = 0
         if self.attribute is not None:
-            # [count, ip, method, uri, query, cookie, host] for a reading's passes; those
-            # V8 found outside the allowlist with no bypass, one per URI.
+            # [count, ip, method, uri, query, cookie, host, tenant] for a reading's passes;
+            # those V8 found outside the allowlist with no bypass, one per URI.
             passes = [(*p, False) for p in result.pop("passes")]
             passes += [(*p, True) for p in result.pop("outside")]
-            for count, ip, method, uri, query, cookie, host, outside in passes:
-                decision = self.attribute(ip, method, uri, query, cookie, host, outside)
+            for count, ip, method, uri, query, cookie, host, tenant, outside in passes:
+                decision = self.attribute(ip, method, uri, query, cookie, host, outside, tenant)
                 if decision.action != "pass":
                     disagreements += count
                     continue
@@ -923,8 +942,7 @@ def _replay_blocks(
                 before[file] = lines + result["lineCount"]
                 _merge(summary, name, result, setup.explain, lines)
                 if result["fieldsError"] is not None:
-                    number, missing = result["fieldsError"]
-                    raise LogError(f"{name}:{lines + number}: the #Fields line lacks {missing}")
+                    raise _fields_error(name, lines, *result["fieldsError"])
                 if progress is not None:
                     progress(summary.lines)
                 if result["done"]:
@@ -1039,11 +1057,20 @@ def _replay_object(
             result = worker.run(block)
             _merge(summary, locator, result, setup.explain, lines)
             if result["fieldsError"] is not None:
-                number, missing = result["fieldsError"]
-                raise LogError(f"{locator}:{lines + number}: the #Fields line lacks {missing}")
+                raise _fields_error(locator, lines, *result["fieldsError"])
             lines += result["lineCount"]
     _add_tally(summary, worker.tally())
     return summary
+
+
+def _fields_error(name: str, before: int, number: int, missing: str) -> LogError:
+    why = (
+        " (the function reads the distribution tenant, for tenant scopes: replay needs logs "
+        "that name it)"
+        if "distribution-tenant-id" in missing
+        else ""
+    )
+    return LogError(f"{name}:{before + number}: the #Fields line lacks {missing}{why}")
 
 
 def _combine(summary: ReplaySummary, part: ReplaySummary) -> None:
@@ -1145,9 +1172,10 @@ def scope_table(
     per scope (shims/replay.js matches them as cffunc.function.scopes does, with its
     regex for a Host in canonical form); None when maintenance covers every request.
     ``unreadable``: the scope of a Host not in canonical form once the wildcards are
-    passed, when exact-host scopes exist."""
+    passed, when exact-host scopes exist; ``tenants``: the store's tenant scopes, by id
+    (a line without a tenant is in none: a standard distribution's request)."""
     table: dict[str, Any] = {
-        "list": [], "exact": {}, "unreadable": None,
+        "list": [], "exact": {}, "unreadable": None, "tenants": {},
         "safe": SAFE_URI.pattern, "host": CANONICAL_HOST.pattern,
     }  # fmt: skip
     if not rules.store:
@@ -1166,6 +1194,11 @@ def scope_table(
             if scope is not None and scope.active(now):
                 host = key.removeprefix(HOST_PREFIX)
                 table["exact"][host] = _entry(scope.scope((host,)))
+        for key, value in (store or {}).items() if state.tenants and rules.tenant_scopes else ():
+            scope = parse_host_scope(value) if key.startswith(TENANT_PREFIX) else None
+            if scope is not None and scope.active(now):
+                tenant = key.removeprefix(TENANT_PREFIX)
+                table["tenants"][tenant] = _entry(Scope((), scope.paths, scope.methods, (tenant,)))
     return table
 
 
@@ -1175,6 +1208,7 @@ def _entry(scope: Scope) -> dict[str, Any]:
         "hosts": list(scope.hosts) or None,
         "paths": patterns_source(scope.paths),
         "writes": scope.methods == "writes",
+        "tenants": list(scope.tenants) or None,
     }
 
 

@@ -35,7 +35,7 @@ from cffunc.config.load import Runtime
 from cffunc.errors import CffuncError
 from cffunc.function.features import check_features
 from cffunc.function.source import SourceError, guard_loops, imports_as_requires
-from cffunc.runtime.edge import EdgeContext
+from cffunc.runtime.edge import CONNECTION_GROUP_DOMAIN, EdgeContext
 from cffunc.runtime.local_store import KeyValueData
 from cffunc.runtime.origins import OriginCall, OriginError, check_calls
 from cffunc.runtime.validate import InvalidResult, validate
@@ -279,7 +279,7 @@ class FunctionRuntime:
         self._context.eval(
             f"__cffuncReplayStart({int(keep)}, {int(budget)}, {json.dumps(scopes)}, "
             f"{json.dumps(attribution)}, {json.dumps(cells)}, {json.dumps(reads)}, "
-            f"{json.dumps(reuse)})"
+            f"{json.dumps(reuse)}, {json.dumps(CONNECTION_GROUP_DOMAIN)})"
         )
 
     def replay_seek(self, fields: str | None, line: int, seen: int, budget: int) -> None:

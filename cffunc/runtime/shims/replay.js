@@ -463,11 +463,15 @@
   var scopes = null;
   function compileScopes(t) {
     function one(s) {
-      return s === null ? null : { label: s.label, hosts: s.hosts, writes: s.writes, paths: s.paths === null ? null : new RegExp(s.paths) };
+      return s === null ? null : { label: s.label, hosts: s.hosts, tenants: s.tenants, writes: s.writes, paths: s.paths === null ? null : new RegExp(s.paths) };
     }
-    var exact = new Map();
+    var exact = new Map(), tenants = new Map();
     Object.keys(t.exact).forEach(function (h) { exact.set(h, one(t.exact[h])); });
-    return { list: t.list.map(one), exact: exact, unreadable: one(t.unreadable), safe: new RegExp(t.safe), host: new RegExp(t.host) };
+    Object.keys(t.tenants).forEach(function (id) { tenants.set(id, one(t.tenants[id])); });
+    return {
+      list: t.list.map(one), exact: exact, unreadable: one(t.unreadable), tenants: tenants,
+      safe: new RegExp(t.safe), host: new RegExp(t.host)
+    };
   }
   function hostOf(h) {
     var m = scopes.host.exec(h);
@@ -476,16 +480,20 @@
   function hostMatch(p, h) {
     return p.charAt(0) === '*' ? h.length > p.length - 1 && h.substring(h.length - p.length + 1) === p.substring(1) : p === h;
   }
-  function covers(s, method, uri, h) {
+  // t: the tenant's id, null for a standard distribution's request (in no tenant scope).
+  function covers(s, method, uri, h, t) {
     if (s.writes && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) return false;
     if (s.hosts && h !== null && !s.hosts.some(function (p) { return hostMatch(p, h); })) return false;
+    if (s.tenants && (t === null || s.tenants.indexOf(t) < 0)) return false;
     return !s.paths || !scopes.safe.test(uri) || s.paths.test(uri);
   }
-  function scopeOf(method, uri, header) {
+  function scopeOf(method, uri, header, t) {
     var h = hostOf(header), i, s;
-    for (i = 0; i < scopes.list.length; i++) if (covers(scopes.list[i], method, uri, h)) return scopes.list[i].label;
+    for (i = 0; i < scopes.list.length; i++) if (covers(scopes.list[i], method, uri, h, t)) return scopes.list[i].label;
     s = h === null ? scopes.unreadable : scopes.exact.get(h);
-    return s && covers(s, method, uri, h) ? s.label : 'no scope (the function and the table disagree)';
+    if (s && covers(s, method, uri, h, t)) return s.label;
+    s = t === null ? undefined : scopes.tenants.get(t);
+    return s && covers(s, method, uri, h, t) ? s.label : 'no scope (the function and the table disagree)';
   }
 
   // ---- which rule let a pass through ----
@@ -608,7 +616,9 @@
   }
 
   // ---- a replay ----
-  root.__cffuncReplayStart = function (limit, budget, scopeTable, attribution, cellTable, reading, reusing) {
+  var endpoint = '';
+  root.__cffuncReplayStart = function (limit, budget, scopeTable, attribution, cellTable, reading, reusing, domain) {
+    endpoint = domain || '';
     passRules = attribution || null;
     cells = cellTable || {
       starts4: [0], cells4: [-1], nets4: [null], labels4: [null],
@@ -719,6 +729,9 @@
   // Per-file state, kept across blocks: the #Fields map, lines read, data lines seen.
   var file = null;
   var REQUIRED = ['c-ip', 'cs-method', 'cs-uri-stem'];
+  // When the function reads the tenant (tenant scopes), replay must know it: the log
+  // must name distribution-tenant-id (standard-logs-reference.html, field 34).
+  var TENANT = 'distribution-tenant-id';
   // Real-time logs (real-time-logs.html) name some fields apart, and three of them mean
   // something else: cs-host is the Host the viewer sent (standard logs: x-host-header),
   // x-host-header the distribution's own name (standard logs: cs(Host)), and cs-uri-stem
@@ -749,7 +762,7 @@
   function setFields(line) {
     var names = line.slice(8).trim().split(/\s+/), f = {};
     for (var k = 0; k < names.length; k++) f[names[k]] = k;
-    var missing = REQUIRED.filter(function (n) { return f[n] === undefined; });
+    var missing = REQUIRED.concat(reads !== null && reads.tenant ? [TENANT] : []).filter(function (n) { return f[n] === undefined; });
     if (missing.length) return missing;
     function at(n) { return f[n] === undefined ? -1 : f[n]; }
     file.f = f;
@@ -1006,27 +1019,38 @@
       var q = queryB < 0 || (queryB - queryA === 1 && buf[queryA] === 45) ? '' : decode(text(queryA, queryB));
       var c = decode(value(file.cookie));
       var method = text(starts[file.method], ends[file.method]);
+      // A request through a distribution tenant is an event of a multi-tenant
+      // distribution, which has a context.endpoint (saas-specific-logic-function-code.html).
+      var tenant = file.tenant < 0 || isDash(file.tenant) || ends[file.tenant] === starts[file.tenant] ? null : value(file.tenant);
+      var context = { eventType: 'viewer-request', distributionId: 'EREPLAY', requestId: 'replay' };
+      if (tenant !== null) context.endpoint = endpoint;
       return {
         uri: uri, q: q, c: c, method: method, host: headers.host ? headers.host.value : '',
         event: {
           version: '1.0',
-          context: { eventType: 'viewer-request', distributionId: 'EREPLAY', requestId: 'replay' },
+          context: context,
           viewer: { ip: ip },
           request: { method: method, uri: uri, querystring: query(q), headers: headers, cookies: cookies(c) }
-        }
+        },
+        tenant: tenant,
+        // The invocation's facts outside the event (shims/cloudfront.js): the query as
+        // the viewer sent it (the log's, "-" for none), for rawQueryString(); the tenant
+        // (its parameters are not in the log: answers fill in their defaults).
+        edge: q || tenant !== null ? { rawQuery: q || undefined, tenant: tenant === null ? null : { id: tenant, parameters: {} } } : undefined
       };
     }
     function decided(e, line, result, label, ip) {
       e.cls = classify(line.uri, result);
       e.error = result.error;
       e.uri = line.uri;
-      e.scope = scopes && e.cls === 1 ? scopeOf(line.method, line.uri, line.host) : null;
+      e.scope = scopes && e.cls === 1 ? scopeOf(line.method, line.uri, line.host, line.tenant) : null;
       e.rule = e.cls === 0 && wantPasses ? ruleHere(label, line.method, line.uri, line.c) : null;
-      e.request = [ip, line.method, line.uri, line.q, line.c, line.host];
+      e.request = [ip, line.method, line.uri, line.q, line.c, line.host, line.tenant];
     }
     function explainLine(number, e, line, result, reused) {
       summary.explained.push({
-        line: number, event: line.copy, output: result.output === undefined ? null : result.output,
+        line: number, event: line.copy, tenant: line.tenant,
+        output: result.output === undefined ? null : result.output,
         error: result.error, class: CLASSES[classify(line.uri, result)], reused: reused,
         reusedClass: reused ? CLASSES[e.cls] : null
       });
@@ -1154,8 +1178,7 @@
           if (reuse) remember(e);
         }
         if (explaining) line.copy = JSON.parse(JSON.stringify(line.event));
-        // The log's query field is the query as sent ("-" for none), for rawQueryString().
-        var result = root.__cffuncInvokeSync(line.event, now, limitMs, line.q ? { rawQuery: line.q } : undefined);
+        var result = root.__cffuncInvokeSync(line.event, now, limitMs, line.edge);
         var after = finish(e, fresh, line, label, ip, network, when, number, forwarded, explaining);
         if (result && typeof result.then === 'function') {
           return result.then(function (next, at) {
