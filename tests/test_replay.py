@@ -370,10 +370,15 @@ def test_counts_per_scope_agree_with_the_model(
 
 
 @pytest.mark.usefixtures("processes")  # a worker process
-def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> None:
+def test_jobs_give_the_same_summary(
+    tmp_path: Path, rules: MaintenanceRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Blocks spread over a worker process and the caller's V8: the summary is the same
     as with one worker, limit and sample included, and the passes are attributed."""
+    import cffunc.replay.run
     from cffunc.replay import sources as replay_module
+
+    monkeypatch.setattr(cffunc.replay.run, "EVERY_WORKER", True)
 
     logged = generated(2500, seed=3)
     path = str(log_file(tmp_path, logged))
@@ -401,6 +406,7 @@ def test_lists_past_the_limit_are_added_up_on_disk_exactly(
     import cffunc.replay.sources
 
     monkeypatch.setattr(cffunc.replay.sources, "BLOCK_BYTES", 1 << 15)
+    monkeypatch.setattr(cffunc.replay.run, "EVERY_WORKER", True)
     path = str(log_file(tmp_path, generated(2500, seed=9)))
     code = render(rules).code
 
@@ -783,11 +789,14 @@ def test_reuse_gives_the_summary_of_running_every_line(
 @pytest.mark.integration
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_reuse_on_the_sample_log_and_a_generated_one(
-    tmp_path: Path, rules: MaintenanceRules, jobs: int
+    tmp_path: Path, rules: MaintenanceRules, jobs: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """samples/access.log and a generated log of many blocks, with one worker and two:
     the summary of a replay that reuses decisions is the one that runs every line."""
+    import cffunc.replay.run
     from cffunc.replay import sources as replay_module
+
+    monkeypatch.setattr(cffunc.replay.run, "EVERY_WORKER", True)
 
     generated_log = str(log_file(tmp_path, generated(3000, seed=17)))
     small = replay_module.BLOCK_BYTES

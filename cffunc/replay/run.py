@@ -92,6 +92,9 @@ SPILL_PARTS = 64
 KEPT = 100
 """Keys kept per list after an exact merge of spilled counts: more than any list shows."""
 SHOW_LINES = 10
+EVERY_WORKER = False
+"""Hold the first block until every worker process has started, so that each takes part
+whatever the log's length (tests of the merge across processes set it)."""
 GRPC_NOTE = (
     "CloudFront Functions run on gRPC requests, so these get the function's answer, but a "
     "gRPC client cannot show the maintenance page or read its JSON: it sees only the status"
@@ -669,7 +672,9 @@ def _serve(tasks: Any, results: Any) -> None:
     in, its counts out; then its share of the partitions to add up in, their best out."""
     try:
         start_v8()
-        worker = _Worker(tasks.get())
+        setup, index = tasks.get()
+        worker = _Worker(setup)
+        results.put(("started", index))
         while isinstance(block := tasks.get(), _Block):
             results.put((block.seq, worker.run(block)))
         results.put(("tally", worker.tally(block)))
@@ -717,9 +722,11 @@ class Workers:
 class _Pool:
     """``jobs`` workers: the caller's V8 in a thread (so that reading the next block
     overlaps it), the others each a process with a V8 of its own. A block goes to a worker
-    as soon as it has fewer than ``IN_FLIGHT`` blocks to do; results are merged in block
-    order (up to ``WINDOW`` blocks may finish ahead of the oldest), so the summary does not
-    depend on which worker ran what."""
+    as soon as it has started (a process says so once its V8 is ready: a block waiting in
+    a process still starting would hold up the merge) and has fewer than ``IN_FLIGHT``
+    blocks to do; results are merged in block order (up to ``WINDOW`` blocks may finish
+    ahead of the oldest), so the summary does not depend on which worker ran what. A
+    process that got no block (a short log) takes no part in the counts either."""
 
     def __init__(
         self, runtime: FunctionRuntime, setup: _Setup, jobs: int, workers: Workers | None
@@ -731,8 +738,12 @@ class _Pool:
         self.results = self.workers.results
         self.processes = self.workers.processes
         self.queues = self.workers.queues
-        for tasks in self.queues:
-            tasks.put(setup)
+        for index, tasks in enumerate(self.queues, start=1):
+            tasks.put((setup, index))
+        self.started = {0}
+        """The workers ready for blocks (0: this process's, from the start)."""
+        self.used: set[int] = set()
+        """The processes that got a block: those take part in the counts."""
         self.local = _Worker(setup, runtime)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cffunc-v8")
         # Every result reaches this one queue: the local worker's from its thread, the
@@ -748,12 +759,16 @@ class _Pool:
 
     def idle(self) -> int | None:
         """A worker with room for another block, the least busy first; None if none."""
-        index = min(range(len(self.busy)), key=lambda i: (self.busy[i], i))
+        if EVERY_WORKER and len(self.started) < len(self.busy):
+            return None
+        index = min(self.started, key=lambda i: (self.busy[i], i))
         return index if self.busy[index] < IN_FLIGHT else None
 
     def submit(self, block: _Block, index: int) -> None:
         self.busy[index] += 1
         self.owner[block.seq] = index
+        if index:
+            self.used.add(index)
         if index == 0:
             future = self.thread.submit(self.local.run, block)
             future.add_done_callback(functools.partial(self._finished, block.seq))
@@ -766,6 +781,8 @@ class _Pool:
 
     def _forward(self) -> None:
         while (item := self.results.get()) is not None:
+            if item[0] == "started":
+                self.started = self.started | {item[1]}
             self.finished.put(item)
 
     def _next(self) -> tuple[Any, Any]:
@@ -781,9 +798,10 @@ class _Pool:
             return key, value
 
     def wait(self) -> None:
-        """Until at least one more block has finished."""
+        """Until at least one more block has finished, or a worker process has started."""
         key, value = self._next()
-        self._done(key, value.result() if isinstance(value, Future) else value)
+        if key != "started":
+            self._done(key, value.result() if isinstance(value, Future) else value)
 
     def pop(self, seq: int) -> dict[str, Any] | None:
         return self.ready.pop(seq, None)
@@ -804,8 +822,8 @@ class _Pool:
         """Every worker's counts, and the lists some worker handed over."""
         spill = self.local.spill
         spilled = [] if spill is None else spill.names()
-        for tasks in self.queues:  # first: the processes hand over while this one does
-            tasks.put(spilled)
+        for index in sorted(self.used):  # first: the processes hand over while this one does
+            self.queues[index - 1].put(spilled)
         local = self.thread.submit(self.local.tally, spilled).result()
         return [local, *self._collect("tally")], spilled
 
@@ -813,21 +831,22 @@ class _Pool:
         """The handed-over lists added up, the partitions shared out among the workers
         (after :meth:`tallies`, which names them)."""
         spill = self.local.spill
+        used = sorted(self.used)
         if spill is None or not spilled:
-            for tasks in self.queues:
-                tasks.put(None)
+            for index in used:
+                self.queues[index - 1].put(None)
             return []
-        count = len(self.busy)
-        for index, tasks in enumerate(self.queues, start=1):
-            tasks.put(list(range(index, SPILL_PARTS, count)))
+        count = len(used) + 1
+        for share, index in enumerate(used, start=1):
+            self.queues[index - 1].put(list(range(share, SPILL_PARTS, count)))
         mine = range(0, SPILL_PARTS, count)
         local = self.thread.submit(merge_parts, self.local.runtime, spill, mine).result()
         return [local, *self._collect("merged")]
 
     def _collect(self, key: str) -> list[Any]:
-        """One item of this key from each worker process."""
+        """One item of this key from each worker process that took part."""
         out: list[Any] = []
-        while len(out) < len(self.processes):
+        while len(out) < len(self.used):
             found, value = self._next()
             if found == key:
                 out.append(value)
