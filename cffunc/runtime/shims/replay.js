@@ -801,6 +801,10 @@
     // only if that field is not one the event is built from.
     var built = [file.ip, file.uri, file.method, file.host, file.referer, file.agent, file.accept, file.query, file.cookie, file.protocol, file.tenant];
     file.lastRead = built.indexOf(names.length - 1) >= 0;
+    // The fields a line is read for when its reading is known (the referer and user agent
+    // only go into events, and a line that needs an event is found again whole).
+    file.upto = Math.max(file.ip, file.uri, file.method, file.host, file.accept, file.query, file.cookie,
+      file.date, file.time, file.timestamp, file.status, file.protocol, file.forwarded, file.tenant);
     return null;
   }
 
@@ -810,7 +814,7 @@
   // number, and where the line ends (its newline, or `end`). Four bytes at a time: a
   // word's tab and newline bytes are found together (each flagged byte is checked, as
   // the trick may flag a byte above one it found).
-  function fields(i, end) {
+  function fields(i, end, upto) {
     var b = buf, n = 0, c, x, t, l, m, low, at;
     starts[0] = i;
     while (i < end && (i & 3) !== 0) {
@@ -826,7 +830,9 @@
       }
       i++;
     }
-    while (i + 4 <= end) {
+    // Up to field `upto` (the last one a line whose reading is known is read for), where
+    // each field lies; past it, only how many there are: each word's tabs counted at once.
+    while (i + 4 <= end && n <= upto) {
       x = words[i >> 2];
       t = x ^ 0x09090909;
       l = x ^ 0x0a0a0a0a;
@@ -848,13 +854,31 @@
       }
       i += 4;
     }
+    while (i + 4 <= end) {
+      x = words[i >> 2];
+      // 0x80 in each byte that is a tab (t) or a newline (l), exactly
+      t = x ^ 0x09090909;
+      t = ~(((t & 0x7f7f7f7f) + 0x7f7f7f7f) | t | 0x7f7f7f7f);
+      l = x ^ 0x0a0a0a0a;
+      l = ~(((l & 0x7f7f7f7f) + 0x7f7f7f7f) | l | 0x7f7f7f7f);
+      if (l !== 0) {
+        low = l & -l;
+        n += Math.imul((t & (low - 1)) >>> 7, 0x01010101) >>> 24;
+        fieldCount = n + 1;
+        return i + ((31 - Math.clz32(low)) >> 3);
+      }
+      n += Math.imul(t >>> 7, 0x01010101) >>> 24;
+      i += 4;
+    }
     for (; i < end; i++) {
       c = b[i];
       if (c === 10) break;
       if (c === 9) {
-        ends[n] = i;
-        if (++n === starts.length) grow(n);
-        starts[n] = i + 1;
+        if (n + 1 < starts.length) {
+          ends[n] = i;
+          starts[n + 1] = i + 1;
+        }
+        n++;
       }
     }
     fieldCount = n + 1;
@@ -1064,7 +1088,7 @@
         start = i;
         number++;
         // the fields: bytes between tabs, up to the newline (a '\r' before it dropped)
-        i = fields(i, end);
+        i = fields(i, end, file.f === null ? 1e9 : file.upto);
         n = fieldCount - 1;
         var terminated = i < end, stop = i;
         if (stop > start && b[stop - 1] === 13) stop--;
@@ -1172,6 +1196,9 @@
           count(e, network, when, number, forwarded);
           continue;
         }
+        // An event needs every field: the line is found again whole.
+        fields(start, end, 1e9);
+        ends[fieldCount - 1] = stop;
         var ip = text(ipA, ipB), line = build(ip), fresh = e === undefined;
         if (fresh) {
           e = { cls: 0, error: null, uri: '', scope: null, rule: null, request: null, pending: 0, key: null, hash: 0, grpc: grpc, closed: closed, proxied: proxied, tenant: file.tenant >= 0 ? value(file.tenant) || '-' : null };
