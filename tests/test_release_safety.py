@@ -53,7 +53,9 @@ def test_a_later_distribution_failing_puts_the_earlier_back(
     config = two_config(tmp_path)
     before = configs(emulator)
     emulator.app.faults.add("UpdateDistribution", "AccessDenied", after=1)
-    result = cffunc(emulator, config, "enable")
+    # One at a time, so that the second write is the second distribution's (a fleet run's
+    # failure at any distribution: test_fleet).
+    result = cffunc(emulator, config, "enable", "--concurrency", "1")
     assert result.returncode == 1
     assert configs(emulator) == before  # all or nothing
     assert result.stdout.splitlines() == [
@@ -168,12 +170,12 @@ def test_uninstall_never_deletes_what_a_deploying_distribution_may_use(tmp_path:
         first = cffunc(slow, config, "uninstall", "--timeout", "1")
         assert first.returncode == 1
         assert first.stdout.startswith("done: remove shop-maintenance from")
-        assert "Error: timed out after 1 s; still deploying" in first.stderr
+        assert "Error: timed out after 1s; still deploying" in first.stderr
         assert "to undo: cffunc install; to finish: cffunc uninstall" in first.stderr
         assert "shop-maintenance" in slow.app.state.functions
         # A re-run finds nothing to disassociate, but the config is still deploying.
         again = cffunc(slow, config, "uninstall", "--timeout", "1")
-        assert again.returncode == 1 and "timed out after 1 s" in again.stderr
+        assert again.returncode == 1 and "timed out after 1s" in again.stderr
         assert "shop-maintenance" in slow.app.state.functions
         destroy = cffunc(slow, config, "destroy")
         assert destroy.returncode == 1 and "still deploying, and may still use" in destroy.stderr
@@ -210,7 +212,7 @@ def test_store_enable_right_after_install_says_the_edge_waits_for_the_deployment
         config.write_text((SAMPLES / "kvs.toml").read_text())
         waited = cffunc(slow, config, "install", "--wait", "--timeout", "1")
         assert waited.returncode == 1
-        assert "Error: timed out after 1 s; still deploying: E2EXAMPLE12345" in waited.stderr
+        assert "Error: timed out after 1s; still deploying: E2EXAMPLE12345" in waited.stderr
         assert "to undo: cffunc uninstall; to finish: cffunc install --wait" in waited.stderr
         enabled = cffunc(slow, config, "enable")
         assert enabled.returncode == 0, enabled.stderr

@@ -12,6 +12,7 @@ from cffunc.cli.errors import stopped
 from cffunc.cli.options import (
     Settings,
     command_options,
+    fleet_options,
     json_option,
     wait_options,
 )
@@ -104,6 +105,7 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
 
 @click.command("plan")
 @json_option
+@fleet_options
 @command_options
 def plan_command(settings: Settings, as_json: bool) -> None:
     """Show what `enable` would change; change nothing (read-only calls only).
@@ -115,7 +117,7 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc plan --json
     """
-    _, toggle = settings.toggle()
+    _, toggle = settings.toggle(read_only=True)
     shown = toggle.preview()
     emit(as_json, output.preview_json(shown, toggle.kind), output.preview(shown))
 
@@ -149,6 +151,7 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     is_flag=True,
     help='toggle = "kvs": only writes are in maintenance; GET, HEAD and OPTIONS pass.',
 )
+@fleet_options
 @command_options
 def enable_command(
     settings: Settings,
@@ -200,6 +203,7 @@ def enable_command(
     metavar="HOST",
     help='toggle = "kvs": end only the scope of this host (repeatable).',
 )
+@fleet_options
 @command_options
 def disable_command(
     settings: Settings, wait: bool, timeout: float, as_json: bool, hosts: tuple[str, ...]
@@ -226,6 +230,7 @@ def disable_command(
 
 @click.command("status")
 @json_option
+@fleet_options
 @command_options
 def status_command(settings: Settings, as_json: bool) -> None:
     """Show the function's stages, each behavior's associations and deploy state.
@@ -239,7 +244,7 @@ def status_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc status --json
     """
-    _, toggle = settings.toggle()
+    _, toggle = settings.toggle(read_only=True)
     document = toggle.status()
     emit(as_json, document, output.status(document))
 
@@ -247,6 +252,7 @@ def status_command(settings: Settings, as_json: bool) -> None:
 @click.command("install")
 @wait_options
 @json_option
+@fleet_options
 @command_options
 def install_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
     """toggle = "kvs": set up the KeyValueStore switch, with maintenance off.
@@ -280,6 +286,7 @@ def install_command(settings: Settings, wait: bool, timeout: float, as_json: boo
     help="Seconds to wait for the distributions to deploy before deleting the function.",
 )
 @json_option
+@fleet_options
 @command_options
 def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None:
     """toggle = "kvs": reverse `install` exactly.

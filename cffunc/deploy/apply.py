@@ -5,8 +5,8 @@ makes its calls in order (store, function, distributions) and reports what it di
 check happened in the planner, so the executor only writes. A distribution write that
 meets ``PreconditionFailed`` reads the config again and re-applies only cffunc's edit; a
 store write that meets ``ConflictException`` reads the keys again and re-applies its edit;
-both a bounded number of times. :func:`wait_deployed` polls with the client's injected
-clock and sleep, so tests never really wait.
+both a bounded number of times. ``--wait`` is :mod:`cffunc.deploy.waiting`'s (re-exported
+here as :func:`wait_deployed`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
+from cffunc.deploy import interrupts
 from cffunc.deploy.awsclient import (
     AlreadyExists,
     AwsError,
@@ -25,6 +26,7 @@ from cffunc.deploy.awsclient import (
     StoreConflict,
 )
 from cffunc.deploy.interrupts import Interrupted, one_write
+from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, each
 from cffunc.deploy.plan import (
     DistributionStep,
     FunctionStep,
@@ -46,11 +48,11 @@ from cffunc.deploy.plan import (
     sibling_arn,
     slot_token,
 )
+from cffunc.deploy.waiting import wait_deployed as wait_deployed
 from cffunc.errors import CffuncError
 
 CONFLICT_RETRIES = 5
 DEFAULT_TIMEOUT_SECONDS = 40 * 60
-POLL_SECONDS = 15.0
 MAX_KEYS_PER_WRITE = 50
 """KeyValueStore UpdateKeys takes at most 50 puts and deletes together."""
 Progress = Callable[[str], None]
@@ -168,11 +170,22 @@ class Executor:
     """Makes the calls a plan lists, in order. Each write is one_write (a signal waits
     until it has returned). When a write fails after another one was made, the
     distributions this run wrote are put back (all or nothing) and :class:`Incomplete`
-    says what was done; an interrupt is reported the same way, without putting back."""
+    says what was done; an interrupt is reported the same way, without putting back.
 
-    def __init__(self, client: CloudFrontClient, progress: Progress) -> None:
+    The distribution steps of a fleet run ``concurrency`` at a time
+    (:func:`cffunc.deploy.parallel.each`): once one fails or a signal waits, no new one
+    starts and those on the wire finish, so the record holds every write made before the
+    run stops, puts back or reports."""
+
+    def __init__(
+        self,
+        client: CloudFrontClient,
+        progress: Progress,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
         self.client = client
         self.progress = progress
+        self.concurrency = concurrency
         self.written: list[Written] = []
         self.tagged: list[tuple[str, frozenset[str] | None]] = []
         """(distribution ARN, the record before this run) for each record written."""
@@ -225,17 +238,38 @@ class Executor:
             self._function(
                 composition.steps, composition.local, composition.remote.dev_etag, report
             )
-        for step in plan.distribution_steps:
+        if plan.distribution_steps:
             assert local is not None, "a plan with distribution steps names the function"
+            self._distributions(plan, local, arn, report)
+
+    def _distributions(
+        self, plan: Plan, local: LocalFunction, arn: str | None, report: Report
+    ) -> None:
+        """Every distribution step, a few at once. The whole batch is one_write for this
+        thread: a signal meanwhile stops new steps from starting (``pending``) and is
+        raised once those on the wire have returned and the record holds them."""
+
+        def carry_out(step: DistributionStep) -> int:
             self.progress(step.message)
             edit = self._edit(step, local, arn, plan)
             if step.edit == "associate":
                 self._record(step, local.name)
-            report.conflicts += self._write(step.distribution, edit, local, plan)
+            conflicts = self._write(step.distribution, edit, local, plan)
             if step.edit == "disassociate":
                 self._forget(step, local.name)
-            report.done.append(step.message)
-            report.touched.append(step.distribution.id)
+            return conflicts
+
+        steps = plan.distribution_steps
+        with one_write():
+            outcomes = each(steps, carry_out, self.concurrency, stop=interrupts.pending)
+            for step, outcome in zip(steps, outcomes, strict=True):
+                if outcome.ok:
+                    report.conflicts += outcome.result or 0
+                    report.done.append(step.message)
+                    report.touched.append(step.distribution.id)
+            failure = next((o.error for o in outcomes if o.error is not None), None)
+            if failure is not None:
+                raise failure
 
     def _record(self, step: DistributionStep, name: str) -> None:
         """Before associating: the slots this run adds cffunc's function on, added to the
@@ -252,7 +286,7 @@ class Executor:
             return
         with one_write():
             self.client.tag(distribution.arn, encode_record(name, before | added))
-        self.tagged.append((distribution.arn, distribution.record))
+            self.tagged.append((distribution.arn, distribution.record))
 
     def _forget(self, step: DistributionStep, name: str) -> None:
         """After disassociating: the record is spent."""
@@ -371,7 +405,7 @@ class Executor:
             try:
                 with one_write():
                     new_etag = self.client.update_distribution(distribution.id, etag, changed)
-                self.written.append(Written(distribution.id, config, new_etag))
+                    self.written.append(Written(distribution.id, config, new_etag))
                 return attempt
             except PreconditionFailed:
                 self.progress(f"{distribution.id} changed meanwhile; reading it again")
@@ -462,29 +496,3 @@ def _recheck(distribution: RemoteDistribution, local: LocalFunction, plan: Plan)
             f"it: {', '.join(sorted(new))} now runs on a slot cffunc needs; run the command "
             "again to compose with it"
         )
-
-
-def wait_deployed(
-    client: CloudFrontClient,
-    ids: Sequence[str],
-    timeout: float,
-    progress: Progress,
-    poll: float = POLL_SECONDS,
-) -> None:
-    """Poll until every distribution is Deployed; AwsError naming the rest on timeout."""
-    deadline = client.clock() + timeout
-    pending = list(dict.fromkeys(ids))
-    started = client.clock()
-    while True:
-        pending = [i for i in pending if client.distribution_status(i) != "Deployed"]
-        elapsed = client.clock() - started
-        if not pending:
-            progress(f"deployed after {elapsed:.0f} s")
-            return
-        if client.clock() >= deadline:
-            raise AwsError(
-                f"timed out after {timeout:.0f} s; still deploying: {', '.join(pending)} "
-                "(the change is made; it reaches the edge when they finish)"
-            )
-        progress(f"waiting for {', '.join(pending)} to deploy ({elapsed:.0f} s)")
-        client.sleep(min(poll, max(0.0, deadline - client.clock())))

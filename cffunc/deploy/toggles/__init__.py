@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from cffunc.config.load import Config, IPNetwork, Toggle
 from cffunc.deploy.apply import Executor, Progress, Report, wait_deployed
 from cffunc.deploy.awsclient import CloudFrontClient
+from cffunc.deploy.parallel import DEFAULT_CONCURRENCY
 from cffunc.deploy.plan import (
     CompositionPlan,
     LocalFunction,
@@ -47,8 +48,8 @@ from cffunc.deploy.reads import (
     read_foreign,
     read_function,
     read_restore,
-    resolve_targets,
 )
+from cffunc.deploy.select import Selection, select
 from cffunc.function.compose import code_digest, compose, foreign_of
 from cffunc.function.render import RenderedFunction, render
 from cffunc.function.rules import MaintenanceRules, compile_rules
@@ -65,6 +66,15 @@ class Deployment:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     clock: Callable[[], datetime] | None = None
     """The wall clock (for store states' end times); None: the real one."""
+    only: tuple[str, ...] = ()
+    """``--distribution``: narrow the run to these of the selected distributions."""
+    concurrency: int = DEFAULT_CONCURRENCY
+    """Distributions read or written at once."""
+    read_only: bool = False
+    """A command that only reads (plan, status): a [[distributions]] entry that matches no
+    distribution is a warning, not an error."""
+    selection: Selection | None = None
+    """What the config selected, once :meth:`distributions` has read it."""
 
     def rules(self) -> MaintenanceRules:
         return compile_rules(self.config, self.env)
@@ -148,15 +158,23 @@ class Deployment:
         bypass secret): disable, destroy and status work in an emergency without it."""
         return local_function(self.config, self.rendered() if code else None, kvs_arn)
 
+    def select(self) -> Selection:
+        """The distributions the config selects (read once per command)."""
+        if self.selection is None:
+            self.selection = select(
+                self.client, self.config, self.only, self.concurrency, strict=not self.read_only
+            )
+        return self.selection
+
     def distributions(self) -> list[RemoteDistribution]:
-        targets = resolve_targets(self.client, self.config)
-        return read_distributions(self.client, targets, self.config.function.name)
+        targets = self.select().targets
+        return read_distributions(self.client, targets, self.config.function.name, self.concurrency)
 
     def now(self) -> datetime:
         return self.clock() if self.clock is not None else datetime.now(UTC)
 
     def apply(self, plan: Plan) -> Report:
-        return Executor(self.client, self.progress).run(plan)
+        return Executor(self.client, self.progress, self.concurrency).run(plan)
 
     def wait(self, report: Report, timeout: float) -> None:
         if report.touched:
@@ -164,7 +182,7 @@ class Deployment:
 
     def wait_targets(self, timeout: float) -> None:
         """Until every target distribution is Deployed (an earlier change may deploy)."""
-        targets = resolve_targets(self.client, self.config)
+        targets = self.select().targets
         wait_deployed(self.client, [t.id for t in targets], timeout, self.progress)
 
 

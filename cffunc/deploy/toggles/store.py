@@ -316,7 +316,7 @@ class StoreToggle:
         deployment, client = self.deployment, self.deployment.client
         found = self.installation(code=False)
         restore = deployment.restore(found.local, found.distributions)
-        report = Executor(client, deployment.progress).run(
+        report = Executor(client, deployment.progress, deployment.concurrency).run(
             plan_disable(found.local, found.distributions, restore)
         )
         try:
