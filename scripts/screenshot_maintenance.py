@@ -1,5 +1,5 @@
-"""Rewrite samples/maintenance/screenshot.png: the sample's maintenance page as Debian's
-chromium renders it through `cffunc serve` (shown in the README).
+"""Rewrite docs/images/maintenance-page.png: the sample's maintenance page as Debian's
+chromium renders it through `cffunc serve` (shown in the docs, guides/preview.md).
 
 python scripts/screenshot_maintenance.py
 """
@@ -38,7 +38,7 @@ def main() -> None:
         daemon=True,
     ).start()
     ready.wait(30)
-    target = ROOT / "samples" / "maintenance" / "screenshot.png"
+    target = ROOT / "docs" / "images" / "maintenance-page.png"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
         page = browser.new_page(viewport={"width": 900, "height": 520})
