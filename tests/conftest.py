@@ -11,6 +11,7 @@ INTEGRATION_MODULES = {
     "test_toggle",
     "test_emulator",
     "test_emulator_tenants",
+    "test_fleet",
     "test_packaging",
     "test_compose_deploy",
     "test_export",  # cfn-lint and the CI samples run as subprocesses

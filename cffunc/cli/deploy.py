@@ -42,6 +42,8 @@ def carry_out(
     stopped after a write says so, with the state and the undo command."""
     report = None
     again += " --wait" if wait else ""
+    for note in plan.notes:
+        echo_err(f"note: {note}")
     try:
         report = deployment.apply(plan) if not plan.empty else None
         if wait and report is not None:
@@ -269,8 +271,6 @@ def install_command(settings: Settings, wait: bool, timeout: float, as_json: boo
     """
     deployment, toggle = settings.toggle()
     plan = toggle.plan_install()
-    for note in plan.notes:
-        echo_err(f"note: {note}")
     carry_out(
         deployment, toggle, plan, as_json, "already installed", "cffunc uninstall",
         "cffunc install", wait, timeout,

@@ -613,6 +613,7 @@ def plan_publish(local: LocalFunction, remote: RemoteFunction) -> Plan:
 def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "changes": not plan.empty,
+        "notes": list(plan.notes),
         "store": [
             {
                 "action": s.action,

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cffunc.config.load import Config, IPNetwork, Toggle
 from cffunc.deploy.apply import Executor, Progress, Report, wait_deployed
 from cffunc.deploy.awsclient import CloudFrontClient
-from cffunc.deploy.parallel import DEFAULT_CONCURRENCY
+from cffunc.deploy.grpc import grpc_enabled, grpc_notes
+from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, map_all
 from cffunc.deploy.plan import (
     CompositionPlan,
     LocalFunction,
@@ -222,6 +223,8 @@ class Preview:
     """Said when the plan is empty."""
     facts: dict[str, Any] = field(default_factory=dict)
     """Toggle-specific facts for ``--json`` (the store's name, whether it is installed)."""
+    selection: Selection | None = None
+    """The distributions the config selected, and the entries that matched none."""
 
 
 class MaintenanceToggle(Protocol):
@@ -270,19 +273,24 @@ run the function, from :func:`maintenance_state`'s on, partial or off."""
 
 
 def behaviors_status(
-    local: LocalFunction, distributions: list[RemoteDistribution], switched_on: bool = True
+    local: LocalFunction,
+    distributions: list[RemoteDistribution],
+    switched_on: bool = True,
+    tenants: dict[str, dict[str, int]] | None = None,
 ) -> list[dict[str, Any]]:
     """Each distribution's deploy state, how many of its selected behaviors run ``local``
     (``associated``: all, some, none), whether it is in maintenance (``maintenance``: on,
     partial, off; the association where ``switched_on``, off where the store says off),
     and every behavior's function and Lambda@Edge associations (the shared part of
-    ``status``)."""
+    ``status``); a multi-tenant one's tenants (``tenants``: how many, how many enabled),
+    each behavior whether it takes gRPC."""
     out = []
     for distribution in distributions:
         behaviors = []
         for pattern, behavior in behaviors_of(distribution.config):
             behaviors.append({
                 "path": pattern,
+                "grpc": grpc_enabled(behavior),
                 "functions": [
                     {
                         "event": i["EventType"],
@@ -303,6 +311,8 @@ def behaviors_status(
             "status": distribution.status,
             "associated": ASSOCIATED[associated],
             "maintenance": associated if switched_on else "off",
+            "multi_tenant": distribution.multi_tenant,
+            "tenants": (tenants or {}).get(distribution.id),
             "behaviors": behaviors,
         })  # fmt: skip
     return out
@@ -348,6 +358,57 @@ def function_status(deployment: Deployment, local: LocalFunction) -> dict[str, A
         "live_matches_local": None
         if local.code is None or live is None
         else holds_render(local, live_code, live.runtime, live.comment, live.kvs_arns),
+    }
+
+
+def tenant_counts(
+    deployment: Deployment, distributions: list[RemoteDistribution]
+) -> dict[str, dict[str, int]]:
+    """For each multi-tenant distribution, how many tenants it has and how many of them
+    are enabled: a function associated with it runs for all of them (the tenants share
+    its cache behaviors). ListDistributionTenants with AssociationFilter DistributionId
+    (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ListDistributionTenants.html)."""
+    multi = [d for d in distributions if d.multi_tenant]
+    client = deployment.client
+    listed = map_all(multi, lambda d: client.distribution_tenants(d.id), deployment.concurrency)
+    return {
+        d.id: {"count": len(tenants), "enabled": sum(t.enabled for t in tenants)}
+        for d, tenants in zip(multi, listed, strict=True)
+    }
+
+
+def edge_notes(deployment: Deployment, distributions: list[RemoteDistribution]) -> tuple[str, ...]:
+    """What maintenance means on these distributions beyond their behaviors: a
+    multi-tenant one covers every tenant (and says which tenant's domain selected it), a
+    gRPC behavior's calls get an answer a gRPC client cannot read
+    (:mod:`cffunc.deploy.grpc`)."""
+    notes = []
+    for distribution in distributions:
+        if not distribution.multi_tenant:
+            continue
+        label = distribution.label or distribution.id
+        via = (
+            f", selected by the domain of tenant {', '.join(distribution.via_tenants)}"
+            if distribution.via_tenants
+            else ""
+        )
+        notes.append(
+            f"distribution {label} is multi-tenant{via}: the function is associated with the "
+            "distribution, so maintenance covers every one of its tenants"
+        )
+    return tuple(notes) + grpc_notes(deployment.config, distributions)
+
+
+def with_notes(plan: Plan, notes: tuple[str, ...]) -> Plan:
+    return replace(plan, notes=plan.notes + notes) if notes else plan
+
+
+def fleet_status(deployment: Deployment, distributions: list[RemoteDistribution]) -> dict[str, Any]:
+    """``status``'s notes (multi-tenant, gRPC) and the fleet entries matching nothing."""
+    selection = deployment.selection
+    return {
+        "notes": list(edge_notes(deployment, distributions)),
+        "warnings": selection.warnings() if selection is not None else [],
     }
 
 

@@ -20,8 +20,12 @@ from cffunc.deploy.toggles import (
     Preview,
     behaviors_status,
     compositions_status,
+    edge_notes,
+    fleet_status,
     function_status,
     overall,
+    tenant_counts,
+    with_notes,
 )
 from cffunc.errors import CffuncError, RenderError
 
@@ -35,10 +39,12 @@ class AssociationToggle:
         self.deployment = deployment
 
     def preview(self) -> Preview:
+        plan = self.plan_enable(EnableRequest())
         return Preview(
             "toggle: association (enable associates the function with the behaviors)",
-            self.plan_enable(EnableRequest()),
+            plan,
             "enable would change nothing: maintenance is already on",
+            selection=self.deployment.selection,
         )
 
     def plan_enable(self, request: EnableRequest) -> Plan:
@@ -57,7 +63,8 @@ class AssociationToggle:
         remote = read_function(self.deployment.client, local)
         distributions = self.deployment.distributions()
         compositions = self.deployment.compositions(local, distributions)
-        return plan_enable(local, remote, distributions, compositions)
+        plan = plan_enable(local, remote, distributions, compositions)
+        return with_notes(plan, edge_notes(self.deployment, distributions))
 
     def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
         if hosts:
@@ -92,14 +99,15 @@ class AssociationToggle:
             render_error = str(error)
             local = self.deployment.local(code=False)
         remote = self.deployment.distributions()
-        distributions = behaviors_status(local, remote)
+        tenants = tenant_counts(self.deployment, remote)
+        distributions = behaviors_status(local, remote, tenants=tenants)
         return {
             "toggle": self.kind,
             "function": function_status(self.deployment, local) | {"render_error": render_error},
             "compositions": compositions_status(self.deployment, local, remote),
             "distributions": distributions,
             "maintenance": overall([d["maintenance"] for d in distributions]),
-        }
+        } | fleet_status(self.deployment, remote)
 
     def _store_only(self, command: str) -> CffuncError:
         config = self.deployment.config

@@ -37,8 +37,12 @@ from cffunc.deploy.toggles import (
     Preview,
     behaviors_status,
     compositions_status,
+    edge_notes,
+    fleet_status,
     function_status,
     overall,
+    tenant_counts,
+    with_notes,
 )
 from cffunc.errors import CffuncError, RenderError
 from cffunc.function.store_layout import (
@@ -142,6 +146,7 @@ class StoreToggle:
     def preview(self) -> Preview:
         found = self.installation(code=True)
         facts = {"store_name": self.name, "installed": found.installed}
+        selection = self.deployment.selection
         if not found.installed:
             return Preview(
                 f"toggle: kvs (KeyValueStore {self.name}); not installed: "
@@ -149,12 +154,15 @@ class StoreToggle:
                 self._install_plan(found),
                 "install would change nothing",
                 facts,
+                selection,
             )
+        plan = self._scope_plan(self.check_installed(found), *self._scope(EnableRequest()))
         return Preview(
             f"toggle: kvs (KeyValueStore {self.name}); installed",
-            self._scope_plan(self.check_installed(found), *self._scope(EnableRequest())),
+            with_notes(plan, edge_notes(self.deployment, found.distributions)),
             "enable would change nothing: maintenance is already on",
             facts,
+            selection,
         )
 
     def plan_install(self) -> Plan:
@@ -196,6 +204,7 @@ class StoreToggle:
         remote = read_function(self.deployment.client, local)
         compositions = self.deployment.compositions(local, found.distributions, local.kvs_arn)
         plan = plan_enable(local, remote, found.distributions, compositions)
+        notes += edge_notes(self.deployment, found.distributions)
         return replace(plan, store_steps=tuple(store_steps), notes=tuple(notes))
 
     def _scope(self, request: EnableRequest) -> tuple[tuple[str, ...], StoreScope]:
@@ -218,7 +227,8 @@ class StoreToggle:
         found = self.installation(code=False)
         store = self.check_installed(found)
         deploying = [d.label or d.id for d in found.distributions if d.status != "Deployed"]
-        return self._scope_plan(store, hosts, scope, deploying)
+        plan = self._scope_plan(store, hosts, scope, deploying)
+        return with_notes(plan, edge_notes(self.deployment, found.distributions))
 
     def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
         # Checks nothing but the store: it must work in an emergency, from any shell.
@@ -386,7 +396,8 @@ class StoreToggle:
         remote = self.deployment.distributions()
         store_document = self._store_status(store)
         # Maintenance is on where the function runs and the store says on.
-        distributions = behaviors_status(local, remote, store_document["state"] == "on")
+        tenants = tenant_counts(self.deployment, remote)
+        distributions = behaviors_status(local, remote, store_document["state"] == "on", tenants)
         return {
             "toggle": self.kind,
             "installed": overall([maintenance_state(local, d) for d in remote]),
@@ -395,7 +406,7 @@ class StoreToggle:
             "compositions": compositions_status(self.deployment, local, remote),
             "distributions": distributions,
             "maintenance": overall([d["maintenance"] for d in distributions]),
-        }
+        } | fleet_status(self.deployment, remote)
 
     def _store_status(self, store: StoreInfo | None) -> dict[str, Any]:
         if store is None:
