@@ -127,7 +127,7 @@ def main() -> None:
         config = Path(tmp) / "cffunc.toml"
         config.write_text(CONFIG)
         cffunc(emulator, config, "publish")
-        print(f"{fleet} distributions selected by aliases = [\"*.example.com\"], association toggle")
+        print(f'{fleet} distributions selected by aliases = ["*.example.com"], association toggle')
         rows = []
         for concurrency in ("1", "4"):
             for command in ("enable", "disable"):
@@ -140,7 +140,9 @@ def main() -> None:
         every = args.throttle_every
         control(emulator, "/__cffunc/throttle", {"operation": "UpdateDistribution", "every": every})
         for command in ("enable", "disable"):
-            rows.append(row(emulator, config, f"{command}, every {every}th update throttled", command))
+            rows.append(
+                row(emulator, config, f"{command}, every {every}th update throttled", command)
+            )
             expected = fleet if command == "enable" else 0
             assert switched(emulator) == expected, (command, switched(emulator))
         control(emulator, "/__cffunc/throttle", {"clear": True})

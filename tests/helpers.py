@@ -44,7 +44,7 @@ def classify(output: dict[str, Any], rules: MaintenanceRules, request_event: dic
     """
     if "statusCode" not in output:
         request = request_event["request"]
-        if output == request:
+        if without_pass_header(output, rules) == without_pass_header(request, rules):
             return "pass"
         marked = output.get("headers", {}).get(MARKER_HEADER, {}).get("value")
         if output.get("uri") == rules.object and marked == "1":
@@ -52,11 +52,36 @@ def classify(output: dict[str, Any], rules: MaintenanceRules, request_event: dic
         return f"unexpected request {output!r}"
     if output["statusCode"] == 302:
         return "redirect"
+    if output["statusCode"] == 204 and rules.cors_origins:
+        return "maintenance:preflight"
     if output["statusCode"] == rules.status:
         content_type = output["headers"]["content-type"]["value"]
         kind = {"application/json": "json", "text/html": "page", "text/plain": "text"}
         return "maintenance:" + kind.get(content_type.split(";")[0], content_type)
     return f"unexpected response {output!r}"
+
+
+def without_pass_header(request: dict[str, Any], rules: MaintenanceRules) -> dict[str, Any]:
+    """The request without the configured pass header (which the function sets or removes
+    on a request that passes), to compare what else the function changed."""
+    if rules.pass_header is None or not isinstance(request.get("headers"), dict):
+        return request
+    headers = {k: v for k, v in request["headers"].items() if k != rules.pass_header[0]}
+    return {**request, "headers": headers}
+
+
+def cors_of(output: dict[str, Any]) -> dict[str, str]:
+    """The CORS headers (and vary) of a response, as plain values."""
+    headers = output.get("headers") or {}
+    return {
+        k: v["value"] for k, v in headers.items() if k.startswith("access-control-") or k == "vary"
+    }
+
+
+def origin_value(request: dict[str, Any], name: str) -> str | None:
+    """The value of header ``name`` a request goes on to the origin with, or None."""
+    entry = (request.get("headers") or {}).get(name)
+    return entry.get("value") if isinstance(entry, dict) else None
 
 
 def expected(decision: Decision) -> str:

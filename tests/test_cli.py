@@ -129,6 +129,7 @@ def test_test_mismatch_exits_1_with_json(runner: CliRunner, tmp_path: Path) -> N
     assert document["scenarios"][0] == {
         "name": "wrong", "expected": "pass", "expected_status": None, "got": "maintenance",
         "status": 503, "ok": False, "error": None, "uri": "/maintenance/index.html",
+        "origin_headers": {"x-cffunc-maintenance": "1"},
         "headers": {"content-type": "text/html", "cache-control": "no-store", "retry-after": "3600"},
         "mismatches": ["expected pass, got maintenance"],
     }  # fmt: skip
@@ -179,6 +180,44 @@ def test_any_function_file_with_an_event_file_and_kvs(runner: CliRunner, tmp_pat
     document = json.loads(result.stdout)
     assert json.loads(document["FunctionOutput"])["uri"] == "/on"
     assert document["FunctionExecutionLogs"] == ["mode on"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "status"), [("", None), ('store_unreadable = "maintenance"\n', 503)]
+)
+def test_kvs_unreadable_plays_a_store_the_edge_cannot_read(
+    runner: CliRunner, tmp_path: Path, setting: str, status: int | None
+) -> None:
+    """`test --kvs-unreadable`: every read fails; the function answers as
+    maintenance.store_unreadable says (default: the request goes on), never an error."""
+    config = tmp_path / "kvs.toml"
+    config.write_text(
+        (SAMPLES / "kvs.toml").read_text().replace('toggle = "kvs"\n', 'toggle = "kvs"\n' + setting)
+    )
+    args = ["-c", str(config), "test", "--kvs-unreadable", "--ip", "192.0.2.1", "--path", "/x"]
+    result = runner.invoke(cli, [*args, "--header", "accept=application/json", "--json"], env=ENV)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert json.loads(document["FunctionOutput"]).get("statusCode") == status
+    assert document["FunctionExecutionLogs"][0].startswith(
+        "cffunc: maintenance state unreadable, so "
+    )
+    refused = runner.invoke(
+        cli,
+        [
+            "test",
+            "--kvs-unreadable",
+            "--code",
+            str(config),
+            "--runtime",
+            "cloudfront-js-2.0",
+            "--path",
+            "/",
+        ],
+    )
+    assert (
+        refused.exit_code == 2 and "--kvs-unreadable runs cffunc's own function" in refused.stderr
+    )
 
 
 def test_a_function_that_throws_exits_1(runner: CliRunner, tmp_path: Path) -> None:

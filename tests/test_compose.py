@@ -31,7 +31,7 @@ from cffunc.function.compose import (
     foreign_of,
     guess_events,
 )
-from cffunc.function.decide import ViewerRequest, decide
+from cffunc.function.decide import ViewerRequest, decide, pass_signal
 from cffunc.function.render import render_code
 from cffunc.function.rules import PASS_HEADER
 from cffunc.runtime import FunctionRuntime
@@ -95,8 +95,14 @@ def test_composed_equals_foreign_on_pass_and_cffunc_otherwise(
     now = batch[0][1]  # one frozen time per batch: each side runs the batch in one call
     events = [viewer_request_event(request) for request, _ in batch]
     got = _invoke(composed.code, composed.runtime, events, now, FOREIGN_STORE)
+    # The foreign handler gets the request as cffunc passes it on: with the pass header
+    # set during maintenance (removed otherwise) when one is configured.
+    handed = [
+        _handed(ours, request, event, now)
+        for (request, _), event in zip(batch, events, strict=True)
+    ]
     theirs = (
-        _invoke(the_foreign.code, the_foreign.runtime, events, now, FOREIGN_STORE)
+        _invoke(the_foreign.code, the_foreign.runtime, handed, now, FOREIGN_STORE)
         if "viewer-request" in on
         else None
     )
@@ -105,8 +111,8 @@ def test_composed_equals_foreign_on_pass_and_cffunc_otherwise(
         decision = decide(ours, request, _moment(now))
         if decision.action != "pass":
             assert got[i] == mine[i], (name, request, decision)
-        elif theirs is None:  # not on viewer-request: the request goes on as the viewer sent it
-            assert got[i] == events[i]["request"], (name, request)
+        elif theirs is None:  # not on viewer-request: the request goes on as cffunc passed it
+            assert got[i] == handed[i]["request"], (name, request)
         else:
             if rules.mode == "rewrite" and "statusCode" not in theirs[i]:
                 assert got[i]["headers"][PASS_HEADER] == {"value": "1"}
@@ -125,6 +131,19 @@ def test_composed_equals_foreign_on_pass_and_cffunc_otherwise(
         assert got_responses[i] == wanted[i], (name, request)
         turned = got_responses[i]["statusCode"] == rules.status
         assert turned == (decide(ours, request, _moment(now)).answer == "rewrite"), (name, request)
+
+
+def _handed(rules: Any, request: ViewerRequest, event: dict[str, Any], now: int) -> dict[str, Any]:
+    """The event as the foreign handler sees it when cffunc passes the request."""
+    if rules.pass_header is None:
+        return event
+    handed = copy.deepcopy(event)
+    headers = handed["request"]["headers"]
+    headers.pop(rules.pass_header[0], None)
+    signal = pass_signal(rules, decide(rules, request, _moment(now)))
+    if signal is not None:
+        headers[signal[0]] = {"value": signal[1]}
+    return handed
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -135,7 +135,10 @@ def test_defaults() -> None:
         ),
         ({"allow": {"bypass_cookie": "a=b"}}, 'allow.bypass_cookie = "a=b" is not accepted'),
         ({"allow": {"bypass_secret_env": "1X"}}, 'allow.bypass_secret_env = "1X" is not accepted'),
-        ({"distributions": [{}]}, "distributions[0] needs exactly one of id, alias, or aliases and/or tags"),
+        (
+            {"distributions": [{}]},
+            "distributions[0] needs exactly one of id, alias, or aliases and/or tags",
+        ),
         (
             {"distributions": [{"id": "E1", "alias": "a.example.com"}]},
             "distributions[0] needs exactly one of id, alias, or aliases and/or tags",
@@ -147,6 +150,18 @@ def test_defaults() -> None:
             "distributions[0].behaviors = [] is not accepted; give a non-empty list",
         ),
         ({"function": {"name": "fn", "comment": "c" * 129}}, "function.comment ="),
+        (
+            {"maintenance": {"store_unreadable": "maintenance"}},
+            'maintenance.store_unreadable = "maintenance" is not accepted; only a KeyValueStore '
+            'can be unreadable: it applies to toggle = "kvs"; remove it',
+        ),
+        (
+            {
+                "function": {"name": "fn", "runtime": "cloudfront-js-2.0"},
+                "maintenance": {"toggle": "kvs", "store_unreadable": "closed"},
+            },
+            'maintenance.store_unreadable = "closed" is not accepted; use "pass" or "maintenance"',
+        ),
     ],
 )
 def test_bad_values_name_key_value_and_fix(data: dict[str, Any], message: str) -> None:

@@ -13,15 +13,33 @@ import ipaddress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import event as event_note
 from hypothesis import strategies as st
 
 from cffunc.function import bypass
-from cffunc.function.decide import ViewerRequest, decide, decide_response
+from cffunc.function.decide import (
+    ViewerRequest,
+    cors_headers,
+    decide,
+    decide_response,
+    origin_allowed,
+    pass_signal,
+)
+from cffunc.function.render import SIZE_LIMIT, render_code
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.events import viewer_request_event, viewer_response_event
-from tests.helpers import NOW, SECRET, boundary_addresses, classify, expected, make_function
+from tests.helpers import (
+    NOW,
+    SECRET,
+    boundary_addresses,
+    classify,
+    cors_of,
+    expected,
+    make_function,
+    make_rules,
+    origin_value,
+)
 
 BASE = NOW
 
@@ -68,6 +86,42 @@ ACCEPTS = [
 ]  # fmt: skip
 
 
+PASS_NAME = "x-maintenance"
+# The pass header as a viewer might send it: the function must not let it through as its own.
+VIEWER_PASS = st.sampled_from([None, None, "on", "forged"])
+# allow.cors_origins, and the Origin headers around them: exact and wildcard matches, the
+# tricky neighbours (a configured domain inside another, case, ports, a trailing slash or
+# dot, user info, unicode, null), and generated ones.
+CORS_PATTERNS = [
+    "https://app.example.com", "https://*.example.com", "http://localhost:3000",
+    "https://*.preview.example.com:8443", "http://127.0.0.1:8080", "http://[::1]:8080",
+]  # fmt: skip
+CORS_LISTS = st.lists(st.sampled_from(CORS_PATTERNS), min_size=1, max_size=3, unique=True)
+TRICKY_ORIGINS = [
+    "https://app.example.com", "https://evil.com.example.com", "https://example.com.evil.com",
+    "https://example.com", "https://.example.com", "https://a..example.com", "null", "",
+    "HTTPS://APP.EXAMPLE.COM", "https://App.example.com", "https://app.example.com:443",
+    "https://app.example.com/", "https://app.example.com.", "https://user@app.example.com",
+    "https://ünïcode.example.com", "https://xn--nicode-2ya.example.com", "http://app.example.com",
+    "https://a.preview.example.com:8443", "https://a.preview.example.com",
+    "https://a.preview.example.com:84430", "http://localhost:3000", "http://localhost:30000",
+    "http://localhost", "https://a_b.example.com", "https://*.example.com", "http://[::1]:8080",
+    "http://127.0.0.1:8080", "http://127.0.0.12:8080", "https://app.example.com\x00",
+    "https://x.example.com https://app.example.com", "https://x.example.com,https://y.example.com",
+]  # fmt: skip
+GENERATED_ORIGIN = st.builds(
+    lambda scheme, labels, base, port: f"{scheme}://{'.'.join([*labels, base])}{port}",
+    st.sampled_from(["http", "https", "HTTPS", "ws"]),
+    st.lists(st.text(alphabet="abcXYZ09-_.ü@:/", min_size=0, max_size=5), max_size=3),
+    st.sampled_from(["example.com", "preview.example.com", "example.co", "localhost"]),
+    st.sampled_from(["", ":8443", ":3000", ":443", ":"]),
+)
+ORIGIN = st.one_of(st.none(), st.sampled_from(TRICKY_ORIGINS), GENERATED_ORIGIN)
+REQUEST_METHOD = st.sampled_from([None, "", "PUT", "DELETE", "GET", "BAD METHOD", "p(u)t", "X-1"])
+REQUEST_HEADERS = st.sampled_from([
+    None, "content-type", "content-type,x-requested-with", "Content-Type, X-Token", "",
+    "x-a,,x-b", "x-a\x7f", "a" * 1100, "x-a, x-b ,x-c", "x-a;x-b",
+])  # fmt: skip
 RUNTIME = st.sampled_from(["cloudfront-js-1.0", "cloudfront-js-2.0"])
 MODE = st.sampled_from(["rewrite", "respond"])
 FLAG = st.booleans()
@@ -103,6 +157,12 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     }
     if draw(FLAG):
         allow["bypass_secret_env"] = "CFFUNC_BYPASS_SECRET"
+    if draw(FLAG):
+        maintenance["pass_header"] = {"name": PASS_NAME, "value": "on"}
+    if draw(FLAG):
+        allow["cors_origins"] = draw(CORS_LISTS)
+    if draw(FLAG):
+        maintenance["retry_after"] = 120  # exposed to scripts with the CORS headers
     return {
         "function": {"name": "fn", "runtime": runtime},
         "maintenance": maintenance,
@@ -167,6 +227,17 @@ def requests(draw: st.DrawFn, config: dict[str, Any]) -> tuple[ViewerRequest, in
     headers = {"accept": accept} if accept else {}
     if host:
         headers["host"] = host
+    sent = draw(VIEWER_PASS)
+    if sent is not None:
+        headers[PASS_NAME] = sent
+    for name, strategy in (
+        ("origin", ORIGIN),
+        ("access-control-request-method", REQUEST_METHOD),
+        ("access-control-request-headers", REQUEST_HEADERS),
+    ):
+        value = draw(strategy)
+        if value is not None:
+            headers[name] = value
     request = ViewerRequest(
         ip=ip,
         method=draw(METHOD),
@@ -202,6 +273,8 @@ def test_rendered_function_agrees_with_decide(
             moment = _moment(now)
             decision = decide(rules, request, moment)
             assert classify(result.output, rules, event) == expected(decision), (request, decision)
+            _check_pass_header(rules, decision, request, result.output)
+            _check_cors(rules, decision, request, result.output)
             if decision.action == "redirect":
                 value = result.output["cookies"]["cffunc_bypass"]["value"]
                 assert rules.bypass is not None
@@ -222,6 +295,41 @@ def test_rendered_function_agrees_with_decide(
             assert turned == (decide(rules, request, _moment(now)).answer == "rewrite")
             if turned:
                 assert result.output["headers"]["cache-control"] == {"value": "no-store"}
+                assert cors_of(result.output) == cors_headers(rules, request, "rewrite"), request
+
+
+def _check_cors(rules: Any, decision: Any, request: ViewerRequest, output: dict[str, Any]) -> None:
+    """A generated maintenance answer carries exactly the CORS headers the model gives:
+    the request's Origin only when it is configured, never another."""
+    if "statusCode" not in output:
+        return
+    got = cors_of(output)
+    if decision.action == "maintenance":
+        assert got == cors_headers(rules, request, decision.answer), (request, decision)
+    else:
+        assert got == {}, (request, decision)
+    reflected = got.get("access-control-allow-origin")
+    if rules.cors_origins and decision.action == "maintenance":
+        event_note(f"cors {decision.answer}, origin {'reflected' if reflected else 'not'}")
+    if reflected is not None:
+        assert reflected == request.headers["origin"]
+        assert origin_allowed(rules.cors_origins, reflected)
+
+
+def _check_pass_header(
+    rules: Any, decision: Any, request: ViewerRequest, output: dict[str, Any]
+) -> None:
+    """A request that goes on carries the pass header exactly when the model says it
+    passed during maintenance; one the viewer sent never reaches the origin as cffunc's.
+    Without a pass header configured, the viewer's header goes on untouched."""
+    if "statusCode" in output or decision.action != "pass":
+        return
+    signal = pass_signal(rules, decision)
+    got = origin_value(output, PASS_NAME)
+    if rules.pass_header is None:
+        assert got == request.headers.get(PASS_NAME), (request, decision)
+    else:
+        assert got == (signal[1] if signal else None), (request, decision, output)
 
 
 def _moment(now_ms: int) -> datetime:
@@ -270,10 +378,14 @@ STATE_VALUES = [
     '{"on":true,"until":"%s"}', '{"on":true,"until":"%s"}', '{"on":"yes"}', "on", "{bad json",
     '{"on":true,"until":"2026-02-31T00:00:00Z"}', '{"on":true,"until":"2030-01-01T00:00:00+00:00"}',
     '{"on":true,"until":null}', '{"on":true,"until":1}', '[true]', '{"on":true,"reason":7}',
+    '{"on":true,"start":"%s"}', '{"on":true,"start":"%s","until":"%s"}',
+    '{"on":true,"until":"2026-12-01T24:00:00Z"}', '{"on":true,"start":"2026-11-31T00:00:00Z"}',
 ]  # fmt: skip
 
 
 SCOPE_UNTIL = st.sampled_from([None, -30, 30])
+# enable --at: starts on the request times (minutes -60, 0, 60 from BASE) and between them.
+SCOPE_START = st.sampled_from([None, None, -60, 0, 30, 60, "2026-12-01T03:00:00", "junk"])
 STORED_PATHS = st.sampled_from(
     [None, ["/maintenance/*"], ["/api/v?/status", "/*.css"], [], [7], "x"]
 )
@@ -287,6 +399,11 @@ def stored_scope(draw: st.DrawFn, host: str | None = None) -> dict[str, Any]:
     until = draw(SCOPE_UNTIL)
     if until is not None:
         scope["until"] = (BASE + timedelta(minutes=until)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = draw(SCOPE_START)
+    if isinstance(start, int):
+        scope["start"] = (BASE + timedelta(minutes=start)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif start is not None:
+        scope["start"] = start
     paths = draw(STORED_PATHS)
     if paths is not None:
         scope["paths"] = paths
@@ -335,13 +452,19 @@ def store_cases(
     config = draw(configs())
     config["function"]["runtime"] = "cloudfront-js-2.0"
     config["maintenance"]["toggle"] = "kvs"
+    if draw(st.booleans()):
+        config["maintenance"]["store_unreadable"] = draw(st.sampled_from(["pass", "maintenance"]))
     batch = draw(st.lists(requests(config), min_size=20, max_size=40))
     items: dict[str, str] = {}
     state = draw(st.sampled_from(STATE_VALUES))
     if state is not None:
-        if "%s" in state:
-            offset = draw(st.sampled_from([-30, 30]))
-            state = state % (BASE + timedelta(minutes=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        times = [
+            (BASE + timedelta(minutes=draw(st.sampled_from([-60, -30, 0, 30, 60])))).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
+            for _ in range(state.count("%s"))
+        ]
+        state = state % tuple(times)
         items[STATE_KEY] = state
     if draw(st.booleans()):
         items.update(draw(scoped_store()))
@@ -367,16 +490,24 @@ def store_cases(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(store_cases())
+@given(store_cases(), st.sampled_from([False, False, False, True]))
 def test_store_toggle_agrees_with_decide(
     case: tuple[dict[str, Any], dict[str, str], list[tuple[ViewerRequest, int]]],
+    unreadable: bool,
 ) -> None:
+    """``unreadable``: every read of the store fails, as when the edge cannot read it."""
     from cffunc.runtime.local_store import KeyValueData
 
     config, items, batch = case
-    rules, function = make_function(config)
+    # Every feature at once may not fit in 10,240 bytes (the page inlined beside the store
+    # toggle, CORS, scopes and the rest): render refuses that, tested apart; such a
+    # function never reaches the edge, so it is not compared here.
+    rules = make_rules(config)
+    function = render_code(rules)
+    assume(function.stats.total <= SIZE_LIMIT)
     assert rules.store
-    with FunctionRuntime(function.code, rules.runtime, kvs=KeyValueData(items)) as runtime:
+    store = KeyValueData(items, unavailable=unreadable)
+    with FunctionRuntime(function.code, rules.runtime, kvs=store) as runtime:
         events = [viewer_request_event(request) for request, _ in batch]
         results = runtime.invoke_many(
             [(event, now) for event, (_, now) in zip(events, batch, strict=True)]
@@ -384,13 +515,14 @@ def test_store_toggle_agrees_with_decide(
         responses = []
         for event, (request, now), result in zip(events, batch, results, strict=True):
             assert result.ok, result.error
-            decision = decide(rules, request, _moment(now), items)
+            decision = decide(rules, request, _moment(now), items, unreadable)
             event_note(decision.rule)
             assert classify(result.output, rules, event) == expected(decision), (
                 request,
                 decision,
                 items,
             )
+            _check_pass_header(rules, decision, request, result.output)
             if decision.answer == "text":
                 # A store scope's reason replaces the configured message.
                 wanted = decision.reason + "\n" if decision.reason else rules.text_body
@@ -401,4 +533,4 @@ def test_store_toggle_agrees_with_decide(
         for (_, now, request), result in zip(responses, finals, strict=True):
             assert result.ok, result.error
             turned = result.output["statusCode"] == rules.status
-            assert turned == decide_response(rules, request, _moment(now), False, items)
+            assert turned == decide_response(rules, request, _moment(now), False, items, unreadable)

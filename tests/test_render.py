@@ -231,7 +231,9 @@ def test_shared_regexes_are_written_once_in_python() -> None:
     from cffunc.function.store_layout import UNTIL_FORMAT
 
     assert js_regex(SAFE_URI).startswith(r"/^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))")
-    assert js_regex(UNTIL_FORMAT) == r"/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/"
+    assert (
+        js_regex(UNTIL_FORMAT) == r"/^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/"
+    )
     templates = Path(__file__).resolve().parent.parent / "js_templates"
     text = "".join(p.read_text() for p in templates.rglob("*.j2"))
     assert "%5c" not in text and "[0-9]{4}" not in text

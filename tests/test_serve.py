@@ -3,6 +3,7 @@ browser; nothing downloaded), against the edge for samples/cffunc.toml on 127.0.
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -212,3 +213,64 @@ def test_with_events_choose_the_slots_the_foreign_function_is_on() -> None:
         edge.current().runtime.close()
     assert served == config_function(load_config(config), ENV, foreign, chosen)[1]
     assert served != config_function(load_config(config), ENV, foreign)[1]
+
+
+def test_a_page_on_another_origin_reads_the_maintenance_answers(
+    browser: Any, tmp_path: Path
+) -> None:
+    """allow.cors_origins in a real browser: a page on a configured origin fetch()es the
+    API with credentials and reads the JSON (a preflighted POST too) and the rewrite-mode
+    503 page; the same page from an origin not configured gets CORS failures."""
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Response
+
+    def app_page(environ: Any, start_response: Any) -> Any:
+        html = "<!DOCTYPE html><title>the app</title><h1>the single-page app</h1>"
+        return Response(html, content_type="text/html")(environ, start_response)
+
+    pages = make_server("127.0.0.1", 0, app_page, threaded=True)
+    threading.Thread(target=pages.serve_forever, daemon=True).start()
+    listed = f"http://127.0.0.1:{pages.server_port}"
+    unlisted = f"http://localhost:{pages.server_port}"  # the same page, another origin
+    config = tmp_path / "cffunc.toml"
+    config.write_text(
+        (SAMPLES / "cffunc.toml")
+        .read_text()
+        .replace("[allow]\n", f'[allow]\ncors_origins = ["{listed}"]\n')
+    )
+    api = start(config, now=IN_WINDOW, objects=SAMPLES)
+    script = """async (api) => {
+      const out = {};
+      const get = async (name, url, init) => {
+        try {
+          const r = await fetch(url, {credentials: 'include', ...init});
+          out[name] = [r.status, r.headers.get('content-type'), r.headers.get('retry-after'),
+                       await r.text()];
+        } catch (e) { out[name] = String(e); }
+      };
+      await get('json', api + '/api/orders', {headers: {accept: 'application/json'}});
+      await get('post', api + '/api/orders', {method: 'POST', body: '{"id": 1}',
+        headers: {'content-type': 'application/json', accept: 'application/json'}});
+      await get('page', api + '/checkout', {});
+      return out;
+    }"""
+    context, page, _ = page_of(browser)
+    page.goto(listed + "/")
+    read = page.evaluate(script, api.url)
+    for name in ("json", "post"):
+        status, kind, retry, body = read[name]
+        assert (status, kind, retry) == (503, "application/json; charset=utf-8", "3600"), name
+        assert json.loads(body)["message"] == "We are upgrading the database.", name
+    status, kind, _, body = read["page"]
+    assert (status, kind) == (503, "text/html; charset=utf-8") and "back soon" in body
+    assert any(line.startswith("OPTIONS /api/orders maintenance") for line in api.lines)
+
+    page.goto(unlisted + "/")
+    refused = page.evaluate(script, api.url)
+    assert refused == {
+        "json": "TypeError: Failed to fetch",
+        "post": "TypeError: Failed to fetch",
+        "page": "TypeError: Failed to fetch",
+    }
+    context.close()
+    pages.shutdown()

@@ -445,3 +445,106 @@ def test_bad_scopes_are_one_line_and_write_nothing(
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert store_items(emulator) == before
     assert not [c for c in emulator.app.calls[writes:] if c.startswith("kvs:") and "Get" not in c]
+
+
+def test_enable_at_schedules_a_start_that_status_shows_and_disable_cancels(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """`enable --at` writes a scope that starts by itself: off until then (TestFunction,
+    the local runtime and the decision model agree), on from then, `status` says
+    scheduled, and `disable` (or `disable --host`) cancels it."""
+    from datetime import UTC, datetime, timedelta
+
+    from cffunc.config.load import load_config
+    from cffunc.function.decide import decide
+    from cffunc.function.render import render
+    from cffunc.function.rules import compile_rules
+    from cffunc.runtime import FunctionRuntime
+    from cffunc.runtime.local_store import KeyValueData
+    from tests.helpers import ENV
+
+    config = kvs_config(tmp_path)
+    ok(cffunc(emulator, config, "install"))
+    out = ok(cffunc(emulator, config, "enable", "--at", "30m", "--until", "2h", "--reason", "db"))
+    assert "set maintenance scheduled from " in out
+    state = json.loads(store_items(emulator)["cffunc:state"])
+    start = datetime.fromisoformat(state["start"])
+    until = datetime.fromisoformat(state["until"])
+    assert until - start == timedelta(hours=2)  # --until counts from --at
+    assert timedelta(minutes=29) < start - datetime.now(UTC) <= timedelta(minutes=30)
+    assert _answer(emulator, SHOP, "GET", "/checkout") == "pass"  # not yet
+
+    status = json.loads(ok(cffunc(emulator, config, "status", "--json")))
+    assert status["maintenance"] == "off" and status["store"]["state"] == "scheduled"
+    assert status["scheduled"] == start.isoformat() == status["store"]["scopes"][0]["start"]
+    assert status["store"]["scopes"][0]["scheduled"] is True
+    readable = ok(cffunc(emulator, config, "status"))
+    assert f"scheduled from {start.isoformat()} until {until.isoformat()} (db)" in readable
+    assert f"maintenance: off (scheduled to start at {start.isoformat()})" in readable
+
+    rules = compile_rules(load_config(config), ENV)
+    items = store_items(emulator)
+    request = ViewerRequest(ip="192.0.2.1", uri="/checkout", headers={"host": SHOP})
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=KeyValueData(items)) as runtime:
+        for moment, want in (
+            (start - timedelta(seconds=1), "pass"),
+            (start, "maintenance object"),
+            (until - timedelta(seconds=1), "maintenance object"),
+            (until, "pass"),
+        ):
+            event = viewer_request_event(request)
+            result = runtime.invoke(event, round(moment.timestamp() * 1000))
+            assert _kind(result.output, event) == want, moment
+            assert (decide(rules, request, moment, items).action == "pass") == (want == "pass")
+
+    # A host's scheduled scope is cancelled by `disable --host`, all by `disable`.
+    ok(cffunc(emulator, config, "enable", "--host", BLOG, "--at", "1h", "--read-only"))
+    assert "start" in json.loads(store_items(emulator)[f"cffunc:host:{BLOG}"])
+    listed = json.loads(ok(cffunc(emulator, config, "status", "--json")))["store"]["scopes"]
+    assert [(s["host"], s["scheduled"]) for s in listed] == [("every host", True), (BLOG, True)]
+    assert "0 of 2 scopes on, 2 scheduled" in ok(cffunc(emulator, config, "status"))
+    ok(cffunc(emulator, config, "disable", "--host", BLOG))
+    assert f"cffunc:host:{BLOG}" not in store_items(emulator)
+    ok(cffunc(emulator, config, "disable"))
+    assert json.loads(store_items(emulator)["cffunc:state"]) == {"on": False}
+    assert json.loads(ok(cffunc(emulator, config, "status", "--json")))["scheduled"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--at", "2020-01-01T00:00:00Z"], "--at 2020-01-01T00:00:00Z: that time has passed"),
+        (
+            ["--at", "1h", "--until", "2020-01-01T00:00:00Z"],
+            "--until 2020-01-01T00:00:00Z: that time has passed",
+        ),
+        (["--at", "soon"], "--at 'soon': give an RFC 3339 time"),
+    ],
+)
+def test_bad_at_is_one_line_and_writes_nothing(
+    emulator: RunningEmulator, tmp_path: Path, args: list[str], message: str
+) -> None:
+    config = kvs_config(tmp_path)
+    ok(cffunc(emulator, config, "install"))
+    before = store_items(emulator)
+    result = cffunc(emulator, config, "enable", *args)
+    assert result.returncode == 1, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {message}")
+    assert store_items(emulator) == before
+
+
+def test_the_association_toggle_refuses_at_saying_why(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    association = tmp_path / "assoc.toml"
+    association.write_text((SAMPLES / "cffunc.toml").read_text())
+    before = current(emulator)
+    result = cffunc(emulator, association, "enable", "--at", "30m")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        'Error: --at needs maintenance.toggle = "kvs": with "association" enable starts a '
+        "distribution deployment, which takes minutes and cannot be timed; use the store "
+        "toggle, or set maintenance.start in the config and enable ahead of time"
+    ]
+    assert current(emulator) == before

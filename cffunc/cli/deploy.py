@@ -153,6 +153,13 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     is_flag=True,
     help='toggle = "kvs": only writes are in maintenance; GET, HEAD and OPTIONS pass.',
 )
+@click.option(
+    "--at",
+    "at",
+    metavar="TIME",
+    help='toggle = "kvs": start maintenance by itself at this RFC 3339 time or after a '
+    "duration (30m, 2h); a duration in --until then counts from it.",
+)
 @fleet_options
 @command_options
 def enable_command(
@@ -165,6 +172,7 @@ def enable_command(
     hosts: tuple[str, ...],
     paths: tuple[str, ...],
     read_only: bool,
+    at: str | None,
 ) -> None:
     """Turn maintenance on.
 
@@ -177,8 +185,10 @@ def enable_command(
     write "on" to the KeyValueStore (one
     conditional write; the distribution is not touched) after checking that
     `cffunc install` is in place; with --host, --path or --read-only, add or
-    replace a scope instead (other scopes stay). --wait returns once the write
-    is acknowledged. Already enabled: exit 0, no write.
+    replace a scope instead (other scopes stay); with --at, the scope starts by
+    itself at that time (`status` shows it as scheduled, `disable` cancels it).
+    --wait returns once the write is acknowledged. Already enabled: exit 0, no
+    write.
 
     \b
     Examples:
@@ -186,9 +196,10 @@ def enable_command(
       cffunc enable --until 2h --reason "Upgrading the database"
       cffunc enable --read-only --until 30m --reason "Migrating; reads work"
       cffunc enable --host shop.example.com --path "/checkout/*"
+      cffunc enable --at 2026-12-01T02:00:00Z --until 2h
     """
     deployment, toggle = settings.toggle()
-    plan = toggle.plan_enable(EnableRequest(until, reason, hosts, paths, read_only))
+    plan = toggle.plan_enable(EnableRequest(until, reason, hosts, paths, read_only, at))
     carry_out(
         deployment, toggle, plan, as_json, "already enabled", "cffunc disable", "cffunc enable",
         wait, timeout,
@@ -215,8 +226,9 @@ def disable_command(
     toggle = "association": remove exactly the associations cffunc added, and
     put back the function each composition was made from; every other
     association and field stays as it was. toggle = "kvs": write "off" to
-    the KeyValueStore, ending every scope (the function stays associated);
-    with --host, end only that host's scope. Needs no bypass secret.
+    the KeyValueStore, ending every scope (the function stays associated) and
+    cancelling any scheduled with `enable --at`; with --host, end or cancel only
+    that host's scope. Needs no bypass secret.
 
     \b
     Examples:

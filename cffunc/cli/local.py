@@ -38,7 +38,7 @@ from cffunc.runtime.local_run import (
     run_events,
     scenario_file,
 )
-from cffunc.runtime.local_store import load_kvs
+from cffunc.runtime.local_store import KeyValueData, load_kvs
 from cffunc.runtime.scenarios import load_scenarios
 
 
@@ -184,6 +184,12 @@ def _events(
     "saying maintenance is on).",
 )
 @click.option(
+    "--kvs-unreadable",
+    is_flag=True,
+    help="Every read of the local KeyValueStore fails, as when the edge cannot read it "
+    '(toggle = "kvs": see maintenance.store_unreadable).',
+)
+@click.option(
     "--remote",
     is_flag=True,
     help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and compare.",
@@ -219,6 +225,7 @@ def test_command(
     code_file: Path | None,
     runtime: str | None,
     kvs_file: Path | None,
+    kvs_unreadable: bool,
     remote: bool,
     with_file: Path | None,
     with_runtime: str | None,
@@ -245,9 +252,14 @@ def test_command(
       cffunc test -c samples/cffunc.toml
       cffunc test --ip 198.51.100.1 --path '/cart?x=1' --header accept=application/json
       cffunc test --code fn.js --runtime cloudfront-js-2.0 --event event.json
+      cffunc test -c samples/kvs.toml --kvs-unreadable --ip 198.51.100.1
     """
     moment = parse_now(now)
     kvs = load_kvs(kvs_file) if kvs_file else None
+    if kvs_unreadable:
+        if code_file is not None:
+            raise click.UsageError("--kvs-unreadable runs cffunc's own function; drop --code")
+        kvs = replace(kvs or KeyValueData({}), unavailable=True)
     single = bool(event_files) or ip is not None or path is not None
     if remote and (single or code_file is not None):
         raise click.UsageError(

@@ -141,9 +141,11 @@ def scenarios(results: list[ScenarioResult]) -> str:
         lines.append(f"{name:<{width}}  {expected:<16}  {r.got:<11}  {status:>6}  {mark}")
         if r.error:
             lines.append(f"{'':<{width}}  {shown(r.error)}")
-        # What the table's columns do not show: the URI and headers a scenario expects.
-        for kind in ("expected uri", "expected header", "expected body"):
-            lines += [f"{'':<{width}}  {shown(m)}" for m in r.mismatches if m.startswith(kind)]
+        # What the table's columns do not show: the URI, headers and body a scenario expects.
+        in_columns = (f"expected {r.scenario.expect}, got", "expected status")
+        lines += [
+            f"{'':<{width}}  {shown(m)}" for m in r.mismatches if not m.startswith(in_columns)
+        ]
     failed = sum(not r.ok for r in results)
     lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
     return "\n".join(lines)
@@ -159,6 +161,7 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
         "ok": result.ok,
         "error": result.error,
         "uri": result.uri,
+        "origin_headers": result.origin_headers,
         "headers": result.headers,
         "mismatches": result.mismatches,
     }
@@ -299,7 +302,12 @@ def status(document: dict[str, Any]) -> str:
         scopes = store.get("scopes") or []
         scoped = len(scopes) > 1 or any(s["host"] != "every host" for s in scopes)
         active = sum(s["active"] for s in scopes)
-        summary = f"{active} of {len(scopes)} scopes on" if scoped else shown(store["describe"])
+        later = sum(bool(s.get("scheduled")) for s in scopes)
+        summary = (
+            f"{active} of {len(scopes)} scopes on" + (f", {later} scheduled" if later else "")
+            if scoped
+            else shown(store["describe"])
+        )
         lines.append(
             f"toggle kvs: KeyValueStore {shown(store['name'])}: "
             + (
@@ -356,7 +364,11 @@ def status(document: dict[str, Any]) -> str:
             )
     lines += [f"warning: {shown(w)}" for w in document.get("warnings") or []]
     lines += [f"note: {shown(n)}" for n in document.get("notes") or []]
-    lines.append(f"maintenance: {document['maintenance']}")
+    scheduled = document.get("scheduled")
+    lines.append(
+        f"maintenance: {document['maintenance']}"
+        + (f" (scheduled to start at {scheduled})" if scheduled else "")
+    )
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from cffunc.config.edge_headers import READ_ONLY_REQUEST_HEADERS, TOKEN, disallowed
 from cffunc.config.scope import HOST_HINT, METHODS, Scope, host_error, parse_hosts
 from cffunc.errors import ConfigError
 
@@ -29,6 +30,8 @@ RUNTIMES: tuple[Runtime, ...] = ("cloudfront-js-1.0", "cloudfront-js-2.0")
 MODES: tuple[Mode, ...] = ("rewrite", "respond")
 Toggle = Literal["association", "kvs"]
 TOGGLES: tuple[Toggle, ...] = ("association", "kvs")
+StoreUnreadable = Literal["pass", "maintenance"]
+STORE_UNREADABLE: tuple[StoreUnreadable, ...] = ("pass", "maintenance")
 DEFAULT_CONFIG_NAME = "cffunc.toml"
 
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -74,6 +77,24 @@ class FunctionConfig:
 
 
 @dataclass(frozen=True)
+class PassHeader:
+    """A header put on the requests that pass during maintenance, for the origin to see."""
+
+    name: str
+    value: str
+
+
+# Headers the function reads to decide (a pass header must not change what the
+# viewer-response half decides) and cffunc's own markers.
+_DECIDING_HEADERS = frozenset(
+    {"accept", "cookie", "origin", "access-control-request-method",
+     "access-control-request-headers"}
+)  # fmt: skip
+_FIELD_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]{0,254}[\x21-\x7e])?")
+"""A header value cffunc writes: visible ASCII and inner spaces, 1-256 characters."""
+
+
+@dataclass(frozen=True)
 class MaintenanceConfig:
     mode: Mode
     object: str
@@ -95,6 +116,10 @@ class MaintenanceConfig:
     """Compose with a CloudFront Function already on a slot (else refuse the behavior)."""
     scope: Scope = field(default_factory=Scope)
     """Which requests maintenance covers (hosts, paths, methods); the default: all."""
+    store_unreadable: StoreUnreadable = "pass"
+    """toggle = "kvs": what a request gets when the state cannot be read at the edge."""
+    pass_header: PassHeader | None = None
+    """Put on requests that pass during maintenance (allowlists, bypass, allowed paths)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +132,9 @@ class AllowConfig:
     bypass_ttl: int
     bypass_generation: int = 1
     """Raise it to invalidate every bypass cookie issued so far (same secret and link)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins (``https://app.example.com``, ``https://*.example.com``) whose cross-origin
+    requests get CORS headers on maintenance answers and preflights."""
 
 
 @dataclass(frozen=True)
@@ -386,7 +414,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         (
             "mode", "object", "origin", "page", "status", "retry_after", "refresh",
             "reason", "json", "start", "end", "toggle", "kvs", "compose", "hosts", "paths",
-            "methods",
+            "methods", "store_unreadable", "pass_header",
         )
     )  # fmt: skip
     mode = table.choice("mode", MODES, "rewrite")
@@ -479,7 +507,17 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
     if kvs is not None and toggle != "kvs":
         raise table.fail("kvs", kvs, 'it applies only to toggle = "kvs"; remove it or set that')
     compose = table.get("compose", bool, True, "use true (compose) or false (refuse)")
+    store_unreadable = table.choice("store_unreadable", STORE_UNREADABLE, "pass")
+    # "pass" is what the association toggle does anyway (it reads no store).
+    if store_unreadable != "pass" and toggle != "kvs":
+        raise table.fail(
+            "store_unreadable",
+            store_unreadable,
+            'only a KeyValueStore can be unreadable: it applies to toggle = "kvs"; remove it',
+        )
     return MaintenanceConfig(
+        pass_header=_pass_header(table),
+        store_unreadable=store_unreadable,
         scope=_scope(table),
         compose=compose,
         mode=mode,
@@ -496,6 +534,47 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         toggle=toggle,
         kvs=kvs,
     )
+
+
+def _pass_header(table: _Table) -> PassHeader | None:
+    """[maintenance] pass_header = { name = "x-maintenance", value = "on" }."""
+    if "pass_header" not in table.data:
+        return None
+    raw = table.data["pass_header"]
+    example = 'give a table, e.g. pass_header = { name = "x-maintenance", value = "on" }'
+    if not isinstance(raw, dict):
+        raise table.fail("pass_header", raw, example)
+    header = _Table(table.source, "maintenance.pass_header", raw)
+    header.check_keys(("name", "value"))
+    name = header.required("name", str, 'give a header name, e.g. "x-maintenance"')
+    if not TOKEN.fullmatch(name):
+        raise header.fail("name", name, 'give an HTTP header name, e.g. "x-maintenance"')
+    if name != name.lower():
+        raise header.fail(
+            "name", name, f'a function names headers in lower case; give "{name.lower()}"'
+        )
+    if disallowed(name) or name in READ_ONLY_REQUEST_HEADERS:
+        raise header.fail(
+            "name",
+            name,
+            "CloudFront does not let a function set that header (edge function restrictions: "
+            'disallowed and read-only headers); choose another, e.g. "x-maintenance"',
+        )
+    if name.startswith("x-cffunc-") or name in _DECIDING_HEADERS:
+        raise header.fail(
+            "name",
+            name,
+            "cffunc reads or sets that header itself to decide; choose another, "
+            'e.g. "x-maintenance"',
+        )
+    value = header.get(
+        "value",
+        str,
+        "on",
+        'give 1-256 visible ASCII characters (inner spaces allowed), e.g. "on"',
+        lambda v: bool(_FIELD_VALUE.fullmatch(v)),
+    )
+    return PassHeader(name, value)
 
 
 def _scope(table: _Table) -> Scope:
@@ -523,6 +602,7 @@ def _allow(table: _Table) -> AllowConfig:
             "bypass_cookie",
             "bypass_ttl",
             "bypass_generation",
+            "cors_origins",
         )
     )
     ip_texts = table.string_list("ips", "give IPv4 or IPv6 addresses or CIDRs", lambda _: True)
@@ -556,6 +636,7 @@ def _allow(table: _Table) -> AllowConfig:
         lambda v: 60 <= v <= 31_536_000,
     )
     return AllowConfig(
+        cors_origins=_cors_origins(table),
         ips=ips,
         paths=paths or (),
         bypass_secret_env=secret_env,
@@ -570,6 +651,93 @@ def _allow(table: _Table) -> AllowConfig:
             lambda v: 1 <= v <= 1_000_000,
         ),
     )
+
+
+_ORIGIN = re.compile(
+    r"(https?)://((?:\*\.)?(?:[a-z0-9_-]+\.)*[a-z0-9_-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?"
+)
+"""An origin as browsers send it (RFC 6454 section 6.2; the URL standard serialises the
+scheme and host in lower case and leaves out the default port), with an optional ``*.``
+wildcard first label."""
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+CORS_EXAMPLE = 'e.g. "https://app.example.com" or "https://*.example.com"'
+
+
+def cors_origin_error(text: str) -> str | None:
+    """Why ``text`` is not an origin ``allow.cors_origins`` accepts (with the fix), or None."""
+    if text in ("*", "null") or text.startswith("*"):
+        return (
+            "CORS with credentials never allows any origin, nor the opaque origin null; "
+            f"list each origin, {CORS_EXAMPLE}"
+        )
+    bare = re.fullmatch(r"(?i)(https?://)?([^/?#]*)([/?#].*)?", text)
+    if bare and bare.group(1) and bare.group(3):
+        return (
+            f'an origin has no path, query or "/" at the end; give "{bare.group(1)}{bare.group(2)}"'
+        )
+    if "@" in text:
+        return f"an origin has no user name or password; {CORS_EXAMPLE}"
+    if not text.isascii():
+        scheme, _, rest = text.rpartition("://")
+        host, colon, port = rest.partition(":")
+        try:
+            ascii_form = f"{scheme}://{host.encode('idna').decode()}{colon}{port}".lower()
+        except UnicodeError:
+            ascii_form = None
+        hint = f'give "{ascii_form}"' if ascii_form and scheme else CORS_EXAMPLE
+        return f"browsers send a host in its ASCII (punycode) form; {hint}"
+    if "://" not in text:
+        return f'give the scheme too, e.g. "https://{text}"'
+
+    if text != text.lower():
+        return f'browsers send the scheme and host in lower case; give "{text.lower()}"'
+    match = _ORIGIN.fullmatch(text)
+    if match is None:
+        return (
+            "give scheme://host or scheme://host:port with scheme http or https, and a *. "
+            f"wildcard only as the first label; {CORS_EXAMPLE}"
+        )
+    scheme, host, port = match.groups()
+    if port is not None and (port == _DEFAULT_PORTS[scheme] or not 0 < int(port) < 65536):
+        fix = text.rsplit(":", 1)[0]
+        return (
+            f'browsers leave out the default port; give "{fix}"'
+            if port == _DEFAULT_PORTS[scheme]
+            else f"give a port from 1 to 65535, {CORS_EXAMPLE}"
+        )
+    if host.startswith("*.") and "." not in host[2:]:
+        return (
+            f"{host} would cover every site under .{host[2:]}; give a domain you own, "
+            'e.g. "https://*.example.com"'
+        )
+    if host.startswith("[") and not _ipv6_serialised(host[1:-1]):
+        return f"give an IPv6 address as browsers write it, {CORS_EXAMPLE}"
+    return None
+
+
+def _ipv6_serialised(text: str) -> bool:
+    try:
+        return ipaddress.IPv6Address(text).compressed == text
+    except ValueError:
+        return False
+
+
+def _cors_origins(table: _Table) -> tuple[str, ...]:
+    """[allow] cors_origins: exact origins and *. wildcards, each checked."""
+    if "cors_origins" not in table.data:
+        return ()
+    value = table.data["cors_origins"]
+    if not isinstance(value, list) or not value:
+        raise table.fail("cors_origins", value, f"give a non-empty list of origins, {CORS_EXAMPLE}")
+    for item in value:
+        error = (
+            cors_origin_error(item) if isinstance(item, str) else f"give a string, {CORS_EXAMPLE}"
+        )
+        if error:
+            raise ConfigError(
+                f"{table.source}: allow.cors_origins entry {_show(item)} is not accepted; {error}"
+            )
+    return tuple(dict.fromkeys(value))
 
 
 def _distributions(source: str, raw: object) -> tuple[DistributionTarget, ...]:

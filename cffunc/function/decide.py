@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Literal
 
 from cffunc.config.load import IPNetwork
-from cffunc.function import bypass
+from cffunc.function import bypass, cors
 from cffunc.function.paths import first_match, is_safe
 from cffunc.function.rules import MaintenanceRules
 from cffunc.function.scopes import Scope, covers, request_host
@@ -28,15 +28,17 @@ from cffunc.function.store_layout import (
     StoreScope,
     StoreState,
     covering_scope,
+    enabled_items,
     state_at,
     store_match,
 )
 
 Action = Literal["pass", "maintenance", "redirect"]
-Answer = Literal["json", "page", "rewrite", "text"]
+Answer = Literal["json", "page", "rewrite", "text", "preflight"]
 Rule = Literal[
     "outside-window",
     "maintenance-off",
+    "store-unreadable",
     "bypass-token",
     "outside-scope",
     "allowed-ip",
@@ -45,6 +47,10 @@ Rule = Literal[
     "allowed-path",
     "maintenance",
 ]
+
+
+EXEMPT: frozenset[Rule] = frozenset({"allowed-ip", "store-ip", "bypass-cookie", "allowed-path"})
+"""The rules that let a request through while maintenance is on for it."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,8 @@ class Decision:
     matched: str | None = None
     """The CIDR or path pattern that let the request through."""
     answer: Answer | None = None
-    """How a maintenance request is answered: a generated JSON, page or text response, or
-    a rewrite to the maintenance object."""
+    """How a maintenance request is answered: a generated JSON, page or text response, a
+    rewrite to the maintenance object, or (allow.cors_origins) a 204 to a CORS preflight."""
     scope: Scope | None = None
     """For maintenance: the scope that covered the request (the config's, or a store
     scope's, its host included)."""
@@ -82,15 +88,23 @@ def decide(
     request: ViewerRequest,
     now: datetime,
     store: Mapping[str, str] | None = None,
+    unreadable: bool = False,
 ) -> Decision:
     """What the viewer-request function does with ``request`` at ``now``; ``store``: the
-    KeyValueStore's items, for toggle = "kvs" (None: an empty store, so off)."""
+    KeyValueStore's items, for toggle = "kvs" (None: an empty store, so off).
+    ``unreadable``: every read of the store fails (``store`` is then never read)."""
     now_ms = round(now.timestamp() * 1000)
     if (rules.window_start_ms is not None and now_ms < rules.window_start_ms) or (
         rules.window_end_ms is not None and now_ms >= rules.window_end_ms
     ):
         return Decision("pass", "outside-window")
     items: Mapping[str, str] = store or {}
+    if rules.store and unreadable:
+        if rules.store_unreadable == "pass":
+            return Decision("pass", "store-unreadable")
+        # As if `cffunc enable` had run: on for every host; the network buckets cannot be
+        # read either, so only the config's allowlists let a request through.
+        items = enabled_items()
     if rules.store and state_at(items, now) is None:
         return Decision("pass", "maintenance-off")
     if (
@@ -129,6 +143,15 @@ def decide(
     return Decision("maintenance", "maintenance", answer=answer, scope=scope, reason=reason)
 
 
+def pass_signal(rules: MaintenanceRules, decision: Decision) -> tuple[str, str] | None:
+    """The pass header the request goes on to the origin with: (name, value) for a pass
+    during maintenance when one is configured; None otherwise, and then the function
+    removes a header of that name the viewer sent."""
+    if rules.pass_header is not None and decision.action == "pass" and decision.rule in EXEMPT:
+        return rules.pass_header
+    return None
+
+
 def _stored(stored: StoreScope, host: str | None) -> Scope:
     """A store scope as a Scope, named by its host: every host for the state's own, the
     wildcard, the request's host for an exact-host key, or :data:`NOT_CANONICAL` for the
@@ -139,6 +162,8 @@ def _stored(stored: StoreScope, host: str | None) -> Scope:
 
 
 def _answer(rules: MaintenanceRules, request: ViewerRequest, read_only: bool) -> Answer:
+    if rules.cors_origins and is_preflight(request):
+        return "preflight"
     if rules.json and prefers_json(request.headers.get("accept", "")):
         return "json"
     if read_only:
@@ -148,6 +173,63 @@ def _answer(rules: MaintenanceRules, request: ViewerRequest, read_only: bool) ->
     # An object store cannot answer POST and the like with the object, and an error from
     # the origin skips the viewer-response half, so those get a generated answer.
     return "rewrite" if request.method in ("GET", "HEAD") else "text"
+
+
+def is_preflight(request: ViewerRequest) -> bool:
+    """A CORS preflight (Fetch standard): OPTIONS with an Origin and the method asked for."""
+    return (
+        request.method == "OPTIONS"
+        and bool(request.headers.get("origin"))
+        and bool(request.headers.get("access-control-request-method"))
+    )
+
+
+_LABEL_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def origin_allowed(origins: tuple[str, ...], origin: str) -> bool:
+    """Whether ``origin`` (a request's Origin header, as sent) is configured: equal to an
+    exact origin, or, for ``scheme://*.domain[:port]``, the same scheme and port with a
+    host of one or more labels (lower-case letters, digits, ``-``, ``_``) before
+    ``.domain``. Plain string work, apart from the function's regex."""
+    for allowed in origins:
+        scheme, separator, rest = allowed.partition("://*.")
+        if not separator:
+            if origin == allowed:
+                return True
+            continue
+        prefix, suffix = scheme + "://", "." + rest
+        if origin.startswith(prefix) and origin.endswith(suffix):
+            labels = origin[len(prefix) : len(origin) - len(suffix)].split(".")
+            if all(label and set(label) <= _LABEL_CHARACTERS for label in labels):
+                return True
+    return False
+
+
+def cors_headers(rules: MaintenanceRules, request: ViewerRequest, answer: Answer) -> dict[str, str]:
+    """The CORS headers (and ``vary``) the viewer gets with a maintenance ``answer``
+    (for ``rewrite``: the 503 the viewer-response half makes of it); empty without
+    allow.cors_origins. An Origin that is not configured is never reflected."""
+    if not rules.cors_origins:
+        return {}
+    out = {"vary": "origin"}
+    origin = request.headers.get("origin", "")
+    if not origin_allowed(rules.cors_origins, origin):
+        return out
+    out |= {"access-control-allow-origin": origin, "access-control-allow-credentials": "true"}
+    if answer == "preflight":
+        out["access-control-max-age"] = str(cors.MAX_AGE)
+        method = request.headers.get("access-control-request-method", "")
+        asked = request.headers.get("access-control-request-headers", "")
+        if cors.TOKENS.search(method):
+            out["access-control-allow-methods"] = method
+        if cors.TOKENS.search(asked):
+            out["access-control-allow-headers"] = asked
+        return out
+    expose = cors.exposed(rules.headers)
+    if expose:
+        out["access-control-expose-headers"] = expose
+    return out
 
 
 def prefers_json(accept: str) -> bool:
@@ -264,6 +346,7 @@ def decide_response(
     now: datetime,
     marked: bool,
     store: Mapping[str, str] | None = None,
+    unreadable: bool = False,
 ) -> bool:
     """Whether the viewer-response half turns the origin's answer into the maintenance status.
 
@@ -271,4 +354,4 @@ def decide_response(
     Whether CloudFront shows viewer-response the original or the rewritten request is not
     documented; the marker makes the answer right either way.
     """
-    return marked or decide(rules, request, now, store).answer == "rewrite"
+    return marked or decide(rules, request, now, store, unreadable).answer == "rewrite"

@@ -16,6 +16,7 @@ import rjsmin
 from cffunc.errors import RenderError
 from cffunc.function.addresses import ALPHABET, IPTables, build_tables
 from cffunc.function.bypass import CLOCK_SKEW_SECONDS
+from cffunc.function.cors import MAX_AGE, TOKENS, exposed, origins_pattern
 from cffunc.function.paths import SAFE_URI, patterns_source
 from cffunc.function.rules import MARKER_HEADER, PASS_HEADER, MaintenanceRules
 from cffunc.function.scopes import CANONICAL_HOST
@@ -109,6 +110,12 @@ def _template_output(
             tables=tables,
             path_regex=path_regex,
             store=rules.store,
+            store_fails_closed=rules.store and rules.store_unreadable == "maintenance",
+            pass_header=rules.pass_header,
+            cors_origins=origins_pattern(rules.cors_origins),
+            cors_tokens=TOKENS,
+            cors_max_age=str(MAX_AGE),
+            cors_expose=exposed(rules.headers),
             state_key=STATE_KEY,
             net_prefix=NET_PREFIX,
             host_prefix=HOST_PREFIX,

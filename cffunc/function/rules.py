@@ -16,7 +16,7 @@ from email.utils import format_datetime
 from http import HTTPStatus
 from pathlib import Path
 
-from cffunc.config.load import Config, IPNetwork, Mode, Runtime
+from cffunc.config.load import Config, IPNetwork, Mode, Runtime, StoreUnreadable
 from cffunc.config.scope import Scope
 from cffunc.errors import RenderError
 from cffunc.function.bypass import MIN_SECRET_LENGTH, BypassKeys, derive_keys
@@ -66,6 +66,15 @@ class MaintenanceRules:
     (:mod:`cffunc.function.store_layout`)."""
     scope: Scope = field(default_factory=Scope)
     """What maintenance covers ([maintenance] hosts, paths, methods); store scopes sit inside."""
+    store_unreadable: StoreUnreadable = "pass"
+    """toggle = "kvs": when the state cannot be read, pass, or answer as if maintenance
+    were on for every host (the config's window, scope and allowlists still apply)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins whose cross-origin requests get CORS headers on maintenance answers and
+    preflights (:mod:`cffunc.function.cors`)."""
+    pass_header: tuple[str, str] | None = None
+    """(name, value) put on a request that passes during maintenance (an allowlisted
+    network, a bypass cookie, an allowed path); removed from every other request."""
 
 
 def http_date(moment: datetime) -> str:
@@ -114,6 +123,13 @@ def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRule
         origin=maintenance.origin,
         store=maintenance.toggle == "kvs",
         scope=maintenance.scope,
+        store_unreadable=maintenance.store_unreadable,
+        cors_origins=config.allow.cors_origins,
+        pass_header=(
+            None
+            if maintenance.pass_header is None
+            else (maintenance.pass_header.name, maintenance.pass_header.value)
+        ),
     )
 
 

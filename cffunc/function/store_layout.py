@@ -4,7 +4,8 @@ The layout is fixed here and read by three parties: the rendered function (at th
 in the local runtime), the Python decision model, and the commands that write the store.
 
 - ``cffunc:state``: JSON. Its own fields are the every-host scope: ``on`` (true|false),
-  ``until`` (RFC 3339, ends it by itself), ``reason``, ``paths`` (path patterns) and
+  ``start`` (RFC 3339, starts it by itself: ``enable --at``), ``until`` (RFC 3339, ends it
+  by itself), ``reason``, ``paths`` (path patterns) and
   ``methods`` (``"writes"``: read-only). Beside them, ``scopes``: the wildcard-host scopes
   (``{"host": "*.eu.example.com", "on": true, ...}``), and ``hosts: true`` when
   exact-host scopes exist. A missing key, a value that is not that JSON, or a failed read
@@ -56,8 +57,9 @@ BUCKET_PREFIX = {4: 8, 6: 32}
 MAX_VALUE_BYTES = 1024
 MAX_REASON_CHARS = 500
 MAX_UNTIL_SECONDS = 366 * 86400
-UNTIL_FORMAT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
-"""How ``until`` is written; the rendered function gets this same regex (``js_regex``)."""
+UNTIL_FORMAT = re.compile(r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+"""How ``start`` and ``until`` are written; the rendered function gets this same regex
+(``js_regex``)."""
 
 
 class StoreError(CffuncError):
@@ -66,8 +68,8 @@ class StoreError(CffuncError):
 
 @dataclass(frozen=True)
 class StoreScope:
-    """One scope as the store keeps it: on, until, reason, paths, methods (and, for a
-    wildcard kept in the state, its host)."""
+    """One scope as the store keeps it: on, start, until, reason, paths, methods (and,
+    for a wildcard kept in the state, its host)."""
 
     on: bool
     until: datetime | None = None
@@ -76,6 +78,8 @@ class StoreScope:
     methods: Methods = "all"
     host: str | None = None
     """A wildcard scope's ``*.`` host (kept in the state); None elsewhere."""
+    start: datetime | None = None
+    """When it starts by itself (``enable --at``); None: at once."""
 
     def fields(self) -> dict[str, Any]:
         if self.reason is not None and len(self.reason) > MAX_REASON_CHARS:
@@ -84,8 +88,10 @@ class StoreScope:
             )
         data: dict[str, Any] = {} if self.host is None else {"host": self.host}
         data["on"] = self.on
+        if self.start is not None:
+            data["start"] = stored_time(self.start)
         if self.until is not None:
-            data["until"] = self.until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            data["until"] = stored_time(self.until)
         if self.reason is not None:
             data["reason"] = self.reason
         if self.paths:
@@ -99,8 +105,22 @@ class StoreScope:
         return _checked_json(self.fields(), "the scope")
 
     def active(self, now: datetime) -> bool:
-        """Whether maintenance is on at ``now`` (``until`` ends it by itself)."""
-        return self.on and (self.until is None or now < self.until)
+        """Whether maintenance is on at ``now`` (``start`` starts it and ``until`` ends it
+        by itself)."""
+        return (
+            self.on
+            and (self.start is None or now >= self.start)
+            and (self.until is None or now < self.until)
+        )
+
+    def scheduled(self, now: datetime) -> bool:
+        """Whether it is on but starts later (``enable --at``), and has not ended by then."""
+        return (
+            self.on
+            and self.start is not None
+            and now < self.start
+            and (self.until is None or self.start < self.until)
+        )
 
     def covers(self, method: str, uri: str) -> bool:
         """Whether a request is inside this scope's paths and methods (the host is the
@@ -117,10 +137,17 @@ class StoreScope:
             return "off"
         if self.until is not None and now >= self.until:
             return f"off (ended at {self.until.isoformat()})"
+        if self.start is not None and not self.scheduled(now) and now < self.start:
+            return "off (it would end before it starts)"
         until = f" until {self.until.isoformat()}" if self.until else ""
         narrow = Scope((), self.paths, self.methods)
         where = "" if narrow.whole else f" for {narrow.describe().removeprefix('every host; ')}"
-        return "on" + where + until + (f" ({self.reason})" if self.reason else "")
+        when = (
+            f"scheduled from {self.start.isoformat()}"
+            if self.start is not None and self.scheduled(now)
+            else "on"
+        )
+        return when + where + until + (f" ({self.reason})" if self.reason else "")
 
 
 @dataclass(frozen=True)
@@ -144,10 +171,21 @@ class StoreState(StoreScope):
             "shorten the reasons, or give fewer wildcard hosts (exact hosts have a key each)",
         )
 
+    def scheduled_somewhere(self, now: datetime) -> datetime | None:
+        """The earliest start of a scope of the state that is scheduled (exact-host keys
+        are not read for this), or None."""
+        starts = [s.start for s in (self, *self.wildcards) if s.scheduled(now) and s.start]
+        return min(starts, default=None)
+
     def on_somewhere(self, now: datetime) -> bool:
         """Whether some scope may be on: the bypass link works then (exact-host keys are
         not read for this; their flag counts)."""
         return self.active(now) or self.hosts or any(w.active(now) for w in self.wildcards)
+
+
+def stored_time(moment: datetime) -> str:
+    """A time as the store keeps it (:data:`UNTIL_FORMAT`)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _checked_json(data: dict[str, Any], what: str, hint: str = "shorten the reason") -> str:
@@ -166,26 +204,30 @@ def parse_scope(data: object, host: bool = False) -> StoreScope | None:
     if not isinstance(data, dict) or not isinstance(data.get("on"), bool):
         return None
     on = data["on"]
-    until = data.get("until")
-    moment = None
-    if until is not None:
+    moments: dict[str, datetime | None] = {}
+    for field_name in ("start", "until"):
+        value = data.get(field_name)
+        if value is None:
+            moments[field_name] = None
+            continue
         # Only the form cffunc writes: the function reads no other (whatever Date.parse
-        # might accept differs between engines); an until it cannot read means off.
-        moment = (
-            parse_time(until) if isinstance(until, str) and UNTIL_FORMAT.fullmatch(until) else None
+        # might accept differs between engines); a time it cannot read means off.
+        moments[field_name] = (
+            parse_time(value) if isinstance(value, str) and UNTIL_FORMAT.fullmatch(value) else None
         )
-        on = on and moment is not None
+        on = on and moments[field_name] is not None
     reason = data.get("reason")
     name = data.get("host")
     if host and not (isinstance(name, str) and name.startswith("*.")):
         return None
     return StoreScope(
         on,
-        moment,
+        moments["until"],
         reason if isinstance(reason, str) else None,
         _paths(data.get("paths")),
         "writes" if data.get("methods") == "writes" else "all",
         name if host else None,
+        moments["start"],
     )
 
 
@@ -216,8 +258,8 @@ def parse_state(text: str | None) -> StoreState | None:
         if w is not None
     )
     return StoreState(
-        own.on, own.until, own.reason, own.paths, own.methods, None,
-        wildcards, data.get("hosts") is True,
+        own.on, own.until, own.reason, own.paths, own.methods, None, own.start,
+        wildcards=wildcards, hosts=data.get("hosts") is True,
     )  # fmt: skip
 
 
@@ -352,30 +394,51 @@ def state_at(items: Mapping[str, str], now: datetime) -> StoreState | None:
     return state if state is not None and state.on_somewhere(now) else None
 
 
-def until_from_option(text: str | None, now: datetime) -> datetime | None:
-    """``--until``: an RFC 3339 time, or a duration such as 90m / 2h / 1d from now."""
+def until_from_option(
+    text: str | None, now: datetime, start: datetime | None = None
+) -> datetime | None:
+    """``--until``: an RFC 3339 time, or a duration such as 90m / 2h / 1d from now, or
+    from ``start`` when maintenance is scheduled (``--at``)."""
     if text is None:
         return None
+    moment = _time_option("--until", text, now, start or now)
+    if start is not None and moment <= start:
+        raise StoreError(
+            f"--until {text}: that is not after --at ({start.isoformat()}); give a later time "
+            "or a duration, which counts from --at"
+        )
+    return moment
+
+
+def start_from_option(text: str | None, now: datetime) -> datetime | None:
+    """``--at``: an RFC 3339 time, or a duration such as 30m / 2h from now."""
+    return None if text is None else _time_option("--at", text, now, now)
+
+
+def _time_option(option: str, text: str, now: datetime, base: datetime) -> datetime:
+    """A future time from an RFC 3339 time or a duration after ``base``, at most 366 days
+    from ``base``; StoreError names ``option`` and what to give."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     if text[:-1].isdigit() and text[-1:] in units:
         seconds = int(text[:-1]) * units[text[-1]]
         if not 0 < seconds <= MAX_UNTIL_SECONDS:
             raise StoreError(
-                f"--until {text}: give a duration from 1s to 366d (maintenance that ends "
-                "at once, or in years, is not what a release script means)"
+                f"{option} {text}: give a duration from 1s to 366d (a time that is now, or "
+                "years away, is not what a release script means)"
             )
-        return (now + timedelta(seconds=seconds)).replace(microsecond=0)
+        return (base + timedelta(seconds=seconds)).replace(microsecond=0)
     moment = parse_time(text)
     if moment is None:
         raise StoreError(
-            f"--until {text!r}: give an RFC 3339 time (2026-12-01T04:00:00Z) or a duration "
+            f"{option} {text!r}: give an RFC 3339 time (2026-12-01T04:00:00Z) or a duration "
             "(90m, 2h, 1d)"
         )
     if moment <= now:
-        raise StoreError(f"--until {text}: that time has passed; give a later one")
-    if moment - now > timedelta(seconds=MAX_UNTIL_SECONDS):
-        raise StoreError(f"--until {text}: more than 366 days away; give an earlier time")
-    return moment
+        raise StoreError(f"{option} {text}: that time has passed; give a later one")
+    if moment - base > timedelta(seconds=MAX_UNTIL_SECONDS):
+        raise StoreError(f"{option} {text}: more than 366 days away; give an earlier time")
+    # The store keeps whole seconds (UNTIL_FORMAT): the time the function will read.
+    return moment.replace(microsecond=0)
 
 
 def check_paths(paths: Sequence[str]) -> tuple[str, ...]:

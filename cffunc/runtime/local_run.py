@@ -45,6 +45,8 @@ class ScenarioResult:
     """Headers of the response the viewer finally gets (simulated origin answer included)."""
     body: str | None = None
     """The body of a generated answer (None when the request went on to the origin)."""
+    origin_headers: dict[str, str] | None = None
+    """The headers the request went on to the origin with; None for a generated response."""
 
     @property
     def mismatches(self) -> list[str]:
@@ -59,6 +61,13 @@ class ScenarioResult:
         for name, value in scenario.expect_headers.items():
             if self.headers.get(name) != value:
                 out.append(f"expected header {name}: {value}, got {self.headers.get(name)}")
+        for name, wanted in scenario.expect_origin_headers.items():
+            sent = None if self.origin_headers is None else self.origin_headers.get(name)
+            if self.origin_headers is None:
+                out.append(f"expected the request to go on with {name}, but it was answered")
+            elif sent != wanted:
+                shown = "no header" if wanted is None else f"{name}: {wanted}"
+                out.append(f"expected the origin to get {shown}, got {name}: {sent or 'none'}")
         if scenario.expect_body is not None and scenario.expect_body not in (self.body or ""):
             shown = "no body" if self.body is None else f"{len(self.body)} characters without it"
             out.append(f"expected body containing {scenario.expect_body!r}, got {shown}")
@@ -76,7 +85,7 @@ def _outcome(rules: MaintenanceRules, output: Any) -> tuple[str, int | None]:
     if isinstance(output, dict) and "statusCode" in output:
         status = output.get("statusCode")
         cookies = output.get("cookies")
-        if status == rules.status:
+        if status == rules.status or _cors_preflight(rules, output):
             got = "maintenance"
         elif status == 302 and rules.bypass and isinstance(cookies, dict):
             got = "redirect" if rules.bypass.cookie in cookies else "pass"
@@ -89,6 +98,19 @@ def _outcome(rules: MaintenanceRules, output: Any) -> tuple[str, int | None]:
     marked = isinstance(headers, dict) and MARKER_HEADER in headers
     rewritten = marked and isinstance(output, dict) and output.get("uri") == rules.object
     return ("maintenance" if rewritten else "pass"), ORIGIN_STATUS
+
+
+def _cors_preflight(rules: MaintenanceRules, output: dict[str, Any]) -> bool:
+    """cffunc's answer to a preflight during maintenance (allow.cors_origins): a 204 that
+    varies by Origin and carries nothing but CORS headers (a composed function's own 204
+    would carry its own)."""
+    headers = _headers(output)
+    return (
+        bool(rules.cors_origins)
+        and output.get("statusCode") == 204
+        and headers.get("vary") == "origin"
+        and all(name == "vary" or name.startswith("access-control-") for name in headers)
+    )
 
 
 def _body(output: Any) -> str | None:
@@ -146,6 +168,7 @@ def run_scenarios(
         got, status = _outcome(rules, result.output)
         generated = isinstance(result.output, dict) and "statusCode" in result.output
         uri = None if generated else result.output.get("uri")
+        origin_headers = None if generated else _headers(result.output)
         headers = _headers(result.output) if generated else {}
         body = _body(result.output) if generated else None
         final = finals.get(i)
@@ -157,7 +180,12 @@ def run_scenarios(
             headers = _headers(final.output)
             if got == "pass" and status != ORIGIN_STATUS:
                 got = "maintenance"
-        results.append(ScenarioResult(scenario, got, status, uri=uri, headers=headers, body=body))
+        results.append(
+            ScenarioResult(
+                scenario, got, status, uri=uri, headers=headers, body=body,
+                origin_headers=origin_headers,
+            )
+        )  # fmt: skip
     return results
 
 

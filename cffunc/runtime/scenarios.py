@@ -5,9 +5,11 @@ Beyond the SPEC's keys, a scenario may say ``bypass_cookie = "valid" | "expired"
 time from the configured secret, since nobody can write a valid HMAC by hand.
 
 ``expect_uri`` checks the URI the request goes on to the origin with (after cffunc and a
-composed function, ``test --with``); ``expect_headers`` checks headers of the response the
-viewer finally gets (names in any case, values exactly); ``expect_body`` text that the body
-of a generated answer (the page, the JSON, the text) contains.
+composed function, ``test --with``); ``expect_origin_headers`` the headers it goes on with
+(a value exactly, or ``false``: absent; the pass header, say); ``expect_headers`` checks
+headers of the response the viewer finally gets (names in any case, values exactly);
+``expect_body`` text that the body of a generated answer (the page, the JSON, the text)
+contains.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ EXPECTS: tuple[Expect, ...] = ("pass", "maintenance", "redirect")
 _KEYS = (
     "name", "ip", "host", "path", "method", "headers", "cookies", "now", "expect", "status",
     "bypass_cookie", "bypass_token", "expect_uri", "expect_headers", "expect_body",
+    "expect_origin_headers",
 )  # fmt: skip
 COOKIE_KINDS = ("valid", "expired", "forged", "minted")
 
@@ -51,6 +54,8 @@ class Scenario:
     expect_headers: dict[str, str] = field(default_factory=dict)
     expect_body: str | None = None
     """Text the body of a generated answer must contain (the page, the JSON, the text)."""
+    expect_origin_headers: dict[str, str | None] = field(default_factory=dict)
+    """Headers the request goes on to the origin with: a value, or None for absent."""
 
     def request(self, rules: MaintenanceRules, now: datetime, secret: str | None) -> ViewerRequest:
         """The viewer request, with any bypass cookie or token made for ``rules``.
@@ -148,6 +153,17 @@ def _scenario(path: Path, index: int, item: dict[str, Any]) -> Scenario:
     for table in (headers, cookies, expect_headers):
         if not all(isinstance(v, str) for v in table.values()):
             raise ConfigError(f"{where}: header and cookie values must be strings")
+    origin_headers = need(
+        "expect_origin_headers",
+        dict,
+        "give a table of request header names to values (false: the header is absent)",
+        {},
+    )
+    if not all(isinstance(v, str) or v is False for v in origin_headers.values()):
+        raise ConfigError(
+            f"{where}: expect_origin_headers values must be strings, or false for a header "
+            'that must be absent, e.g. { "x-maintenance" = "on" }'
+        )
     host = need("host", str, 'give the Host the viewer asks for, e.g. "shop.example.com"')
     if host is not None:
         if any(k.lower() == "host" for k in headers):
@@ -178,4 +194,7 @@ def _scenario(path: Path, index: int, item: dict[str, Any]) -> Scenario:
         ),
         expect_headers={k.lower(): v for k, v in expect_headers.items()},
         expect_body=need("expect_body", str, "give text the generated answer's body contains"),
+        expect_origin_headers={
+            k.lower(): (None if v is False else v) for k, v in origin_headers.items()
+        },
     )

@@ -19,30 +19,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# Headers a function may not add or change (functions-restrictions / edge-function
-# restrictions): hop-by-hop and CloudFront's own.
-DISALLOWED_HEADERS = frozenset(
-    {
-        "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
-        "proxy-connection", "trailer", "upgrade", "x-accel-buffering", "x-accel-charset",
-        "x-accel-limit-rate", "x-accel-redirect", "x-amzn-auth", "x-amzn-cf-billing",
-        "x-amzn-cf-id", "x-amzn-cf-xff", "x-amzn-errortype", "x-amzn-fle-profile",
-        "x-amzn-header-count", "x-amzn-header-order", "x-amzn-lambda-integration-tag",
-        "x-amzn-requestid", "x-cache", "x-forwarded-proto", "x-real-ip",
-    }
-)  # fmt: skip
-DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
-# Read-only: a function may not add or change them (edge-functions-restrictions.html,
-# "Read-only headers in viewer request/response events"). Lambda@Edge's longer viewer-response
-# list (content-length, content-encoding...) does not apply: the event-structure page tells a
-# function that replaces the body to align content-encoding and content-length, and its
-# example response does change content-length.
-READ_ONLY_REQUEST_HEADERS = frozenset(
-    {"cdn-loop", "content-length", "host", "transfer-encoding", "via"}
+from cffunc.config.edge_headers import (
+    READ_ONLY_REQUEST_HEADERS,
+    READ_ONLY_RESPONSE_HEADERS,
+    disallowed,
 )
-READ_ONLY_RESPONSE_HEADERS = frozenset({"warning", "via"})
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-"""An HTTP field name (RFC 9110 section 5.1: a token)."""
+from cffunc.config.edge_headers import TOKEN as _TOKEN
+
 MAX_BODY_BYTES = 40_960
 MAX_URI_CHARS = 8_192
 """The URI with its query string must be shorter than this (edge-functions-restrictions.html,
@@ -201,7 +184,7 @@ def _headers(
             raise InvalidResult(f"{where}: header name {name!r} must be lower case")
         if name in original and original[name] == entry:
             continue
-        if name in DISALLOWED_HEADERS or name.startswith(DISALLOWED_PREFIXES):
+        if disallowed(name):
             raise InvalidResult(f"{where}: the function may not add or change {name!r}")
         if name in read_only:
             raise InvalidResult(f"{where}: {name!r} is read-only")

@@ -19,7 +19,8 @@ function ipOk(ip){var b;if(typeof ip!=='string')return false;if(ip.indexOf(':')<
 b=p6(ip);return b?find(T6,22,2,enc(b)):false;}
 function host(r){var m=HC.exec(gv(r.headers,'host'));return m?m[1].toLowerCase():null;}
 function hm(p,h){return p.charAt(0)==='*'?h.length>p.length-1&&h.substring(h.length-p.length+1)===p.substring(1):p===h;}
-function live(s,now){return!!s&&typeof s==='object'&&s.on===true&&(s.until==null||(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(s.until)&&now<Date.parse(s.until)));}
+function live(s,now){return!!s&&typeof s==='object'&&s.on===true&&(s.until==null||now<tm(s.until))&&(s.start==null||now>=tm(s.start));}
+function tm(t){var d=/^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(t)?Date.parse(t):NaN;return isNaN(d)||new Date(d).toISOString()!==t.replace('Z','.000Z')?NaN:d;}
 function wild(s,now){return live(s,now)&&typeof s.host==='string'&&s.host.substring(0,2)==='*.';}
 function pm(p,u){if(p.charAt(0)!=='/'&&p.charAt(0)!=='*')p='/'+p;return new RegExp('^'+p.replace(/[.+^${}()|[\]\\]/g,'\\$&').replace(/\*/g,'[\\s\\S]*').replace(/\?/g,'[\\s\\S]')+'$').test(u);}
 function fits(s,r,u){var p=s.paths,i;if(s.methods==='writes'&&(r.method==='GET'||r.method==='HEAD'||r.method==='OPTIONS'))return false;if(!Array.isArray(p)||!p.length||!SAFE.test(u))return true;for(i=0;i<p.length;i++)if(typeof p[i]==='string'&&pm(p[i],u))return true;return false;}

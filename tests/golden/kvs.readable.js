@@ -133,7 +133,12 @@ function hm(p, h) {
 }
 
 function live(s, now) {
-  return !!s && typeof s === 'object' && s.on === true && (s.until == null || (/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(s.until) && now < Date.parse(s.until)));
+  return !!s && typeof s === 'object' && s.on === true && (s.until == null || now < tm(s.until)) && (s.start == null || now >= tm(s.start));
+}
+
+function tm(t) {
+  var d = /^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(t) ? Date.parse(t) : NaN;
+  return isNaN(d) || new Date(d).toISOString() !== t.replace('Z', '.000Z') ? NaN : d;
 }
 
 function wild(s, now) {

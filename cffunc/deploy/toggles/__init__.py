@@ -200,6 +200,8 @@ class EnableRequest:
     """Scope it to these path patterns; none: every path."""
     read_only: bool = False
     """Only writes are in maintenance."""
+    at: str | None = None
+    """Start at this RFC 3339 time or after this duration (30m) instead of now."""
 
     @property
     def scoped(self) -> bool:

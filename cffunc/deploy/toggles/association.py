@@ -48,6 +48,12 @@ class AssociationToggle:
         )
 
     def plan_enable(self, request: EnableRequest) -> Plan:
+        if request.at is not None:
+            raise CffuncError(
+                '--at needs maintenance.toggle = "kvs": with "association" enable starts a '
+                "distribution deployment, which takes minutes and cannot be timed; use the store "
+                "toggle, or set maintenance.start in the config and enable ahead of time"
+            )
         if request.until is not None or request.reason is not None:
             raise CffuncError(
                 '--until and --reason need maintenance.toggle = "kvs"; with "association" set '

@@ -58,6 +58,7 @@ from cffunc.function.store_layout import (
     parse_host_scope,
     parse_networks,
     parse_state,
+    start_from_option,
     until_from_option,
 )
 
@@ -211,12 +212,15 @@ class StoreToggle:
         """The hosts and the scope ``enable`` asks for, every option checked (one-line
         errors) before any call."""
         hosts = parse_hosts(request.hosts)
+        now = self.deployment.now()
+        start = start_from_option(request.at, now)
         scope = StoreScope(
             True,
-            until_from_option(request.until, self.deployment.now()),
+            until_from_option(request.until, now, start),
             request.reason,
             check_paths(request.paths),
             "writes" if request.read_only else "all",
+            start=start,
         )
         scope.value()  # the reason's length and the value's size
         return hosts, scope
@@ -395,7 +399,8 @@ class StoreToggle:
         function = function_status(self.deployment, local) | {"render_error": render_error}
         remote = self.deployment.distributions()
         store_document = self._store_status(store)
-        # Maintenance is on where the function runs and the store says on.
+        # Maintenance is on where the function runs and the store says on (a scheduled
+        # scope is not on yet).
         tenants = tenant_counts(self.deployment, remote)
         distributions = behaviors_status(local, remote, store_document["state"] == "on", tenants)
         return {
@@ -406,12 +411,14 @@ class StoreToggle:
             "compositions": compositions_status(self.deployment, local, remote),
             "distributions": distributions,
             "maintenance": overall([d["maintenance"] for d in distributions]),
+            "scheduled": store_document["scheduled"],
         } | fleet_status(self.deployment, remote)
 
     def _store_status(self, store: StoreInfo | None) -> dict[str, Any]:
         if store is None:
             return {
                 "name": self.name, "exists": False, "state": "off", "networks": 0, "scopes": [],
+                "scheduled": None,
             }  # fmt: skip
         now = self.deployment.now()
         kv = self.deployment.client.key_value_store_client()
@@ -421,12 +428,15 @@ class StoreToggle:
             state, kv.keys(store.arn, HOST_PREFIX) if state and state.hosts else {}, now
         )
         active = [s for s in scopes if s["active"]]
+        starts = [s["start"] for s in scopes if s["scheduled"]]
         return {
             "name": self.name,
             "exists": True,
             "arn": store.arn,
-            "state": "on" if active else "off",
+            "state": "on" if active else "scheduled" if starts else "off",
             "describe": _describe(state, active, now),
+            "scheduled": min(starts, key=datetime.fromisoformat, default=None),
+            "start": state.start.isoformat() if state and state.start else None,
             "until": state.until.isoformat() if state and state.until else None,
             "reason": state.reason if state else None,
             "networks": networks,
@@ -453,9 +463,11 @@ def _scopes(
             "host": host,
             "paths": list(scope.paths),
             "methods": scope.methods,
+            "start": scope.start.isoformat() if scope.start else None,
             "until": scope.until.isoformat() if scope.until else None,
             "reason": scope.reason,
             "active": scope.active(now),
+            "scheduled": scope.scheduled(now),
             "describe": scope.describe(now),
         }
         for host, scope in entries
@@ -491,7 +503,8 @@ def _scope_edit(
             if scope is None:  # end everything: the state first, then the host keys
                 return {STATE_KEY: StoreState(False).value()} | dict.fromkeys(existing, None)
             every = replace(state, on=True, until=scope.until, reason=scope.reason,
-                            paths=scope.paths, methods=scope.methods)  # fmt: skip
+                            paths=scope.paths, methods=scope.methods,
+                            start=scope.start)  # fmt: skip
             return out | {STATE_KEY: every.value()}
         exact = [h for h in hosts if not h.startswith("*.")]
         wild = [h for h in hosts if h.startswith("*.")]
