@@ -421,3 +421,38 @@ def test_grpc_behaviors_are_flagged_by_plan_enable_and_status(tmp_path: Path) ->
         assert "  *                    viewer-request=fleet-maintenance  gRPC" in status.stdout
         document = json.loads(cffunc(emulator, config, "status", "--json").stdout)
         assert document["distributions"][0]["behaviors"][0]["grpc"] is True
+
+
+def test_a_throttled_call_holds_back_the_other_threads_calls(
+    fleet: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one thread backs off from a throttled answer, another thread's next call
+    waits out the same backoff instead of adding to the burst."""
+    run = deployment(fleet, write_config(tmp_path, toml('id = "EFLEET0001"')), monkeypatch)
+    client = run.client
+    backing_off, other_done = threading.Event(), threading.Event()
+    slept: dict[str, list[float]] = {"first": [], "other": []}
+
+    def sleep(seconds: float) -> None:
+        name = threading.current_thread().name
+        slept[name].append(seconds)
+        if name == "first" and len(slept["first"]) == 1:
+            backing_off.set()
+            assert other_done.wait(timeout=30)  # the other thread runs meanwhile
+        client.now += seconds  # type: ignore[attr-defined]
+
+    client.now = 0.0  # type: ignore[attr-defined]
+    client.sleep, client.clock = sleep, lambda: client.now  # type: ignore[attr-defined]
+
+    def other() -> None:
+        assert backing_off.wait(timeout=30)
+        client.distribution_status("EFLEET0002")
+        other_done.set()
+
+    fleet.app.traffic.control("/__cffunc/throttle", {"operation": "GetDistribution", "count": 1})
+    first = threading.Thread(target=lambda: client.distribution_status("EFLEET0001"), name="first")
+    second = threading.Thread(target=other, name="other")
+    first.start(), second.start()
+    first.join(timeout=30), second.join(timeout=30)
+    assert slept == {"first": [0.375], "other": [0.375]}
+    assert client.calls == ["GetDistribution"] * 3 and client.throttled == 1

@@ -201,3 +201,18 @@ def test_grpc_behaviors_are_named_with_what_their_calls_get() -> None:
         "it reports UNKNOWN (gRPC's mapping of HTTP 500)"
         in grpc_notes(teapot, [grpc_distribution(("/grpc/*",), None)])[0]
     )
+
+
+def test_the_iam_policy_lets_a_fleet_be_listed_and_its_tags_read() -> None:
+    from cffunc.deploy.iam import iam_policy
+
+    policy = iam_policy(make_config({"distributions": [{"tags": {"env": "prod"}}]}))
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["CffuncDistributions"]["Resource"] == ["arn:aws:cloudfront::*:distribution/*"]
+    assert "cloudfront:ListTagsForResource" in by_sid["CffuncDistributions"]["Action"]
+    assert by_sid["CffuncListDistributionsAndTenants"]["Action"] == [
+        "cloudfront:ListDistributions", "cloudfront:ListDistributionTenants",
+    ]  # fmt: skip
+    single = iam_policy(make_config({"distributions": [{"id": "E2EXAMPLE12345"}]}))
+    resources = [s["Resource"] for s in single["Statement"]]
+    assert ["arn:aws:cloudfront::*:distribution/E2EXAMPLE12345"] in resources
