@@ -124,11 +124,15 @@ def _exact_alias(account: _Account, index: int, entry: DistributionTarget) -> Ta
     listed = [s for s in account.summaries if alias.lower() in (a.lower() for a in s.aliases)]
     tenants = [t for t in account.tenants if alias.lower() in (d.lower() for d in t.domains)]
     ids = list(dict.fromkeys([s.id for s in listed] + [t.distribution_id for t in tenants]))
-    if len(ids) != 1:
-        found = "no distribution" if not ids else f"{len(ids)} distributions ({', '.join(ids)})"
+    if not ids:
         raise AwsError(
-            f"alias {alias}: {found} lists it in Aliases (nor does a distribution tenant in "
-            "its domains); give the distribution id instead"
+            f"alias {alias}: no distribution lists it in Aliases, nor a distribution tenant "
+            "in its domains; give the distribution id instead"
+        )
+    if len(ids) > 1:
+        raise AwsError(
+            f"alias {alias}: {len(ids)} distributions ({', '.join(ids)}) list it; give the "
+            "distribution id instead"
         )
     summary = next(s for s in account.summaries if s.id == ids[0])
     if tenants:
