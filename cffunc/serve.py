@@ -44,8 +44,9 @@ from cffunc.errors import CffuncError
 from cffunc.function.decide import Decision, ViewerRequest, decide
 from cffunc.function.rules import MaintenanceRules
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.edge import EdgeContext
 from cffunc.runtime.engine import Invocation
-from cffunc.runtime.events import event_from_options, viewer_response_event
+from cffunc.runtime.events import event_from_options, raw_query_of, viewer_response_event
 from cffunc.runtime.local_run import config_function, local_store
 from cffunc.terminal import shown
 
@@ -144,9 +145,11 @@ class Edge:
         objects = self.objects or self.config_path.resolve().parent
         return _Loaded(rules, runtime, objects, stamp, watched, store.items if store else None)
 
-    def _invoke(self, loaded: _Loaded, event: dict[str, Any], now_ms: int) -> Invocation:
+    def _invoke(
+        self, loaded: _Loaded, event: dict[str, Any], now_ms: int, edge: EdgeContext
+    ) -> Invocation:
         with self.lock:
-            return loaded.runtime.invoke(event, now_ms)
+            return loaded.runtime.invoke(event, now_ms, edge)
 
     # ---- one request ----
 
@@ -172,8 +175,12 @@ class Edge:
         path = _raw_path(environ, request.path) + (f"?{query}" if query else "")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
         event = event_from_options(ip, request.method, path, headers)
+        # The raw query as the browser sent it: werkzeug's query_string cannot tell a URL
+        # ending in "?" from one without (rawQueryString() gives "" and undefined).
+        raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or path)
+        edge = EdgeContext(raw_query=raw_query_of(raw_uri))
         decision = _decision(loaded.rules, event, now, loaded.store)
-        result = self._invoke(loaded, event, now_ms)
+        result = self._invoke(loaded, event, now_ms, edge)
         if not result.ok:
             answer = _error(result)
             self.log(f"function error: {shown(result.error)}")
@@ -182,7 +189,7 @@ class Edge:
         else:
             answer = self._origin(loaded, result.output, request.get_data())
             if loaded.rules.mode == "rewrite":
-                answer = self._viewer_response(loaded, event, result.output, answer, now_ms)
+                answer = self._viewer_response(loaded, event, result.output, answer, now_ms, edge)
         status, reason, out_headers, body = answer
         response = Response(body, status=f"{status} {reason}")
         response.headers.clear()
@@ -203,6 +210,7 @@ class Edge:
         request: dict[str, Any],
         answer: _Answer,
         now_ms: int,
+        edge: EdgeContext,
     ) -> _Answer:
         status, reason, headers, body = answer
         if status >= 400:
@@ -214,7 +222,7 @@ class Edge:
             if name.lower() != "set-cookie":
                 single.setdefault(name.lower(), value)
         response_event = viewer_response_event(event, request, status, reason, single)
-        result = self._invoke(loaded, response_event, now_ms)
+        result = self._invoke(loaded, response_event, now_ms, edge)
         if not result.ok:
             self.log(f"function error (viewer-response): {shown(result.error)}")
             return _error(result)

@@ -131,6 +131,7 @@ def test_test_mismatch_exits_1_with_json(runner: CliRunner, tmp_path: Path) -> N
         "status": 503, "ok": False, "error": None, "uri": "/maintenance/index.html",
         "origin_headers": {"x-cffunc-maintenance": "1"},
         "headers": {"content-type": "text/html", "cache-control": "no-store", "retry-after": "3600"},
+        "origin": {"method": "selectRequestOriginById", "arguments": ["maintenance-bucket"]},
         "mismatches": ["expected pass, got maintenance"],
     }  # fmt: skip
 
@@ -418,7 +419,8 @@ def test_single_events_read_as_one_line_each(runner: CliRunner, tmp_path: Path) 
         (["--ip", "192.0.2.1", "--path", "/cart", "--header", "accept=application/json"],
          "GET /cart from 192.0.2.1: 503 Service Unavailable, JSON; cache-control: no-store, retry-after: 3600"),
         (["--ip", "192.0.2.1", "--path", "/cart"],
-         "GET /cart from 192.0.2.1: goes on as /maintenance/index.html, the maintenance rewrite"),
+         "GET /cart from 192.0.2.1: goes on as /maintenance/index.html, the maintenance rewrite\n"
+         '  origin: cf.selectRequestOriginById("maintenance-bucket")'),
         (["--ip", "192.0.2.1", "--path", "/__cffunc/bypass?token=" + ENV["CFFUNC_BYPASS_SECRET"]],
          "GET /__cffunc/bypass?token=*** from 192.0.2.1: 302 Found; location: /, cache-control: no-store; set-cookie cffunc_bypass"),
     ]  # fmt: skip

@@ -157,7 +157,7 @@ def test_ellipsis_matching(shown: str, got: str, fits: bool) -> None:
 BASE: dict[str, Any] = {"function": {"name": "docs-check"}}
 TYPES = {
     "string": str, "integer": int, "boolean": bool, "list of strings": list,
-    "time": None, "integer or time": None, "table of strings": dict,
+    "time": None, "integer or time": None, "table of strings": dict, "table or string": None,
 }  # fmt: skip
 
 

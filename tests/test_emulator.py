@@ -497,6 +497,41 @@ def test_control_calls_only_from_this_machine_and_as_json(emulator: RunningEmula
     assert status == 400 and b"give seconds from 0 to ten years" in body
 
 
+@pytest.mark.rule("kvs-limits")
+def test_the_data_plane_refuses_what_the_api_refuses_with_its_codes() -> None:
+    """ValidationException (400) for a key or value too large, ServiceQuotaExceededException
+    (402) for a store over 5 MB (botocore model cloudfront-keyvaluestore 2022-07-26)."""
+    import threading
+    from datetime import UTC, datetime
+
+    from cffunc.emulator.kvs import DataPlane, KeyValueStore, KvsApiError, error_answer
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    store = KeyValueStore("s", "id", "arn:s", "", "E1", now, now, "D1")
+    plane = DataPlane(lambda arn: store, lambda: "D2", lambda: now, threading.Lock())
+
+    def put(key: str, value: str) -> tuple[int, str, str]:
+        body = json.dumps({"Value": value}).encode()
+        try:
+            plane.handle("PutKey", "arn:s", key, "", {"if-match": store.data_etag}, body)
+        except KvsApiError as error:
+            status, _, answer = error_answer(error)
+            return status, error.code, json.loads(answer)["Message"]
+        return 200, "", ""
+
+    assert put("k" * 513, "v") == (
+        400, "ValidationException", "the key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...' is "
+        "513 bytes; a key holds 1-512 bytes",
+    )  # fmt: skip
+    assert put("k", "é" * 513)[:2] == (400, "ValidationException")
+    store.items = {f"{i:0512}": "v" * 1024 for i in range(3413)}
+    assert put("x" * 512, "v" * 1024) == (
+        402, "ServiceQuotaExceededException",
+        "the store would hold 5,243,904 bytes; a store holds at most 5,242,880",
+    )  # fmt: skip
+    assert len(store.items) == 3413  # nothing of the refused write stays
+
+
 # ---- control calls: a bad value is a 400 at once, and changes nothing ----
 
 JSON = {"Content-Type": "application/json"}

@@ -25,6 +25,7 @@ from cffunc.function.rules import compile_rules
 from cffunc.function.templates import js, js_regex
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.events import viewer_request_event, viewer_response_event
+from cffunc.runtime.origins import OriginCall
 from tests.helpers import ENV, NOW_MS, SAMPLES, SECRET, make_config, make_function, make_rules
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -206,9 +207,7 @@ def test_hostile_origin_and_object_reach_the_request_verbatim() -> None:
         event = viewer_request_event(ViewerRequest(ip="198.51.100.1", uri="/x"))
         result = v8.invoke(event, NOW_MS)
         assert result.output["uri"] == "/it's$/a+b"
-        assert result.origin_calls == (
-            {"call": "selectRequestOriginById", "args": [HOSTILE_TOKEN]},
-        )
+        assert result.origin_calls == (OriginCall("selectRequestOriginById", (HOSTILE_TOKEN,)),)
         final = v8.invoke(viewer_response_event(event, result.output), NOW_MS)
     assert final.output["statusCode"] == 503
     text = v8_text_answer(rules, function.code)

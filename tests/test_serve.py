@@ -215,6 +215,39 @@ def test_with_events_choose_the_slots_the_foreign_function_is_on() -> None:
     assert served != config_function(load_config(config), ENV, foreign)[1]
 
 
+@pytest.mark.rule("viewer-response-on-errors")
+def test_no_viewer_response_function_on_an_origin_error(browser: Any) -> None:
+    """CloudFront does not run viewer-response functions when the origin answers 400 or
+    more (edge-functions-restrictions.html): a composed security-headers function adds its
+    headers to the 200, not to the 404."""
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Response
+
+    from cffunc.function.compose import foreign_from_file
+
+    def upstream_app(environ: Any, start_response: Any) -> Any:
+        status = 404 if environ["PATH_INFO"] == "/missing" else 200
+        return Response("origin", status=status)(environ, start_response)
+
+    upstream = make_server("127.0.0.1", 0, upstream_app, threaded=True)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    headers = SAMPLES / "foreign" / "security-headers.js"
+    running = start(
+        SAMPLES / "cffunc.toml", now=IN_WINDOW, viewer_ip="203.0.113.9",
+        upstream=f"http://127.0.0.1:{upstream.server_port}",
+        foreign=lambda: foreign_from_file(headers, None),
+    )  # fmt: skip
+    context = browser.new_context()
+    try:
+        found = context.request.get(f"{running.url}/ok")
+        missing = context.request.get(f"{running.url}/missing")
+        assert found.status == 200 and found.headers["x-frame-options"] == "DENY"
+        assert missing.status == 404 and "x-frame-options" not in missing.headers
+    finally:
+        context.close()
+        upstream.shutdown()
+
+
 def test_a_page_on_another_origin_reads_the_maintenance_answers(
     browser: Any, tmp_path: Path
 ) -> None:

@@ -122,3 +122,24 @@ def test_serve_log_lines_show_control_characters_escaped() -> None:
     (line,) = running.lines
     assert "\x1b" not in line and "\x07" not in line
     assert line.startswith("GET /\\x1b]0;PWNED\\x07/\\x1b]52;c;aGk=\\x07 maintenance")
+
+
+@pytest.mark.rule("raw-query-string")
+def test_the_raw_query_string_is_what_the_browser_sent(tmp_path: Path) -> None:
+    """request.rawQueryString() gets the request target's query byte for byte: "" for a
+    target ending in "?", undefined for none (werkzeug's query_string tells neither)."""
+    from cffunc.function.compose import foreign_from_file
+
+    foreign = tmp_path / "raw.js"
+    foreign.write_text(
+        "async function handler(event) {\n"
+        "  return {statusCode: 200, statusDescription: 'OK',\n"
+        "    body: JSON.stringify(event.request.rawQueryString()) || 'undefined'};\n"
+        "}\n"
+    )
+    running = start(
+        SAMPLES / "cffunc.toml", now=IN_WINDOW, viewer_ip="203.0.113.9",
+        foreign=lambda: foreign_from_file(foreign, None), watched_extra=[foreign],
+    )  # fmt: skip
+    answers = [raw_request(running, target) for target in (b"/a?x=1&x&%2F", b"/a?", b"/a")]
+    assert answers == [(200, b'"x=1&x&%2F"'), (200, b'""'), (200, b"undefined")]

@@ -447,6 +447,59 @@ def test_bad_scopes_are_one_line_and_write_nothing(
     assert not [c for c in emulator.app.calls[writes:] if c.startswith("kvs:") and "Get" not in c]
 
 
+@pytest.mark.rule("kvs-limits")
+def test_store_writes_keep_the_stores_limits_before_writing(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cffunc's own store writes refuse what the KeyValueStore API would, with its error
+    code, before the first write (so a refused change of over 50 keys is not half made);
+    the local API's data plane answers the same codes and HTTP statuses."""
+    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    from cffunc.deploy.apply import StoreLimitError, StoreWriter
+    from cffunc.deploy.awsclient import AwsError, CloudFrontClient
+
+    arn = client(emulator).create_key_value_store(Name="s", Comment="")["KeyValueStore"]["ARN"]
+    kv = CloudFrontClient.connect(endpoint_url=emulator.endpoint).key_value_store_client()
+    writer = StoreWriter(kv, arn, lambda line: None)
+    many = {f"k{i:03}": "v" for i in range(60)} | {"big": "x" * 1025}
+    before = len(emulator.app.calls)
+    with pytest.raises(StoreLimitError, match=(
+        "the KeyValueStore refuses this change: ValidationException: the value of 'big' is "
+        "1,025 bytes; a value holds at most 1,024"
+    )):  # fmt: skip
+        writer.change(list(many), lambda current: many)
+    written = [c for c in emulator.app.calls[before:] if c in ("kvs:PutKey", "kvs:UpdateKeys")]
+    assert written == [] and store_items_of(emulator, "s") == {}
+    with pytest.raises(StoreLimitError, match=r"ValidationException: the key 'kkkk.*is 513 bytes"):
+        writer.change(["k" * 513], lambda current: {"k" * 513: "v"})
+    # A store of 5 MB less 1,000 bytes: a write that adds 1,001 bytes is over the quota.
+    items = {f"{i:0512}": "v" * 1024 for i in range(3412)}  # 5,240,832 bytes
+    items["p" * 24] = "p" * 1024  # and 1,048 more: 5,241,880
+    emulator.app.state.stores["s"].items.update(items)
+    with pytest.raises(StoreLimitError, match=(
+        "ServiceQuotaExceededException: the store would hold 5,242,881 bytes; a store holds "
+        "at most 5,242,880"
+    )):  # fmt: skip
+        writer.change(["new"], lambda current: {"new": "n" * 998})
+    assert writer.change(["new"], lambda current: {"new": "n" * 997})  # exactly 5 MB: fine
+    # The local API's data plane: the same codes, at the API's HTTP statuses.
+    etag = kv.describe(arn).etag
+    with pytest.raises(AwsError) as too_long:
+        kv.put(arn, "k" * 513, "v", etag)
+    assert too_long.value.code == "ValidationException"
+    with pytest.raises(AwsError) as over:
+        kv.put(arn, "more", "m", etag)
+    assert over.value.code == "ServiceQuotaExceededException"
+    assert "more" not in store_items_of(emulator, "s")
+
+
+def store_items_of(emulator: RunningEmulator, name: str) -> dict[str, str]:
+    return dict(emulator.app.state.stores[name].items)
+
+
 def test_enable_at_schedules_a_start_that_status_shows_and_disable_cancels(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:

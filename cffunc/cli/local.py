@@ -28,7 +28,8 @@ from cffunc.errors import CffuncError
 from cffunc.function.compose import compose_rendered
 from cffunc.function.render import render
 from cffunc.function.rules import compile_rules
-from cffunc.runtime.events import EventError, event_from_options, normalise_event
+from cffunc.runtime.edge import EdgeContext, EdgeError, edge_from_options
+from cffunc.runtime.events import EventError, file_invocation, options_invocation
 from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS, run_isolated
 from cffunc.runtime.local_run import (
     ScenarioRun,
@@ -109,33 +110,42 @@ def _pairs(option: str, values: tuple[str, ...]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _load_event(path: Path) -> dict[str, Any]:
+def _load_event(path: Path, edge: EdgeContext) -> tuple[dict[str, Any], EdgeContext]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CffuncError(f"{path}: cannot read the event file: {error}") from None
     try:
-        return normalise_event(raw, str(path))
+        return file_invocation(raw, edge, str(path))
     except EventError as error:
         raise CffuncError(str(error)) from None
 
 
+def _edge(
+    location: str | None, tenant: str | None, params: tuple[str, ...], endpoint: str | None
+) -> EdgeContext:
+    try:
+        return edge_from_options(location, tenant, _pairs("--tenant-param", params), endpoint)
+    except EdgeError as error:
+        raise click.UsageError(str(error)) from None
+
+
 def _events(
     event_files: tuple[Path, ...], ip: str | None, method: str, path: str | None,
-    headers: tuple[str, ...], cookies: tuple[str, ...], event_type: str,
-) -> list[dict[str, Any]]:  # fmt: skip
-    events = [_load_event(f) for f in event_files]
+    headers: tuple[str, ...], cookies: tuple[str, ...], event_type: str, edge: EdgeContext,
+) -> tuple[list[dict[str, Any]], list[EdgeContext]]:  # fmt: skip
+    pairs = [_load_event(f, edge) for f in event_files]
     if ip is not None or path is not None:
         try:
-            events.append(
-                event_from_options(
+            pairs.append(
+                options_invocation(
                     ip or "198.51.100.1", method, path or "/",
-                    _pairs("--header", headers), _pairs("--cookie", cookies), event_type,
+                    _pairs("--header", headers), _pairs("--cookie", cookies), event_type, edge,
                 )
             )  # fmt: skip
         except EventError as error:
             raise click.UsageError(str(error)) from None
-    return events
+    return [event for event, _ in pairs], [edge for _, edge in pairs]
 
 
 @click.command("test")
@@ -167,6 +177,31 @@ def _events(
     default="viewer-request",
     show_default=True,
     help="Event type of a single event.",
+)
+@click.option(
+    "--edge-location",
+    metavar="NAME[,SERVERIP[,REGION]]",
+    help="cf.edgeLocation of the events (default: IAD,192.0.2.10,us-east-1).",
+)
+@click.option(
+    "--tenant",
+    "tenant_id",
+    metavar="ID",
+    help="The events come through this tenant of a multi-tenant distribution "
+    "(cf.distributionTenant.id; default: a standard distribution).",
+)
+@click.option(
+    "--tenant-param",
+    "tenant_params",
+    multiple=True,
+    metavar="K=V",
+    help="A parameter of --tenant, for cf.distributionTenant.parameters.get (repeatable).",
+)
+@click.option(
+    "--endpoint",
+    metavar="DOMAIN",
+    help="--tenant's connection group domain, event.context.endpoint "
+    "(default: d111111abcdef8.cloudfront.net).",
 )
 @click.option("--now", help="Freeze Date at this RFC 3339 time (default: now).")
 @click.option(
@@ -221,6 +256,10 @@ def test_command(
     headers: tuple[str, ...],
     cookies: tuple[str, ...],
     event_type: str,
+    edge_location: str | None,
+    tenant_id: str | None,
+    tenant_params: tuple[str, ...],
+    endpoint: str | None,
     now: str | None,
     code_file: Path | None,
     runtime: str | None,
@@ -241,7 +280,10 @@ def test_command(
     (what the function did, the status, JSON/HTML/text and the headers that
     matter), or with --json what CloudFront's TestFunction would return for
     each (ComputeUtilization is a local estimate); exit 1 when the function
-    fails. --code runs any CloudFront Function file. --remote also sends the
+    fails. --code runs any CloudFront Function file. Origin modifications and
+    cf.logCustomData() values are shown under each event (OriginModifications
+    and LogCustomData in --json); --edge-location and --tenant say what the
+    edge tells a runtime 2.0 function beside the event. --remote also sends the
     scenario events (at the current time: TestFunction cannot freeze the clock)
     to CloudFront's TestFunction on the DEVELOPMENT stage, putting the local
     render there first if needed (LIVE is untouched), and exits 1 if the two
@@ -253,6 +295,7 @@ def test_command(
       cffunc test --ip 198.51.100.1 --path '/cart?x=1' --header accept=application/json
       cffunc test --code fn.js --runtime cloudfront-js-2.0 --event event.json
       cffunc test -c samples/kvs.toml --kvs-unreadable --ip 198.51.100.1
+      cffunc test --code fn.js --runtime cloudfront-js-2.0 --path / --tenant dt_1
     """
     moment = parse_now(now)
     kvs = load_kvs(kvs_file) if kvs_file else None
@@ -273,21 +316,29 @@ def test_command(
         raise click.UsageError("--with composes with cffunc's function; drop --code")
     if remote and with_file is not None:
         raise click.UsageError("--remote compares the config's own function; drop --with")
+    edge_given = edge_location or tenant_id or tenant_params or endpoint
+    if edge_given and not single:
+        raise click.UsageError(
+            "--edge-location, --tenant, --tenant-param and --endpoint describe single events; "
+            "in a scenario file use edge_location, tenant, tenant_params and endpoint"
+        )
+    edge = _edge(edge_location, tenant_id, tenant_params, endpoint)
     foreign = foreign_function(with_file, with_runtime, with_events)
     slot_events = tuple(dict.fromkeys(with_events)) or None
     if single:
-        events = _events(event_files, ip, method, path, headers, cookies, event_type)
+        events, edges = _events(event_files, ip, method, path, headers, cookies, event_type, edge)
         if code_file is not None:
             # Someone else's code: in a child process bounded in time and memory.
             results = run_isolated(
                 code_file.read_text(encoding="utf-8"), str(runtime), events, moment,
-                kvs.items if kvs else None, time_limit, memory_limit,
+                kvs.items if kvs else None, time_limit, memory_limit, edges=edges,
             )  # fmt: skip
         else:
             rules, code, function_runtime = config_function(
                 settings.config(), os.environ, foreign, slot_events
             )
-            results = run_events(code, function_runtime, events, moment, local_store(kvs, rules))
+            store = local_store(kvs, rules)
+            results = run_events(code, function_runtime, events, moment, store, edges)
         document = results[0] if len(results) == 1 else results
         emit(as_json, document, output.event_results(events, results))
         if any(r["FunctionErrorMessage"] for r in results):

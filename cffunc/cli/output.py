@@ -26,6 +26,7 @@ from cffunc.function.render import SIZE_LIMIT, RenderStats
 from cffunc.function.rules import MARKER_HEADER
 from cffunc.runtime.engine import ERROR_STATUS
 from cffunc.runtime.local_run import ScenarioResult, ScenarioRun
+from cffunc.runtime.origins import OriginCall
 from cffunc.terminal import shown
 
 
@@ -69,6 +70,13 @@ def event_results(events: list[dict[str, Any]], results: list[dict[str, Any]]) -
     for event, result in zip(events, results, strict=True):
         lines.append(f"{_request_text(event)}: {_outcome_text(event, result)}")
         lines += [f"  log: {shown(line)}" for line in result.get("FunctionExecutionLogs") or []]
+        lines += [
+            f"  origin: {shown(OriginCall(c['method'], tuple(c['arguments'])).text)}"
+            for c in result.get("OriginModifications") or []
+        ]
+        if result.get("LogCustomData") is not None:
+            kind = (event.get("context") or {}).get("eventType") or "viewer-request"
+            lines.append(f"  {kind}-log-data: {shown(result['LogCustomData'])}")
     return "\n".join(lines)
 
 
@@ -163,6 +171,7 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
         "uri": result.uri,
         "origin_headers": result.origin_headers,
         "headers": result.headers,
+        "origin": None if result.origin is None else result.origin.as_json(),
         "mismatches": result.mismatches,
     }
 

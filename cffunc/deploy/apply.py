@@ -50,6 +50,7 @@ from cffunc.deploy.plan import (
 )
 from cffunc.deploy.waiting import wait_deployed as wait_deployed
 from cffunc.errors import CffuncError
+from cffunc.runtime.local_store import write_breach
 
 CONFLICT_RETRIES = 5
 DEFAULT_TIMEOUT_SECONDS = 40 * 60
@@ -77,6 +78,11 @@ class Report:
         }
 
 
+class StoreLimitError(CffuncError):
+    """A store change CloudFront's KeyValueStore API would refuse (a key, a value or the
+    store too large); nothing of it was written."""
+
+
 class StoreWriter:
     """Conditional writes to one store, re-read and re-applied on a stale ETag."""
 
@@ -98,7 +104,8 @@ class StoreWriter:
         for _ in range(CONFLICT_RETRIES + 1):
             # The ETag first: a write by anyone after it makes ours fail, so nothing we
             # read below can be overwritten unseen.
-            etag = self.kv.describe(self.arn).etag
+            store = self.kv.describe(self.arn)
+            etag = store.etag
             wanted_keys = list(keys() if callable(keys) else keys)
             current = {k: self.kv.get(self.arn, k) for k in wanted_keys}
             if prefix is not None:
@@ -107,6 +114,11 @@ class StoreWriter:
             items = [(k, v) for k, v in wanted.items() if current.get(k) != v]
             if not items:
                 return False
+            # The store's limits, checked before the first write so a refused change leaves
+            # it as it was (over 50 keys takes more than one write).
+            breach = write_breach(store.size, current, items)
+            if breach is not None:
+                raise StoreLimitError(f"the KeyValueStore refuses this change: {breach}")
             try:
                 self._write(etag, items)
                 return True

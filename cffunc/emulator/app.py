@@ -21,7 +21,6 @@ from cffunc.emulator import control
 from cffunc.emulator.control import FAULT_CODES
 from cffunc.emulator.kvs import (
     DATA_PLANE_OPERATIONS,
-    MAX_STORE_BYTES,
     KeyValueStore,
     KvsApiError,
     error_answer,
@@ -47,6 +46,7 @@ from cffunc.emulator.state import (
 )
 from cffunc.emulator.tenants import Tenant
 from cffunc.emulator.traffic import Traffic
+from cffunc.runtime.local_store import MAX_STORE_BYTES
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]

@@ -5,8 +5,10 @@ REST-XML like the rest of CloudFront and is answered by :class:`~cffunc.emulator
 EmulatorApp`; the data plane (``cloudfront-keyvaluestore``: DescribeKeyValueStore, GetKey,
 ListKeys, PutKey, DeleteKey, UpdateKeys) is REST-JSON under ``/key-value-stores/`` and is
 answered here. The data has its own ETag: every write needs the current one (``If-Match``)
-and a stale one is a ``ConflictException`` (409). CloudFront's limits apply: keys up to
-512 bytes, values up to 1 KB, 5 MB a store, 50 keys an UpdateKeys call.
+and a stale one is a ``ConflictException`` (409). CloudFront's limits apply, with the
+codes the API gives (:mod:`cffunc.runtime.local_store`): keys up to 512 bytes and values up
+to 1 KB (``ValidationException``, 400), 5 MB a store (``ServiceQuotaExceededException``,
+402), 50 keys an UpdateKeys call (``ValidationException``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote
 
-from cffunc.runtime.local_store import MAX_KEY_BYTES, MAX_STORE_BYTES, MAX_VALUE_BYTES
+from cffunc.runtime.local_store import (
+    VALIDATION,
+    LimitBreach,
+    item_bytes,
+    key_breach,
+    size_breach,
+    value_breach,
+)
 
 MAX_KEYS_PER_UPDATE = 50
 DATA_PLANE_OPERATIONS = (
@@ -76,21 +85,22 @@ class KeyValueStore:
 
 def items_size(items: Mapping[str, str]) -> int:
     """Bytes a store's keys and values take, as its limit counts them."""
-    return sum(len(k.encode()) + len(v.encode()) for k, v in items.items())
+    return sum(item_bytes(k, v) for k, v in items.items())
+
+
+def _refuse(breach: LimitBreach | None) -> None:
+    if breach is not None:
+        raise KvsApiError(breach.code, breach.message)
 
 
 def _check_key(key: str) -> None:
-    if not key or len(key.encode()) > MAX_KEY_BYTES:
-        raise KvsApiError("ValidationException", f"Keys must be 1-{MAX_KEY_BYTES} bytes.")
+    _refuse(key_breach(key))
 
 
 def _check_value(key: str, value: object) -> str:
     if not isinstance(value, str):
-        raise KvsApiError("ValidationException", f"The value of {key} must be a string.")
-    if len(value.encode()) > MAX_VALUE_BYTES:
-        raise KvsApiError(
-            "ValidationException", f"The value of {key} is over {MAX_VALUE_BYTES} bytes."
-        )
+        raise KvsApiError(VALIDATION, f"The value of {key} must be a string.")
+    _refuse(value_breach(key, value))
     return value
 
 
@@ -165,10 +175,7 @@ class DataPlane:
         return {"ItemCount": len(store.items), "TotalSizeInBytes": store.size()}
 
     def _written(self, store: KeyValueStore) -> tuple[int, dict[str, str], dict[str, Any]]:
-        if store.size() > MAX_STORE_BYTES:
-            raise KvsApiError(
-                "ServiceQuotaExceededException", f"The store would exceed {MAX_STORE_BYTES} bytes."
-            )
+        _refuse(size_breach(store.size()))
         store.data_etag = self.new_etag()
         store.data_modified = self.clock()
         return 200, {"ETag": store.data_etag}, self._counts(store)

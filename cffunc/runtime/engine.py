@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 from py_mini_racer import (
     JSEvalException,
@@ -34,10 +35,12 @@ from cffunc.config.load import Runtime
 from cffunc.errors import CffuncError
 from cffunc.function.features import check_features
 from cffunc.function.source import SourceError, guard_loops, imports_as_requires
+from cffunc.runtime.edge import EdgeContext
 from cffunc.runtime.local_store import KeyValueData
+from cffunc.runtime.origins import OriginCall, OriginError, check_calls
 from cffunc.runtime.validate import InvalidResult, validate
 
-SHIMS = ("crypto.js", "modules.js", "prelude.js", "replay.js")
+SHIMS = ("crypto.js", "modules.js", "cloudfront.js", "prelude.js", "replay.js")
 SIZE_LIMIT = 10_240
 # The parameters every function instance gets, shadowing globals CloudFront lacks.
 _SHADOWED = (
@@ -57,6 +60,14 @@ VALIDATION_ERROR = "FunctionValidationError"
 CHUNK = 2000
 """Events per call into V8."""
 ERROR_STATUS = {EXECUTION_ERROR: 503, VALIDATION_ERROR: 502}
+LOG_DATA_BYTES = 800
+"""cf.logCustomData(): "Each field supports up to 800 bytes of data. CloudFront automatically
+URL-encodes the data before writing it to the log field. CloudFront truncates any data above
+800 bytes after URL-encoding." (general-helper-methods.html#log-custom-data-method)"""
+DEFAULT_EDGE = EdgeContext()
+Item = tuple[Mapping[str, Any], int] | tuple[Mapping[str, Any], int, EdgeContext]
+"""An event, the frozen time of its invocation in ms, and optionally its edge context
+(default: :data:`DEFAULT_EDGE`)."""
 
 
 class RuntimeFailure(CffuncError):
@@ -69,8 +80,11 @@ class Invocation:
     """What the handler returned, as JSON data (None when it failed)."""
     error: str | None
     logs: tuple[str, ...] = field(default_factory=tuple)
-    origin_calls: tuple[Any, ...] = field(default_factory=tuple)
+    origin_calls: tuple[OriginCall, ...] = field(default_factory=tuple)
     """Calls of the ``cloudfront`` module's origin helpers, in order."""
+    log_data: str | None = None
+    """What the last ``cf.logCustomData()`` call gave, as the access log's
+    ``viewer-request-log-data`` or ``viewer-response-log-data`` field holds it."""
     ticks: int = 0
     """Loop iterations the watchdog counted."""
     kvs_reads: int = 0
@@ -87,6 +101,14 @@ class Invocation:
         if self.error is None:
             return None
         return ERROR_STATUS[self.error.split(":", 1)[0]]
+
+
+def log_field(data: str | None) -> str | None:
+    """What the access log field holds of a ``cf.logCustomData()`` value: URL-encoded (as
+    JavaScript's encodeURIComponent does it), then cut at 800 bytes."""
+    if data is None:
+        return None
+    return quote(data, safe="-_.!~*'()")[:LOG_DATA_BYTES]
 
 
 @cache
@@ -141,6 +163,7 @@ class FunctionRuntime:
             self._context.eval(_shim(name))
         store = (kvs or KeyValueData({})).as_js()
         self._context.eval(f"__cffuncSetup({json.dumps(runtime)}, {json.dumps(store)})")
+        self._context.eval(f"__cffuncEdge.defaults({json.dumps(DEFAULT_EDGE.as_js())})")
         if trusted:
             self._context.eval("__cffuncTrusted()")
         # The outer function is sloppy so that it may name `eval` as a parameter; the
@@ -154,20 +177,25 @@ class FunctionRuntime:
         except JSEvalException as error:
             raise SourceError(f"the function does not load: {error}") from None
 
-    def invoke(self, event: Mapping[str, Any], now_ms: int) -> Invocation:
-        return self.invoke_many([(event, now_ms)])[0]
+    def invoke(
+        self, event: Mapping[str, Any], now_ms: int, edge: EdgeContext = DEFAULT_EDGE
+    ) -> Invocation:
+        return self.invoke_many([(event, now_ms, edge)])[0]
 
-    def invoke_many(self, items: Iterable[tuple[Mapping[str, Any], int]]) -> list[Invocation]:
-        """Invoke once per (event, frozen time in ms), in order, in one call into V8."""
-        pairs = list(items)
-        if not pairs:
+    def invoke_many(self, items: Iterable[Item]) -> list[Invocation]:
+        """Invoke once per (event, frozen time in ms[, edge context]), in order, in one
+        call into V8."""
+        triples = [(item[0], item[1], item[2] if len(item) > 2 else DEFAULT_EDGE) for item in items]
+        if not triples:
             return []
         out: list[Invocation] = []
         # Chunks keep the heap (events in, results out) small whatever the batch size.
-        for start in range(0, len(pairs), CHUNK):
-            chunk = pairs[start : start + CHUNK]
-            raw = self._run([{"event": event, "now": now} for event, now in chunk])
-            out.extend(self._checked(event, r) for (event, _), r in zip(chunk, raw, strict=True))
+        for start in range(0, len(triples), CHUNK):
+            chunk = triples[start : start + CHUNK]
+            raw = self._run(
+                [{"event": event, "now": now, "edge": edge.as_js()} for event, now, edge in chunk]
+            )
+            out.extend(self._checked(e, r) for (e, _, _), r in zip(chunk, raw, strict=True))
         return out
 
     def _run(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -276,18 +304,23 @@ class FunctionRuntime:
     def _checked(self, event: Mapping[str, Any], raw: Mapping[str, Any]) -> Invocation:
         error = f"{EXECUTION_ERROR}: {raw['error']}" if raw["error"] is not None else None
         output = raw["output"]
+        calls = tuple(OriginCall(c["call"], tuple(c["args"])) for c in raw["origin"])
         if error is None:
             context = event.get("context")
             event_type = context.get("eventType") if isinstance(context, dict) else None
             try:
+                check_calls(calls, event)
                 validate(str(event_type or "viewer-request"), event, output)
+            except OriginError as refused:
+                error, output = f"{VALIDATION_ERROR}: invalid origin: {refused}", None
             except InvalidResult as invalid:
                 error, output = f"{VALIDATION_ERROR}: invalid result: {invalid}", None
         return Invocation(
             output=output,
             error=error,
             logs=tuple(raw["logs"]),
-            origin_calls=tuple(raw["origin"]),
+            origin_calls=calls,
+            log_data=log_field(raw.get("logData")),
             ticks=raw["ticks"],
             kvs_reads=raw.get("reads", 0),
         )

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cffunc.function.decide import ViewerRequest
+from cffunc.runtime.edge import CONNECTION_GROUP_DOMAIN, EdgeContext
 
 DISTRIBUTION_DOMAIN = "d111111abcdef8.cloudfront.net"
 DISTRIBUTION_ID = "EDFDVBD6EXAMPLE"
@@ -176,9 +177,79 @@ def _normalise_fields(where: str, entries: Any, lower: bool) -> dict[str, Any]:
     return out
 
 
+RAW_QUERY_FIELD = "rawQueryString"
+"""The one field an event file may add to what TestFunction takes: the query string as the
+viewer sent it (``request.rawQueryString``, a string without the ``?``), which the event's
+parsed ``querystring`` cannot say exactly (``?flag`` or ``?flag=``, the order of repeated
+names, a bare ``?``). It is taken out before the function sees the event; the function
+gets it back from ``request.rawQueryString()``."""
+
+
+def raw_query_of(path: str) -> str | None:
+    """The raw query string of a path as sent: ``/a?x=1`` -> ``x=1``, ``/a?`` -> ``""``,
+    ``/a`` -> None (general-helper-methods.html, rawQueryString)."""
+    _, mark, query = path.partition("?")
+    return query if mark else None
+
+
+def event_raw_query(raw: Any, where: str = "event") -> str | None:
+    """An event file's ``request.rawQueryString``; None when it has none (the runtime then
+    rebuilds it from ``querystring``)."""
+    request = raw.get("request") if isinstance(raw, dict) else None
+    value = request.get(RAW_QUERY_FIELD) if isinstance(request, dict) else None
+    if value is not None and not isinstance(value, str):
+        raise EventError(
+            f'{where}: request.{RAW_QUERY_FIELD} must be the query string as sent, e.g. "a=1&b=2"'
+        )
+    return value
+
+
+def for_edge(event: dict[str, Any], edge: EdgeContext, where: str = "event") -> dict[str, Any]:
+    """``event`` as CloudFront gives it for ``edge``'s distribution: for a tenant of a
+    multi-tenant distribution, ``context.endpoint`` (its connection group's domain) in place
+    of ``distributionDomainName``, which only standard distributions have
+    (functions-event-structure.html, "Context object")."""
+    context = dict(event.get("context") or {})
+    if edge.tenant is None:
+        if "endpoint" in context:
+            raise EventError(
+                f"{where}: context.endpoint is only in events of a multi-tenant distribution; "
+                "give the tenant (--tenant ID)"
+            )
+        return event
+    endpoint = edge.tenant.endpoint or context.get("endpoint") or CONNECTION_GROUP_DOMAIN
+    context.pop("distributionDomainName", None)
+    return {**event, "context": {**context, "endpoint": endpoint}}
+
+
+def file_invocation(
+    raw: Any, edge: EdgeContext, where: str = "event"
+) -> tuple[dict[str, Any], EdgeContext]:
+    """An event file's event for ``edge``'s distribution, and ``edge`` with the file's raw
+    query string (``cffunc test --event``)."""
+    event = for_edge(normalise_event(raw, where), edge, where)
+    return event, edge.with_raw_query(event_raw_query(raw, where))
+
+
+def options_invocation(
+    ip: str,
+    method: str,
+    path: str,
+    headers: Sequence[tuple[str, str]],
+    cookies: Sequence[tuple[str, str]],
+    event_type: str,
+    edge: EdgeContext,
+) -> tuple[dict[str, Any], EdgeContext]:
+    """The event of ``cffunc test --ip/--path/...`` for ``edge``'s distribution, and
+    ``edge`` with the path's raw query string."""
+    event = event_from_options(ip, method, path, headers, cookies, event_type)
+    return for_edge(event, edge), edge.with_raw_query(raw_query_of(path))
+
+
 def normalise_event(raw: Any, where: str = "event") -> dict[str, Any]:
     """The JSON ``aws cloudfront test-function`` takes, checked and normalised
-    (``multivalue`` read as ``multiValue``; header names lower-cased)."""
+    (``multivalue`` read as ``multiValue``; header names lower-cased; an event file's
+    ``request.rawQueryString`` taken out, see :func:`event_raw_query`)."""
     if not isinstance(raw, dict):
         raise EventError(f"{where}: an event is a JSON object")
     context = raw.get("context") or {}
@@ -194,7 +265,7 @@ def normalise_event(raw: Any, where: str = "event") -> dict[str, Any]:
         "context": {"eventType": event_type, **context},
         "viewer": {"ip": viewer.get("ip", "")},
         "request": {
-            **request,
+            **{k: v for k, v in request.items() if k != RAW_QUERY_FIELD},
             "method": request.get("method", "GET"),
             "uri": request.get("uri", "/"),
             "querystring": _normalise_fields(

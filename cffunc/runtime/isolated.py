@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cffunc.errors import CffuncError
+from cffunc.runtime.edge import EdgeContext, edge_from_json, edge_to_json
 
 DEFAULT_SECONDS = 10.0
 DEFAULT_MEGABYTES = 1024
@@ -52,10 +53,13 @@ def run_isolated(
     seconds: float = DEFAULT_SECONDS,
     megabytes: int = DEFAULT_MEGABYTES,
     clock: Callable[[], float] = time.monotonic,
+    edges: Sequence[EdgeContext] | None = None,
 ) -> list[dict[str, Any]]:
-    """TestFunction-shaped results of ``events``, computed in a child process."""
+    """TestFunction-shaped results of ``events`` (each with its edge context, by default
+    a standard distribution's), computed in a child process."""
+    contexts = [edge_to_json(e) for e in edges] if edges is not None else None
     job = {"code": code, "runtime": runtime, "events": list(events),
-           "now": now.isoformat(), "kvs": kvs}  # fmt: skip
+           "now": now.isoformat(), "kvs": kvs, "edges": contexts}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="cffunc-") as folder:
         job_file, out_file = Path(folder) / "job.json", Path(folder) / "out.json"
         job_file.write_text(json.dumps(job), encoding="utf-8")
@@ -99,10 +103,12 @@ def main(argv: Sequence[str]) -> int:
     job_file, out_file = argv
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
     kvs = KeyValueData(job["kvs"]) if job["kvs"] is not None else None
+    edges = [edge_from_json(e) for e in job["edges"]] if job["edges"] is not None else None
     try:
         results = run_events(
-            job["code"], job["runtime"], job["events"], datetime.fromisoformat(job["now"]), kvs
-        )
+            job["code"], job["runtime"], job["events"], datetime.fromisoformat(job["now"]),
+            kvs, edges,
+        )  # fmt: skip
     except CffuncError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1

@@ -23,8 +23,11 @@ from cffunc.function.render import render
 from cffunc.function.rules import MARKER_HEADER, MaintenanceRules, compile_rules
 from cffunc.function.store_layout import enabled_items
 from cffunc.runtime import FunctionRuntime, Invocation
-from cffunc.runtime.events import viewer_request_event, viewer_response_event
+from cffunc.runtime.edge import EdgeContext
+from cffunc.runtime.engine import DEFAULT_EDGE
+from cffunc.runtime.events import for_edge, viewer_request_event, viewer_response_event
 from cffunc.runtime.local_store import KeyValueData
+from cffunc.runtime.origins import OriginCall
 from cffunc.runtime.scenarios import Scenario
 
 ORIGIN_STATUS = 200
@@ -47,6 +50,9 @@ class ScenarioResult:
     """The body of a generated answer (None when the request went on to the origin)."""
     origin_headers: dict[str, str] | None = None
     """The headers the request went on to the origin with; None for a generated response."""
+    origin: OriginCall | None = None
+    """The last origin modification the viewer-request half asked for (the one that
+    decides where the request goes); None when it asked for none."""
 
     @property
     def mismatches(self) -> list[str]:
@@ -71,11 +77,28 @@ class ScenarioResult:
         if scenario.expect_body is not None and scenario.expect_body not in (self.body or ""):
             shown = "no body" if self.body is None else f"{len(self.body)} characters without it"
             out.append(f"expected body containing {scenario.expect_body!r}, got {shown}")
+        if scenario.expect_origin is not None and not _origin_matches(
+            scenario.expect_origin, self.origin
+        ):
+            got = "no origin change" if self.origin is None else self.origin.text
+            out.append(f"expected origin {_expected_origin(scenario.expect_origin)}, got {got}")
         return out
 
     @property
     def ok(self) -> bool:
         return not self.mismatches
+
+
+def _origin_matches(expected: dict[str, Any] | str, got: OriginCall | None) -> bool:
+    if isinstance(expected, str):  # "none"
+        return got is None
+    return got is not None and all(got.target.get(k) == v for k, v in expected.items())
+
+
+def _expected_origin(expected: dict[str, Any] | str) -> str:
+    if isinstance(expected, str):
+        return expected
+    return "{" + ", ".join(f"{k} = {json.dumps(v)}" for k, v in expected.items()) + "}"
 
 
 def _outcome(rules: MaintenanceRules, output: Any) -> tuple[str, int | None]:
@@ -144,19 +167,21 @@ def run_scenarios(
     default_now: datetime,
 ) -> list[ScenarioResult]:
     times = [s.now or default_now for s in scenarios]
+    edges = [s.edge(rules, secret) for s in scenarios]
     events = [
-        viewer_request_event(s.request(rules, now, secret))
-        for s, now in zip(scenarios, times, strict=True)
+        for_edge(viewer_request_event(s.request(rules, now, secret)), edge, s.name)
+        for s, now, edge in zip(scenarios, times, edges, strict=True)
     ]
     now_ms = [round(t.timestamp() * 1000) for t in times]
-    first = runtime.invoke_many(zip(events, now_ms, strict=True))
+    first = runtime.invoke_many(zip(events, now_ms, edges, strict=True))
     second_half = [
         i
         for i, result in enumerate(first)
         if rules.mode == "rewrite" and result.ok and "statusCode" not in (result.output or {})
     ]
     responses = runtime.invoke_many(
-        (viewer_response_event(events[i], first[i].output), now_ms[i]) for i in second_half
+        (viewer_response_event(events[i], first[i].output), now_ms[i], edges[i])
+        for i in second_half
     )
     finals: dict[int, Invocation] = dict(zip(second_half, responses, strict=True))
     results = []
@@ -180,10 +205,11 @@ def run_scenarios(
             headers = _headers(final.output)
             if got == "pass" and status != ORIGIN_STATUS:
                 got = "maintenance"
+        origin = result.origin_calls[-1] if result.origin_calls else None
         results.append(
             ScenarioResult(
                 scenario, got, status, uri=uri, headers=headers, body=body,
-                origin_headers=origin_headers,
+                origin_headers=origin_headers, origin=origin,
             )
         )  # fmt: skip
     return results
@@ -194,16 +220,24 @@ EDGE_BUDGET_US = 1000.0
 """The edge reports compute utilization against an unpublished budget, about 1 ms of CPU."""
 
 
-def test_result(runtime: FunctionRuntime, event: dict[str, Any], now_ms: int) -> dict[str, Any]:
-    """One event's result in the shape of CloudFront's TestFunction ``TestResult``.
+def test_result(
+    runtime: FunctionRuntime,
+    event: dict[str, Any],
+    now_ms: int,
+    edge: EdgeContext = DEFAULT_EDGE,
+) -> dict[str, Any]:
+    """One event's result in the shape of CloudFront's TestFunction ``TestResult``, and
+    what TestFunction does not show: the origin modifications the function asked for
+    (``OriginModifications``, checked as documented) and its ``cf.logCustomData()`` value as
+    the access log gets it (``LogCustomData``).
 
     ``ComputeUtilization`` is a local estimate: the time V8 takes per invocation (over a
     batch of repeats) against a 1 ms budget. V8 compiles to machine code and the edge's
     engine does not, so real figures are higher; use it to compare versions of a function.
     """
-    result = runtime.invoke(event, now_ms)
+    result = runtime.invoke(event, now_ms, edge)
     started = time.perf_counter()
-    runtime.invoke_many([(event, now_ms)] * ESTIMATE_REPEATS)
+    runtime.invoke_many([(event, now_ms, edge)] * ESTIMATE_REPEATS)
     per_call_us = (time.perf_counter() - started) * 1e6 / ESTIMATE_REPEATS
     utilization = max(0, min(100, round(per_call_us / EDGE_BUDGET_US * 100)))
     return {
@@ -212,7 +246,8 @@ def test_result(runtime: FunctionRuntime, event: dict[str, Any], now_ms: int) ->
         "FunctionErrorMessage": result.error or "",
         "ComputeUtilization": str(utilization),
         "ComputeUtilizationIsEstimate": True,
-        "OriginCalls": list(result.origin_calls),
+        "OriginModifications": [call.as_json() for call in result.origin_calls],
+        "LogCustomData": result.log_data,
     }
 
 
@@ -230,10 +265,17 @@ def run_events(
     events: Sequence[dict[str, Any]],
     now: datetime,
     kvs: KeyValueData | None = None,
+    edges: Sequence[EdgeContext] | None = None,
 ) -> list[dict[str, Any]]:
-    """Each event's TestFunction-shaped result (``cffunc test --event``/``--ip``...)."""
+    """Each event's TestFunction-shaped result (``cffunc test --event``/``--ip``...);
+    ``edges``: each event's edge context (default: :data:`DEFAULT_EDGE`)."""
+    contexts = list(edges) if edges is not None else [DEFAULT_EDGE] * len(events)
+    now_ms = round(now.timestamp() * 1000)
     with FunctionRuntime(code, runtime, kvs=kvs) as engine:
-        return [test_result(engine, event, round(now.timestamp() * 1000)) for event in events]
+        return [
+            test_result(engine, event, now_ms, edge)
+            for event, edge in zip(events, contexts, strict=True)
+        ]
 
 
 @dataclass(frozen=True)

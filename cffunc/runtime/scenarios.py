@@ -9,7 +9,15 @@ composed function, ``test --with``); ``expect_origin_headers`` the headers it go
 (a value exactly, or ``false``: absent; the pass header, say); ``expect_headers`` checks
 headers of the response the viewer finally gets (names in any case, values exactly);
 ``expect_body`` text that the body of a generated answer (the page, the JSON, the text)
-contains.
+contains; ``expect_origin`` the origin the request is sent to (the last
+``cf.updateRequestOrigin``/``selectRequestOriginById``/``createRequestOriginGroup`` call:
+``{id = "..."}``, ``{domainName = "..."}``, any of the call's properties, or ``"none"``
+for no change).
+
+What the edge tells a function beside the event (:mod:`cffunc.runtime.edge`):
+``edge_location = {name, serverIp, region}`` (``cf.edgeLocation``), and for a request
+through a tenant of a multi-tenant distribution ``tenant = "dt_..."`` with
+``tenant_params = {...}`` and ``endpoint`` (its connection group's domain).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from cffunc.errors import ConfigError
 from cffunc.function import bypass
 from cffunc.function.decide import ViewerRequest
 from cffunc.function.rules import MaintenanceRules
+from cffunc.runtime.edge import EdgeContext, EdgeError, EdgeLocation, Tenant, edge_location, tenant
 from cffunc.runtime.events import split_query
 
 Expect = Literal["pass", "maintenance", "redirect"]
@@ -32,7 +41,8 @@ EXPECTS: tuple[Expect, ...] = ("pass", "maintenance", "redirect")
 _KEYS = (
     "name", "ip", "host", "path", "method", "headers", "cookies", "now", "expect", "status",
     "bypass_cookie", "bypass_token", "expect_uri", "expect_headers", "expect_body",
-    "expect_origin_headers",
+    "expect_origin_headers", "edge_location", "tenant", "tenant_params", "endpoint",
+    "expect_origin",
 )  # fmt: skip
 COOKIE_KINDS = ("valid", "expired", "forged", "minted")
 
@@ -56,6 +66,22 @@ class Scenario:
     """Text the body of a generated answer must contain (the page, the JSON, the text)."""
     expect_origin_headers: dict[str, str | None] = field(default_factory=dict)
     """Headers the request goes on to the origin with: a value, or None for absent."""
+    location: EdgeLocation = field(default_factory=EdgeLocation)
+    tenant: Tenant | None = None
+    expect_origin: dict[str, Any] | str | None = None
+    """The origin the request goes to: properties of the last origin modification, or
+    ``"none"`` for none."""
+
+    def edge(self, rules: MaintenanceRules, secret: str | None) -> EdgeContext:
+        """What the edge knows beside the event: the raw query string (with the bypass
+        token :meth:`request` puts in), the edge location, the tenant."""
+        _, mark, query = self.path.partition("?")
+        raw = query if mark else None
+        if self.bypass_token is not None and rules.bypass is not None:
+            token = (secret or "") if self.bypass_token else "not-the-secret"
+            kept = [p for p in query.split("&") if p and p.partition("=")[0] != "token"]
+            raw = "&".join([*kept, f"token={token}"])
+        return EdgeContext(raw, self.location, self.tenant)
 
     def request(self, rules: MaintenanceRules, now: datetime, secret: str | None) -> ViewerRequest:
         """The viewer request, with any bypass cookie or token made for ``rules``.
@@ -175,6 +201,30 @@ def _scenario(path: Path, index: int, item: dict[str, Any]) -> Scenario:
             f"{where}: bypass_cookie = {cookie_kind!r} is not accepted; "
             f"use one of {', '.join(COOKIE_KINDS)}"
         )
+    try:
+        location = _location(need("edge_location", dict, "give {name, serverIp, region}"))
+        tenant_id = need("tenant", str, 'give the tenant\'s id, e.g. "dt_1a2b3c4d5e6f7"')
+        params = need("tenant_params", dict, "give a table of parameter names to values", {})
+        endpoint = need(
+            "endpoint",
+            str,
+            'give the connection group\'s domain, e.g. "d111111abcdef8.cloudfront.net"',
+        )
+        if tenant_id is None and (params or endpoint is not None):
+            raise EdgeError("tenant_params and endpoint describe a tenant: give tenant too")
+        the_tenant = None if tenant_id is None else tenant(tenant_id, params, endpoint, "tenant")
+    except EdgeError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    expect_origin = item.get("expect_origin")
+    if (
+        expect_origin is not None
+        and expect_origin != "none"
+        and (not isinstance(expect_origin, dict) or not expect_origin)
+    ):
+        raise ConfigError(
+            f"{where}: expect_origin = {expect_origin!r} is not accepted; give the origin's "
+            'properties, e.g. {id = "myALB-prod"} or {domainName = "www.example.com"}, or "none"'
+        )
     return Scenario(
         name=need("name", str, "give the scenario a name"),
         ip=need("ip", str, 'give the viewer IP, e.g. "203.0.113.9"'),
@@ -197,4 +247,24 @@ def _scenario(path: Path, index: int, item: dict[str, Any]) -> Scenario:
         expect_origin_headers={
             k.lower(): (None if v is False else v) for k, v in origin_headers.items()
         },
+        location=location,
+        tenant=the_tenant,
+        expect_origin=expect_origin,
     )
+
+
+def _location(table: dict[str, Any] | None) -> EdgeLocation:
+    default = EdgeLocation()
+    if table is None:
+        return default
+    unknown = set(table) - {"name", "serverIp", "region"}
+    if unknown:
+        raise EdgeError(
+            f"edge_location has no {', '.join(sorted(unknown))}; give name, serverIp, region"
+        )
+    name = table.get("name", default.name)
+    server_ip = table.get("serverIp", default.server_ip)
+    region = table.get("region", default.region)
+    if not all(isinstance(v, str) for v in (name, server_ip, region)):
+        raise EdgeError("edge_location: name, serverIp and region are strings")
+    return edge_location(name, server_ip, region, "edge_location")

@@ -7,7 +7,9 @@
   'use strict';
   var RealDate = root.Date;
   var LOG_LIMIT = 10240;
-  var state = { now: 0, logs: [], logBytes: 0, truncated: false, origin: [], reads: 0 };
+  var state = { now: 0, logs: [], logBytes: 0, truncated: false };
+  // The cloudfront module and request.rawQueryString() (shims/cloudfront.js).
+  var edge = root.__cffuncEdge;
   var modules = {};
 
   class FrozenDate extends RealDate {
@@ -58,71 +60,14 @@
     throw new Error("Cannot find module '" + name + "'");
   }
 
-  // The origin helpers change nothing here; what they were asked is recorded and
-  // reported with the result, as the origin CloudFront would send the request to.
-  var cloudfront = {
-    selectRequestOriginById: function (id) {
-      state.origin.push({ call: 'selectRequestOriginById', args: [id] });
-    },
-    updateRequestOrigin: function (params) {
-      state.origin.push({ call: 'updateRequestOrigin', args: [params] });
-    },
-    createRequestOriginGroup: function (params) {
-      state.origin.push({ call: 'createRequestOriginGroup', args: [params] });
-    }
-  };
-
-  // cf.kvs(): a KeyValueStore read from a local JSON file (key -> string value).
-  var kvsData = {};
-  function keyNotFound(key) {
-    var error = new Error('KeyNotFound: ' + key);
-    error.name = 'KeyNotFoundError';
-    return error;
-  }
-  function unavailable() {
-    var error = new Error('KeyValueStore read failed');
-    error.name = 'KeyValueStoreError';
-    return error;
-  }
-  cloudfront.kvs = function () {
-    return {
-      get: function (key, options) {
-        key = String(key);
-        state.reads++;
-        // A store marked unavailable plays a failed read at the edge.
-        if (kvsData.unavailable) return Promise.reject(unavailable());
-        if (!Object.prototype.hasOwnProperty.call(kvsData.items, key)) return Promise.reject(keyNotFound(key));
-        var value = kvsData.items[key], format = (options && options.format) || 'string';
-        if (format === 'string') return Promise.resolve(value);
-        if (format === 'json') {
-          try { return Promise.resolve(JSON.parse(value)); } catch (e) { return Promise.reject(e); }
-        }
-        if (format === 'bytes') return Promise.resolve(root.__cffuncGlobals20.Buffer.from(value));
-        return Promise.reject(new TypeError('Unknown format: ' + format));
-      },
-      exists: function (key) {
-        state.reads++;
-        if (kvsData.unavailable) return Promise.reject(unavailable());
-        return Promise.resolve(Object.prototype.hasOwnProperty.call(kvsData.items, String(key)));
-      },
-      meta: function () {
-        return Promise.resolve({
-          creationDateTime: kvsData.created,
-          lastUpdatedDateTime: kvsData.updated,
-          keyCount: Object.keys(kvsData.items).length
-        });
-      }
-    };
-  };
-
   var runtimeName = null;
   var globals = {};
   root.__cffuncSetup = function (runtime, kvs) {
     runtimeName = runtime;
-    kvsData = kvs;
+    edge.setup(runtime, kvs);
     modules = { crypto: root.__cffuncCrypto(runtime), querystring: root.__cffuncQuerystring };
     if (runtime === 'cloudfront-js-2.0') {
-      modules.cloudfront = cloudfront;
+      modules.cloudfront = edge.module;
       globals = root.__cffuncGlobals20;
     } else {
       globals = {};
@@ -228,8 +173,7 @@
     state.logs = [];
     state.logBytes = 0;
     state.truncated = false;
-    state.origin = [];
-    state.reads = 0;
+    edge.begin(item.event, item.edge);
     budget.deadline = RealDate.now() + limitMs;
     budget.ticks = 0;
     budget.exceeded = false;
@@ -237,7 +181,11 @@
 
   function finish(output, error) {
     sweep();
-    var result = { output: null, error: error, logs: state.logs, origin: state.origin, ticks: budget.ticks, reads: state.reads };
+    var done = edge.end();
+    var result = {
+      output: null, error: error, logs: state.logs, origin: done.origin, logData: done.logData,
+      ticks: budget.ticks, reads: done.reads
+    };
     if (budget.exceeded) result.error = 'RangeError: The function exceeded its execution time limit';
     else if (error === null && output === undefined) result.error = 'The function returned undefined';
     else if (error === null) {
@@ -258,8 +206,8 @@
   // One synchronous invocation for bulk work (log replay): the output as is, not copied.
   // For replay: {output, error}, or for an async handler a promise of it (the caller
   // chains; the next invocation starts only once this one has settled).
-  root.__cffuncInvokeSync = function (event, now, limitMs) {
-    begin({ now: now }, limitMs);
+  root.__cffuncInvokeSync = function (event, now, limitMs, edgeContext) {
+    begin({ now: now, event: event, edge: edgeContext }, limitMs);
     var output, error = null;
     function done(output, error) {
       sweep();
@@ -270,6 +218,7 @@
     try {
       var handler = sweeping ? freshHandler() : trustedHandler || (trustedHandler = freshHandler());
       if (typeof handler !== 'function') throw new Error('The function does not define handler');
+      edge.enter();
       output = handler(event);
       if (output && typeof output.then === 'function') {
         return Promise.resolve(output).then(
@@ -299,6 +248,7 @@
         try {
           var handler = freshHandler();
           if (typeof handler !== 'function') throw new Error('The function does not define handler');
+          edge.enter();
           output = handler(batch[i].event);
         } catch (e) {
           results.push(finish(undefined, describe(e)));

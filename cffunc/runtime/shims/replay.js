@@ -508,7 +508,8 @@
           viewer: { ip: ip },
           request: { method: method, uri: uri, querystring: query(q), headers: headers, cookies: cookies(c) }
         };
-        var result = root.__cffuncInvokeSync(event, now, limitMs);
+        // The log's query field is the query as sent ("-" for none), for rawQueryString().
+        var result = root.__cffuncInvokeSync(event, now, limitMs, q ? { rawQuery: q } : undefined);
         if (result && typeof result.then === 'function') {
           return result.then(continueAfter(i, number, ip, method, uri, q, c, host, when));
         }
