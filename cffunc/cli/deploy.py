@@ -119,7 +119,7 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc plan --json
     """
-    _, toggle = settings.toggle(read_only=True)
+    _, toggle = settings.toggle()
     shown = toggle.preview()
     emit(as_json, output.preview_json(shown, toggle.kind), output.preview(shown))
 
@@ -258,7 +258,7 @@ def status_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc status --json
     """
-    _, toggle = settings.toggle(read_only=True)
+    _, toggle = settings.toggle()
     document = toggle.status()
     emit(as_json, document, output.status(document))
 

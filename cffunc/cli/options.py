@@ -38,19 +38,18 @@ class Settings:
     def config(self) -> Config:
         return load_config(self.config_path)
 
-    def deployment(self, read_only: bool = False) -> Deployment:
-        """The config and a CloudFront client; with -v every call is reported on stderr.
-        ``read_only``: the command only reads (a fleet entry matching nothing is a warning)."""
+    def deployment(self) -> Deployment:
+        """The config and a CloudFront client; with -v every call is reported on stderr."""
         config = self.config()
         trace = echo_err if self.verbose else None
         client = CloudFrontClient.connect(self.profile, self.endpoint_url, trace)
         return Deployment(
             config, client, _silent if self.quiet else echo_err, dict(os.environ),
-            only=self.only, concurrency=self.concurrency, read_only=read_only,
+            only=self.only, concurrency=self.concurrency,
         )  # fmt: skip
 
-    def toggle(self, read_only: bool = False) -> tuple[Deployment, MaintenanceToggle]:
-        deployment = self.deployment(read_only)
+    def toggle(self) -> tuple[Deployment, MaintenanceToggle]:
+        deployment = self.deployment()
         return deployment, toggle_for(deployment)
 
 

@@ -72,8 +72,8 @@ class Deployment:
     concurrency: int = DEFAULT_CONCURRENCY
     """Distributions read or written at once."""
     read_only: bool = False
-    """A command that only reads (plan, status): a [[distributions]] entry that matches no
-    distribution is a warning, not an error."""
+    """The command only reads (``preview`` and ``status`` set it): a [[distributions]]
+    entry that matches no distribution is then a warning, not an error."""
     selection: Selection | None = None
     """What the config selected, once :meth:`distributions` has read it."""
 

@@ -39,6 +39,7 @@ class AssociationToggle:
         self.deployment = deployment
 
     def preview(self) -> Preview:
+        self.deployment.read_only = True
         plan = self.plan_enable(EnableRequest())
         return Preview(
             "toggle: association (enable associates the function with the behaviors)",
@@ -98,6 +99,7 @@ class AssociationToggle:
         return self.deployment.local()
 
     def status(self) -> dict[str, Any]:
+        self.deployment.read_only = True
         render_error = None
         try:
             local = self.deployment.local()

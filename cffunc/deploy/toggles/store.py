@@ -145,6 +145,7 @@ class StoreToggle:
     # ---- plans ----
 
     def preview(self) -> Preview:
+        self.deployment.read_only = True
         found = self.installation(code=True)
         facts = {"store_name": self.name, "installed": found.installed}
         selection = self.deployment.selection
@@ -389,6 +390,7 @@ class StoreToggle:
     def status(self) -> dict[str, Any]:
         """The store's state and networks, and whether the function is installed on every
         selected behavior: maintenance is on where both hold."""
+        self.deployment.read_only = True
         store = self.deployment.client.key_value_store(self.name)
         render_error = None
         try:
