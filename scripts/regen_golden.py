@@ -19,7 +19,7 @@ from cffunc.function.render import readable_source, render  # noqa: E402
 from cffunc.function.rules import compile_rules  # noqa: E402
 from tests.helpers import ENV, SAMPLES  # noqa: E402
 
-SAMPLES_RENDERED = ("cffunc", "respond", "kvs")
+SAMPLES_RENDERED = ("cffunc", "respond", "kvs", "tenants")
 GOLDEN = ROOT / "tests" / "golden"
 
 

@@ -17,6 +17,7 @@ from cffunc.config.load import load_config
 from cffunc.function.render import render
 from cffunc.function.rules import compile_rules
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.edge import EdgeContext, Tenant
 from cffunc.runtime.local_store import KeyValueData
 from tests.helpers import ENV, NOW_MS, SAMPLES
 
@@ -83,7 +84,7 @@ def malformed_events(draw: st.DrawFn) -> Any:
     for path in draw(st.lists(st.sampled_from([
         ("viewer",), ("viewer", "ip"), ("request",), ("request", "uri"), ("request", "headers"),
         ("request", "cookies"), ("request", "querystring"), ("context",), ("response",),
-        ("request", "method"),
+        ("request", "method"), ("context", "endpoint"),
     ]), max_size=3)):  # fmt: skip
         target = event
         for key in path[:-1]:
@@ -93,16 +94,27 @@ def malformed_events(draw: st.DrawFn) -> Any:
     return event
 
 
-# kvs.toml runs with maintenance on and networks in the store, so its store paths run too.
-KVS_ON = {"cffunc:state": '{"on":true,"reason":"r"}', "cffunc:net:10": "10.0.0.0/8 junk"}
+# kvs.toml runs with maintenance on and networks in the store, so its store paths run too;
+# tenants.toml with a tenant scope for the tenant the events come through, whose
+# parameters fill the message.
+KVS_ON = {
+    "cffunc:state": '{"on":true,"reason":"r","tenants":true}', "cffunc:net:10": "10.0.0.0/8 junk",
+    "cffunc:tenant:dt_1": '{"on":true,"reason":"{tenant.msg|x} {tenant.none}"}',
+}  # fmt: skip
+TENANT = Tenant("dt_1", (("msg", '<"$&\\>'), ("maintenanceMessage", "{tenant.msg}")))
 
 
-@pytest.fixture(scope="module", params=["cffunc.toml", "respond.toml", "kvs.toml"])
+@pytest.fixture(scope="module", params=["cffunc.toml", "respond.toml", "kvs.toml", "tenants.toml"])
 def engine(request: pytest.FixtureRequest) -> Any:
     rules = compile_rules(load_config(SAMPLES / request.param), ENV)
     store = KeyValueData(KVS_ON) if rules.store else None
     with FunctionRuntime(render(rules).code, rules.runtime, kvs=store) as runtime:
         yield runtime
+
+
+def _edges(count: int) -> list[EdgeContext]:
+    """Every other event through a tenant (the others as on a standard distribution)."""
+    return [EdgeContext(tenant=TENANT if i % 2 else None) for i in range(count)]
 
 
 @settings(
@@ -114,7 +126,8 @@ def engine(request: pytest.FixtureRequest) -> Any:
 def test_plausible_events_always_give_valid_results(
     engine: FunctionRuntime, events: list[dict[str, Any]]
 ) -> None:
-    for result in engine.invoke_many([(e, NOW_MS) for e in events]):
+    edges = _edges(len(events))
+    for result in engine.invoke_many([(e, NOW_MS, x) for e, x in zip(events, edges, strict=True)]):
         assert result.ok, result.error
 
 
@@ -125,7 +138,9 @@ def test_plausible_events_always_give_valid_results(
 )
 @given(st.lists(malformed_events(), min_size=1, max_size=30))
 def test_malformed_events_never_make_it_throw(engine: FunctionRuntime, events: list[Any]) -> None:
-    for result in engine.invoke_many([(e, NOW_MS) for e in events]):
+    edges = _edges(len(events))
+    results = engine.invoke_many([(e, NOW_MS, x) for e, x in zip(events, edges, strict=True)])
+    for result in results:
         assert result.ok or result.error.startswith("FunctionValidationError: invalid result"), (
             result.error
         )

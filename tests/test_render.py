@@ -31,7 +31,7 @@ from tests.helpers import ENV, NOW_MS, SAMPLES, SECRET, make_config, make_functi
 GOLDEN = Path(__file__).parent / "golden"
 
 
-@pytest.mark.parametrize("sample", ["cffunc", "respond", "kvs"])
+@pytest.mark.parametrize("sample", ["cffunc", "respond", "kvs", "tenants"])
 def test_samples_match_golden_files(sample: str) -> None:
     """Regenerate with `python scripts/regen_golden.py` and review the diff (the
     .readable.js files show a template change as an ordinary diff)."""

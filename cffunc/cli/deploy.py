@@ -142,6 +142,15 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     "repeat for several hosts, one scope each.",
 )
 @click.option(
+    "--tenant",
+    "tenants",
+    multiple=True,
+    metavar="ID|DOMAIN",
+    help='toggle = "kvs" with tenant_scopes: only requests through this tenant of a '
+    "multi-tenant distribution, given by its id or one of its domains (looked up before "
+    "anything is written); repeat for several, one scope each.",
+)
+@click.option(
     "--path",
     "paths",
     multiple=True,
@@ -170,6 +179,7 @@ def enable_command(
     until: str | None,
     reason: str | None,
     hosts: tuple[str, ...],
+    tenants: tuple[str, ...],
     paths: tuple[str, ...],
     read_only: bool,
     at: str | None,
@@ -184,11 +194,11 @@ def enable_command(
     maintenance.origin is not an origin of the distribution. toggle = "kvs":
     write "on" to the KeyValueStore (one
     conditional write; the distribution is not touched) after checking that
-    `cffunc install` is in place; with --host, --path or --read-only, add or
-    replace a scope instead (other scopes stay); with --at, the scope starts by
-    itself at that time (`status` shows it as scheduled, `disable` cancels it).
-    --wait returns once the write is acknowledged. Already enabled: exit 0, no
-    write.
+    `cffunc install` is in place; with --host, --tenant, --path or --read-only,
+    add or replace a scope instead (other scopes stay); with --at, the scope
+    starts by itself at that time (`status` shows it as scheduled, `disable`
+    cancels it). --wait returns once the write is acknowledged. Already enabled:
+    exit 0, no write.
 
     \b
     Examples:
@@ -196,10 +206,11 @@ def enable_command(
       cffunc enable --until 2h --reason "Upgrading the database"
       cffunc enable --read-only --until 30m --reason "Migrating; reads work"
       cffunc enable --host shop.example.com --path "/checkout/*"
+      cffunc enable --tenant acme.saas.example.com --until 1h
       cffunc enable --at 2026-12-01T02:00:00Z --until 2h
     """
     deployment, toggle = settings.toggle()
-    plan = toggle.plan_enable(EnableRequest(until, reason, hosts, paths, read_only, at))
+    plan = toggle.plan_enable(EnableRequest(until, reason, hosts, paths, read_only, at, tenants))
     carry_out(
         deployment, toggle, plan, as_json, "already enabled", "cffunc disable", "cffunc enable",
         wait, timeout,
@@ -216,10 +227,23 @@ def enable_command(
     metavar="HOST",
     help='toggle = "kvs": end only the scope of this host (repeatable).',
 )
+@click.option(
+    "--tenant",
+    "tenants",
+    multiple=True,
+    metavar="ID|DOMAIN",
+    help='toggle = "kvs": end only the scope of this distribution tenant, by id or one of '
+    "its domains (repeatable).",
+)
 @fleet_options
 @command_options
 def disable_command(
-    settings: Settings, wait: bool, timeout: float, as_json: bool, hosts: tuple[str, ...]
+    settings: Settings,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+    hosts: tuple[str, ...],
+    tenants: tuple[str, ...],
 ) -> None:
     """Turn maintenance off.
 
@@ -227,17 +251,18 @@ def disable_command(
     put back the function each composition was made from; every other
     association and field stays as it was. toggle = "kvs": write "off" to
     the KeyValueStore, ending every scope (the function stays associated) and
-    cancelling any scheduled with `enable --at`; with --host, end or cancel only
-    that host's scope. Needs no bypass secret.
+    cancelling any scheduled with `enable --at`; with --host or --tenant, end or
+    cancel only that host's or tenant's scope. Needs no bypass secret.
 
     \b
     Examples:
       cffunc disable --wait
       cffunc disable --host shop.example.com
+      cffunc disable --tenant acme.saas.example.com
     """
     deployment, toggle = settings.toggle()
     carry_out(
-        deployment, toggle, toggle.plan_disable(hosts), as_json, "already disabled",
+        deployment, toggle, toggle.plan_disable(hosts, tenants), as_json, "already disabled",
         "cffunc enable", "cffunc disable", wait, timeout,
     )  # fmt: skip
 

@@ -21,6 +21,7 @@ from cffunc.deploy.plan import Plan, plan_json
 from cffunc.deploy.remote_test import RemoteComparison
 from cffunc.deploy.select import Selection
 from cffunc.deploy.toggles import Preview
+from cffunc.deploy.toggles.store import scope_label
 from cffunc.function.compose import ComposedFunction
 from cffunc.function.render import SIZE_LIMIT, RenderStats
 from cffunc.function.rules import MARKER_HEADER
@@ -327,7 +328,7 @@ def status(document: dict[str, Any]) -> str:
         )
         if scoped:
             shown_scopes = scopes[:SHOWN_SCOPES]
-            lines += [f"  {shown(s['host'])}: {shown(s['describe'])}" for s in shown_scopes]
+            lines += [f"  {shown(scope_label(s))}: {shown(s['describe'])}" for s in shown_scopes]
             if len(scopes) > SHOWN_SCOPES:
                 lines.append(f"  ... and {len(scopes) - SHOWN_SCOPES} more (--json lists them all)")
     lines.append(_function_line(document["function"]))

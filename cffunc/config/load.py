@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from cffunc.config.edge_headers import READ_ONLY_REQUEST_HEADERS, TOKEN, disallowed
-from cffunc.config.scope import HOST_HINT, METHODS, Scope, host_error, parse_hosts
+from cffunc.config.scope import (
+    HOST_HINT,
+    METHODS,
+    TENANT_HINT,
+    Scope,
+    has_placeholder,
+    host_error,
+    parse_hosts,
+    placeholder_error,
+    tenant_error,
+)
 from cffunc.errors import ConfigError
 
 Runtime = Literal["cloudfront-js-1.0", "cloudfront-js-2.0"]
@@ -120,6 +130,15 @@ class MaintenanceConfig:
     """toggle = "kvs": what a request gets when the state cannot be read at the edge."""
     pass_header: PassHeader | None = None
     """Put on requests that pass during maintenance (allowlists, bypass, allowed paths)."""
+    tenant_scopes: bool = False
+    """toggle = "kvs": the function reads per-tenant scopes from the store
+    (``enable --tenant``); implied by ``scope.tenants``."""
+
+    @property
+    def reads_tenants(self) -> bool:
+        """The function reads the distribution tenant (a tenant scope in the config or the
+        store): it belongs on multi-tenant distributions only."""
+        return bool(self.scope.tenants) or self.tenant_scopes
 
 
 @dataclass(frozen=True)
@@ -414,7 +433,7 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         (
             "mode", "object", "origin", "page", "status", "retry_after", "refresh",
             "reason", "json", "start", "end", "toggle", "kvs", "compose", "hosts", "paths",
-            "methods", "store_unreadable", "pass_header",
+            "methods", "store_unreadable", "pass_header", "tenants", "tenant_scopes",
         )
     )  # fmt: skip
     mode = table.choice("mode", MODES, "rewrite")
@@ -481,6 +500,15 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
         "refresh", int, "give seconds from 1 to 86400", lambda v: 1 <= v <= 86_400
     )
     reason = table.optional("reason", str, "give at most 500 characters", lambda v: len(v) <= 500)
+    if reason is not None and placeholder_error(reason):
+        raise table.fail("reason", reason, str(placeholder_error(reason)))
+    if has_placeholder(reason) and runtime != "cloudfront-js-2.0":
+        raise table.fail(
+            "reason",
+            reason,
+            "a {tenant.NAME} placeholder is filled from the cloudfront module, which needs "
+            'function.runtime = "cloudfront-js-2.0"; change the runtime or remove the placeholder',
+        )
     json_answers = table.get("json", bool, True, "use true or false")
     start = _time(table, "start")
     end = _time(table, "end")
@@ -515,10 +543,20 @@ def _maintenance(table: _Table, runtime: str, base: Path) -> MaintenanceConfig:
             store_unreadable,
             'only a KeyValueStore can be unreadable: it applies to toggle = "kvs"; remove it',
         )
+    scope = _scope(table, runtime)
+    tenant_scopes = table.get("tenant_scopes", bool, False, "use true or false")
+    if tenant_scopes and toggle != "kvs":
+        raise table.fail(
+            "tenant_scopes",
+            tenant_scopes,
+            'per-tenant scopes are switched in the store: it applies to toggle = "kvs" '
+            "(with the association toggle, list the tenants in maintenance.tenants)",
+        )
     return MaintenanceConfig(
+        tenant_scopes=tenant_scopes or (toggle == "kvs" and bool(scope.tenants)),
         pass_header=_pass_header(table),
         store_unreadable=store_unreadable,
-        scope=_scope(table),
+        scope=scope,
         compose=compose,
         mode=mode,
         object=obj,
@@ -577,11 +615,12 @@ def _pass_header(table: _Table) -> PassHeader | None:
     return PassHeader(name, value)
 
 
-def _scope(table: _Table) -> Scope:
-    """[maintenance] hosts, paths and methods: what maintenance covers."""
+def _scope(table: _Table, runtime: str) -> Scope:
+    """[maintenance] hosts, paths, methods and tenants: what maintenance covers."""
     hosts = table.string_list("hosts", HOST_HINT, lambda v: host_error(v) is None, paths=False)
     paths = table.string_list("paths", PATH_ACCEPTED, lambda v: bool(_PATH_PATTERN.fullmatch(v)))
-    for name, value in (("hosts", hosts), ("paths", paths)):
+    tenants = _tenants(table, runtime)
+    for name, value in (("hosts", hosts), ("paths", paths), ("tenants", tenants)):
         if value is not None and not value:
             raise table.fail(
                 name,
@@ -589,7 +628,37 @@ def _scope(table: _Table) -> Scope:
                 f"an empty list covers nothing; leave maintenance.{name} out to cover every one",
             )
     methods = table.choice("methods", METHODS, "all")
-    return Scope(parse_hosts(hosts or ()), tuple(dict.fromkeys(paths or ())), methods)
+    return Scope(
+        parse_hosts(hosts or ()),
+        tuple(dict.fromkeys(paths or ())),
+        methods,
+        tuple(dict.fromkeys(tenants or ())),
+    )
+
+
+def _tenants(table: _Table, runtime: str) -> tuple[str, ...] | None:
+    """[maintenance] tenants: distribution tenant ids, read at the edge from the cloudfront
+    module (runtime 2.0 only)."""
+    if "tenants" not in table.data:
+        return None
+    value = table.data["tenants"]
+    if not isinstance(value, list):
+        raise table.fail("tenants", value, f"give a list of strings: {TENANT_HINT}")
+    for item in value:
+        error = tenant_error(item) if isinstance(item, str) else TENANT_HINT
+        if error:
+            raise ConfigError(
+                f"{table.source}: maintenance.tenants entry {_show(item)} is not accepted; {error}"
+            )
+    if value and runtime != "cloudfront-js-2.0":
+        raise table.fail(
+            "tenants",
+            value,
+            "the function reads the tenant from the cloudfront module (cf.distributionTenant), "
+            'which needs function.runtime = "cloudfront-js-2.0"; change the runtime or remove '
+            "maintenance.tenants",
+        )
+    return tuple(value)
 
 
 def _allow(table: _Table) -> AllowConfig:

@@ -154,14 +154,34 @@ class DistributionSummary:
 
 
 @dataclass(frozen=True)
-class TenantSummary:
-    """A distribution tenant as ListDistributionTenants lists it (DistributionTenantSummary)."""
+class TenantInfo:
+    """A distribution tenant of a multi-tenant distribution (DistributionTenant, or
+    DistributionTenantSummary when listed)."""
 
     id: str
     name: str
     distribution_id: str
     domains: tuple[str, ...]
     enabled: bool
+    parameters: tuple[tuple[str, str], ...] = ()
+    """The values the tenant gives (a listing's summary has none)."""
+
+    @property
+    def label(self) -> str:
+        """How messages name it: its name, its id and its first domain."""
+        first = f", {self.domains[0]}" if self.domains else ""
+        return f"{self.name} ({self.id}{first})"
+
+
+def _tenant_info(item: dict[str, Any]) -> TenantInfo:
+    return TenantInfo(
+        str(item["Id"]),
+        str(item.get("Name", "")),
+        str(item.get("DistributionId", "")),
+        tuple(str(d["Domain"]) for d in item.get("Domains") or []),
+        item.get("Enabled") is not False,
+        tuple((str(p["Name"]), str(p["Value"])) for p in item.get("Parameters") or []),
+    )
 
 
 def _permission(operation: str) -> str:
@@ -436,6 +456,41 @@ class CloudFrontClient(_Client):
     def delete_key_value_store(self, name: str, etag: str) -> None:
         self._call("DeleteKeyValueStore", name, Name=name, IfMatch=etag)
 
+    # ---- distribution tenants (multi-tenant distributions) ----
+    def distribution_tenant(self, identifier: str) -> TenantInfo | None:
+        """By id, name or ARN (GetDistributionTenant's Identifier); None when unknown."""
+        try:
+            answer = self._call("GetDistributionTenant", identifier, Identifier=identifier)
+        except NotFound:
+            return None
+        return _tenant_info(answer["DistributionTenant"])
+
+    def distribution_tenant_by_domain(self, domain: str) -> TenantInfo | None:
+        """The tenant serving ``domain`` (GetDistributionTenantByDomain); None when none."""
+        try:
+            answer = self._call("GetDistributionTenantByDomain", domain, Domain=domain)
+        except NotFound:
+            return None
+        return _tenant_info(answer["DistributionTenant"])
+
+    def tenants_of(self, distribution_id: str | None) -> list[TenantInfo]:
+        """Every tenant of a multi-tenant distribution (None: of the account), every page
+        (ListDistributionTenants is a POST with an AssociationFilter:
+        API_ListDistributionTenants)."""
+        out: list[TenantInfo] = []
+        marker = ""
+        while True:
+            params: dict[str, Any] = {}
+            if distribution_id is not None:
+                params["AssociationFilter"] = {"DistributionId": distribution_id}
+            if marker:
+                params["Marker"] = marker
+            page = self._call("ListDistributionTenants", distribution_id or "*", **params)
+            out += [_tenant_info(item) for item in page.get("DistributionTenantList") or []]
+            marker = page.get("NextMarker") or ""
+            if not marker:
+                return out
+
     # ---- distributions ----
     def distribution_config(self, distribution_id: str) -> DistributionConfig:
         answer = self._call("GetDistributionConfig", distribution_id, Id=distribution_id)
@@ -490,30 +545,6 @@ class CloudFrontClient(_Client):
     def distribution_summaries(self) -> list[DistributionSummary]:
         """Every distribution of the account, every page."""
         return list(self.distributions())
-
-    def distribution_tenants(self, distribution_id: str | None = None) -> list[TenantSummary]:
-        """The account's distribution tenants (those of one multi-tenant distribution with
-        ``distribution_id``), every page. ListDistributionTenants is a POST with an
-        AssociationFilter (API_ListDistributionTenants)."""
-        out: list[TenantSummary] = []
-        marker = ""
-        while True:
-            params: dict[str, Any] = {"Marker": marker} if marker else {}
-            if distribution_id is not None:
-                params["AssociationFilter"] = {"DistributionId": distribution_id}
-            page = self._call("ListDistributionTenants", distribution_id or "*", **params)
-            for item in page.get("DistributionTenantList") or []:
-                domains = tuple(str(d["Domain"]) for d in item.get("Domains") or [])
-                out.append(
-                    TenantSummary(
-                        str(item["Id"]), str(item.get("Name", "")),
-                        str(item.get("DistributionId", "")), domains,
-                        bool(item.get("Enabled", True)),
-                    )
-                )  # fmt: skip
-            marker = page.get("NextMarker") or ""
-            if not marker:
-                return out
 
 
 class KeyValueStoreClient(_Client):

@@ -100,6 +100,20 @@ def iam_policy(config: Config) -> dict[str, Any]:
                 "Resource": "arn:aws:cloudfront::*:key-value-store/*",
             },
         ]
+    if config.maintenance.reads_tenants:
+        # enable/disable --tenant find a tenant by id or domain; status names the tenant
+        # scopes by listing the tenants of the distributions.
+        statements.append(
+            {
+                "Sid": "CffuncDistributionTenants",
+                "Effect": "Allow",
+                "Action": [
+                    "cloudfront:GetDistributionTenant",
+                    "cloudfront:GetDistributionTenantByDomain",
+                ],
+                "Resource": "*",
+            }
+        )
     # Alias selection walks the tenants' domains, `status` counts a multi-tenant
     # distribution's tenants, and --wait polls a fleet with one listing.
     statements.append(

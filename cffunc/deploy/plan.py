@@ -47,6 +47,9 @@ class LocalFunction:
     keeping the store of the function it composes with)."""
     compose: bool = True
     """Compose with a foreign function on a slot (maintenance.compose), else refuse."""
+    tenants: bool = False
+    """The function scopes maintenance by distribution tenant (maintenance.tenants or
+    tenant_scopes): only a multi-tenant distribution has tenants."""
 
     @property
     def rendered(self) -> bytes:
@@ -371,8 +374,18 @@ def compositions_anywhere(
 def check_enable(local: LocalFunction, distribution: RemoteDistribution) -> None:
     """Refuse, naming behavior and ARN, where enabling would displace someone else's code:
     a foreign function when composing is off, a Lambda@Edge viewer function, a missing
-    origin."""
+    origin; and a tenant scope on a standard distribution, where it would cover nothing."""
     label = distribution.label or distribution.id
+    # ConnectionMode "tenant-only" marks a multi-tenant distribution; absent or "direct", a
+    # standard one, where cf.distributionTenant throws "distributionTenant module is not
+    # available" (saas-specific-logic-function-code.html): no request there has a tenant.
+    if local.tenants and distribution.config.get("ConnectionMode") != "tenant-only":
+        raise Refusal(
+            f"distribution {label} is a standard distribution: it has no tenants "
+            "(cf.distributionTenant does not exist there), so a tenant scope would cover none "
+            "of its requests; remove maintenance.tenants and tenant_scopes, or select a "
+            "multi-tenant distribution"
+        )
     for pattern, behavior in selected(distribution):
         for item in _items(behavior.get("FunctionAssociations")):
             if (

@@ -46,6 +46,7 @@ def local_function(
         origin=config.maintenance.origin,
         kvs_arn=kvs_arn,
         compose=config.maintenance.compose,
+        tenants=config.maintenance.reads_tenants,
     )
 
 

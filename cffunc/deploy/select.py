@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from cffunc.config.load import Config, DistributionTarget
-from cffunc.deploy.awsclient import AwsError, CloudFrontClient, DistributionSummary, TenantSummary
+from cffunc.deploy.awsclient import AwsError, CloudFrontClient, DistributionSummary, TenantInfo
 from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, map_all
 from cffunc.errors import CffuncError
 
@@ -101,9 +101,7 @@ class _Account:
         )
         by_alias = any(e.alias is not None or e.aliases is not None for e in entries)
         multi = any(s.connection_mode == MULTI_TENANT for s in self.summaries)
-        self.tenants: list[TenantSummary] = (
-            client.distribution_tenants() if by_alias and multi else []
-        )
+        self.tenants: list[TenantInfo] = client.tenants_of(None) if by_alias and multi else []
         self._tags: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def tags(self, summaries: Sequence[DistributionSummary]) -> None:

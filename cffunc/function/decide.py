@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import ipaddress
+import json
 import re
 import socket
 from collections.abc import Mapping
@@ -24,14 +25,14 @@ from cffunc.function.paths import first_match, is_safe
 from cffunc.function.rules import MaintenanceRules
 from cffunc.function.scopes import Scope, covers, request_host
 from cffunc.function.store_layout import (
-    NOT_CANONICAL,
-    StoreScope,
+    Covering,
     StoreState,
     covering_scope,
     enabled_items,
     state_at,
     store_match,
 )
+from cffunc.function.tenants import BodyKind, Tenant, fill, tenant_reading
 
 Action = Literal["pass", "maintenance", "redirect"]
 Answer = Literal["json", "page", "rewrite", "text", "preflight"]
@@ -64,6 +65,10 @@ class ViewerRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     """Lower-case names."""
     cookies: Mapping[str, str] = field(default_factory=dict)
+    endpoint: str | None = None
+    """The event's ``context.endpoint`` (only events of a multi-tenant distribution have
+    one): how the function tells a tenant it could not read from a standard distribution
+    (:func:`cffunc.function.tenants.tenant_reading`)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,9 @@ class Decision:
     reason: str | None = None
     """For maintenance under a store scope: that scope's reason, which JSON and text
     answers give instead of the configured message."""
+    tenant: str | None = None
+    """For maintenance under a store tenant scope: the tenant whose key covered the
+    request (or ``store_layout.UNKNOWN_TENANT``)."""
 
 
 def decide(
@@ -89,10 +97,14 @@ def decide(
     now: datetime,
     store: Mapping[str, str] | None = None,
     unreadable: bool = False,
+    tenant: Tenant | None = None,
 ) -> Decision:
     """What the viewer-request function does with ``request`` at ``now``; ``store``: the
     KeyValueStore's items, for toggle = "kvs" (None: an empty store, so off).
-    ``unreadable``: every read of the store fails (``store`` is then never read)."""
+    ``unreadable``: every read of the store fails (``store`` is then never read).
+    ``tenant``: the distribution tenant the request came through (None: a standard
+    distribution, or, with ``request.endpoint``, a tenant that could not be read), as
+    the local runtime's ``EdgeContext.tenant`` gives it."""
     now_ms = round(now.timestamp() * 1000)
     if (rules.window_start_ms is not None and now_ms < rules.window_start_ms) or (
         rules.window_end_ms is not None and now_ms >= rules.window_end_ms
@@ -105,7 +117,7 @@ def decide(
         # As if `cffunc enable` had run: on for every host; the network buckets cannot be
         # read either, so only the config's allowlists let a request through.
         items = enabled_items()
-    if rules.store and state_at(items, now) is None:
+    if rules.store and state_at(items, now, rules.tenant_scopes) is None:
         return Decision("pass", "maintenance-off")
     if (
         rules.bypass is not None
@@ -115,14 +127,17 @@ def decide(
     ):
         return Decision("redirect", "bypass-token")
     host = request_host(request.headers.get("host", ""))
-    if not covers(rules.scope, request.method, request.uri, host):
+    seen = tenant_reading(tenant, request.endpoint)
+    if not covers(rules.scope, request.method, request.uri, host, seen):
         return Decision("pass", "outside-scope")
-    scope, reason = rules.scope, None
+    scope, reason, by_tenant = rules.scope, None, None
     if rules.store:
-        covering = covering_scope(items, request.method, request.uri, host, now)
+        covering = covering_scope(
+            items, request.method, request.uri, host, now, seen, rules.tenant_scopes
+        )
         if covering is None:
             return Decision("pass", "outside-scope")
-        scope, reason = _stored(covering, host), covering.reason
+        scope, reason, by_tenant = _stored(covering), covering.scope.reason, covering.tenant
     network = matching_network(rules, request.ip)
     if network is not None:
         return Decision("pass", "allowed-ip", matched=network)
@@ -140,7 +155,9 @@ def decide(
             return Decision("pass", "allowed-path", matched=pattern)
     read_only = "writes" in (rules.scope.methods, scope.methods)  # the config's bounds the store's
     answer = _answer(rules, request, read_only)
-    return Decision("maintenance", "maintenance", answer=answer, scope=scope, reason=reason)
+    return Decision(
+        "maintenance", "maintenance", answer=answer, scope=scope, reason=reason, tenant=by_tenant
+    )
 
 
 def pass_signal(rules: MaintenanceRules, decision: Decision) -> tuple[str, str] | None:
@@ -152,13 +169,42 @@ def pass_signal(rules: MaintenanceRules, decision: Decision) -> tuple[str, str] 
     return None
 
 
-def _stored(stored: StoreScope, host: str | None) -> Scope:
-    """A store scope as a Scope, named by its host: every host for the state's own, the
-    wildcard, the request's host for an exact-host key, or :data:`NOT_CANONICAL` for the
-    scope covering a Host not in canonical form."""
+def _stored(covering: Covering) -> Scope:
+    """A store scope as a Scope, named by its host or tenant: every host for the state's
+    own, the wildcard, the request's host for an exact-host key (``NOT_CANONICAL`` for
+    the scope covering a Host not in canonical form), the tenant for a tenant key."""
+    stored = covering.scope
+    if covering.tenant is not None:
+        return Scope((), stored.paths, stored.methods, (covering.tenant,))
     if isinstance(stored, StoreState):
         return stored.scope()
-    return stored.scope((stored.host or host or NOT_CANONICAL,))
+    return stored.scope((stored.host or covering.host or "",))
+
+
+BODY_KINDS: dict[Answer, BodyKind] = {"json": "json", "page": "html", "text": "text"}
+
+
+def answer_body(
+    rules: MaintenanceRules, decision: Decision, tenant: Tenant | None = None
+) -> str | None:
+    """The body of the response a maintenance decision answers with (None for a rewrite
+    and a preflight): the configured JSON, page or text, with a store scope's reason in
+    place of the configured message, and (``rules.fills``) the ``{tenant.NAME}``
+    placeholders filled from ``tenant``'s parameters, as the function fills them."""
+    if decision.answer not in BODY_KINDS:
+        return None
+    kind = BODY_KINDS[decision.answer]
+    if kind == "json":
+        body = rules.json_body
+        if decision.reason is not None:
+            data = json.loads(body)
+            data["message"] = decision.reason
+            body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    elif kind == "text":
+        body = rules.text_body if decision.reason is None else decision.reason + "\n"
+    else:
+        body = rules.page_html or ""
+    return fill(body, kind, tenant) if rules.fills else body
 
 
 def _answer(rules: MaintenanceRules, request: ViewerRequest, read_only: bool) -> Answer:
@@ -347,6 +393,7 @@ def decide_response(
     marked: bool,
     store: Mapping[str, str] | None = None,
     unreadable: bool = False,
+    tenant: Tenant | None = None,
 ) -> bool:
     """Whether the viewer-response half turns the origin's answer into the maintenance status.
 
@@ -354,4 +401,4 @@ def decide_response(
     Whether CloudFront shows viewer-response the original or the rewritten request is not
     documented; the marker makes the answer right either way.
     """
-    return marked or decide(rules, request, now, store, unreadable).answer == "rewrite"
+    return marked or decide(rules, request, now, store, unreadable, tenant).answer == "rewrite"

@@ -25,9 +25,11 @@ from cffunc.function.store_layout import (
     HOST_PREFIX,
     NET_PREFIX,
     STATE_KEY,
+    TENANT_PREFIX,
     UNTIL_FORMAT,
 )
 from cffunc.function.templates import environment, js
+from cffunc.function.tenants import PLACEHOLDER
 
 SIZE_LIMIT = 10_240
 """CloudFront's limit on function code, in bytes (not adjustable)."""
@@ -124,6 +126,12 @@ def _template_output(
             any_exact_host=ANY_EXACT_HOST.fields(),
             scope_paths=patterns_source(rules.scope.paths),
             read_only=rules.scope.methods == "writes",
+            scope_tenants=list(rules.scope.tenants),
+            tenant_scopes=rules.tenant_scopes,
+            reads_tenant=bool(rules.scope.tenants) or rules.tenant_scopes,
+            tenant_prefix=TENANT_PREFIX,
+            fills=rules.fills,
+            placeholder=PLACEHOLDER,
             until_format=UNTIL_FORMAT,
             safe_uri=SAFE_URI,
             composed=composed,

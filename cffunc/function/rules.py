@@ -17,7 +17,7 @@ from http import HTTPStatus
 from pathlib import Path
 
 from cffunc.config.load import Config, IPNetwork, Mode, Runtime, StoreUnreadable
-from cffunc.config.scope import Scope
+from cffunc.config.scope import Scope, has_placeholder, placeholder_error
 from cffunc.errors import RenderError
 from cffunc.function.bypass import MIN_SECRET_LENGTH, BypassKeys, derive_keys
 from cffunc.function.templates import html_environment, templates_dir
@@ -75,6 +75,13 @@ class MaintenanceRules:
     pass_header: tuple[str, str] | None = None
     """(name, value) put on a request that passes during maintenance (an allowlisted
     network, a bypass cookie, an allowed path); removed from every other request."""
+    tenant_scopes: bool = False
+    """toggle = "kvs": the function reads per-tenant scopes from the store
+    (``cffunc:tenant:<id>``, :mod:`cffunc.function.store_layout`)."""
+    fills: bool = False
+    """The function fills ``{tenant.NAME|default}`` placeholders in the bodies it answers
+    with (:mod:`cffunc.function.tenants`): the config's reason or page holds one, or the
+    store holds per-tenant scopes, whose reasons may."""
 
 
 def http_date(moment: datetime) -> str:
@@ -103,7 +110,14 @@ def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRule
         ensure_ascii=False,
         separators=(",", ":"),
     )
+    page_html = render_page(config, retry_after) if maintenance.mode == "respond" else None
     return MaintenanceRules(
+        tenant_scopes=maintenance.tenant_scopes,
+        fills=(
+            maintenance.tenant_scopes
+            or has_placeholder(maintenance.reason)
+            or has_placeholder(page_html)
+        ),
         name=config.function.name,
         runtime=config.function.runtime,
         mode=maintenance.mode,
@@ -117,7 +131,7 @@ def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRule
         json=maintenance.json,
         json_body=json_body,
         text_body=message + "\n",
-        page_html=render_page(config, retry_after) if maintenance.mode == "respond" else None,
+        page_html=page_html,
         headers=tuple(headers),
         object=maintenance.object,
         origin=maintenance.origin,
@@ -178,7 +192,7 @@ def render_page(config: Config, retry_after: str | None) -> str:
     end = config.maintenance.end
     try:
         template = html_environment().from_string(source)
-        return template.render(
+        html = template.render(
             reason=config.maintenance.reason,
             status=config.maintenance.status,
             retry_after=retry_after,
@@ -190,3 +204,14 @@ def render_page(config: Config, retry_after: str | None) -> str:
             f"maintenance.page: {page or 'built-in page'} does not render: {error}; "
             "it may use {{ reason }}, {{ status }}, {{ retry_after }}, {{ end }} and {{ end_text }}"
         ) from None
+    where = f"maintenance.page: {page or 'built-in page'}"
+    problem = placeholder_error(html)
+    if problem:
+        raise RenderError(f"{where}: {problem}")
+    if has_placeholder(html) and config.function.runtime != "cloudfront-js-2.0":
+        raise RenderError(
+            f"{where} has a {{tenant.NAME}} placeholder, filled from the cloudfront module, "
+            'which needs function.runtime = "cloudfront-js-2.0"; change the runtime or '
+            "remove the placeholder"
+        )
+    return html

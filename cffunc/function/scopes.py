@@ -19,6 +19,14 @@ differential tests hold the two to each other.
   it as a path in scope.
 - **Methods**: ``all``, or ``writes`` (read-only mode): GET, HEAD and OPTIONS pass, any
   other method is in maintenance and gets a JSON or text answer, never a rewrite.
+- **Tenants**: distribution tenant ids, compared with the tenant as the function reads it
+  (:func:`cffunc.function.tenants.tenant_reading`): a tenant that cannot be read on a
+  multi-tenant distribution is inside every tenant scope; a request of a standard
+  distribution (no tenant at all) is inside none.
+
+The keys narrow together: a request is inside the scope when it is inside each key given
+(a listed host AND a listed path AND a write, for ``methods = "writes"``, AND a listed
+tenant).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import re
 
 from cffunc.config.scope import READS, Methods, Scope
 from cffunc.function.paths import first_match, is_safe
+from cffunc.function.tenants import UNKNOWN
 
 __all__ = [
     "CANONICAL_HOST", "READS", "Methods", "Scope", "covers", "host_matches", "request_host",
@@ -56,11 +65,16 @@ def host_matches(pattern: str, host: str) -> bool:
     return pattern == host
 
 
-def covers(scope: Scope, method: str, uri: str, host: str | None) -> bool:
-    """Whether a request with this method, URI and host (:func:`request_host`'s reading,
-    None for a Host not in canonical form) is inside ``scope``."""
+def covers(
+    scope: Scope, method: str, uri: str, host: str | None, tenant: str | None = None
+) -> bool:
+    """Whether a request with this method, URI, host (:func:`request_host`'s reading,
+    None for a Host not in canonical form) and tenant (``tenant_reading``'s) is inside
+    ``scope``."""
     if scope.methods == "writes" and method in READS:
         return False
     if scope.hosts and host is not None and not any(host_matches(p, host) for p in scope.hosts):
+        return False
+    if scope.tenants and (tenant is None or (tenant != UNKNOWN and tenant not in scope.tenants)):
         return False
     return not scope.paths or not is_safe(uri) or first_match(scope.paths, uri) is not None

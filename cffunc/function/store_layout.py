@@ -19,8 +19,16 @@ in the local runtime), the Python decision model, and the commands that write th
   bucket its address falls in, so lookups cost one read however many networks there are.
 
 What a request reads: the state, always; its host's key, only when exact-host scopes exist
-and neither the every-host scope nor a wildcard scope covers it; its network bucket, only
-when it would otherwise get maintenance and the config's allowlist does not hold it.
+and neither the every-host scope nor a wildcard scope covers it; its tenant's key, only
+when tenant scopes exist and nothing before covers it; its network bucket, only when it
+would otherwise get maintenance and the config's allowlist does not hold it. So a request
+reads at most four keys (state, host, tenant, bucket), and three on a distribution that
+uses only one kind of exact scope.
+
+A request of a multi-tenant distribution whose tenant cannot be read is inside every
+tenant scope: when tenant scopes exist it gets :data:`ANY_TENANT` (every path, every
+method, the configured message), as a Host not in canonical form does (below). A request
+of a standard distribution has no tenant and no tenant key to read.
 
 A request whose Host is not in canonical form (:data:`cffunc.function.scopes.CANONICAL_HOST`)
 is inside every wildcard scope, and, when exact-host scopes exist, it has no key of its
@@ -49,9 +57,13 @@ from cffunc.config.load import PATH_PATTERN, IPNetwork, parse_time
 from cffunc.errors import CffuncError
 from cffunc.function.paths import first_match, is_safe
 from cffunc.function.scopes import READS, Methods, Scope, host_matches
+from cffunc.function.tenants import UNKNOWN
 
 STATE_KEY = "cffunc:state"
 HOST_PREFIX = "cffunc:host:"
+TENANT_PREFIX = "cffunc:tenant:"
+SCOPE_PREFIX = "cffunc:"
+"""Every key of cffunc's (the state, host and tenant scopes, network buckets)."""
 NET_PREFIX = "cffunc:net:"
 BUCKET_PREFIX = {4: 8, 6: 32}
 MAX_VALUE_BYTES = 1024
@@ -153,10 +165,11 @@ class StoreScope:
 @dataclass(frozen=True)
 class StoreState(StoreScope):
     """The state key: the every-host scope, the wildcard scopes, and whether exact-host
-    keys exist."""
+    and tenant keys exist."""
 
     wildcards: tuple[StoreScope, ...] = ()
     hosts: bool = False
+    tenants: bool = False
 
     def value(self) -> str:
         """The JSON text kept under :data:`STATE_KEY`."""
@@ -165,6 +178,8 @@ class StoreState(StoreScope):
             data["scopes"] = [w.fields() for w in self.wildcards]
         if self.hosts:
             data["hosts"] = True
+        if self.tenants:
+            data["tenants"] = True
         return _checked_json(
             data,
             "the state",
@@ -177,10 +192,16 @@ class StoreState(StoreScope):
         starts = [s.start for s in (self, *self.wildcards) if s.scheduled(now) and s.start]
         return min(starts, default=None)
 
-    def on_somewhere(self, now: datetime) -> bool:
-        """Whether some scope may be on: the bypass link works then (exact-host keys are
-        not read for this; their flag counts)."""
-        return self.active(now) or self.hosts or any(w.active(now) for w in self.wildcards)
+    def on_somewhere(self, now: datetime, tenant_scopes: bool = False) -> bool:
+        """Whether some scope may be on: the bypass link works then (exact-host and tenant
+        keys are not read for this; their flags count, the tenants' only for a function
+        that reads tenant scopes)."""
+        return (
+            self.active(now)
+            or self.hosts
+            or (tenant_scopes and self.tenants)
+            or any(w.active(now) for w in self.wildcards)
+        )
 
 
 def stored_time(moment: datetime) -> str:
@@ -260,6 +281,7 @@ def parse_state(text: str | None) -> StoreState | None:
     return StoreState(
         own.on, own.until, own.reason, own.paths, own.methods, None, own.start,
         wildcards=wildcards, hosts=data.get("hosts") is True,
+        tenants=data.get("tenants") is True,
     )  # fmt: skip
 
 
@@ -280,39 +302,77 @@ def host_key(host: str) -> str:
     return HOST_PREFIX + host
 
 
+def tenant_key(tenant: str) -> str:
+    return TENANT_PREFIX + tenant
+
+
 ANY_EXACT_HOST = StoreScope(True)
 """The scope covering a request whose Host is not in canonical form when exact-host scopes
 exist (the rendered function gets it through the ``js`` filter)."""
 NOT_CANONICAL = "a Host not in canonical form"
 """How :data:`ANY_EXACT_HOST` is named where scopes are listed by host (replay's counts)."""
+ANY_TENANT = ANY_EXACT_HOST
+"""The scope covering a request whose tenant cannot be read when tenant scopes exist: the
+same as :data:`ANY_EXACT_HOST` (every path and method, the configured message), and the
+same object in the rendered function."""
+UNKNOWN_TENANT = "a tenant that could not be read"
+"""How :data:`ANY_TENANT` is named where scopes are listed by tenant."""
+
+
+@dataclass(frozen=True)
+class Covering:
+    """The store scope covering a request, and which exact key (if any) it came from."""
+
+    scope: StoreScope
+    host: str | None = None
+    """The exact host whose key covered it, or :data:`NOT_CANONICAL`."""
+    tenant: str | None = None
+    """The tenant whose key covered it, or :data:`UNKNOWN_TENANT`."""
 
 
 def covering_scope(
-    items: Mapping[str, str], method: str, uri: str, host: str | None, now: datetime
-) -> StoreScope | None:
+    items: Mapping[str, str],
+    method: str,
+    uri: str,
+    host: str | None,
+    now: datetime,
+    tenant: str | None = None,
+    tenant_scopes: bool = False,
+) -> Covering | None:
     """The store's scope a request falls in, read in the function's order: the every-host
-    scope, the wildcard scopes, then the key of the request's own host. ``host``: as
+    scope, the wildcard scopes, the key of the request's own host, then (for a function
+    that reads tenant scopes) the key of its tenant. ``host``: as
     :func:`cffunc.function.scopes.request_host` gives it; None (a Host not in canonical
     form) is inside every wildcard scope and, when exact-host scopes exist, gets
-    :data:`ANY_EXACT_HOST` instead of a key of its own."""
+    :data:`ANY_EXACT_HOST` instead of a key of its own. ``tenant``: as
+    :func:`cffunc.function.tenants.tenant_reading` gives it; UNKNOWN gets
+    :data:`ANY_TENANT` when tenant scopes exist, None (a standard distribution) no key."""
     state = parse_state(items.get(STATE_KEY))
     if state is None:
         return None
     if state.active(now) and state.covers(method, uri):
-        return state
+        return Covering(state)
     for wildcard in state.wildcards:
         if (
             wildcard.active(now)
             and (host is None or host_matches(str(wildcard.host), host))
             and wildcard.covers(method, uri)
         ):
-            return wildcard
-    if not state.hosts:
+            return Covering(wildcard)
+    if state.hosts:
+        if host is None:
+            return Covering(ANY_EXACT_HOST, host=NOT_CANONICAL)
+        own = parse_host_scope(items.get(host_key(host)))
+        if own is not None and own.active(now) and own.covers(method, uri):
+            return Covering(own, host=host)
+    if not (tenant_scopes and state.tenants) or tenant is None:
         return None
-    if host is None:
-        return ANY_EXACT_HOST
-    own = parse_host_scope(items.get(host_key(host)))
-    return own if own is not None and own.active(now) and own.covers(method, uri) else None
+    if tenant == UNKNOWN:
+        return Covering(ANY_TENANT, tenant=UNKNOWN_TENANT)
+    scope = parse_host_scope(items.get(tenant_key(tenant)))
+    if scope is not None and scope.active(now) and scope.covers(method, uri):
+        return Covering(scope, tenant=tenant)
+    return None
 
 
 def bucket_key(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
@@ -388,10 +448,13 @@ def enabled_items() -> dict[str, str]:
     return {STATE_KEY: StoreState(True).value()}
 
 
-def state_at(items: Mapping[str, str], now: datetime) -> StoreState | None:
-    """The state when some scope may be on at ``now``; None when maintenance is off."""
+def state_at(
+    items: Mapping[str, str], now: datetime, tenant_scopes: bool = False
+) -> StoreState | None:
+    """The state when some scope may be on at ``now``; None when maintenance is off.
+    ``tenant_scopes``: the function reads tenant scopes (their flag counts)."""
     state = parse_state(items.get(STATE_KEY))
-    return state if state is not None and state.on_somewhere(now) else None
+    return state if state is not None and state.on_somewhere(now, tenant_scopes) else None
 
 
 def until_from_option(

@@ -35,11 +35,14 @@ def js(value: Any) -> str:
     return "".join(_JS_ESCAPES.get(char, char) for char in text)
 
 
-def js_regex(pattern: re.Pattern[str]) -> str:
+def js_regex(pattern: re.Pattern[str], global_: str = "") -> str:
     """A JavaScript regex literal for a Python pattern, so a regex both languages need is
     written once, in Python. Only syntax that means the same in ``re`` and ``RegExp`` is
     taken (no named groups, ``\\A``/``\\Z``, inline flags or line breaks); IGNORECASE
-    becomes ``i``, and any other flag is refused."""
+    becomes ``i``, and any other flag is refused. ``global_`` = ``"g"``: a global regex,
+    for ``String.prototype.replace`` of every match (what ``re.sub`` does)."""
+    if global_ not in ("", "g"):
+        raise ValueError(f"{global_!r}: only the g flag may be added")
     source = pattern.pattern
     if re.search(r"\(\?P|\(\?[aiLmsux]|\\[AZ]|[\n\r\u2028\u2029]", source):
         raise ValueError(f"{source!r}: not a pattern that means the same in JavaScript")
@@ -55,7 +58,7 @@ def js_regex(pattern: re.Pattern[str]) -> str:
             continue
         out.append("\\/" if char == "/" else char)  # "/" would end the literal
         i += 1
-    return "/" + "".join(out) + "/" + ("i" if flags & re.IGNORECASE else "")
+    return "/" + "".join(out) + "/" + global_ + ("i" if flags & re.IGNORECASE else "")
 
 
 FILTERS: dict[str, Callable[..., Any]] = {"js": js, "js_regex": js_regex}

@@ -24,6 +24,13 @@ from functools import cache
 from typing import Any
 
 from cffunc.errors import CffuncError
+from cffunc.function.tenants import Tenant
+
+__all__ = [
+    "CONNECTION_GROUP_DOMAIN", "EdgeContext", "EdgeError", "EdgeLocation", "Tenant",
+    "edge_from_json", "edge_from_options", "edge_location", "edge_to_json",
+    "parse_edge_location", "tenant",
+]  # fmt: skip
 
 IATA_CODE = re.compile(r"[A-Z]{3}")
 """cf.edgeLocation.name: "The three-letter IATA code of the edge location"."""
@@ -57,21 +64,6 @@ class EdgeLocation:
 
     def as_js(self) -> dict[str, str]:
         return {"name": self.name, "serverIp": self.server_ip, "region": self.region}
-
-
-@dataclass(frozen=True)
-class Tenant:
-    """The distribution tenant a request came through (CloudFront SaaS Manager)."""
-
-    id: str
-    parameters: tuple[tuple[str, str], ...] = ()
-    """Its parameters, name to value, as ``cf.distributionTenant.parameters.get`` reads them."""
-    endpoint: str | None = None
-    """The connection group's domain, ``event.context.endpoint``; None: the event's own,
-    else :data:`CONNECTION_GROUP_DOMAIN`."""
-
-    def as_js(self) -> dict[str, Any]:
-        return {"id": self.id, "parameters": dict(self.parameters)}
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,18 @@ def field_map(values: Mapping[str, str | Sequence[str]], lower: bool = False) ->
 def viewer_request_event(
     request: ViewerRequest, request_id: str = "cffunc-local"
 ) -> dict[str, Any]:
+    """The event of ``request``: of a standard distribution, or, when ``request.endpoint``
+    is set, of a multi-tenant one (``context.endpoint`` in place of
+    ``distributionDomainName``, as :func:`for_edge` makes it)."""
+    where: dict[str, str] = (
+        {"distributionDomainName": DISTRIBUTION_DOMAIN}
+        if request.endpoint is None
+        else {"endpoint": request.endpoint}
+    )
     return {
         "version": "1.0",
         "context": {
-            "distributionDomainName": DISTRIBUTION_DOMAIN,
+            **where,
             "distributionId": DISTRIBUTION_ID,
             "eventType": "viewer-request",
             "requestId": request_id,

@@ -133,6 +133,7 @@ class Deployment:
                 code=composed_function.code.encode("utf-8"),
                 events=events,
                 kvs_arn=kvs_arn,
+                tenants=local.tenants,
             )
             plans.append(
                 plan_composition(
@@ -202,16 +203,18 @@ class EnableRequest:
     """Only writes are in maintenance."""
     at: str | None = None
     """Start at this RFC 3339 time or after this duration (30m) instead of now."""
+    tenants: tuple[str, ...] = ()
+    """Scope it to these distribution tenants (ids or domains, one scope each)."""
 
     @property
     def scoped(self) -> bool:
-        return bool(self.hosts or self.paths or self.read_only)
+        return bool(self.hosts or self.paths or self.read_only or self.tenants)
 
     def scope_options(self) -> str:
         """The scope options given, as typed (for errors)."""
         return ", ".join(
-            ["--host"] * bool(self.hosts) + ["--path"] * bool(self.paths)
-            + ["--read-only"] * self.read_only
+            ["--host"] * bool(self.hosts) + ["--tenant"] * bool(self.tenants)
+            + ["--path"] * bool(self.paths) + ["--read-only"] * self.read_only
         )  # fmt: skip
 
 
@@ -240,8 +243,9 @@ class MaintenanceToggle(Protocol):
 
     def plan_enable(self, request: EnableRequest) -> Plan: ...
 
-    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
-        """Every scope off; with ``hosts``, only theirs (store toggle only)."""
+    def plan_disable(self, hosts: tuple[str, ...] = (), tenants: tuple[str, ...] = ()) -> Plan:
+        """Every scope off; with ``hosts`` or ``tenants`` (ids or domains), only theirs
+        (store toggle only)."""
         ...
 
     def plan_install(self) -> Plan: ...
@@ -372,7 +376,7 @@ def tenant_counts(
     (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ListDistributionTenants.html)."""
     multi = [d for d in distributions if d.multi_tenant]
     client = deployment.client
-    listed = map_all(multi, lambda d: client.distribution_tenants(d.id), deployment.concurrency)
+    listed = map_all(multi, lambda d: client.tenants_of(d.id), deployment.concurrency)
     return {
         d.id: {"count": len(tenants), "enabled": sum(t.enabled for t in tenants)}
         for d, tenants in zip(multi, listed, strict=True)

@@ -63,8 +63,8 @@ class AssociationToggle:
         if request.scoped:
             raise CffuncError(
                 f'{request.scope_options()}: scopes at run time need maintenance.toggle = "kvs"; '
-                'with "association" set maintenance.hosts, paths or methods = "writes" in '
-                "the config and enable"
+                'with "association" set maintenance.hosts, tenants, paths or methods = "writes" '
+                "in the config and enable"
             )
         local = self.deployment.local()
         remote = read_function(self.deployment.client, local)
@@ -73,10 +73,11 @@ class AssociationToggle:
         plan = plan_enable(local, remote, distributions, compositions)
         return with_notes(plan, edge_notes(self.deployment, distributions))
 
-    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
-        if hosts:
+    def plan_disable(self, hosts: tuple[str, ...] = (), tenants: tuple[str, ...] = ()) -> Plan:
+        if hosts or tenants:
+            option = "--host" if hosts else "--tenant"
             raise CffuncError(
-                '--host: ending one scope needs maintenance.toggle = "kvs"; with "association" '
+                f'{option}: ending one scope needs maintenance.toggle = "kvs"; with "association" '
                 "`cffunc disable` ends maintenance everywhere"
             )
         local = self.deployment.local(code=False)

@@ -2,11 +2,11 @@
 
 ``install`` creates the store if missing (with the state key saying off), associates it
 with the function, publishes, and associates the function with the behaviors for good;
-``enable``/``disable`` then plan one conditional write of ``cffunc:state`` and never touch
-a distribution. ``allow`` edits the network buckets
-(:mod:`cffunc.function.store_layout`). Every store change is a
-:class:`~cffunc.deploy.plan.StoreStep`, so ``cffunc plan`` shows it and the executor
-re-reads and re-applies it when someone else wrote in between.
+``enable``/``disable`` then plan one conditional write of ``cffunc:state`` (and of the
+keys of the hosts or distribution tenants they name) and never touch a distribution.
+``allow`` edits the network buckets (:mod:`cffunc.function.store_layout`). Every store
+change is a :class:`~cffunc.deploy.plan.StoreStep`, so ``cffunc plan`` shows it and the
+executor re-reads and re-applies it when someone else wrote in between.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from cffunc.config.load import IPNetwork, Toggle
 from cffunc.config.scope import parse_hosts
 from cffunc.deploy.apply import Executor, Incomplete, Report, StoreWriter, wait_deployed
-from cffunc.deploy.awsclient import FunctionInUse, InUse, StoreInfo, require_crt
+from cffunc.deploy.awsclient import FunctionInUse, InUse, StoreInfo, TenantInfo, require_crt
 from cffunc.deploy.interrupts import Interrupted, one_write
 from cffunc.deploy.plan import (
     LocalFunction,
@@ -31,6 +31,7 @@ from cffunc.deploy.plan import (
     plan_enable,
 )
 from cffunc.deploy.reads import read_function
+from cffunc.deploy.tenants import reads_tenant_scopes, resolve, tenant_ids
 from cffunc.deploy.toggles import (
     Deployment,
     EnableRequest,
@@ -48,7 +49,9 @@ from cffunc.errors import CffuncError, RenderError
 from cffunc.function.store_layout import (
     HOST_PREFIX,
     NET_PREFIX,
+    SCOPE_PREFIX,
     STATE_KEY,
+    TENANT_PREFIX,
     StoreScope,
     StoreState,
     bucket_value,
@@ -59,8 +62,12 @@ from cffunc.function.store_layout import (
     parse_networks,
     parse_state,
     start_from_option,
+    tenant_key,
     until_from_option,
 )
+
+TenantLabels = tuple[tuple[str, str], ...]
+"""Distribution tenants a command names: (id, how messages name it)."""
 
 
 @dataclass(frozen=True)
@@ -229,15 +236,50 @@ class StoreToggle:
     def plan_enable(self, request: EnableRequest) -> Plan:
         # Checked before any read: a bad option is a one-line error.
         hosts, scope = self._scope(request)
+        self._check_tenant_options(request.hosts, request.tenants)
         found = self.installation(code=False)
         store = self.check_installed(found)
+        tenants: TenantLabels = ()
+        if request.tenants:
+            # Every tenant found through the API before any write.
+            client = self.deployment.client
+            resolved = resolve(
+                client,
+                request.tenants,
+                found.distributions,
+                self.deployment.config.maintenance.scope.tenants,
+            )
+            if not reads_tenant_scopes(client.function_code(found.local.name, "LIVE")):
+                raise CffuncError(
+                    f"the LIVE function {found.local.name} does not read tenant scopes (it was "
+                    "published before maintenance.tenant_scopes): run `cffunc install` first"
+                )
+            tenants = tuple((t.id, t.label) for t in resolved)
         deploying = [d.label or d.id for d in found.distributions if d.status != "Deployed"]
-        plan = self._scope_plan(store, hosts, scope, deploying)
+        plan = self._scope_plan(store, hosts, scope, deploying, tenants)
         return with_notes(plan, edge_notes(self.deployment, found.distributions))
 
-    def plan_disable(self, hosts: tuple[str, ...] = ()) -> Plan:
-        # Checks nothing but the store: it must work in an emergency, from any shell.
-        return self._scope_plan(self.existing_store("disable"), parse_hosts(hosts), None)
+    def plan_disable(self, hosts: tuple[str, ...] = (), tenants: tuple[str, ...] = ()) -> Plan:
+        # Checks nothing but the store (and a tenant's domain): it must work in an
+        # emergency, from any shell.
+        self._check_tenant_options(hosts, tenants, ending=True)
+        store = self.existing_store("disable")
+        named = tenant_ids(self.deployment.client, tenants) if tenants else []
+        return self._scope_plan(store, parse_hosts(hosts), None, tenants=tuple(named))
+
+    def _check_tenant_options(
+        self, hosts: tuple[str, ...], tenants: tuple[str, ...], ending: bool = False
+    ) -> None:
+        if hosts and tenants:
+            raise CffuncError(
+                "--host and --tenant: give one kind of scope per command (a tenant's scope "
+                "covers every domain of the tenant)"
+            )
+        if tenants and not ending and not self.deployment.config.maintenance.tenant_scopes:
+            raise CffuncError(
+                "--tenant: the function does not read tenant scopes; set tenant_scopes = true "
+                "in [maintenance] (the distribution must be multi-tenant) and run `cffunc install`"
+            )
 
     def _scope_plan(
         self,
@@ -245,14 +287,17 @@ class StoreToggle:
         hosts: tuple[str, ...],
         scope: StoreScope | None,
         deploying: list[str] | None = None,
+        tenants: TenantLabels = (),
     ) -> Plan:
-        """Set (``scope``) or end (None) the scope of each of ``hosts``, or with no hosts
-        the every-host scope (ending it ends every scope). One conditional write of the
-        state and the host keys, re-read and re-applied if someone wrote meanwhile."""
-        edit = _scope_edit(hosts, scope)
+        """Set (``scope``) or end (None) the scope of each of ``hosts`` or ``tenants``, or
+        with neither the every-host scope (ending it ends every scope). One conditional
+        write of the state and the host or tenant keys, re-read and re-applied if someone
+        wrote meanwhile."""
+        edit = _scope_edit(hosts, scope, tuple(t for t, _ in tenants))
         current = {STATE_KEY: self._get(store, STATE_KEY)}
-        if hosts or scope is None:
-            current |= self.deployment.client.key_value_store_client().keys(store.arn, HOST_PREFIX)
+        prefix = _listed(hosts, tenants, scope)
+        if prefix is not None:
+            current |= self.deployment.client.key_value_store_client().keys(store.arn, prefix)
         if not _changes(current, edit(dict(current))):
             return Plan()
         follows = (
@@ -262,16 +307,18 @@ class StoreToggle:
             else "the edge follows within seconds"
         )
         now = self.deployment.now()
-        where = f" for {', '.join(hosts)}" if hosts else ""
+        named = list(hosts) + [
+            f"tenant {label}" if label != ident else f"tenant {ident}" for ident, label in tenants
+        ]
+        where = f" for {', '.join(named)}" if named else ""
         if scope is None:
-            what = f"end maintenance{where}" if hosts else "set maintenance off (every scope)"
+            what = f"end maintenance{where}" if named else "set maintenance off (every scope)"
         else:
             what = f"set maintenance {scope.describe(now)}{where}"
         step = StoreStep(
             "write", store.name,
             f"{what} in KeyValueStore {store.name} ({follows}; no distribution change)",
-            arn=store.arn, keys=(STATE_KEY,), edit=edit,
-            prefix=HOST_PREFIX if hosts or scope is None else None,
+            arn=store.arn, keys=(STATE_KEY,), edit=edit, prefix=prefix,
         )  # fmt: skip
         return Plan(store_steps=(step,))
 
@@ -400,7 +447,7 @@ class StoreToggle:
             local = self.deployment.local(code=False, kvs_arn=store.arn if store else None)
         function = function_status(self.deployment, local) | {"render_error": render_error}
         remote = self.deployment.distributions()
-        store_document = self._store_status(store)
+        store_document = self._store_status(store, remote)
         # Maintenance is on where the function runs and the store says on (a scheduled
         # scope is not on yet).
         tenants = tenant_counts(self.deployment, remote)
@@ -416,7 +463,20 @@ class StoreToggle:
             "scheduled": store_document["scheduled"],
         } | fleet_status(self.deployment, remote)
 
-    def _store_status(self, store: StoreInfo | None) -> dict[str, Any]:
+    def _tenant_names(self, distributions: list[RemoteDistribution]) -> dict[str, TenantInfo]:
+        """The tenants of the selected multi-tenant distributions, by id (one listing each),
+        to name the tenant scopes."""
+        client = self.deployment.client
+        return {
+            t.id: t
+            for d in distributions
+            if d.config.get("ConnectionMode") == "tenant-only"
+            for t in client.tenants_of(d.id)
+        }
+
+    def _store_status(
+        self, store: StoreInfo | None, distributions: list[RemoteDistribution]
+    ) -> dict[str, Any]:
         if store is None:
             return {
                 "name": self.name, "exists": False, "state": "off", "networks": 0, "scopes": [],
@@ -429,6 +489,10 @@ class StoreToggle:
         scopes = _scopes(
             state, kv.keys(store.arn, HOST_PREFIX) if state and state.hosts else {}, now
         )
+        if state is not None and state.tenants:
+            tenant_values = kv.keys(store.arn, TENANT_PREFIX)
+            names = self._tenant_names(distributions) if tenant_values else {}
+            scopes += _tenant_scopes(tenant_values, names, now)
         active = [s for s in scopes if s["active"]]
         starts = [s["start"] for s in scopes if s["scheduled"]]
         return {
@@ -460,20 +524,53 @@ def _scopes(
         scope = parse_host_scope(value)
         if scope is not None:
             entries.append((key.removeprefix(HOST_PREFIX), scope))
-    return [
-        {
-            "host": host,
-            "paths": list(scope.paths),
-            "methods": scope.methods,
-            "start": scope.start.isoformat() if scope.start else None,
-            "until": scope.until.isoformat() if scope.until else None,
-            "reason": scope.reason,
-            "active": scope.active(now),
-            "scheduled": scope.scheduled(now),
-            "describe": scope.describe(now),
-        }
-        for host, scope in entries
-    ]
+    return [{"host": host, "tenant": None} | _scope_fields(scope, now) for host, scope in entries]
+
+
+def _tenant_scopes(
+    values: dict[str, str], names: dict[str, TenantInfo], now: datetime
+) -> list[dict[str, Any]]:
+    """Each tenant scope the store holds, named by the tenant's name and domains when the
+    selected distributions list it (a tenant deleted since has neither)."""
+    out = []
+    for key, value in sorted(values.items()):
+        scope = parse_host_scope(value)
+        if scope is None:
+            continue
+        ident = key.removeprefix(TENANT_PREFIX)
+        known = names.get(ident)
+        out.append(
+            {
+                "host": None,
+                "tenant": ident,
+                "tenant_name": known.name if known else None,
+                "domains": list(known.domains) if known else [],
+            }
+            | _scope_fields(scope, now)
+        )
+    return out
+
+
+def _scope_fields(scope: StoreScope, now: datetime) -> dict[str, Any]:
+    return {
+        "paths": list(scope.paths),
+        "methods": scope.methods,
+        "start": scope.start.isoformat() if scope.start else None,
+        "until": scope.until.isoformat() if scope.until else None,
+        "reason": scope.reason,
+        "active": scope.active(now),
+        "scheduled": scope.scheduled(now),
+        "describe": scope.describe(now),
+    }
+
+
+def scope_label(entry: dict[str, Any]) -> str:
+    """How ``status`` names a scope: its host, or the tenant by name, id and first domain."""
+    if entry.get("tenant") is None:
+        return str(entry["host"])
+    name, domains = entry.get("tenant_name"), entry.get("domains") or []
+    details = ", ".join([entry["tenant"], *domains[:1]])
+    return f"tenant {name} ({details})" if name else f"tenant {details}"
 
 
 def _describe(state: StoreState | None, active: list[dict[str, Any]], now: datetime) -> str:
@@ -481,29 +578,59 @@ def _describe(state: StoreState | None, active: list[dict[str, Any]], now: datet
         return "off (no state)"
     if not active:
         return state.describe(now)
-    return "; ".join(f"{s['host']}: {s['describe']}" for s in active)
+    return "; ".join(f"{scope_label(s)}: {s['describe']}" for s in active)
+
+
+def _listed(hosts: tuple[str, ...], tenants: TenantLabels, scope: StoreScope | None) -> str | None:
+    """The keys an edit must see beside the state: host keys to set or end host scopes,
+    tenant keys for tenant scopes, every scope's key (under ``cffunc:``) to end them all."""
+    if tenants:
+        return TENANT_PREFIX
+    if hosts:
+        return HOST_PREFIX
+    return SCOPE_PREFIX if scope is None else None
+
+
+def _keys_of(current: dict[str, str | None], prefix: str) -> list[str]:
+    return [k for k, v in current.items() if k.startswith(prefix) and v is not None]
 
 
 def _scope_edit(
-    hosts: tuple[str, ...], scope: StoreScope | None
+    hosts: tuple[str, ...], scope: StoreScope | None, tenants: tuple[str, ...] = ()
 ) -> Callable[[dict[str, str | None]], dict[str, str | None]]:
-    """The store edit that sets (or, with None, ends) the scope of ``hosts``, or the
-    every-host scope when there are none. The edit sees the state and every host key, and
-    orders its writes so that nothing is ever more in maintenance than asked: keys that
-    end scopes first, the state's flag for host keys only after they exist."""
+    """The store edit that sets (or, with None, ends) the scope of ``hosts`` or of
+    ``tenants`` (ids), or the every-host scope when there are neither. The edit sees the
+    state and the host or tenant keys (all of them to end everything), and orders its
+    writes so that nothing is ever more in maintenance than asked: keys that end scopes
+    first, the state's flag for host or tenant keys only after they exist."""
 
     def edit(current: dict[str, str | None]) -> dict[str, str | None]:
         state = parse_state(current.get(STATE_KEY)) or StoreState(False)
-        existing = [k for k, v in current.items() if k.startswith(HOST_PREFIX) and v is not None]
+        existing = _keys_of(current, HOST_PREFIX)
+        listed_tenants = _keys_of(current, TENANT_PREFIX)
         out: dict[str, str | None] = {}
         if not state.hosts:
             # Host keys the state does not flag are leftovers of an interrupted `disable`:
             # inert now, they would come alive with the flag, so they go first.
             out |= dict.fromkeys(existing, None)
             existing = []
+        if not state.tenants:
+            out |= dict.fromkeys(listed_tenants, None)  # the same for tenant keys
+            listed_tenants = []
+        if tenants:
+            tenant_keys = [tenant_key(t) for t in tenants]
+            if scope is None:
+                out |= {k: None for k in listed_tenants if k in tenant_keys}
+                remaining = [k for k in listed_tenants if k not in tenant_keys]
+            else:
+                out |= dict.fromkeys(tenant_keys, scope.value())
+                remaining = listed_tenants + [k for k in tenant_keys if k not in listed_tenants]
+            out[STATE_KEY] = replace(state, tenants=bool(remaining)).value()
+            return out
         if not hosts:
-            if scope is None:  # end everything: the state first, then the host keys
-                return {STATE_KEY: StoreState(False).value()} | dict.fromkeys(existing, None)
+            if scope is None:  # end everything: the state first, then the exact keys
+                off = {STATE_KEY: StoreState(False).value()}
+                return off | dict.fromkeys(existing + listed_tenants, None)
             every = replace(state, on=True, until=scope.until, reason=scope.reason,
                             paths=scope.paths, methods=scope.methods,
                             start=scope.start)  # fmt: skip

@@ -1,0 +1,292 @@
+import cf from 'cloudfront';
+var S = 503, SD = "Service Unavailable", H = {"cache-control":"no-store","retry-after":"600"};
+var TB = "{tenant.maintenanceMessage|We are down for maintenance.}\n";
+var JB = "{\"error\":\"maintenance\",\"message\":\"{tenant.maintenanceMessage|We are down for maintenance.}\",\"retry_after\":\"600\"}";
+var PG = "\u003c!doctype html\u003e\n\u003chtml lang=\"en\"\u003e\n\u003chead\u003e\n\u003cmeta charset=\"utf-8\"\u003e\n\u003cmeta name=\"viewport\" content=\"width=device-width,initial-scale=1\"\u003e\n\u003cmeta name=\"robots\" content=\"noindex\"\u003e\n\u003ctitle\u003eDown for maintenance\u003c/title\u003e\n\u003cstyle\u003e\n:root{color-scheme:light dark;--fg:#1f2328;--bg:#f6f8fa;--card:#fff;--muted:#57606a}\n@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--card:#161b22;--muted:#9198a1}}\n*{box-sizing:border-box}\nbody{margin:0;min-height:100vh;display:grid;place-items:center;padding:1.5rem;background:var(--bg);color:var(--fg);font:1.0625rem/1.6 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif}\nmain{max-width:34rem;width:100%;background:var(--card);border-radius:.75rem;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}\nh1{font-size:1.6rem;line-height:1.25;margin:0 0 .75rem}\np{margin:.5rem 0}\n.muted{color:var(--muted);font-size:.95rem}\n\u003c/style\u003e\n\u003c/head\u003e\n\u003cbody\u003e\n\u003cmain role=\"main\" aria-labelledby=\"title\"\u003e\n\u003ch1 id=\"title\"\u003eWe\u0026rsquo;ll be back soon\u003c/h1\u003e\n\u003cp\u003e{tenant.maintenanceMessage|We are down for maintenance.}\u003c/p\u003e\n\u003cp class=\"muted\"\u003eThank you for your patience. Please try again in a little while.\u003c/p\u003e\n\u003c/main\u003e\n\u003c/body\u003e\n\u003c/html\u003e\n";
+var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+var T4 = "AI=EB=Z";
+var PR = new RegExp("^(?:/health)$");
+var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
+var HC = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+)\.?(?::[0-9]+)?$/;
+var SK = "cffunc:state", NP = "cffunc:net:", HP = "cffunc:host:", AH = {"on":true}, TK = "cffunc:tenant:";
+var TP = /\{tenant\.([A-Za-z0-9_-]{1,128})(?:\|([^{}]*))?\}/g;
+
+function gv(o, k) {
+  var x = o && typeof o === 'object' ? o[k] : null;
+  return x && typeof x.value === 'string' ? x.value : '';
+}
+
+function hd(h) {
+  for (var k in H) h[k] = {value: H[k]};
+  return h;
+}
+
+function gen(b, t) {
+  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t}}), body: {encoding: 'text', data: fill(b, t.charAt(5))}};
+}
+
+function fail() {
+  return gen(TB, 'text/plain; charset=utf-8');
+}
+
+function wantsJson(a) {
+  var l = a.toLowerCase().split(','), i, m;
+  for (i = 0; i < l.length; i++) {
+    m = l[i].split(';')[0].replace(/^[ \t]+|[ \t]+$/g, '');
+    if (m === 'application/json') return true;
+    if (m === 'text/html') return false;
+  }
+  return false;
+}
+
+function p4(s) {
+  var m = /^(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)$/.exec(s), o = [], i;
+  if (!m) return null;
+  for (i = 1; i < 5; i++) {
+    if (+m[i] > 255) return null;
+    o.push(+m[i]);
+  }
+  return o;
+}
+
+function p6(s) {
+  var h = s.split('::'), a, b, l, t = null, n, i, g, o = [];
+  if (h.length > 2) return null;
+  a = h[0] ? h[0].split(':') : [];
+  b = h.length > 1 && h[1] ? h[1].split(':') : [];
+  l = h.length > 1 ? b : a;
+  if (l.length && l[l.length - 1].indexOf('.') >= 0) {
+    t = p4(l.pop());
+    if (!t) return null;
+  }
+  n = a.length + b.length + (t ? 2 : 0);
+  if (h.length > 1 ? n > 7 : n !== 8) return null;
+  g = a.slice();
+  if (h.length > 1) for (i = n; i < 8; i++) g.push('0');
+  g = g.concat(b);
+  for (i = 0; i < g.length; i++) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g[i])) return null;
+    n = parseInt(g[i], 16);
+    o.push(n >> 8, n & 255);
+  }
+  return t ? o.concat(t) : o;
+}
+
+function enc(b) {
+  var s = '', acc = 0, n = 4, i;
+  for (i = 0; i < b.length; i++) {
+    acc = (acc << 8) | b[i];
+    n += 8;
+    while (n >= 6) {
+      n -= 6;
+      s += A.charAt((acc >> n) & 63);
+    }
+    acc &= (1 << n) - 1;
+  }
+  return s;
+}
+
+function dv(s, i) {
+  var c = s.charCodeAt(i);
+  return c < 63 ? 0 : c < 92 ? c - 62 : c - 63;
+}
+
+function find(T, w, pw, x) {
+  var st = w + pw, lo = 0, hi = T.length / st - 1, k = -1, m, s, p, q;
+  while (lo <= hi) {
+    m = (lo + hi) >> 1;
+    if (T.substring(m * st, m * st + w) <= x) {
+      k = m;
+      lo = m + 1;
+    } else hi = m - 1;
+  }
+  if (k < 0) return false;
+  s = T.substring(k * st, k * st + w);
+  p = pw > 1 ? dv(T, k * st + w) * 64 + dv(T, k * st + w + 1) : dv(T, k * st + w);
+  q = (p / 6) | 0;
+  p = p % 6;
+  if (x.substring(0, q) !== s.substring(0, q)) return false;
+  return !p || dv(x, q) >> (6 - p) === dv(s, q) >> (6 - p);
+}
+
+function ipOk(ip) {
+  var b;
+  if (typeof ip !== 'string') return false;
+  if (ip.indexOf(':') < 0) {
+    b = p4(ip);
+    return b ? find(T4, 6, 1, enc(b)) : false;
+  }
+  return false;
+}
+
+function host(r) {
+  var m = HC.exec(gv(r.headers, 'host'));
+  return m ? m[1].toLowerCase() : null;
+}
+
+function hm(p, h) {
+  return p.charAt(0) === '*' ? h.length > p.length - 1 && h.substring(h.length - p.length + 1) === p.substring(1) : p === h;
+}
+
+function live(s, now) {
+  return !!s && typeof s === 'object' && s.on === true && (s.until == null || now < tm(s.until)) && (s.start == null || now >= tm(s.start));
+}
+
+function tm(t) {
+  var d = /^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(t) ? Date.parse(t) : NaN;
+  return isNaN(d) || new Date(d).toISOString() !== t.replace('Z', '.000Z') ? NaN : d;
+}
+
+function wild(s, now) {
+  return live(s, now) && typeof s.host === 'string' && s.host.substring(0, 2) === '*.';
+}
+
+function pm(p, u) {
+  if (p.charAt(0) !== '/' && p.charAt(0) !== '*') p = '/' + p;
+  return new RegExp('^' + p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]') + '$').test(u);
+}
+
+function fits(s, r, u) {
+  var p = s.paths, i;
+  if (s.methods === 'writes' && (r.method === 'GET' || r.method === 'HEAD' || r.method === 'OPTIONS')) return false;
+  if (!Array.isArray(p) || !p.length || !SAFE.test(u)) return true;
+  for (i = 0; i < p.length; i++) if (typeof p[i] === 'string' && pm(p[i], u)) return true;
+  return false;
+}
+
+async function cover(r, u, now, st, t) {
+  var h = host(r), l = st.scopes, i, s;
+  if (live(st, now) && fits(st, r, u)) return st;
+  if (Array.isArray(l)) {
+    for (i = 0; i < l.length; i++) {
+      s = l[i];
+      if (wild(s, now) && (h === null || hm(s.host, h)) && fits(s, r, u)) return s;
+    }
+  }
+  if (st.hosts === true) {
+    if (h === null) return AH;
+    try {
+      s = await cf.kvs().get(HP + h, {format: 'json'});
+    } catch (e) {
+      s = null;
+    }
+    if (live(s, now) && fits(s, r, u)) return s;
+  }
+  if (st.tenants !== true || t === null) return null;
+  if (!t) return AH;
+  try {
+    s = await cf.kvs().get(TK + t, {format: 'json'});
+  } catch (e) {
+    return null;
+  }
+  return live(s, now) && fits(s, r, u) ? s : null;
+}
+
+async function state(now) {
+  var v, l, i;
+  try {
+    v = await cf.kvs().get(SK, {format: 'json'});
+  } catch (e) {
+    console.log('cffunc: maintenance state unreadable, so off: ' + e);
+    return null;
+  }
+  if (!v || typeof v !== 'object' || typeof v.on !== 'boolean') return null;
+  if (live(v, now) || v.hosts === true || v.tenants === true) return v;
+  l = v.scopes;
+  if (Array.isArray(l)) for (i = 0; i < l.length; i++) if (wild(l[i], now)) return v;
+  return null;
+}
+
+async function netOk(ip) {
+  var b, v, l, i, x, c, n, j, m, ok;
+  if (typeof ip !== 'string') return false;
+  b = ip.indexOf(':') < 0 ? p4(ip) : p6(ip);
+  if (!b) return false;
+  try {
+    v = await cf.kvs().get(NP + (b.length === 4 ? b[0] : ((b[0] << 8) | b[1]).toString(16) + ':' + ((b[2] << 8) | b[3]).toString(16)));
+  } catch (e) {
+    return false;
+  }
+  l = String(v).split(' ');
+  for (i = 0; i < l.length; i++) {
+    x = l[i].split('/');
+    c = x.length === 2 && /^[0-9]{1,3}$/.test(x[1]) ? (x[0].indexOf(':') < 0 ? p4(x[0]) : p6(x[0])) : null;
+    n = c ? +x[1] : 0;
+    if (!c || c.length !== b.length || n > b.length * 8) continue;
+    for (j = 0, ok = true; ok && n > 0; j++, n -= 8) {
+      m = n >= 8 ? 255 : (65280 >> n) & 255;
+      ok = (b[j] & m) === (c[j] & m);
+    }
+    if (ok) return true;
+  }
+  return false;
+}
+
+function msg(b, st) {
+  var o;
+  if (!st || typeof st.reason !== 'string') return b;
+  if (b === TB) return st.reason + '\n';
+  o = JSON.parse(b);
+  o.message = st.reason;
+  return JSON.stringify(o);
+}
+
+function tid(e) {
+  var t, c = e && e.context;
+  try {
+    t = cf.distributionTenant.id;
+  } catch (x) {}
+  return typeof t === 'string' && t ? t : c && typeof c.endpoint === 'string' && c.endpoint ? '' : null;
+}
+
+function fill(b, k) {
+  try {
+    return b.replace(TP, function (m, n, d) {
+      var v;
+      try {
+        v = cf.distributionTenant.parameters.get(n);
+      } catch (e) {}
+      return typeof v !== 'string' ? d || '' : k === 'c' ? JSON.stringify(v).slice(1, -1) : k === 'h' ? v.replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; }) : v;
+    });
+  } catch (e) {
+    return b;
+  }
+}
+
+async function decide(r, ip, now, st, o, e) {
+  var u = typeof r.uri === 'string' ? r.uri : '';
+  var t = tid(e);
+  if (!(o.s = await cover(r, u, now, st, t))) return 0;
+  if (ipOk(ip)) return 0;
+  if (await netOk(ip)) return 0;
+  if (SAFE.test(u) && PR.test(u)) return 0;
+  return 2;
+}
+
+function answer(r, sc) {
+  if (wantsJson(gv(r.headers, 'accept'))) return gen(msg(JB, sc), 'application/json; charset=utf-8');
+  if (sc && sc.methods === 'writes') return gen(msg(TB, sc), 'text/plain; charset=utf-8');
+  return gen(PG, 'text/html; charset=utf-8');
+}
+
+function respond(e) {
+  return e.response && typeof e.response === 'object' ? e.response : fail();
+}
+
+async function handler(event) {
+  var now, r, ip, d, st, o = {};
+  try {
+    now = Date.now();
+    r = event.request;
+    ip = event.viewer && event.viewer.ip;
+    if (event.context && event.context.eventType === 'viewer-response') return await respond(event, ip, now);
+    if (!r || typeof r !== 'object') return fail();
+    st = await state(now);
+    if (!st) return r;
+    d = await decide(r, ip, now, st, o, event);
+    return d === 0 ? r : answer(r, o.s);
+  } catch (e) {
+    if (!st && r && typeof r === 'object' && !(event.context && event.context.eventType === 'viewer-response')) return r;
+    return fail();
+  }
+}
