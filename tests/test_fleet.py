@@ -344,7 +344,8 @@ def test_a_multi_tenant_distribution_is_deployed_to_like_any_other(
     )
     assert (
         f"note: distribution {MULTI} is multi-tenant: the function is associated with the "
-        "distribution, so maintenance covers every one of its tenants"
+        "distribution, so it runs for every one of its tenants; maintenance covers them all "
+        "unless scoped to some (maintenance.tenants, or enable --tenant with the store toggle)"
     ) in enabled.stderr
     status = json.loads(cffunc(saas, config, "status", "--json").stdout)
     (distribution,) = status["distributions"]
@@ -358,6 +359,15 @@ def test_a_multi_tenant_distribution_is_deployed_to_like_any_other(
     )
     assert cffunc(saas, config, "disable").returncode == 0
     assert configs(saas) == before
+    # Scoped to one tenant in the config, the note says maintenance covers only that one.
+    acme = next(t.id for t in saas.app.state.tenants.tenants.values() if t.name == "acme")
+    config.write_text(toml(f'id = "{MULTI}"', extra=f'tenants = ["{acme}"]'))
+    scoped = json.loads(cffunc(saas, config, "plan", "--json").stdout)
+    assert scoped["notes"] == [
+        f"distribution {MULTI} is multi-tenant: the function is associated with the "
+        f"distribution, so it runs for every one of its tenants; maintenance covers only {acme} "
+        "(maintenance.tenants)"
+    ]
 
 
 def test_a_tenant_domain_selects_its_multi_tenant_distribution(
@@ -374,7 +384,8 @@ def test_a_tenant_domain_selects_its_multi_tenant_distribution(
     assert planned["notes"][0] == (
         f"distribution {MULTI} (tenant globex: www.globex.example.com) is multi-tenant, selected "
         "by the domain of tenant globex: the function is associated with the distribution, so "
-        "maintenance covers every one of its tenants"
+        "it runs for every one of its tenants; maintenance covers them all unless scoped to some "
+        "(maintenance.tenants, or enable --tenant with the store toggle)"
     )
     config.write_text(toml('alias = "acme.saas.example.com"'))
     assert json.loads(cffunc(saas, config, "plan", "--json").stdout)["selected"][0]["label"] == (

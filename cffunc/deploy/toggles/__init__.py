@@ -383,14 +383,23 @@ def tenant_counts(
     }
 
 
-def edge_notes(deployment: Deployment, distributions: list[RemoteDistribution]) -> tuple[str, ...]:
-    """What maintenance means on these distributions beyond their behaviors: a
-    multi-tenant one covers every tenant (and says which tenant's domain selected it), a
-    gRPC behavior's calls get an answer a gRPC client cannot read
-    (:mod:`cffunc.deploy.grpc`)."""
+def edge_notes(
+    deployment: Deployment, distributions: list[RemoteDistribution], tenants: bool = True
+) -> tuple[str, ...]:
+    """What maintenance means on these distributions beyond their behaviors: the function
+    runs for every tenant of a multi-tenant one (said, with the tenant whose domain
+    selected it, when ``tenants``: a command that associates the function), and a gRPC
+    behavior's calls get an answer a gRPC client cannot read (:mod:`cffunc.deploy.grpc`)."""
+    scoped = deployment.config.maintenance.scope.tenants
+    reach = (
+        f"maintenance covers only {', '.join(scoped)} (maintenance.tenants)"
+        if scoped
+        else "maintenance covers them all unless scoped to some (maintenance.tenants, or "
+        "enable --tenant with the store toggle)"
+    )
     notes = []
     for distribution in distributions:
-        if not distribution.multi_tenant:
+        if not distribution.multi_tenant or not tenants:
             continue
         label = distribution.label or distribution.id
         via = (
@@ -400,7 +409,7 @@ def edge_notes(deployment: Deployment, distributions: list[RemoteDistribution]) 
         )
         notes.append(
             f"distribution {label} is multi-tenant{via}: the function is associated with the "
-            "distribution, so maintenance covers every one of its tenants"
+            f"distribution, so it runs for every one of its tenants; {reach}"
         )
     return tuple(notes) + grpc_notes(deployment.config, distributions)
 

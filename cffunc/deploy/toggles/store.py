@@ -168,7 +168,7 @@ class StoreToggle:
         plan = self._scope_plan(self.check_installed(found), *self._scope(EnableRequest()))
         return Preview(
             f"toggle: kvs (KeyValueStore {self.name}); installed",
-            with_notes(plan, edge_notes(self.deployment, found.distributions)),
+            with_notes(plan, edge_notes(self.deployment, found.distributions, tenants=False)),
             "enable would change nothing: maintenance is already on",
             facts,
             selection,
@@ -257,7 +257,8 @@ class StoreToggle:
             tenants = tuple((t.id, t.label) for t in resolved)
         deploying = [d.label or d.id for d in found.distributions if d.status != "Deployed"]
         plan = self._scope_plan(store, hosts, scope, deploying, tenants)
-        return with_notes(plan, edge_notes(self.deployment, found.distributions))
+        # A store write changes no association: only what it means for gRPC calls.
+        return with_notes(plan, edge_notes(self.deployment, found.distributions, tenants=False))
 
     def plan_disable(self, hosts: tuple[str, ...] = (), tenants: tuple[str, ...] = ()) -> Plan:
         # Checks nothing but the store (and a tenant's domain): it must work in an
