@@ -94,11 +94,10 @@ def replay_from_s3(log: Path, run_replay: Any, jobs: int) -> float:
 
     import boto3
 
-    from cffunc.emulator.server import local_cloudfront
-    from tests.helpers import local_aws_env
-    from tests.test_deploy import SEED
+    from cffunc.emulator.server import client_environment, local_cloudfront, read_seeds
 
-    with local_cloudfront(SEED, deploy_seconds=0) as running:
+    seeds = read_seeds(Path(__file__).resolve().parent.parent / "samples" / "distribution.json")
+    with local_cloudfront(seeds, deploy_seconds=0) as running:
         s3 = boto3.client(
             "s3", endpoint_url=running.endpoint, region_name="us-east-1",
             aws_access_key_id="test", aws_secret_access_key="test",
@@ -110,7 +109,7 @@ def replay_from_s3(log: Path, run_replay: Any, jobs: int) -> float:
         )  # fmt: skip
         env = {
             k: v
-            for k, v in {**os.environ, **local_aws_env(running.endpoint)}.items()
+            for k, v in {**os.environ, **client_environment(running.endpoint)}.items()
             if v is not None
         }
         document, seconds, _ = run_replay("s3://logs/cf/", jobs, env)

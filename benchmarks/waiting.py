@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from cffunc.config.load import load_config
-from cffunc.deploy.awsclient import CloudFrontClient
+from cffunc.deploy.awsclient import CloudFrontClient, Connection
 from cffunc.deploy.toggles import Deployment, EnableRequest, toggle_for
 from cffunc.deploy.waiting import ADAPTIVE, FIXED_15, PollSchedule, wait_deployed
 from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
@@ -58,7 +58,7 @@ def measure(deploy_seconds: float, schedule: PollSchedule) -> tuple[float, int]:
             "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         })  # fmt: skip
-        client = CloudFrontClient.connect(endpoint_url=emulator.endpoint)
+        client = CloudFrontClient.connect(Connection(endpoint_url=emulator.endpoint))
         virtual = EmulatorTime(emulator)
         client.clock, client.sleep = virtual.clock, virtual.sleep
         config = load_config(SAMPLES / "cffunc.toml")

@@ -15,3 +15,7 @@ class ConfigError(CffuncError):
 
 class RenderError(CffuncError):
     """The function cannot be rendered (the size budget, a missing secret)."""
+
+
+class UsageError(CffuncError):
+    """Options that cannot go together; the CLI exits 2 for it, as for click's own."""

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tests.helpers, when run as a script from anywhere
+sys.path.insert(0, str(ROOT))  # scripts.sample_secret, when run from anywhere
 
 from cffunc.config.load import load_config  # noqa: E402
 from cffunc.function.render import readable_source, render  # noqa: E402
 from cffunc.function.rules import compile_rules  # noqa: E402
-from tests.helpers import ENV, SAMPLES  # noqa: E402
+from scripts.sample_secret import ENV, SAMPLES  # noqa: E402
 
 SAMPLES_RENDERED = ("cffunc", "respond", "kvs", "tenants")
 GOLDEN = ROOT / "tests" / "golden"

@@ -1,35 +1,144 @@
-"""Marks the integration tests, so the unit lane (``pytest -m "not integration"``) runs
-in seconds: the pure tests and the V8 tests, without the local API or subprocesses."""
+"""The lanes: a test is an integration test because of the fixtures it uses.
+
+A test that asks for the local CloudFront API (``emulator`` and its variants), for
+``processes`` (it starts subprocesses: the CLI's entry point, the AWS CLI, bash, pip,
+chromium), for a browser or for a server on a socket is marked ``integration``; every
+other test is in the unit lane (``pytest -m "not integration"``), which must stay fast. A
+unit test that starts a process or listens on a socket anyway fails at once, saying which
+fixture to use, so the marker cannot drift from what the tests do.
+"""
 
 from __future__ import annotations
 
+import _posixsubprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
-# Modules whose every test starts the local CloudFront API, the AWS CLI or a subprocess.
-INTEGRATION_MODULES = {
-    "test_deploy",
-    "test_toggle",
-    "test_emulator",
-    "test_emulator_tenants",
-    "test_fleet",
-    "test_packaging",
-    "test_compose_deploy",
-    "test_export",  # cfn-lint and the CI samples run as subprocesses
-    "test_serve",  # a browser
-}
-# Single tests elsewhere that start a subprocess.
-INTEGRATION_TESTS = {
-    "test_ctrl_c_stops_a_runaway_run",
-    "test_quickstart_main_job_as_a_subprocess",
-    "test_installed_command_renders_end_to_end",
-    "test_cli_reads_standard_input_and_prints_json",
-    "test_cli_summary_on_the_sample_log",
-    "test_release_script_disables_on_success_and_on_failure",
-}
+from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
+from tests.helpers import SAMPLES, Processes
+
+INTEGRATION_FIXTURES = {
+    "emulator", "composed_emulator", "slow_emulator", "local_api", "processes", "browser",
+    "edge", "listening",
+}  # fmt: skip
+SEED = read_seeds(SAMPLES / "distribution.json")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if module in INTEGRATION_MODULES or item.originalname in INTEGRATION_TESTS:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+
+
+# ---- the unit lane starts nothing ----
+
+
+class StartedInUnitLane(RuntimeError):
+    pass
+
+
+_unit_test: list[str] = []
+"""The node id of the unit test running, while one is."""
+
+
+def _refuse(what: str) -> StartedInUnitLane:
+    return StartedInUnitLane(
+        f"{_unit_test[0]} {what} in the unit lane: give it the `processes` fixture (or the "
+        "local API's, or a server's), which marks it integration"
+    )
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if _unit_test and event in ("subprocess.Popen", "os.fork", "os.posix_spawn"):
+        raise _refuse(f"started a process ({event})")
+    if _unit_test and event == "socket.bind":
+        raise _refuse("listened on a socket")
+
+
+sys.addaudithook(_audit)
+
+
+def _refuse_fork_exec(*args: Any, **kwargs: Any) -> Any:
+    # multiprocessing's spawn starts its process here, without an audit event.
+    raise _refuse("started a process (fork_exec)")
+
+
+def _guarded(item: pytest.Item) -> Iterator[None]:
+    """Around each phase of a unit test (its fixtures' setup and teardown included, of
+    any scope): starting a process or listening on a socket fails it."""
+    if item.get_closest_marker("integration") is not None:
+        yield
+        return
+    saved = _posixsubprocess.fork_exec
+    _posixsubprocess.fork_exec = _refuse_fork_exec
+    _unit_test[:] = [item.nodeid]
+    try:
+        yield
+    finally:
+        _posixsubprocess.fork_exec = saved
+        _unit_test.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    yield from _guarded(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    yield from _guarded(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    yield from _guarded(item)
+
+
+# ---- the fixtures that make a test an integration test ----
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    """The local CloudFront API with samples/distribution.json, deploying at once."""
+    with local_cloudfront(SEED, deploy_seconds=0) as api:
+        yield api
+
+
+@pytest.fixture
+def slow_emulator() -> Iterator[RunningEmulator]:
+    """The same, but a changed distribution stays InProgress for an hour (its clock can
+    be moved on: ``slow_emulator.app.state.clock.offset``)."""
+    with local_cloudfront(SEED, deploy_seconds=3600) as api:
+        yield api
+
+
+@pytest.fixture
+def local_api() -> Any:
+    """For a test that starts the local API with seeds of its own: ``local_cloudfront``."""
+    return local_cloudfront
+
+
+@pytest.fixture
+def listening() -> None:
+    """For a test that runs a server of its own on a socket (``cffunc serve``'s edge)."""
+
+
+@pytest.fixture
+def composed_emulator() -> Iterator[RunningEmulator]:
+    """The local API with samples/composed-distribution.json: foreign functions on slots."""
+    seeds = read_seeds(SAMPLES / "composed-distribution.json")
+    with local_cloudfront(seeds, deploy_seconds=0) as api:
+        yield api
+
+
+@pytest.fixture
+def processes() -> Iterator[Processes]:
+    """For a test that starts subprocesses (which makes it an integration test)."""
+    started = Processes()
+    try:
+        yield started
+    finally:
+        started.close()

@@ -15,12 +15,12 @@ from cffunc.config.load import Config, parse_config
 from cffunc.function.decide import Decision
 from cffunc.function.render import RenderedFunction, render
 from cffunc.function.rules import MARKER_HEADER, MaintenanceRules, compile_rules
+from scripts.sample_secret import ENV, SAMPLES, SECRET
 
-SECRET = "correct-horse-battery-staple-42"
-ENV = {"CFFUNC_BYPASS_SECRET": SECRET}
+__all__ = ["ENV", "SAMPLES", "SECRET"]  # the samples' secret, shared with scripts/
+
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 NOW_MS = round(NOW.timestamp() * 1000)
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 def make_config(data: dict[str, Any], base: Path = SAMPLES) -> Config:
@@ -108,13 +108,10 @@ class Ran:
 
 
 def local_aws_env(endpoint: str) -> dict[str, str | None]:
-    """The environment that points cffunc (and boto3) at the local API with dummy
-    credentials and no profile or config of the developer's (None: unset)."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PROFILE": None,
-    }  # fmt: skip
+    """The environment that points cffunc (and boto3) at the local API."""
+    from cffunc.emulator.server import client_environment
+
+    return client_environment(endpoint)
 
 
 def process_env(overrides: dict[str, str | None]) -> dict[str, str]:
@@ -152,3 +149,25 @@ def run_process(args: list[str], env: dict[str, str | None], stdin: bytes | None
         completed.stdout.decode("utf-8", "replace"),
         completed.stderr.decode("utf-8", "replace"),
     )
+
+
+class Processes:
+    """The subprocesses a test starts, each killed at the test's end if still running."""
+
+    def __init__(self) -> None:
+        self.started: list[subprocess.Popen[Any]] = []
+
+    def popen(self, args: list[str], **options: Any) -> subprocess.Popen[Any]:
+        process = subprocess.Popen(args, **options)
+        self.started.append(process)
+        return process
+
+    def run(self, args: list[str], **options: Any) -> subprocess.CompletedProcess[Any]:
+        options.setdefault("timeout", 300)  # a hung child fails the test, not the run
+        return subprocess.run(args, **options)
+
+    def close(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()

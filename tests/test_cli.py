@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from cffunc.cli import cli
 from cffunc.function.features import check_features
-from tests.helpers import ENV, SAMPLES
+from tests.helpers import ENV, SAMPLES, Processes
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -81,9 +82,9 @@ def test_default_config_is_cffunc_toml_here(
     assert "cloudfront-js-2.0" in result.stdout
 
 
-def test_installed_command_renders_end_to_end(tmp_path: Path) -> None:
+def test_installed_command_renders_end_to_end(tmp_path: Path, processes: Processes) -> None:
     target = tmp_path / "out.js"
-    completed = subprocess.run(
+    completed = processes.run(
         [
             sys.executable,
             "-m",
@@ -97,7 +98,6 @@ def test_installed_command_renders_end_to_end(tmp_path: Path) -> None:
         env={**os.environ, **ENV},
         capture_output=True,
         text=True,
-        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert target.read_text() == (GOLDEN / "cffunc.js").read_text()
@@ -154,6 +154,7 @@ def test_single_event_prints_a_test_function_result(runner: CliRunner) -> None:
     assert json.loads(output["body"]["data"])["error"] == "maintenance"
 
 
+@pytest.mark.usefixtures("processes")  # --code runs in a child process
 def test_any_function_file_with_an_event_file_and_kvs(runner: CliRunner, tmp_path: Path) -> None:
     code = tmp_path / "fn.js"
     code.write_text(
@@ -221,6 +222,7 @@ def test_kvs_unreadable_plays_a_store_the_edge_cannot_read(
     )
 
 
+@pytest.mark.usefixtures("processes")  # --code runs in a child process
 def test_a_function_that_throws_exits_1(runner: CliRunner, tmp_path: Path) -> None:
     code = tmp_path / "fn.js"
     code.write_text("function handler(event) { return event.request.nope.x; }\n")
@@ -237,6 +239,7 @@ def test_a_function_that_throws_exits_1(runner: CliRunner, tmp_path: Path) -> No
     )
 
 
+@pytest.mark.usefixtures("processes")  # --code runs in a child process
 def test_a_result_the_edge_refuses_is_a_502(runner: CliRunner, tmp_path: Path) -> None:
     code = tmp_path / "fn.js"
     code.write_text(
@@ -252,12 +255,12 @@ def test_a_result_the_edge_refuses_is_a_502(runner: CliRunner, tmp_path: Path) -
     )
 
 
+@pytest.mark.usefixtures("processes")  # --code runs in a child process
 def test_code_refused_by_the_runtime_is_one_line_exit_1(runner: CliRunner, tmp_path: Path) -> None:
     code = tmp_path / "fn.js"
     code.write_text("function handler(event) {\n  const r = event.request;\n  return r;\n}\n")
-    result = runner.invoke(
-        cli, ["test", "--code", str(code), "--runtime", "cloudfront-js-1.0", "--path", "/"]
-    )
+    args = ["test", "-q", "--code", str(code), "--runtime", "cloudfront-js-1.0", "--path", "/"]
+    result = runner.invoke(cli, args)
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: cloudfront-js-1.0 does not support const and let (at line 2, column 3)\n"
@@ -272,13 +275,12 @@ def test_code_needs_a_runtime(runner: CliRunner, tmp_path: Path) -> None:
     assert "--code needs --runtime" in result.stderr
 
 
-def test_quickstart_main_job_as_a_subprocess() -> None:
-    completed = subprocess.run(
+def test_quickstart_main_job_as_a_subprocess(processes: Processes) -> None:
+    completed = processes.run(
         [sys.executable, "-m", "cffunc", "test", "-c", str(SAMPLES / "cffunc.toml")],
         env={**os.environ, **ENV},
         capture_output=True,
         text=True,
-        check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.splitlines()[-1] == "19 scenarios, 19 passed, 0 failed"
@@ -452,6 +454,7 @@ HUNGRY = """async function handler(event) {
         (HUNGRY, ["--memory-limit", "256"], "over the 256 MB limit, and was stopped"),
     ],
 )
+@pytest.mark.usefixtures("processes")
 def test_someone_elses_code_is_bounded_in_time_and_memory(
     runner: CliRunner, tmp_path: Path, source: str, limits: list[str], words: str
 ) -> None:
@@ -460,30 +463,28 @@ def test_someone_elses_code_is_bounded_in_time_and_memory(
     code = tmp_path / "fn.js"
     code.write_text(source)
     args = ["test", "--code", str(code), "--runtime", "cloudfront-js-2.0", "--path", "/", *limits]
-    result = runner.invoke(cli, args)
+    result = runner.invoke(cli, ["-q", *args])  # no progress line: the error alone
     assert result.exit_code == 1
     assert words in result.output and result.output.startswith("Error: the function ")
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_ctrl_c_stops_a_runaway_run(tmp_path: Path) -> None:
-    import signal
-    import time
-
+def test_ctrl_c_stops_a_runaway_run(tmp_path: Path, processes: Processes) -> None:
     code = tmp_path / "fn.js"
     code.write_text(RUNAWAY)
-    started = time.monotonic()
-    process = subprocess.Popen(
+    process = processes.popen(
         [sys.executable, "-m", "cffunc", "test", "--code", str(code), "--runtime",
          "cloudfront-js-2.0", "--path", "/", "--time-limit", "60"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(2)
+    assert process.stderr is not None
+    # The line says the child runs: the command's signal handlers are in place by then.
+    started = process.stderr.readline()
+    assert started.startswith(f"running {code} in a child process"), started
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    _, err = process.communicate(timeout=60)
     assert process.returncode == 130
-    assert "interrupted (SIGINT) before any write: nothing was changed" in err
-    assert time.monotonic() - started < 30
+    assert err.splitlines() == ["interrupted (SIGINT) before any write: nothing was changed"]
 
 
 def test_serve_refuses_a_bad_config_in_one_line(runner: CliRunner, tmp_path: Path) -> None:

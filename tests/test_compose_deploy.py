@@ -153,8 +153,8 @@ def test_enable_composes_disable_restores_destroy_keeps_the_foreign(
 
     deleted = ok(cffunc(emulator, config, "destroy"))
     assert deleted.splitlines() == [
-        f"deleted function {REDIRECTS}", f"deleted function {SPA}",
-        "deleted function shop-maintenance",
+        f"done: delete function {REDIRECTS}", f"done: delete function {SPA}",
+        "done: delete function shop-maintenance",
     ]  # fmt: skip
     assert set(state.functions) == {"spa-rewrite", "kvs-redirects", "security-headers"}
 

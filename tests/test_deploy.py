@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from cffunc.deploy.plan import (
     disassociate,
     maintenance_state,
 )
-from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
+from cffunc.emulator.server import RunningEmulator, read_seeds
 from tests.helpers import ENV, SAMPLES, Ran, invoke, local_aws_env, run_process
 
 DIST = "E2EXAMPLE12345"
@@ -97,12 +96,6 @@ def test_check_enable_refusals() -> None:
 # ---- the commands ----
 
 
-@pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
-    with local_cloudfront(SEED, deploy_seconds=0) as running:
-        yield running
-
-
 def client(emulator: RunningEmulator) -> Any:
     return boto3.client(
         "cloudfront", endpoint_url=emulator.endpoint, region_name="us-east-1",
@@ -172,7 +165,9 @@ def test_full_cycle_and_round_trip(emulator: RunningEmulator, tmp_path: Path) ->
     assert current(emulator) == ORIGINAL
     assert json.loads(cffunc(emulator, config, "status", "--json").stdout)["maintenance"] == "off"
     destroyed = cffunc(emulator, config, "destroy")
-    assert destroyed.returncode == 0 and destroyed.stdout == "deleted function shop-maintenance\n"
+    assert (
+        destroyed.returncode == 0 and destroyed.stdout == "done: delete function shop-maintenance\n"
+    )
     assert client(emulator).list_functions()["FunctionList"]["Quantity"] == 0
 
 
@@ -315,10 +310,10 @@ def test_plan_changes_nothing(emulator: RunningEmulator, tmp_path: Path) -> None
     }  # fmt: skip
 
 
-def test_wait_times_out_naming_the_distribution(tmp_path: Path) -> None:
-    with local_cloudfront(SEED, deploy_seconds=3600) as slow:
-        config = config_file(tmp_path)
-        result = cffunc(slow, config, "enable", "--wait", "--timeout", "1")
+def test_wait_times_out_naming_the_distribution(
+    slow_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    result = cffunc(slow_emulator, config_file(tmp_path), "enable", "--wait", "--timeout", "1")
     assert result.returncode == 1
     # What was done on stdout; the error, the state left and what to run next on stderr.
     assert result.stdout.splitlines() == [
@@ -361,10 +356,8 @@ def test_the_aws_cli_reads_back_what_cffunc_wrote(
 
 
 def test_iam_policy_names_the_function_and_distribution(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cffunc", "-c", str(config_file(tmp_path)), "iam-policy"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    result = invoke(["-c", str(config_file(tmp_path)), "iam-policy"], {})
+    assert result.returncode == 0, result.stderr
     policy = json.loads(result.stdout)
     resources = [s["Resource"] for s in policy["Statement"]]
     assert "arn:aws:cloudfront::*:function/shop-maintenance" in resources
@@ -413,7 +406,7 @@ def test_test_remote_compares_with_test_function(emulator: RunningEmulator, tmp_
     result = cffunc(emulator, config, "test", "--remote")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "remote (TestFunction): 3 of 3 events agree" in result.stdout
-    assert "creating shop-maintenance in DEVELOPMENT to test it" in result.stderr
+    assert "create shop-maintenance in DEVELOPMENT to test it" in result.stderr
     assert client(emulator).list_functions(Stage="LIVE")["FunctionList"]["Quantity"] == 0
 
 
@@ -466,7 +459,7 @@ def test_disable_destroy_and_status_work_without_the_secret(
     disabled = run("disable")
     assert disabled.returncode == 0, disabled.stderr
     assert current(emulator) == ORIGINAL
-    assert run("destroy").stdout == "deleted function shop-maintenance\n"
+    assert run("destroy").stdout == "done: delete function shop-maintenance\n"
 
 
 def test_verbose_reports_every_aws_call(emulator: RunningEmulator, tmp_path: Path) -> None:

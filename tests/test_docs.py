@@ -21,6 +21,7 @@ from cffunc.errors import ConfigError
 from cffunc.runtime.scenarios import load_scenarios
 from scripts import doc_sessions
 from scripts.doc_sessions import Session, matches
+from tests.helpers import Processes
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -66,7 +67,7 @@ def commands(
     return found
 
 
-@pytest.mark.integration
+@pytest.mark.usefixtures("processes")  # the site is built by mkdocs, a subprocess
 def test_the_site_builds_strictly_and_works_offline(site: Path) -> None:
     pages = list(site.rglob("*.html"))
     assert len(pages) >= 20
@@ -77,7 +78,7 @@ def test_the_site_builds_strictly_and_works_offline(site: Path) -> None:
         assert "fonts.googleapis" not in text, page
 
 
-@pytest.mark.integration
+@pytest.mark.usefixtures("processes")
 def test_the_cli_reference_covers_every_command_and_option(site: Path) -> None:
     text = (site / "reference" / "cli" / "index.html").read_text(encoding="utf-8")
     group = documented_group()
@@ -95,11 +96,10 @@ def test_the_cli_reference_covers_every_command_and_option(site: Path) -> None:
                 assert param.make_metavar(ctx) in section, (path, param.name)
 
 
-@pytest.mark.integration
-def test_the_documented_group_is_the_command_users_run() -> None:
-    shown = subprocess.run(
-        [sys.executable, "-m", "cffunc", "--help"], capture_output=True, text=True, check=True
-    ).stdout
+def test_the_documented_group_is_the_command_users_run(processes: Processes) -> None:
+    ran = processes.run([sys.executable, "-m", "cffunc", "--help"], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    shown = ran.stdout
     listed = set(re.findall(r"^  ([a-z-]+)  ", shown.split("Commands:", 1)[1], re.M))
     assert listed == set(documented_group().commands)
 
@@ -120,7 +120,7 @@ def test_every_console_block_is_run_or_says_why_not() -> None:
     assert len(SESSIONS) >= 20
 
 
-@pytest.mark.integration
+@pytest.mark.usefixtures("processes")  # the sessions run the CLI and the local API
 @pytest.mark.parametrize("session", SESSIONS, ids=[s.name for s in SESSIONS])
 def test_session_prints_what_the_page_shows(session: Session) -> None:
     wrong = doc_sessions.mismatches(session)

@@ -85,6 +85,7 @@ def sample(name: str, *args: str) -> Any:
 # ---- request.rawQueryString() (general-helper-methods.html#raw-query-string-method) ----
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("raw-query-string")
 @pytest.mark.parametrize(
     ("url", "expected"),
@@ -125,6 +126,7 @@ def test_raw_query_string_is_runtime_2_and_viewer_request_only() -> None:
     assert not invoke(code2, event=response).ok
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("raw-query-string")
 def test_an_event_file_may_carry_the_raw_query_string(tmp_path: Path) -> None:
     event = {
@@ -182,6 +184,7 @@ def test_replay_gives_the_log_lines_query_as_the_raw_query_string() -> None:
 # ---- cf.edgeLocation (general-helper-methods.html#edge-location-metadata) ----
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("edge-location")
 def test_edge_location_as_documented_through_test_code() -> None:
     got = sample("edge-location.js", "--path", "/", "--edge-location", "SEA,1.2.3.4,us-west-2")
@@ -247,6 +250,7 @@ def test_scenarios_set_the_edge_location(tmp_path: Path) -> None:
 # ---- cf.logCustomData() (general-helper-methods.html#log-custom-data-method) ----
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("log-custom-data")
 def test_log_custom_data_the_pages_example_through_test_code() -> None:
     got = sample("log-custom-data.js", "--path", "/", "--header", "x-debug-header=on")
@@ -283,6 +287,7 @@ def test_log_custom_data_keeps_the_last_value_url_encoded_and_cut_at_800_bytes()
 # ---- multi-tenant distributions (saas-specific-logic-function-code.html) ----
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("tenant-id")
 @rule("tenant-parameters")
 @rule("context-endpoint")
@@ -303,6 +308,7 @@ def test_tenant_helpers_as_documented_through_test_code() -> None:
     assert headers["x-connection-group"] == {"value": "d222222abcdef8.cloudfront.net"}
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("tenant-id")
 @rule("tenant-parameters")
 def test_a_standard_distribution_has_no_tenant_module() -> None:
@@ -345,6 +351,7 @@ def test_the_tenant_module_is_for_the_handler_not_the_top_level() -> None:
     assert logged(nested, edge=tenant) == "dt_1"
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("context-endpoint")
 def test_the_context_has_endpoint_only_for_a_tenant(tmp_path: Path) -> None:
     context = "console.log(JSON.stringify(event.context))"
@@ -486,6 +493,7 @@ def test_the_pages_origin_examples_are_accepted_and_recorded(statement: str) -> 
     assert call.method in ("updateRequestOrigin", "selectRequestOriginById")
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("origin-group")
 @rule("origin-viewer-request-only")
 def test_origin_samples_run_and_show_through_test_code() -> None:
@@ -788,6 +796,7 @@ def test_scenarios_check_the_origin(tmp_path: Path) -> None:
 # ---- KeyValueStore helpers (functions-custom-methods.html) ----
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("kvs-handle")
 @rule("kvs-missing-key")
 @rule("kvs-meta")
@@ -832,6 +841,7 @@ def test_kvs_get_formats_exists_meta_and_the_missing_key() -> None:
     assert wrong.error is not None and "takes the key value store id as a string" in wrong.error
 
 
+@pytest.mark.usefixtures("processes")  # test --code runs in a child process
 @rule("kvs-limits")
 def test_a_kvs_file_over_the_limits_is_one_line_with_the_apis_error(tmp_path: Path) -> None:
     store = tmp_path / "kvs.json"

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
 from cffunc.emulator.state import function_arn
+from tests.helpers import Processes
 
 SEED = Path(__file__).resolve().parent.parent / "samples" / "distribution.json"
 DIST = "E2EXAMPLE12345"
@@ -410,34 +411,30 @@ def test_the_aws_cli_reads_and_writes(emulator: RunningEmulator, tmp_path: Path)
     )
 
 
-def test_cffunc_emulator_command_serves_the_seed() -> None:
-    process = subprocess.Popen(
+def test_cffunc_emulator_command_serves_the_seed(processes: Processes) -> None:
+    process = processes.popen(
         [sys.executable, "-m", "cffunc.emulator.server", "--port", "0", "--seed", str(SEED)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    try:
-        assert process.stdout is not None
-        banner = process.stdout.readline()
-        assert "(distributions: E2EXAMPLE12345)" in banner
-        endpoint = banner.split(" on ", 1)[1].split(" ", 1)[0]
-        client = boto3.client(
-            "cloudfront", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
-        )  # fmt: skip
-        assert client.get_distribution(Id=DIST)["Distribution"]["Status"] == "Deployed"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    assert process.stdout is not None
+    banner = process.stdout.readline()
+    assert "(distributions: E2EXAMPLE12345)" in banner
+    endpoint = banner.split(" on ", 1)[1].split(" ", 1)[0]
+    client = boto3.client(
+        "cloudfront", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+    assert client.get_distribution(Id=DIST)["Distribution"]["Status"] == "Deployed"
 
 
-def test_bad_seed_file_is_one_line_exit_1(tmp_path: Path) -> None:
+def test_bad_seed_file_is_one_line_exit_1(tmp_path: Path, processes: Processes) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text('{"DistributionConfig": {}}')
-    completed = subprocess.run(
+    completed = processes.run(
         [sys.executable, "-m", "cffunc.emulator.server", "--seed", str(seed)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True,
     )  # fmt: skip
     assert completed.returncode == 1
     assert completed.stderr.startswith(

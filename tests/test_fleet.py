@@ -24,9 +24,9 @@ import pytest
 from cffunc.config.load import load_config
 from cffunc.deploy import interrupts
 from cffunc.deploy.apply import Incomplete
-from cffunc.deploy.awsclient import CloudFrontClient
+from cffunc.deploy.awsclient import CloudFrontClient, Connection
 from cffunc.deploy.toggles import Deployment, EnableRequest, toggle_for
-from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
+from cffunc.emulator.server import RunningEmulator, read_seeds
 from tests.helpers import SAMPLES, Ran, invoke, local_aws_env
 
 FLEET = read_seeds(SAMPLES / "fleet.json")
@@ -45,8 +45,8 @@ def toml(selector: str, mode: str = "respond", extra: str = "") -> str:
 
 
 @pytest.fixture
-def fleet() -> Iterator[RunningEmulator]:
-    with local_cloudfront(FLEET) as running:
+def fleet(local_api: Any) -> Iterator[RunningEmulator]:
+    with local_api(FLEET) as running:
         yield running
 
 
@@ -108,7 +108,7 @@ def deployment(
             monkeypatch.delenv(key, raising=False)
         else:
             monkeypatch.setenv(key, value)
-    client = CloudFrontClient.connect(endpoint_url=emulator.endpoint)
+    client = CloudFrontClient.connect(Connection(endpoint_url=emulator.endpoint))
     time = VirtualTime(slept if slept is not None else [])
     client.sleep, client.clock, client.jitter = time.sleep, time.clock, lambda: 0.5
     return Deployment(load_config(config), client, progress, dict(os.environ))
@@ -327,8 +327,8 @@ def test_a_signal_mid_fleet_finishes_the_writes_on_the_wire_and_starts_no_more(
 
 
 @pytest.fixture
-def saas() -> Iterator[RunningEmulator]:
-    with local_cloudfront(read_seeds(SAMPLES / "multi-tenant.json")) as running:
+def saas(local_api: Any) -> Iterator[RunningEmulator]:
+    with local_api(read_seeds(SAMPLES / "multi-tenant.json")) as running:
         yield running
 
 
@@ -407,7 +407,9 @@ def test_the_store_toggle_installs_on_a_multi_tenant_distribution(
 # ---- gRPC ----
 
 
-def test_grpc_behaviors_are_flagged_by_plan_enable_and_status(tmp_path: Path) -> None:
+def test_grpc_behaviors_are_flagged_by_plan_enable_and_status(
+    local_api: Any, tmp_path: Path
+) -> None:
     seed = copy.deepcopy(FLEET[0])
     seed["DistributionConfig"]["HttpVersion"] = "http2"
     behavior = seed["DistributionConfig"]["DefaultCacheBehavior"]
@@ -416,7 +418,7 @@ def test_grpc_behaviors_are_flagged_by_plan_enable_and_status(tmp_path: Path) ->
         "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
     }  # fmt: skip
     behavior["GrpcConfig"] = {"Enabled": True}
-    with local_cloudfront([seed]) as emulator:
+    with local_api([seed]) as emulator:
         config = write_config(tmp_path, toml('id = "EFLEET0001"'))
         flagged = (
             "note: distribution EFLEET0001, behavior '*': gRPC is enabled (GrpcConfig), and "

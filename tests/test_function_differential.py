@@ -342,7 +342,7 @@ def test_network_lookup_matches_a_plain_scan(nets: list[str], ip: str) -> None:
     """decide() finds networks through an index; it must answer as a scan in order would."""
     from cffunc.function.decide import matching_network
 
-    rules = make_function({"allow": {"ips": nets}})[0]
+    rules = make_rules({"allow": {"ips": nets}})  # the rules only: nothing to render
     scan = None
     if ip:
         address = ipaddress.ip_address(ip)

@@ -5,7 +5,6 @@ against the local API)."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from cffunc.cli import cli
-from cffunc.emulator.server import local_cloudfront
-from tests.helpers import local_aws_env, process_env
+from cffunc.emulator.server import RunningEmulator
+from tests.helpers import Processes, local_aws_env, process_env
 from tests.test_deploy import SEED
 
 DIST = "E2EXAMPLE12345"
@@ -65,22 +64,20 @@ def test_missing_config_points_at_init(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("migration", "code"), [("true", 0), ("false", 1)])
 def test_release_script_disables_on_success_and_on_failure(
-    tmp_path: Path, migration: str, code: int
+    emulator: RunningEmulator, processes: Processes, tmp_path: Path, migration: str, code: int
 ) -> None:
     CliRunner().invoke(cli, ["init", "--dir", str(tmp_path), "--distribution", DIST])
     config = tmp_path / "cffunc.toml"
     config.write_text(config.read_text().replace('# behaviors = ["*"]', 'behaviors = ["*"]'))
-    with local_cloudfront(SEED, deploy_seconds=0) as api:
-        env = process_env({
-            **local_aws_env(api.endpoint), "MIGRATION": migration,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        })  # fmt: skip
-        run = subprocess.run(
-            ["bash", str(tmp_path / "release.sh")], env=env, capture_output=True, text=True,
-            check=False,
-        )  # fmt: skip
-        after = api.app.state.distributions[DIST].config
-        calls = list(api.app.calls)
+    env = process_env({
+        **local_aws_env(emulator.endpoint), "MIGRATION": migration,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    })  # fmt: skip
+    run = processes.run(
+        ["bash", str(tmp_path / "release.sh")], env=env, capture_output=True, text=True
+    )
+    after = emulator.app.state.distributions[DIST].config
+    calls = list(emulator.app.calls)
     assert run.returncode == code, run.stderr
     assert "done: associate site-maintenance with" in run.stdout
     assert "done: remove site-maintenance from" in run.stdout  # the trap, either way

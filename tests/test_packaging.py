@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+from tests.helpers import Processes
 
 ROOT = Path(__file__).resolve().parent.parent
 IGNORED = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis")
 
 
-def test_wheel_holds_templates_shims_and_py_typed(tmp_path: Path) -> None:
+def test_wheel_holds_templates_shims_and_py_typed(tmp_path: Path, processes: Processes) -> None:
     # Built from a copy without build/: setuptools reuses build/lib, where a module a
     # broken package list leaves out may linger from an earlier build.
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*IGNORED))
-    subprocess.run(
+    built = processes.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(tmp_path), str(source)],
-        check=True,
         capture_output=True,
     )  # fmt: skip
+    assert built.returncode == 0, built.stderr
     (wheel,) = tmp_path.glob("cffunc-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in (

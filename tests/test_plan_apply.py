@@ -9,13 +9,16 @@ the errors a test schedules, and has a clock that only moves when the poller sle
 from __future__ import annotations
 
 import copy
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from cffunc.deploy.apply import CONFLICT_RETRIES, Executor, Incomplete
+from cffunc.deploy import interrupts
+from cffunc.deploy.apply import CONFLICT_RETRIES, Executor, Incomplete, Write
 from cffunc.deploy.awsclient import (
     AlreadyExists,
     AwsError,
@@ -202,13 +205,13 @@ class FakeStoreData:
         self.version += 1
         return f"v{self.version}"
 
-    def put(self, arn: str, key: str, value: str, etag: str) -> str:
+    def put_key(self, arn: str, key: str, value: str, etag: str) -> str:
         return self._write(etag, arn, {key: value}, [])
 
-    def delete(self, arn: str, key: str, etag: str) -> str:
+    def delete_key(self, arn: str, key: str, etag: str) -> str:
         return self._write(etag, arn, {}, [key])
 
-    def update(self, arn: str, etag: str, puts: dict[str, str], deletes: list[str]) -> str:
+    def update_keys(self, arn: str, etag: str, puts: dict[str, str], deletes: list[str]) -> str:
         return self._write(etag, arn, puts, deletes)
 
 
@@ -473,3 +476,22 @@ def test_two_runs_creating_the_function_at_once_converge() -> None:
         "PublishFunction",
     ]
     assert other.functions["shop-maintenance"]["live"] == b"code"
+
+
+def test_a_signal_during_a_step_is_raised_once_the_step_is_recorded() -> None:
+    fake = FakeCloudFront()
+    plan = plan_enable(LOCAL, RemoteFunction(), [remote_distribution()])
+
+    def after_write(write: Write) -> None:
+        if write.operation == "CreateFunction":
+            os.kill(os.getpid(), signal.SIGINT)  # held: the write is on the wire
+
+    executor = Executor(fake, [].append, after_write)  # type: ignore[arg-type]
+    with interrupts.handled(), pytest.raises(Incomplete) as stopped:
+        executor.run(plan)
+    assert isinstance(stopped.value.cause, interrupts.Interrupted)
+    assert fake.calls == ["CreateFunction"]  # nothing after the step
+    assert stopped.value.report.done == [plan.function_steps[0].message]
+    assert stopped.value.report.writes == [
+        Write("CreateFunction", "shop-maintenance", plan.function_steps[0].message)
+    ]

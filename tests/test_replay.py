@@ -20,13 +20,14 @@ import pytest
 
 from benchmarks.loggen import FIELDS, LoggedRequest, requests, write_log
 from cffunc.config.load import load_config
+from cffunc.emulator.server import RunningEmulator
 from cffunc.function import bypass
 from cffunc.function.decide import decide
 from cffunc.function.render import render
 from cffunc.function.rules import MaintenanceRules, compile_rules
 from cffunc.replay.run import CLASSES, LogError, NetworkGrouping, ReplaySummary, _request, replay
 from cffunc.runtime import FunctionRuntime
-from tests.helpers import ENV, SAMPLES, SECRET
+from tests.helpers import ENV, SAMPLES, SECRET, Processes
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
@@ -205,18 +206,22 @@ def test_a_throwing_function_is_counted_as_errors(tmp_path: Path) -> None:
     assert summary.errors[0].endswith(": Error: boom")
 
 
-def cffunc(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
+def cffunc(
+    processes: Processes, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``cffunc replay ARGS`` through the real entry point."""
+    return processes.run(
         [sys.executable, "-m", "cffunc", "-c", str(SAMPLES / "cffunc.toml"), "replay", *args],
-        env={**os.environ, **ENV}, input=stdin, capture_output=True, check=False,
+        env={**os.environ, **ENV}, input=stdin, capture_output=True,
     )  # fmt: skip
 
 
-def test_cli_reads_standard_input_and_prints_json(tmp_path: Path) -> None:
+def test_cli_reads_standard_input_and_prints_json(tmp_path: Path, processes: Processes) -> None:
     logged = generated(200)
     buffer = io.StringIO()
     write_log(buffer, logged)
     result = cffunc(
+        processes,
         "--now",
         "2026-12-01T03:00:00Z",
         "--json",
@@ -231,23 +236,23 @@ def test_cli_reads_standard_input_and_prints_json(tmp_path: Path) -> None:
     assert {c: document["classes"][c]["count"] for c in CLASSES} == {c: classes[c] for c in CLASSES}
 
 
-def test_cli_worker_processes_give_the_same_document(tmp_path: Path) -> None:
+def test_cli_worker_processes_give_the_same_document(tmp_path: Path, processes: Processes) -> None:
     """The CLI starts its worker processes before it renders the function: --jobs 3 gives
     --jobs 1's document, and a bad log still ends in one line and exit 1."""
     path = str(log_file(tmp_path, generated(1500, seed=4)))
-    one = cffunc("--now", "2026-12-01T03:00:00Z", "--json", "--jobs", "1", path)
-    three = cffunc("--now", "2026-12-01T03:00:00Z", "--json", "--jobs", "3", path)
+    one = cffunc(processes, "--now", "2026-12-01T03:00:00Z", "--json", "--jobs", "1", path)
+    three = cffunc(processes, "--now", "2026-12-01T03:00:00Z", "--json", "--jobs", "3", path)
     assert one.returncode == three.returncode == 0, three.stderr
     assert json.loads(three.stdout) == json.loads(one.stdout)
-    missing = cffunc("--jobs", "3", str(tmp_path / "missing.log"))
+    missing = cffunc(processes, "--jobs", "3", str(tmp_path / "missing.log"))
     assert missing.returncode == 1
     assert missing.stderr.decode().strip().splitlines() == [
         f"Error: {tmp_path / 'missing.log'}: no such log file or directory"
     ]
 
 
-def test_cli_summary_on_the_sample_log() -> None:
-    result = cffunc("--now", "2026-12-01T03:00:00Z", str(SAMPLES / "access.log"))
+def test_cli_summary_on_the_sample_log(processes: Processes) -> None:
+    result = cffunc(processes, "--now", "2026-12-01T03:00:00Z", str(SAMPLES / "access.log"))
     assert result.returncode == 0, result.stderr
     text = result.stdout.decode()
     assert text.splitlines()[0] == "200 lines, 200 replayed, 0 malformed"
@@ -363,7 +368,7 @@ def test_counts_per_scope_agree_with_the_model(
     assert summary.rules["outside-scope"] > 0
 
 
-@pytest.mark.integration
+@pytest.mark.usefixtures("processes")  # a worker process
 def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> None:
     """Blocks spread over a worker process and the caller's V8: the summary is the same
     as with one worker, limit and sample included, and the passes are attributed."""
@@ -385,6 +390,7 @@ def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> 
     assert sum(alone.rules.values()) == alone.counts["pass"] > 0
 
 
+@pytest.mark.usefixtures("processes")  # two workers: one is a process
 def test_lists_past_the_limit_are_added_up_on_disk_exactly(
     tmp_path: Path, rules: MaintenanceRules, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -497,54 +503,52 @@ def test_the_hour_in_log_names(name: str, hour: str | None) -> None:
     assert (found.strftime("%Y-%m-%dT%H") if found else None) == hour
 
 
-@pytest.mark.integration
-def test_s3_logs_are_streamed_and_filtered_by_their_names(tmp_path: Path) -> None:
+def test_s3_logs_are_streamed_and_filtered_by_their_names(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
     """Objects in S3 of the local API (moto), listed and read with boto3 as configured by
     the environment; --since/--until keep the hours asked for."""
     import boto3
 
-    from cffunc.emulator.server import local_cloudfront
     from tests.helpers import invoke, local_aws_env
-    from tests.test_deploy import SEED
 
     logged = generated(900, seed=4)
     thirds = [logged[:300], logged[300:600], logged[600:]]
-    with local_cloudfront(SEED, deploy_seconds=0) as running:
-        env = local_aws_env(running.endpoint)
-        s3 = boto3.client(
-            "s3", endpoint_url=running.endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
-        )  # fmt: skip
-        s3.create_bucket(Bucket="logs")
-        for hour, part in zip((9, 10, 11), thirds, strict=True):
-            body = io.StringIO()
-            write_log(body, part)
-            key = f"cf/E2EXAMPLE.2026-11-30-{hour:02d}.abc{hour}.gz"
-            s3.put_object(Bucket="logs", Key=key, Body=gzip.compress(body.getvalue().encode()))
-        config = SAMPLES / "cffunc.toml"
-        args = [
-            "-c",
-            str(config),
-            "replay",
-            "--now",
-            "2026-12-01T03:00:00Z",
-            "--json",
-            "--jobs",
-            "1",
-        ]
-        window = ["--since", "2026-11-30T10:00:00Z", "--until", "2026-11-30T11:00:00Z"]
-        ran = invoke([*args, *window, "s3://logs/cf/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
-        assert ran.returncode == 0, ran.stderr
-        local = tmp_path / "middle.log"
-        with local.open("w") as handle:
-            write_log(handle, thirds[1])
-        alone = invoke([*args, str(local)], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
-        assert json.loads(ran.stdout)["classes"] == json.loads(alone.stdout)["classes"]
-        assert json.loads(ran.stdout)["lines"] == 300
-        everything = invoke([*args, "s3://logs/cf/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
-        assert json.loads(everything.stdout)["lines"] == 900
-        missing = invoke([*args, "s3://logs/nothing/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
-        assert missing.returncode == 1 and "no log objects" in missing.stderr
+    env = local_aws_env(emulator.endpoint)
+    s3 = boto3.client(
+        "s3", endpoint_url=emulator.endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+    s3.create_bucket(Bucket="logs")
+    for hour, part in zip((9, 10, 11), thirds, strict=True):
+        body = io.StringIO()
+        write_log(body, part)
+        key = f"cf/E2EXAMPLE.2026-11-30-{hour:02d}.abc{hour}.gz"
+        s3.put_object(Bucket="logs", Key=key, Body=gzip.compress(body.getvalue().encode()))
+    config = SAMPLES / "cffunc.toml"
+    args = [
+        "-c",
+        str(config),
+        "replay",
+        "--now",
+        "2026-12-01T03:00:00Z",
+        "--json",
+        "--jobs",
+        "1",
+    ]
+    window = ["--since", "2026-11-30T10:00:00Z", "--until", "2026-11-30T11:00:00Z"]
+    ran = invoke([*args, *window, "s3://logs/cf/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
+    assert ran.returncode == 0, ran.stderr
+    local = tmp_path / "middle.log"
+    with local.open("w") as handle:
+        write_log(handle, thirds[1])
+    alone = invoke([*args, str(local)], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
+    assert json.loads(ran.stdout)["classes"] == json.loads(alone.stdout)["classes"]
+    assert json.loads(ran.stdout)["lines"] == 300
+    everything = invoke([*args, "s3://logs/cf/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
+    assert json.loads(everything.stdout)["lines"] == 900
+    missing = invoke([*args, "s3://logs/nothing/"], {**env, "CFFUNC_BYPASS_SECRET": SECRET})
+    assert missing.returncode == 1 and "no log objects" in missing.stderr
 
 
 def test_networks_follow_the_allowlists_finer_lines(
@@ -626,7 +630,7 @@ def test_network_grouping_in_v8_agrees_with_ipaddress(tmp_path: Path) -> None:
     assert _networks_counted(tmp_path, ips, grouping) == Counter(oracle(ip) for ip in ips)
 
 
-@pytest.mark.integration
+@pytest.mark.usefixtures("processes")  # a Dask cluster of worker processes
 def test_dask_gives_the_local_summary(tmp_path: Path) -> None:
     """A local Dask cluster of two worker processes, one task per log file: the same
     summary as the replay on this machine."""

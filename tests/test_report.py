@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from benchmarks.loggen import FIELDS, LoggedRequest, line
 from cffunc.replay.report import ReportError, parse_window, quietest
-from tests.helpers import SAMPLES, SECRET, invoke
+from tests.helpers import SAMPLES, SECRET, Processes, invoke
 
 START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # a Monday
 
@@ -90,8 +89,7 @@ FLAGS = [
 ]  # fmt: skip
 
 
-@pytest.mark.integration
-def test_the_report_renders_in_a_real_browser(tmp_path: Path) -> None:
+def test_the_report_renders_in_a_real_browser(tmp_path: Path, processes: Processes) -> None:
     """The page needs no network, draws its charts, logs no console error, and its
     screenshot is not blank."""
     assert CHROMIUM, "the report test needs Debian's chromium: apt-get install -y chromium"
@@ -110,12 +108,12 @@ def test_the_report_renders_in_a_real_browser(tmp_path: Path) -> None:
     profile = tmp_path / "profile"
     shot = tmp_path / "shot.png"
     common = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}"]
-    dom = subprocess.run(
+    dom = processes.run(
         [*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert dom.stdout.count("<svg") == 2 and "Who would get the maintenance answer" in dom.stdout
-    rendered = subprocess.run(
+    rendered = processes.run(
         [*common, "--enable-logging=stderr", "--v=0", "--window-size=1280,2000",
          f"--screenshot={shot}", page.as_uri()],
         capture_output=True, text=True, timeout=120,

@@ -16,8 +16,6 @@ import pytest
 from cffunc.serve import Edge, serve_forever
 from tests.helpers import ENV, SAMPLES, SECRET
 
-pytestmark = pytest.mark.integration
-
 IN_WINDOW = datetime.fromisoformat("2026-12-01T03:00:00+00:00")
 AFTER_END = datetime.fromisoformat("2026-12-01T05:00:00+00:00")
 CHROMIUM = shutil.which("chromium")

@@ -38,7 +38,7 @@ def raw_request(running: Running, target: bytes, host: bytes | None = None) -> t
 
 
 @pytest.fixture
-def beside_secrets(tmp_path: Path) -> Running:
+def beside_secrets(tmp_path: Path, listening: None) -> Running:
     """The sample served from a folder that also holds a .env and cffunc.toml, after the
     window (every request passes and reaches the origin, so the objects are asked for)."""
     config = tmp_path / "cffunc.toml"
@@ -103,6 +103,7 @@ def test_serve_refuses_hosts_that_are_not_its_address(beside_secrets: Running) -
     assert "Host '\\x1b]0;x\\x07:" in refusals[-1]
 
 
+@pytest.mark.usefixtures("listening")
 def test_serve_never_logs_the_bypass_token() -> None:
     running = start(SAMPLES / "cffunc.toml", now=IN_WINDOW)
     for query in (f"token={SECRET}", f"TOKEN={SECRET}", f"%74oken={SECRET}&x=1",
@@ -115,6 +116,7 @@ def test_serve_never_logs_the_bypass_token() -> None:
     assert "x=1" in running.lines[2] and "a=1" in running.lines[3]
 
 
+@pytest.mark.usefixtures("listening")
 def test_serve_log_lines_show_control_characters_escaped() -> None:
     """A raw ESC or BEL in the request target reaches the log as visible escapes."""
     running = start(SAMPLES / "cffunc.toml", now=IN_WINDOW)
@@ -125,6 +127,7 @@ def test_serve_log_lines_show_control_characters_escaped() -> None:
 
 
 @pytest.mark.rule("raw-query-string")
+@pytest.mark.usefixtures("listening")
 def test_the_raw_query_string_is_what_the_browser_sent(tmp_path: Path) -> None:
     """request.rawQueryString() gets the request target's query byte for byte: "" for a
     target ending in "?", undefined for none (werkzeug's query_string tells neither)."""

@@ -6,22 +6,11 @@ runs)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from cffunc.emulator.server import RunningEmulator, local_cloudfront
-from tests.test_deploy import SEED, cffunc, config_file
+from cffunc.emulator.server import RunningEmulator
+from tests.test_deploy import cffunc, config_file
 from tests.test_toggle import kvs_config, ok
-
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
-    with local_cloudfront(SEED, deploy_seconds=0) as running:
-        yield running
 
 
 def test_after_destroy_status_says_not_published(emulator: RunningEmulator, tmp_path: Path) -> None:

@@ -91,15 +91,16 @@ def test_every_human_formatter_shows_foreign_text_escaped() -> None:
     plan = Plan(notes=(PAYLOAD,))
     report = Report(done=[PAYLOAD])
     stop = Incomplete(report, RuntimeError(PAYLOAD), [PAYLOAD], [PAYLOAD])
+    stop.state, stop.undo, stop.again = status_document, "u", "a"
     texts = {
         "scenarios": output.scenarios([result]),
         "event_results": output.event_results([event] * 3, results),
         "composition_stats": output.composition_stats(composed),
         "status": output.status(status_document),
         "preview": output.preview(Preview(PAYLOAD, plan, PAYLOAD)),
-        "done": output.done(report, "nothing"),
+        "done": "\n".join(output.done_lines(report)),
         "state_line": output.state_line(PAYLOAD),
-        "stopped_lines": "\n".join(output.stopped_lines(stop, status_document, "u", "a")),
+        "stopped_lines": "\n".join(output.stopped_lines(stop)),
     }
     for name, text in texts.items():
         assert raw_controls(text) == [], name
@@ -120,7 +121,8 @@ def test_replay_summary_shows_logged_uris_escaped(tmp_path: Path) -> None:
     with log.open("a", encoding="utf-8") as handle:
         handle.write("bad\tline\n")
     runner = CliRunner()
-    args = ["-c", str(SAMPLES / "cffunc.toml"), "replay", "--now", "2026-12-01T03:00:00Z"]
+    args = ["-c", str(SAMPLES / "cffunc.toml"), "replay", "--jobs", "1"]
+    args += ["--now", "2026-12-01T03:00:00Z"]
     text = runner.invoke(cli, [*args, str(log)], env=ENV)
     assert text.exit_code == 0, text.output
     assert raw_controls(text.stdout) == []
@@ -151,7 +153,7 @@ def test_cli_test_shows_the_uri_escaped_and_json_keeps_it(tmp_path: Path) -> Non
 def test_errors_that_echo_their_input_show_it_escaped(tmp_path: Path) -> None:
     missing = str(tmp_path / "\x1b]0;PWNED\x07.log")
     result = CliRunner().invoke(
-        cli, ["-c", str(SAMPLES / "cffunc.toml"), "replay", missing], env=ENV
+        cli, ["-c", str(SAMPLES / "cffunc.toml"), "replay", "--jobs", "1", missing], env=ENV
     )
     assert result.exit_code == 1
     assert raw_controls(result.output) == []

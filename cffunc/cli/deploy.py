@@ -8,57 +8,27 @@ import json
 import click
 
 from cffunc.cli import output
-from cffunc.cli.errors import stopped
 from cffunc.cli.options import (
     Settings,
+    aws_options,
     command_options,
     fleet_options,
     json_option,
     wait_options,
 )
 from cffunc.cli.output import echo_err, emit
-from cffunc.deploy import interrupts
-from cffunc.deploy.apply import DEFAULT_TIMEOUT_SECONDS, Incomplete
-from cffunc.deploy.functions import destroy, publish
+from cffunc.deploy import operations
+from cffunc.deploy.apply import DEFAULT_TIMEOUT_SECONDS
 from cffunc.deploy.iam import iam_policy
-from cffunc.deploy.plan import Plan
-from cffunc.deploy.toggles import Deployment, EnableRequest, MaintenanceToggle
+from cffunc.deploy.operations import AllowRequest, DisableRequest, Outcome
+from cffunc.deploy.toggles import EnableRequest
 from cffunc.errors import CffuncError
-from cffunc.function.store_layout import parse_cidrs
 
 
-def carry_out(
-    deployment: Deployment,
-    toggle: MaintenanceToggle,
-    plan: Plan,
-    as_json: bool,
-    nothing: str,
-    undo: str,
-    again: str,
-    wait: bool = False,
-    timeout: float = DEFAULT_TIMEOUT_SECONDS,
-) -> None:
-    """Apply a plan (nothing when it is empty), wait if asked, print what was done; a run
-    stopped after a write says so, with the state and the undo command."""
-    report = None
-    again += " --wait" if wait else ""
-    for note in plan.notes:
+def _done(outcome: Outcome, as_json: bool) -> None:
+    for note in outcome.notes:
         echo_err(f"note: {note}")
-    try:
-        report = deployment.apply(plan) if not plan.empty else None
-        if wait and report is not None:
-            deployment.wait(report, timeout)
-        elif wait:
-            # Nothing to write, but an earlier run's change may still be deploying.
-            deployment.wait_targets(timeout)
-    except Incomplete as stop:
-        raise stopped(toggle, stop, undo, again) from None
-    except (interrupts.Interrupted, CffuncError) as cause:
-        if report is None:
-            raise
-        # The writes are made; the wait for the deployment was stopped or timed out.
-        raise stopped(toggle, Incomplete(report, cause), undo, again) from None
-    emit(as_json, output.done_json(toggle.kind, plan, report), output.done(report, nothing))
+    emit(as_json, output.outcome_json(outcome), output.outcome(outcome, output.steps()))
 
 
 @click.command("publish")
@@ -70,6 +40,7 @@ def carry_out(
     "and publish only if CloudFront agrees with the local runtime.",
 )
 @json_option
+@aws_options
 @command_options
 def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
     """Create or update the function and publish it to LIVE.
@@ -83,31 +54,20 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
     Example:
       cffunc publish --test
     """
-    deployment, toggle = settings.toggle()
-    try:
-        published = publish(deployment, toggle, run_tests)
-    except Incomplete as stop:
-        raise stopped(toggle, stop, "none (LIVE had other code before)", "cffunc publish") from None
-    if published.comparisons:
-        echo_err(output.comparisons(published.comparisons))
-    if published.refused:
+    outcome = operations.publish(settings.deployment(), run_tests)
+    if outcome.comparisons:
+        echo_err(output.comparisons(list(outcome.comparisons)))
+    if outcome.refused:
         raise CffuncError(
             "CloudFront's TestFunction disagrees with the local runtime; not published"
         )
-    name = deployment.config.function.name
-    emit(
-        as_json,
-        output.done_json(toggle.kind, published.plan, published.report),
-        output.done(
-            published.report,
-            f"{name}: LIVE already holds this code; nothing to publish",
-        ),
-    )
+    _done(outcome, as_json)
 
 
 @click.command("plan")
 @json_option
 @fleet_options
+@aws_options
 @command_options
 def plan_command(settings: Settings, as_json: bool) -> None:
     """Show what `enable` would change; change nothing (read-only calls only).
@@ -119,9 +79,8 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc plan --json
     """
-    _, toggle = settings.toggle()
-    shown = toggle.preview()
-    emit(as_json, output.preview_json(shown, toggle.kind), output.preview(shown))
+    kind, shown = operations.preview(settings.deployment())
+    emit(as_json, output.preview_json(shown, kind), output.preview(shown))
 
 
 @click.command("enable")
@@ -170,6 +129,7 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     "duration (30m, 2h); a duration in --until then counts from it.",
 )
 @fleet_options
+@aws_options
 @command_options
 def enable_command(
     settings: Settings,
@@ -209,12 +169,10 @@ def enable_command(
       cffunc enable --tenant acme.saas.example.com --until 1h
       cffunc enable --at 2026-12-01T02:00:00Z --until 2h
     """
-    deployment, toggle = settings.toggle()
-    plan = toggle.plan_enable(EnableRequest(until, reason, hosts, paths, read_only, at, tenants))
-    carry_out(
-        deployment, toggle, plan, as_json, "already enabled", "cffunc disable", "cffunc enable",
-        wait, timeout,
-    )  # fmt: skip
+    request = EnableRequest(
+        until, reason, hosts, paths, read_only, at, tenants, timeout if wait else None
+    )
+    _done(operations.enable(settings.deployment(), request), as_json)
 
 
 @click.command("disable")
@@ -236,6 +194,7 @@ def enable_command(
     "its domains (repeatable).",
 )
 @fleet_options
+@aws_options
 @command_options
 def disable_command(
     settings: Settings,
@@ -260,16 +219,14 @@ def disable_command(
       cffunc disable --host shop.example.com
       cffunc disable --tenant acme.saas.example.com
     """
-    deployment, toggle = settings.toggle()
-    carry_out(
-        deployment, toggle, toggle.plan_disable(hosts, tenants), as_json, "already disabled",
-        "cffunc enable", "cffunc disable", wait, timeout,
-    )  # fmt: skip
+    request = DisableRequest(hosts, tenants, timeout if wait else None)
+    _done(operations.disable(settings.deployment(), request), as_json)
 
 
 @click.command("status")
 @json_option
 @fleet_options
+@aws_options
 @command_options
 def status_command(settings: Settings, as_json: bool) -> None:
     """Show the function's stages, each behavior's associations and deploy state.
@@ -283,8 +240,7 @@ def status_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc status --json
     """
-    _, toggle = settings.toggle()
-    document = toggle.status()
+    document = operations.status(settings.deployment())
     emit(as_json, document, output.status(document))
 
 
@@ -292,6 +248,7 @@ def status_command(settings: Settings, as_json: bool) -> None:
 @wait_options
 @json_option
 @fleet_options
+@aws_options
 @command_options
 def install_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
     """toggle = "kvs": set up the KeyValueStore switch, with maintenance off.
@@ -306,12 +263,7 @@ def install_command(settings: Settings, wait: bool, timeout: float, as_json: boo
     Example:
       cffunc install --wait && cffunc status
     """
-    deployment, toggle = settings.toggle()
-    plan = toggle.plan_install()
-    carry_out(
-        deployment, toggle, plan, as_json, "already installed", "cffunc uninstall",
-        "cffunc install", wait, timeout,
-    )  # fmt: skip
+    _done(operations.install(settings.deployment(), timeout if wait else None), as_json)
 
 
 @click.command("uninstall")
@@ -324,6 +276,7 @@ def install_command(settings: Settings, wait: bool, timeout: float, as_json: boo
 )
 @json_option
 @fleet_options
+@aws_options
 @command_options
 def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None:
     """toggle = "kvs": reverse `install` exactly.
@@ -336,13 +289,7 @@ def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None
     Example:
       cffunc uninstall
     """
-    _, toggle = settings.toggle()
-    try:
-        report = toggle.uninstall(timeout)
-    except Incomplete as stop:
-        raise stopped(toggle, stop, "cffunc install", "cffunc uninstall") from None
-    document = {"toggle": toggle.kind, "report": report.as_json()}
-    emit(as_json, document, output.done(report, "nothing installed"))
+    _done(operations.uninstall(settings.deployment(), timeout), as_json)
 
 
 @click.group("allow")
@@ -356,20 +303,10 @@ def allow_group() -> None:
     """
 
 
-def _allow(settings: Settings, cidrs: tuple[str, ...], add: bool, as_json: bool) -> None:
-    networks = parse_cidrs(cidrs)  # every CIDR checked before any call
-    deployment, toggle = settings.toggle()
-    plan = toggle.plan_allow(networks, add)
-    listed = " ".join(str(n) for n in networks)
-    nothing = f"nothing to change ({', '.join(str(n) for n in networks)})"
-    undo = f"cffunc allow {'remove' if add else 'add'} {listed}"
-    again = f"cffunc allow {'add' if add else 'remove'} {listed}"
-    carry_out(deployment, toggle, plan, as_json, nothing, undo, again)
-
-
 @allow_group.command("add")
 @click.argument("cidrs", nargs=-1, required=True)
 @json_option
+@aws_options
 @command_options
 def allow_add_command(settings: Settings, cidrs: tuple[str, ...], as_json: bool) -> None:
     """Allow networks through during maintenance (CIDR or single address).
@@ -378,12 +315,13 @@ def allow_add_command(settings: Settings, cidrs: tuple[str, ...], as_json: bool)
     Example:
       cffunc allow add 198.51.100.0/24 2001:db8:1::/48
     """
-    _allow(settings, cidrs, True, as_json)
+    _done(operations.allow(settings.deployment(), AllowRequest(cidrs, add=True)), as_json)
 
 
 @allow_group.command("remove")
 @click.argument("cidrs", nargs=-1, required=True)
 @json_option
+@aws_options
 @command_options
 def allow_remove_command(settings: Settings, cidrs: tuple[str, ...], as_json: bool) -> None:
     """Remove networks added with `allow add`.
@@ -392,11 +330,12 @@ def allow_remove_command(settings: Settings, cidrs: tuple[str, ...], as_json: bo
     Example:
       cffunc allow remove 198.51.100.0/24
     """
-    _allow(settings, cidrs, False, as_json)
+    _done(operations.allow(settings.deployment(), AllowRequest(cidrs, add=False)), as_json)
 
 
 @allow_group.command("list")
 @json_option
+@aws_options
 @command_options
 def allow_list_command(settings: Settings, as_json: bool) -> None:
     """List the networks `allow add` put in the store.
@@ -405,14 +344,15 @@ def allow_list_command(settings: Settings, as_json: bool) -> None:
     Example:
       cffunc allow list --json
     """
-    _, toggle = settings.toggle()
-    networks = toggle.allowed()
+    networks = operations.allowed(settings.deployment())
     emit(as_json, {"networks": networks}, "\n".join(networks) or "no networks in the store")
 
 
 @click.command("destroy")
+@json_option
+@aws_options
 @command_options
-def destroy_command(settings: Settings) -> None:
+def destroy_command(settings: Settings, as_json: bool) -> None:
     """Delete the function once no distribution uses it.
 
     Also deletes the compositions of it that nothing uses; never the functions
@@ -422,18 +362,7 @@ def destroy_command(settings: Settings) -> None:
     Example:
       cffunc disable --wait && cffunc destroy
     """
-    deployment, toggle = settings.toggle()
-    name = deployment.config.function.name
-    try:
-        deleted = destroy(deployment, toggle)
-    except Incomplete as stop:
-        raise stopped(
-            toggle, stop, f"`{toggle.setup}` creates the functions again", "cffunc destroy",
-        ) from None  # fmt: skip
-    click.echo(
-        "\n".join(f"deleted function {n}" for n in deleted)
-        or f"{name}: no such function; nothing to delete"
-    )
+    _done(operations.destroy(settings.deployment()), as_json)
 
 
 @click.command("iam-policy")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import click
 
-from cffunc import export
-from cffunc.cli.options import (
-    Settings,
-    command_options,
-)
-from cffunc.function.render import render
-from cffunc.function.rules import compile_rules
+from cffunc.cli import output
+from cffunc.cli.options import Settings, command_options
+from cffunc.export import ExportRequest, export_files
 
 
 @click.group("export")
@@ -27,19 +24,12 @@ def export_group() -> None:
     """
 
 
-def _export(settings: Settings, kind: str, target: Path, single: bool, check_only: bool) -> None:
-    config = settings.config()
-    function = render(compile_rules(config, os.environ))
-    exported = (export.cloudformation if kind == "cloudformation" else export.terraform)(
-        config, function
-    )
+def _export(
+    settings: Settings, kind: Literal["cloudformation", "terraform"], target: Path, check: bool
+) -> None:
     command = f"cffunc export {kind}" + (f" -o {target}" if target != _EXPORT_DEFAULT[kind] else "")
-    if check_only:
-        export.check(exported, target, single, command)
-        click.echo(f"{target} matches the current render")
-        return
-    for path in export.write(exported, target, single):
-        click.echo(f"wrote {path}")
+    request = ExportRequest(settings.config(), os.environ, kind, target, check, command)
+    output.exported(export_files(request), request)
 
 
 _EXPORT_DEFAULT = {
@@ -65,7 +55,7 @@ def export_cloudformation(settings: Settings, target: Path, check_only: bool) ->
       cffunc export cloudformation -o infra/maintenance.yaml
       cffunc export cloudformation -o infra/maintenance.yaml --check
     """
-    _export(settings, "cloudformation", target, True, check_only)
+    _export(settings, "cloudformation", target, check_only)
 
 
 @export_group.command("terraform")
@@ -85,4 +75,4 @@ def export_terraform(settings: Settings, target: Path, check_only: bool) -> None
       cffunc export terraform -o infra/maintenance
       cffunc export terraform -o infra/maintenance --check
     """
-    _export(settings, "terraform", target, False, check_only)
+    _export(settings, "terraform", target, check_only)

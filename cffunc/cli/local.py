@@ -1,46 +1,32 @@
-"""The commands that work on this machine only: ``render``, ``test`` and ``init``."""
+"""The commands that work on this machine: ``render``, ``test`` (with ``--remote``, also
+CloudFront's TestFunction) and ``init``."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
 
 from cffunc.cli import output
 from cffunc.cli.options import (
     Settings,
+    aws_options,
+    aws_options_given,
     command_options,
-    foreign_function,
     json_option,
     parse_now,
+    with_function,
     with_options,
 )
-from cffunc.cli.output import echo_err, emit
+from cffunc.cli.output import emit
 from cffunc.config.load import RUNTIMES
 from cffunc.config.starter import write_starter
-from cffunc.deploy.functions import compare_scenarios
-from cffunc.errors import CffuncError
-from cffunc.function.compose import compose_rendered
-from cffunc.function.render import render
-from cffunc.function.rules import compile_rules
-from cffunc.runtime.edge import EdgeContext, EdgeError, edge_from_options
-from cffunc.runtime.events import EventError, file_invocation, options_invocation
-from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS, run_isolated
-from cffunc.runtime.local_run import (
-    ScenarioRun,
-    config_function,
-    local_store,
-    run_config_scenarios,
-    run_events,
-    scenario_file,
-)
-from cffunc.runtime.local_store import KeyValueData, load_kvs
-from cffunc.runtime.scenarios import load_scenarios
+from cffunc.deploy import operations
+from cffunc.function.build import build
+from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS
+from cffunc.runtime.local_test import EdgeOptions, SingleEvent, TestRequest, run_test
 
 
 @click.command("render")
@@ -78,74 +64,20 @@ def render_command(
       cffunc render > function.js
       cffunc -c samples/respond.toml render -o function.js --stats
     """
-    foreign = foreign_function(with_file, with_runtime, with_events)
-    slot_events = tuple(dict.fromkeys(with_events)) or None
-    if foreign is not None:
-        composed = compose_rendered(settings.config(), os.environ, foreign, slot_events)
-        if output_file is not None:
-            output_file.write_bytes(composed.code.encode("utf-8"))
-            echo_err(f"wrote {output_file} ({composed.total:,} bytes)")
-        if stats:
-            click.echo(output.composition_stats(composed))
-        elif output_file is None:
-            sys.stdout.write(composed.code)
-        return
-    function = render(compile_rules(settings.config(), os.environ))
-    if output_file is not None:
-        output_file.write_bytes(function.code_bytes)
-        echo_err(f"wrote {output_file} ({function.stats.total:,} bytes)")
-    if stats:
-        click.echo(output.stats(function.stats))
-    elif output_file is None:
-        sys.stdout.write(function.code)
+    built = build(
+        settings.config(), os.environ, with_function(with_file, with_runtime, with_events)
+    )
+    output.show_render(built, output_file, stats)
 
 
-def _pairs(option: str, values: tuple[str, ...]) -> list[tuple[str, str]]:
+def _pairs(option: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     pairs = []
     for item in values:
         name, eq, value = item.partition("=")
         if not eq or not name:
             raise click.UsageError(f"{option} {item!r}: give NAME=VALUE")
         pairs.append((name, value))
-    return pairs
-
-
-def _load_event(path: Path, edge: EdgeContext) -> tuple[dict[str, Any], EdgeContext]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CffuncError(f"{path}: cannot read the event file: {error}") from None
-    try:
-        return file_invocation(raw, edge, str(path))
-    except EventError as error:
-        raise CffuncError(str(error)) from None
-
-
-def _edge(
-    location: str | None, tenant: str | None, params: tuple[str, ...], endpoint: str | None
-) -> EdgeContext:
-    try:
-        return edge_from_options(location, tenant, _pairs("--tenant-param", params), endpoint)
-    except EdgeError as error:
-        raise click.UsageError(str(error)) from None
-
-
-def _events(
-    event_files: tuple[Path, ...], ip: str | None, method: str, path: str | None,
-    headers: tuple[str, ...], cookies: tuple[str, ...], event_type: str, edge: EdgeContext,
-) -> tuple[list[dict[str, Any]], list[EdgeContext]]:  # fmt: skip
-    pairs = [_load_event(f, edge) for f in event_files]
-    if ip is not None or path is not None:
-        try:
-            pairs.append(
-                options_invocation(
-                    ip or "198.51.100.1", method, path or "/",
-                    _pairs("--header", headers), _pairs("--cookie", cookies), event_type, edge,
-                )
-            )  # fmt: skip
-        except EventError as error:
-            raise click.UsageError(str(error)) from None
-    return [event for event, _ in pairs], [edge for _, edge in pairs]
+    return tuple(pairs)
 
 
 @click.command("test")
@@ -227,7 +159,8 @@ def _events(
 @click.option(
     "--remote",
     is_flag=True,
-    help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and compare.",
+    help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and "
+    "compare; the AWS options go with it.",
 )
 @click.option(
     "--time-limit",
@@ -245,6 +178,7 @@ def _events(
 )
 @with_options
 @json_option
+@aws_options
 @command_options
 def test_command(
     settings: Settings,
@@ -297,63 +231,21 @@ def test_command(
       cffunc test -c samples/kvs.toml --kvs-unreadable --ip 198.51.100.1
       cffunc test --code fn.js --runtime cloudfront-js-2.0 --path / --tenant dt_1
     """
-    moment = parse_now(now)
-    kvs = load_kvs(kvs_file) if kvs_file else None
-    if kvs_unreadable:
-        if code_file is not None:
-            raise click.UsageError("--kvs-unreadable runs cffunc's own function; drop --code")
-        kvs = replace(kvs or KeyValueData({}), unavailable=True)
-    single = bool(event_files) or ip is not None or path is not None
-    if remote and (single or code_file is not None):
-        raise click.UsageError(
-            "--remote compares the config's scenarios; drop the event options and --code"
-        )
-    if code_file is not None and runtime is None:
-        raise click.UsageError("--code needs --runtime cloudfront-js-1.0 or cloudfront-js-2.0")
-    if code_file is not None and not single:
-        raise click.UsageError("--code needs events: --event FILE or --ip/--path")
-    if code_file is not None and with_file is not None:
-        raise click.UsageError("--with composes with cffunc's function; drop --code")
-    if remote and with_file is not None:
-        raise click.UsageError("--remote compares the config's own function; drop --with")
-    edge_given = edge_location or tenant_id or tenant_params or endpoint
-    if edge_given and not single:
-        raise click.UsageError(
-            "--edge-location, --tenant, --tenant-param and --endpoint describe single events; "
-            "in a scenario file use edge_location, tenant, tenant_params and endpoint"
-        )
-    edge = _edge(edge_location, tenant_id, tenant_params, endpoint)
-    foreign = foreign_function(with_file, with_runtime, with_events)
-    slot_events = tuple(dict.fromkeys(with_events)) or None
-    if single:
-        events, edges = _events(event_files, ip, method, path, headers, cookies, event_type, edge)
-        if code_file is not None:
-            # Someone else's code: in a child process bounded in time and memory.
-            results = run_isolated(
-                code_file.read_text(encoding="utf-8"), str(runtime), events, moment,
-                kvs.items if kvs else None, time_limit, memory_limit, edges=edges,
-            )  # fmt: skip
-        else:
-            rules, code, function_runtime = config_function(
-                settings.config(), os.environ, foreign, slot_events
-            )
-            store = local_store(kvs, rules)
-            results = run_events(code, function_runtime, events, moment, store, edges)
-        document = results[0] if len(results) == 1 else results
-        emit(as_json, document, output.event_results(events, results))
-        if any(r["FunctionErrorMessage"] for r in results):
-            sys.exit(1)
-        return
-    config = settings.config()
-    scenarios = load_scenarios(scenario_file(config, scenarios_path))
-    run = ScenarioRun(
-        run_config_scenarios(config, os.environ, scenarios, moment, kvs, foreign, slot_events)
-    )
-    if remote:
-        deployment, toggle = settings.toggle()
-        run = replace(run, remote=compare_scenarios(deployment, toggle, "test --remote"))
-    emit(as_json, output.scenario_run_json(run), output.scenario_run(run))
-    if not run.passed:
+    aws = aws_options_given(click.get_current_context())
+    if aws and not remote:
+        raise click.UsageError(f"{', '.join(aws)}: AWS options go with --remote")
+    request = TestRequest(
+        settings.config_path, os.environ, parse_now(now), scenarios_path, event_files,
+        SingleEvent(ip, path, method, _pairs("--header", headers), _pairs("--cookie", cookies),
+                    event_type),
+        EdgeOptions(edge_location, tenant_id, _pairs("--tenant-param", tenant_params), endpoint),
+        code_file, runtime, kvs_file, kvs_unreadable, remote,  # type: ignore[arg-type]
+        with_function(with_file, with_runtime, with_events), time_limit, memory_limit,
+        settings.progress,
+    )  # fmt: skip
+    result = operations.remote_test(settings.deployment(), request) if remote else run_test(request)
+    emit(as_json, output.test_json(result), output.test_result(result))
+    if not result.passed:
         sys.exit(1)
 
 

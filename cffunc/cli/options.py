@@ -13,23 +13,26 @@ from typing import Any, TypeVar
 import click
 
 from cffunc.cli.errors import reports_errors
-from cffunc.cli.output import echo_err
+from cffunc.cli.output import echo_err, steps
 from cffunc.config.load import DISTRIBUTION_ID, RUNTIMES, Config, load_config, parse_time
 from cffunc.deploy.apply import DEFAULT_TIMEOUT_SECONDS
-from cffunc.deploy.awsclient import CloudFrontClient
+from cffunc.deploy.awsclient import CloudFrontClient, Connection
 from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
-from cffunc.deploy.toggles import Deployment, MaintenanceToggle, toggle_for
-from cffunc.function.compose import ForeignFunction, foreign_from_file
+from cffunc.deploy.toggles import Deployment
+from cffunc.function.build import WithFunction
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class Settings:
-    config_path: Path | None
-    profile: str | None
-    endpoint_url: str | None
-    verbose: bool
+    """The options every command shares, from the group and from after the command name."""
+
+    config_path: Path | None = None
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    verbose: bool = False
     quiet: bool = False
     only: tuple[str, ...] = ()
     """--distribution: narrow the run to these of the selected distributions."""
@@ -38,37 +41,48 @@ class Settings:
     def config(self) -> Config:
         return load_config(self.config_path)
 
+    @property
+    def progress(self) -> Callable[[str], None]:
+        """Where progress lines go: stderr (in a terminal, rewritten), nowhere with -q."""
+        return steps().progress
+
+    @property
+    def connection(self) -> Connection:
+        return Connection(self.profile, self.region, self.endpoint_url)
+
     def deployment(self) -> Deployment:
         """The config and a CloudFront client; with -v every call is reported on stderr."""
         config = self.config()
         trace = echo_err if self.verbose else None
-        client = CloudFrontClient.connect(self.profile, self.endpoint_url, trace)
+        client = CloudFrontClient.connect(self.connection, trace)
+        reporter = steps()
         return Deployment(
-            config, client, _silent if self.quiet else echo_err, dict(os.environ),
+            config, client, reporter.progress, dict(os.environ), steps=reporter,
             only=self.only, concurrency=self.concurrency,
         )  # fmt: skip
 
-    def toggle(self) -> tuple[Deployment, MaintenanceToggle]:
-        deployment = self.deployment()
-        return deployment, toggle_for(deployment)
 
-
-def _silent(message: str) -> None:
-    """--quiet: no progress lines (errors, the state after a stop and done: lines stay)."""
-
-
-# The global options, declared once: on the group they set the Settings; after a command
-# name (``cffunc test -c FILE``) the same options override them.
-GLOBAL_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+# The options every command takes, declared once: on the group they set the Settings;
+# after a command name (``cffunc test -c FILE``) the same options override them.
+Option = tuple[tuple[str, ...], str, dict[str, Any]]
+COMMON_OPTIONS: list[Option] = [
     (("-c", "--config"), "config_path", {"type": click.Path(dir_okay=False, path_type=Path),
                                          "help": "Config file (default: ./cffunc.toml)."}),
-    (("--profile",), "profile", {"help": "AWS profile for the commands that call AWS."}),
-    (("--endpoint-url",), "endpoint_url", {"envvar": "AWS_ENDPOINT_URL",
-        "help": "CloudFront API endpoint (also AWS_ENDPOINT_URL), e.g. the local emulator."}),
-    (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "Report every AWS call on stderr."}),
     (("-q", "--quiet"), "quiet", {"is_flag": True,
                                   "help": "No progress lines on stderr (for CI logs)."}),
 ]  # fmt: skip
+# Only on the commands that call AWS.
+AWS_OPTIONS: list[Option] = [
+    (("--profile",), "profile", {"help": "AWS profile (also AWS_PROFILE)."}),
+    (("--region",), "region", {"envvar": ["AWS_REGION", "AWS_DEFAULT_REGION"],
+        "help": "AWS region of S3 logs and the KeyValueStore API (also AWS_REGION; CloudFront "
+                "itself is global: us-east-1)."}),
+    (("--endpoint-url",), "endpoint_url", {"envvar": "AWS_ENDPOINT_URL",
+        "help": "AWS API endpoint (also AWS_ENDPOINT_URL), e.g. the local CloudFront API."}),
+    (("-v", "--verbose"), "verbose", {"is_flag": True, "help": "Report every AWS call on stderr."}),
+]  # fmt: skip
+GLOBAL_OPTIONS = COMMON_OPTIONS[:1] + AWS_OPTIONS + COMMON_OPTIONS[1:]
+"""On the group, in the order --help lists them."""
 
 
 def _override(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -79,14 +93,34 @@ def _override(field: str) -> Callable[[click.Context, click.Parameter, Any], Non
     return callback
 
 
-def command_options(command: F) -> F:
-    """The global options on a subcommand, plus click's pass_obj and the error edge."""
-    command = click.pass_obj(reports_errors(command))  # type: ignore[assignment]
-    for flags, field, extra in reversed(GLOBAL_OPTIONS):
+def _options(command: F, options: list[Option]) -> F:
+    for flags, field, extra in reversed(options):
         command = click.option(
             *flags, field + "_override", expose_value=False, callback=_override(field), **extra
         )(command)
     return command
+
+
+def command_options(command: F) -> F:
+    """The options every command takes after its name, plus click's pass_obj and the
+    error edge."""
+    return _options(click.pass_obj(reports_errors(command)), COMMON_OPTIONS)  # type: ignore[return-value]
+
+
+def aws_options(command: F) -> F:
+    """--profile, --region, --endpoint-url and -v, on a command that calls AWS."""
+    return _options(command, AWS_OPTIONS)
+
+
+def aws_options_given(ctx: click.Context) -> list[str]:
+    """The AWS options given after the command name (not from the group or the
+    environment): a command that calls AWS only sometimes refuses them otherwise."""
+    given = []
+    for flags, field, _ in AWS_OPTIONS:
+        source = ctx.get_parameter_source(field + "_override")
+        if source is click.core.ParameterSource.COMMANDLINE:
+            given.append(flags[-1])
+    return given
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -117,14 +151,11 @@ def with_options(command: F) -> F:
     )(command)
 
 
-def foreign_function(
-    with_file: Path | None, with_runtime: str | None, with_events: tuple[str, ...]
-) -> ForeignFunction | None:
-    if with_file is None:
-        if with_runtime is not None or with_events:
-            raise click.UsageError("--with-runtime and --with-event go with --with FILE")
-        return None
-    return foreign_from_file(with_file, with_runtime)  # type: ignore[arg-type]
+def with_function(
+    path: Path | None, runtime: str | None, events: tuple[str, ...]
+) -> WithFunction | None:
+    """--with and its options as a request's part (UsageError when they come without it)."""
+    return WithFunction.from_options(path, runtime, events)
 
 
 def parse_now(text: str | None) -> datetime:

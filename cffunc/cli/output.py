@@ -11,28 +11,36 @@ documents keep them exact.
 from __future__ import annotations
 
 import json
-from typing import Any
+import sys
+from pathlib import Path
+from typing import Any, TextIO
 
 import click
 
 from cffunc.deploy.apply import Incomplete, Report
 from cffunc.deploy.interrupts import Interrupted
-from cffunc.deploy.plan import Plan, plan_json
+from cffunc.deploy.operations import Outcome
+from cffunc.deploy.plan import plan_json
 from cffunc.deploy.remote_test import RemoteComparison
 from cffunc.deploy.select import Selection
 from cffunc.deploy.toggles import Preview
 from cffunc.deploy.toggles.store import scope_label
+from cffunc.export import ExportRequest
+from cffunc.function.build import Built
 from cffunc.function.compose import ComposedFunction
 from cffunc.function.render import SIZE_LIMIT, RenderStats
 from cffunc.function.rules import MARKER_HEADER
 from cffunc.runtime.engine import ERROR_STATUS
 from cffunc.runtime.local_run import ScenarioResult, ScenarioRun
+from cffunc.runtime.local_test import EventRun
 from cffunc.runtime.origins import OriginCall
 from cffunc.terminal import shown
+from cffunc.words import count, plural, verb
 
 
 def stats(figures: RenderStats) -> str:
-    networks = f"{figures.v4_networks} IPv4 + {figures.v6_networks} IPv6 networks"
+    both = figures.v4_networks + figures.v6_networks
+    networks = f"{figures.v4_networks} IPv4 + {figures.v6_networks} IPv6 {plural(both, 'network')}"
     rows = [
         ("runtime", figures.runtime),
         ("bytes", f"{figures.total:,} of {SIZE_LIMIT:,} ({figures.share:.1%})"),
@@ -41,6 +49,14 @@ def stats(figures: RenderStats) -> str:
         ("  logic", f"{figures.logic:,}"),
     ]
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
+
+
+def render_stats(built: Built) -> str:
+    """``render --stats``: the function's parts, or the composition's."""
+    if built.composed is not None:
+        return composition_stats(built.composed)
+    assert built.rendered is not None
+    return stats(built.rendered.stats)
 
 
 def composition_stats(composed: ComposedFunction) -> str:
@@ -156,7 +172,9 @@ def scenarios(results: list[ScenarioResult]) -> str:
             f"{'':<{width}}  {shown(m)}" for m in r.mismatches if not m.startswith(in_columns)
         ]
     failed = sum(not r.ok for r in results)
-    lines.append(f"{len(results)} scenarios, {len(results) - failed} passed, {failed} failed")
+    lines.append(
+        f"{count(len(results), 'scenario')}, {len(results) - failed} passed, {failed} failed"
+    )
     return "\n".join(lines)
 
 
@@ -175,6 +193,19 @@ def scenario_json(result: ScenarioResult) -> dict[str, Any]:
         "origin": None if result.origin is None else result.origin.as_json(),
         "mismatches": result.mismatches,
     }
+
+
+def test_result(result: EventRun | ScenarioRun) -> str:
+    if isinstance(result, EventRun):
+        return event_results(result.events, result.results)
+    return scenario_run(result)
+
+
+def test_json(result: EventRun | ScenarioRun) -> Any:
+    """One event: TestFunction's document; several, a list of them; scenarios, the run."""
+    if isinstance(result, EventRun):
+        return result.results[0] if len(result.results) == 1 else result.results
+    return scenario_run_json(result)
 
 
 def scenario_run(run: ScenarioRun) -> str:
@@ -199,7 +230,8 @@ def scenario_run_json(run: ScenarioRun) -> dict[str, Any]:
 def comparisons(compared: list[RemoteComparison]) -> str:
     disagree = [c for c in compared if not c.agrees]
     agreed = len(compared) - len(disagree)
-    lines = [f"remote (TestFunction): {agreed} of {len(compared)} events agree"]
+    agree = verb(agreed, "agrees", "agree")
+    lines = [f"remote (TestFunction): {agreed} of {count(len(compared), 'event')} {agree}"]
     for c in disagree:
         error = f" ({shown(c.error)})" if c.error else ""
         lines.append(f"  {shown(c.name)}: local {c.local}, remote {c.remote}{error}")
@@ -256,21 +288,28 @@ def preview_json(previewed: Preview, kind: str) -> dict[str, Any]:
     )
 
 
-def done(report: Report | None, nothing: str) -> str:
-    """A ``done:`` line per step carried out, or ``nothing`` when there was nothing to do."""
-    if report is None or not report.done:
-        return nothing
-    return "\n".join(f"done: {shown(message)}" for message in report.done)
+def done_lines(report: Report, seen: Steps | None = None) -> list[str]:
+    """A ``done:`` line per step carried out, from the executor's record (less those a
+    terminal has shown already)."""
+    done = seen.unseen(report.done) if seen is not None else report.done
+    return [f"done: {shown(message)}" for message in done]
 
 
-def done_json(kind: str, plan: Plan, report: Report | None) -> dict[str, Any]:
-    return {"toggle": kind} | plan_json(plan) | {"report": (report or Report()).as_json()}
+def outcome(result: Outcome, seen: Steps | None = None) -> str:
+    """What a write command did, or ``result.nothing`` when it wrote nothing."""
+    if not result.report.done:
+        return shown(result.nothing)
+    return "\n".join(done_lines(result.report, seen))
+
+
+def outcome_json(result: Outcome) -> dict[str, Any]:
+    return {"toggle": result.toggle} | plan_json(result.plan) | {"report": result.report.as_json()}
 
 
 def state_line(status: dict[str, Any] | str) -> str:
     """One line for the state a stopped run left: overall, then each distribution."""
     if isinstance(status, str):
-        return f"state: unknown (reading it failed: {shown(status)})"
+        return f"state: unknown ({shown(status)})"
     each = ", ".join(
         f"{shown(d['label'])}: {d['maintenance']}, {shown(d['status'])}"
         for d in status["distributions"]
@@ -280,20 +319,18 @@ def state_line(status: dict[str, Any] | str) -> str:
     return f"state: maintenance {status['maintenance']} ({each}){kept}"
 
 
-def stopped_lines(
-    stop: Incomplete, state: dict[str, Any] | str, undo: str, again: str
-) -> list[str]:
+def stopped_lines(stop: Incomplete) -> list[str]:
     """For stderr after a run stopped past its first write: the cause, what was put
     back, what is left, the state (read again) and what to run next."""
     cause = stop.cause
     if isinstance(cause, Interrupted):
-        lines = [f"interrupted ({cause}); every write that started was finished"]
+        lines = [f"interrupted ({cause}); every step that started was finished"]
     else:
         lines = [f"Error: {shown(cause)}"]
     lines += [f"put back: {shown(d)} (as it was before this run)" for d in stop.rolled_back]
     lines += [f"left: {shown(item)}" for item in stop.left]
-    lines.append(state_line(state))
-    lines.append(f"to undo: {undo}; to finish: {again}")
+    lines.append(state_line(stop.state))
+    lines.append(f"to undo: {shown(stop.undo)}; to finish: {shown(stop.again)}")
     return lines
 
 
@@ -314,14 +351,15 @@ def status(document: dict[str, Any]) -> str:
         active = sum(s["active"] for s in scopes)
         later = sum(bool(s.get("scheduled")) for s in scopes)
         summary = (
-            f"{active} of {len(scopes)} scopes on" + (f", {later} scheduled" if later else "")
+            f"{active} of {count(len(scopes), 'scope')} on"
+            + (f", {later} scheduled" if later else "")
             if scoped
             else shown(store["describe"])
         )
         lines.append(
             f"toggle kvs: KeyValueStore {shown(store['name'])}: "
             + (
-                f"{summary}, {store['networks']} networks allowed in the store"
+                f"{summary}, {count(store['networks'], 'network')} allowed in the store"
                 if store["exists"]
                 else "does not exist (run `cffunc install`)"
             )
@@ -401,6 +439,114 @@ def _function_line(function: dict[str, Any]) -> str:
 
 # ---- printing ----
 
+ERASE = "\r\x1b[K"
+"""Back to the start of the line, and clear it (a terminal's progress line)."""
+
+
+class Steps:
+    """The progress lines of one command, and the done: lines people have already seen.
+
+    In a terminal (stderr a TTY, no --quiet) a step's line shows while the step runs and
+    becomes its ``done:`` line once it is done (on stdout when that is the terminal as well,
+    else on stderr), so each step is printed once; a ``waiting for`` line replaces the one
+    before it. Elsewhere (a log, a pipe) each progress line is a plain line on stderr and
+    the done: lines come at the end on stdout, as scripts read them."""
+
+    def __init__(self, out: TextIO, err: TextIO, quiet: bool = False, as_json: bool = False):
+        self.out, self.err, self.quiet = out, err, quiet
+        self.live = not quiet and err.isatty()
+        self.done_on_out = self.live and out.isatty() and not as_json
+        self.seen: set[str] = set()
+        """Done messages already on stdout (not to be printed again at the end)."""
+        self.transient = ""
+        """The line shown without a newline, to be rewritten."""
+        self.step: str | None = None
+
+    def progress(self, message: str) -> None:
+        if self.quiet:
+            return
+        message = shown(message)
+        if not self.live:
+            click.echo(message, file=self.err)
+            return
+        self._erase()
+        if message.startswith("waiting for "):
+            self._show(message)
+            return
+        click.echo(message, file=self.err)
+        if self.step is not None:  # a note in the middle of a step: the step shows again
+            self._show(self.step)
+
+    def started(self, message: str) -> None:
+        self.step = shown(message)
+        if self.live:
+            self._erase()
+            self._show(self.step)
+        else:
+            self.progress(message)
+
+    def finished(self, message: str) -> None:
+        self.step = None
+        if not self.live:
+            return
+        self._erase()
+        if self.done_on_out:
+            click.echo(f"done: {shown(message)}", file=self.out)
+            self.seen.add(message)
+        else:
+            click.echo(f"done: {shown(message)}", file=self.err)
+
+    def close(self) -> None:
+        """Clear a line left showing (before the result or an error is printed)."""
+        if self.live:
+            self._erase()
+
+    def unseen(self, done: list[str]) -> list[str]:
+        return [message for message in done if message not in self.seen]
+
+    def _show(self, line: str) -> None:
+        click.echo(line, file=self.err, nl=False)
+        self.transient = line
+
+    def _erase(self) -> None:
+        if self.transient:
+            click.echo(ERASE, file=self.err, nl=False)
+            self.transient = ""
+
+
+def steps() -> Steps:
+    """The running command's Steps (one per invocation, kept in click's context)."""
+    context = click.get_current_context()
+    found = context.meta.get("cffunc.steps")
+    if isinstance(found, Steps):
+        return found
+    made = Steps(
+        sys.stdout,
+        sys.stderr,
+        quiet=bool(getattr(context.obj, "quiet", False)),
+        as_json=bool(context.params.get("as_json")),
+    )
+    context.meta["cffunc.steps"] = made
+    return made
+
+
+def show_render(built: Built, output_file: Path | None, stats: bool) -> None:
+    """``render``: the code to FILE or stdout, or the sizes with --stats."""
+    if output_file is not None:
+        output_file.write_bytes(built.code.encode("utf-8"))
+        echo_err(f"wrote {output_file} ({built.total:,} bytes)")
+    if stats:
+        click.echo(render_stats(built))
+    elif output_file is None:
+        sys.stdout.write(built.code)
+
+
+def exported(paths: list[Path], request: ExportRequest) -> None:
+    if request.check_only:
+        click.echo(f"{request.target} matches the current render")
+    for path in paths:
+        click.echo(f"wrote {path}")
+
 
 def echo_err(message: str) -> None:
     """A line for people on stderr: progress, notes, errors. Its control characters are
@@ -410,5 +556,9 @@ def echo_err(message: str) -> None:
 
 def emit(as_json: bool, document: Any, text: str) -> None:
     """The document, exact, with --json; else the text for people (the formatters show
-    what came from elsewhere as escapes, and so does this, once more, for the whole)."""
-    click.echo(json.dumps(document, indent=2) if as_json else shown(text, keep="\n"))
+    what came from elsewhere as escapes, and so does this, once more, for the whole),
+    nothing when it is empty (a terminal has shown every line already)."""
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+    elif text:
+        click.echo(shown(text, keep="\n"))

@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import click
 
 from cffunc.cli.options import (
     Settings,
+    aws_options,
     command_options,
     json_option,
     parse_now,
     time_option,
 )
 from cffunc.cli.output import echo_err, emit
-from cffunc.config.load import Config
-from cffunc.deploy.awsclient import s3_client
-from cffunc.function.render import render
-from cffunc.function.rules import compile_rules
-from cffunc.replay.report import parse_window, quietest, write_html
-from cffunc.replay.run import ReplaySummary, Workers, format_summary, replay, replay_dask
+from cffunc.replay.request import ReplayRequest, run_replay
 from cffunc.replay.sources import Window
-from cffunc.runtime import FunctionRuntime
-from cffunc.runtime.local_run import (
-    local_store,
-)
-from cffunc.runtime.local_store import load_kvs
+from cffunc.words import count
 
 
 @click.command("replay")
@@ -77,6 +68,7 @@ from cffunc.runtime.local_store import load_kvs
     help="Workers, each with a V8 of its own; the counts are the same for any number.",
 )
 @json_option
+@aws_options
 @command_options
 def replay_command(
     settings: Settings,
@@ -111,80 +103,21 @@ def replay_command(
       cffunc replay --since 2026-11-27T00:00:00Z s3://my-logs/cf/
       cffunc replay --window 2h --html report.html logs/
     """
-    length = parse_window(window) if window else None
-    if dask_address and limit is not None:
-        raise click.UsageError("--limit cannot be combined with --dask (objects run apart)")
-    # The worker processes load while this one renders the function.
-    with Workers(0 if dask_address else jobs - 1) as workers:
-        summary, config = _replay(
-            settings, workers, logs, now, limit, sample, as_json, kvs_file, jobs, since,
-            until_, fields, dask_address,
-        )  # fmt: skip
-    return _report_replay(summary, config, length, html_file, as_json)
-
-
-def _replay(
-    settings: Settings,
-    workers: Workers,
-    logs: tuple[str, ...],
-    now: str | None,
-    limit: int | None,
-    sample: int,
-    as_json: bool,
-    kvs_file: Path | None,
-    jobs: int,
-    since: str | None,
-    until_: str | None,
-    fields: str | None,
-    dask_address: str | None,
-) -> tuple[ReplaySummary, Config]:
-    config = settings.config()
-    rules = compile_rules(config, os.environ)
     show = None
     if sys.stderr.isatty() and not as_json:
 
         def show(lines: int) -> None:
-            click.echo(f"\r{lines:,} lines", err=True, nl=False)
+            click.echo(f"\r{count(lines, 'line')}", err=True, nl=False)
 
-    kvs = local_store(load_kvs(kvs_file) if kvs_file else None, rules)
-    with FunctionRuntime(
-        render(rules).code, config.function.runtime, kvs=kvs, trusted=True
-    ) as engine:
-        hours = Window(time_option("--since", since), time_option("--until", until_))
-        s3 = (
-            s3_client(settings.profile, settings.endpoint_url)
-            if any(log.startswith("s3://") for log in logs)
-            else None
-        )
-        names = [f.strip() for f in fields.split(",")] if fields else None
-        store = kvs.items if kvs else None
-        if dask_address:
-            summary = replay_dask(
-                dask_address, engine, rules, logs, parse_now(now), sample, store, hours, names, s3,
-                (settings.profile, settings.endpoint_url),
-            )  # fmt: skip
-        else:
-            summary = replay(
-                engine, rules, logs, parse_now(now), limit, sample, show, store, jobs, hours, names,
-                s3, workers,
-            )  # fmt: skip
+    request = ReplayRequest(
+        settings.config_path, os.environ, logs, parse_now(now), limit, sample, kvs_file,
+        Window(time_option("--since", since), time_option("--until", until_)),
+        tuple(f.strip() for f in fields.split(",")) if fields else None, html_file, window,
+        dask_address, jobs, settings.connection, show,
+    )  # fmt: skip
+    result = run_replay(request)
     if show is not None:
         echo_err("")
-    return summary, config
-
-
-def _report_replay(
-    summary: ReplaySummary,
-    config: Config,
-    length: timedelta | None,
-    html_file: Path | None,
-    as_json: bool,
-) -> None:
-    quiet = quietest(summary.timeline, length) if length else None
-    if html_file is not None:
-        write_html(html_file, summary, quiet, f"cffunc replay: {config.function.name}")
-    document = summary.as_json() | ({"quietest_windows": quiet.as_json()} if quiet else {})
-    text = format_summary(summary) + ("\n" + "\n".join(quiet.lines()) if quiet else "")
-    emit(as_json, document, text)
-    if summary.counts["error"]:
+    emit(as_json, result.as_json(), result.text())
+    if not result.passed:
         sys.exit(1)

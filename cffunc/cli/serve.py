@@ -10,8 +10,8 @@ import click
 from cffunc.cli.options import (
     Settings,
     command_options,
-    foreign_function,
     parse_now,
+    with_function,
     with_options,
 )
 from cffunc.cli.output import echo_err
@@ -68,17 +68,11 @@ def serve_command(
     """
     config_path = settings.config().path  # a bad config: one line and exit 1, before listening
     fixed = parse_now(now) if now else None
-    if with_file is None:
-        foreign_function(
-            None, with_runtime, with_events
-        )  # refuses --with-runtime/--with-event alone
-    # A callable: the edge reads --with's file again when it changes.
-    foreign = (
-        (lambda: foreign_function(with_file, with_runtime, with_events)) if with_file else None
-    )
+    chosen = with_function(with_file, with_runtime, with_events)
+    # chosen.load: the edge reads --with's file again when it changes.
     edge = Edge(
-        config_path, os.environ, upstream, objects, foreign,
-        [with_file] if with_file else [], tuple(dict.fromkeys(with_events)) or None, fixed,
+        config_path, os.environ, upstream, objects, chosen.load if chosen else None,
+        [chosen.path] if chosen else [], chosen.slot_events if chosen else None, fixed,
         viewer_ip, echo_err,
     )  # fmt: skip
     serve_forever(

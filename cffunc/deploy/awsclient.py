@@ -14,6 +14,11 @@ documents no request rate for its control plane (Quotas,
 https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
 A throttled answer also makes every other call of the same client (the threads of a fleet
 run) hold back until the backoff has passed, so a burst slows down as a whole.
+
+Each method that changes the account is marked :func:`write` here, the one place that says
+which calls are writes; a write runs only inside :func:`executing`, which only the executor
+(:mod:`cffunc.deploy.apply`) enters, so every write is a plan step it records
+(tests/test_only_writer.py holds the rule by reading the source and by running every command).
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import botocore.exceptions
@@ -60,6 +68,48 @@ TRANSIENT_CODES = frozenset({
     "InternalError", "InternalFailure", "InternalServerException", "ServiceUnavailable",
     "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
 })  # fmt: skip
+
+_executing: ContextVar[bool] = ContextVar("cffunc_executing", default=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def executing() -> Iterator[None]:
+    """The block in which write methods may run: the executor's, and nobody else's."""
+    token = _executing.set(True)
+    try:
+        yield
+    finally:
+        _executing.reset(token)
+
+
+class OutsideExecutor(RuntimeError):
+    """A write was called outside the executor: a bug in cffunc, never a user's error."""
+
+
+def write(method: F) -> F:
+    """Marks a method that changes the account. It refuses to run outside
+    :func:`executing`, so a write that is not a plan step fails loudly instead of
+    going unrecorded (an interrupt message would then miss it)."""
+
+    @wraps(method)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _executing.get():
+            raise OutsideExecutor(
+                f"{type(self).__name__}.{method.__name__} called outside the executor: every "
+                "AWS write is a plan step run by cffunc.deploy.apply"
+            )
+        return method(self, *args, **kwargs)
+
+    guarded.__cffunc_write__ = True  # type: ignore[attr-defined]
+    return guarded  # type: ignore[return-value]
+
+
+def write_methods(cls: type) -> frozenset[str]:
+    """The names of ``cls``'s methods marked :func:`write`."""
+    return frozenset(
+        name for name in dir(cls) if getattr(getattr(cls, name), "__cffunc_write__", False)
+    )
 
 
 class AwsError(CffuncError):
@@ -205,28 +255,78 @@ def _data_loader() -> Any:
     return _loader
 
 
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom cffunc calls AWS: ``--profile``, ``--region``, ``--endpoint-url``;
+    None leaves each to boto3's own configuration (AWS_PROFILE, AWS_REGION or
+    AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, ~/.aws/config)."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
 def _session(profile: str | None) -> Any:
     import boto3
-    import botocore.exceptions
     import botocore.session
 
     core = botocore.session.get_session()
     core.register_component("data_loader", _data_loader())
-    try:
+    with _environment_errors():
         return boto3.Session(botocore_session=core, profile_name=profile)
-    except botocore.exceptions.ProfileNotFound:
+
+
+@contextmanager
+def _environment_errors(service: str = "AWS") -> Iterator[None]:
+    """botocore's errors about the machine's AWS set-up, each as one line that says what
+    to do (a user causes them with a typo, not cffunc)."""
+    import botocore.exceptions
+
+    try:
+        yield
+    except botocore.exceptions.EndpointConnectionError as error:
+        raise AwsError(f"cannot reach {service}: {error}", retryable=True) from None
+    except botocore.exceptions.HTTPClientError as error:  # cut off or timed out on the wire
+        raise AwsError(f"{service}: {error}", retryable=True) from None
+    except botocore.exceptions.ProfileNotFound as error:
         raise AwsError(
-            f"AWS profile {profile!r} not found; check --profile or ~/.aws/config"
+            f"AWS profile {error.kwargs.get('profile')!r} not found: give --profile (or "
+            "AWS_PROFILE) one of `aws configure list-profiles`, or leave both unset"
         ) from None
+    except botocore.exceptions.NoCredentialsError:
+        raise AwsError(
+            "no AWS credentials found; set AWS_PROFILE (or --profile) or AWS_ACCESS_KEY_ID "
+            "and AWS_SECRET_ACCESS_KEY"
+        ) from None
+    except botocore.exceptions.NoRegionError:
+        raise AwsError("no AWS region: give --region or set AWS_REGION") from None
+    except botocore.exceptions.InvalidRegionError as error:
+        raise AwsError(
+            f"--region {error.kwargs.get('region_name')!r} is not an AWS region name; give "
+            "one like us-east-1"
+        ) from None
+    except botocore.exceptions.MissingDependencyException:
+        raise AwsError(CRT_MISSING) from None
+    except botocore.exceptions.BotoCoreError as error:
+        # Partial credentials, an expired SSO token, a config file botocore cannot read.
+        raise AwsError(f"the AWS set-up of this machine: {error}") from None
 
 
-def s3_client(profile: str | None, endpoint_url: str | None) -> Any:
-    """A boto3 S3 client for replay's s3:// sources: the usual boto3 configuration
-    (profile, environment, AWS_ENDPOINT_URL), or --endpoint-url."""
-    kwargs: dict[str, Any] = {"config": _retries()}
-    if endpoint_url:
-        kwargs["endpoint_url"] = endpoint_url
-    return _session(profile).client("s3", **kwargs)
+def _boto_client(
+    service: str, connection: Connection, region: str | None, config: Any = None
+) -> Any:
+    """A boto3 client; ``config`` None: botocore's retries (S3), else the one given."""
+    with _environment_errors():
+        return _session(connection.profile).client(
+            service, region_name=region, endpoint_url=connection.endpoint_url,
+            config=config or _retries(),
+        )  # fmt: skip
+
+
+def s3_client(connection: Connection) -> Any:
+    """A boto3 S3 client for replay's s3:// sources: --region, else boto3's own (without
+    one, S3's global endpoint, which follows a bucket to its region)."""
+    return _boto_client("s3", connection, connection.region)
 
 
 def _retries() -> Any:
@@ -318,18 +418,8 @@ class _Client:
 
         method = getattr(self._client, _snake(operation.removeprefix("kvs:")))
         try:
-            return method(**params)
-        except botocore.exceptions.NoCredentialsError:
-            raise AwsError(
-                "no AWS credentials found; set AWS_PROFILE (or --profile) or AWS_ACCESS_KEY_ID "
-                "and AWS_SECRET_ACCESS_KEY"
-            ) from None
-        except botocore.exceptions.EndpointConnectionError as error:
-            raise AwsError(f"cannot reach {self.service}: {error}", retryable=True) from None
-        except botocore.exceptions.HTTPClientError as error:  # cut off, timed out
-            raise AwsError(f"{operation} on {resource}: {error}", retryable=True) from None
-        except botocore.exceptions.MissingDependencyException:
-            raise AwsError(CRT_MISSING) from None
+            with _environment_errors(self.service):  # credentials are read at the first request
+                return method(**params)
         except botocore.exceptions.ClientError as error:
             raise _translate(error, operation, resource) from None
 
@@ -339,32 +429,24 @@ class CloudFrontClient(_Client):
 
     @classmethod
     def connect(
-        cls,
-        profile: str | None = None,
-        endpoint_url: str | None = None,
-        trace: Callable[[str], None] | None = None,
+        cls, connection: Connection = Connection(), trace: Callable[[str], None] | None = None
     ) -> CloudFrontClient:
         # boto3 is imported here, not at the top: `cffunc render`, `test` and `--help`
         # never call AWS and need not pay its import time (about 0.1 s).
-        client = _session(profile).client(
-            "cloudfront", region_name=REGION, endpoint_url=endpoint_url, config=_no_retries()
-        )
-        made = cls(client, trace=trace)
-        made.profile, made.endpoint_url = profile, endpoint_url
+        made = cls(_boto_client("cloudfront", connection, REGION, _no_retries()), trace=trace)
+        made.connection = connection
         return made
 
-    profile: str | None = None
-    endpoint_url: str | None = None
+    connection: Connection = Connection()
     _data_plane: KeyValueStoreClient | None = None
 
     def key_value_store_client(self) -> KeyValueStoreClient:
-        """The data-plane client, with this client's profile, endpoint, trace and clock
-        (made once: a boto3 client costs tens of milliseconds to build)."""
+        """The data-plane client, with this client's connection, trace and clock (made
+        once: a boto3 client costs tens of milliseconds to build)."""
         if self._data_plane is None:
             self._data_plane = KeyValueStoreClient.connect(
-                self.profile, self.endpoint_url, self.trace, self.sleep, self.clock, self.calls,
-                self.jitter,
-            )  # fmt: skip
+                self.connection, self.trace, self.sleep, self.clock, self.calls, self.jitter
+            )
         return self._data_plane
 
     # ---- functions ----
@@ -403,6 +485,7 @@ class CloudFrontClient(_Client):
             return None
         return bytes(answer["FunctionCode"].read())
 
+    @write
     def create_function(
         self, name: str, runtime: str, comment: str, code: bytes, kvs_arn: str | None = None
     ) -> tuple[str, str]:
@@ -415,6 +498,7 @@ class CloudFrontClient(_Client):
             answer["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
         )
 
+    @write
     def update_function(
         self,
         name: str,
@@ -430,6 +514,7 @@ class CloudFrontClient(_Client):
         )  # fmt: skip
         return str(answer["ETag"])
 
+    @write
     def publish_function(self, name: str, etag: str) -> None:
         self._call("PublishFunction", name, Name=name, IfMatch=etag)
 
@@ -439,6 +524,7 @@ class CloudFrontClient(_Client):
         )
         return dict(answer["TestResult"])
 
+    @write
     def delete_function(self, name: str, etag: str) -> None:
         self._call("DeleteFunction", name, Name=name, IfMatch=etag)
 
@@ -450,9 +536,11 @@ class CloudFrontClient(_Client):
             return None
         return _store_info(answer)
 
+    @write
     def create_key_value_store(self, name: str, comment: str) -> StoreInfo:
         return _store_info(self._call("CreateKeyValueStore", name, Name=name, Comment=comment))
 
+    @write
     def delete_key_value_store(self, name: str, etag: str) -> None:
         self._call("DeleteKeyValueStore", name, Name=name, IfMatch=etag)
 
@@ -496,6 +584,7 @@ class CloudFrontClient(_Client):
         answer = self._call("GetDistributionConfig", distribution_id, Id=distribution_id)
         return DistributionConfig(distribution_id, answer["DistributionConfig"], answer["ETag"])
 
+    @write
     def update_distribution(self, distribution_id: str, etag: str, config: dict[str, Any]) -> str:
         answer = self._call(
             "UpdateDistribution",
@@ -520,11 +609,13 @@ class CloudFrontClient(_Client):
         answer = self._call("ListTagsForResource", arn, Resource=arn)
         return {t["Key"]: t.get("Value", "") for t in (answer.get("Tags") or {}).get("Items") or []}
 
-    def tag(self, arn: str, tags: dict[str, str]) -> None:
+    @write
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
         items = [{"Key": k, "Value": v} for k, v in tags.items()]
         self._call("TagResource", arn, Resource=arn, Tags={"Items": items})
 
-    def untag(self, arn: str, keys: list[str]) -> None:
+    @write
+    def untag_resource(self, arn: str, keys: list[str]) -> None:
         self._call("UntagResource", arn, Resource=arn, TagKeys={"Items": keys})
 
     def distributions(self) -> Iterator[DistributionSummary]:
@@ -556,22 +647,19 @@ class KeyValueStoreClient(_Client):
     @classmethod
     def connect(
         cls,
-        profile: str | None,
-        endpoint_url: str | None,
+        connection: Connection,
         trace: Callable[[str], None] | None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         calls: list[str] | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> KeyValueStoreClient:
-        client = _session(profile).client(
-            "cloudfront-keyvaluestore",
-            region_name=REGION,
-            endpoint_url=endpoint_url,
-            config=_no_retries(),
-        )
-        if endpoint_url:
-            _keep_endpoint_host(client, endpoint_url)
+        # The data plane is global (SigV4A signs for every region), but botocore resolves
+        # its endpoint from a region: --region, else boto3's, else CloudFront's own.
+        region = connection.region or _session(connection.profile).region_name or REGION
+        client = _boto_client("cloudfront-keyvaluestore", connection, region, _no_retries())
+        if connection.endpoint_url:
+            _keep_endpoint_host(client, connection.endpoint_url)
         made = cls(client, sleep=sleep, clock=clock, trace=trace, jitter=jitter)
         if calls is not None:
             made.calls = calls  # one count for both planes
@@ -606,14 +694,17 @@ class KeyValueStoreClient(_Client):
             if not token:
                 return out
 
-    def put(self, arn: str, key: str, value: str, etag: str) -> str:
+    @write
+    def put_key(self, arn: str, key: str, value: str, etag: str) -> str:
         answer = self._call("kvs:PutKey", key, KvsARN=arn, Key=key, Value=value, IfMatch=etag)
         return str(answer["ETag"])
 
-    def delete(self, arn: str, key: str, etag: str) -> str:
+    @write
+    def delete_key(self, arn: str, key: str, etag: str) -> str:
         return str(self._call("kvs:DeleteKey", key, KvsARN=arn, Key=key, IfMatch=etag)["ETag"])
 
-    def update(self, arn: str, etag: str, puts: dict[str, str], deletes: list[str]) -> str:
+    @write
+    def update_keys(self, arn: str, etag: str, puts: dict[str, str], deletes: list[str]) -> str:
         """Puts and deletes in one conditional write (at most 50 keys)."""
         answer = self._call(
             "kvs:UpdateKeys", arn, KvsARN=arn, IfMatch=etag,

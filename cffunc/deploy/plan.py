@@ -1,8 +1,9 @@
-"""Plan what publish/enable/disable/install change: pure data from (local render, remote state).
+"""Plan what every command changes: pure data from (local render, remote state).
 
 The planner never calls AWS. It takes what :mod:`cffunc.deploy.reads` (and a toggle) read and
 returns a :class:`Plan`: the steps to take, each with the message a person reads, for the
-KeyValueStore, the function and the distributions. ``cffunc plan`` prints it; the write
+KeyValueStore, the function, the distributions, and what ``destroy`` and ``uninstall``
+delete. ``cffunc plan`` prints it; the write
 commands hand the same plan to :mod:`cffunc.deploy.apply`. The distribution and store edits are
 pure functions too, re-applied to freshly read data when another writer got in between,
 so the other writer's change is never lost.
@@ -144,8 +145,26 @@ class StoreStep:
 
 
 @dataclass(frozen=True)
+class DeleteStep:
+    """Delete a function or a store, or cffunc's keys from a store it did not create."""
+
+    kind: Literal["function", "store", "keys"]
+    name: str
+    """The function's or the store's name."""
+    message: str
+    etag: str = ""
+    """function, store: the ETag read when planning (the delete is conditional on it)."""
+    arn: str = ""
+    """keys: the store's ARN."""
+    in_use: str | None = None
+    """The error when it is still in use; None: keep it and go on (a composition another
+    distribution still runs)."""
+
+
+@dataclass(frozen=True)
 class Plan:
-    """The steps, run in this order: store steps, function steps, distribution steps.
+    """The steps, run in this order: store steps, function steps, distribution steps,
+    delete steps.
 
     ``local`` and ``remote`` are what the plan was made from: the function it writes and
     the ETags it read, so that the executor needs nothing else."""
@@ -160,6 +179,7 @@ class Plan:
     """Composed functions, published after cffunc's own and before the distributions."""
     restore: dict[str, str] = field(default_factory=dict)
     """disable: composed ARN -> the foreign ARN to put back."""
+    delete_steps: tuple[DeleteStep, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -168,6 +188,7 @@ class Plan:
             and not self.function_steps
             and not any(c.steps for c in self.compositions)
             and not self.distribution_steps
+            and not self.delete_steps
         )
 
     def messages(self) -> list[str]:
@@ -176,6 +197,7 @@ class Plan:
             + [s.message for s in self.function_steps]
             + [s.message for c in self.compositions for s in c.steps]
             + [s.message for s in self.distribution_steps]
+            + [s.message for s in self.delete_steps]
         )
 
 
@@ -206,6 +228,23 @@ def plan_function(local: LocalFunction, remote: RemoteFunction) -> tuple[Functio
             "publish", f"publish {local.name} to LIVE (DEVELOPMENT already holds the code)"
         ),
     )
+
+
+def plan_development(local: LocalFunction, remote: RemoteFunction) -> Plan:
+    """Put the local render on DEVELOPMENT (for TestFunction), leaving LIVE as it is;
+    nothing when DEVELOPMENT holds it already."""
+    if remote.dev_etag is None:
+        step = FunctionStep("create", f"create {local.name} in DEVELOPMENT to test it")
+    elif not holds_render(
+        local, remote.dev_code, remote.dev_runtime, remote.dev_comment, remote.dev_kvs
+    ):
+        step = FunctionStep(
+            "update",
+            f"update {local.name} DEVELOPMENT to the local render to test it (LIVE is untouched)",
+        )
+    else:
+        return Plan(local=local, remote=remote)
+    return Plan((step,), local=local, remote=remote)
 
 
 def holds_render(
@@ -648,6 +687,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "function": [{"action": s.action, "message": s.message} for s in c.steps],
             }
             for c in plan.compositions
+        ],
+        "delete": [
+            {"kind": s.kind, "name": s.name, "message": s.message} for s in plan.delete_steps
         ],
         "distributions": [
             {

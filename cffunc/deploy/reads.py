@@ -89,6 +89,21 @@ def read_function(client: CloudFrontClient, local: LocalFunction) -> RemoteFunct
     )
 
 
+def read_development(client: CloudFrontClient, local: LocalFunction) -> RemoteFunction:
+    """DEVELOPMENT's config and code only: what TestFunction runs."""
+    dev = client.describe_function(local.name, "DEVELOPMENT")
+    if dev is None:
+        return RemoteFunction()
+    return RemoteFunction(
+        dev_etag=dev.etag,
+        dev_runtime=dev.runtime,
+        dev_comment=dev.comment,
+        dev_code=client.function_code(local.name, "DEVELOPMENT"),
+        arn=dev.arn,
+        dev_kvs=dev.kvs_arns,
+    )
+
+
 def read_foreign(client: CloudFrontClient, arn: str) -> ForeignFunction:
     """The LIVE stage of a foreign function on a slot: what a composition is made from."""
     name = function_name(arn)

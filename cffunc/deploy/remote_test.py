@@ -1,8 +1,9 @@
 """Compare the local runtime with CloudFront's TestFunction (``test --remote``, ``publish --test``).
 
 The scenario events run through TestFunction on the DEVELOPMENT stage (the local render is
-put there first if needed; LIVE is untouched) and through the local runtime, at the same
-moment; the two are compared on what the viewer-request result does.
+put there first if needed, a plan step the executor makes; LIVE is untouched) and through
+the local runtime, at the same moment; the two are compared on what the viewer-request
+result does.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cffunc.deploy.apply import Report
 from cffunc.deploy.awsclient import CloudFrontClient
-from cffunc.deploy.plan import LocalFunction, holds_render
+from cffunc.deploy.plan import LocalFunction, Plan, plan_development
+from cffunc.deploy.reads import read_development
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.events import viewer_request_event
 from cffunc.runtime.local_run import RemoteComparison
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
     from cffunc.function.rules import MaintenanceRules
     from cffunc.runtime.scenarios import Scenario
 
-Progress = Callable[[str], None]
+Apply = Callable[[Plan], Report]
 
 
 def _describe_output(output: Any) -> str:
@@ -35,28 +38,14 @@ def _describe_output(output: Any) -> str:
     return f"request {output.get('uri')}"
 
 
-def ensure_development(client: CloudFrontClient, local: LocalFunction, progress: Progress) -> str:
-    """The DEVELOPMENT ETag, after putting the local render there if it is not."""
-    dev = client.describe_function(local.name, "DEVELOPMENT")
-    if dev is None:
-        progress(f"creating {local.name} in DEVELOPMENT to test it")
-        return client.create_function(
-            local.name, local.runtime, local.comment, local.rendered, local.kvs_arn
-        )[0]
-    if holds_render(
-        local,
-        client.function_code(local.name, "DEVELOPMENT"),
-        dev.runtime,
-        dev.comment,
-        dev.kvs_arns,
-    ):
-        return dev.etag
-    progress(
-        f"updating {local.name} DEVELOPMENT to the local render to test it (LIVE is untouched)"
-    )
-    return client.update_function(
-        local.name, dev.etag, local.runtime, local.comment, local.rendered, local.kvs_arn
-    )
+def ensure_development(client: CloudFrontClient, local: LocalFunction, apply: Apply) -> str:
+    """The DEVELOPMENT ETag, after ``apply`` (the executor) has put the local render there
+    if it is not."""
+    plan = plan_development(local, read_development(client, local))
+    if plan.empty:
+        assert plan.remote.dev_etag is not None
+        return plan.remote.dev_etag
+    return apply(plan).development[local.name]
 
 
 def compare_remote(
@@ -88,7 +77,7 @@ def remote_comparisons(
     scenarios: Sequence[Scenario],
     secret: str | None,
     now: datetime,
-    progress: Progress,
+    apply: Apply,
 ) -> list[RemoteComparison]:
     """The scenario events at ``now`` (TestFunction cannot freeze the clock: give the
     current time), through TestFunction and through the local runtime."""
@@ -99,5 +88,5 @@ def remote_comparisons(
     )
     with FunctionRuntime(local.rendered.decode("utf-8"), local.runtime, kvs=kvs) as engine:
         results = engine.invoke_many((event, round(now.timestamp() * 1000)) for _, event in named)
-    etag = ensure_development(client, local, progress)
+    etag = ensure_development(client, local, apply)
     return compare_remote(client, local, etag, named, [(r.output, r.error) for r in results])

@@ -129,6 +129,9 @@ class EmulatorApp:
         self.after_read: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
         self.calls: list[str] = []
         self.traffic = Traffic()
+        self.after_call: list[Callable[[str], None]] = []
+        """Told each operation (``kvs:`` for the data plane) once it is answered and before
+        the answer is sent: tests send the client a signal exactly after a given write."""
 
     def change_after_next_read(
         self, distribution_id: str, change: Callable[[dict[str, Any]], None]
@@ -196,6 +199,8 @@ class EmulatorApp:
         response_headers["x-amz-request-id"] = request_id
         response_headers["Content-Length"] = str(len(payload))
         start_response(f"{status} {_reason(status)}", list(response_headers.items()))
+        for hook in self.after_call:
+            hook(operation.name)
         return [payload]
 
     def _data_plane(
@@ -207,6 +212,7 @@ class EmulatorApp:
         headers = {
             k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
         }
+        operation = "unrouted"
         try:
             try:
                 body = body_of(environ)
@@ -230,6 +236,8 @@ class EmulatorApp:
             "Content-Length": str(len(payload)),
         }
         start_response(f"{status} {_reason(status)}", list(out_headers.items()))
+        for hook in self.after_call:
+            hook("kvs:" + operation)
         return [payload]
 
     # ---- control endpoints (tests, and anyone trying failure modes by hand) ----

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,12 +25,28 @@ from cffunc.emulator.app import Clock, EmulatorApp
 from cffunc.emulator.seeds import SeedError, load_seeds, parse_seeds, read_seeds
 from cffunc.emulator.state import CloudFrontState
 
-__all__ = ["RunningEmulator", "SeedError", "build_app", "local_cloudfront", "main", "read_seeds"]
+__all__ = [
+    "MissingExtra", "RunningEmulator", "SeedError", "build_app", "client_environment",
+    "local_cloudfront", "main", "read_seeds",
+]  # fmt: skip
+
+
+MOTO_MISSING = "the local CloudFront API runs on moto: pip install 'cffunc[emulator]'"
+
+
+class MissingExtra(RuntimeError):
+    """moto, which the local API is built on, is not installed (an extra of cffunc)."""
 
 
 def build_app(seeds: Sequence[dict[str, Any]] = (), deploy_seconds: float = 0.0) -> EmulatorApp:
-    """The WSGI app, holding ``seeds`` (see :mod:`.seeds`; SeedError when one cannot load)."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    """The WSGI app, holding ``seeds`` (see :mod:`.seeds`; SeedError when one cannot load,
+    MissingExtra without moto)."""
+    try:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] != "moto":
+            raise
+        raise MissingExtra(MOTO_MISSING) from None
 
     state = CloudFrontState(clock=Clock(), deploy_seconds=deploy_seconds)
     load_seeds(state, parse_seeds(seeds))
@@ -48,6 +65,16 @@ class RunningEmulator:
     endpoint: str
     app: EmulatorApp
     server: BaseWSGIServer
+
+
+def client_environment(endpoint: str) -> dict[str, str | None]:
+    """What points boto3 (and cffunc) at a local API, with dummy credentials and none of
+    the machine's own AWS profile or config (None: unset)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PROFILE": None,
+    }  # fmt: skip
 
 
 @contextmanager
@@ -103,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         seeds = [seed for path in args.seed for seed in read_seeds(path)]
         app = build_app(seeds, args.deploy_seconds)
-    except SeedError as error:
+    except (SeedError, MissingExtra) as error:
         parser.exit(1, f"Error: {error}\n")
     server = make_server("127.0.0.1", args.port, app, threaded=True)
     print(

@@ -17,14 +17,17 @@ comment; attribute arn) and the distribution's ``function_association`` block
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from cffunc.config.load import Config
 from cffunc.deploy.reads import local_function
 from cffunc.errors import CffuncError
 from cffunc.export import folder, hcl
-from cffunc.function.render import RenderedFunction
+from cffunc.function.render import RenderedFunction, render
+from cffunc.function.rules import compile_rules
 
 FUNCTION_ID = "MaintenanceFunction"
 STORE_ID = "MaintenanceStore"
@@ -283,3 +286,27 @@ def _difference(name: str, current: bytes, text: str) -> str | None:
         if block.meaning() in extra:
             return f"{block.address} is not in the current render"
     return "it holds arguments outside any block"
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """``cffunc export cloudformation|terraform``: where, and whether only to compare."""
+
+    config: Config
+    env: Mapping[str, str]
+    kind: Literal["cloudformation", "terraform"]
+    target: Path
+    check_only: bool = False
+    command: str = ""
+    """The command that writes the files again, for --check's error."""
+
+
+def export_files(request: ExportRequest) -> list[Path]:
+    """The files written; with ``check_only``, none (ExportError when they are stale)."""
+    function = render(compile_rules(request.config, request.env))
+    single = request.kind == "cloudformation"
+    exported = (cloudformation if single else terraform)(request.config, function)
+    if request.check_only:
+        check(exported, request.target, single, request.command)
+        return []
+    return write(exported, request.target, single)

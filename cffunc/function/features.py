@@ -10,12 +10,12 @@ with line and column, makes code that passes here code CloudFront accepts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from functools import cache
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
 from cffunc.config.load import Runtime
-from cffunc.function.source import SourceError, check_syntax, position
+from cffunc.function.source import SourceError, check_syntax, language, position
 
 # node type -> what to call it in the error, refused by every runtime
 _NEVER = {
@@ -39,12 +39,25 @@ _NOT_IN_1_0 = {
 }
 
 
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
+# Every node type _refusal may refuse: the query finds them in C, and only they are looked
+# at in Python (a walk over every node of a rendered function took most of its check).
+_CANDIDATES = (
+    *_NEVER, *_NOT_IN_1_0, "lexical_declaration", "for_in_statement", "number",
+    "function_declaration", "function_expression", "arrow_function", "method_definition",
+    "binary_expression",
+)  # fmt: skip
+
+
+@cache
+def _query() -> Query:
+    return Query(language(), "[" + " ".join(f"({kind})" for kind in _CANDIDATES) + "] @node")
+
+
+def _depth(node: Node) -> int:
+    depth, parent = 0, node.parent
+    while parent is not None:
+        depth, parent = depth + 1, parent.parent
+    return depth
 
 
 def _refusal(node: Node, runtime: Runtime) -> str | None:
@@ -79,9 +92,11 @@ def _has(node: Node, *tokens: str) -> bool:
 
 
 def check_features(code: str, runtime: Runtime) -> None:
-    """Raise :class:`SourceError` naming the first construct ``runtime`` refuses."""
+    """Raise :class:`SourceError` naming the first construct ``runtime`` refuses (first in
+    the source: outer before inner where they start together)."""
     tree = check_syntax(code)
-    for node in _walk(tree.root_node):
+    found = QueryCursor(_query()).captures(tree.root_node).get("node", [])
+    for node in sorted(found, key=lambda n: (n.start_byte, -n.end_byte, _depth(n))):
         refused = _refusal(node, runtime)
         if refused is not None:
             raise SourceError(f"{runtime} does not support {refused} (at {position(node)})")

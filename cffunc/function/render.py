@@ -30,6 +30,7 @@ from cffunc.function.store_layout import (
 )
 from cffunc.function.templates import environment, js
 from cffunc.function.tenants import PLACEHOLDER
+from cffunc.words import count
 
 SIZE_LIMIT = 10_240
 """CloudFront's limit on function code, in bytes (not adjustable)."""
@@ -170,7 +171,7 @@ def render(rules: MaintenanceRules) -> RenderedFunction:
             f"the rendered function is {stats.total:,} bytes, over CloudFront's "
             f"{SIZE_LIMIT:,}-byte limit by {stats.total - SIZE_LIMIT:,} "
             f"(page {stats.page:,}, allowlist {stats.allowlist:,} for "
-            f"{stats.v4_networks + stats.v6_networks} networks, logic {stats.logic:,}); "
+            f"{count(stats.v4_networks + stats.v6_networks, 'network')}, logic {stats.logic:,}); "
             'use maintenance.mode = "rewrite" to serve the page from your origin, '
             "fewer or wider CIDRs in allow.ips, or a smaller page"
         )

@@ -30,8 +30,13 @@ class Position:
 
 
 @cache
+def language() -> Language:
+    return Language(tree_sitter_javascript.language())
+
+
+@cache
 def _parser() -> Parser:
-    return Parser(Language(tree_sitter_javascript.language()))
+    return Parser(language())
 
 
 def parse(code: str) -> Tree:

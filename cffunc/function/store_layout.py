@@ -59,6 +59,8 @@ from cffunc.function.paths import first_match, is_safe
 from cffunc.function.scopes import READS, Methods, Scope, host_matches
 from cffunc.function.tenants import UNKNOWN
 
+KEY_PREFIX = "cffunc:"
+"""Every key cffunc writes starts with this (uninstall removes them from a store it keeps)."""
 STATE_KEY = "cffunc:state"
 HOST_PREFIX = "cffunc:host:"
 TENANT_PREFIX = "cffunc:tenant:"

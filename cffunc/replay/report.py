@@ -20,6 +20,7 @@ from typing import Any
 
 from cffunc.errors import CffuncError
 from cffunc.replay.run import CLASSES, add_counts, top
+from cffunc.words import count, number
 
 STEP = timedelta(minutes=5)
 """The resolution of the counts (shims/replay.js buckets by five minutes)."""
@@ -80,11 +81,11 @@ class Quiet:
     def lines(self) -> list[str]:
         minutes = int(self.length.total_seconds() // 60)
         out = [f"quietest {minutes}-minute windows (requests that would get maintenance):"]
-        out += [f"  {_span(w)}: {w.affected:,.0f} of {w.requests:,.0f}" for w in self.overall]
+        out += [f"  {_span(w)}: {number(w.affected)} of {number(w.requests)}" for w in self.overall]
         for day, w in self.weekdays.items():
             out.append(
-                f"  {day}s {w.start:%H:%M}-{w.end:%H:%M} UTC: {w.affected:,.1f} a day "
-                f"of {w.requests:,.1f}"
+                f"  {day}s {w.start:%H:%M}-{w.end:%H:%M} UTC: {number(w.affected)} a day "
+                f"of {number(w.requests)}"
             )
         return out
 
@@ -177,8 +178,9 @@ def _weekdays(
 # ---- the page ----
 
 
-def write_html(path: Any, summary: Any, quiet: Quiet | None, title: str) -> None:
-    """The self-contained report: charts as inline SVG, tables, no script or link."""
+def pyplot() -> Any:
+    """matplotlib's pyplot, drawing SVG; ReportError when the report extra is missing
+    (replay checks this before it reads a line)."""
     try:
         import matplotlib
 
@@ -188,6 +190,12 @@ def write_html(path: Any, summary: Any, quiet: Quiet | None, title: str) -> None
         raise ReportError(
             "--html draws its charts with matplotlib: pip install 'cffunc[report]'"
         ) from None
+    return plt
+
+
+def write_html(path: Any, summary: Any, quiet: Quiet | None, title: str) -> None:
+    """The self-contained report: charts as inline SVG, tables, no script or link."""
+    plt = pyplot()
     plt.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, and the page's font
     plt.rcParams["svg.hashsalt"] = "cffunc"  # the same SVG for the same counts
     parts = [
@@ -229,7 +237,8 @@ def _totals(summary: Any) -> str:
         for c in CLASSES
     )
     return (
-        f"<p>{summary.lines:,} lines, {total:,} replayed, {summary.malformed:,} malformed.</p>"
+        f"<p>{count(summary.lines, 'line')}, {total:,} replayed, "
+        f"{summary.malformed:,} malformed.</p>"
         f"<table><tr><th>class</th><th>requests</th><th>share</th></tr>{rows}</table>"
     )
 
@@ -261,7 +270,9 @@ def _timeline_svg(plt: Any, points: list[tuple[datetime, list[int]]]) -> str:
         colors=[colours[c] for c in CLASSES],
     )
     axes.set_ylabel(f"requests per {unit}")
-    axes.legend(loc="upper left", ncols=4, frameon=False)
+    # Above the plot, on the page's white: over the areas, a swatch would vanish into the
+    # area of its own colour.
+    axes.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncols=4, frameon=False)
     axes.margins(x=0)
     figure.autofmt_xdate()
     return _svg(plt, figure)
@@ -288,13 +299,13 @@ def _heatmap_svg(plt: Any, points: list[tuple[datetime, list[int]]]) -> str:
 def _quiet_table(quiet: Quiet) -> str:
     minutes = int(quiet.length.total_seconds() // 60)
     rows = "".join(
-        f"<tr><td>{_span(w)}</td><td class=n>{w.affected:,.0f}</td>"
-        f"<td class=n>{w.requests:,.0f}</td></tr>"
+        f"<tr><td>{_span(w)}</td><td class=n>{number(w.affected)}</td>"
+        f"<td class=n>{number(w.requests)}</td></tr>"
         for w in quiet.overall
     )
     days = "".join(
-        f"<tr><td>{d}s {w.start:%H:%M}-{w.end:%H:%M} UTC</td><td class=n>{w.affected:,.1f}</td>"
-        f"<td class=n>{w.requests:,.1f}</td></tr>"
+        f"<tr><td>{d}s {w.start:%H:%M}-{w.end:%H:%M} UTC</td><td class=n>{number(w.affected)}</td>"
+        f"<td class=n>{number(w.requests)}</td></tr>"
         for d, w in quiet.weekdays.items()
     )
     return (

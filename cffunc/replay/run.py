@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from cffunc.config.load import IPNetwork, Runtime
+from cffunc.deploy.awsclient import Connection
 from cffunc.errors import CffuncError
 from cffunc.function.decide import (
     DOTTED,
@@ -55,6 +56,7 @@ from cffunc.runtime.engine import RuntimeFailure, start_v8
 from cffunc.runtime.events import split_cookie_header, split_query
 from cffunc.runtime.local_store import KeyValueData
 from cffunc.terminal import shown
+from cffunc.words import count as counted
 
 CLASSES = ("pass", "maintenance", "redirect", "error")
 CACHE_LIMIT = 50_000
@@ -518,7 +520,9 @@ class Workers:
 
     def __init__(self, count: int) -> None:
         context = multiprocessing.get_context("spawn")
-        self.results = context.Queue()
+        # Without workers no process needs the queue: a multiprocessing one would start
+        # the resource tracker, a process, for every replay on one core.
+        self.results: Any = context.Queue() if count else queue.SimpleQueue()
         self.processes: list[Any] = []
         self.queues: list[Any] = []
         for _ in range(count):
@@ -802,12 +806,12 @@ def replay_dask(
     window: Window | None = None,
     fields: Sequence[str] | None = None,
     s3: Any = None,
-    s3_config: tuple[str | None, str | None] = (None, None),
+    s3_config: Connection | None = None,
 ) -> ReplaySummary:
     """The replay on an existing Dask cluster: one task per log file or object, each
     replayed by the worker with a V8 of its own, the partial summaries merged here in the
-    order of the objects (so the summary is the local one). ``s3_config``: the profile and
-    endpoint the workers' S3 clients use."""
+    order of the objects (so the summary is the local one). ``s3_config``: the profile,
+    region and endpoint the workers' S3 clients use."""
     try:
         from distributed import Client
     except ImportError:
@@ -820,8 +824,8 @@ def replay_dask(
         raise CffuncError(f"--dask {address}: cannot reach the scheduler: {error}") from None
     try:
         futures = client.map(
-            _replay_object, locators, setup=setup, fields=fields, s3_config=s3_config,
-            pure=False,
+            _replay_object, locators, setup=setup, fields=fields,
+            s3_config=s3_config or Connection(), pure=False,
         )  # fmt: skip
         parts = client.gather(futures)
     finally:
@@ -839,7 +843,7 @@ def _replay_object(
     locator: str,
     setup: _Setup,
     fields: Sequence[str] | None,
-    s3_config: tuple[str | None, str | None],
+    s3_config: Connection,
 ) -> ReplaySummary:
     """One Dask task: a whole log file or object, by this worker process's V8 (kept
     between tasks of the same replay)."""
@@ -854,7 +858,7 @@ def _replay_object(
     if locator.startswith("s3://"):
         from cffunc.deploy.awsclient import s3_client
 
-        s3 = s3_client(*s3_config)
+        s3 = s3_client(s3_config)
     summary = ReplaySummary()
     for block in _plan_blocks([(locator, open_one(locator, fields, s3))], 2**53, setup.sample > 1):
         result = worker.run(block)
@@ -1000,7 +1004,8 @@ def format_summary(summary: ReplaySummary) -> str:
     logs: their control characters are shown as escapes (a URI holding ``%1B]0;`` would
     otherwise set the terminal's title)."""
     total = summary.replayed
-    out = [f"{summary.lines:,} lines, {total:,} replayed, {summary.malformed:,} malformed"]
+    lines = counted(summary.lines, "line")
+    out = [f"{lines}, {total:,} replayed, {summary.malformed:,} malformed"]
     for cls in CLASSES:
         count = summary.counts[cls]
         share = f"{count / total:.1%}" if total else "-"
@@ -1025,6 +1030,7 @@ def format_summary(summary: ReplaySummary) -> str:
         out.extend(f"  {shown(e)}" for e in summary.errors)
     if summary.disagreements:
         out.append(
-            f"warning: the decision model disagrees on {summary.disagreements:,} passing lines"
+            "warning: the decision model disagrees on "
+            f"{counted(summary.disagreements, 'passing line')}"
         )
     return "\n".join(out)

@@ -39,6 +39,7 @@ from cffunc.runtime.edge import EdgeContext
 from cffunc.runtime.local_store import KeyValueData
 from cffunc.runtime.origins import OriginCall, OriginError, check_calls
 from cffunc.runtime.validate import InvalidResult, validate
+from cffunc.words import count
 
 SHIMS = ("crypto.js", "modules.js", "cloudfront.js", "prelude.js", "replay.js")
 SIZE_LIMIT = 10_240
@@ -206,7 +207,7 @@ class FunctionRuntime:
             "__cffuncRunText",
             (json.dumps(batch), self.time_limit_ms),
             timeout,
-            f"the batch of {len(batch)} events",
+            f"the batch of {count(len(batch), 'event')}",
         )
         return results
 
@@ -297,7 +298,7 @@ class FunctionRuntime:
             "__cffuncReplay",
             (text, now_ms, self.time_limit_ms, want_passes, sample),
             timeout,
-            f"replaying {lines} lines",
+            f"replaying {count(lines, 'line')}",
         )
         return summary
 

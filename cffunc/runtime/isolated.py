@@ -54,9 +54,11 @@ def run_isolated(
     megabytes: int = DEFAULT_MEGABYTES,
     clock: Callable[[], float] = time.monotonic,
     edges: Sequence[EdgeContext] | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """TestFunction-shaped results of ``events`` (each with its edge context, by default
-    a standard distribution's), computed in a child process."""
+    a standard distribution's), computed in a child process; ``started`` hears the
+    child's process id once it runs."""
     contexts = [edge_to_json(e) for e in edges] if edges is not None else None
     job = {"code": code, "runtime": runtime, "events": list(events),
            "now": now.isoformat(), "kvs": kvs, "edges": contexts}  # fmt: skip
@@ -68,10 +70,12 @@ def run_isolated(
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C reaches the parent only; it stops the child
         )  # fmt: skip
-        started = clock()
+        since = clock()
+        if started is not None:
+            started(child.pid)
         try:
             while child.poll() is None:
-                if clock() - started > seconds:
+                if clock() - since > seconds:
                     raise Runaway(
                         f"the function ran past {seconds:g} s (a runaway loop, recursion or "
                         "regular expression?) and was stopped; --time-limit raises the limit"

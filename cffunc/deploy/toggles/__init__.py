@@ -8,9 +8,10 @@
 - :class:`~cffunc.deploy.toggles.store.StoreToggle`: ``install`` associates the function once;
   ``enable``/``disable`` write one key of a KeyValueStore, no distribution change.
 
-Each toggle plans (read-only calls, then :mod:`cffunc.deploy.plan`), applies a plan through
-:mod:`cffunc.deploy.apply`, and reports its status. Commands call the toggle and never ask which
-one it is.
+Each toggle plans (read-only calls, then :mod:`cffunc.deploy.plan`) and reports its status;
+:class:`Deployment` hands each plan to its one executor (:mod:`cffunc.deploy.apply`), and
+:mod:`cffunc.deploy.operations` strings the two together for each command. Commands call the
+toggle and never ask which one it is.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cffunc.config.load import Config, IPNetwork, Toggle
-from cffunc.deploy.apply import Executor, Progress, Report, wait_deployed
+from cffunc.deploy.apply import Executor, Progress, Report, Steps, Write, wait_deployed
 from cffunc.deploy.awsclient import CloudFrontClient
 from cffunc.deploy.grpc import grpc_enabled, grpc_notes
 from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, map_all
@@ -67,6 +68,10 @@ class Deployment:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     clock: Callable[[], datetime] | None = None
     """The wall clock (for store states' end times); None: the real one."""
+    after_write: Callable[[Write], None] | None = None
+    """Told of each write as the executor records it (tests stop a run there)."""
+    steps: Steps | None = None
+    """Told when each step starts and is done; None: a progress line per step."""
     only: tuple[str, ...] = ()
     """``--distribution``: narrow the run to these of the selected distributions."""
     concurrency: int = DEFAULT_CONCURRENCY
@@ -76,6 +81,13 @@ class Deployment:
     entry that matches no distribution is then a warning, not an error."""
     selection: Selection | None = None
     """What the config selected, once :meth:`distributions` has read it."""
+    executor: Executor = field(init=False)
+    """The command's one executor: every plan it applies, and its record of every write."""
+
+    def __post_init__(self) -> None:
+        self.executor = Executor(
+            self.client, self.progress, self.after_write, self.steps, self.concurrency
+        )
 
     def rules(self) -> MaintenanceRules:
         return compile_rules(self.config, self.env)
@@ -176,16 +188,19 @@ class Deployment:
         return self.clock() if self.clock is not None else datetime.now(UTC)
 
     def apply(self, plan: Plan) -> Report:
-        return Executor(self.client, self.progress, self.concurrency).run(plan)
+        """Carry ``plan`` out; the record of every write this command made so far."""
+        return self.executor.run(plan)
 
-    def wait(self, report: Report, timeout: float) -> None:
-        if report.touched:
-            wait_deployed(self.client, report.touched, timeout, self.progress)
-
-    def wait_targets(self, timeout: float) -> None:
-        """Until every target distribution is Deployed (an earlier change may deploy)."""
-        targets = self.select().targets
-        wait_deployed(self.client, [t.id for t in targets], timeout, self.progress)
+    def wait(self, timeout: float, planned: bool = True) -> None:
+        """Until every distribution this command wrote is Deployed (a store write deploys
+        nothing); when it planned nothing, until every target is (an earlier run's change
+        may still be deploying). A timeout is an AwsError naming those still deploying."""
+        if planned:
+            ids = list(self.executor.report.touched)
+        else:
+            ids = [t.id for t in self.select().targets]
+        if ids:
+            wait_deployed(self.client, ids, timeout, self.progress)
 
 
 @dataclass(frozen=True)
@@ -205,6 +220,8 @@ class EnableRequest:
     """Start at this RFC 3339 time or after this duration (30m) instead of now."""
     tenants: tuple[str, ...] = ()
     """Scope it to these distribution tenants (ids or domains, one scope each)."""
+    wait: float | None = None
+    """Wait this many seconds for the distributions to deploy; None: do not wait."""
 
     @property
     def scoped(self) -> bool:
@@ -250,7 +267,13 @@ class MaintenanceToggle(Protocol):
 
     def plan_install(self) -> Plan: ...
 
-    def uninstall(self, timeout: float) -> Report: ...
+    def plan_uninstall(self) -> Plan:
+        """Take the function off the distributions (store toggle only)."""
+        ...
+
+    def plan_removal(self) -> Plan:
+        """Once they are Deployed: delete what install created (store toggle only)."""
+        ...
 
     def plan_allow(self, networks: list[IPNetwork], add: bool) -> Plan: ...
 

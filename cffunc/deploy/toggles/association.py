@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from cffunc.config.load import IPNetwork, Toggle
-from cffunc.deploy.apply import Report
 from cffunc.deploy.plan import LocalFunction, Plan, plan_disable, plan_enable
 from cffunc.deploy.reads import read_function
 from cffunc.deploy.toggles import (
@@ -87,7 +86,10 @@ class AssociationToggle:
     def plan_install(self) -> Plan:
         raise self._store_only("install")
 
-    def uninstall(self, timeout: float) -> Report:
+    def plan_uninstall(self) -> Plan:
+        raise self._store_only("uninstall")
+
+    def plan_removal(self) -> Plan:
         raise self._store_only("uninstall")
 
     def plan_allow(self, networks: list[IPNetwork], add: bool) -> Plan:

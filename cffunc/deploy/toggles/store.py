@@ -18,10 +18,9 @@ from typing import Any
 
 from cffunc.config.load import IPNetwork, Toggle
 from cffunc.config.scope import parse_hosts
-from cffunc.deploy.apply import Executor, Incomplete, Report, StoreWriter, wait_deployed
-from cffunc.deploy.awsclient import FunctionInUse, InUse, StoreInfo, TenantInfo, require_crt
-from cffunc.deploy.interrupts import Interrupted, one_write
+from cffunc.deploy.awsclient import StoreInfo, TenantInfo, require_crt
 from cffunc.deploy.plan import (
+    DeleteStep,
     LocalFunction,
     Plan,
     RemoteDistribution,
@@ -370,68 +369,49 @@ class StoreToggle:
 
     # ---- uninstall ----
 
-    def uninstall(self, timeout: float) -> Report:
-        """Reverse ``install``: remove the associations, wait until every target
-        distribution is Deployed (on a re-run too: an earlier run's change may still be
-        deploying, and a deploying config may still use the function), delete the
-        function and its compositions, and delete the store if ``install`` created it
-        (else remove only cffunc's keys from it). Stopped after a write: Incomplete."""
-        deployment, client = self.deployment, self.deployment.client
+    def plan_uninstall(self) -> Plan:
+        """Reverse ``install``, first half: remove the function's associations (restoring
+        the functions compositions were made from). Then every target distribution must
+        be Deployed (a deploying config may still use the function) before
+        :meth:`plan_removal`."""
         found = self.installation(code=False)
-        restore = deployment.restore(found.local, found.distributions)
-        report = Executor(client, deployment.progress, deployment.concurrency).run(
-            plan_disable(found.local, found.distributions, restore)
-        )
-        try:
-            self._remove_after(found, report, timeout)
-        except (Exception, Interrupted) as cause:
-            if report.done:
-                raise Incomplete(report, cause) from None
-            raise
-        return report
+        restore = self.deployment.restore(found.local, found.distributions)
+        return plan_disable(found.local, found.distributions, restore)
 
-    def _remove_after(self, found: Installation, report: Report, timeout: float) -> None:
-        deployment, client = self.deployment, self.deployment.client
-        # The function can go only once no config that may still be deploying uses it.
-        wait_deployed(client, [d.id for d in found.distributions], timeout, deployment.progress)
-        function = deployment.config.function.name
-        for name in [*deployment.compositions_of(function), function]:
+    def plan_removal(self) -> Plan:
+        """Reverse ``install``, second half: delete the function and its compositions,
+        and the store if ``install`` created it (else only cffunc's keys in it)."""
+        client = self.deployment.client
+        function = self.deployment.config.function.name
+        steps = []
+        for name in [*self.deployment.compositions_of(function), function]:
             dev = client.describe_function(name, "DEVELOPMENT")
-            if dev is None:
-                continue
-            try:
-                with one_write():
-                    client.delete_function(name, dev.etag)
-            except FunctionInUse:
-                raise CffuncError(
-                    f"{name} is still associated with a distribution cffunc.toml does not "
-                    "name; remove it there and run `cffunc uninstall` again"
-                ) from None
-            report.done.append(f"delete function {name}")
+            if dev is not None:
+                steps.append(
+                    DeleteStep(
+                        "function", name, f"delete function {name}", dev.etag,
+                        in_use=f"{name} is still associated with a distribution cffunc.toml "
+                        "does not name; remove it there and run `cffunc uninstall` again",
+                    )
+                )  # fmt: skip
         store = client.key_value_store(self.name)
-        if store is None:
-            return
-        if store.comment == self.created_comment:
-            try:
-                with one_write():
-                    client.delete_key_value_store(self.name, store.etag)
-            except InUse:
-                raise CffuncError(
-                    f"KeyValueStore {self.name} is still associated with another function; "
-                    "remove that association and run `cffunc uninstall` again"
-                ) from None
-            report.done.append(f"delete KeyValueStore {self.name}")
-            return
-        kv = client.key_value_store_client()
-        writer = StoreWriter(kv, store.arn, deployment.progress)
-        with one_write():
-            changed = writer.change(
-                lambda: kv.keys(store.arn, "cffunc:"), lambda cur: dict.fromkeys(cur, None)
-            )
-        if changed:
-            report.done.append(
-                f"remove cffunc's keys from {self.name} (the store was not created by cffunc)"
-            )
+        if store is not None and store.comment == self.created_comment:
+            steps.append(
+                DeleteStep(
+                    "store", self.name, f"delete KeyValueStore {self.name}", store.etag,
+                    in_use=f"KeyValueStore {self.name} is still associated with another "
+                    "function; remove that association and run `cffunc uninstall` again",
+                )
+            )  # fmt: skip
+        elif store is not None:
+            steps.append(
+                DeleteStep(
+                    "keys", self.name,
+                    f"remove cffunc's keys from {self.name} (the store was not created by cffunc)",
+                    arn=store.arn,
+                )
+            )  # fmt: skip
+        return Plan(delete_steps=tuple(steps))
 
     # ---- status ----
 
