@@ -232,6 +232,42 @@ def test_a_fleet_enables_and_disables_exactly(fleet: RunningEmulator, tmp_path: 
     assert configs(fleet) == before  # field for field, every one of the 53
 
 
+def test_a_fleets_done_lines_are_in_plan_order_whatever_order_the_api_answers(
+    fleet: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(tmp_path, toml('tags = { env = "prod" }'))
+    # The first UpdateDistribution's answer is held until ten more are answered: one of the
+    # first steps started finishes after later ones, so the API answers out of plan order.
+    answered, others = [], threading.Event()
+    lock = threading.Lock()
+
+    def hold_the_first(operation: str) -> None:
+        if operation != "UpdateDistribution":
+            return
+        with lock:
+            answered.append(operation)
+            first = len(answered) == 1
+            if len(answered) > 10:
+                others.set()
+        if first:
+            assert others.wait(60), "the other updates never came"
+
+    fleet.app.after_call.append(hold_the_first)
+    try:
+        run = deployment(fleet, config, monkeypatch)
+        plan = toggle_for(run).plan_enable(EnableRequest())
+        report = run.apply(plan)
+    finally:
+        fleet.app.after_call.remove(hold_the_first)
+    planned = [step.message for step in plan.distribution_steps]
+    assert len(planned) == 50
+    assert report.done[-50:] == planned
+    assert report.touched == [step.distribution.id for step in plan.distribution_steps]
+    # The record of writes keeps the order they were made in: not the plan's.
+    updates = [w.resource for w in report.writes if w.operation == "UpdateDistribution"]
+    assert sorted(updates) == sorted(report.touched) and updates != report.touched
+
+
 def test_a_throttled_fleet_converges_with_backoff_and_no_real_sleep(
     fleet: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

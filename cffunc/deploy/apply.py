@@ -403,8 +403,20 @@ class Executor:
                     self._finished(step.message)
 
         with one_write():
+            first_done, first_touched = len(report.done), len(report.touched)
             outcomes = each(
                 plan.distribution_steps, carry_out, self.concurrency, stop=interrupts.pending
+            )
+            # Steps finish in whatever order the API answers; the record keeps the writes
+            # in that true order, while what a person or a log reads lists the finished
+            # steps in plan order, the same every run.
+            order = {s.message: i for i, s in enumerate(plan.distribution_steps)}
+            ids = {s.distribution.id: i for i, s in enumerate(plan.distribution_steps)}
+            report.done[first_done:] = sorted(
+                report.done[first_done:], key=lambda m: order.get(m, len(order))
+            )
+            report.touched[first_touched:] = sorted(
+                report.touched[first_touched:], key=lambda d: ids.get(d, len(ids))
             )
             failure = next((o.error for o in outcomes if o.error is not None), None)
             if failure is not None:
