@@ -135,10 +135,13 @@ def test_defaults() -> None:
         ),
         ({"allow": {"bypass_cookie": "a=b"}}, 'allow.bypass_cookie = "a=b" is not accepted'),
         ({"allow": {"bypass_secret_env": "1X"}}, 'allow.bypass_secret_env = "1X" is not accepted'),
-        ({"distributions": [{}]}, "distributions[0] needs exactly one of id or alias"),
+        (
+            {"distributions": [{}]},
+            "distributions[0] needs exactly one of id, alias, or aliases and/or tags",
+        ),
         (
             {"distributions": [{"id": "E1", "alias": "a.example.com"}]},
-            "distributions[0] needs exactly one of id or alias",
+            "distributions[0] needs exactly one of id, alias, or aliases and/or tags",
         ),
         ({"distributions": [{"id": "e1"}]}, 'distributions[0].id = "e1" is not accepted'),
         ({"distributions": [{"alias": "not a host"}]}, 'distributions[0].alias = "not a host"'),

@@ -149,7 +149,7 @@ def test_full_cycle_and_round_trip(emulator: RunningEmulator, tmp_path: Path) ->
     assert enabled.returncode == 0, enabled.stderr
     document = json.loads(enabled.stdout)
     assert document["report"]["distributions"] == [DIST]
-    assert "deployed after" in enabled.stderr
+    assert "deployed in" in enabled.stderr
     after = current(emulator)
     for behavior in (after["DefaultCacheBehavior"], after["CacheBehaviors"]["Items"][0]):
         assert behavior["FunctionAssociations"]["Items"] == [
@@ -322,7 +322,7 @@ def test_wait_times_out_naming_the_distribution(
         "done: associate shop-maintenance with E2EXAMPLE12345: * viewer-request, * viewer-response, /api/* viewer-request, /api/* viewer-response",
     ]
     assert result.stderr.splitlines()[-3:] == [
-        "Error: timed out after 1 s; still deploying: E2EXAMPLE12345 (the change is made; it reaches the edge when they finish)",
+        "Error: timed out after 1s; still deploying: E2EXAMPLE12345 (the change is made; it reaches the edge when they finish)",
         "state: maintenance on (E2EXAMPLE12345: on, InProgress)",
         "to undo: cffunc disable; to finish: cffunc enable --wait",
     ]

@@ -121,7 +121,7 @@ def test_enable_in_a_terminal_prints_each_step_once(
     ]
     for step in steps:
         assert [line for line in shown if step in line] == [f"done: {step}"], shown
-    assert [line for line in shown if line.strip()][-1].startswith("deployed after")
+    assert [line for line in shown if line.strip()][-1].startswith("deployed in")
 
 
 # ---- counts and numbers ----

@@ -1,4 +1,4 @@
-"""The planner, the executor and the --wait poller, directly and in-process.
+"""The planner and the executor, directly and in-process (the --wait poller: test_waiting).
 
 The planner is pure: every refusal and every step from hand-made remote state. The executor
 and the poller run against :class:`FakeCloudFront`, an injected stand-in for
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from cffunc.deploy import interrupts
-from cffunc.deploy.apply import CONFLICT_RETRIES, Executor, Incomplete, Write, wait_deployed
+from cffunc.deploy.apply import CONFLICT_RETRIES, Executor, Incomplete, Write
 from cffunc.deploy.awsclient import (
     AlreadyExists,
     AwsError,
@@ -441,31 +441,6 @@ def test_a_store_write_re_reads_on_conflict_and_skips_what_is_already_there() ->
     assert fake.data.items[arn]["cffunc:net:198"] == "198.51.100.0/24 198.51.200.0/24 198.51.7.0/24"
     same = StoreStep("write", "s", "no-op", arn=arn, keys=("k",), edit=lambda cur: {"k": None})
     assert run(fake, Plan(store_steps=(same,))).done == []  # nothing differed: not reported
-
-
-# ---- the poller ----
-
-
-def test_wait_polls_with_the_injected_clock_until_deployed() -> None:
-    fake = FakeCloudFront()
-    fake.statuses = ["InProgress", "InProgress", "Deployed"]
-    progress: list[str] = []
-    wait_deployed(fake, [DIST, DIST], timeout=100, progress=progress.append, poll=15)  # type: ignore[arg-type]
-    assert fake.slept == [15, 15]
-    assert progress == [
-        f"waiting for {DIST} to deploy (0 s)",
-        f"waiting for {DIST} to deploy (15 s)",
-        "deployed after 30 s",
-    ]
-
-
-def test_wait_times_out_naming_what_is_still_deploying() -> None:
-    fake = FakeCloudFront()
-    fake.statuses = ["InProgress"] * 10
-    with pytest.raises(AwsError, match=f"timed out after 40 s; still deploying: {DIST}"):
-        wait_deployed(fake, [DIST], timeout=40, progress=lambda _: None, poll=15)  # type: ignore[arg-type]
-    assert fake.slept == [15, 15, 10]  # the last sleep stops at the deadline
-    assert fake.now == 40
 
 
 def test_two_runs_creating_the_function_at_once_converge() -> None:

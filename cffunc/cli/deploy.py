@@ -12,6 +12,7 @@ from cffunc.cli.options import (
     Settings,
     aws_options,
     command_options,
+    fleet_options,
     json_option,
     wait_options,
 )
@@ -65,6 +66,7 @@ def publish_command(settings: Settings, run_tests: bool, as_json: bool) -> None:
 
 @click.command("plan")
 @json_option
+@fleet_options
 @aws_options
 @command_options
 def plan_command(settings: Settings, as_json: bool) -> None:
@@ -126,6 +128,7 @@ def plan_command(settings: Settings, as_json: bool) -> None:
     help='toggle = "kvs": start maintenance by itself at this RFC 3339 time or after a '
     "duration (30m, 2h); a duration in --until then counts from it.",
 )
+@fleet_options
 @aws_options
 @command_options
 def enable_command(
@@ -190,6 +193,7 @@ def enable_command(
     help='toggle = "kvs": end only the scope of this distribution tenant, by id or one of '
     "its domains (repeatable).",
 )
+@fleet_options
 @aws_options
 @command_options
 def disable_command(
@@ -221,6 +225,7 @@ def disable_command(
 
 @click.command("status")
 @json_option
+@fleet_options
 @aws_options
 @command_options
 def status_command(settings: Settings, as_json: bool) -> None:
@@ -242,6 +247,7 @@ def status_command(settings: Settings, as_json: bool) -> None:
 @click.command("install")
 @wait_options
 @json_option
+@fleet_options
 @aws_options
 @command_options
 def install_command(settings: Settings, wait: bool, timeout: float, as_json: bool) -> None:
@@ -269,6 +275,7 @@ def install_command(settings: Settings, wait: bool, timeout: float, as_json: boo
     help="Seconds to wait for the distributions to deploy before deleting the function.",
 )
 @json_option
+@fleet_options
 @aws_options
 @command_options
 def uninstall_command(settings: Settings, timeout: float, as_json: bool) -> None:

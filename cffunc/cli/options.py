@@ -14,9 +14,10 @@ import click
 
 from cffunc.cli.errors import reports_errors
 from cffunc.cli.output import echo_err, steps
-from cffunc.config.load import RUNTIMES, Config, load_config, parse_time
+from cffunc.config.load import DISTRIBUTION_ID, RUNTIMES, Config, load_config, parse_time
 from cffunc.deploy.apply import DEFAULT_TIMEOUT_SECONDS
 from cffunc.deploy.awsclient import CloudFrontClient, Connection
+from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from cffunc.deploy.toggles import Deployment
 from cffunc.function.build import WithFunction
 
@@ -33,6 +34,9 @@ class Settings:
     endpoint_url: str | None = None
     verbose: bool = False
     quiet: bool = False
+    only: tuple[str, ...] = ()
+    """--distribution: narrow the run to these of the selected distributions."""
+    concurrency: int = DEFAULT_CONCURRENCY
 
     def config(self) -> Config:
         return load_config(self.config_path)
@@ -52,7 +56,10 @@ class Settings:
         trace = echo_err if self.verbose else None
         client = CloudFrontClient.connect(self.connection, trace)
         reporter = steps()
-        return Deployment(config, client, reporter.progress, dict(os.environ), steps=reporter)
+        return Deployment(
+            config, client, reporter.progress, dict(os.environ), steps=reporter,
+            only=self.only, concurrency=self.concurrency,
+        )  # fmt: skip
 
 
 # The options every command takes, declared once: on the group they set the Settings;
@@ -171,6 +178,38 @@ def time_option(option: str, text: str | None) -> datetime | None:
             f"{option} {text!r}: give an RFC 3339 time, e.g. 2026-11-27T00:00:00Z"
         )
     return moment
+
+
+def _distribution_ids(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    for wanted in value:
+        if not DISTRIBUTION_ID.fullmatch(wanted):
+            raise click.BadParameter(
+                f"{wanted!r}: give a distribution id such as E2EXAMPLE12345", ctx, param
+            )
+    _override("only")(ctx, param, tuple(dict.fromkeys(value)) or None)
+
+
+def fleet_options(command: F) -> F:
+    """--distribution ID (repeatable) and --concurrency N, for the commands that read or
+    write the selected distributions; they go to :class:`Settings`."""
+    command = click.option(
+        "--concurrency",
+        type=click.IntRange(1, MAX_CONCURRENCY),
+        default=DEFAULT_CONCURRENCY,
+        show_default=True,
+        expose_value=False,
+        callback=_override("concurrency"),
+        help="Distributions read or written at once.",
+    )(command)
+    return click.option(
+        "--distribution",
+        "only",
+        multiple=True,
+        metavar="ID",
+        expose_value=False,
+        callback=_distribution_ids,
+        help="Only this one of the distributions the config selects (repeatable).",
+    )(command)
 
 
 def wait_options(command: F) -> F:

@@ -22,6 +22,7 @@ from cffunc.deploy.interrupts import Interrupted
 from cffunc.deploy.operations import Outcome
 from cffunc.deploy.plan import plan_json
 from cffunc.deploy.remote_test import RemoteComparison
+from cffunc.deploy.select import Selection
 from cffunc.deploy.toggles import Preview
 from cffunc.deploy.toggles.store import scope_label
 from cffunc.export import ExportRequest
@@ -240,9 +241,37 @@ def comparisons(compared: list[RemoteComparison]) -> str:
 # ---- plans and what was done ----
 
 
+def selection(chosen: Selection | None) -> list[str]:
+    """The distributions a command works on, as ``plan`` lists them, and the fleet entries
+    that matched none."""
+    if chosen is None:
+        return []
+    targets = chosen.targets
+    if len(targets) == 1:
+        lines = [f"distribution: {shown(targets[0].label)}"]
+    else:
+        lines = [f"distributions: {len(targets)} selected"]
+        lines += [f"  {shown(t.label)}" for t in targets]
+    return lines + [f"warning: {shown(w)}" for w in chosen.warnings()]
+
+
+def selection_json(chosen: Selection | None) -> dict[str, Any]:
+    if chosen is None:
+        return {}
+    return {
+        "selected": [
+            {"id": t.id, "label": t.label, "entry": t.entry, "multi_tenant": t.multi_tenant,
+             "tenants": list(t.tenants)}
+            for t in chosen.targets
+        ],
+        "warnings": chosen.warnings(),
+    }  # fmt: skip
+
+
 def preview(previewed: Preview) -> str:
-    """``cffunc plan``: the toggle, then each step of the plan (or why there is none)."""
-    lines = [shown(previewed.headline)]
+    """``cffunc plan``: the toggle, the distributions selected, then each step of the plan
+    (or why there is none)."""
+    lines = [shown(previewed.headline), *selection(previewed.selection)]
     if previewed.plan.empty:
         lines.append(shown(previewed.nothing))
     lines += [shown(message) for message in previewed.plan.messages()]
@@ -251,7 +280,12 @@ def preview(previewed: Preview) -> str:
 
 
 def preview_json(previewed: Preview, kind: str) -> dict[str, Any]:
-    return {"toggle": kind} | previewed.facts | plan_json(previewed.plan)
+    return (
+        {"toggle": kind}
+        | previewed.facts
+        | selection_json(previewed.selection)
+        | plan_json(previewed.plan)
+    )
 
 
 def done_lines(report: Report, seen: Steps | None = None) -> list[str]:
@@ -351,8 +385,15 @@ def status(document: dict[str, Any]) -> str:
             state = f"composed with {foreign} (its current LIVE code)"
         lines.append(f"composition {shown(composition['name'])}: {state}")
     for distribution in document["distributions"]:
+        tenants = distribution.get("tenants")
+        reach = (
+            f" (multi-tenant: {tenants['count']} tenants, {tenants['enabled']} enabled)"
+            if tenants is not None
+            else ""
+        )
         lines.append(
-            f"distribution {shown(distribution['label'])}: {shown(distribution['status'])}, "
+            f"distribution {shown(distribution['label'])}{reach}: "
+            f"{shown(distribution['status'])}, "
             + (
                 f"function associated: {ASSOCIATED[distribution['associated']]}"
                 if store is not None
@@ -367,7 +408,10 @@ def status(document: dict[str, Any]) -> str:
             lines.append(
                 shown(f"  {behavior['path']:<20} {functions}")
                 + (f"  lambda: {shown(lambdas)}" if lambdas else "")
+                + ("  gRPC" if behavior.get("grpc") else "")
             )
+    lines += [f"warning: {shown(w)}" for w in document.get("warnings") or []]
+    lines += [f"note: {shown(n)}" for n in document.get("notes") or []]
     scheduled = document.get("scheduled")
     lines.append(
         f"maintenance: {document['maintenance']}"

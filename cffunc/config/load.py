@@ -58,10 +58,25 @@ PATH_ACCEPTED = (
 # A URI path cffunc writes into a request or compares with one: no query, no spaces.
 _URI_PATH = re.compile(r"/[A-Za-z0-9_.~!$&'()*+,;=:@%/-]*")
 _DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{1,32}")
+DISTRIBUTION_ID = _DISTRIBUTION_ID
 _HOSTNAME = re.compile(
     r"(?=.{1,253}$)(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 _ORIGIN_ID = re.compile(r"[^\s]{1,128}")
+# An alternate domain name or a CloudFront wildcard: "*." then a domain, the * alone as the
+# first label (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/alternate-domain-names-wildcard.html).
+_ALIAS_PATTERN = re.compile(
+    r"(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}"
+)
+ALIASES_ACCEPTED = (
+    'give domain names (shop.example.com) or CloudFront wildcards ("*.example.com": every '
+    "name below example.com, not example.com itself; a * only as the whole first label)"
+)
+# Tag keys and values as CloudFront takes them (API_Tag: 1-128 and 0-256 characters of
+# letters, digits, spaces and _ . : / = + - @).
+_TAG_KEY = re.compile(r"[\w .:/=+\-@]{1,128}", re.ASCII)
+_TAG_VALUE = re.compile(r"[\w .:/=+\-@]{0,256}", re.ASCII)
+MAX_TAGS = 50
 
 
 @dataclass(frozen=True)
@@ -143,10 +158,36 @@ class AllowConfig:
 
 @dataclass(frozen=True)
 class DistributionTarget:
+    """One ``[[distributions]]`` entry: a distribution by ``id`` or ``alias``, or a fleet
+    by ``aliases`` patterns and/or ``tags`` (both given: a distribution must match both)."""
+
     id: str | None
     alias: str | None
     behaviors: tuple[str, ...] | None
     """Path patterns of the covered cache behaviors; None means every behavior."""
+    aliases: tuple[str, ...] | None = None
+    """Lower-case domain names and ``*.`` wildcards; a distribution matches when one of its
+    aliases (or, for a multi-tenant one, its tenants' domains) falls under one of them."""
+    tags: tuple[tuple[str, str], ...] | None = None
+    """(key, value) pairs the distribution's tags must all hold."""
+
+    @property
+    def fleet(self) -> bool:
+        """Selects by pattern or tags: it may match none, or many."""
+        return self.aliases is not None or self.tags is not None
+
+    def describe(self) -> str:
+        """The selector as the config writes it, for messages."""
+        if self.id is not None:
+            return f"id {self.id}"
+        if self.alias is not None:
+            return f"alias {self.alias}"
+        parts = []
+        if self.aliases is not None:
+            parts.append("aliases " + ", ".join(self.aliases))
+        if self.tags is not None:
+            parts.append("tags " + ", ".join(f"{k}={v}" for k, v in self.tags))
+        return " and ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -772,12 +813,12 @@ def _distributions(source: str, raw: object) -> tuple[DistributionTarget, ...]:
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
         raise ConfigError(
             f"{source}: distributions must be an array of tables: "
-            "[[distributions]] with id or alias"
+            "[[distributions]] with id, alias, aliases or tags"
         )
     targets = []
     for index, item in enumerate(raw):
         table = _Table(source, f"distributions[{index}]", item)
-        table.check_keys(("id", "alias", "behaviors"))
+        table.check_keys(("id", "alias", "aliases", "tags", "behaviors"))
         dist_id = table.optional(
             "id",
             str,
@@ -790,10 +831,14 @@ def _distributions(source: str, raw: object) -> tuple[DistributionTarget, ...]:
             "give a domain name listed in the distribution's Aliases, e.g. shop.example.com",
             lambda v: bool(_HOSTNAME.fullmatch(v)),
         )
-        if (dist_id is None) == (alias is None):
+        aliases = _alias_patterns(table)
+        tags = _tags(table)
+        fleet = aliases is not None or tags is not None
+        if [dist_id is not None, alias is not None, fleet].count(True) != 1:
             raise ConfigError(
-                f"{source}: {table.prefix} needs exactly one of id or alias "
-                '(e.g. id = "E2EXAMPLE12345" or alias = "shop.example.com")'
+                f"{source}: {table.prefix} needs exactly one of id, alias, or aliases and/or "
+                'tags (e.g. id = "E2EXAMPLE12345", alias = "shop.example.com", '
+                'aliases = ["*.example.com"] or tags = { env = "prod" })'
             )
         behaviors = table.string_list(
             "behaviors",
@@ -806,8 +851,43 @@ def _distributions(source: str, raw: object) -> tuple[DistributionTarget, ...]:
                 list(behaviors),
                 "give a non-empty list without repeats, or omit it to cover every behavior",
             )
-        targets.append(DistributionTarget(id=dist_id, alias=alias, behaviors=behaviors))
+        targets.append(DistributionTarget(dist_id, alias, behaviors, aliases, tags))
     return tuple(targets)
+
+
+def _alias_patterns(table: _Table) -> tuple[str, ...] | None:
+    """``aliases``: a non-empty list of domain names and ``*.`` wildcards, lower-cased
+    (DNS names are case-insensitive), without repeats."""
+    patterns = table.string_list(
+        "aliases",
+        ALIASES_ACCEPTED,
+        lambda v: bool(_ALIAS_PATTERN.fullmatch(v.lower().removesuffix("."))),
+        paths=False,
+    )
+    if patterns is None:
+        return None
+    if not patterns:
+        raise table.fail("aliases", [], ALIASES_ACCEPTED)
+    return tuple(dict.fromkeys(p.lower().removesuffix(".") for p in patterns))
+
+
+def _tags(table: _Table) -> tuple[tuple[str, str], ...] | None:
+    """``tags``: a table of tag keys and the values the distribution must have for them."""
+    if "tags" not in table.data:
+        return None
+    value = table.data["tags"]
+    accepted = (
+        'give a table of tag keys and values, e.g. tags = { env = "prod" } (keys of 1-128, '
+        f"values of 0-256 letters, digits, spaces and _ . : / = + - @; at most {MAX_TAGS})"
+    )
+    if not isinstance(value, dict) or not value or len(value) > MAX_TAGS:
+        raise table.fail("tags", value, accepted)
+    for key, wanted in value.items():
+        if not _TAG_KEY.fullmatch(key) or not (
+            isinstance(wanted, str) and _TAG_VALUE.fullmatch(wanted)
+        ):
+            raise table.fail(f"tags.{key}", wanted, accepted)
+    return tuple(sorted(value.items()))
 
 
 def _test(table: _Table, base: Path) -> TestSettings:

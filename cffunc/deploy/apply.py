@@ -6,18 +6,21 @@ of what a command wrote, its :class:`Report`. Every check happened in the planne
 executor only writes. A distribution write that meets ``PreconditionFailed`` reads the
 config again and re-applies only cffunc's edit; a store write that meets
 ``ConflictException`` reads the keys again and re-applies its edit; both a bounded number of
-times. The AWS facade refuses a write outside :func:`~cffunc.deploy.awsclient.executing`,
-which only this module enters. :func:`wait_deployed` polls with the client's injected clock
-and sleep, so tests never really wait.
+times. The distributions of a fleet are written a few at a time
+(:mod:`cffunc.deploy.parallel`). The AWS facade refuses a write outside
+:func:`~cffunc.deploy.awsclient.executing`, which only this module enters. ``--wait`` is
+:mod:`cffunc.deploy.waiting`'s (re-exported here as :func:`wait_deployed`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
 
+from cffunc.deploy import interrupts
 from cffunc.deploy.awsclient import (
     AlreadyExists,
     AwsError,
@@ -30,6 +33,7 @@ from cffunc.deploy.awsclient import (
     executing,
 )
 from cffunc.deploy.interrupts import Interrupted, one_write
+from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, each
 from cffunc.deploy.plan import (
     DeleteStep,
     DistributionStep,
@@ -52,13 +56,13 @@ from cffunc.deploy.plan import (
     sibling_arn,
     slot_token,
 )
+from cffunc.deploy.waiting import wait_deployed as wait_deployed
 from cffunc.errors import CffuncError
 from cffunc.function.store_layout import KEY_PREFIX
 from cffunc.runtime.local_store import write_breach
 
 CONFLICT_RETRIES = 5
 DEFAULT_TIMEOUT_SECONDS = 40 * 60
-POLL_SECONDS = 15.0
 MAX_KEYS_PER_WRITE = 50
 """KeyValueStore UpdateKeys takes at most 50 puts and deletes together."""
 Progress = Callable[[str], None]
@@ -84,6 +88,31 @@ class PlainSteps:
 
     def finished(self, message: str) -> None:
         pass
+
+
+@dataclass(frozen=True)
+class SerialSteps:
+    """Steps said one at a time: a fleet's threads start and finish steps at once, and a
+    terminal's rewritten progress line must not be torn between them."""
+
+    steps: Steps
+    lock: threading.RLock
+
+    def started(self, message: str) -> None:
+        with self.lock:
+            self.steps.started(message)
+
+    def finished(self, message: str) -> None:
+        with self.lock:
+            self.steps.finished(message)
+
+
+def _serialized(progress: Progress, lock: threading.RLock) -> Progress:
+    def say(message: str) -> None:
+        with lock:
+            progress(message)
+
+    return say
 
 
 @dataclass(frozen=True)
@@ -253,7 +282,12 @@ class Executor:
     write fails after another one was made, the distributions this run wrote are put back
     (all or nothing) and :class:`Incomplete` says what was done; an interrupt is reported
     the same way, without putting back. ``after_write`` hears of each write as it is
-    recorded (tests stop a run there)."""
+    recorded (tests stop a run there).
+
+    The distribution steps of a fleet run ``concurrency`` at a time
+    (:func:`cffunc.deploy.parallel.each`): once one fails or a signal waits, no new one
+    starts and those on the wire finish, so the record holds every write made before the
+    run stops, puts back or reports. The record and what is said are kept under one lock."""
 
     def __init__(
         self,
@@ -261,11 +295,16 @@ class Executor:
         progress: Progress,
         after_write: Callable[[Write], None] | None = None,
         steps: Steps | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
+        self._lock = threading.RLock()
+        """Held to record a write or a step, and to say something: the threads of a
+        fleet's batch do both at once."""
         self.client = client
-        self.progress = progress
+        self.progress = _serialized(progress, self._lock)
         self.after_write = after_write
-        self.steps = steps or PlainSteps(progress)
+        self.steps = SerialSteps(steps or PlainSteps(progress), self._lock)
+        self.concurrency = concurrency
         self.report = Report()
         self.written: list[Written] = []
         self.tagged: list[tuple[str, frozenset[str] | None]] = []
@@ -292,19 +331,20 @@ class Executor:
 
     def _finished(self, message: str) -> None:
         """A step is done: recorded (inside its one_write), and said."""
-        self.report.done.append(message)
-        self.steps.finished(message)
+        with self._lock:
+            self.report.done.append(message)
+            self.steps.finished(message)
 
     def _made(self, operation: str, resource: str, step: str) -> None:
         """Record a write that has returned (inside its step's one_write, so a held signal
         is raised only after the record holds it)."""
         write = Write(operation, resource, step)
-        self.report.writes.append(write)
+        with self._lock:
+            self.report.writes.append(write)
         if self.after_write is not None:
             self.after_write(write)
 
     def _run(self, plan: Plan) -> None:
-        report = self.report
         local = plan.local
         compositions = plan.compositions
         created_arn: str | None = None
@@ -335,20 +375,52 @@ class Executor:
             arn = self._function(plan.function_steps, local, plan.remote.dev_etag) or arn
         for composition in compositions:
             self._function(composition.steps, composition.local, composition.remote.dev_etag)
-        for step in plan.distribution_steps:
+        if plan.distribution_steps:
             assert local is not None, "a plan with distribution steps names the function"
+            self._distributions(plan, local, arn)
+        for delete in plan.delete_steps:
+            self._delete(delete)
+
+    def _distributions(self, plan: Plan, local: LocalFunction, arn: str | None) -> None:
+        """Every distribution step, a few at once, each under its own one_write. The
+        whole batch is one_write for this thread too: a signal meanwhile stops new steps
+        from starting (``pending``) and is raised once those on the wire have returned
+        and the record holds them."""
+        report = self.report
+
+        def carry_out(step: DistributionStep) -> None:
             self.steps.started(step.message)
             edit = self._edit(step, local, arn, plan)
             with one_write():
                 if step.edit == "associate":
                     self._record(step, local.name)
-                report.conflicts += self._write(step.distribution, edit, local, plan, step.message)
+                conflicts = self._write(step.distribution, edit, local, plan, step.message)
                 if step.edit == "disassociate":
                     self._forget(step, local.name)
-                self._finished(step.message)
-                report.touched.append(step.distribution.id)
-        for delete in plan.delete_steps:
-            self._delete(delete)
+                with self._lock:
+                    report.conflicts += conflicts
+                    report.touched.append(step.distribution.id)
+                    self._finished(step.message)
+
+        with one_write():
+            first_done, first_touched = len(report.done), len(report.touched)
+            outcomes = each(
+                plan.distribution_steps, carry_out, self.concurrency, stop=interrupts.pending
+            )
+            # Steps finish in whatever order the API answers; the record keeps the writes
+            # in that true order, while what a person or a log reads lists the finished
+            # steps in plan order, the same every run.
+            order = {s.message: i for i, s in enumerate(plan.distribution_steps)}
+            ids = {s.distribution.id: i for i, s in enumerate(plan.distribution_steps)}
+            report.done[first_done:] = sorted(
+                report.done[first_done:], key=lambda m: order.get(m, len(order))
+            )
+            report.touched[first_touched:] = sorted(
+                report.touched[first_touched:], key=lambda d: ids.get(d, len(ids))
+            )
+            failure = next((o.error for o in outcomes if o.error is not None), None)
+            if failure is not None:
+                raise failure
 
     def _record(self, step: DistributionStep, name: str) -> None:
         """Before associating: the slots this run adds cffunc's function on, added to the
@@ -365,7 +437,8 @@ class Executor:
             return
         self.client.tag_resource(distribution.arn, encode_record(name, before | added))
         self._made("TagResource", distribution.arn, step.message)
-        self.tagged.append((distribution.arn, distribution.record))
+        with self._lock:
+            self.tagged.append((distribution.arn, distribution.record))
 
     def _forget(self, step: DistributionStep, name: str) -> None:
         """After disassociating: the record is spent."""
@@ -535,7 +608,8 @@ class Executor:
                 continue
             if step is not None:
                 self._made("UpdateDistribution", distribution.id, step)
-            self.written.append(Written(distribution.id, config, new_etag))
+            with self._lock:
+                self.written.append(Written(distribution.id, config, new_etag))
             return attempt
         raise AwsError(
             f"{distribution.id} kept changing while cffunc wrote it "
@@ -624,29 +698,3 @@ def _recheck(distribution: RemoteDistribution, local: LocalFunction, plan: Plan)
             f"it: {', '.join(sorted(new))} now runs on a slot cffunc needs; run the command "
             "again to compose with it"
         )
-
-
-def wait_deployed(
-    client: CloudFrontClient,
-    ids: Sequence[str],
-    timeout: float,
-    progress: Progress,
-    poll: float = POLL_SECONDS,
-) -> None:
-    """Poll until every distribution is Deployed; AwsError naming the rest on timeout."""
-    deadline = client.clock() + timeout
-    pending = list(dict.fromkeys(ids))
-    started = client.clock()
-    while True:
-        pending = [i for i in pending if client.distribution_status(i) != "Deployed"]
-        elapsed = client.clock() - started
-        if not pending:
-            progress(f"deployed after {elapsed:.0f} s")
-            return
-        if client.clock() >= deadline:
-            raise AwsError(
-                f"timed out after {timeout:.0f} s; still deploying: {', '.join(pending)} "
-                "(the change is made; it reaches the edge when they finish)"
-            )
-        progress(f"waiting for {', '.join(pending)} to deploy ({elapsed:.0f} s)")
-        client.sleep(min(poll, max(0.0, deadline - client.clock())))

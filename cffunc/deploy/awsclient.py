@@ -1,9 +1,19 @@
 """The only module that talks to AWS: typed CloudFront calls over boto3.
 
-It hides ETags' plumbing, pagination and retries (botocore's standard retry mode handles
-throttling and 5xx) and turns botocore's errors into :class:`AwsError` subclasses whose
-message a release script's log can act on. The session, clock and sleep are injected so
-tests run against the local CloudFront API and never really wait.
+It hides ETags' plumbing, pagination and retries, and turns botocore's errors into
+:class:`AwsError` subclasses whose message a release script's log can act on. The session,
+clock, sleep and jitter are injected so tests run against the local CloudFront API and
+never really wait.
+
+Retries are cffunc's own, not botocore's (whose backoff sleeps for real and cannot be
+injected): a call throttled by AWS, answered with a 5xx or cut off on the wire is made
+again after an exponential, jittered backoff, up to :data:`MAX_ATTEMPTS` times. CloudFront
+throttles with HTTP 400, code ``Throttling``, "Rate exceeded" (no error shape in its
+model; seen from UpdateDistribution in ansible-collections/community.aws#296), and it
+documents no request rate for its control plane (Quotas,
+https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
+A throttled answer also makes every other call of the same client (the threads of a fleet
+run) hold back until the backoff has passed, so a burst slows down as a whole.
 
 Each method that changes the account is marked :func:`write` here, the one place that says
 which calls are writes; a write runs only inside :func:`executing`, which only the executor
@@ -13,6 +23,8 @@ which calls are writes; a write runs only inside :func:`executing`, which only t
 
 from __future__ import annotations
 
+import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,6 +56,18 @@ def require_crt() -> None:
 
 
 MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = 0.5
+"""The first retry's backoff; it doubles with each attempt (with jitter), up to the cap."""
+BACKOFF_CAP_SECONDS = 20.0
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
+    "RequestThrottled", "RequestThrottledException", "SlowDown",
+})  # fmt: skip
+"""What botocore's standard retry mode takes as throttling (botocore/retries/standard.py)."""
+TRANSIENT_CODES = frozenset({
+    "InternalError", "InternalFailure", "InternalServerException", "ServiceUnavailable",
+    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+})  # fmt: skip
 
 _executing: ContextVar[bool] = ContextVar("cffunc_executing", default=False)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,9 +115,15 @@ def write_methods(cls: type) -> frozenset[str]:
 class AwsError(CffuncError):
     """A CloudFront call failed; the message says which and what to do."""
 
-    def __init__(self, message: str, code: str = "") -> None:
+    def __init__(self, message: str, code: str = "", retryable: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        self.retryable = retryable
+        """Throttled, a 5xx or a connection cut off: the same call may succeed later."""
+
+    @property
+    def throttled(self) -> bool:
+        return self.code in THROTTLING_CODES
 
 
 class AccessDenied(AwsError):
@@ -168,6 +198,9 @@ class DistributionSummary:
     id: str
     aliases: tuple[str, ...]
     status: str
+    arn: str = ""
+    connection_mode: str = "direct"
+    """``tenant-only`` for a multi-tenant distribution (absent in the API: ``direct``)."""
 
 
 @dataclass(frozen=True)
@@ -252,7 +285,9 @@ def _environment_errors(service: str = "AWS") -> Iterator[None]:
     try:
         yield
     except botocore.exceptions.EndpointConnectionError as error:
-        raise AwsError(f"cannot reach {service}: {error}") from None
+        raise AwsError(f"cannot reach {service}: {error}", retryable=True) from None
+    except botocore.exceptions.HTTPClientError as error:  # cut off or timed out on the wire
+        raise AwsError(f"{service}: {error}", retryable=True) from None
     except botocore.exceptions.ProfileNotFound as error:
         raise AwsError(
             f"AWS profile {error.kwargs.get('profile')!r} not found: give --profile (or "
@@ -277,11 +312,15 @@ def _environment_errors(service: str = "AWS") -> Iterator[None]:
         raise AwsError(f"the AWS set-up of this machine: {error}") from None
 
 
-def _boto_client(service: str, connection: Connection, region: str | None) -> Any:
+def _boto_client(
+    service: str, connection: Connection, region: str | None, config: Any = None
+) -> Any:
+    """A boto3 client; ``config`` None: botocore's retries (S3), else the one given."""
     with _environment_errors():
         return _session(connection.profile).client(
-            service, region_name=region, endpoint_url=connection.endpoint_url, config=_retries()
-        )
+            service, region_name=region, endpoint_url=connection.endpoint_url,
+            config=config or _retries(),
+        )  # fmt: skip
 
 
 def s3_client(connection: Connection) -> Any:
@@ -291,9 +330,17 @@ def s3_client(connection: Connection) -> Any:
 
 
 def _retries() -> Any:
+    """botocore's retries for S3 (replay reads logs; nothing there runs at fleet scale)."""
     from botocore.config import Config
 
     return Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
+
+
+def _no_retries() -> Any:
+    """One attempt per botocore call: :class:`_Client` retries, with the injected sleep."""
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
 class _Client:
@@ -307,24 +354,60 @@ class _Client:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         trace: Callable[[str], None] | None = None,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self._client = client
         self.sleep = sleep
         self.clock = clock
         self.trace = trace
         """Told of every call (``-v``): operation, resource, outcome, time taken."""
+        self.jitter = jitter
+        """A number in [0, 1) for each backoff (tests fix it)."""
         self.calls: list[str] = []
+        """Every request made, by operation, retries included (as AWS counts them)."""
+        self.retries = 0
+        """Requests made again after a throttled, 5xx or cut-off answer."""
+        self.throttled = 0
+        self._calm_until = 0.0
+        self._lock = threading.Lock()
 
     def _call(self, operation: str, resource: str, **params: Any) -> Any:
-        self.calls.append(operation)
-        started = self.clock()
-        try:
-            answer = self._request(operation, resource, **params)
-        except AwsError as error:
-            self._trace(operation, resource, started, error.code or "failed")
-            raise
-        self._trace(operation, resource, started, "ok")
-        return answer
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            self._hold_back()
+            self.calls.append(operation)
+            started = self.clock()
+            try:
+                answer = self._request(operation, resource, **params)
+            except AwsError as error:
+                self._trace(operation, resource, started, error.code or "failed")
+                if not error.retryable or attempt == MAX_ATTEMPTS:
+                    raise
+                self._back_off(operation, resource, attempt, error)
+                continue
+            self._trace(operation, resource, started, "ok")
+            return answer
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _back_off(self, operation: str, resource: str, attempt: int, error: AwsError) -> None:
+        """Sleep before attempt ``attempt + 1``: half the exponential delay plus a random
+        half ("equal jitter", so calls throttled together do not come back together). A
+        throttled answer holds back every call of this client for as long."""
+        ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** (attempt - 1))
+        delay = ceiling / 2 + self.jitter() * ceiling / 2
+        with self._lock:
+            self.retries += 1
+            if error.throttled:
+                self.throttled += 1
+                self._calm_until = max(self._calm_until, self.clock() + delay)
+        if self.trace is not None:
+            self.trace(f"aws: {operation} {resource}: again in {delay:.2f} s ({error.code})")
+        self.sleep(delay)
+
+    def _hold_back(self) -> None:
+        """Wait out a backoff another thread's throttled call started."""
+        wait = self._calm_until - self.clock()
+        if wait > 0:
+            self.sleep(wait)
 
     def _trace(self, operation: str, resource: str, started: float, outcome: str) -> None:
         if self.trace is not None:
@@ -350,7 +433,7 @@ class CloudFrontClient(_Client):
     ) -> CloudFrontClient:
         # boto3 is imported here, not at the top: `cffunc render`, `test` and `--help`
         # never call AWS and need not pay its import time (about 0.1 s).
-        made = cls(_boto_client("cloudfront", connection, REGION), trace=trace)
+        made = cls(_boto_client("cloudfront", connection, REGION, _no_retries()), trace=trace)
         made.connection = connection
         return made
 
@@ -362,7 +445,7 @@ class CloudFrontClient(_Client):
         once: a boto3 client costs tens of milliseconds to build)."""
         if self._data_plane is None:
             self._data_plane = KeyValueStoreClient.connect(
-                self.connection, self.trace, self.sleep, self.clock, self.calls
+                self.connection, self.trace, self.sleep, self.clock, self.calls, self.jitter
             )
         return self._data_plane
 
@@ -478,16 +561,19 @@ class CloudFrontClient(_Client):
             return None
         return _tenant_info(answer["DistributionTenant"])
 
-    def tenants_of(self, distribution_id: str) -> list[TenantInfo]:
-        """Every tenant of a multi-tenant distribution, every page (ListDistributionTenants
-        is a POST with an AssociationFilter: API_ListDistributionTenants)."""
+    def tenants_of(self, distribution_id: str | None) -> list[TenantInfo]:
+        """Every tenant of a multi-tenant distribution (None: of the account), every page
+        (ListDistributionTenants is a POST with an AssociationFilter:
+        API_ListDistributionTenants)."""
         out: list[TenantInfo] = []
         marker = ""
         while True:
-            params: dict[str, Any] = {"AssociationFilter": {"DistributionId": distribution_id}}
+            params: dict[str, Any] = {}
+            if distribution_id is not None:
+                params["AssociationFilter"] = {"DistributionId": distribution_id}
             if marker:
                 params["Marker"] = marker
-            page = self._call("ListDistributionTenants", distribution_id, **params)
+            page = self._call("ListDistributionTenants", distribution_id or "*", **params)
             out += [_tenant_info(item) for item in page.get("DistributionTenantList") or []]
             marker = page.get("NextMarker") or ""
             if not marker:
@@ -539,10 +625,17 @@ class CloudFrontClient(_Client):
             page = self._call("ListDistributions", "*", **params)["DistributionList"]
             for item in page.get("Items") or []:
                 aliases = tuple((item.get("Aliases") or {}).get("Items") or [])
-                yield DistributionSummary(item["Id"], aliases, item.get("Status", ""))
+                yield DistributionSummary(
+                    item["Id"], aliases, item.get("Status", ""), item.get("ARN", ""),
+                    item.get("ConnectionMode") or "direct",
+                )  # fmt: skip
             if not page.get("IsTruncated"):
                 return
             marker = page.get("NextMarker") or ""
+
+    def distribution_summaries(self) -> list[DistributionSummary]:
+        """Every distribution of the account, every page."""
+        return list(self.distributions())
 
 
 class KeyValueStoreClient(_Client):
@@ -559,14 +652,15 @@ class KeyValueStoreClient(_Client):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         calls: list[str] | None = None,
+        jitter: Callable[[], float] = random.random,
     ) -> KeyValueStoreClient:
         # The data plane is global (SigV4A signs for every region), but botocore resolves
         # its endpoint from a region: --region, else boto3's, else CloudFront's own.
         region = connection.region or _session(connection.profile).region_name or REGION
-        client = _boto_client("cloudfront-keyvaluestore", connection, region)
+        client = _boto_client("cloudfront-keyvaluestore", connection, region, _no_retries())
         if connection.endpoint_url:
             _keep_endpoint_host(client, connection.endpoint_url)
-        made = cls(client, sleep=sleep, clock=clock, trace=trace)
+        made = cls(client, sleep=sleep, clock=clock, trace=trace, jitter=jitter)
         if calls is not None:
             made.calls = calls  # one count for both planes
         return made
@@ -701,10 +795,16 @@ def _translate(error: botocore.exceptions.ClientError, operation: str, resource:
         return FunctionInUse(
             f"{operation}: the function {resource} is still associated with a distribution", code
         )
-    if code in ("Throttling", "ThrottlingException", "TooManyRequestsException"):
+    if code in THROTTLING_CODES:
         return AwsError(
             f"{operation} on {resource}: throttled by AWS {MAX_ATTEMPTS} times in a row; "
             "try again in a minute",
             code,
+            retryable=True,
         )
-    return AwsError(f"{operation} on {resource} failed: {code}: {message}", code)
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return AwsError(
+        f"{operation} on {resource} failed: {code}: {message}",
+        code,
+        retryable=code in TRANSIENT_CODES or status >= 500,
+    )

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cffunc.deploy.plan import DeleteStep, Plan, plan_publish
-from cffunc.deploy.reads import read_function, resolve_targets
+from cffunc.deploy.reads import read_function
 from cffunc.deploy.remote_test import RemoteComparison, remote_comparisons
+from cffunc.deploy.select import select
 from cffunc.deploy.toggles import Deployment, MaintenanceToggle
 from cffunc.errors import CffuncError
 from cffunc.function.compose import foreign_of
@@ -56,7 +57,11 @@ def plan_destroy(deployment: Deployment, toggle: MaintenanceToggle) -> Plan:
     that nothing uses (never the functions they were composed with). Refused while a
     target distribution is still deploying: its config may still use the function."""
     client, name = deployment.client, deployment.config.function.name
-    targets = resolve_targets(client, deployment.config) if deployment.config.distributions else []
+    # A fleet entry that matches nothing is no reason to keep the function.
+    selected = (
+        select(client, deployment.config, strict=False) if deployment.config.distributions else None
+    )
+    targets = selected.targets if selected is not None else ()
     deploying = [t.label for t in targets if client.distribution_status(t.id) != "Deployed"]
     if deploying:
         raise CffuncError(

@@ -39,8 +39,10 @@ def iam_policy(config: Config) -> dict[str, Any]:
     distributions = [
         f"arn:aws:cloudfront::*:distribution/{d.id}" for d in config.distributions if d.id
     ]
-    if any(d.alias for d in config.distributions):
-        # An alias is found by listing; then any distribution may be the one.
+    listed = any(d.alias or d.fleet for d in config.distributions)
+    if listed:
+        # An alias or a fleet is found by listing (and a fleet's tags read on every
+        # distribution); then any distribution may be one.
         distributions = ["arn:aws:cloudfront::*:distribution/*"]
     statements: list[dict[str, Any]] = [
         {
@@ -108,18 +110,18 @@ def iam_policy(config: Config) -> dict[str, Any]:
                 "Action": [
                     "cloudfront:GetDistributionTenant",
                     "cloudfront:GetDistributionTenantByDomain",
-                    "cloudfront:ListDistributionTenants",
                 ],
                 "Resource": "*",
             }
         )
-    if any(d.alias for d in config.distributions):
-        statements.append(
-            {
-                "Sid": "CffuncFindAliases",
-                "Effect": "Allow",
-                "Action": ["cloudfront:ListDistributions"],
-                "Resource": "*",
-            }
-        )
+    # Alias selection walks the tenants' domains, `status` counts a multi-tenant
+    # distribution's tenants, and --wait polls a fleet with one listing.
+    statements.append(
+        {
+            "Sid": "CffuncListDistributionsAndTenants",
+            "Effect": "Allow",
+            "Action": ["cloudfront:ListDistributions", "cloudfront:ListDistributionTenants"],
+            "Resource": "*",
+        }
+    )
     return {"Version": "2012-10-17", "Statement": statements}

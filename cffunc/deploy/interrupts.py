@@ -34,6 +34,8 @@ class Interrupted(BaseException):
 class _State:
     writing = 0
     pending: int | None = None
+    lock = threading.Lock()
+    """The executor's threads (a fleet's writes) enter and leave writes at once."""
 
 
 _state = _State()
@@ -44,6 +46,11 @@ def _handler(signum: int, frame: FrameType | None) -> None:
         _state.pending = signum
         return
     raise Interrupted(signum)
+
+
+def pending() -> bool:
+    """A signal is waiting for the writes on the wire to return: start no new one."""
+    return _state.pending is not None
 
 
 @contextmanager
@@ -66,12 +73,18 @@ def handled() -> Iterator[None]:
 
 @contextmanager
 def one_write() -> Iterator[None]:
-    """Around one AWS write: a signal meanwhile is raised once the write has returned."""
-    _state.writing += 1
+    """Around one AWS write (or a batch of them on several threads, which then check
+    :func:`pending` before each new one): a signal meanwhile is raised, in the thread
+    that leaves the last write, once every write on the wire has returned."""
+    with _state.lock:
+        _state.writing += 1
     try:
         yield
     finally:
-        _state.writing -= 1
-        if not _state.writing and _state.pending is not None:
-            signum, _state.pending = _state.pending, None
+        with _state.lock:
+            _state.writing -= 1
+            signum = _state.pending if not _state.writing else None
+            if signum is not None:
+                _state.pending = None
+        if signum is not None:
             raise Interrupted(signum)

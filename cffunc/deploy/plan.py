@@ -92,6 +92,14 @@ class RemoteDistribution:
     distribution's tags, see :func:`decode_record`); None when there is no record."""
     status: str = ""
     """Deployed or InProgress, as read with the config ("" when not read)."""
+    via_tenants: tuple[str, ...] = ()
+    """The tenants whose domains selected it (a multi-tenant distribution found by alias)."""
+
+    @property
+    def multi_tenant(self) -> bool:
+        """A multi-tenant distribution (ConnectionMode tenant-only): its tenants carry the
+        domains, and a function associated with it runs for every one of them."""
+        return self.config.get("ConnectionMode") == "tenant-only"
 
 
 @dataclass(frozen=True)
@@ -657,6 +665,7 @@ def plan_publish(local: LocalFunction, remote: RemoteFunction) -> Plan:
 def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "changes": not plan.empty,
+        "notes": list(plan.notes),
         "store": [
             {
                 "action": s.action,

@@ -8,10 +8,11 @@ leaves AWS untouched.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from cffunc.config.load import Config, Runtime
 from cffunc.deploy.awsclient import AwsError, CloudFrontClient
+from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, map_all
 from cffunc.deploy.plan import (
     LocalFunction,
     RemoteDistribution,
@@ -21,6 +22,7 @@ from cffunc.deploy.plan import (
     holds_render,
     sibling_arn,
 )
+from cffunc.deploy.select import Target, select
 from cffunc.function.compose import V2, ForeignFunction, foreign_of
 from cffunc.function.render import RenderedFunction
 
@@ -48,36 +50,15 @@ def local_function(
     )
 
 
-@dataclass(frozen=True)
-class Target:
-    id: str
-    behaviors: tuple[str, ...] | None
-    label: str
-
-
-def resolve_targets(client: CloudFrontClient, config: Config) -> list[Target]:
-    """Distribution ids for the config's [[distributions]], aliases looked up once."""
-    if not config.distributions:
-        raise AwsError(f"{config.path}: no [[distributions]]; add one with id or alias")
-    summaries = list(client.distributions()) if any(d.alias for d in config.distributions) else []
-    targets = []
-    for entry in config.distributions:
-        if entry.id is not None:
-            targets.append(Target(entry.id, entry.behaviors, entry.id))
-            continue
-        matches = [s.id for s in summaries if entry.alias in s.aliases]
-        if len(matches) != 1:
-            found = (
-                "no distribution"
-                if not matches
-                else f"{len(matches)} distributions ({', '.join(matches)})"
-            )
-            raise AwsError(
-                f"alias {entry.alias}: {found} lists it in Aliases; "
-                "give the distribution id instead"
-            )
-        targets.append(Target(matches[0], entry.behaviors, f"{matches[0]} ({entry.alias})"))
-    return targets
+def resolve_targets(
+    client: CloudFrontClient,
+    config: Config,
+    only: Sequence[str] = (),
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> list[Target]:
+    """The distributions the config's [[distributions]] select (:mod:`.select`), each
+    once; an entry that matches none is an error (write commands)."""
+    return list(select(client, config, only, concurrency).targets)
 
 
 def read_function(client: CloudFrontClient, local: LocalFunction) -> RemoteFunction:
@@ -153,19 +134,27 @@ def read_restore(client: CloudFrontClient, composed_arns: Sequence[str]) -> dict
 
 
 def read_distributions(
-    client: CloudFrontClient, targets: Sequence[Target], name: str = ""
+    client: CloudFrontClient,
+    targets: Sequence[Target],
+    name: str = "",
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> list[RemoteDistribution]:
     """Each target's config, ARN, deploy status and cffunc's record of what an enable
-    added there (the tags of the function ``name``)."""
-    out = []
-    for target in targets:
+    added there (the tags of the function ``name``), a few distributions at a time; what
+    the selection already read (ARN and status from the listing, tags) is not read again."""
+
+    def read(target: Target) -> RemoteDistribution:
         current = client.distribution_config(target.id)
-        arn, status = client.distribution_state(target.id)
-        record = decode_record(name, client.tags(arn)) if name else None
-        out.append(
-            RemoteDistribution(
-                target.id, current.config, current.etag, target.behaviors, target.label,
-                arn, record, status,
-            )
+        arn, status = target.arn, target.status
+        if not arn or not status:
+            arn, status = client.distribution_state(target.id)
+        tags = dict(target.tags) if target.tags is not None else None
+        if name and tags is None:
+            tags = client.tags(arn)
+        record = decode_record(name, tags or {}) if name else None
+        return RemoteDistribution(
+            target.id, current.config, current.etag, target.behaviors, target.label,
+            arn, record, status, target.tenants,
         )  # fmt: skip
-    return out
+
+    return map_all(targets, read, concurrency)

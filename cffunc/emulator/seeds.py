@@ -59,6 +59,10 @@ FLEET_CONFIG: dict[str, Any] = {
         "ViewerProtocolPolicy": "redirect-to-https",
         # The managed CachingOptimized policy (using-managed-cache-policies.html).
         "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e5abc",
+        # As GetDistributionConfig answers for a behavior with none: empty lists are
+        # written out with Quantity 0 (so a round trip through an edit gives them back).
+        "LambdaFunctionAssociations": {"Quantity": 0},
+        "FunctionAssociations": {"Quantity": 0},
     },
     "Comment": "",
     "Enabled": True,

@@ -52,7 +52,7 @@ def _events(config: Config) -> tuple[str, ...]:
 def _behaviors(config: Config) -> list[str]:
     out: list[str] = []
     for target in config.distributions:
-        label = target.id or target.alias or "?"
+        label = target.id or target.alias or target.describe()
         behaviors = target.behaviors or ("every behavior",)
         out += [_safe(f"{label}: {', '.join(behaviors)}")]
     return out

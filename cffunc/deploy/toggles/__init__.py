@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cffunc.config.load import Config, IPNetwork, Toggle
 from cffunc.deploy.apply import Executor, Progress, Report, Steps, Write, wait_deployed
 from cffunc.deploy.awsclient import CloudFrontClient
+from cffunc.deploy.grpc import grpc_enabled, grpc_notes
+from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, map_all
 from cffunc.deploy.plan import (
     CompositionPlan,
     LocalFunction,
@@ -48,8 +50,8 @@ from cffunc.deploy.reads import (
     read_foreign,
     read_function,
     read_restore,
-    resolve_targets,
 )
+from cffunc.deploy.select import Selection, select
 from cffunc.function.compose import code_digest, compose, foreign_of
 from cffunc.function.render import RenderedFunction, render
 from cffunc.function.rules import MaintenanceRules, compile_rules
@@ -70,11 +72,22 @@ class Deployment:
     """Told of each write as the executor records it (tests stop a run there)."""
     steps: Steps | None = None
     """Told when each step starts and is done; None: a progress line per step."""
+    only: tuple[str, ...] = ()
+    """``--distribution``: narrow the run to these of the selected distributions."""
+    concurrency: int = DEFAULT_CONCURRENCY
+    """Distributions read or written at once."""
+    read_only: bool = False
+    """The command only reads (``preview`` and ``status`` set it): a [[distributions]]
+    entry that matches no distribution is then a warning, not an error."""
+    selection: Selection | None = None
+    """What the config selected, once :meth:`distributions` has read it."""
     executor: Executor = field(init=False)
     """The command's one executor: every plan it applies, and its record of every write."""
 
     def __post_init__(self) -> None:
-        self.executor = Executor(self.client, self.progress, self.after_write, self.steps)
+        self.executor = Executor(
+            self.client, self.progress, self.after_write, self.steps, self.concurrency
+        )
 
     def rules(self) -> MaintenanceRules:
         return compile_rules(self.config, self.env)
@@ -159,9 +172,17 @@ class Deployment:
         bypass secret): disable, destroy and status work in an emergency without it."""
         return local_function(self.config, self.rendered() if code else None, kvs_arn)
 
+    def select(self) -> Selection:
+        """The distributions the config selects (read once per command)."""
+        if self.selection is None:
+            self.selection = select(
+                self.client, self.config, self.only, self.concurrency, strict=not self.read_only
+            )
+        return self.selection
+
     def distributions(self) -> list[RemoteDistribution]:
-        targets = resolve_targets(self.client, self.config)
-        return read_distributions(self.client, targets, self.config.function.name)
+        targets = self.select().targets
+        return read_distributions(self.client, targets, self.config.function.name, self.concurrency)
 
     def now(self) -> datetime:
         return self.clock() if self.clock is not None else datetime.now(UTC)
@@ -177,7 +198,7 @@ class Deployment:
         if planned:
             ids = list(self.executor.report.touched)
         else:
-            ids = [t.id for t in resolve_targets(self.client, self.config)]
+            ids = [t.id for t in self.select().targets]
         if ids:
             wait_deployed(self.client, ids, timeout, self.progress)
 
@@ -224,6 +245,8 @@ class Preview:
     """Said when the plan is empty."""
     facts: dict[str, Any] = field(default_factory=dict)
     """Toggle-specific facts for ``--json`` (the store's name, whether it is installed)."""
+    selection: Selection | None = None
+    """The distributions the config selected, and the entries that matched none."""
 
 
 class MaintenanceToggle(Protocol):
@@ -279,19 +302,24 @@ run the function, from :func:`maintenance_state`'s on, partial or off."""
 
 
 def behaviors_status(
-    local: LocalFunction, distributions: list[RemoteDistribution], switched_on: bool = True
+    local: LocalFunction,
+    distributions: list[RemoteDistribution],
+    switched_on: bool = True,
+    tenants: dict[str, dict[str, int]] | None = None,
 ) -> list[dict[str, Any]]:
     """Each distribution's deploy state, how many of its selected behaviors run ``local``
     (``associated``: all, some, none), whether it is in maintenance (``maintenance``: on,
     partial, off; the association where ``switched_on``, off where the store says off),
     and every behavior's function and Lambda@Edge associations (the shared part of
-    ``status``)."""
+    ``status``); a multi-tenant one's tenants (``tenants``: how many, how many enabled),
+    each behavior whether it takes gRPC."""
     out = []
     for distribution in distributions:
         behaviors = []
         for pattern, behavior in behaviors_of(distribution.config):
             behaviors.append({
                 "path": pattern,
+                "grpc": grpc_enabled(behavior),
                 "functions": [
                     {
                         "event": i["EventType"],
@@ -312,6 +340,8 @@ def behaviors_status(
             "status": distribution.status,
             "associated": ASSOCIATED[associated],
             "maintenance": associated if switched_on else "off",
+            "multi_tenant": distribution.multi_tenant,
+            "tenants": (tenants or {}).get(distribution.id),
             "behaviors": behaviors,
         })  # fmt: skip
     return out
@@ -357,6 +387,66 @@ def function_status(deployment: Deployment, local: LocalFunction) -> dict[str, A
         "live_matches_local": None
         if local.code is None or live is None
         else holds_render(local, live_code, live.runtime, live.comment, live.kvs_arns),
+    }
+
+
+def tenant_counts(
+    deployment: Deployment, distributions: list[RemoteDistribution]
+) -> dict[str, dict[str, int]]:
+    """For each multi-tenant distribution, how many tenants it has and how many of them
+    are enabled: a function associated with it runs for all of them (the tenants share
+    its cache behaviors). ListDistributionTenants with AssociationFilter DistributionId
+    (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ListDistributionTenants.html)."""
+    multi = [d for d in distributions if d.multi_tenant]
+    client = deployment.client
+    listed = map_all(multi, lambda d: client.tenants_of(d.id), deployment.concurrency)
+    return {
+        d.id: {"count": len(tenants), "enabled": sum(t.enabled for t in tenants)}
+        for d, tenants in zip(multi, listed, strict=True)
+    }
+
+
+def edge_notes(
+    deployment: Deployment, distributions: list[RemoteDistribution], tenants: bool = True
+) -> tuple[str, ...]:
+    """What maintenance means on these distributions beyond their behaviors: the function
+    runs for every tenant of a multi-tenant one (said, with the tenant whose domain
+    selected it, when ``tenants``: a command that associates the function), and a gRPC
+    behavior's calls get an answer a gRPC client cannot read (:mod:`cffunc.deploy.grpc`)."""
+    scoped = deployment.config.maintenance.scope.tenants
+    reach = (
+        f"maintenance covers only {', '.join(scoped)} (maintenance.tenants)"
+        if scoped
+        else "maintenance covers them all unless scoped to some (maintenance.tenants, or "
+        "enable --tenant with the store toggle)"
+    )
+    notes = []
+    for distribution in distributions:
+        if not distribution.multi_tenant or not tenants:
+            continue
+        label = distribution.label or distribution.id
+        via = (
+            f", selected by the domain of tenant {', '.join(distribution.via_tenants)}"
+            if distribution.via_tenants
+            else ""
+        )
+        notes.append(
+            f"distribution {label} is multi-tenant{via}: the function is associated with the "
+            f"distribution, so it runs for every one of its tenants; {reach}"
+        )
+    return tuple(notes) + grpc_notes(deployment.config, distributions)
+
+
+def with_notes(plan: Plan, notes: tuple[str, ...]) -> Plan:
+    return replace(plan, notes=plan.notes + notes) if notes else plan
+
+
+def fleet_status(deployment: Deployment, distributions: list[RemoteDistribution]) -> dict[str, Any]:
+    """``status``'s notes (multi-tenant, gRPC) and the fleet entries matching nothing."""
+    selection = deployment.selection
+    return {
+        "notes": list(edge_notes(deployment, distributions)),
+        "warnings": selection.warnings() if selection is not None else [],
     }
 
 

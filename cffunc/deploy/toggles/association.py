@@ -19,8 +19,12 @@ from cffunc.deploy.toggles import (
     Preview,
     behaviors_status,
     compositions_status,
+    edge_notes,
+    fleet_status,
     function_status,
     overall,
+    tenant_counts,
+    with_notes,
 )
 from cffunc.errors import CffuncError, RenderError
 
@@ -34,10 +38,13 @@ class AssociationToggle:
         self.deployment = deployment
 
     def preview(self) -> Preview:
+        self.deployment.read_only = True
+        plan = self.plan_enable(EnableRequest())
         return Preview(
             "toggle: association (enable associates the function with the behaviors)",
-            self.plan_enable(EnableRequest()),
+            plan,
             "enable would change nothing: maintenance is already on",
+            selection=self.deployment.selection,
         )
 
     def plan_enable(self, request: EnableRequest) -> Plan:
@@ -62,7 +69,8 @@ class AssociationToggle:
         remote = read_function(self.deployment.client, local)
         distributions = self.deployment.distributions()
         compositions = self.deployment.compositions(local, distributions)
-        return plan_enable(local, remote, distributions, compositions)
+        plan = plan_enable(local, remote, distributions, compositions)
+        return with_notes(plan, edge_notes(self.deployment, distributions))
 
     def plan_disable(self, hosts: tuple[str, ...] = (), tenants: tuple[str, ...] = ()) -> Plan:
         if hosts or tenants:
@@ -94,6 +102,7 @@ class AssociationToggle:
         return self.deployment.local()
 
     def status(self) -> dict[str, Any]:
+        self.deployment.read_only = True
         render_error = None
         try:
             local = self.deployment.local()
@@ -101,14 +110,15 @@ class AssociationToggle:
             render_error = str(error)
             local = self.deployment.local(code=False)
         remote = self.deployment.distributions()
-        distributions = behaviors_status(local, remote)
+        tenants = tenant_counts(self.deployment, remote)
+        distributions = behaviors_status(local, remote, tenants=tenants)
         return {
             "toggle": self.kind,
             "function": function_status(self.deployment, local) | {"render_error": render_error},
             "compositions": compositions_status(self.deployment, local, remote),
             "distributions": distributions,
             "maintenance": overall([d["maintenance"] for d in distributions]),
-        }
+        } | fleet_status(self.deployment, remote)
 
     def _store_only(self, command: str) -> CffuncError:
         config = self.deployment.config

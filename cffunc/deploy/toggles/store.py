@@ -37,8 +37,12 @@ from cffunc.deploy.toggles import (
     Preview,
     behaviors_status,
     compositions_status,
+    edge_notes,
+    fleet_status,
     function_status,
     overall,
+    tenant_counts,
+    with_notes,
 )
 from cffunc.errors import CffuncError, RenderError
 from cffunc.function.store_layout import (
@@ -147,8 +151,10 @@ class StoreToggle:
     # ---- plans ----
 
     def preview(self) -> Preview:
+        self.deployment.read_only = True
         found = self.installation(code=True)
         facts = {"store_name": self.name, "installed": found.installed}
+        selection = self.deployment.selection
         if not found.installed:
             return Preview(
                 f"toggle: kvs (KeyValueStore {self.name}); not installed: "
@@ -156,12 +162,15 @@ class StoreToggle:
                 self._install_plan(found),
                 "install would change nothing",
                 facts,
+                selection,
             )
+        plan = self._scope_plan(self.check_installed(found), *self._scope(EnableRequest()))
         return Preview(
             f"toggle: kvs (KeyValueStore {self.name}); installed",
-            self._scope_plan(self.check_installed(found), *self._scope(EnableRequest())),
+            with_notes(plan, edge_notes(self.deployment, found.distributions, tenants=False)),
             "enable would change nothing: maintenance is already on",
             facts,
+            selection,
         )
 
     def plan_install(self) -> Plan:
@@ -203,6 +212,7 @@ class StoreToggle:
         remote = read_function(self.deployment.client, local)
         compositions = self.deployment.compositions(local, found.distributions, local.kvs_arn)
         plan = plan_enable(local, remote, found.distributions, compositions)
+        notes += edge_notes(self.deployment, found.distributions)
         return replace(plan, store_steps=tuple(store_steps), notes=tuple(notes))
 
     def _scope(self, request: EnableRequest) -> tuple[tuple[str, ...], StoreScope]:
@@ -245,7 +255,9 @@ class StoreToggle:
                 )
             tenants = tuple((t.id, t.label) for t in resolved)
         deploying = [d.label or d.id for d in found.distributions if d.status != "Deployed"]
-        return self._scope_plan(store, hosts, scope, deploying, tenants)
+        plan = self._scope_plan(store, hosts, scope, deploying, tenants)
+        # A store write changes no association: only what it means for gRPC calls.
+        return with_notes(plan, edge_notes(self.deployment, found.distributions, tenants=False))
 
     def plan_disable(self, hosts: tuple[str, ...] = (), tenants: tuple[str, ...] = ()) -> Plan:
         # Checks nothing but the store (and a tenant's domain): it must work in an
@@ -406,6 +418,7 @@ class StoreToggle:
     def status(self) -> dict[str, Any]:
         """The store's state and networks, and whether the function is installed on every
         selected behavior: maintenance is on where both hold."""
+        self.deployment.read_only = True
         store = self.deployment.client.key_value_store(self.name)
         render_error = None
         try:
@@ -418,7 +431,8 @@ class StoreToggle:
         store_document = self._store_status(store, remote)
         # Maintenance is on where the function runs and the store says on (a scheduled
         # scope is not on yet).
-        distributions = behaviors_status(local, remote, store_document["state"] == "on")
+        tenants = tenant_counts(self.deployment, remote)
+        distributions = behaviors_status(local, remote, store_document["state"] == "on", tenants)
         return {
             "toggle": self.kind,
             "installed": overall([maintenance_state(local, d) for d in remote]),
@@ -428,7 +442,7 @@ class StoreToggle:
             "distributions": distributions,
             "maintenance": overall([d["maintenance"] for d in distributions]),
             "scheduled": store_document["scheduled"],
-        }
+        } | fleet_status(self.deployment, remote)
 
     def _tenant_names(self, distributions: list[RemoteDistribution]) -> dict[str, TenantInfo]:
         """The tenants of the selected multi-tenant distributions, by id (one listing each),
