@@ -1,17 +1,21 @@
 """Replay throughput: cffunc replay against Node.js running the same function.
 
-    python -m benchmarks.replay [--lines 1000000] [--no-s3] [--repeat 3]
+    python -m benchmarks.replay [--lines 1000000] [--no-s3] [--repeat 3] [--every-line]
 
 Generates a log of N lines with all 33 standard fields, renders the sample function with
 a 600-CIDR allowlist, then times, on the same file and function:
-(1) `cffunc replay --jobs 1` and `--jobs <all cores>` as subprocesses, each with the
-largest resident memory of its processes (workers included);
+(1) `cffunc replay --jobs 1` and `--jobs <all cores>` as subprocesses, each with its CPU
+seconds and the largest resident memory of its processes (workers included); with
+--every-line also `--no-reuse`, the function run on every line (what replay did before
+it reused decisions);
 (2) a Node.js script that streams the same file, splits each line, builds the same event
 and calls the same rendered handler single-threaded (the engine's own speed, no bridge);
 (3) the same log gzipped in S3 of the local API (moto), replayed from s3://.
-All jobs and Node take --repeat turns (the machine is shared and noisy). Prints lines/s,
-the ratio to Node each turn and its median, the scaling from 1 to all jobs, and S3 against
-the local file. Goals: all jobs >= 1.0x Node on two cores; under 300 MB per worker.
+Everything takes --repeat turns (the machine is shared and noisy). Prints each turn, then
+the medians: lines/s, CPU seconds, the ratio to Node (Node's time over cffunc's, in the
+same turn), the scaling from 1 to all jobs, whether every run gave the same summary, and
+the largest process. Goals: all jobs >= 2.0x Node on two cores; under 300 MB per process.
+CPU seconds compare runs on a loaded machine better than wall time does.
 """
 
 from __future__ import annotations
@@ -22,13 +26,13 @@ import ipaddress
 import json
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,11 +120,50 @@ def replay_from_s3(log: Path, run_replay: Any, jobs: int) -> float:
     return float(document["replayed"]) / seconds
 
 
+@dataclass(frozen=True)
+class Run:
+    """One run of a process tree: what it printed, its wall time, the CPU seconds of all
+    its processes (a worker's included), and the largest resident memory of any of them."""
+
+    document: dict[str, Any]
+    seconds: float
+    cpu: float
+    peak_mb: float
+
+
+def measured(args: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run ``args`` to its end; wait4 gives the resources of that process tree alone
+    (RUSAGE_CHILDREN would mix every child of this process so far)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors, env=env)
+        assert process.stdout is not None
+        out = process.stdout.read()
+        process.stdout.close()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            errors.seek(0)
+            raise SystemExit(f"{args[0]} failed: {errors.read().decode()[-2000:]}")
+    return Run(json.loads(out), seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--no-s3", action="store_true", help="skip the S3 run")
     parser.add_argument("--repeat", type=int, default=3, help="turns of all jobs against Node")
+    parser.add_argument(
+        "--every-line",
+        action="store_true",
+        help="also time --no-reuse (the function run on every line, as replay did before "
+        "it reused decisions) each turn",
+    )
     args = parser.parse_args()
     # cffunc's modules byte-compiled, as `pip install` leaves an installed package: in an
     # editable checkout under PYTHONDONTWRITEBYTECODE, every process (workers included)
@@ -160,74 +203,105 @@ def main() -> None:
         )
 
         def run_replay(
-            source: str, jobs: int, env: dict[str, str] | None = None
-        ) -> tuple[dict, float, float]:
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            started = time.perf_counter()
-            result = subprocess.run(
+            source: str, jobs: int, env: dict[str, str] | None = None, *options: str
+        ) -> tuple[dict[str, Any], float, float]:
+            ran = replay_run(source, jobs, env, *options)
+            return ran.document, ran.seconds, ran.peak_mb
+
+        def replay_run(
+            source: str, jobs: int, env: dict[str, str] | None = None, *options: str
+        ) -> Run:
+            return measured(
                 [sys.executable, "-m", "cffunc", "-c", str(config_path), "replay", "--now", NOW,
-                 "--json", "--jobs", str(jobs), source],
-                capture_output=True, text=True, check=True, env=env,
+                 "--json", "--jobs", str(jobs), *options, source],
+                env,
             )  # fmt: skip
-            seconds = time.perf_counter() - started
-            peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-            return json.loads(result.stdout), seconds, peak
 
         cores = os.cpu_count() or 1
-        ours, one_seconds, one_peak = run_replay(str(log), 1)
-        rate_one = ours["replayed"] / one_seconds
-        print(
-            f"cffunc replay --jobs 1: {rate_one:,.0f} lines/s ({one_seconds:.1f} s, peak {one_peak:,.0f} MB)"
-        )
         script = work / "replay.js"
         script.write_text(NODE_SCRIPT)
         code = work / "function.js"
         code.write_text(imports_as_requires(rendered.code))
         node = shutil.which("node")
 
-        def run_node() -> dict[str, Any]:
-            assert node is not None
-            done = subprocess.run(
-                [node, str(script), str(code), str(log), NOW],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            return dict(json.loads(done.stdout))
-
-        # The machine is shared and noisy: all jobs and Node take turns, --repeat times,
-        # and the ratio of each turn is printed with the median.
-        ratios = []
+        # The machine is shared and noisy: cffunc (one job, all jobs, and with
+        # --every-line every line run) and Node take turns, --repeat times; each figure
+        # is printed per turn and as the median over the turns. Node's times are its
+        # own loop's (its start is not counted); cffunc's include its start.
+        turns: dict[str, list[Run]] = {"one": [], "all": [], "every": [], "node": []}
+        reference: dict[str, Any] | None = None
+        same = True
         for turn in range(1, args.repeat + 1):
-            ours_all, all_seconds, all_peak = run_replay(str(log), cores)
-            cffunc_rate = ours_all["replayed"] / all_seconds
-            print(
-                f"[{turn}] cffunc replay --jobs {cores}: {cffunc_rate:,.0f} lines/s "
-                f"({all_seconds:.1f} s, largest process {all_peak:,.0f} MB); scaling 1 -> "
-                f"{cores} jobs: {cffunc_rate / rate_one:.2f}x; same summary: {ours_all == ours}"
-            )
+            for name, jobs, options in (
+                ("one", 1, ()), ("all", cores, ()),
+                *((("every", cores, ("--no-reuse",)),) if args.every_line else ()),
+            ):  # fmt: skip
+                ran = replay_run(str(log), jobs, None, *options)
+                turns[name].append(ran)
+                same = same and (reference is None or ran.document == reference)
+                reference = reference or ran.document
+                label = f"--jobs {jobs}" + (" --no-reuse" if options else "")
+                print(
+                    f"[{turn}] cffunc replay {label}: {ran.document['replayed'] / ran.seconds:,.0f} "
+                    f"lines/s ({ran.seconds:.1f} s, {ran.cpu:.1f} CPU s, largest process "
+                    f"{ran.peak_mb:,.0f} MB)"
+                )
             if node is None:
                 print("node: not found; install Node.js to compare")
                 continue
-            answer = run_node()
-            node_rate = answer["lines"] / answer["seconds"]
-            ratios.append(cffunc_rate / node_rate)
-            same = {c: ours["classes"][c]["count"] for c in answer["counts"]} == answer["counts"]
+            ran = measured([node, str(script), str(code), str(log), NOW])
+            node_seconds = float(ran.document["seconds"])
+            turns["node"].append(Run(ran.document, node_seconds, ran.cpu, ran.peak_mb))
+            agreed = {c: reference["classes"][c]["count"] for c in ran.document["counts"]}
             print(
-                f"[{turn}] node: {node_rate:,.0f} lines/s ({answer['seconds']:.1f} s); "
-                f"ratio cffunc (--jobs {cores}) / node: {ratios[-1]:.2f}, "
-                f"(--jobs 1) / node: {rate_one / node_rate:.2f}; same counts: {same}"
+                f"[{turn}] node: {ran.document['lines'] / node_seconds:,.0f} lines/s "
+                f"({node_seconds:.1f} s, {ran.cpu:.1f} CPU s); "
+                f"same counts: {agreed == ran.document['counts']}; "
+                f"ratio cffunc (--jobs {cores}) / node: "
+                f"{node_seconds / turns['all'][-1].seconds:.2f}"
             )
-        if ratios:
+        lines = args.lines
+        print(f"--- medians over {args.repeat} turns ({cores} cores)")
+        rates = {k: median([lines / r.seconds for r in v]) for k, v in turns.items()}
+        for name, label in (("one", "--jobs 1"), ("all", f"--jobs {cores}"),
+                            ("every", f"--jobs {cores} --no-reuse")):  # fmt: skip
+            if not turns[name]:
+                continue
+            ratios = [
+                n.seconds / r.seconds for n, r in zip(turns["node"], turns[name], strict=False)
+            ]
+            ratio = (
+                f", ratio to node: median {median(ratios):.2f}, "
+                f"range {min(ratios):.2f}-{max(ratios):.2f}"
+                if ratios
+                else ""
+            )
+            print(
+                f"cffunc replay {label}: {rates[name]:,.0f} lines/s, "
+                f"{median([r.cpu for r in turns[name]]):.1f} CPU s{ratio}"
+            )
+        if turns["node"]:
+            print(
+                f"node: {rates['node']:,.0f} lines/s, "
+                f"{median([r.cpu for r in turns['node']]):.1f} CPU s"
+            )
+            ratios = [
+                n.seconds / r.seconds for n, r in zip(turns["node"], turns["all"], strict=False)
+            ]
             print(
                 f"ratio cffunc (--jobs {cores}) / node over {len(ratios)} turns: "
-                f"median {statistics.median(ratios):.2f}, "
-                f"range {min(ratios):.2f}-{max(ratios):.2f}"
+                f"median {median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}"
             )
+        print(
+            f"scaling 1 -> {cores} jobs: {rates['all'] / rates['one']:.2f}x; the same summary "
+            f"for every run: {same}; largest process "
+            f"{max(r.peak_mb for k in ('one', 'all', 'every') for r in turns[k]):,.0f} MB"
+        )
         if not args.no_s3:
             s3_rate = replay_from_s3(log, run_replay, cores)
             print(
-                f"S3 of the local API, --jobs {cores}: {s3_rate:,.0f} lines/s, {s3_rate / cffunc_rate:.2f}x the local file"
+                f"S3 of the local API, --jobs {cores}: {s3_rate:,.0f} lines/s, "
+                f"{s3_rate / rates['all']:.2f}x the local file"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -173,11 +173,11 @@ def test_scenarios_keep_the_raw_query_string_with_the_bypass_token(tmp_path: Pat
 def test_replay_gives_the_log_lines_query_as_the_raw_query_string() -> None:
     code = "function handler(e) { throw new Error(String(e.request.rawQueryString())); }"
     fields = "#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query\n"
-    lines = "2026-11-30\t00:00:01\t1.2.3.4\tGET\t/a\tx=1&flag\n2026-11-30\t00:00:02\t1.2.3.4\tGET\t/a\t-"
+    lines = "2026-11-30\t00:00:01\t1.2.3.4\tGET\t/a\tx=1&flag\n2026-11-30\t00:00:02\t1.2.3.4\tGET\t/a\t-\n"
     with FunctionRuntime(code, V2) as engine:
         engine.replay_start(10, 2**53)
         engine.replay_seek(None, 0, 0, 2**53)
-        summary = engine.replay_block(fields + lines, NOW_MS, False, 1)
+        summary = engine.replay_block((fields + lines).encode(), NOW_MS, False, 1)
     assert summary["errors"] == [[2, "Error: x=1&flag"], [3, "Error: undefined"]]
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
 from benchmarks.loggen import FIELDS, LoggedRequest, requests, write_log
 from cffunc.config.load import load_config
@@ -175,7 +176,7 @@ def test_malformed_lines_are_counted_with_their_numbers(
     assert summary.malformed == 2
     assert summary.malformed_lines == [
         f"{path}:1 (before any #Fields line; a plain or real-time log needs --fields)",
-        f"{path}:6",
+        f"{path}:6 (3 fields, the #Fields line names 33)",
     ]
     assert summary.replayed == 5
 
@@ -282,7 +283,7 @@ def test_pass_rules_equal_the_decision_model_across_blocks(
         if decision.action == "pass":
             wanted[decision.rule + (f" {decision.matched}" if decision.matched else "")] += 1
     assert summary.rules == wanted
-    assert summary.malformed_lines == [f"{path}:701"]
+    assert summary.malformed_lines == [f"{path}:701 (2 fields, the #Fields line names 33)"]
     assert summary.replayed == 1500 and summary.disagreements == 0
     sampled = replay(engine, rules, [str(path)], NOW, sample=7, limit=1000)
     assert sampled.lines == len(range(0, 1000, 7))
@@ -369,10 +370,15 @@ def test_counts_per_scope_agree_with_the_model(
 
 
 @pytest.mark.usefixtures("processes")  # a worker process
-def test_jobs_give_the_same_summary(tmp_path: Path, rules: MaintenanceRules) -> None:
+def test_jobs_give_the_same_summary(
+    tmp_path: Path, rules: MaintenanceRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Blocks spread over a worker process and the caller's V8: the summary is the same
     as with one worker, limit and sample included, and the passes are attributed."""
+    import cffunc.replay.run
     from cffunc.replay import sources as replay_module
+
+    monkeypatch.setattr(cffunc.replay.run, "EVERY_WORKER", True)
 
     logged = generated(2500, seed=3)
     path = str(log_file(tmp_path, logged))
@@ -400,6 +406,7 @@ def test_lists_past_the_limit_are_added_up_on_disk_exactly(
     import cffunc.replay.sources
 
     monkeypatch.setattr(cffunc.replay.sources, "BLOCK_BYTES", 1 << 15)
+    monkeypatch.setattr(cffunc.replay.run, "EVERY_WORKER", True)
     path = str(log_file(tmp_path, generated(2500, seed=9)))
     code = render(rules).code
 
@@ -474,11 +481,25 @@ def test_every_format_gives_the_same_counts(
         "x-host-header",
         "cs-user-agent",
     ]
+
+    # Real-time meanings (real-time-logs.html): cs-host is the viewer's Host, x-host-header
+    # the distribution's name, and cs-uri-stem holds the query after a '?'.
+    def stem(r: dict[str, str]) -> str:
+        return r["cs-uri-stem"] + ("" if r["cs-uri-query"] == "-" else "?" + r["cs-uri-query"])
+
     realtime.write_text("".join("\t".join([
-        "1796032800.123", r["c-ip"], r["cs-method"], r["cs(Host)"], r["cs-uri-stem"],
-        r["cs-uri-query"], r["cs(Cookie)"], r["x-host-header"], r["cs(User-Agent)"],
+        "1796032800.123", r["c-ip"], r["cs-method"], r["x-host-header"], stem(r),
+        r["cs-uri-query"], r["cs(Cookie)"], r["cs(Host)"], r["cs(User-Agent)"],
     ]) + "\n" for r in records))  # fmt: skip
-    for path, fields in ((jsonl, None), (w3c, None), (parquet, None), (realtime, order)):
+    # Without cs-uri-query, the query comes from cs-uri-stem.
+    bare = tmp_path / "realtime-bare.log"
+    bare.write_text("".join("\t".join([
+        "1796032800.123", r["c-ip"], r["cs-method"], r["x-host-header"], stem(r), r["cs(Cookie)"],
+    ]) + "\n" for r in records))  # fmt: skip
+    bare_order = ["timestamp", "c-ip", "cs-method", "cs-host", "cs-uri-stem", "cs-cookie"]
+    for path, fields in (
+        (jsonl, None), (w3c, None), (parquet, None), (realtime, order), (bare, bare_order),
+    ):  # fmt: skip
         other = replay(engine, rules, [str(path)], NOW, fields=fields)
         assert {c: other.counts[c] for c in CLASSES} == {c: legacy.counts[c] for c in CLASSES}, path
         assert other.paths == legacy.paths and other.rules == legacy.rules, path
@@ -571,14 +592,17 @@ def _networks_counted(
 ) -> Counter[str]:
     """The client networks a replay counts for these addresses (a function that passes
     everything, so every line counts under "pass")."""
-    from cffunc.replay.run import _add_tally, _plan_blocks, _setup, _Worker
+    from cffunc.replay.run import _add_tally, _plan_blocks, _setup, _Worker, cell_table
     from cffunc.replay.sources import open_sources
 
     logged = [LoggedRequest(ip, "GET", "/", "", "", "curl/8.5.0") for ip in ips]
     path = log_file(tmp_path, logged)
     code = "function handler(event) { return event.request; }"
     with FunctionRuntime(code, "cloudfront-js-2.0") as runtime:
-        setup = replace(_setup(runtime, None, NOW, None, 1), grouping=grouping or NetworkGrouping())
+        grouping = grouping or NetworkGrouping()
+        setup = replace(
+            _setup(runtime, None, NOW, None, 1), grouping=grouping, cells=cell_table((), grouping)
+        )
         worker = _Worker(setup, runtime)
         summary = ReplaySummary()
         for block in _plan_blocks(open_sources([str(path)], None, None, None), 2**53):
@@ -601,7 +625,7 @@ def test_network_grouping_in_v8_agrees_with_ipaddress(tmp_path: Path) -> None:
         nets.append(ipaddress.ip_network((v6, rng.randint(49, 128)), strict=False))
     grouping = NetworkGrouping.of(nets)
     ips: list[str] = [
-        "1.2.3.x", "fe80::1::2", "-", "10.1.2.256", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3",
+        "1.2.3.x", "fe80::1::2", "10.1.2.256", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3",
         "1:2:3:4:5:6:7::", "::", "::1.2.3.4", "::FFFF:192.0.2.1", "1::2:3:4:5:6:7:8",
         "1:2:3:4:5:6:7:8::", "12345::", "2001:DB8::1", "1:2:3:4:5:6:1.2.3.4", "::1.2.3.999",
         "1:2:3:4:5:6:7:g", ":1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7:", "::ffff::1",
@@ -666,3 +690,156 @@ def test_ipv6_48_keys_are_spelled_as_ipaddress_does(tmp_path: Path) -> None:
         ips.append(":".join(f"{g:x}" for g in groups))
     wanted = Counter(str(ipaddress.ip_network((ip, 48), strict=False)) for ip in ips)
     assert _networks_counted(tmp_path, ips) == wanted
+
+
+# ---- one decision per reading ----
+
+
+ODD_IPS = ["203.0.113.9", "203.0.113.200", "198.51.100.7", "198.51.100.8", "2001:db8::1",
+           "2001:db8:0:1::9", "2001:DB8::1", "::ffff:203.0.113.9", "10.0.0.1", "10.0.0.2",
+           "192.0.2.1", "fe80::1", "0203.0.113.9", "1.2.3.0/24", "bad", "2001:db9::1"]  # fmt: skip
+LOG_URIS = ["/", "/health", "/maintenance/a.css", "/maintenance/%252e%252e/x", "/__cffunc/bypass",
+            "/__cffunc%2Fbypass", "/checkout/pay", "/robots.txt", "/search%20results",
+            "/%C3%BCnicode", "/api/orders"]  # fmt: skip
+
+
+def _choices() -> dict[str, list[str]]:
+    """What each field of a drawn line may hold: the shapes replay meets, encoded as
+    CloudFront logs them."""
+    keys = bypass.derive_keys(SECRET)
+    valid = bypass.cookie_value(keys, int(NOW.timestamp()) + 60)
+    return {
+        "time": ["10:00:01", "10:04:59", "10:05:00"],
+        "c-ip": ODD_IPS,
+        "cs-method": ["GET", "POST", "HEAD", "OPTIONS"],
+        "cs-uri-stem": LOG_URIS,
+        "sc-status": ["200", "503", "000"],
+        "cs(User-Agent)": ["curl/8.5.0", "Mozilla/5.0%20(X11)", "-"],
+        "cs(Referer)": ["-", "https://shop.example.com/"],
+        "cs-uri-query": ["-", f"token={SECRET}", "token=no", "q=a%2520b", f"token%3D{SECRET}"],
+        "cs(Cookie)": [
+            "-", "theme=dark", f"cffunc_bypass={valid}", "cffunc_bypass=1.forged;%20theme=x",
+            f"theme=a;%20cffunc%5Fbypass={valid}", "cffunc_bypass=1700000000.00",
+        ],
+        "x-host-header": ["shop.example.com", "blog.example.com", "fr.eu.example.com", "-"],
+        "cs-protocol": ["https", "grpcs"],
+        "x-forwarded-for": ["-", "192.0.2.9", "192.0.2.9, 10.0.0.1", "2001:db8::5,10.0.0.1", "unknown"],
+    }  # fmt: skip
+
+
+@st.composite
+def log_lines(draw: st.DrawFn) -> list[str]:
+    """Standard-log lines, among them near-twins: copies of a line with one field
+    changed (the address, the URI, a cookie, the user agent...), which a decision reused
+    for a reading that left out something the function reads would get wrong."""
+    choices = _choices()
+    bases = [
+        {f: "-" for f in FIELDS}
+        | {"date": "2026-11-30", "cs(Host)": "d111111abcdef8.cloudfront.net"}
+        | {name: draw(st.sampled_from(values)) for name, values in choices.items()}
+        for _ in range(draw(st.integers(1, 8)))
+    ]
+    lines = list(bases)
+    for base in bases:
+        for name in draw(st.lists(st.sampled_from(sorted(choices)), max_size=6)):
+            lines.append(base | {name: draw(st.sampled_from(choices[name]))})
+    order = draw(st.permutations(range(len(lines))))
+    return ["\t".join(lines[i][f] for f in FIELDS) for i in order]
+
+
+def _log_of(tmp_path: Path, lines: list[str], name: str = "drawn.log") -> str:
+    path = tmp_path / name
+    path.write_text("#Version: 1.0\n#Fields: " + " ".join(FIELDS) + "\n" + "\n".join(lines) + "\n")
+    return str(path)
+
+
+REUSE_CASES = {"rewrite": ("cffunc.toml", None), "read-only": ("readonly.toml", None),
+               "store": ("kvs.toml", "kvs-scopes.json")}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(REUSE_CASES))
+def test_reuse_gives_the_summary_of_running_every_line(
+    tmp_path_factory: pytest.TempPathFactory, case: str
+) -> None:
+    """Generated logs replayed with one run of the function per reading and with a run
+    per line: the same summary, every count and list."""
+    from hypothesis import given, settings
+
+    from cffunc.runtime.local_store import KeyValueData
+
+    sample, store_file = REUSE_CASES[case]
+    rules = compile_rules(load_config(SAMPLES / sample), ENV)
+    items = json.loads((SAMPLES / store_file).read_text()) if store_file else None
+    kvs = KeyValueData(items) if items is not None else None
+    directory = tmp_path_factory.mktemp("reuse")
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=kvs, trusted=True) as runtime:
+
+        @settings(max_examples=40, deadline=None, derandomize=True)
+        @given(log_lines())
+        def check(lines: list[str]) -> None:
+            path = _log_of(directory, lines)
+            reused = replay(runtime, rules, [path], NOW, store=items)
+            every = replay(runtime, rules, [path], NOW, store=items, reuse=False)
+            assert reused.as_json() == every.as_json()
+            assert reused.replayed + reused.malformed == len(lines)
+
+        check()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_reuse_on_the_sample_log_and_a_generated_one(
+    tmp_path: Path, rules: MaintenanceRules, jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """samples/access.log and a generated log of many blocks, with one worker and two:
+    the summary of a replay that reuses decisions is the one that runs every line."""
+    import cffunc.replay.run
+    from cffunc.replay import sources as replay_module
+
+    monkeypatch.setattr(cffunc.replay.run, "EVERY_WORKER", True)
+
+    generated_log = str(log_file(tmp_path, generated(3000, seed=17)))
+    small = replay_module.BLOCK_BYTES
+    replay_module.BLOCK_BYTES = 1 << 15
+    try:
+        with FunctionRuntime(render(rules).code, rules.runtime, trusted=True) as runtime:
+            for path in (str(SAMPLES / "access.log"), generated_log):
+                reused = replay(runtime, rules, [path], NOW, jobs=jobs)
+                every = replay(runtime, rules, [path], NOW, jobs=jobs, reuse=False)
+                assert reused.as_json() == every.as_json(), path
+                assert reused.replayed > 0
+    finally:
+        replay_module.BLOCK_BYTES = small
+
+
+@pytest.mark.parametrize("case", list(REUSE_CASES))
+def test_reuse_on_every_one_field_twin(tmp_path: Path, case: str) -> None:
+    """Lines that differ from a base line in one field only, every value of every field,
+    around bases that reach each rule (the bypass path with its token, the bypass cookie,
+    the allowlist, scopes): reuse gives the summary of running every line."""
+    from cffunc.runtime.local_store import KeyValueData
+
+    sample, store_file = REUSE_CASES[case]
+    rules = compile_rules(load_config(SAMPLES / sample), ENV)
+    items = json.loads((SAMPLES / store_file).read_text()) if store_file else None
+    choices = _choices()
+    bases = [
+        {"cs-method": "GET", "cs-uri-stem": "/__cffunc/bypass", "cs-uri-query": f"token={SECRET}"},
+        {"c-ip": "203.0.113.9", "cs-uri-stem": "/checkout/pay", "cs-method": "POST"},
+        {"cs(Cookie)": choices["cs(Cookie)"][2], "x-host-header": "blog.example.com"},
+        {"c-ip": "2001:db8::1", "x-host-header": "fr.eu.example.com", "cs-uri-stem": "/health"},
+        {"c-ip": "192.0.2.1", "cs-uri-stem": "/maintenance/%252e%252e/x", "cs-method": "HEAD"},
+    ]
+    lines = []
+    for changes in bases:
+        base = {f: "-" for f in FIELDS} | {name: values[0] for name, values in choices.items()}
+        base |= {"date": "2026-11-30", "cs(Host)": "d111111abcdef8.cloudfront.net", **changes}
+        lines.append(base)
+        lines += [base | {name: value} for name, values in choices.items() for value in values]
+    path = _log_of(tmp_path, ["\t".join(line[f] for f in FIELDS) for line in lines])
+    kvs = KeyValueData(items) if items is not None else None
+    with FunctionRuntime(render(rules).code, rules.runtime, kvs=kvs, trusted=True) as runtime:
+        reused = replay(runtime, rules, [path], NOW, store=items)
+        every = replay(runtime, rules, [path], NOW, store=items, reuse=False)
+    assert reused.as_json() == every.as_json()
+    assert reused.replayed == len(lines)

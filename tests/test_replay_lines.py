@@ -9,7 +9,7 @@ import io
 import json
 import sys
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +45,20 @@ class Endless(io.RawIOBase):
         return count
 
 
-def _peak_while(blocks: Iterator[str]) -> tuple[int, list[str]]:
+def _split(blocks: Iterable[bytes]) -> list[str]:
+    """The lines of blocks of whole lines (each block ends in a newline, but the input's
+    last line may have none)."""
+    lines: list[str] = []
+    for block in blocks:
+        lines += block.decode("utf-8", "replace").removesuffix("\n").split("\n")
+    return lines
+
+
+def _peak_while(log: sources.LogText) -> tuple[int, list[str]]:
     """The most memory Python held while the blocks were read, and their lines."""
     tracemalloc.start()
     try:
-        lines = [line for block in blocks for line in block.split("\n")]
+        lines = _split(log.blocks)
         return tracemalloc.get_traced_memory()[1], lines
     finally:
         tracemalloc.stop()
@@ -106,11 +115,11 @@ def test_whole_lines_replaces_exactly_the_lines_over_the_bound(limit: int, block
     ]
     text = b"\n".join(lines) + rng.choice([b"", b"\n"])
     marker = sources.TOO_LONG.encode()
-    got = b"\n".join(sources.whole_lines(io.BytesIO(text), limit, block)).split(b"\n")
-    wanted = [marker if len(x) > limit else x for x in text.split(b"\n")]
-    if text.endswith(b"\n"):
-        wanted.pop()  # the last newline ends a line, it does not start one
-    assert got == wanted
+    chunks = list(sources.whole_lines(io.BytesIO(text), limit, block))
+    wanted = b"\n".join(marker if len(x) > limit else x for x in text.split(b"\n"))
+    assert b"".join(chunks) == wanted
+    # every chunk but the last ends a line, so a cut last line is the last chunk's tail
+    assert all(chunk.endswith(b"\n") for chunk in chunks[:-1])
 
 
 def _mixed_log(good: int = 40) -> tuple[bytes, int]:
@@ -149,7 +158,7 @@ def test_replay_counts_overlong_lines_malformed_and_the_rest_as_usual(
 
 def _blocks(name: str, data: bytes, fields: list[str] | None = None) -> list[str]:
     handle = sources._maybe_gzip(io.BytesIO(data))
-    return [line for block in sources.blocks_of(name, handle, fields) for line in block.split("\n")]
+    return _split(sources.blocks_of(name, handle, fields).blocks)
 
 
 def test_every_format_and_source_bounds_its_lines(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,7 +175,7 @@ def test_every_format_and_source_bounds_its_lines(monkeypatch: pytest.MonkeyPatc
     jsonl += "".join(json.dumps(r) + "\n" for r in records[3:]) + "[1, 2]\n"
     lines = _blocks("v2.json.gz", gzip.compress(jsonl.encode()))
     assert lines.count(sources.TOO_LONG) == 1 and lines.count(sources.NOT_A_RECORD) == 1
-    assert len(lines) == 1 + len(records) + 2  # the #Fields line, the records, two stand-ins
+    assert len(lines) == len(records) + 2  # the records, two stand-ins
 
     w3c = "#Version: 1.0\n#Fields: " + " ".join(FIELDS) + "\n"
     w3c += "".join(" ".join(r[f] for f in FIELDS) + "\n" for r in records) + huge
@@ -176,19 +185,19 @@ def test_every_format_and_source_bounds_its_lines(monkeypatch: pytest.MonkeyPatc
     order = ["timestamp", "c-ip", "cs-uri-stem"]
     realtime = "".join(f"1796032800.1\t{r['c-ip']}\t{r['cs-uri-stem']}\n" for r in records)
     lines = _blocks("rt.log", (realtime + huge + "\n" + realtime).encode(), order)
-    assert lines.count(sources.TOO_LONG) == 1 and len(lines) == 1 + 2 * len(records) + 1
+    assert lines.count(sources.TOO_LONG) == 1 and len(lines) == 2 * len(records) + 1
 
     table = io.BytesIO()
     pq.write_table(
         pa.table({"c_ip": ["192.0.2.1", "192.0.2.2"], "cs_uri_stem": ["/", huge]}), table
     )
     lines = _blocks("v2.parquet", table.getvalue())
-    assert lines[1].startswith("-\t-\t192.0.2.1") and lines[2] == sources.TOO_LONG
+    assert lines[0].startswith("-\t-\t192.0.2.1") and lines[1] == sources.TOO_LONG
 
     data, good = _mixed_log(10)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(data))))
-    ((name, blocks),) = list(sources.open_sources(["-"]))
-    lines = [line for block in blocks for line in block.split("\n")]
+    ((name, log),) = list(sources.open_sources(["-"]))
+    lines = _split(log.blocks)
     assert name == "<stdin>" and lines.count(sources.TOO_LONG) == 2
     assert len(lines) == 2 + good + 2
 
@@ -200,9 +209,6 @@ def test_every_format_and_source_bounds_its_lines(monkeypatch: pytest.MonkeyPatc
             assert (Bucket, Key) == ("logs", "cf/E2.2026-11-30-10.a.gz")
             return {"Body": Body(gzip.compress(data))}
 
-    lines = [
-        line
-        for block in sources.open_one("s3://logs/cf/E2.2026-11-30-10.a.gz", None, S3())
-        for line in block.split("\n")
-    ]
+    with sources.open_one("s3://logs/cf/E2.2026-11-30-10.a.gz", None, S3()) as log:
+        lines = _split(log.blocks)
     assert lines.count(sources.TOO_LONG) == 2 and len(lines) == 2 + good + 2

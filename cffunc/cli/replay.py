@@ -67,6 +67,21 @@ from cffunc.words import count
     show_default="all cores",
     help="Workers, each with a V8 of its own; the counts are the same for any number.",
 )
+@click.option(
+    "--explain",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Show the first N replayed lines with the event built from each and the "
+    "function's answer to it.",
+)
+@click.option(
+    "--no-reuse",
+    "no_reuse",
+    is_flag=True,
+    help="Run the function on every line (slower; the same counts): by default it runs "
+    "once per distinct reading, what the function reads of a line.",
+)
 @json_option
 @aws_options
 @command_options
@@ -84,6 +99,8 @@ def replay_command(
     window: str | None,
     dask_address: str | None,
     jobs: int,
+    explain: int,
+    no_reuse: bool,
     as_json: bool,
 ) -> None:
     """Replay CloudFront access logs through the function, locally.
@@ -113,7 +130,7 @@ def replay_command(
         settings.config_path, os.environ, logs, parse_now(now), limit, sample, kvs_file,
         Window(time_option("--since", since), time_option("--until", until_)),
         tuple(f.strip() for f in fields.split(",")) if fields else None, html_file, window,
-        dask_address, jobs, settings.connection, show,
+        dask_address, jobs, settings.connection, show, explain, not no_reuse,
     )  # fmt: skip
     result = run_replay(request)
     if show is not None:

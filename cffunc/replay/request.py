@@ -49,6 +49,10 @@ class ReplayRequest:
     """For s3:// logs."""
     progress: Callable[[int], None] | None = None
     """Told the number of lines read so far, now and then."""
+    explain: int = 0
+    """``--explain``: report the first N lines with their event and the function's answer."""
+    reuse: bool = True
+    """Run the function once per distinct reading of a line (``--no-reuse``: on every line)."""
 
 
 @dataclass(frozen=True)
@@ -96,12 +100,14 @@ def run_replay(request: ReplayRequest) -> ReplayResult:
             if request.dask:
                 summary = replay_dask(
                     request.dask, engine, rules, request.logs, request.now, request.sample,
-                    store, request.window, names, s3, request.connection,
+                    store, request.window, names, s3, request.connection, request.reuse,
+                    request.explain,
                 )  # fmt: skip
             else:
                 summary = replay(
                     engine, rules, request.logs, request.now, request.limit, request.sample,
                     request.progress, store, request.jobs, request.window, names, s3, workers,
+                    request.reuse, request.explain,
                 )  # fmt: skip
     quiet = quietest(summary.timeline, length) if length else None
     if request.html is not None:

@@ -1,16 +1,24 @@
 """Replay CloudFront standard access logs through the function: who passes, who gets the page.
 
 Logs (plain or gzip, files, directories, or standard input) are read in blocks of whole
-lines and handed to V8, where each line becomes a viewer-request event and the function's
-answer is counted (shims/replay.js keeps the #Fields map, line numbers and the counts
-across blocks); memory stays flat whatever the log size. Passing requests come back so the
-Python decision model can say which allowlist rule let them through.
+lines and handed to V8 as bytes, where each line becomes a viewer-request event and the
+function's answer is counted (shims/replay.js keeps the #Fields map, line numbers and the
+counts across blocks); memory stays flat whatever the log size. Passing requests come back
+so the Python decision model can say which allowlist rule let them through.
+
+The function runs once per distinct reading of a line: what it reads of an event
+(:mod:`cffunc.function.reads`, derived from the rules that render it), with the viewer's
+address reduced to its allowlist cell (:func:`cell_table`). Lines that agree on all of it
+are the same input to the function, so its answer is reused for them; ``reuse=False``
+runs it on every line, with the same summary (tests/test_replay.py compares the two).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import heapq
+import ipaddress
 import json
 import multiprocessing
 import os
@@ -37,6 +45,7 @@ from cffunc.function.decide import (
     matching_network,
 )
 from cffunc.function.paths import SAFE_URI, first_match, is_safe, patterns_source
+from cffunc.function.reads import event_reads
 from cffunc.function.rules import MaintenanceRules
 from cffunc.function.scopes import CANONICAL_HOST, Scope, covers, request_host
 from cffunc.function.store_layout import (
@@ -44,14 +53,25 @@ from cffunc.function.store_layout import (
     HOST_PREFIX,
     NET_PREFIX,
     NOT_CANONICAL,
+    TENANT_PREFIX,
     covering_scope,
     parse_host_scope,
     parse_networks,
     parse_state,
     store_match,
 )
-from cffunc.replay.sources import LogError, Window, locate, open_one, open_sources
+from cffunc.function.tenants import Tenant
+from cffunc.replay.sources import (
+    CLASSIC_FIELDS,
+    LogError,
+    LogText,
+    Window,
+    locate,
+    open_one,
+    open_sources,
+)
 from cffunc.runtime import FunctionRuntime
+from cffunc.runtime.edge import CONNECTION_GROUP_DOMAIN
 from cffunc.runtime.engine import RuntimeFailure, start_v8
 from cffunc.runtime.events import split_cookie_header, split_query
 from cffunc.runtime.local_store import KeyValueData
@@ -72,16 +92,42 @@ SPILL_PARTS = 64
 KEPT = 100
 """Keys kept per list after an exact merge of spilled counts: more than any list shows."""
 SHOW_LINES = 10
+EVERY_WORKER = False
+"""Hold the first block until every worker process has started, so that each takes part
+whatever the log's length (tests of the merge across processes set it)."""
+GRPC_NOTE = (
+    "CloudFront Functions run on gRPC requests, so these get the function's answer, but a "
+    "gRPC client cannot show the maintenance page or read its JSON: it sees only the status"
+)
+"""DeveloperGuide/distribution-using-grpc.html: "CloudFront gRPC supports CloudFront
+Functions"; CloudFront tells gRPC by Content-Type application/grpc, which standard logs do
+not record: their cs-protocol says grpcs (standard-logs-reference.html)."""
+
+
+def _by_class() -> dict[str, Counter[str]]:
+    return {c: Counter() for c in CLASSES}
 
 
 @dataclass
 class ReplaySummary:
     lines: int = 0
     counts: Counter[str] = field(default_factory=Counter)
-    paths: dict[str, Counter[str]] = field(default_factory=lambda: {c: Counter() for c in CLASSES})
-    networks: dict[str, Counter[str]] = field(
-        default_factory=lambda: {c: Counter() for c in CLASSES}
-    )
+    paths: dict[str, Counter[str]] = field(default_factory=_by_class)
+    networks: dict[str, Counter[str]] = field(default_factory=_by_class)
+    forwarded: dict[str, Counter[str]] = field(default_factory=_by_class)
+    """The networks of the viewers behind proxies (x-forwarded-for's first address)."""
+    tenants: dict[str, Counter[str]] = field(default_factory=_by_class)
+    """Lines per distribution tenant (distribution-tenant-id; "-" for none)."""
+    grpc: Counter[str] = field(default_factory=Counter)
+    """gRPC lines (cs-protocol grpcs) per class."""
+    closed: Counter[str] = field(default_factory=Counter)
+    """Lines of status 000 (the viewer closed the connection before the answer) per class."""
+    proxied: Counter[str] = field(default_factory=Counter)
+    """Lines with an x-forwarded-for per class (the function sees c-ip, the proxy)."""
+    unreadable_forwarded: int = 0
+    extra_fields: int = 0
+    """Lines with fields after the classic 33 their #Fields line names (not read)."""
+    explained: list[dict[str, Any]] = field(default_factory=list)
     rules: Counter[str] = field(default_factory=Counter)
     scopes: Counter[str] = field(default_factory=Counter)
     """Maintenance lines per scope (when the config or the store narrows maintenance)."""
@@ -95,6 +141,21 @@ class ReplaySummary:
     @property
     def replayed(self) -> int:
         return sum(self.counts.values())
+
+    def by_tenant(self) -> list[dict[str, Any]]:
+        """Lines per distribution tenant and class, the busiest first; empty when the
+        logs name no tenant."""
+        names = set().union(*(self.tenants[c] for c in CLASSES)) - {"-"}
+        if not names:
+            return []
+        rows = [
+            {"tenant": name, **{c: self.tenants[c][name] for c in CLASSES}}
+            for name in sorted(names | {"-"} if self.tenants_without() else names)
+        ]
+        return sorted(rows, key=lambda row: (-sum(row[c] for c in CLASSES), row["tenant"]))
+
+    def tenants_without(self) -> int:
+        return sum(self.tenants[c]["-"] for c in CLASSES)
 
     def as_json(self) -> dict[str, Any]:
         total = self.replayed
@@ -112,6 +173,16 @@ class ReplaySummary:
             },
             "pass_rules": top(self.rules),
             "maintenance_by_scope": top(self.scopes),
+            "grpc": {**_split(self.grpc), "note": GRPC_NOTE},
+            "status_000": _split(self.closed),
+            "x_forwarded_for": {
+                **_split(self.proxied),
+                "unreadable": self.unreadable_forwarded,
+                "top_viewer_networks": {c: top(self.forwarded[c], TOP) for c in CLASSES},
+            },
+            "fields_after_the_classic_33": self.extra_fields,
+            "by_tenant": self.by_tenant(),
+            "explained": self.explained,
             "malformed": {"count": self.malformed, "first": self.malformed_lines},
             "function_errors": self.errors,
             "model_disagreements": self.disagreements,
@@ -129,6 +200,10 @@ def top(counts: Counter[str], n: int | None = None) -> list[tuple[str, int]]:
 
 def _rank(item: tuple[str, int]) -> tuple[int, str]:
     return -item[1], item[0]
+
+
+def _split(counts: Counter[str]) -> dict[str, Any]:
+    return {"count": sum(counts.values()), "classes": {c: counts[c] for c in CLASSES}}
 
 
 class Attribution:
@@ -158,7 +233,7 @@ class Attribution:
         )
         self.uris: dict[str, Decision | None] = {}
         self.scoped = rules.store or not rules.scope.whole
-        self.scope_cache: dict[tuple[str | None, str, str], bool] = {}
+        self.scope_cache: dict[tuple[str | None, str, str, str | None], bool] = {}
 
     def __call__(
         self,
@@ -169,19 +244,22 @@ class Attribution:
         cookie: str,
         host: str = "",
         outside: bool = False,
+        tenant: str | None = None,
     ) -> Decision:
         """``outside``: shims/replay.js already found the address in none of the
-        allowlist's ranges (see :meth:`for_v8`)."""
+        allowlist's ranges (see :meth:`for_v8`); ``tenant``: the distribution tenant's id
+        (None: a standard distribution's request)."""
         if self.fixed is not None:
             return self.fixed
         rules = self.rules
         bypass = rules.bypass
+        through = None if tenant is None else Tenant(tenant)
         if bypass is not None and (
             (method == "GET" and uri == bypass.path) or bypass.cookie in cookie
         ):
-            request = _request(ip, method, uri, query, cookie, host)
-            return decide(rules, request, self.now, self.store)
-        if self.scoped and not self._inside((request_host(host), method, uri)):
+            request = _request(ip, method, uri, query, cookie, host, tenant)
+            return decide(rules, request, self.now, self.store, tenant=through)
+        if self.scoped and not self._inside((request_host(host), method, uri, tenant)):
             return Decision("pass", "outside-scope")
         found = None if outside else self.addresses.get(ip, _MISSING)
         if found is _MISSING:
@@ -191,39 +269,43 @@ class Attribution:
             found = _cached(self.uris, uri, self._uri)
         if found is not None:
             return found
-        return decide(rules, _request(ip, method, uri, query, cookie, host), self.now, self.store)
+        request = _request(ip, method, uri, query, cookie, host, tenant)
+        return decide(rules, request, self.now, self.store, tenant=through)
 
     def for_v8(self) -> dict[str, Any] | None:
         """What shims/replay.js needs to name the rule of the commonest passing lines
-        itself, sparing their trip here: the address ranges :meth:`_address` searches, and
-        the bypass's cookie and path (a line that may involve the bypass comes here, as
-        :meth:`__call__` sends it to decide()). None when maintenance is scoped or fixed:
-        then every passing line comes here."""
+        itself, sparing their trip here: the bypass's cookie and path (a line that may
+        involve the bypass comes here, as :meth:`__call__` sends it to decide()), beside
+        the labels of :meth:`labels` in the cell table. None when maintenance is scoped or
+        fixed: then every passing line comes here."""
         if self.fixed is not None or self.scoped:
             return None
-        starts, labels = address_ranges(self.rules, 4)
-        starts6, labels6 = address_ranges(self.rules, 6)
         bypass = self.rules.bypass
         return {
-            "starts": starts,
-            "labels": [None if label is None else f"allowed-ip {label}" for label in labels],
-            # IPv6 starts as 32 hex digits, which V8 compares as text ("" before any).
-            "starts6": [f"{start:032x}" if start >= 0 else "" for start in starts6],
-            "labels6": [None if label is None else f"allowed-ip {label}" for label in labels6],
             "cookie": None if bypass is None else bypass.cookie,
             "path": None if bypass is None else bypass.path,
         }
 
-    def _inside(self, key: tuple[str | None, str, str]) -> bool:
-        """Whether a (normalised host or None when not canonical, method, URI) is inside
-        the config's scope and, with a store, one of its scopes: what decide() checks
-        before any allowlist."""
+    def label(self, version: int, value: int) -> str | None:
+        """The rule that lets an allowlisted address through as :meth:`_address` names
+        it, None outside the config's allowlist."""
+        starts, labels = address_ranges(self.rules, version)
+        label = labels[bisect.bisect_right(starts, value) - 1]
+        return None if label is None else f"allowed-ip {label}"
+
+    def _inside(self, key: tuple[str | None, str, str, str | None]) -> bool:
+        """Whether a (normalised host or None when not canonical, method, URI, tenant id
+        or None) is inside the config's scope and, with a store, one of its scopes: what
+        decide() checks before any allowlist."""
         found = self.scope_cache.get(key)
         if found is None:
-            host, method, uri = key
-            found = covers(self.rules.scope, method, uri, host) and (
+            host, method, uri, tenant = key
+            found = covers(self.rules.scope, method, uri, host, tenant) and (
                 not self.rules.store
-                or covering_scope(self.store, method, uri, host, self.now) is not None
+                or covering_scope(
+                    self.store, method, uri, host, self.now, tenant, self.rules.tenant_scopes
+                )
+                is not None
             )
             if len(self.scope_cache) >= CACHE_LIMIT:
                 self.scope_cache.clear()
@@ -277,8 +359,16 @@ def _remember(cache: dict[str, Decision | None], key: str, found: Decision | Non
 
 
 def _request(
-    ip: str, method: str, uri: str, query: str, cookie: str, host: str = ""
+    ip: str,
+    method: str,
+    uri: str,
+    query: str,
+    cookie: str,
+    host: str = "",
+    tenant: str | None = None,
 ) -> ViewerRequest:
+    """The request of a log line (``tenant``: its distribution-tenant-id, which makes it an
+    event of a multi-tenant distribution, with a ``context.endpoint``)."""
     return ViewerRequest(
         ip=ip,
         method=method,
@@ -286,6 +376,7 @@ def _request(
         headers={"host": host} if host else {},
         querystring={k: v[0] for k, v in split_query(query).items()},
         cookies=dict(reversed(split_cookie_header(cookie))),
+        endpoint=None if tenant is None else CONNECTION_GROUP_DOMAIN,
     )
 
 
@@ -308,6 +399,15 @@ class _Setup:
     Dask task: one log object)."""
     keep: int = COUNTER_LIMIT
     """Keys a list holds before it is handed over."""
+    reads: dict[str, Any] | None = None
+    """What the function reads of an event (EventReads.as_js); None: not known (code
+    other than cffunc's own)."""
+    reuse: bool = True
+    """Reuse a decision for lines that agree on the reading, else run every line."""
+    cells: dict[str, Any] | None = None
+    """The allowlist's cells (cell_table), with the grouping of client networks."""
+    explain: int = 0
+    """Lines to report with their event and the function's answer."""
 
 
 @dataclass(frozen=True)
@@ -323,81 +423,149 @@ class NetworkGrouping:
         finer = (n for n in networks if n.prefixlen > COARSE[n.version])
         return NetworkGrouping(tuple(sorted(set(finer), key=_order)))
 
-    def table(self) -> dict[str, dict[str, Any]]:
-        """The split /24s and /48s for shims/replay.js, keyed as it keys them (a /24 by
-        its number, a /48 by its three groups): each with its finer networks as
-        [first, last, label] (IPv4 as numbers, IPv6 as 32 hex digits) and the label of
-        the rest."""
-        out: dict[str, dict[str, Any]] = {"v4": {}, "v6": {}}
-        for network in self.fine:
-            coarse = network.supernet(new_prefix=COARSE[network.version])
-            first, last = int(network.network_address), int(network.broadcast_address)
-            if network.version == 4:
-                key = str(int(coarse.network_address) >> 8)
-                ends: list[Any] = [first, last]
-            else:
-                key = _js48(coarse)
-                ends = [f"{first:032x}", f"{last:032x}"]
-            split = out[f"v{network.version}"].setdefault(key, {"nets": [], "outside": coarse})
-            split["nets"].append([*ends, str(network)])
-        for splits in out.values():
-            for split in splits.values():
-                inside = ", ".join(n[2] for n in split["nets"])
-                split["outside"] = f"{split['outside']} outside {inside}"
-        return out
-
 
 COARSE = {4: 24, 6: 48}
+V6_KEYS = 1 << 24
+"""shims/replay.js counts a /48 under this plus its 48 bits (a /24 under its number)."""
 
 
 def _order(network: IPNetwork) -> tuple[int, int, int]:
     return network.version, int(network.network_address), network.prefixlen
 
 
-def _js48(network: IPNetwork) -> str:
-    """A /48 as shims/replay.js spells it: three groups without leading zeros."""
-    groups = network.network_address.exploded.split(":")[:3]
-    return ":".join(g.lstrip("0") or "0" for g in groups) + "::/48"
+def _groups(value: int) -> list[int]:
+    """An IPv6 address as its eight 16-bit groups."""
+    return [(value >> (112 - 16 * i)) & 0xFFFF for i in range(8)]
+
+
+def cell_table(
+    networks: Iterable[IPNetwork],
+    grouping: NetworkGrouping,
+    label: Callable[[int, int], str | None] | None = None,
+) -> dict[str, Any]:
+    """The allowlist's cells for shims/replay.js: the address space of each version cut
+    at both ends of every network the function matches addresses against (``networks``:
+    EventReads.networks), and of the networks the client networks are grouped by.
+
+    Range ``i`` starts at ``starts[i]`` (IPv6 as eight groups, flattened). ``cells[i]`` is
+    the innermost network holding it (-1: none): networks either nest or do not meet, so
+    every address of a range is held by the same networks, those holding the innermost
+    one, and the function's answer depends on an address only through which networks
+    hold it, so a cell stands for the address in a reading. ``nets[i]``: the client
+    network an address there is counted under, where the allowlist draws lines finer than
+    a /24 or /48 (:class:`NetworkGrouping`), else None (its /24 or /48). ``labels[i]``: the
+    rule a pass there is put down to (``label(version, address)``), or None."""
+    out: dict[str, Any] = {}
+    for version in (4, 6):
+        held = sorted(
+            {n for n in networks if n.version == version},
+            key=lambda n: (int(n.network_address), n.prefixlen),
+        )
+        fine = [n for n in grouping.fine if n.version == version]
+        family = ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network
+        coarse = {n.supernet(new_prefix=COARSE[version]) for n in fine}
+        points = {0}
+        for network in (*held, *fine, *coarse):
+            points.add(int(network.network_address))
+            points.add(int(network.broadcast_address) + 1)
+        starts = sorted(p for p in points if p < 1 << (32 if version == 4 else 128))
+        inside: dict[IPNetwork, list[str]] = {}
+        for network in fine:  # in order: the label lists them as the grouping does
+            inside.setdefault(network.supernet(new_prefix=COARSE[version]), []).append(str(network))
+        outside = {c: f"{c} outside {', '.join(names)}" for c, names in inside.items()}
+        groups = _holding(fine, starts, innermost=False)
+        nets: list[str | None] = []
+        for start, group in zip(starts, groups, strict=True):
+            if group >= 0:
+                nets.append(str(fine[group]))
+                continue
+            around = family((start, COARSE[version]), strict=False)
+            nets.append(outside.get(around))
+        name = str(version)
+        out["starts" + name] = (
+            starts if version == 4 else [g for start in starts for g in _groups(start)]
+        )
+        out["cells" + name] = _holding(held, starts, innermost=True)
+        out["nets" + name] = nets
+        out["labels" + name] = [None if label is None else label(version, s) for s in starts]
+    return out
+
+
+def _holding(networks: list[IPNetwork], starts: list[int], innermost: bool) -> list[int]:
+    """For each address of ``starts`` (rising), the index in ``networks`` (sorted by
+    first address, wider first) of the innermost (else outermost) network holding it, -1
+    for none: one sweep, the networks holding the address kept as a stack (they nest)."""
+    spans = [(int(n.network_address), int(n.broadcast_address)) for n in networks]
+    out: list[int] = []
+    stack: list[int] = []
+    following = 0
+    for start in starts:
+        while following < len(spans) and spans[following][0] <= start:
+            while stack and spans[stack[-1]][1] < spans[following][0]:
+                stack.pop()
+            stack.append(following)
+            following += 1
+        while stack and spans[stack[-1]][1] < start:
+            stack.pop()
+        out.append((stack[-1] if innermost else stack[0]) if stack else -1)
+    return out
 
 
 @dataclass(frozen=True)
 class _Block:
     seq: int
     name: str
-    text: str
+    file: int
+    """The file's place among the replay's files (two may have one name)."""
+    data: bytes
+    """Whole lines (see cffunc.replay.sources)."""
     fields: str | None
     """The #Fields line in effect where the block starts (None before any)."""
-    line: int
-    """The number of the line before the block."""
     seen: int
     """Data lines of the file before the block."""
     budget: int
 
 
 class Spill:
-    """The counts a worker's V8 handed over (a list that filled up), kept on disk: one
-    file per list, partition of the keys (V8's FNV-1a) and process, each line one hand-over.
+    """The counts a worker's V8 handed over (a list that filled up), kept on disk: files
+    per list, partition of the keys and process: ``.jsonl`` for text keys (a line per
+    hand-over) and ``.bin`` for the client networks V8 counts by number ([key, count]
+    pairs of doubles, in this machine's byte order: the files never leave it).
     :func:`merge_parts` adds them up a partition at a time, so no process ever holds
     more than a partition's keys, and the top lists are exact whatever --jobs."""
 
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
 
-    def write(self, spilled: list[list[Any]]) -> None:
-        """``spilled``: [kind, class, partitions] of the lists V8 handed over, each
-        partition the JSON text of its [key, count] pairs (V8 partitioned the keys)."""
-        for kind, cls, parts in spilled:
-            for part, text in enumerate(parts):
+    def write(self, spilled: list[list[Any]], runtime: FunctionRuntime) -> None:
+        """``spilled``: [kind, class, hand-over] of the lists V8 handed over: each
+        partition's text keys as JSON, and the index of its number keys in V8 (read
+        from ``runtime``) with the offsets of the partitions (V8 partitioned the keys)."""
+        pid = os.getpid()
+        for kind, cls, handed in spilled:
+            for part, text in enumerate(handed["text"]):
                 if text:
-                    name = f"{kind}-{cls}-{part}-{os.getpid()}.jsonl"
+                    name = f"{kind}-{cls}-{part}-{pid}.jsonl"
                     with (self.directory / name).open("a", encoding="utf-8") as handle:
                         handle.write(text + "\n")
+            offsets = handed["offsets"]
+            if offsets[-1] == 0:
+                continue
+            numbers = runtime.replay_handed(handed["binary"])
+            try:
+                for part in range(SPILL_PARTS):
+                    start, end = offsets[part] * 8, offsets[part + 1] * 8
+                    if end > start:
+                        with (self.directory / f"{kind}-{cls}-{part}-{pid}.bin").open("ab") as out:
+                            out.write(numbers[start:end])
+            finally:
+                numbers.release()
 
     def files(self) -> dict[str, dict[int, list[Path]]]:
         """Every worker's files, by list ("kind class") and partition."""
         out: dict[str, dict[int, list[Path]]] = {}
-        for path in sorted(self.directory.glob("*.jsonl")):
-            kind, cls, part, _ = path.name.split("-")
+        for path in sorted([*self.directory.glob("*.jsonl"), *self.directory.glob("*.bin")]):
+            kind, cls, part, _ = path.stem.split("-")
             out.setdefault(f"{kind} {cls}", {}).setdefault(int(part), []).append(path)
         return out
 
@@ -419,11 +587,10 @@ def merge_parts(runtime: FunctionRuntime, spill: Spill, parts: Sequence[int]) ->
     for name, by_part in sorted(spill.files().items()):
         best: list[tuple[str, int]] = []
         for part in parts:
-            text = "".join(p.read_text(encoding="utf-8") for p in by_part.get(part, []))
-            # Only a key as frequent as the KEPT-th best so far can still make the list.
-            floor = best[-1][1] if len(best) == KEPT else 0
-            rising = [(key, n) for key, n in runtime.replay_merge(text, floor)]
-            best = heapq.nsmallest(KEPT, [*best, *rising], key=_rank)
+            files = by_part.get(part, [])
+            text = "".join(p.read_text(encoding="utf-8") for p in files if p.suffix == ".jsonl")
+            numbers = b"".join(p.read_bytes() for p in files if p.suffix == ".bin")
+            best = [(key, n) for key, n in runtime.replay_merge(text, numbers, best, KEPT)]
         out[name] = best
     return out
 
@@ -458,26 +625,30 @@ class _Worker:
         setup = self.setup
         here = None if self.attribute is None else self.attribute.for_v8()
         keep = setup.keep if self.spill else 2**53
-        self.runtime.replay_start(keep, 2**53, setup.scopes, setup.grouping.table(), here)
+        self.runtime.replay_start(
+            keep, 2**53, setup.scopes, here, setup.cells, setup.reads, setup.reuse,
+            " ".join(CLASSIC_FIELDS),
+        )  # fmt: skip
 
     def run(self, block: _Block) -> dict[str, Any]:
-        self.runtime.replay_seek(block.fields, block.line, block.seen, block.budget)
+        # Lines are numbered from the block's start; _merge adds the lines before it.
+        self.runtime.replay_seek(block.fields, 0, block.seen, block.budget)
         result = self.runtime.replay_block(
-            block.text, self.now_ms, self.attribute is not None, self.setup.sample
-        )
+            block.data, self.now_ms, self.attribute is not None, self.setup.sample,
+            self.setup.explain,
+        )  # fmt: skip
         spilled = result.pop("spill")
         if spilled and self.spill is not None:
-            self.spill.write(spilled)
+            self.spill.write(spilled, self.runtime)
         rules: Counter[str] = Counter(result.pop("rules"))
         disagreements = 0
         if self.attribute is not None:
-            passes = [(1, *p) for p in result.pop("passes")]
-            # Lines V8 found outside the allowlist with no bypass: one per URI, counted.
-            passes += [
-                (n, ip, m, uri, q, c, h, True) for uri, n, ip, m, q, c, h in result.pop("outside")
-            ]
-            for count, ip, method, uri, query, cookie, host, outside in passes:
-                decision = self.attribute(ip, method, uri, query, cookie, host, outside)
+            # [count, ip, method, uri, query, cookie, host, tenant] for a reading's passes;
+            # those V8 found outside the allowlist with no bypass, one per URI.
+            passes = [(*p, False) for p in result.pop("passes")]
+            passes += [(*p, True) for p in result.pop("outside")]
+            for count, ip, method, uri, query, cookie, host, tenant, outside in passes:
+                decision = self.attribute(ip, method, uri, query, cookie, host, outside, tenant)
                 if decision.action != "pass":
                     disagreements += count
                     continue
@@ -491,7 +662,7 @@ class _Worker:
         go to disk with the rest."""
         tally = self.runtime.replay_tally(list(spilled))
         if self.spill is not None:
-            self.spill.write(tally.pop("spill"))
+            self.spill.write(tally.pop("spill"), self.runtime)
         return tally
 
 
@@ -501,7 +672,9 @@ def _serve(tasks: Any, results: Any) -> None:
     in, its counts out; then its share of the partitions to add up in, their best out."""
     try:
         start_v8()
-        worker = _Worker(tasks.get())
+        setup, index = tasks.get()
+        worker = _Worker(setup)
+        results.put(("started", index))
         while isinstance(block := tasks.get(), _Block):
             results.put((block.seq, worker.run(block)))
         results.put(("tally", worker.tally(block)))
@@ -549,9 +722,11 @@ class Workers:
 class _Pool:
     """``jobs`` workers: the caller's V8 in a thread (so that reading the next block
     overlaps it), the others each a process with a V8 of its own. A block goes to a worker
-    as soon as it has fewer than ``IN_FLIGHT`` blocks to do; results are merged in block
-    order (up to ``WINDOW`` blocks may finish ahead of the oldest), so the summary does not
-    depend on which worker ran what."""
+    as soon as it has started (a process says so once its V8 is ready: a block waiting in
+    a process still starting would hold up the merge) and has fewer than ``IN_FLIGHT``
+    blocks to do; results are merged in block order (up to ``WINDOW`` blocks may finish
+    ahead of the oldest), so the summary does not depend on which worker ran what. A
+    process that got no block (a short log) takes no part in the counts either."""
 
     def __init__(
         self, runtime: FunctionRuntime, setup: _Setup, jobs: int, workers: Workers | None
@@ -563,8 +738,12 @@ class _Pool:
         self.results = self.workers.results
         self.processes = self.workers.processes
         self.queues = self.workers.queues
-        for tasks in self.queues:
-            tasks.put(setup)
+        for index, tasks in enumerate(self.queues, start=1):
+            tasks.put((setup, index))
+        self.started = {0}
+        """The workers ready for blocks (0: this process's, from the start)."""
+        self.used: set[int] = set()
+        """The processes that got a block: those take part in the counts."""
         self.local = _Worker(setup, runtime)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cffunc-v8")
         # Every result reaches this one queue: the local worker's from its thread, the
@@ -580,12 +759,16 @@ class _Pool:
 
     def idle(self) -> int | None:
         """A worker with room for another block, the least busy first; None if none."""
-        index = min(range(len(self.busy)), key=lambda i: (self.busy[i], i))
+        if EVERY_WORKER and len(self.started) < len(self.busy):
+            return None
+        index = min(self.started, key=lambda i: (self.busy[i], i))
         return index if self.busy[index] < IN_FLIGHT else None
 
     def submit(self, block: _Block, index: int) -> None:
         self.busy[index] += 1
         self.owner[block.seq] = index
+        if index:
+            self.used.add(index)
         if index == 0:
             future = self.thread.submit(self.local.run, block)
             future.add_done_callback(functools.partial(self._finished, block.seq))
@@ -598,6 +781,8 @@ class _Pool:
 
     def _forward(self) -> None:
         while (item := self.results.get()) is not None:
+            if item[0] == "started":
+                self.started = self.started | {item[1]}
             self.finished.put(item)
 
     def _next(self) -> tuple[Any, Any]:
@@ -613,9 +798,10 @@ class _Pool:
             return key, value
 
     def wait(self) -> None:
-        """Until at least one more block has finished."""
+        """Until at least one more block has finished, or a worker process has started."""
         key, value = self._next()
-        self._done(key, value.result() if isinstance(value, Future) else value)
+        if key != "started":
+            self._done(key, value.result() if isinstance(value, Future) else value)
 
     def pop(self, seq: int) -> dict[str, Any] | None:
         return self.ready.pop(seq, None)
@@ -636,8 +822,8 @@ class _Pool:
         """Every worker's counts, and the lists some worker handed over."""
         spill = self.local.spill
         spilled = [] if spill is None else spill.names()
-        for tasks in self.queues:  # first: the processes hand over while this one does
-            tasks.put(spilled)
+        for index in sorted(self.used):  # first: the processes hand over while this one does
+            self.queues[index - 1].put(spilled)
         local = self.thread.submit(self.local.tally, spilled).result()
         return [local, *self._collect("tally")], spilled
 
@@ -645,21 +831,22 @@ class _Pool:
         """The handed-over lists added up, the partitions shared out among the workers
         (after :meth:`tallies`, which names them)."""
         spill = self.local.spill
+        used = sorted(self.used)
         if spill is None or not spilled:
-            for tasks in self.queues:
-                tasks.put(None)
+            for index in used:
+                self.queues[index - 1].put(None)
             return []
-        count = len(self.busy)
-        for index, tasks in enumerate(self.queues, start=1):
-            tasks.put(list(range(index, SPILL_PARTS, count)))
+        count = len(used) + 1
+        for share, index in enumerate(used, start=1):
+            self.queues[index - 1].put(list(range(share, SPILL_PARTS, count)))
         mine = range(0, SPILL_PARTS, count)
         local = self.thread.submit(merge_parts, self.local.runtime, spill, mine).result()
         return [local, *self._collect("merged")]
 
     def _collect(self, key: str) -> list[Any]:
-        """One item of this key from each worker process."""
+        """One item of this key from each worker process that took part."""
         out: list[Any] = []
-        while len(out) < len(self.processes):
+        while len(out) < len(self.used):
             found, value = self._next()
             if found == key:
                 out.append(value)
@@ -682,12 +869,23 @@ def _setup(
     now: datetime,
     store: dict[str, str] | None,
     sample: int,
+    reuse: bool = True,
+    explain: int = 0,
 ) -> _Setup:
+    """``reuse``: reuse a decision for lines the function cannot tell apart (only for
+    cffunc's own function, whose reading the rules say; foreign code runs every line)."""
     table = scope_table(rules, store, now) if rules is not None else None
+    reads = event_reads(rules, store) if rules is not None else None
+    attribution = Attribution(rules, now, store) if rules is not None else None
+    label = attribution.label if attribution is not None and attribution.for_v8() else None
+    grouping = NetworkGrouping.of(_allowlisted(rules, store))
     return _Setup(
         runtime.code, runtime.runtime, runtime.kvs, rules, now, store,
-        None if table is None else json.dumps(table), max(1, sample),
-        NetworkGrouping.of(_allowlisted(rules, store)),
+        None if table is None else json.dumps(table), max(1, sample), grouping,
+        reads=reads.as_js() if reads is not None else None,
+        reuse=reuse and reads is not None,
+        cells=cell_table(reads.networks if reads is not None else (), grouping, label),
+        explain=max(0, explain),
     )  # fmt: skip
 
 
@@ -705,10 +903,14 @@ def replay(
     fields: Sequence[str] | None = None,
     s3: Any = None,
     workers: Workers | None = None,
+    reuse: bool = True,
+    explain: int = 0,
 ) -> ReplaySummary:
     """Replay log lines; ``sample`` K keeps every K-th data line, ``limit`` stops after N,
     ``jobs`` workers each run their own V8 (``runtime`` is one of them; ``workers``: the
-    other ``jobs - 1``, if the caller started them already).
+    other ``jobs - 1``, if the caller started them already). ``reuse``: run the function
+    once per distinct reading (see the module's docstring), else on every line;
+    ``explain``: report the first N replayed lines with their event and answer.
 
     This thread reads the logs in blocks of whole lines and hands them out; at most
     ``IN_FLIGHT`` blocks per worker wait, so memory stays flat. Results are merged in block
@@ -716,7 +918,9 @@ def replay(
     """
     spilled = tempfile.TemporaryDirectory(prefix="cffunc-replay-")
     setup = replace(
-        _setup(runtime, rules, now, store, sample), spill=spilled.name, keep=COUNTER_LIMIT
+        _setup(runtime, rules, now, store, sample, reuse, explain),
+        spill=spilled.name,
+        keep=COUNTER_LIMIT,
     )
     summary = ReplaySummary()
     with spilled:
@@ -743,18 +947,21 @@ def _replay_blocks(
     pool = _Pool(runtime, setup, max(1, jobs), workers)
     try:
         sent = merged = 0
-        names: dict[int, str] = {}
+        names: dict[int, tuple[str, int]] = {}
+        before: dict[int, int] = {}
+        """Lines of each file before the next block to merge (they number the lines)."""
 
         def settle() -> bool:
             """Merge the finished blocks that come next in order; whether it is over."""
             nonlocal merged
             while (result := pool.pop(merged)) is not None:
-                name = names.pop(merged)
+                name, file = names.pop(merged)
                 merged += 1
-                _merge(summary, name, result)
+                lines = before.get(file, 0)
+                before[file] = lines + result["lineCount"]
+                _merge(summary, name, result, setup.explain, lines)
                 if result["fieldsError"] is not None:
-                    number, missing = result["fieldsError"]
-                    raise LogError(f"{name}:{number}: the #Fields line lacks {missing}")
+                    raise _fields_error(name, lines, *result["fieldsError"])
                 if progress is not None:
                     progress(summary.lines)
                 if result["done"]:
@@ -769,7 +976,7 @@ def _replay_blocks(
             limit is not None or sample > 1,
         )
         for block in blocks:
-            names[block.seq] = block.name
+            names[block.seq] = (block.name, block.file)
             index = pool.idle()
             while index is None or sent - merged >= WINDOW * len(pool.busy):
                 pool.wait()
@@ -807,6 +1014,8 @@ def replay_dask(
     fields: Sequence[str] | None = None,
     s3: Any = None,
     s3_config: Connection | None = None,
+    reuse: bool = True,
+    explain: int = 0,
 ) -> ReplaySummary:
     """The replay on an existing Dask cluster: one task per log file or object, each
     replayed by the worker with a V8 of its own, the partial summaries merged here in the
@@ -817,7 +1026,7 @@ def replay_dask(
     except ImportError:
         raise CffuncError("--dask needs Dask: pip install 'cffunc[dask]'") from None
     locators = locate(sources, window or Window(), s3)
-    setup = _setup(runtime, rules, now, store, sample)
+    setup = _setup(runtime, rules, now, store, sample, reuse, explain)
     try:
         client = Client(address, timeout=30)
     except (OSError, TimeoutError) as error:
@@ -833,6 +1042,7 @@ def replay_dask(
     summary = ReplaySummary()
     for part in parts:
         _combine(summary, part)
+    summary.explained = summary.explained[: setup.explain]
     return summary
 
 
@@ -849,7 +1059,7 @@ def _replay_object(
     between tasks of the same replay)."""
     key = hash((setup.code, setup.runtime, setup.now, setup.scopes))
     worker = _WORKERS.get(key)
-    if worker is None:
+    if worker is None or worker.setup != setup:
         _WORKERS.clear()
         worker = _WORKERS[key] = _Worker(setup)
     else:
@@ -860,14 +1070,26 @@ def _replay_object(
 
         s3 = s3_client(s3_config)
     summary = ReplaySummary()
-    for block in _plan_blocks([(locator, open_one(locator, fields, s3))], 2**53, setup.sample > 1):
-        result = worker.run(block)
-        _merge(summary, locator, result)
-        if result["fieldsError"] is not None:
-            number, missing = result["fieldsError"]
-            raise LogError(f"{locator}:{number}: the #Fields line lacks {missing}")
+    lines = 0
+    with open_one(locator, fields, s3) as log:
+        for block in _plan_blocks([(locator, log)], 2**53, setup.sample > 1):
+            result = worker.run(block)
+            _merge(summary, locator, result, setup.explain, lines)
+            if result["fieldsError"] is not None:
+                raise _fields_error(locator, lines, *result["fieldsError"])
+            lines += result["lineCount"]
     _add_tally(summary, worker.tally())
     return summary
+
+
+def _fields_error(name: str, before: int, number: int, missing: str) -> LogError:
+    why = (
+        " (the function reads the distribution tenant, for tenant scopes: replay needs logs "
+        "that name it)"
+        if "distribution-tenant-id" in missing
+        else ""
+    )
+    return LogError(f"{name}:{before + number}: the #Fields line lacks {missing}{why}")
 
 
 def _combine(summary: ReplaySummary, part: ReplaySummary) -> None:
@@ -879,9 +1101,15 @@ def _combine(summary: ReplaySummary, part: ReplaySummary) -> None:
     summary.counts.update(part.counts)
     summary.rules.update(part.rules)
     summary.scopes.update(part.scopes)
+    summary.grpc.update(part.grpc)
+    summary.closed.update(part.closed)
+    summary.proxied.update(part.proxied)
+    summary.unreadable_forwarded += part.unreadable_forwarded
+    summary.extra_fields += part.extra_fields
+    summary.explained += part.explained
     for cls in CLASSES:
-        summary.paths[cls].update(part.paths[cls])
-        summary.networks[cls].update(part.networks[cls])
+        for kind in COUNTED:
+            getattr(summary, kind)[cls].update(getattr(part, kind)[cls])
     for when, counts in part.timeline.items():
         add_counts(summary.timeline, when, counts)
 
@@ -894,42 +1122,52 @@ def add_counts(into: dict[Any, list[int]], key: Any, counts: Sequence[int]) -> N
 
 
 def _plan_blocks(
-    files: Iterable[tuple[str, Iterator[str]]], budget: int, count: bool = True
+    files: Iterable[tuple[str, LogText]], budget: int, count: bool = True
 ) -> Iterator[_Block]:
     """The blocks of every file, each knowing where in its file it starts: the #Fields line
-    in effect, the line number before it, and the data lines before it; ``budget`` data
-    lines in all (--limit). Without ``count`` (no --limit or --sample needs them) the
-    data lines are not counted: the blocks' ``seen`` stay 0 and ``budget`` whole."""
+    in effect and the data lines before it; ``budget`` data lines in all (--limit). Without
+    ``count`` (no --limit or --sample needs them) the data lines are not counted: the
+    blocks' ``seen`` stay 0 and ``budget`` whole. (Lines are numbered as the blocks'
+    results are merged, in order: V8 counts them anyway.)"""
     seq = 0
-    for name, texts in files:
-        fields: str | None = None
-        line = seen = 0
-        for text in texts:
+    for file, (name, log) in enumerate(files):
+        fields = log.fields
+        seen = 0
+        for data in log.blocks:
             if budget <= 0:
                 return
-            yield _Block(seq, name, text, fields, line, seen, budget)
+            yield _Block(seq, name, file, data, fields, seen, budget)
             seq += 1
             if count:
-                data = sum(1 for x in text.split("\n") if x and x != "\r" and x[0] != "#")
-                budget -= data
-                seen += data
-            line += text.count("\n") + 1
-            at = text.rfind("#Fields:")
-            while at > 0 and text[at - 1] != "\n":
-                at = text.rfind("#Fields:", 0, at)
+                lines = sum(1 for x in data.split(b"\n") if x and x != b"\r" and x[:1] != b"#")
+                budget -= lines
+                seen += lines
+            at = data.rfind(b"#Fields:")
+            while at > 0 and data[at - 1 : at] != b"\n":
+                at = data.rfind(b"#Fields:", 0, at)
             if at >= 0:
-                end = text.find("\n", at)
-                fields = text[at : end if end >= 0 else None].rstrip("\r")
+                end = data.find(b"\n", at)
+                found = data[at : end if end >= 0 else None].rstrip(b"\r")
+                fields = found.decode("utf-8", "replace")
+
+
+COUNTED = ("paths", "networks", "forwarded", "tenants")
+"""The lists counted by key in V8 (shims/replay.js, KINDS), each per class."""
 
 
 def _add_tally(summary: ReplaySummary, tally: dict[str, Any]) -> None:
     summary.scopes.update(dict(tally["scopes"]))
     for when, counts in tally["times"]:
         add_counts(summary.timeline, when, counts)
-    for cls in CLASSES:
+    for index, cls in enumerate(CLASSES):
         summary.counts[cls] += tally["counts"][cls]
-        summary.paths[cls].update(dict(tally["paths"][cls]))
-        summary.networks[cls].update(dict(tally["networks"][cls]))
+        for kind in COUNTED:
+            getattr(summary, kind)[cls].update(dict(tally[kind][cls]))
+        summary.grpc[cls] += tally["grpc"][index]
+        summary.closed[cls] += tally["closed"][index]
+        summary.proxied[cls] += tally["proxied"][index]
+    summary.unreadable_forwarded += tally["unreadableForwarded"]
+    summary.extra_fields += tally["extra"]
 
 
 def _allowlisted(
@@ -953,9 +1191,10 @@ def scope_table(
     per scope (shims/replay.js matches them as cffunc.function.scopes does, with its
     regex for a Host in canonical form); None when maintenance covers every request.
     ``unreadable``: the scope of a Host not in canonical form once the wildcards are
-    passed, when exact-host scopes exist."""
+    passed, when exact-host scopes exist; ``tenants``: the store's tenant scopes, by id
+    (a line without a tenant is in none: a standard distribution's request)."""
     table: dict[str, Any] = {
-        "list": [], "exact": {}, "unreadable": None,
+        "list": [], "exact": {}, "unreadable": None, "tenants": {},
         "safe": SAFE_URI.pattern, "host": CANONICAL_HOST.pattern,
     }  # fmt: skip
     if not rules.store:
@@ -974,6 +1213,11 @@ def scope_table(
             if scope is not None and scope.active(now):
                 host = key.removeprefix(HOST_PREFIX)
                 table["exact"][host] = _entry(scope.scope((host,)))
+        for key, value in (store or {}).items() if state.tenants and rules.tenant_scopes else ():
+            scope = parse_host_scope(value) if key.startswith(TENANT_PREFIX) else None
+            if scope is not None and scope.active(now):
+                tenant = key.removeprefix(TENANT_PREFIX)
+                table["tenants"][tenant] = _entry(Scope((), scope.paths, scope.methods, (tenant,)))
     return table
 
 
@@ -983,18 +1227,28 @@ def _entry(scope: Scope) -> dict[str, Any]:
         "hosts": list(scope.hosts) or None,
         "paths": patterns_source(scope.paths),
         "writes": scope.methods == "writes",
+        "tenants": list(scope.tenants) or None,
     }
 
 
-def _merge(summary: ReplaySummary, name: str, result: dict[str, Any]) -> None:
+def _merge(
+    summary: ReplaySummary, name: str, result: dict[str, Any], explain: int, before: int
+) -> None:
+    """A block's result, its lines numbered from its start: ``before`` lines of its file
+    came before it."""
+    for item in result["explained"][: max(0, explain - len(summary.explained))]:
+        reused_class = item.pop("reusedClass")
+        line = before + item.pop("line")
+        summary.explained.append({"line": f"{name}:{line}", **item, "reused_class": reused_class})
     summary.lines += result["lines"]
     summary.malformed += result["malformed"]
     for number, note in result["malformedLines"]:
         if len(summary.malformed_lines) < SHOW_LINES:
-            summary.malformed_lines.append(f"{name}:{number}" + (f" ({note})" if note else ""))
+            where = f"{name}:{before + number}"
+            summary.malformed_lines.append(where + (f" ({note})" if note else ""))
     for number, message in result["errors"]:
         if len(summary.errors) < SHOW_LINES:
-            summary.errors.append(f"{name}:{number}: {message}")
+            summary.errors.append(f"{name}:{before + number}: {message}")
     summary.rules.update(result["rules"])
     summary.disagreements += result["disagreements"]
 
@@ -1023,6 +1277,7 @@ def format_summary(summary: ReplaySummary) -> str:
     if summary.rules:
         rules = ", ".join(f"{shown(r)} ({n:,})" for r, n in top(summary.rules))
         out.append(f"passed because: {rules}")
+    out += _apart(summary)
     if summary.malformed_lines:
         out.append("malformed lines: " + ", ".join(shown(x) for x in summary.malformed_lines))
     if summary.errors:
@@ -1033,4 +1288,78 @@ def format_summary(summary: ReplaySummary) -> str:
             "warning: the decision model disagrees on "
             f"{counted(summary.disagreements, 'passing line')}"
         )
+    out += explanations(summary.explained)
     return "\n".join(out)
+
+
+def _classes(counts: Counter[str]) -> str:
+    return ", ".join(f"{c} {counts[c]:,}" for c in CLASSES if counts[c])
+
+
+def _apart(summary: ReplaySummary) -> list[str]:
+    """The lines counted apart as well: gRPC, status 000, through a proxy, per tenant."""
+    out: list[str] = []
+    if sum(summary.grpc.values()):
+        out.append(
+            f"gRPC requests (cs-protocol grpcs): {sum(summary.grpc.values()):,} "
+            f"({_classes(summary.grpc)}); {GRPC_NOTE}"
+        )
+    if sum(summary.closed.values()):
+        out.append(
+            f"status 000 (the viewer closed the connection before the answer): "
+            f"{sum(summary.closed.values()):,} ({_classes(summary.closed)}), counted by what "
+            "the function decides: its decision does not depend on the status"
+        )
+    if sum(summary.proxied.values()):
+        viewers = ", ".join(
+            f"{shown(k)} ({n:,})" for k, n in top(summary.forwarded["maintenance"], 5)
+        )
+        out.append(
+            f"through a proxy (x-forwarded-for): {sum(summary.proxied.values()):,} "
+            f"({_classes(summary.proxied)}); the function sees the proxy's address (c-ip), "
+            "so the allowlist must hold the proxy, not the viewer behind it"
+            + (f"; viewers behind proxies getting maintenance: {viewers}" if viewers else "")
+            + (
+                f"; {summary.unreadable_forwarded:,} x-forwarded-for not a list of addresses"
+                if summary.unreadable_forwarded
+                else ""
+            )
+        )
+    if summary.extra_fields:
+        out.append(
+            f"{summary.extra_fields:,} lines carry fields after the 33 their #Fields line names "
+            "(distribution-tenant-id and connection-id come after them): counted, those not read"
+        )
+    for row in summary.by_tenant()[:10]:
+        counts = ", ".join(f"{c} {row[c]:,}" for c in CLASSES if row[c])
+        name = "no tenant" if row["tenant"] == "-" else f"tenant {shown(row['tenant'])}"
+        out.append(f"{name}: {counts}")
+    return out
+
+
+def explanations(explained: Sequence[dict[str, Any]]) -> list[str]:
+    """--explain: each line's event as replay built it and the function's answer."""
+    out: list[str] = []
+    for item in explained:
+        out.append(f"line {shown(item['line'])}: {item['class']}")
+        out.append("  event:  " + shown(json.dumps(item["event"], ensure_ascii=False)))
+        out.append("  answer: " + shown(_answer(item)))
+        if item["reused"]:
+            same = item["reused_class"] == item["class"]
+            out.append(
+                "  reused: an earlier line read the same, and its decision "
+                + ("agrees" if same else f"was {item['reused_class']}: a bug, please report it")
+            )
+    return out
+
+
+def _answer(item: dict[str, Any]) -> str:
+    output = item["output"]
+    if item["error"] is not None:
+        return f"error: {item['error']}"
+    if isinstance(output, dict) and "statusCode" in output:
+        return f"a response, {output['statusCode']}: " + json.dumps(output, ensure_ascii=False)
+    if isinstance(output, dict):
+        changed = "" if output.get("uri") == item["event"]["request"]["uri"] else " rewritten"
+        return f"the request goes on{changed}: " + json.dumps(output, ensure_ascii=False)
+    return json.dumps(output)

@@ -1,5 +1,5 @@
 """Where replay's log lines come from, and in what format: each source becomes blocks of
-the legacy tab-separated format (a ``#Fields`` line, then tab-separated lines), which is
+bytes in the legacy tab-separated format (whole lines under a ``#Fields`` line), which is
 what the replay in V8 reads.
 
 Sources: files, directories, ``-`` (standard input) and ``s3://bucket/prefix/`` (listed,
@@ -19,10 +19,15 @@ Parquet output; real-time logs, real-time-logs.html, are tab-separated without a
   needs ``pip install 'cffunc[parquet]'``;
 - plain or real-time (no header): the field names in order come from ``--fields``.
 
+A block holds whole lines, each with its newline; only a file's last line may lack one
+(the file was cut short, which replay reports rather than guesses at). Formats read
+record by record give one line per record, numbered as their records are.
+
 A line longer than :data:`MAX_LINE_BYTES` is counted malformed and skipped, whatever the
 format and source: a file without a line break (or a Parquet value of megabytes) costs one
 block of memory and one pass, not its size. The replay in V8 reads a line that starts
-with :data:`MALFORMED` as malformed, the rest of it saying why.
+with :data:`MALFORMED` as malformed, the rest of it saying why (a record that is not a
+JSON object, a gzip stream that ends early).
 """
 
 from __future__ import annotations
@@ -53,16 +58,28 @@ MALFORMED = "\x00"
 note after it saying why (shims/replay.js counts it)."""
 TOO_LONG = f"{MALFORMED}longer than {MAX_LINE_BYTES:,} bytes, skipped"
 NOT_A_RECORD = f"{MALFORMED}not a JSON object"
+NOT_JSON = f"{MALFORMED}not JSON"
+CUT = f"{MALFORMED}the gzip stream ends early: the file is cut short"
+CLASSIC_FIELDS = (
+    "date", "time", "x-edge-location", "sc-bytes", "c-ip", "cs-method", "cs(Host)",
+    "cs-uri-stem", "sc-status", "cs(Referer)", "cs(User-Agent)", "cs-uri-query",
+    "cs(Cookie)", "x-edge-result-type", "x-edge-request-id", "x-host-header", "cs-protocol",
+    "cs-bytes", "time-taken", "x-forwarded-for", "ssl-protocol", "ssl-cipher",
+    "x-edge-response-result-type", "cs-protocol-version", "fle-status",
+    "fle-encrypted-fields", "c-port", "time-to-first-byte", "x-edge-detailed-result-type",
+    "sc-content-type", "sc-content-len", "sc-range-start", "sc-range-end",
+)  # fmt: skip
+"""The 33 fields of a standard log, in order (DeveloperGuide/standard-logs-reference.html,
+whose example #Fields line names these; ``distribution-tenant-id`` and ``connection-id``
+are listed after them as fields 34 and 35)."""
 USED = (
     "date", "time", "c-ip", "cs-method", "cs(Host)", "cs-uri-stem", "cs(Referer)",
-    "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-host-header",
+    "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-host-header", "sc-status",
+    "cs-protocol", "x-forwarded-for", "distribution-tenant-id", "cs(Accept)",
 )  # fmt: skip
 """The fields replay reads (the others are dropped when a format is converted)."""
-ALIASES = {
-    # real-time log and logging v2 spellings of the same fields
-    "cs-host": "cs(Host)", "cs-user-agent": "cs(User-Agent)", "cs-referer": "cs(Referer)",
-    "cs-cookie": "cs(Cookie)",
-}  # fmt: skip
+FIELDS_LINE = "#Fields: " + " ".join(USED)
+"""The fields line of the formats replay converts."""
 
 
 class LogError(CffuncError):
@@ -107,14 +124,24 @@ def name_hour(name: str) -> datetime | None:
 ALL_TIME = Window()
 
 
+@dataclass(frozen=True)
+class LogText:
+    """One file's lines as blocks of legacy tab-separated bytes."""
+
+    fields: str | None
+    """The #Fields line in effect before the first block (set for the formats replay
+    converts or gives fields to; a legacy log names its own)."""
+    blocks: Iterator[bytes]
+
+
 def open_sources(
     sources: Iterable[str],
     window: Window = ALL_TIME,
     fields: Sequence[str] | None = None,
     s3: Any = None,
-) -> Iterator[tuple[str, Iterator[str]]]:
-    """(name, blocks of legacy tab-separated text) for every file or object, in order.
-    ``s3``: a boto3 S3 client for ``s3://`` sources (made when needed if None)."""
+) -> Iterator[tuple[str, LogText]]:
+    """(name, its lines) for every file or object, in order. ``s3``: a boto3 S3 client
+    for ``s3://`` sources (made when needed if None)."""
     for source in sources:
         for name, handle in _open(source, window, s3):
             yield name, blocks_of(name, handle, fields)
@@ -136,15 +163,16 @@ def locate(sources: Iterable[str], window: Window, s3: Any) -> list[str]:
     return out
 
 
-def open_one(locator: str, fields: Sequence[str] | None, s3: Any) -> Iterator[str]:
-    """The blocks of one file or ``s3://bucket/key`` object (see :func:`locate`)."""
+@contextlib.contextmanager
+def open_one(locator: str, fields: Sequence[str] | None, s3: Any) -> Iterator[LogText]:
+    """The lines of one file or ``s3://bucket/key`` object (see :func:`locate`)."""
     if locator.startswith("s3://"):
         bucket, _, key = locator.removeprefix("s3://").partition("/")
         with _s3_open(_client(s3), bucket, key) as handle:
-            yield from blocks_of(locator, handle, fields)
+            yield blocks_of(locator, handle, fields)
         return
     with open(locator, "rb") as handle:
-        yield from blocks_of(locator, _maybe_gzip(handle), fields)
+        yield blocks_of(locator, _maybe_gzip(handle), fields)
 
 
 def _open(source: str, window: Window, s3: Any) -> Iterator[tuple[str, IO[bytes]]]:
@@ -249,57 +277,68 @@ def _maybe_gzip(handle: IO[bytes]) -> IO[bytes]:
         handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(cast(Any, handle))
     )
     if buffered.peek(2)[:2] == b"\x1f\x8b":
-        return cast(IO[bytes], io.BufferedReader(cast(Any, gzip.GzipFile(fileobj=buffered))))
+        return cast(IO[bytes], io.BufferedReader(_Gunzipped(gzip.GzipFile(fileobj=buffered))))
     return cast(IO[bytes], buffered)
 
 
-def blocks_of(name: str, handle: IO[bytes], fields: Sequence[str] | None) -> Iterator[str]:
-    """The log as blocks of legacy tab-separated text, whatever its format."""
+class _Gunzipped(io.RawIOBase):
+    """A gzip stream that ends early reads as its end (``cut`` says so), so what it held
+    is replayed and :func:`whole_lines` reports the cut, where gzip would raise EOFError
+    ("Compressed file ended before the end-of-stream marker was reached")."""
+
+    def __init__(self, stream: gzip.GzipFile) -> None:
+        self.stream = stream
+        self.cut = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self.stream.readinto(buffer)
+        except EOFError:
+            self.cut = True
+            return 0
+
+
+def blocks_of(name: str, handle: IO[bytes], fields: Sequence[str] | None) -> LogText:
+    """The log as blocks of legacy tab-separated bytes, whatever its format."""
     head = cast(io.BufferedReader, handle).peek(4096)[:4096]
     if head[:4] == b"PAR1":
-        return _parquet(name, handle)
+        return LogText(FIELDS_LINE, _parquet(name, handle))
     first = head.lstrip().split(b"\n", 1)[0]
     if first.startswith(b"{"):
-        objects = (
-            _LONG if line is None else json.loads(line)
-            for line in _lines(handle)
-            if line is None or line.strip()
-        )
-        return _records(name, objects)
+        return LogText(FIELDS_LINE, _records(_json_records(handle)))
     if first.startswith(b"#") or fields is None:
         # Lines before any #Fields line are counted as malformed; replay's note says a
         # plain or real-time log needs --fields.
-        return _legacy(handle)
-    names = [ALIASES.get(f, f) for f in fields]
-    rows = (
-        _LONG if line is None else dict(zip(names, line.split("\t"), strict=False))
-        for line in _lines(handle)
-        if line is None or line
-    )
-    return _records(name, rows)
+        return LogText(None, _legacy(handle))
+    # A plain or real-time log is tab-separated like a legacy one: its lines go to V8 as
+    # they are, under the fields given (real-time spellings are read there).
+    return LogText("#Fields: " + " ".join(fields), _legacy(handle))
 
 
 _LONG = object()
 """A record standing for a line longer than the bound."""
 
 
-def _legacy(handle: IO[bytes]) -> Iterator[str]:
-    """Whole lines, about BLOCK_BYTES at a time, without the last newline (blocks end at a
-    newline, so a UTF-8 character is never cut in two); a W3C log delimited by spaces
-    gets tabs."""
+def _legacy(handle: IO[bytes]) -> Iterator[bytes]:
+    """Whole lines, about BLOCK_BYTES at a time (see :func:`whole_lines`); a W3C log
+    delimited by spaces gets tabs."""
     spaced: bool | None = None
     for chunk in whole_lines(handle):
-        text = chunk.decode("utf-8", errors="replace")
         if spaced is None:
-            spaced = _spaced(text)
-        yield _tabbed(text) if spaced else text
+            spaced = _spaced(chunk)
+        yield _tabbed(chunk) if spaced else chunk
 
 
 def whole_lines(
     handle: IO[bytes], limit: int = MAX_LINE_BYTES, block: int | None = None
 ) -> Iterator[bytes]:
-    """The input as chunks of whole lines joined by newlines (about a block each, without
-    the last newline), every line longer than ``limit`` bytes replaced by :data:`TOO_LONG`.
+    """The input as chunks of whole lines, each with its newline (about a block each; the
+    input's last line without one if it has none, so a cut last line can be told), every
+    line longer than ``limit`` bytes replaced by :data:`TOO_LONG`; a gzip stream that ends
+    early gives what it holds, then a :data:`CUT` line.
 
     Reads ``block`` bytes (default :data:`BLOCK_BYTES`) at a time and keeps at most
     ``limit`` bytes of an unfinished line between reads: once a line outgrows that, the
@@ -315,23 +354,25 @@ def whole_lines(
             end = data.find(b"\n")
             if end < 0:
                 continue
-            lines.append(marker)
+            lines.append(marker + b"\n")
             data, skipping = data[end + 1 :], False
         buffer = pending + data if pending else data
         last = buffer.rfind(b"\n")
         if last >= 0:
-            lines.append(_bounded(buffer[:last], limit, marker))
+            lines.append(_bounded(buffer[: last + 1], limit, marker))
             buffer = buffer[last + 1 :]
         if len(buffer) > limit:
             pending, skipping = b"", True
         else:
             pending = bytes(buffer)
         if lines:
-            yield b"\n".join(lines)
+            yield b"".join(lines)
     if skipping:
         yield marker
     elif pending:
         yield _bounded(pending, limit, marker)
+    if getattr(getattr(handle, "raw", None), "cut", False):
+        yield (b"\n" if pending or skipping else b"") + CUT.encode() + b"\n"
 
 
 def _bounded(text: bytes, limit: int, marker: bytes) -> bytes:
@@ -355,18 +396,21 @@ def _bounded(text: bytes, limit: int, marker: bytes) -> bytes:
     return b"".join(pieces)
 
 
-def _spaced(text: str) -> bool:
+_NOT_SPACED = (b"#", MALFORMED.encode())
+
+
+def _spaced(data: bytes) -> bool:
     """A W3C log whose values are separated by spaces: its first data line has no tab."""
-    for line in text.split("\n"):
-        if line and not line.startswith(("#", MALFORMED)):
-            return "\t" not in line and " " in line
+    for line in data.split(b"\n"):
+        if line and not line.startswith(_NOT_SPACED):
+            return b"\t" not in line and b" " in line
     return False
 
 
-def _tabbed(text: str) -> str:
-    return "\n".join(
-        line if line.startswith(("#", MALFORMED)) else line.replace(" ", "\t")
-        for line in text.split("\n")
+def _tabbed(data: bytes) -> bytes:
+    return b"\n".join(
+        line if line.startswith(_NOT_SPACED) else line.replace(b" ", b"\t")
+        for line in data.split(b"\n")
     )
 
 
@@ -374,32 +418,51 @@ def _lines(handle: IO[bytes]) -> Iterator[str | None]:
     """Each line, without its line break; None for one longer than the bound."""
     too_long = TOO_LONG.encode()
     for chunk in whole_lines(handle):
-        for raw in chunk.split(b"\n"):
+        for raw in chunk.removesuffix(b"\n").split(b"\n"):
             yield None if raw == too_long else raw.decode("utf-8", errors="replace").rstrip("\r")
 
 
-def _records(name: str, records: Iterable[Any]) -> Iterator[str]:
-    """Records (field name -> value) as legacy text blocks with a #Fields line."""
-    header = "#Fields: " + " ".join(USED)
-    out: list[str] = [header]
-    try:
-        for record in records:
-            if record is _LONG:
-                out.append(TOO_LONG)
-            elif not isinstance(record, dict):
-                out.append(NOT_A_RECORD)
-            else:
-                line = "\t".join(_value(record, field) for field in USED)
-                # A Parquet value of megabytes makes a line as long as any text line.
-                too_long = len(line) > MAX_LINE_BYTES // 4 and len(line.encode()) > MAX_LINE_BYTES
-                out.append(TOO_LONG if too_long else line)
-            if len(out) >= BLOCK_RECORDS:
-                yield "\n".join(out)
-                out = []
-    except ValueError as error:  # a JSON line that does not parse
-        raise LogError(f"{name}: not a log of JSON lines: {error}") from None
+def _json_records(handle: IO[bytes]) -> Iterator[Any]:
+    """Logging v2's JSON output, an object per line: each line's record (None for a blank
+    line, a :data:`MALFORMED` text for one that cannot be read, which the cut-short last
+    line of a file is)."""
+    for line in _lines(handle):
+        if line is None:
+            yield _LONG
+        elif line.startswith(MALFORMED):
+            yield line  # the gzip stream's end, as whole_lines says it
+        elif not line.strip():
+            yield None
+        else:
+            try:
+                yield json.loads(line)
+            except ValueError:
+                yield NOT_JSON
+
+
+def _records(records: Iterable[Any]) -> Iterator[bytes]:
+    """Records (field name -> value) as lines of legacy bytes under FIELDS_LINE, one line
+    per record (a blank one for None, a MALFORMED one for what is not a record)."""
+    out: list[str] = []
+    for record in records:
+        if record is _LONG:
+            out.append(TOO_LONG)
+        elif record is None:
+            out.append("")
+        elif isinstance(record, str) and record.startswith(MALFORMED):
+            out.append(record)
+        elif not isinstance(record, dict):
+            out.append(NOT_A_RECORD)
+        else:
+            line = "\t".join(_value(record, field) for field in USED)
+            # A Parquet value of megabytes makes a line as long as any text line.
+            too_long = len(line) > MAX_LINE_BYTES // 4 and len(line.encode()) > MAX_LINE_BYTES
+            out.append(TOO_LONG if too_long else line)
+        if len(out) >= BLOCK_RECORDS:
+            yield ("\n".join(out) + "\n").encode("utf-8")
+            out = []
     if out:
-        yield "\n".join(out)
+        yield ("\n".join(out) + "\n").encode("utf-8")
 
 
 _PARQUET_NAMES = {re.sub(r"[^a-z0-9]+", "_", f.lower()).strip("_"): f for f in USED}
@@ -407,11 +470,15 @@ _PARQUET_NAMES = {re.sub(r"[^a-z0-9]+", "_", f.lower()).strip("_"): f for f in U
 
 def _value(record: dict[str, Any], field: str) -> str:
     value = record.get(field)
+    if value is None and field == "cs(Accept)":
+        value = record.get("cs-accept")
     if value is None and field in ("date", "time"):
         return _from_timestamp(record, field)
+    # A field the record lacks is empty, as "-" is: except c-ip, cs-method and
+    # cs-uri-stem, without which a line is malformed.
     if value is None or value == "":
         return "-"
-    return str(value).replace("\t", "%09").replace("\n", "%0A")
+    return str(value).replace("\t", "%09").replace("\n", "%0A").replace("\r", "%0D")
 
 
 def _from_timestamp(record: dict[str, Any], field: str) -> str:
@@ -425,13 +492,13 @@ def _from_timestamp(record: dict[str, Any], field: str) -> str:
             seconds = float(record["timestamp(ms)"]) / 1000
     except (TypeError, ValueError):
         seconds = None
-    if seconds is None:
+    if seconds is None or not 0 <= seconds < 253_402_300_800:  # up to year 9999
         return "-"
     moment = datetime.fromtimestamp(seconds, tz=UTC)
     return moment.strftime("%Y-%m-%d" if field == "date" else "%H:%M:%S")
 
 
-def _parquet(name: str, handle: IO[bytes]) -> Iterator[str]:
+def _parquet(name: str, handle: IO[bytes]) -> Iterator[bytes]:
     try:
         import pyarrow.parquet as pq  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
@@ -452,7 +519,7 @@ def _parquet(name: str, handle: IO[bytes]) -> Iterator[str]:
             for row in batch.to_pylist():
                 yield {names[c]: v for c, v in row.items()}
 
-    return _records(name, records())
+    return _records(records())
 
 
 def _canonical(column: str) -> str | None:

@@ -35,7 +35,7 @@ from cffunc.config.load import Runtime
 from cffunc.errors import CffuncError
 from cffunc.function.features import check_features
 from cffunc.function.source import SourceError, guard_loops, imports_as_requires
-from cffunc.runtime.edge import EdgeContext
+from cffunc.runtime.edge import CONNECTION_GROUP_DOMAIN, EdgeContext
 from cffunc.runtime.local_store import KeyValueData
 from cffunc.runtime.origins import OriginCall, OriginError, check_calls
 from cffunc.runtime.validate import InvalidResult, validate
@@ -156,6 +156,7 @@ class FunctionRuntime:
         self.runtime = runtime
         self.time_limit_ms = time_limit_ms
         self._functions: dict[str, JSFunction] = {}
+        self._buffer: memoryview | None = None
         script = guard_loops(imports_as_requires(code))
         start_v8()
         self._context = MiniRacer()
@@ -218,13 +219,24 @@ class FunctionRuntime:
     def _call_json(self, name: str, args: tuple[Any, ...], timeout: float, what: str) -> Any:
         """Call the global function ``name``: strings go in as they are, without being
         written into source for V8 to parse (and to keep in its compilation cache)."""
+        function = self._function(name)
+        return self._json_of(lambda: function(*args, timeout_sec=timeout), timeout, what)
+
+    def _call(self, name: str, args: tuple[Any, ...], timeout: float) -> None:
+        """Call the global function ``name`` for what it does (as :meth:`_call_json`)."""
+        try:
+            self._function(name)(*args, timeout_sec=timeout)
+        except (JSEvalException, JSTimeoutException) as error:
+            raise RuntimeFailure(f"the local runtime failed: {error}") from None
+
+    def _function(self, name: str) -> JSFunction:
         function = self._functions.get(name)
         if function is None:
             found = self._context.eval(name)
             if not isinstance(found, JSFunction):
                 raise RuntimeFailure(f"the local runtime has no function {name}")
             function = self._functions[name] = found
-        return self._json_of(lambda: function(*args, timeout_sec=timeout), timeout, what)
+        return function
 
     def _json_of(self, run: Callable[[], Any], timeout: float, what: str) -> Any:
         try:
@@ -248,27 +260,33 @@ class FunctionRuntime:
         keep: int,
         budget: int,
         scopes: str | None = None,
-        splits: dict[str, dict[str, Any]] | None = None,
         attribution: dict[str, Any] | None = None,
+        cells: dict[str, Any] | None = None,
+        reads: dict[str, Any] | None = None,
+        reuse: bool = False,
+        classic: str = "",
     ) -> None:
         """Start a replay: empty counts, each map keeping at most ``keep`` keys, and at
         most ``budget`` data lines read (--limit); ``scopes``: the JSON table that names
-        the scope of each maintenance line (cffunc.replay.run.scope_table); ``splits``: the
-        /24s and /48s the allowlist splits, with its finer networks in them
-        (cffunc.replay.run.NetworkGrouping.table); ``attribution``: what names the rule of
-        passing lines in V8 (cffunc.replay.run.Attribution.for_v8)."""
+        the scope of each maintenance line (cffunc.replay.run.scope_table);
+        ``attribution``: what names the rule of passing lines in V8
+        (cffunc.replay.run.Attribution.for_v8); ``cells``: the allowlist's cells and the
+        client networks' grouping (cffunc.replay.run.cell_table); ``reads``: what the function
+        reads of an event (cffunc.function.reads.EventReads.as_js), None if not known;
+        ``reuse``: reuse a decision for lines that agree on it; ``classic``: the
+        classic 33 standard-log field names, space-separated."""
+        self._context.eval(f"__cffuncReplayClassic({json.dumps(classic)})")
         self._context.eval(
             f"__cffuncReplayStart({int(keep)}, {int(budget)}, {json.dumps(scopes)}, "
-            f"{json.dumps(splits)}, {json.dumps(attribution)})"
+            f"{json.dumps(attribution)}, {json.dumps(cells)}, {json.dumps(reads)}, "
+            f"{json.dumps(reuse)}, {json.dumps(CONNECTION_GROUP_DOMAIN)})"
         )
 
     def replay_seek(self, fields: str | None, line: int, seen: int, budget: int) -> None:
         """Place the next block of a file: its #Fields line (None before any), the number
         of the line before it, the data lines of the file before it (for --sample), and
         the data lines it may read (--limit)."""
-        self._context.eval(
-            f"__cffuncReplaySeek({json.dumps(fields)}, {int(line)}, {int(seen)}, {int(budget)})"
-        )
+        self._call("__cffuncReplaySeek", (fields, int(line), int(seen), int(budget)), 5)
 
     def replay_tally(self, spilled: list[str]) -> dict[str, Any]:
         """The replay's counts: per class, the count and [key, count] pairs of paths and
@@ -278,29 +296,77 @@ class FunctionRuntime:
         )
         return tally
 
-    def replay_merge(self, text: str, floor: int) -> list[list[Any]]:
-        """One partition of a handed-over list added up (``text``: its files, a JSON
-        array of pairs a line; see shims/replay.js): the [key, count] pairs counted at
-        least ``floor`` times."""
+    def replay_merge(
+        self, text: str, numbers: bytes, best: list[tuple[str, int]], kept: int
+    ) -> list[list[Any]]:
+        """One partition of a handed-over list added up (``text``: its text keys' files,
+        a JSON array of pairs a line; ``numbers``: its number keys' files, [key, count]
+        doubles; see shims/replay.js) with ``best``, the ``kept`` most frequent keys of
+        the partitions before: the ``kept`` most frequent of both, ties in key order."""
+        self._write(numbers)
         pairs: list[list[Any]] = self._call_json(
-            "__cffuncReplayMerge", (text, floor), 60, "adding up the handed-over counts"
-        )
+            "__cffuncReplayMerge", (text, len(numbers), json.dumps(best), kept), 60,
+            "adding up the handed-over counts",
+        )  # fmt: skip
         return pairs
 
+    def replay_handed(self, index: int) -> memoryview:
+        """The number keys V8 handed over as ``index`` (shims/replay.js, handOver): a view
+        of V8's memory, to release once read."""
+        return self._eval_buffer(f"__cffuncReplayHanded({int(index)})")
+
     def replay_block(
-        self, text: str, now_ms: int, want_passes: bool, sample: int
+        self, data: bytes, now_ms: int, want_passes: bool, sample: int, explain: int = 0
     ) -> dict[str, Any]:
-        """Run whole lines of the current file through the function in V8 and return
-        their counts, lines named by their number in the file; see shims/replay.js."""
-        lines = text.count("\n") + 1
+        """Run whole lines of the current file (UTF-8, each ending in a newline but maybe
+        the file's last) through the function in V8 and return their counts, lines named
+        by their number in the file; ``explain``: how many of them to report with their
+        event and answer. See shims/replay.js."""
+        self._write(data)
+        lines = len(data) // 16 + 1  # at most, for the timeout (a runaway guard)
         timeout = 5 + lines * self.time_limit_ms / 1000
         summary: dict[str, Any] = self._call_json(
             "__cffuncReplay",
-            (text, now_ms, self.time_limit_ms, want_passes, sample),
+            (len(data), now_ms, self.time_limit_ms, want_passes, sample, explain),
             timeout,
-            f"replaying {count(lines, 'line')}",
+            f"replaying {len(data):,} bytes of log",
         )
         return summary
+
+    def _write(self, data: bytes) -> None:
+        """Put ``data`` into the replay buffer of this context: the memory of a V8
+        ArrayBuffer, which mini-racer (0.14) hands to Python as a memoryview of that same
+        memory, so a block crosses as one copy, without becoming a string. Checked when
+        the buffer is made: should a mini-racer copy instead, replay stops with a message
+        rather than reading zeros."""
+        if self._buffer is None or len(self._buffer) < len(data):
+            size = max(len(data), 1 << 21) * 5 // 4
+            self.release_buffer()
+            buffer = self._eval_buffer(f"__cffuncReplayBuffer({size})")
+            probe = bytes(range(256)) * 4
+            buffer[: len(probe)] = probe
+            expected = 0
+            for byte in probe:
+                expected = (expected * 31 + byte) % 1_000_000_007
+            if self._context.eval(f"__cffuncReplayProbe({len(probe)})") != expected:
+                raise RuntimeFailure(
+                    "this mini-racer does not share ArrayBuffer memory with Python; "
+                    "install mini-racer 0.14"
+                )
+            self._buffer = buffer
+        self._buffer[: len(data)] = data
+
+    def _eval_buffer(self, code: str) -> memoryview:
+        value = self._context.eval(code)
+        if not isinstance(value, memoryview):
+            raise RuntimeFailure(f"the local runtime returned {type(value).__name__}, not a buffer")
+        return value
+
+    def release_buffer(self) -> None:
+        """Let go of the replay buffer (a memoryview holding the context open)."""
+        if self._buffer is not None:
+            self._buffer.release()
+            self._buffer = None
 
     def _checked(self, event: Mapping[str, Any], raw: Mapping[str, Any]) -> Invocation:
         error = f"{EXECUTION_ERROR}: {raw['error']}" if raw["error"] is not None else None
@@ -327,6 +393,7 @@ class FunctionRuntime:
         )
 
     def close(self) -> None:
+        self.release_buffer()
         self._context.close()
 
     def __enter__(self) -> FunctionRuntime:
