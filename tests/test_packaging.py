@@ -43,3 +43,20 @@ def test_wheel_holds_templates_shims_and_py_typed(tmp_path: Path, processes: Pro
     package = ROOT / "cffunc"
     modules = {f"cffunc/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
     assert modules - names == set()
+
+
+def test_a_source_checkout_reads_the_templates_beside_the_package(monkeypatch) -> None:
+    # CI installs with `pip install .` and runs pytest from the checkout: `cffunc` is then
+    # the source folder, which has no `js_templates` subpackage, and the templates must be
+    # found at the top of the repository instead.
+    from importlib import resources
+
+    from cffunc.function import templates
+
+    def missing(name: str) -> object:
+        raise ModuleNotFoundError(name)
+
+    monkeypatch.setattr(resources, "files", missing)
+    found = templates.templates_dir()
+    assert Path(str(found)) == ROOT / "js_templates"
+    assert found.joinpath("function.js.j2").is_file()

@@ -74,7 +74,7 @@ def templates_dir() -> Traversable:
     try:
         return resources.files("cffunc.js_templates")
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "js_templates"
+        return Path(__file__).resolve().parents[2] / "js_templates"
 
 
 class _TraversableLoader(jinja2.BaseLoader):
