@@ -25,7 +25,7 @@ from cffunc.config.load import load_config
 from cffunc.config.scope import Scope
 from cffunc.function import bypass
 from cffunc.function.reads import READ_BY, SHAPES_ONLY, EventReads, event_reads, store_pieces
-from cffunc.function.render import render
+from cffunc.function.render import compact, readable_source, render
 from cffunc.function.rules import MaintenanceRules, compile_rules
 from cffunc.function.tenants import Tenant
 from cffunc.replay.run import NetworkGrouping, cell_table
@@ -294,9 +294,9 @@ def test_the_check_catches_a_function_that_reads_more() -> None:
     rules = _rules("cffunc.toml")
     reads = event_reads(rules)
     table = cell_table(reads.networks, NetworkGrouping())
-    code = render(rules).code
+    code = readable_source(rules)
     assert code.count("return 2;") == 1
-    more = code.replace("return 2;", "return gv(r.headers, 'user-agent') ? 0 : 2;")
+    more = compact(code.replace("return 2;", "return gv(r.headers, 'user-agent') ? 0 : 2;"))
     with FunctionRuntime(more, rules.runtime) as runtime:
 
         @settings(

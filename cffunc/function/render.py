@@ -2,8 +2,9 @@
 
 Bytes count against CloudFront's 10,240-byte limit, and every byte of logic is a byte
 the IP allowlist cannot use: the template's comments are Jinja comments (they render to
-nothing) and the output goes through ``rjsmin``, which drops whitespace without renaming
-anything, so the deployed code still reads like the template.
+nothing) and the output is minified (:mod:`cffunc.function.minify`: whitespace dropped,
+cffunc's own names shortened). The readable form, what the golden files hold, is the
+template's output with its names.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import rjsmin
-
 from cffunc.errors import RenderError
 from cffunc.function.addresses import ALPHABET, IPTables, build_tables
 from cffunc.function.bypass import CLOCK_SKEW_SECONDS
 from cffunc.function.cors import MAX_AGE, TOKENS, exposed, origins_pattern
+from cffunc.function.minify import minify
 from cffunc.function.paths import SAFE_URI, patterns_source
 from cffunc.function.rules import MARKER_HEADER, PASS_HEADER, MaintenanceRules
 from cffunc.function.scopes import CANONICAL_HOST
@@ -66,7 +66,8 @@ class RenderedFunction:
 
 
 def compact(code: str) -> str:
-    return str(rjsmin.jsmin(code)) + "\n"
+    """The deployed form of ``code`` (:mod:`cffunc.function.minify`)."""
+    return minify(code)
 
 
 def render_code(rules: MaintenanceRules, composed: bool = False) -> RenderedFunction:

@@ -1,0 +1,313 @@
+"""The deployed form of the rendered function: the readable code, minified (pure: code in,
+code out).
+
+CloudFront counts every byte of a function, and a composition shares the 10,240 with
+someone else's code. ``rjsmin`` drops whitespace and comments; then, with the same
+tree-sitter grammar as the rest of cffunc, :func:`shorten_names` renames what only
+cffunc's code can see, and :func:`shorten_tokens` writes a few tokens shorter.
+
+Names. The deployed code renames what only cffunc's code can see: its
+top-level functions and variables, parameters and locals, to names of one or two letters.
+What others can see or supply keeps its name: ``handler`` (CloudFront and the composition
+call it), imported names (the composition merges imports by name), property names (the
+event and the answers are read by CloudFront), and every global the code reads (``Date``,
+``JSON``, ``cf`` ...). Mangled names are letters only: never a ``$``, which the
+composition keeps for its own names (:mod:`cffunc.function.compose`).
+
+Scopes are ES 5.1's, found with the same tree-sitter grammar as the rest of cffunc: a
+function (``var`` and function declarations are hoisted to it) or a ``catch`` clause
+(its parameter only). Two names may share a short name unless one would hide the other
+where the other is used. The readable form (golden files) keeps the template's names.
+"""
+
+from __future__ import annotations
+
+import itertools
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import rjsmin
+from tree_sitter import Node
+
+from cffunc.function.source import SourceError, check_syntax
+
+KEPT = frozenset({"handler"})
+"""Names others call."""
+RESERVED_WORDS = frozenset({"do", "if", "in", "of", "for", "let", "new", "try", "var", "NaN"})
+"""The words of one to three letters a short name could spell (at most two are made)."""
+FUNCTIONS = ("function_declaration", "function_expression", "function")
+# Syntax whose names this pass does not model (ES 2015+ bindings and shorthands): refused
+# rather than renamed wrongly. cffunc's templates are ES 5.1 and never use them.
+UNMODELLED = frozenset(
+    {
+        "lexical_declaration",
+        "class_declaration",
+        "class",
+        "arrow_function",
+        "shorthand_property_identifier",
+        "shorthand_property_identifier_pattern",
+        "object_pattern",
+        "array_pattern",
+        "generator_function_declaration",
+        "generator_function",
+        "labeled_statement",
+        "with_statement",
+    }
+)
+
+
+@dataclass(eq=False)
+class _Scope:
+    parent: _Scope | None
+    catch: bool = False
+    """A catch clause's: it holds its parameter; ``var`` goes to the function around it."""
+    names: dict[str, _Binding] = field(default_factory=dict)
+
+    def chain(self) -> Iterator[_Scope]:
+        scope: _Scope | None = self
+        while scope is not None:
+            yield scope
+            scope = scope.parent
+
+    def resolve(self, name: str) -> _Binding | None:
+        return next((s.names[name] for s in self.chain() if name in s.names), None)
+
+
+@dataclass(eq=False)
+class _Binding:
+    name: str
+    scope: _Scope
+    order: int
+    uses: list[Node] = field(default_factory=list)
+    seen_from: set[_Scope] = field(default_factory=set)
+    """Scopes the name is used in (or declared in)."""
+
+
+def short_names() -> Iterator[str]:
+    """a, b, ... Z, then two letters: letters only (no ``$``, no ``_``, no digits)."""
+    letters = string.ascii_lowercase + string.ascii_uppercase
+    yield from letters
+    for first, second in itertools.product(letters, letters):
+        yield first + second
+
+
+def minify(code: str) -> str:
+    """``code`` as deployed: whitespace dropped, names and tokens shortened."""
+    return shorten_tokens(shorten_names(str(rjsmin.jsmin(code)))) + "\n"
+
+
+def shorten_names(code: str) -> str:
+    """``code`` with its own names shortened; SourceError for syntax it does not model."""
+    tree = check_syntax(code)
+    scopes: dict[int, _Scope] = {}
+    bindings: list[_Binding] = []
+    root = _Scope(None)
+    kept = set(KEPT)
+
+    def declare(scope: _Scope, node: Node) -> None:
+        name = _text(node)
+        binding = scope.names.get(name)
+        if binding is None:
+            binding = scope.names[name] = _Binding(name, scope, len(bindings))
+            bindings.append(binding)
+
+    def function_scope(scope: _Scope) -> _Scope:
+        while scope.parent is not None and scope.catch:
+            scope = scope.parent
+        return scope
+
+    # Pass 1: scopes and declarations (hoisted).
+    def collect(node: Node, scope: _Scope) -> None:
+        if node.type in UNMODELLED:
+            raise SourceError(f"cannot shorten names around a {node.type}")
+        if node.type == "import_clause":
+            kept.update(_text(c) for c in node.named_children if c.type == "identifier")
+            return
+        if node.type in FUNCTIONS:
+            name = node.child_by_field_name("name")
+            inner = _Scope(scope)
+            scopes[node.id] = inner
+            if name is not None:
+                home = inner if node.type == "function_expression" else function_scope(scope)
+                declare(home, name)
+            parameters = node.child_by_field_name("parameters")
+            for child in parameters.named_children if parameters else []:
+                if child.type != "identifier":
+                    raise SourceError(f"cannot shorten names around a {child.type} parameter")
+                declare(inner, child)
+            body = node.child_by_field_name("body")
+            if body is not None:
+                collect(body, inner)
+            return
+        if node.type == "catch_clause":
+            inner = _Scope(scope, catch=True)
+            scopes[node.id] = inner
+            parameter = node.child_by_field_name("parameter")
+            if parameter is not None:
+                if parameter.type != "identifier":
+                    raise SourceError("cannot shorten names around a catch pattern")
+                declare(inner, parameter)
+            body = node.child_by_field_name("body")
+            if body is not None:
+                collect(body, inner)
+            return
+        if node.type == "variable_declarator":
+            name = node.child_by_field_name("name")
+            if name is None or name.type != "identifier":
+                raise SourceError("cannot shorten names around a destructuring declaration")
+            declare(function_scope(scope), name)
+        if node.type == "for_in_statement":
+            kind = node.child_by_field_name("kind")
+            left = node.child_by_field_name("left")
+            if kind is not None and left is not None:
+                if _text(kind) != "var" or left.type != "identifier":
+                    raise SourceError("cannot shorten names around a for-in declaration")
+                declare(function_scope(scope), left)
+        for child in node.children:
+            collect(child, scope)
+
+    collect(tree.root_node, root)
+
+    # Pass 2: every identifier to its binding; the free ones are globals, never renamed.
+    free: set[str] = set()
+
+    def resolve(node: Node, scope: _Scope) -> None:
+        if node.type == "import_statement":
+            return
+        inner = scopes.get(node.id)
+        if node.type == "identifier":
+            name = _text(node)
+            binding = scope.resolve(name)
+            if binding is None:
+                free.add(name)
+            else:
+                binding.uses.append(node)
+                binding.seen_from.add(scope)
+            return
+        if inner is not None and node.type in FUNCTIONS:
+            # a declaration's name belongs to the scope around it
+            declared = node.child_by_field_name("name")
+            outside = declared.id if declared and node.type != "function_expression" else None
+            for child in node.children:
+                if child.id == outside:
+                    resolve(child, scope)
+                else:
+                    resolve(child, inner)
+            return
+        for child in node.children:
+            resolve(child, inner or scope)
+
+    resolve(tree.root_node, root)
+
+    # Which bindings may not share a name: those of one scope, and an outer one with an
+    # inner one declared between it and a place it is used.
+    clashes: dict[_Binding, set[_Binding]] = {b: set() for b in bindings}
+    for binding in bindings:
+        for other in binding.scope.names.values():
+            if other is not binding:
+                clashes[binding].add(other)
+        for used_in in binding.seen_from:
+            for scope in used_in.chain():
+                if scope is binding.scope:
+                    break
+                for inner in scope.names.values():
+                    clashes[binding].add(inner)
+                    clashes[inner].add(binding)
+
+    taken = free | kept | RESERVED_WORDS
+    new: dict[_Binding, str] = {}
+    for binding in sorted(bindings, key=lambda b: (-len(b.uses), b.order)):
+        if binding.name in kept and binding.scope is root:
+            new[binding] = binding.name
+            continue
+        near = {new[c] for c in clashes[binding] if c in new}
+        new[binding] = next(n for n in short_names() if n not in taken and n not in near)
+
+    data = code.encode("utf-8")
+    edits = sorted(
+        ((use.start_byte, use.end_byte, new[b]) for b in bindings for use in b.uses),
+        reverse=True,
+    )
+    for start, end, name in edits:
+        data = data[:start] + name.encode() + data[end:]
+    return data.decode("utf-8")
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8")
+
+
+STATEMENTS_ENDING_IN_SEMICOLON = frozenset(
+    {
+        "expression_statement",
+        "return_statement",
+        "variable_declaration",
+        "break_statement",
+        "continue_statement",
+        "throw_statement",
+    }
+)
+
+
+def shorten_tokens(code: str) -> str:
+    """Tokens written shorter with the same meaning: ``true``/``false`` as ``!0``/``!1``;
+    ``===``/``!==`` as ``==``/``!=`` where one side is a ``typeof`` and the other a string
+    (both sides are strings, so the two compare alike); the ``;`` of a statement that a
+    ``}`` follows (automatic semicolon insertion puts it back); the line break ``rjsmin``
+    keeps after a block that ends a statement (a function declaration's body, an ``if``'s,
+    a loop's)."""
+    tree = check_syntax(code)
+    data = code.encode("utf-8")
+    edits: list[tuple[int, int, bytes]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type in ("true", "false"):
+            start = node.start_byte
+            if start >= 2 and data[start - 1 : start] == b" " and _word_end(data, start - 1):
+                start -= 1  # "return true": "return!0"
+            edits.append((start, node.end_byte, b"!0" if node.type == "true" else b"!1"))
+        elif node.type == "binary_expression":
+            operator = node.child_by_field_name("operator")
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if (
+                operator is not None
+                and operator.type in ("===", "!==")
+                and left is not None
+                and right is not None
+                and {_kind(left), _kind(right)} == {"typeof", "string"}
+            ):
+                edits.append((operator.start_byte, operator.end_byte, operator.type[:2].encode()))
+        elif node.type in STATEMENTS_ENDING_IN_SEMICOLON:
+            last = node.children[-1] if node.children else None
+            if (
+                last is not None
+                and last.type == ";"
+                and data[last.end_byte : last.end_byte + 1] == b"}"
+            ):
+                edits.append((last.start_byte, last.end_byte, b""))
+        elif (
+            node.type == "statement_block"
+            and node.parent is not None
+            and node.parent.type != "function_expression"
+            and data[node.end_byte : node.end_byte + 1] == b"\n"
+        ):
+            edits.append((node.end_byte, node.end_byte + 1, b""))
+    for start, end, text in sorted(edits, reverse=True):
+        data = data[:start] + text + data[end:]
+    return data.decode("utf-8")
+
+
+def _kind(node: Node) -> str:
+    if node.type == "unary_expression":
+        operator = node.child_by_field_name("operator")
+        return operator.type if operator is not None else ""
+    return node.type
+
+
+def _word_end(data: bytes, offset: int) -> bool:
+    """Whether the byte before ``offset`` ends a word (so a space before it matters only
+    if the next token starts with a word character)."""
+    return chr(data[offset - 1]).isalnum() or data[offset - 1 : offset] in (b"_", b"$")

@@ -1,0 +1,105 @@
+"""The minifier: the deployed code does what the readable code does, with shorter names
+only where nothing outside cffunc's code can see them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from py_mini_racer import MiniRacer
+
+from cffunc.function.minify import minify, shorten_names, shorten_tokens
+from cffunc.function.render import readable_source
+from cffunc.function.source import SourceError
+from tests.helpers import make_rules
+
+SCOPES = """
+var total = 1, seen = [];
+function outer(count) {
+  var inner = 10, k;
+  function nested(value) {
+    var total = value * 2;  // hides the global total: its own, in here only
+    return total + inner;
+  }
+  for (var key in {a: 1, b: 2}) seen.push(key);
+  try {
+    throw new Error('x');
+  } catch (inner) {
+    k = inner.message;  // the catch parameter hides the local inner in here only
+  }
+  return [nested(count), inner, total, k, seen.length, typeof count === 'number', true, false];
+}
+function handler(event) {
+  var answer = {value: outer(event.n), label: 'label'};
+  return [answer.value, answer.label, (function (x) { return x + total; })(5)];
+}
+"""
+
+
+def run(code: str) -> object:
+    context = MiniRacer()
+    context.eval(code)
+    return context.eval("JSON.stringify(handler({n: 3}))")
+
+
+def test_minified_code_gives_the_same_answers() -> None:
+    short = minify(SCOPES)
+    assert run(short) == run(SCOPES)
+    assert len(short) < len(SCOPES) / 2
+
+
+def test_names_others_see_are_kept() -> None:
+    code = (
+        "import cf from 'cloudfront';\n"
+        "var crypto = require('crypto'), count = 0;\n"
+        "function handler(event) { var seen = Date.now(); count++; "
+        "return {value: cf.kvs(), when: seen, n: count, h: crypto}; }\n"
+    )
+    short = shorten_names(code)
+    for name in ("handler", "cf", "Date", "require", "value", "when", "kvs"):
+        assert re.search(rf"\b{name}\b", short), name
+    for name in ("count", "seen", "event"):
+        assert not re.search(rf"\b{name}\b", short), name
+    assert "$" not in short
+
+
+def test_short_names_never_take_a_global_the_code_reads() -> None:
+    names = ", ".join(f"v{i}" for i in range(60))
+    code = f"var {names};\nfunction handler(e) {{ return [a, b, Z, e]; }}\n"
+    short = shorten_names(code)
+    assert short.count("var ") == 1
+    declared = re.search(r"var ([^;]*);", short)
+    assert declared is not None
+    assert not {"a", "b", "Z"} & set(declared.group(1).split(", "))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "let x = 1; function handler(e) { return x; }",
+        "var {a} = {a: 1}; function handler(e) { return a; }",
+        "var f = (x) => x; function handler(e) { return f(1); }",
+    ],
+)
+def test_syntax_it_does_not_model_is_refused(code: str) -> None:
+    with pytest.raises(SourceError, match="cannot shorten names"):
+        shorten_names(code)
+
+
+def test_tokens_keep_their_meaning() -> None:
+    code = (
+        "function handler(e){if(typeof e==='object')return true;"
+        "if(e===1)return false;return typeof e!=='string'}"
+    )
+    short = shorten_tokens(code)
+    assert short == (
+        "function handler(e){if(typeof e=='object')return!0;"
+        "if(e===1)return!1;return typeof e!='string'}"
+    )
+    assert run(short) == run(code)
+
+
+def test_the_readable_form_keeps_the_templates_names() -> None:
+    readable = readable_source(make_rules({"allow": {"ips": ["192.0.2.0/24"]}}))
+    assert "function decide(r, ip, now)" in readable
+    assert "function decide(" not in minify(readable)
