@@ -106,7 +106,7 @@ def test_stats_add_up() -> None:
     stats = function.stats
     assert stats.total == len(function.code_bytes)
     assert stats.page > 1000
-    assert stats.allowlist == len(js("?F==l:=")) + len(js("^(?:/x)$"))
+    assert stats.allowlist == len(js("D===R=")) + len(js("^(?:/x)$"))
     assert stats.logic == stats.total - stats.page - stats.allowlist
     assert stats.v4_networks == 1 and stats.v6_networks == 0
 

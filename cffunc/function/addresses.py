@@ -1,17 +1,22 @@
 """The IP allowlist in a dense form a CloudFront Function can search without BigInt.
 
-Each network is written as its address in fixed-width base-64 digits followed by its
-prefix length. The digit alphabet rises with the character code and avoids every
+Each network is one number: its address doubled, plus the size of the network (for a /p
+network of a b-bit family, ``2 * address + 2 ** (b - p)``). In binary that is the p
+network bits, a 1 (the marker), then zeros, so the number holds the prefix length too,
+and the 33 bits of an IPv4 network (129 of an IPv6 one) fit 6 (22) base-64 digits with
+3 zero bits in front. The digit alphabet rises with the character code and avoids every
 character a JSON string would escape, so:
 
-- a table is one plain string of fixed-width entries, about 7 bytes per IPv4 CIDR and
-  24 per IPv6 CIDR;
-- comparing two encoded addresses as JavaScript strings compares them as numbers, which
+- a table is one plain string of fixed-width entries, 6 bytes per IPv4 CIDR and 22 per
+  IPv6 CIDR;
+- comparing two encoded numbers as JavaScript strings compares them as numbers, which
   makes a binary search over the sorted table work for 128-bit IPv6 in runtime 1.0
   (no BigInt) and costs a handful of comparisons per request, whatever the table size.
 
-The address is encoded with 4 zero bits in front (36 bits for IPv4, 132 for IPv6), a
-whole number of 6-bit digits; prefix lengths count those 4 bits too.
+An address is looked up as its own /32 (/128) network. The networks are collapsed (none
+overlaps another), so each one's number lies inside its own range of numbers, and the
+network holding an address is the last entry at or below the address's number or the
+first one above it: the function tests those two (``js_templates/parts/ip.js.j2``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 
 from cffunc.config.load import IPNetwork
 
-PAD_BITS = 4
+PAD_BITS = 3
 # 64 code points, rising, none of them " \ < > & or a control character.
 ALPHABET = "=" + "".join(chr(c) for c in range(63, 92)) + "".join(chr(c) for c in range(93, 127))
 assert len(ALPHABET) == 64 and list(ALPHABET) == sorted(ALPHABET)
@@ -33,16 +38,14 @@ class Family:
     """How one address family is laid out in its table."""
 
     version: int
-    address_digits: int
-    prefix_digits: int
-
-    @property
-    def stride(self) -> int:
-        return self.address_digits + self.prefix_digits
+    bits: int
+    digits: int
+    """Per entry: PAD_BITS + bits + 1 (the marker) bits, in 6-bit digits."""
 
 
-IPV4 = Family(version=4, address_digits=6, prefix_digits=1)
-IPV6 = Family(version=6, address_digits=22, prefix_digits=2)
+IPV4 = Family(version=4, bits=32, digits=6)
+IPV6 = Family(version=6, bits=128, digits=22)
+assert all(f.digits * 6 == PAD_BITS + f.bits + 1 for f in (IPV4, IPV6))
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,12 @@ def digits(value: int, width: int) -> str:
     return "".join(reversed(out))
 
 
-def encode_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    family = IPV4 if address.version == 4 else IPV6
-    return digits(int(address), family.address_digits)
+def encode_network(network: IPNetwork) -> str:
+    """The network's entry: ``2 * address + 2 ** (bits - prefix)`` in fixed-width digits
+    (an address is looked up as its own /32 or /128 network)."""
+    family = IPV4 if network.version == 4 else IPV6
+    value = 2 * int(network.network_address) + (1 << (family.bits - network.prefixlen))
+    return digits(value, family.digits)
 
 
 def collapse(networks: Iterable[IPNetwork]) -> tuple[list[IPNetwork], list[IPNetwork]]:
@@ -85,14 +91,8 @@ def collapse(networks: Iterable[IPNetwork]) -> tuple[list[IPNetwork], list[IPNet
 def build_tables(networks: Iterable[IPNetwork]) -> IPTables:
     v4, v6 = collapse(networks)
     return IPTables(
-        v4="".join(_entry(n, IPV4) for n in v4),
-        v6="".join(_entry(n, IPV6) for n in v6),
+        v4="".join(encode_network(n) for n in v4),
+        v6="".join(encode_network(n) for n in v6),
         v4_count=len(v4),
         v6_count=len(v6),
-    )
-
-
-def _entry(network: IPNetwork, family: Family) -> str:
-    return encode_address(network.network_address) + digits(
-        network.prefixlen + PAD_BITS, family.prefix_digits
     )

@@ -5,8 +5,8 @@ var TB = "We are upgrading the database.\n";
 var JB = "{\"error\":\"maintenance\",\"message\":\"We are upgrading the database.\",\"retry_after\":\"3600\"}";
 var K = "2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824", TM = "d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14", BP = "/__cffunc/bypass", BC = "cffunc_bypass", TTL = 43200, SKW = 60;
 var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
-var T4 = "AI=EB=Z";
-var T6 = "=_=Nuw=================c";
+var T4 = "DT=LJ=";
+var T6 = "?==`lp================";
 var PR = new RegExp("^(?:/health|/maintenance/[\\s\\S]*|/robots\\.txt|/webhooks/stripe)$");
 var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
 var HC = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+)\.?(?::[0-9]+)?$/;
@@ -76,7 +76,7 @@ function p6(s) {
 }
 
 function enc(b) {
-  var s = '', acc = 0, n = 4, i;
+  var s = '', acc = 0, n = 3, i;
   for (i = 0; i < b.length; i++) {
     acc = (acc << 8) | b[i];
     n += 8;
@@ -86,7 +86,7 @@ function enc(b) {
     }
     acc &= (1 << n) - 1;
   }
-  return s;
+  return s + A.charAt((acc << 1) | 1);
 }
 
 function dv(s, i) {
@@ -94,22 +94,26 @@ function dv(s, i) {
   return c < 63 ? 0 : c < 92 ? c - 62 : c - 63;
 }
 
-function find(T, w, pw, x) {
-  var st = w + pw, lo = 0, hi = T.length / st - 1, k = -1, m, s, p, q;
+function has(s, x) {
+  var i = s.length - 1, d, p;
+  while (i > 0 && !dv(s, i)) i--;
+  d = dv(s, i);
+  for (p = 6 * i + 5; d && !(d & 1); p--) d >>= 1;
+  i = (p / 6) | 0;
+  p %= 6;
+  return !!s && x.substring(0, i) === s.substring(0, i) && (!p || dv(x, i) >> (6 - p) === dv(s, i) >> (6 - p));
+}
+
+function find(T, w, x) {
+  var lo = 0, hi = T.length / w - 1, k = -1, m;
   while (lo <= hi) {
     m = (lo + hi) >> 1;
-    if (T.substring(m * st, m * st + w) <= x) {
+    if (T.substring(m * w, m * w + w) <= x) {
       k = m;
       lo = m + 1;
     } else hi = m - 1;
   }
-  if (k < 0) return false;
-  s = T.substring(k * st, k * st + w);
-  p = pw > 1 ? dv(T, k * st + w) * 64 + dv(T, k * st + w + 1) : dv(T, k * st + w);
-  q = (p / 6) | 0;
-  p = p % 6;
-  if (x.substring(0, q) !== s.substring(0, q)) return false;
-  return !p || dv(x, q) >> (6 - p) === dv(s, q) >> (6 - p);
+  return has(T.substring(k * w, k * w + w), x) || has(T.substring(k * w + w, k * w + w + w), x);
 }
 
 function ipOk(ip) {
@@ -117,10 +121,10 @@ function ipOk(ip) {
   if (typeof ip !== 'string') return false;
   if (ip.indexOf(':') < 0) {
     b = p4(ip);
-    return b ? find(T4, 6, 1, enc(b)) : false;
+    return b ? find(T4, 6, enc(b)) : false;
   }
   b = p6(ip);
-  return b ? find(T6, 22, 2, enc(b)) : false;
+  return b ? find(T6, 22, enc(b)) : false;
 }
 
 function host(r) {

@@ -4,7 +4,7 @@ var TB = "{tenant.maintenanceMessage|We are down for maintenance.}\n";
 var JB = "{\"error\":\"maintenance\",\"message\":\"{tenant.maintenanceMessage|We are down for maintenance.}\",\"retry_after\":\"600\"}";
 var PG = "\u003c!doctype html\u003e\n\u003chtml lang=\"en\"\u003e\n\u003chead\u003e\n\u003cmeta charset=\"utf-8\"\u003e\n\u003cmeta name=\"viewport\" content=\"width=device-width,initial-scale=1\"\u003e\n\u003cmeta name=\"robots\" content=\"noindex\"\u003e\n\u003ctitle\u003eDown for maintenance\u003c/title\u003e\n\u003cstyle\u003e\n:root{color-scheme:light dark;--fg:#1f2328;--bg:#f6f8fa;--card:#fff;--muted:#57606a}\n@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--card:#161b22;--muted:#9198a1}}\n*{box-sizing:border-box}\nbody{margin:0;min-height:100vh;display:grid;place-items:center;padding:1.5rem;background:var(--bg);color:var(--fg);font:1.0625rem/1.6 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif}\nmain{max-width:34rem;width:100%;background:var(--card);border-radius:.75rem;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}\nh1{font-size:1.6rem;line-height:1.25;margin:0 0 .75rem}\np{margin:.5rem 0}\n.muted{color:var(--muted);font-size:.95rem}\n\u003c/style\u003e\n\u003c/head\u003e\n\u003cbody\u003e\n\u003cmain role=\"main\" aria-labelledby=\"title\"\u003e\n\u003ch1 id=\"title\"\u003eWe\u0026rsquo;ll be back soon\u003c/h1\u003e\n\u003cp\u003e{tenant.maintenanceMessage|We are down for maintenance.}\u003c/p\u003e\n\u003cp class=\"muted\"\u003eThank you for your patience. Please try again in a little while.\u003c/p\u003e\n\u003c/main\u003e\n\u003c/body\u003e\n\u003c/html\u003e\n";
 var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
-var T4 = "AI=EB=Z";
+var T4 = "DT=LJ=";
 var PR = new RegExp("^(?:/health)$");
 var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
 var HC = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+)\.?(?::[0-9]+)?$/;
@@ -73,7 +73,7 @@ function p6(s) {
 }
 
 function enc(b) {
-  var s = '', acc = 0, n = 4, i;
+  var s = '', acc = 0, n = 3, i;
   for (i = 0; i < b.length; i++) {
     acc = (acc << 8) | b[i];
     n += 8;
@@ -83,7 +83,7 @@ function enc(b) {
     }
     acc &= (1 << n) - 1;
   }
-  return s;
+  return s + A.charAt((acc << 1) | 1);
 }
 
 function dv(s, i) {
@@ -91,22 +91,26 @@ function dv(s, i) {
   return c < 63 ? 0 : c < 92 ? c - 62 : c - 63;
 }
 
-function find(T, w, pw, x) {
-  var st = w + pw, lo = 0, hi = T.length / st - 1, k = -1, m, s, p, q;
+function has(s, x) {
+  var i = s.length - 1, d, p;
+  while (i > 0 && !dv(s, i)) i--;
+  d = dv(s, i);
+  for (p = 6 * i + 5; d && !(d & 1); p--) d >>= 1;
+  i = (p / 6) | 0;
+  p %= 6;
+  return !!s && x.substring(0, i) === s.substring(0, i) && (!p || dv(x, i) >> (6 - p) === dv(s, i) >> (6 - p));
+}
+
+function find(T, w, x) {
+  var lo = 0, hi = T.length / w - 1, k = -1, m;
   while (lo <= hi) {
     m = (lo + hi) >> 1;
-    if (T.substring(m * st, m * st + w) <= x) {
+    if (T.substring(m * w, m * w + w) <= x) {
       k = m;
       lo = m + 1;
     } else hi = m - 1;
   }
-  if (k < 0) return false;
-  s = T.substring(k * st, k * st + w);
-  p = pw > 1 ? dv(T, k * st + w) * 64 + dv(T, k * st + w + 1) : dv(T, k * st + w);
-  q = (p / 6) | 0;
-  p = p % 6;
-  if (x.substring(0, q) !== s.substring(0, q)) return false;
-  return !p || dv(x, q) >> (6 - p) === dv(s, q) >> (6 - p);
+  return has(T.substring(k * w, k * w + w), x) || has(T.substring(k * w + w, k * w + w + w), x);
 }
 
 function ipOk(ip) {
@@ -114,7 +118,7 @@ function ipOk(ip) {
   if (typeof ip !== 'string') return false;
   if (ip.indexOf(':') < 0) {
     b = p4(ip);
-    return b ? find(T4, 6, 1, enc(b)) : false;
+    return b ? find(T4, 6, enc(b)) : false;
   }
   return false;
 }
