@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cffunc.function.compose import (
+    SMALLEST_FOREIGN,
     CompositionError,
     ForeignFunction,
     compose,
@@ -30,9 +31,10 @@ from cffunc.function.compose import (
     detect_runtime,
     foreign_of,
     guess_events,
+    room_for_foreign,
 )
 from cffunc.function.decide import ViewerRequest, decide, pass_signal
-from cffunc.function.render import render_code
+from cffunc.function.render import SIZE_LIMIT, render_code
 from cffunc.function.rules import PASS_HEADER
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.events import viewer_request_event, viewer_response_event
@@ -269,3 +271,20 @@ def test_imports_are_merged_and_aliased() -> None:
     digest = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"  # sha256("x")
     assert out[0]["headers"]["h"] == {"value": digest}
     assert out[1]["uri"] == "/maintenance/index.html" and "h" not in out[1]["headers"]
+
+
+@pytest.mark.parametrize("mode", ["rewrite", "respond"])
+def test_the_room_render_stats_shows_is_exact(mode: str) -> None:
+    """A foreign function (on both events) of exactly the room shown composes to CloudFront's
+    limit; one byte more does not fit."""
+    rules = make_rules({"maintenance": {"mode": mode}, "allow": {"ips": ["192.0.2.0/24"]}})
+    room = room_for_foreign(rules)
+    both = ("viewer-request", "viewer-response")
+
+    def of_size(size: int) -> ForeignFunction:
+        padding = size - len(SMALLEST_FOREIGN) - 4
+        return ForeignFunction("pad", rules.runtime, SMALLEST_FOREIGN + "/*" + "x" * padding + "*/")
+
+    assert compose(rules, of_size(room), "fn", both).total == SIZE_LIMIT
+    with pytest.raises(CompositionError, match="over CloudFront's 10,240-byte limit by 1 "):
+        compose(rules, of_size(room + 1), "fn", both)

@@ -38,7 +38,7 @@ from cffunc.terminal import shown
 from cffunc.words import count, plural, verb
 
 
-def stats(figures: RenderStats) -> str:
+def stats(figures: RenderStats, room: int | None = None) -> str:
     both = figures.v4_networks + figures.v6_networks
     networks = f"{figures.v4_networks} IPv4 + {figures.v6_networks} IPv6 {plural(both, 'network')}"
     rows = [
@@ -48,6 +48,9 @@ def stats(figures: RenderStats) -> str:
         ("  allowlist", f"{figures.allowlist:,} ({networks}, paths)"),
         ("  logic", f"{figures.logic:,}"),
     ]
+    if room is not None:
+        left = f"{room:,} bytes" if room > 0 else "none"
+        rows.append(("room", f"{left} for a function composed with it (render --with)"))
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
 
 
@@ -56,7 +59,7 @@ def render_stats(built: Built) -> str:
     if built.composed is not None:
         return composition_stats(built.composed)
     assert built.rendered is not None
-    return stats(built.rendered.stats)
+    return stats(built.rendered.stats, built.room)
 
 
 def composition_stats(composed: ComposedFunction) -> str:

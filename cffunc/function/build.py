@@ -10,7 +10,12 @@ from pathlib import Path
 
 from cffunc.config.load import Config, Runtime
 from cffunc.errors import UsageError
-from cffunc.function.compose import ComposedFunction, ForeignFunction, compose_rendered
+from cffunc.function.compose import (
+    ComposedFunction,
+    ForeignFunction,
+    compose_rendered,
+    room_for_foreign,
+)
 from cffunc.function.compose import foreign_from_file as _foreign_from_file
 from cffunc.function.render import RenderedFunction, render
 from cffunc.function.rules import compile_rules
@@ -54,6 +59,8 @@ class Built:
     """The function alone (its parts' sizes in ``stats``)."""
     composed: ComposedFunction | None = None
     """The composition, with ``--with``."""
+    room: int | None = None
+    """The function alone: the bytes left for a function composed with it."""
 
     @property
     def total(self) -> int:
@@ -65,7 +72,8 @@ def build(
 ) -> Built:
     """The config's function, or its composition with ``with_function``."""
     if with_function is None:
-        rendered = render(compile_rules(config, env))
-        return Built(rendered.code, rendered=rendered)
+        rules = compile_rules(config, env)
+        rendered = render(rules)
+        return Built(rendered.code, rendered=rendered, room=room_for_foreign(rules))
     composed = compose_rendered(config, env, with_function.load(), with_function.slot_events)
     return Built(composed.code, composed=composed)

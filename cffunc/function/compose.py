@@ -371,3 +371,20 @@ def compose_rendered(
     """The config's function composed with ``foreign`` (on ``events``, else guessed)."""
     chosen = events or guess_events(foreign.code)
     return compose(compile_rules(config, env), foreign, config.function.name, chosen)
+
+
+SMALLEST_FOREIGN = "function handler(e){}"
+
+
+def room_for_foreign(rules: MaintenanceRules, ours_name: str = "cffunc") -> int:
+    """The bytes a foreign function may have to be composed with this config's (``render
+    --stats``): CloudFront's limit less cffunc's part and what the composition adds around
+    both, for a function on both events (the most it adds); its own imports of modules
+    cffunc imports too cost only an alias. Negative: over the limit by that much already."""
+    probe = ForeignFunction("probe", rules.runtime, SMALLEST_FOREIGN)
+    try:
+        composed = compose(rules, probe, ours_name, (VIEWER_REQUEST, VIEWER_RESPONSE))
+    except CompositionError:
+        ours = render_code(rules, composed=True).stats.total
+        return SIZE_LIMIT - ours - len(glue((VIEWER_REQUEST, VIEWER_RESPONSE), True))
+    return SIZE_LIMIT - composed.total + composed.foreign_bytes
