@@ -6,7 +6,7 @@ var JB = "{\"error\":\"maintenance\",\"message\":\"We are upgrading the database
 var K = "2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824", TM = "d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14", BP = "/__cffunc/bypass", BC = "cffunc_bypass", TTL = 43200, SKW = 60;
 var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "DT=LJ=";
-var T6 = "?==`lp================";
+var T6 = "?==`lp,";
 var PR = new RegExp("^(?:/health|/maintenance/[\\s\\S]*|/robots\\.txt|/webhooks/stripe)$");
 var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
 var HC = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+)\.?(?::[0-9]+)?$/;
@@ -105,15 +105,18 @@ function has(s, x) {
 }
 
 function find(T, w, x) {
-  var lo = 0, hi = T.length / w - 1, k = -1, m;
-  while (lo <= hi) {
-    m = (lo + hi) >> 1;
-    if (T.substring(m * w, m * w + w) <= x) {
-      k = m;
-      lo = m + 1;
-    } else hi = m - 1;
+  var lo = 0, hi = T.length, k = '', a, b, s;
+  while (lo < hi) {
+    a = (lo + hi) >> 1;
+    a = w ? a - a % w : T.lastIndexOf(',', a - 1) + 1;
+    b = w ? a + w : T.indexOf(',', a);
+    s = T.substring(a, b);
+    if (s <= x) {
+      k = s;
+      lo = w ? b : b + 1;
+    } else hi = a;
   }
-  return has(T.substring(k * w, k * w + w), x) || has(T.substring(k * w + w, k * w + w + w), x);
+  return has(k, x) || has(T.slice(lo, w ? lo + w : T.indexOf(',', lo)), x);
 }
 
 function ipOk(ip) {
@@ -124,7 +127,7 @@ function ipOk(ip) {
     return b ? find(T4, 6, enc(b)) : false;
   }
   b = p6(ip);
-  return b ? find(T6, 22, enc(b)) : false;
+  return b ? find(T6, 0, enc(b)) : false;
 }
 
 function host(r) {

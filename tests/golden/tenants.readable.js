@@ -102,15 +102,18 @@ function has(s, x) {
 }
 
 function find(T, w, x) {
-  var lo = 0, hi = T.length / w - 1, k = -1, m;
-  while (lo <= hi) {
-    m = (lo + hi) >> 1;
-    if (T.substring(m * w, m * w + w) <= x) {
-      k = m;
-      lo = m + 1;
-    } else hi = m - 1;
+  var lo = 0, hi = T.length, k = '', a, b, s;
+  while (lo < hi) {
+    a = (lo + hi) >> 1;
+    a = w ? a - a % w : T.lastIndexOf(',', a - 1) + 1;
+    b = w ? a + w : T.indexOf(',', a);
+    s = T.substring(a, b);
+    if (s <= x) {
+      k = s;
+      lo = w ? b : b + 1;
+    } else hi = a;
   }
-  return has(T.substring(k * w, k * w + w), x) || has(T.substring(k * w + w, k * w + w + w), x);
+  return has(k, x) || has(T.slice(lo, w ? lo + w : T.indexOf(',', lo)), x);
 }
 
 function ipOk(ip) {
