@@ -93,8 +93,8 @@ def short_names() -> Iterator[str]:
 
 
 def minify(code: str) -> str:
-    """``code`` as deployed: whitespace dropped, names and tokens shortened."""
-    return shorten_tokens(shorten_names(str(rjsmin.jsmin(code)))) + "\n"
+    """``code`` as deployed: whitespace dropped, names, statements and tokens shortened."""
+    return shorten_tokens(join_statements(shorten_names(str(rjsmin.jsmin(code))))) + "\n"
 
 
 def shorten_names(code: str) -> str:
@@ -236,6 +236,62 @@ def shorten_names(code: str) -> str:
 
 def _text(node: Node) -> str:
     return (node.text or b"").decode("utf-8")
+
+
+LOOPS_AND_IFS = frozenset({"if_statement", "for_statement", "for_in_statement", "while_statement"})
+SIMPLE_STATEMENTS = frozenset(
+    {
+        "expression_statement",
+        "return_statement",
+        "break_statement",
+        "continue_statement",
+        "throw_statement",
+    }
+)
+
+
+def join_statements(code: str) -> str:
+    """Statements joined where the grammar lets them be: ``var a=1;var b=2`` as ``var
+    a=1,b=2``; a block of one simple statement (an expression, ``return``, ``break``,
+    ``continue``, ``throw``) after ``if (...)``, ``else`` or a loop's head, without its
+    braces (never a block holding an ``if``, whose ``else`` could then change owner)."""
+    tree = check_syntax(code)
+    data = code.encode("utf-8")
+    edits: list[tuple[int, int, bytes]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        previous = node.prev_sibling
+        if (
+            node.type == "variable_declaration"
+            and previous is not None
+            and previous.type == "variable_declaration"
+            and previous.end_byte == node.start_byte
+            and data[previous.end_byte - 1 : previous.end_byte] == b";"
+            and data[node.start_byte : node.start_byte + 4] == b"var "
+        ):
+            edits.append((previous.end_byte - 1, node.start_byte + 4, b","))
+        parent = node.parent
+        if (
+            node.type == "statement_block"
+            and parent is not None
+            and (parent.type in LOOPS_AND_IFS or parent.type == "else_clause")
+            and node.named_child_count == 1
+            and node.named_children[0].type in SIMPLE_STATEMENTS
+        ):
+            inner = node.named_children[0]
+            if parent.type == "if_statement" and parent.child_by_field_name("consequence") != node:
+                continue
+            if parent.type != "else_clause" and data[node.start_byte - 1 : node.start_byte] != b")":
+                continue
+            opening = b" " if parent.type == "else_clause" else b""
+            closing = b"" if data[inner.end_byte - 1 : inner.end_byte] == b";" else b";"
+            edits.append((node.start_byte, node.start_byte + 1, opening))
+            edits.append((node.end_byte - 1, node.end_byte, closing))
+    for start, end, text in sorted(edits, reverse=True):
+        data = data[:start] + text + data[end:]
+    return data.decode("utf-8")
 
 
 STATEMENTS_ENDING_IN_SEMICOLON = frozenset(
