@@ -25,11 +25,11 @@ function hd(h) {
 }
 
 function gen(b, t) {
-  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t}}), body: {encoding: 'text', data: b}};
+  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t + '; charset=utf-8'}}), body: {encoding: 'text', data: b}};
 }
 
 function fail() {
-  return gen(TB, 'text/plain; charset=utf-8');
+  return gen(TB, 'text/plain');
 }
 
 function wantsJson(a) {
@@ -163,8 +163,8 @@ function rewrites(r) {
 
 function answer(r) {
   if (!rewrites(r)) {
-    if (wantsJson(gv(r.headers, 'accept'))) return gen(JB, 'application/json; charset=utf-8');
-    return gen(TB, 'text/plain; charset=utf-8');
+    if (wantsJson(gv(r.headers, 'accept'))) return gen(JB, 'application/json');
+    return gen(TB, 'text/plain');
   }
   r.uri = OBJ;
   r.querystring = {};

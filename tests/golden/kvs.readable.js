@@ -25,11 +25,11 @@ function hd(h) {
 }
 
 function gen(b, t) {
-  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t}}), body: {encoding: 'text', data: b}};
+  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t + '; charset=utf-8'}}), body: {encoding: 'text', data: b}};
 }
 
 function fail() {
-  return gen(TB, 'text/plain; charset=utf-8');
+  return gen(TB, 'text/plain');
 }
 
 function wantsJson(a) {
@@ -266,8 +266,8 @@ function rewrites(r) {
 
 function answer(r, sc) {
   if (!rewrites(r)) {
-    if (wantsJson(gv(r.headers, 'accept'))) return gen(msg(JB, sc), 'application/json; charset=utf-8');
-    return gen(msg(TB, sc), 'text/plain; charset=utf-8');
+    if (wantsJson(gv(r.headers, 'accept'))) return gen(msg(JB, sc), 'application/json');
+    return gen(msg(TB, sc), 'text/plain');
   }
   r.uri = OBJ;
   r.querystring = {};

@@ -22,11 +22,11 @@ function hd(h) {
 }
 
 function gen(b, t) {
-  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t}}), body: {encoding: 'text', data: b}};
+  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t + '; charset=utf-8'}}), body: {encoding: 'text', data: b}};
 }
 
 function fail() {
-  return gen(TB, 'text/plain; charset=utf-8');
+  return gen(TB, 'text/plain');
 }
 
 function wantsJson(a) {
@@ -153,8 +153,8 @@ function decide(r, ip, now) {
 }
 
 function answer(r) {
-  if (wantsJson(gv(r.headers, 'accept'))) return gen(JB, 'application/json; charset=utf-8');
-  return gen(PG, 'text/html; charset=utf-8');
+  if (wantsJson(gv(r.headers, 'accept'))) return gen(JB, 'application/json');
+  return gen(PG, 'text/html');
 }
 
 function respond(e) {

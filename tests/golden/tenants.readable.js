@@ -22,11 +22,11 @@ function hd(h) {
 }
 
 function gen(b, t) {
-  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t}}), body: {encoding: 'text', data: fill(b, t.charAt(5))}};
+  return {statusCode: S, statusDescription: SD, headers: hd({'content-type': {value: t + '; charset=utf-8'}}), body: {encoding: 'text', data: fill(b, t.charAt(5))}};
 }
 
 function fail() {
-  return gen(TB, 'text/plain; charset=utf-8');
+  return gen(TB, 'text/plain');
 }
 
 function wantsJson(a) {
@@ -271,9 +271,9 @@ async function decide(r, ip, now, st, o, e) {
 }
 
 function answer(r, sc) {
-  if (wantsJson(gv(r.headers, 'accept'))) return gen(msg(JB, sc), 'application/json; charset=utf-8');
-  if (sc && sc.methods === 'writes') return gen(msg(TB, sc), 'text/plain; charset=utf-8');
-  return gen(PG, 'text/html; charset=utf-8');
+  if (wantsJson(gv(r.headers, 'accept'))) return gen(msg(JB, sc), 'application/json');
+  if (sc && sc.methods === 'writes') return gen(msg(TB, sc), 'text/plain');
+  return gen(PG, 'text/html');
 }
 
 function respond(e) {
