@@ -50,26 +50,18 @@ function p4(s) {
 }
 
 function p6(s) {
-  var h = s.split('::'), a, b, l, t = null, n, i, g, o = [];
-  if (h.length > 2) return null;
-  a = h[0] ? h[0].split(':') : [];
-  b = h.length > 1 && h[1] ? h[1].split(':') : [];
-  l = h.length > 1 ? b : a;
-  if (l.length && l[l.length - 1].indexOf('.') >= 0) {
-    t = p4(l.pop());
-    if (!t) return null;
-  }
-  n = a.length + b.length + (t ? 2 : 0);
-  if (h.length > 1 ? n > 7 : n !== 8) return null;
-  g = a.slice();
-  if (h.length > 1) for (i = n; i < 8; i++) g.push('0');
-  g = g.concat(b);
-  for (i = 0; i < g.length; i++) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g[i])) return null;
-    n = parseInt(g[i], 16);
+  var h = s.split('::'), c = h.length > 1, a = h[0] ? h[0].split(':') : [], b = c && h[1] ? h[1].split(':') : [], l = c ? b : a, t = /\./.test(l[l.length - 1]) ? p4(l.pop()) : [], o = [], n, i;
+  if (h.length > 2 || !t) return null;
+  n = a.length + b.length + t.length / 2;
+  if (c ? n > 7 : n !== 8) return null;
+  while (n++ < 8) a.push('0');
+  a = a.concat(b);
+  for (i = 0; i < a.length; i++) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(a[i])) return null;
+    n = parseInt(a[i], 16);
     o.push(n >> 8, n & 255);
   }
-  return t ? o.concat(t) : o;
+  return o.concat(t);
 }
 
 function enc(b) {
