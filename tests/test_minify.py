@@ -8,7 +8,13 @@ import re
 import pytest
 from py_mini_racer import MiniRacer
 
-from cffunc.function.minify import join_statements, minify, shorten_names, shorten_tokens
+from cffunc.function.minify import (
+    join_statements,
+    merge_returns,
+    minify,
+    shorten_names,
+    shorten_tokens,
+)
 from cffunc.function.render import readable_source
 from cffunc.function.source import SourceError
 from tests.helpers import make_rules
@@ -117,6 +123,20 @@ def test_statements_join_where_the_grammar_lets_them() -> None:
         "if(a){for(;;){if(b)break}}else return a;while(b)b--;return[a,b]}"
     )
     assert run(join_statements(code)) == run(code)
+
+
+def test_returns_merge_with_the_same_answers() -> None:
+    code = (
+        "var calls=[];function t(v){calls.push(v);return v}"
+        "function pick(a,b){if(t(a))return 0;if(t(b)=='x')return 0;if(a?b:a)return 1;"
+        "if(b)return a,b;return b=3}"
+        "function handler(e){var out=[],a,b,vs=[0,1,'x',''];for(a=0;a<4;a++)for(b=0;b<4;b++)"
+        "out.push(pick(vs[a],vs[b]));return [out,calls]}"
+    )
+    merged = merge_returns(code)
+    assert "if(" not in merged.split("function pick")[1].split("function handler")[0]
+    assert "t(a)||t(b)=='x'" in merged and "(a?b:a)?1" in merged and "?(a,b):" in merged
+    assert run(merged) == run(code)
 
 
 def test_tokens_keep_their_meaning() -> None:

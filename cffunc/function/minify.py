@@ -94,7 +94,8 @@ def short_names() -> Iterator[str]:
 
 def minify(code: str) -> str:
     """``code`` as deployed: whitespace dropped, names, statements and tokens shortened."""
-    return shorten_tokens(join_statements(shorten_names(str(rjsmin.jsmin(code))))) + "\n"
+    joined = join_statements(shorten_names(str(rjsmin.jsmin(code))))
+    return shorten_tokens(merge_returns(joined)) + "\n"
 
 
 def shorten_names(code: str) -> str:
@@ -292,6 +293,109 @@ def join_statements(code: str) -> str:
     for start, end, text in sorted(edits, reverse=True):
         data = data[:start] + text + data[end:]
     return data.decode("utf-8")
+
+
+BINDS_TIGHTER_THAN_OR = frozenset(
+    {
+        "identifier",
+        "member_expression",
+        "subscript_expression",
+        "call_expression",
+        "unary_expression",
+        "await_expression",
+        "parenthesized_expression",
+        "true",
+        "false",
+        "null",
+        "number",
+        "string",
+        "regex",
+    }
+)
+"""Expressions that need no parentheses as an operand of ``||`` or before ``?``
+(a binary expression needs none either, unless it is ``??``, which may not meet ``||``)."""
+
+
+def merge_returns(code: str) -> str:
+    """Returns merged, as terser does, until none is left to merge: ``if(a)return x;
+    if(b)return x;`` as ``if(a||b)return x;`` (x the same text; b is still evaluated
+    only when a is false), and ``if(a)return x;return y;`` as ``return a?x:y;``."""
+    while True:
+        merged = _merge_returns_once(code)
+        if merged == code:
+            return code
+        code = merged
+
+
+def _merge_returns_once(code: str) -> str:
+    tree = check_syntax(code)
+    data = code.encode("utf-8")
+    edits: list[tuple[int, int, bytes]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type not in ("program", "statement_block"):
+            continue
+        statements = node.named_children
+        index = 0
+        while index + 1 < len(statements):
+            first, second = statements[index], statements[index + 1]
+            guarded = _guarded_return(first)
+            if guarded is None:
+                index += 1
+                continue
+            condition, value = guarded
+            then = _guarded_return(second)
+            stop = ";" if _text(second).endswith(";") else ""
+            if then is not None and _text(then[1]) == _text(value):
+                text = f"if({_operand(condition)}||{_operand(then[0])})return {_text(value)}{stop}"
+            elif second.type == "return_statement" and second.named_child_count == 1:
+                otherwise = second.named_children[0]
+                text = f"return {_operand(condition)}?{_branch(value)}:{_branch(otherwise)}{stop}"
+            else:
+                index += 1
+                continue
+            edits.append((first.start_byte, second.end_byte, text.encode("utf-8")))
+            index += 2
+    # One of two overlapping merges (one inside a function expression in the other's
+    # return) waits for the next pass.
+    kept: list[tuple[int, int, bytes]] = []
+    for edit in sorted(edits):
+        if not kept or edit[0] >= kept[-1][1]:
+            kept.append(edit)
+    for start, end, piece in reversed(kept):
+        data = data[:start] + piece + data[end:]
+    return data.decode("utf-8")
+
+
+def _guarded_return(node: Node) -> tuple[Node, Node] | None:
+    """(condition, value) of ``if(condition)return value;`` without an else."""
+    if node.type != "if_statement" or node.child_by_field_name("alternative") is not None:
+        return None
+    condition = node.child_by_field_name("condition")
+    consequence = node.child_by_field_name("consequence")
+    if (
+        condition is None
+        or condition.named_child_count != 1
+        or consequence is None
+        or consequence.type != "return_statement"
+        or consequence.named_child_count != 1
+    ):
+        return None
+    return condition.named_children[0], consequence.named_children[0]
+
+
+def _operand(node: Node) -> str:
+    operator = node.child_by_field_name("operator") if node.type == "binary_expression" else None
+    tight = node.type in BINDS_TIGHTER_THAN_OR or (
+        node.type == "binary_expression" and operator is not None and operator.type != "??"
+    )
+    return _text(node) if tight else f"({_text(node)})"
+
+
+def _branch(node: Node) -> str:
+    return f"({_text(node)})" if node.type == "sequence_expression" else _text(node)
 
 
 STATEMENTS_ENDING_IN_SEMICOLON = frozenset(
