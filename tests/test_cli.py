@@ -344,8 +344,9 @@ def test_render_with_prints_the_composition_and_its_budget(runner: CliRunner) ->
     args = ["-c", str(SAMPLES / "cffunc.toml"), "render", "--with", str(FOREIGN / "spa-rewrite.js")]
     code = runner.invoke(cli, args, env=ENV)
     assert code.exit_code == 0
+    # Every import under the composition's own name; then the foreign code in C$F.
     assert code.stdout.startswith(
-        "import cf from'cloudfront';\nimport crypto from'crypto';\nvar M$="
+        "import C$0 from 'cloudfront';\nimport C$1 from 'crypto';\nfunction C$F(){"
     )
     assert "    request.uri = '/index.html';" in code.stdout  # the foreign code, verbatim
     stats = runner.invoke(cli, [*args, "--stats"], env=ENV)
