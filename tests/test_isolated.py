@@ -10,6 +10,8 @@ inject the clock.
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -118,6 +120,42 @@ def test_render_with_runs_none_of_the_foreign_code(processes: Processes, foreign
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].split() == ["runtime", "cloudfront-js-2.0"]
+
+
+def _get(port: int, target: str) -> tuple[int, bytes]:
+    request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as connection:
+        connection.sendall(request.encode())
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def test_serve_with_stops_a_runaway_request_and_keeps_serving(
+    processes: Processes, foreign: Path
+) -> None:
+    """Each request the --with function runs for is bounded: a runaway one gets a 503
+    saying why and one log line; the server answers the next requests (a fresh child)."""
+    server = processes.popen(
+        cffunc("serve", "--port", "0", "--with", str(foreign), "--now", AFTER_END,
+               "--viewer-ip", "198.51.100.7", *LIMITS),
+        env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert server.stderr is not None
+    serving = server.stderr.readline()
+    assert serving.startswith("serving http://127.0.0.1:"), serving
+    port = int(serving.split()[1].rsplit(":", 1)[1])
+    for path in ("/slow", "/big"):
+        status, body = _get(port, path)
+        assert status == 503 and STOPPED[path] in body.decode(), body
+        line = server.stderr.readline()  # logged before the answer is sent
+        assert line.startswith(f"GET {path} 503 stopped: the function ") and STOPPED[path] in line
+        assert _get(port, "/")[0] == 200
+        assert server.stderr.readline().startswith("GET / pass ")
+    assert server.poll() is None
 
 
 # ---- the runtime serve uses: one child across invocations, a fresh one after a runaway ----
