@@ -19,6 +19,10 @@ from cffunc.replay.run import CLASSES
 from cffunc.words import count, number, plural
 from tests.helpers import ENV, SAMPLES, Processes, local_aws_env, process_env
 
+# Loaded at collection: on a machine where matplotlib has never run (CI's fresh venv), its
+# first import builds a font cache by running fc-list, which the unit lane would refuse.
+PYPLOT = pyplot()
+
 
 def screen(raw: str) -> list[str]:
     """The lines a terminal shows for ``raw``: a carriage return goes back to the start of
@@ -182,7 +186,7 @@ def test_the_legend_swatches_sit_on_the_page_not_on_the_areas() -> None:
         (datetime(2026, 11, 30, tzinfo=UTC) + timedelta(minutes=5 * i), [400, 133, 1, 1])
         for i in range(60)
     ]
-    svg = _timeline_svg(pyplot(), points)
+    svg = _timeline_svg(PYPLOT, points)
     box = re.search(r'<g id="patch_2">\s*<path d="([^"]+)"', svg)
     assert box is not None
     left, top, right, bottom = _rectangle(box.group(1))
