@@ -98,7 +98,7 @@ def glue(events: tuple[str, ...], mark_pass: bool, roots: str = "") -> str:
 # let freeze stays as it is; nothing cffunc's code calls is left out.
 LOCKDOWN = (
     "function C$l(){var O=Object,s=[],g=typeof globalThis<'u'?globalThis:this,n,i,d;"
-    "function z(o){for(;o&&(typeof o=='object'||typeof o=='function')&&s.indexOf(o)<0;"
+    "function z(o){for(;O(o)===o&&s.indexOf(o)<0;"
     "o=O.getPrototypeOf(o)){s.push(o);try{O.freeze(o);typeof o=='function'&&z(o.prototype)}"
     "catch(x){}}}"
     "if(g){s.push(g);z(O.getPrototypeOf(g));n=O.getOwnPropertyNames(g);"
