@@ -189,7 +189,9 @@ def test_the_reproduction_gets_the_maintenance_rewrite() -> None:
 def test_a_foreign_function_that_fails_to_load_leaves_maintenance_working() -> None:
     """The foreign module body runs only once cffunc lets a request through."""
     foreign = ForeignFunction(
-        "f", "cloudfront-js-1.0", "throw new Error('broken');\nfunction handler(e){return e.request}"
+        "f",
+        "cloudfront-js-1.0",
+        "throw new Error('broken');\nfunction handler(e){return e.request}",
     )
     rules = make_rules({"allow": {"ips": ["198.51.100.0/24"]}})
     composed = compose(rules, foreign, "fn")
