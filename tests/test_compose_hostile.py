@@ -134,7 +134,7 @@ def _outputs(code: str, runtime: str, events: list[dict[str, Any]], now: int) ->
     return [result.output if result.ok else ("error", result.error) for result in results]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs(), hostile(), st.data())
 def test_hostile_foreign_code_cannot_change_a_maintenance_answer(
     config: dict[str, Any],
@@ -170,15 +170,17 @@ def test_hostile_foreign_code_cannot_change_a_maintenance_answer(
             assert got_responses[i]["statusCode"] == rules.status
 
 
+def _office_only(code: str, runtime: str = "cloudfront-js-1.0") -> tuple[Any, Any]:
+    """cffunc letting only 198.51.100.0/24 through, composed with ``code``."""
+    rules = make_rules({"allow": {"ips": ["198.51.100.0/24"]}})
+    return rules, compose(rules, ForeignFunction("f", runtime, code), "fn")  # type: ignore[arg-type]
+
+
 def test_the_reproduction_gets_the_maintenance_rewrite() -> None:
     """The report's case: a foreign function that reassigns the old glue's name."""
-    foreign = ForeignFunction(
-        "f",
-        "cloudfront-js-1.0",
-        "function handler(e){return e.request} try{M$=function(){return null}}catch(x){}",
+    rules, composed = _office_only(
+        "function handler(e){return e.request} try{M$=function(){return null}}catch(x){}"
     )
-    rules = make_rules({"allow": {"ips": ["198.51.100.0/24"]}})
-    composed = compose(rules, foreign, "fn")
     event = viewer_request_event(ViewerRequest(ip="192.0.2.1", method="GET", uri="/checkout"))
     alone = render_code(replace(rules, runtime=composed.runtime)).code
     assert _outputs(composed.code, composed.runtime, [event] * 3, 0) == _outputs(
@@ -188,13 +190,7 @@ def test_the_reproduction_gets_the_maintenance_rewrite() -> None:
 
 def test_a_foreign_function_that_fails_to_load_leaves_maintenance_working() -> None:
     """The foreign module body runs only once cffunc lets a request through."""
-    foreign = ForeignFunction(
-        "f",
-        "cloudfront-js-1.0",
-        "throw new Error('broken');\nfunction handler(e){return e.request}",
-    )
-    rules = make_rules({"allow": {"ips": ["198.51.100.0/24"]}})
-    composed = compose(rules, foreign, "fn")
+    _, composed = _office_only("throw new Error('broken');\nfunction handler(e){return e.request}")
     held = viewer_request_event(ViewerRequest(ip="192.0.2.1", method="GET", uri="/"))
     passes = viewer_request_event(ViewerRequest(ip="198.51.100.7", method="GET", uri="/"))
     with FunctionRuntime(composed.code, composed.runtime) as engine:
@@ -218,13 +214,10 @@ def test_foreign_code_that_names_the_compositions_names_is_refused(code: str) ->
 
 def test_the_pass_marker_never_makes_a_passing_request_throw() -> None:
     # A Proxy whose `has` trap throws: the marker cannot be added, the request goes on.
-    foreign = ForeignFunction(
-        "f",
-        "cloudfront-js-2.0",
+    _, composed = _office_only(
         "function handler(e){return new Proxy(e.request,{has:function(){throw 1}})}",
+        "cloudfront-js-2.0",
     )
-    rules = make_rules({"allow": {"ips": ["198.51.100.0/24"]}})
-    composed = compose(rules, foreign, "fn")
     passes = viewer_request_event(ViewerRequest(ip="198.51.100.7", method="GET", uri="/a"))
     (result,) = _outputs(composed.code, composed.runtime, [passes], 0)
     assert result["uri"] == "/a" and PASS_HEADER not in result["headers"]

@@ -93,8 +93,9 @@ def glue(events: tuple[str, ...], mark_pass: bool, roots: str = "") -> str:
 # cffunc's decision calls (RegExp.prototype.test, Date.now, String.prototype methods,
 # JSON, Promise.prototype.then...) nor add to a prototype what cffunc would read as data
 # (Object.prototype.cookie). Date is also frozen by name (the local runtime passes its
-# frozen clock as Date), and so are the modules cffunc uses and the objects it makes with
-# them (ROOTS, filled in by compose()). Each step is in a try: what a runtime does not
+# frozen clock as Date), and so are the iterator prototypes (no global names them; the
+# local runtime's crypto goes through them), the modules cffunc uses and the objects it
+# makes with them (ROOTS, filled in by compose()). Each step is in a try: what a runtime does not
 # let freeze stays as it is; nothing cffunc's code calls is left out.
 LOCKDOWN = (
     "function C$l(){var O=Object,s=[],g=typeof globalThis<'u'?globalThis:this,n,i,d;"
@@ -105,7 +106,8 @@ LOCKDOWN = (
     "for(i=0;i<n.length;i++)try{d=O.getOwnPropertyDescriptor(g,n[i]);"
     "if('value' in d){O.defineProperty(g,n[i],{writable:false,configurable:false});"
     "z(d.value)}}catch(x){}}"
-    "z(Date);ROOTS}"
+    "z(Date);try{z([][Symbol.iterator]());z(''[Symbol.iterator]());z(new Map().keys());"
+    "z(new Set().keys())}catch(x){}ROOTS}"
 )
 
 
