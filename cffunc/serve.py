@@ -11,7 +11,9 @@ own; anything else goes to ``--upstream``, or to a built-in application page tha
 the request it received (what the origin would get). In rewrite mode the viewer-response
 half then runs on the origin's answer. The config, the page and the ``--with`` file are
 reloaded when they change; a function error is answered as the edge answers it (503
-FunctionExecutionError, 502 FunctionValidationError) and logged.
+FunctionExecutionError, 502 FunctionValidationError) and logged. Composed with ``--with``,
+the function runs in a child process (kept across requests) bounded in time and memory
+per request: a runaway request gets a 503 saying it was stopped, the next a fresh child.
 
 The config's folder holds ``cffunc.toml`` and often a ``.env``: only files inside the
 maintenance object's folder are served (the object alone when it lies at the root),
@@ -47,6 +49,7 @@ from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.edge import EdgeContext
 from cffunc.runtime.engine import Invocation
 from cffunc.runtime.events import event_from_options, raw_query_of, viewer_response_event
+from cffunc.runtime.isolated import DEFAULT_LIMITS, IsolatedRuntime, Limits
 from cffunc.runtime.local_run import config_function, local_store
 from cffunc.terminal import shown
 
@@ -61,7 +64,8 @@ frame the messages; urllib3 undoes compression)."""
 @dataclass
 class _Loaded:
     rules: MaintenanceRules
-    runtime: FunctionRuntime
+    runtime: FunctionRuntime | IsolatedRuntime
+    """cffunc's function in this process; composed with ``--with``, in a child process."""
     objects: Path
     stamp: tuple[float, ...]
     watched: tuple[Path, ...]
@@ -85,6 +89,7 @@ class Edge:
         now: datetime | None = None,
         viewer_ip: str | None = None,
         log: Callable[[str], None] = print,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.config_path = config_path
         self.environ = environ
@@ -97,6 +102,8 @@ class Edge:
         self.now = now
         self.viewer_ip = viewer_ip
         self.log = log
+        self.limits = limits
+        """What one request may take of code composed with ``foreign``."""
         self.lock = threading.Lock()
         self.loaded: _Loaded | None = None
         self.http: Any = None
@@ -141,7 +148,11 @@ class Edge:
         foreign = self.foreign() if self.foreign else None
         rules, code, runtime_name = config_function(config, self.environ, foreign, self.events)
         store = local_store(None, rules)
-        runtime = FunctionRuntime(code, runtime_name, kvs=store)
+        runtime: FunctionRuntime | IsolatedRuntime
+        if foreign is None:  # cffunc's own code: in this process, for speed
+            runtime = FunctionRuntime(code, runtime_name, kvs=store)
+        else:  # code cffunc did not write: bounded, in a child process
+            runtime = IsolatedRuntime(code, runtime_name, store, self.limits)
         objects = self.objects or self.config_path.resolve().parent
         return _Loaded(rules, runtime, objects, stamp, watched, store.items if store else None)
 
@@ -180,16 +191,11 @@ class Edge:
         raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or path)
         edge = EdgeContext(raw_query=raw_query_of(raw_uri))
         decision = _decision(loaded.rules, event, now, loaded.store)
-        result = self._invoke(loaded, event, now_ms, edge)
-        if not result.ok:
-            answer = _error(result)
-            self.log(f"function error: {shown(result.error)}")
-        elif "statusCode" in result.output:
-            answer = _generated(result.output)
-        else:
-            answer = self._origin(loaded, result.output, request.get_data())
-            if loaded.rules.mode == "rewrite":
-                answer = self._viewer_response(loaded, event, result.output, answer, now_ms, edge)
+        try:
+            answer = self._answer(loaded, event, now_ms, edge, request.get_data())
+        except CffuncError as error:  # --with's child stopped: past a limit (or crashed)
+            self.log(f"{shown(request.method)} {shown(redacted(path))} 503 stopped: {shown(error)}")
+            return _stopped(error)(environ, start_response)
         status, reason, out_headers, body = answer
         response = Response(body, status=f"{status} {reason}")
         response.headers.clear()
@@ -202,6 +208,22 @@ class Edge:
             f"{status} {milliseconds:.1f} ms"
         )
         return response(environ, start_response)
+
+    def _answer(
+        self, loaded: _Loaded, event: dict[str, Any], now_ms: int, edge: EdgeContext, data: bytes
+    ) -> _Answer:
+        """What the viewer gets: the function's answer, or the origin's (after the
+        viewer-response half in rewrite mode)."""
+        result = self._invoke(loaded, event, now_ms, edge)
+        if not result.ok:
+            self.log(f"function error: {shown(result.error)}")
+            return _error(result)
+        if "statusCode" in result.output:
+            return _generated(result.output)
+        answer = self._origin(loaded, result.output, data)
+        if loaded.rules.mode == "rewrite":
+            answer = self._viewer_response(loaded, event, result.output, answer, now_ms, edge)
+        return answer
 
     def _viewer_response(
         self,
@@ -298,6 +320,17 @@ def _error(result: Invocation) -> _Answer:
     reason = "Service Unavailable" if status == 503 else "Bad Gateway"
     text = f"{kind}: the CloudFront function failed (cffunc serve: {result.error})\n"
     return status, reason, [("content-type", "text/plain; charset=utf-8")], text.encode()
+
+
+def _stopped(error: CffuncError) -> Any:
+    """The answer to a request whose function was stopped (past --time-limit or
+    --memory-limit): 503, as the edge answers a function that fails, saying why."""
+    from werkzeug.wrappers import Response
+
+    text = f"cffunc serve: {error}\n"
+    return Response(
+        text, status="503 Service Unavailable", content_type="text/plain; charset=utf-8"
+    )
 
 
 def _generated(output: dict[str, Any]) -> _Answer:

@@ -11,11 +11,13 @@ fixture to use, so the marker cannot drift from what the tests do.
 from __future__ import annotations
 
 import _posixsubprocess
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
 from tests.helpers import SAMPLES, Processes
@@ -25,6 +27,12 @@ INTEGRATION_FIXTURES = {
     "edge", "listening",
 }  # fmt: skip
 SEED = read_seeds(SAMPLES / "distribution.json")
+
+# Property tests draw the same examples on every run (a run that fails, fails again);
+# CFFUNC_HYPOTHESIS=explore draws new ones, to look further before a change lands.
+settings.register_profile("fixed", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("CFFUNC_HYPOTHESIS", "fixed"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

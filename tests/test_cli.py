@@ -298,6 +298,7 @@ FOREIGN = SAMPLES / "foreign"
         ("security-headers.js", "headers-scenarios.toml"),
     ],
 )
+@pytest.mark.usefixtures("processes")  # --with runs in a child process
 def test_test_with_checks_what_the_foreign_function_did(
     runner: CliRunner, function: str, scenarios: str
 ) -> None:
@@ -311,6 +312,7 @@ def test_test_with_checks_what_the_foreign_function_did(
     assert " 0 failed" in result.stdout
 
 
+@pytest.mark.usefixtures("processes")  # --with runs in a child process
 def test_expect_uri_and_headers_say_what_differs(runner: CliRunner, tmp_path: Path) -> None:
     scenarios = tmp_path / "s.toml"
     scenarios.write_text(
@@ -344,8 +346,9 @@ def test_render_with_prints_the_composition_and_its_budget(runner: CliRunner) ->
     args = ["-c", str(SAMPLES / "cffunc.toml"), "render", "--with", str(FOREIGN / "spa-rewrite.js")]
     code = runner.invoke(cli, args, env=ENV)
     assert code.exit_code == 0
+    # Every import under the composition's own name; then the foreign code in C$F.
     assert code.stdout.startswith(
-        "import cf from'cloudfront';\nimport crypto from'crypto';\nvar M$="
+        "import C$0 from 'cloudfront';\nimport C$1 from 'crypto';\nfunction C$F(){"
     )
     assert "    request.uri = '/index.html';" in code.stdout  # the foreign code, verbatim
     stats = runner.invoke(cli, [*args, "--stats"], env=ENV)
@@ -382,6 +385,7 @@ def test_with_refusals_and_usage(runner: CliRunner) -> None:
     assert both.exit_code == 2
 
 
+@pytest.mark.usefixtures("processes")  # --with runs in a child process
 def test_test_with_single_events(runner: CliRunner) -> None:
     result = runner.invoke(
         cli,
@@ -469,18 +473,28 @@ def test_someone_elses_code_is_bounded_in_time_and_memory(
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_ctrl_c_stops_a_runaway_run(tmp_path: Path, processes: Processes) -> None:
+@pytest.mark.parametrize(
+    ("options", "what"),
+    [
+        (["--code", "{code}", "--runtime", "cloudfront-js-2.0"], "{code}"),
+        (["-c", str(SAMPLES / "cffunc.toml"), "--with", "{code}", "--ip", "203.0.113.9"],
+         "{code} composed with cffunc's function"),
+    ],
+)  # fmt: skip
+def test_ctrl_c_stops_a_runaway_run(
+    tmp_path: Path, processes: Processes, options: list[str], what: str
+) -> None:
     code = tmp_path / "fn.js"
     code.write_text(RUNAWAY)
+    given = [option.format(code=code) for option in options]
     process = processes.popen(
-        [sys.executable, "-m", "cffunc", "test", "--code", str(code), "--runtime",
-         "cloudfront-js-2.0", "--path", "/", "--time-limit", "60"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "cffunc", "test", *given, "--path", "/", "--time-limit", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV},
     )  # fmt: skip
     assert process.stderr is not None
     # The line says the child runs: the command's signal handlers are in place by then.
     started = process.stderr.readline()
-    assert started.startswith(f"running {code} in a child process"), started
+    assert started.startswith(f"running {what.format(code=code)} in a child process"), started
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130

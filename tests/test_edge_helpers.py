@@ -404,6 +404,7 @@ def test_tenant_options_are_checked_as_the_api_checks_them(
 
 
 @rule("tenant-id")
+@pytest.mark.usefixtures("processes")  # --with runs in a child process
 def test_scenarios_run_as_a_tenant(tmp_path: Path) -> None:
     """The scenario keys tenant, tenant_params, endpoint reach the composed function."""
     config = tmp_path / "cffunc.toml"

@@ -11,6 +11,7 @@ import pytest
 from tree_sitter import Node
 
 from cffunc.config.load import load_config
+from cffunc.function.bindings import check_bindings
 from cffunc.function.features import _refusal, check_features
 from cffunc.function.render import render
 from cffunc.function.rules import compile_rules
@@ -37,11 +38,17 @@ def _walk(node: Node) -> Iterator[Node]:
 
 
 def walked(code: str, runtime: str) -> str | None:
-    """Every node in order, the first refused: what check_features must say."""
-    for node in _walk(check_syntax(code).root_node):
+    """Every node in order, the first refused: what check_features must say (else what
+    the check of names declared twice says, which comes after it)."""
+    tree = check_syntax(code)
+    for node in _walk(tree.root_node):
         refused = _refusal(node, runtime)  # type: ignore[arg-type]
         if refused is not None:
             return f"{runtime} does not support {refused} (at {position(node)})"
+    try:
+        check_bindings(tree.root_node, module=runtime == "cloudfront-js-2.0")
+    except SourceError as error:
+        return str(error)
     return None
 
 

@@ -86,6 +86,7 @@ def test_not_configured_it_costs_nothing_and_leaves_the_header_alone() -> None:
         assert runtime.invoke(event, NOW_MS).output == event["request"]
 
 
+@pytest.mark.usefixtures("processes")  # --with runs in a child process
 def test_a_composed_function_sees_the_header_cffunc_set(tmp_path: Path) -> None:
     """The foreign handler gets the request after cffunc's half set (or removed) it."""
     config = tmp_path / "cffunc.toml"

@@ -194,6 +194,7 @@ def test_a_store_toggled_config_serves_with_maintenance_on(browser: Any) -> None
     context.close()
 
 
+@pytest.mark.usefixtures("processes")  # --with runs in a child process
 def test_with_events_choose_the_slots_the_foreign_function_is_on() -> None:
     """`serve --with F --with-event E` composes as render and test do: the code served is
     config_function's for those events, not the guessed ones."""

@@ -16,6 +16,7 @@ from cffunc.cli.options import (
     aws_options_given,
     command_options,
     json_option,
+    limit_options,
     parse_now,
     with_function,
     with_options,
@@ -25,7 +26,6 @@ from cffunc.config.load import RUNTIMES
 from cffunc.config.starter import write_starter
 from cffunc.deploy import operations
 from cffunc.function.build import build
-from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS
 from cffunc.runtime.local_test import EdgeOptions, SingleEvent, TestRequest, run_test
 
 
@@ -162,20 +162,7 @@ def _pairs(option: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     help="Also run the events through CloudFront's TestFunction (DEVELOPMENT stage) and "
     "compare; the AWS options go with it.",
 )
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.1),
-    default=DEFAULT_SECONDS,
-    show_default=True,
-    help="--code: seconds the run may take before it is stopped (it runs in a child process).",
-)
-@click.option(
-    "--memory-limit",
-    type=click.IntRange(min=64),
-    default=DEFAULT_MEGABYTES,
-    show_default=True,
-    help="--code: megabytes the run may use before it is stopped.",
-)
+@limit_options
 @with_options
 @json_option
 @aws_options
@@ -214,7 +201,9 @@ def test_command(
     (what the function did, the status, JSON/HTML/text and the headers that
     matter), or with --json what CloudFront's TestFunction would return for
     each (ComputeUtilization is a local estimate); exit 1 when the function
-    fails. --code runs any CloudFront Function file. Origin modifications and
+    fails. --code runs any CloudFront Function file; it and --with's composition
+    run in a child process, stopped past --time-limit or --memory-limit (one
+    line, exit 1). Origin modifications and
     cf.logCustomData() values are shown under each event (OriginModifications
     and LogCustomData in --json); --edge-location and --tenant say what the
     edge tells a runtime 2.0 function beside the event. --remote also sends the

@@ -1,5 +1,6 @@
 """The options commands share, declared once: the global ones (config, AWS, verbosity),
-``--json``, ``--wait``/``--timeout`` and ``--with``; and the :class:`Settings` they fill."""
+``--json``, ``--wait``/``--timeout``, ``--with`` and the limits of code cffunc did not
+write; and the :class:`Settings` they fill."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from cffunc.deploy.awsclient import CloudFrontClient, Connection
 from cffunc.deploy.parallel import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from cffunc.deploy.toggles import Deployment
 from cffunc.function.build import WithFunction
+from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -148,6 +150,27 @@ def with_options(command: F) -> F:
         "with_file",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Compose with this CloudFront Function, as cffunc does with one already on a slot.",
+    )(command)
+
+
+def limit_options(command: F) -> F:
+    """--time-limit and --memory-limit: the bounds of code cffunc did not write (``--code``,
+    ``--with``), which runs in a child process."""
+    command = click.option(
+        "--memory-limit",
+        type=click.IntRange(min=64),
+        default=DEFAULT_MEGABYTES,
+        show_default=True,
+        help="--code, --with: megabytes that code may use (in serve: per request) before it "
+        "is stopped.",
+    )(command)
+    return click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0.1),
+        default=DEFAULT_SECONDS,
+        show_default=True,
+        help="--code, --with: seconds that code may run (in serve: per request) before it is "
+        "stopped; it runs in a child process.",
     )(command)
 
 

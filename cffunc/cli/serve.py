@@ -10,11 +10,13 @@ import click
 from cffunc.cli.options import (
     Settings,
     command_options,
+    limit_options,
     parse_now,
     with_function,
     with_options,
 )
 from cffunc.cli.output import echo_err
+from cffunc.runtime.isolated import Limits
 from cffunc.serve import Edge, serve_forever
 
 
@@ -40,6 +42,7 @@ from cffunc.serve import Edge, serve_forever
 @with_options
 @click.option("--now", help="Serve as if at this RFC 3339 time (default: the clock).")
 @click.option("--viewer-ip", help="The viewer's address (default: the connection's).")
+@limit_options
 @command_options
 def serve_command(
     settings: Settings,
@@ -52,6 +55,8 @@ def serve_command(
     with_events: tuple[str, ...],
     now: str | None,
     viewer_ip: str | None,
+    time_limit: float,
+    memory_limit: int,
 ) -> None:
     """Serve HTTP as the CloudFront edge would for this config, to look at in a browser.
 
@@ -60,6 +65,8 @@ def serve_command(
     maintenance object and its folder come from --objects; viewer-response runs on
     the answer. The config, the page and --with's file reload when they change.
     One log line a request: method, path, decision and rule, status, time.
+    With --with, the composed code runs in a child process: a request past
+    --time-limit or --memory-limit is stopped and answered 503.
 
     \b
     Examples:
@@ -73,8 +80,10 @@ def serve_command(
     edge = Edge(
         config_path, os.environ, upstream, objects, chosen.load if chosen else None,
         [chosen.path] if chosen else [], chosen.slot_events if chosen else None, fixed,
-        viewer_ip, echo_err,
+        viewer_ip, echo_err, Limits(time_limit, memory_limit),
     )  # fmt: skip
+    bounded = f"; {chosen.path} runs in a child process, {edge.limits} a request" if chosen else ""
     serve_forever(
-        edge, host, port, lambda url: echo_err(f"serving {url} as the edge for {config_path}")
-    )
+        edge, host, port,
+        lambda url: echo_err(f"serving {url} as the edge for {config_path}{bounded}"),
+    )  # fmt: skip

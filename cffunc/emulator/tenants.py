@@ -137,14 +137,17 @@ class Tenants:
     def tenant(self, identifier: str) -> Tenant:
         """By ID, name or ARN ("You can specify the ARN, ID, or name of the distribution
         tenant": GetDistributionTenant's Identifier)."""
+        tenant: Tenant = self._identified(self.tenants, identifier, "distribution tenant")
+        return tenant
+
+    def _identified(self, table: dict[str, Any], identifier: str, kind: str) -> Any:
+        """An entry of ``table`` by its ID, name or ARN; EntityNotFound naming ``kind``."""
         with self.state.lock:
-            found = self.tenants.get(identifier) or next(
-                (t for t in self.tenants.values() if identifier in (t.name, t.arn)), None
+            found = table.get(identifier) or next(
+                (e for e in table.values() if identifier in (e.name, e.arn)), None
             )
             if found is None:
-                raise ApiError(
-                    "EntityNotFound", f"The distribution tenant {identifier} does not exist."
-                )
+                raise ApiError("EntityNotFound", f"The {kind} {identifier} does not exist.")
             return found
 
     def tenant_by_domain(self, domain: str) -> Tenant:
@@ -157,15 +160,8 @@ class Tenants:
 
     def group(self, identifier: str) -> ConnectionGroup:
         """By ID, name or ARN (GetConnectionGroup's Identifier)."""
-        with self.state.lock:
-            found = self.groups.get(identifier) or next(
-                (g for g in self.groups.values() if identifier in (g.name, g.arn)), None
-            )
-            if found is None:
-                raise ApiError(
-                    "EntityNotFound", f"The connection group {identifier} does not exist."
-                )
-            return found
+        group: ConnectionGroup = self._identified(self.groups, identifier, "connection group")
+        return group
 
     def group_by_endpoint(self, endpoint: str) -> ConnectionGroup:
         with self.state.lock:

@@ -40,47 +40,85 @@ from cffunc.function.templates import js
 V1: Runtime = "cloudfront-js-1.0"
 V2: Runtime = "cloudfront-js-2.0"
 COMMENT_PREFIX = "cffunc composition: "
-# Module-level names of the composition; the foreign code's imports may not take them.
-RESERVED = ("M$", "F$", "R$", "P$", "handler")
 
 VIEWER_REQUEST, VIEWER_RESPONSE = "viewer-request", "viewer-response"
-_THENABLE = "x&&typeof x.then==='function'"
+# Every name the composition declares starts with C$; foreign code that names one is refused.
+RESERVED_PREFIX = "C$"
 
 
-def glue(events: tuple[str, ...], mark_pass: bool) -> str:
-    """The composed handler. ES 5.1, so it runs under both runtimes; a thenable is chained
-    rather than awaited (1.0 has no async). M$ is cffunc (null: the request passes), F$
-    the foreign handler, which runs only on the ``events`` it was associated with.
+def glue(events: tuple[str, ...], mark_pass: bool, roots: str = "") -> str:
+    """The end of cffunc's closure: the composed handler and what it needs. ES 5.1, so it
+    runs under both runtimes; a thenable is chained rather than awaited (1.0 has no
+    async).
+
+    C$m is cffunc's handler, which answers null for a request (or response) it lets
+    through. Only then does the foreign handler run, on ``events``: C$r loads the foreign
+    module body (C$F) the first time, after C$l has frozen the built-ins and locked the
+    globals, so no foreign code ever runs before cffunc decides, and nothing it changes
+    reaches cffunc's later decisions. Maintenance answers are cffunc's alone.
 
     ``mark_pass`` (rewrite mode, where cffunc's viewer-response half decides again): a
     request that passed and that the foreign handler sends on gets the pass header, added
-    after the foreign handler ran. Whether viewer-response sees the request as the viewer
-    sent it or as viewer-request returned it is not documented (UNCONFIRMED); either way
-    the answer is right: the marker wins if present, else cffunc decides on the request
-    it sees, which is then the viewer's own."""
-    if VIEWER_RESPONSE in events:
-        response = f"x=F$(e);return {_THENABLE}?x.then(function(o){{return R$(e,o)}}):R$(e,x)"
-    else:
-        response = "return M$(e)"
-    after = "e.request"
-    marker = ""
+    after the foreign handler ran (leaving any object that resists untouched). Whether
+    viewer-response sees the request as the viewer sent it or as viewer-request returned
+    it is not documented (UNCONFIRMED); either way the answer is right: the marker wins if
+    present, else cffunc decides on the request it sees, which is then the viewer's own."""
+    on_request = "e.request"
     if VIEWER_REQUEST in events:
-        after = "P$(F$(e))" if mark_pass else "F$(e)"
-        if mark_pass:
-            marker = (
-                "function P$(r){if(r&&typeof r.then==='function')return r.then(P$);"
-                "if(r&&typeof r==='object'&&!('statusCode' in r)){"
-                "if(!r.headers||typeof r.headers!=='object')r.headers={};"
-                f"r.headers[{js(PASS_HEADER)}]={{value:'1'}}}}return r}}\n"
-            )
+        on_request = "C$p(C$r()(e))" if mark_pass else "C$r()(e)"
+    on_response = "C$r()(e)" if VIEWER_RESPONSE in events else "e.response"
+    marker = ""
+    if mark_pass and VIEWER_REQUEST in events:
+        marker = (
+            "function C$p(r){try{if(r&&typeof r.then==='function')"
+            "return Promise.resolve(r).then(C$p);"
+            "if(r&&typeof r==='object'&&!('statusCode' in r)){"
+            "if(!r.headers||typeof r.headers!=='object')r.headers={};"
+            f"r.headers[{js(PASS_HEADER)}]={{value:'1'}}}}}}catch(x){{}}return r}}\n"
+        )
     return (
-        "function handler(e){var x;"
-        f"if(e&&e.context&&e.context.eventType==='viewer-response'){{{response}}}"
-        f"x=M$(e);return {_THENABLE}?x.then(function(m){{return m===null?{after}:m}}):"
-        f"x===null?{after}:x}}\n"
-        + ("function R$(e,o){e.response=o;return M$(e)}\n" if VIEWER_RESPONSE in events else "")
+        f"var C$m=handler,C$f=null;\n{LOCKDOWN.replace('ROOTS', roots)}\n"
+        "function C$r(){if(!C$f){C$l();C$f=C$F()}return C$f}\n"
         + marker
+        + "function C$o(e){return e&&e.context&&e.context.eventType==='viewer-response'?"
+        f"{on_response}:{on_request}}}\n"
+        "return function(e){var x=C$m(e);return x&&typeof x.then==='function'?"
+        "x.then(function(m){return m===null?C$o(e):m}):x===null?C$o(e):x}"
     )
+
+
+# Run once, before the first foreign code: every built-in reachable from the global
+# object (with its prototype chain, and a constructor's prototype) is frozen and the
+# global object's own properties locked, so that foreign code can neither replace what
+# cffunc's decision calls (RegExp.prototype.test, Date.now, String.prototype methods,
+# JSON, Promise.prototype.then...) nor add to a prototype what cffunc would read as data
+# (Object.prototype.cookie). Date is also frozen by name (the local runtime passes its
+# frozen clock as Date), and so are the iterator prototypes (no global names them; the
+# local runtime's crypto goes through them), the modules cffunc uses and the objects it
+# makes with them (ROOTS, filled in by compose()). Each step is in a try: what a runtime does not
+# let freeze stays as it is; nothing cffunc's code calls is left out.
+LOCKDOWN = (
+    "function C$l(){var O=Object,s=[],g=typeof globalThis<'u'?globalThis:this,n,i,d;"
+    "function z(o){for(;O(o)===o&&s.indexOf(o)<0;"
+    "o=O.getPrototypeOf(o)){s.push(o);try{O.freeze(o);typeof o=='function'&&z(o.prototype)}"
+    "catch(x){}}}"
+    "if(g){s.push(g);z(O.getPrototypeOf(g));n=O.getOwnPropertyNames(g);"
+    "for(i=0;i<n.length;i++)try{d=O.getOwnPropertyDescriptor(g,n[i]);"
+    "if('value' in d){O.defineProperty(g,n[i],{writable:false,configurable:false});"
+    "z(d.value)}}catch(x){}}"
+    "z(Date);try{z([][Symbol.iterator]());z(''[Symbol.iterator]());z(new Map().keys());"
+    "z(new Set().keys())}catch(x){}ROOTS}"
+)
+
+
+def _roots(our_code: str) -> str:
+    """The lockdown's roots for the modules cffunc's code holds (by their local names)."""
+    roots = ""
+    if "import cf from" in our_code:
+        roots += "z(cf);try{z(cf.kvs())}catch(x){}"
+    if "crypto" in our_code:
+        roots += "z(crypto);try{z(crypto.createHmac('sha256','k'))}catch(x){}"
+    return roots
 
 
 def guess_events(code: str) -> tuple[str, ...]:
@@ -264,8 +302,8 @@ def _declared_names(node: Node) -> list[str]:
 
 @dataclass(frozen=True)
 class _Imports:
-    lines: dict[str, tuple[str, str]]
-    """module -> (local name, the import line)"""
+    names: list[tuple[str, str]]
+    """(local name, module) of each import, in order"""
     body: str
     """The code without its import lines (each replaced by as many newlines)."""
 
@@ -276,21 +314,30 @@ def _split_imports(code: str, what: str) -> _Imports:
     except SourceError as error:
         raise CompositionError(f"{what}: {error}") from None
     data = code.encode("utf-8")
-    lines: dict[str, tuple[str, str]] = {}
-    for item in found:
-        if item.name in RESERVED:
-            raise CompositionError(
-                f"{what}: imports {item.module} as {item.name}, a name the composition needs; "
-                "rename it"
-            )
-        if item.module in lines and lines[item.module][0] != item.name:
-            raise CompositionError(f"{what}: imports {item.module} twice, under two names")
-        lines[item.module] = (item.name, data[item.start : item.end].decode())
     for item in reversed(found):
         # Each import line becomes as many newlines, so line numbers stay right.
         newlines = data[item.start : item.end].count(b"\n")
         data = data[: item.start] + b"\n" * newlines + data[item.end :]
-    return _Imports(lines, data.decode("utf-8"))
+    return _Imports([(item.name, item.module) for item in found], data.decode("utf-8"))
+
+
+def _refuse_reserved(foreign: ForeignFunction) -> None:
+    """Foreign code may not name what the composition declares (every such name starts
+    with C$): it could otherwise reach cffunc's state or the composed handler."""
+    stack = [check_syntax(foreign.code).root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if (
+            node.type in ("identifier", "property_identifier", "shorthand_property_identifier")
+            and node.text is not None
+            and node.text.decode().startswith(RESERVED_PREFIX)
+        ):
+            raise CompositionError(
+                f"foreign function {foreign.name}: names {node.text.decode()} (at "
+                f"{position(node)}); names starting with {RESERVED_PREFIX} are the "
+                "composition's own: rename it"
+            )
 
 
 def compose(
@@ -300,30 +347,43 @@ def compose(
     events: tuple[str, ...] = (VIEWER_REQUEST,),
 ) -> ComposedFunction:
     """The composed function (CompositionError when it cannot be made or does not fit);
-    the foreign handler runs on ``events``, cffunc alone on the other."""
+    the foreign handler runs on ``events``, cffunc alone on the other.
+
+    The layout: every import of either side, under a name of the composition's own
+    (``import C$0 from 'cloudfront'``), so no two top-level bindings can collide; the
+    foreign code as the body of ``function C$F``, its imports as local variables, not run
+    until cffunc first lets a request through; cffunc's code, the lockdown and the glue
+    in a closure (C$H) no name of the foreign code can reach; and ``handler``, which only
+    calls C$H."""
     runtime = composition_runtime(rules, foreign)
     _check_foreign(foreign, runtime)
+    _refuse_reserved(foreign)
     ours = render_code(replace(rules, runtime=runtime), composed=True).code
     our_imports = _split_imports(ours, "cffunc")
     their_imports = _split_imports(foreign.code, f"foreign function {foreign.name}")
-    header = [line for _, line in our_imports.lines.values()]
-    aliases = []
-    for module, (name, line) in their_imports.lines.items():
-        if module in our_imports.lines:
-            ours_as = our_imports.lines[module][0]
-            if name != ours_as:
-                aliases.append(f"var {name} = {ours_as};\n")
-        else:
-            header.append(line)
+    modules: list[str] = []
+    for _, module in our_imports.names + their_imports.names:
+        if module not in modules:
+            modules.append(module)
+    alias = {module: f"{RESERVED_PREFIX}{n}" for n, module in enumerate(modules)}
+
+    def local(imports: _Imports) -> str:
+        pairs = ",".join(f"{name}={alias[module]}" for name, module in imports.names)
+        return f"var {pairs};" if pairs else ""
+
     code = (
-        "".join(line + "\n" for line in header)
-        + "var M$=(function(){\n"
-        + our_imports.body.strip("\n")
-        + "\nreturn handler})();\nvar F$=(function(){\n"
-        + "".join(aliases)
+        "".join(f"import {alias[m]} from '{m}';\n" for m in modules)
+        + "function C$F(){"
+        + local(their_imports)
+        + "\n"
         + their_imports.body.strip("\n")
-        + "\nreturn handler})();\n"
-        + glue(events, rules.mode == "rewrite")
+        + "\nreturn handler}\nvar C$H=(function(){"
+        + local(our_imports)
+        + "\n"
+        + our_imports.body.strip("\n")
+        + "\n"
+        + glue(events, rules.mode == "rewrite", _roots(ours))
+        + "})();\nfunction handler(e){return C$H(e)}\n"
     )
     composed = ComposedFunction(
         name=composed_name(ours_name, foreign.name),
@@ -379,8 +439,9 @@ SMALLEST_FOREIGN = "function handler(e){}"
 def room_for_foreign(rules: MaintenanceRules, ours_name: str = "cffunc") -> int:
     """The bytes a foreign function may have to be composed with this config's (``render
     --stats``): CloudFront's limit less cffunc's part and what the composition adds around
-    both, for a function on both events (the most it adds); its own imports of modules
-    cffunc imports too cost only an alias. Negative: over the limit by that much already."""
+    both, for a function on both events (the most it adds) that imports nothing (an import
+    costs a few bytes more, less for a module cffunc imports too). Negative: over the limit
+    by that much already."""
     probe = ForeignFunction("probe", rules.runtime, SMALLEST_FOREIGN)
     try:
         composed = compose(rules, probe, ours_name, (VIEWER_REQUEST, VIEWER_RESPONSE))

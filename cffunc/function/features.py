@@ -15,6 +15,7 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor
 
 from cffunc.config.load import Runtime
+from cffunc.function.bindings import check_bindings
 from cffunc.function.source import SourceError, check_syntax, language, position
 
 # node type -> what to call it in the error, refused by every runtime
@@ -93,10 +94,14 @@ def _has(node: Node, *tokens: str) -> bool:
 
 def check_features(code: str, runtime: Runtime) -> None:
     """Raise :class:`SourceError` naming the first construct ``runtime`` refuses (first in
-    the source: outer before inner where they start together)."""
+    the source: outer before inner where they start together), else for a name declared
+    twice where JavaScript refuses it (:mod:`cffunc.function.bindings`)."""
     tree = check_syntax(code)
     found = QueryCursor(_query()).captures(tree.root_node).get("node", [])
     for node in sorted(found, key=lambda n: (n.start_byte, -n.end_byte, _depth(n))):
         refused = _refusal(node, runtime)
         if refused is not None:
             raise SourceError(f"{runtime} does not support {refused} (at {position(node)})")
+    # CloudFront takes `import` in cloudfront-js-2.0 code, which only a module may hold:
+    # 2.0 code is read as a module (UNCONFIRMED beyond that), 1.0 code as a script.
+    check_bindings(tree.root_node, module=runtime == "cloudfront-js-2.0")

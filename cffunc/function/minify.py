@@ -9,7 +9,8 @@ cffunc's code can see, and :func:`shorten_tokens` writes a few tokens shorter.
 Names. The deployed code renames what only cffunc's code can see: its
 top-level functions and variables, parameters and locals, to names of one or two letters.
 What others can see or supply keeps its name: ``handler`` (CloudFront and the composition
-call it), imported names (the composition merges imports by name), property names (the
+call it), imported names, ``import`` or runtime 1.0's top-level ``require`` (the
+composition binds them by name), property names (the
 event and the answers are read by CloudFront), and every global the code reads (``Date``,
 ``JSON``, ``cf`` ...). Mangled names are letters only: never a ``$``, which the
 composition keeps for its own names (:mod:`cffunc.function.compose`).
@@ -158,6 +159,10 @@ def shorten_names(code: str) -> str:
             if name is None or name.type != "identifier":
                 raise SourceError("cannot shorten names around a destructuring declaration")
             declare(function_scope(scope), name)
+            value = node.child_by_field_name("value")
+            callee = value.child_by_field_name("function") if value is not None else None
+            if scope is root and callee is not None and _text(callee) == "require":
+                kept.add(_text(name))  # runtime 1.0's import: var crypto = require('crypto')
         if node.type == "for_in_statement":
             kind = node.child_by_field_name("kind")
             left = node.child_by_field_name("left")

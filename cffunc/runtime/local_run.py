@@ -344,5 +344,20 @@ def run_config_scenarios(
     in the local runtime."""
     rules, code, runtime = config_function(config, env, foreign, events)
     secret = env.get(config.allow.bypass_secret_env or "")
-    with FunctionRuntime(code, runtime, kvs=local_store(kvs, rules)) as engine:
+    return scenarios_through(code, runtime, local_store(kvs, rules), rules, scenarios, secret, now)
+
+
+def scenarios_through(
+    code: str,
+    runtime: Runtime,
+    kvs: KeyValueData | None,
+    rules: MaintenanceRules,
+    scenarios: Sequence[Scenario],
+    secret: str | None,
+    now: datetime,
+) -> list[ScenarioResult]:
+    """``scenarios`` through ``code`` (the config's function, as ``rules`` say it
+    decides) in a runtime of its own: one call, which ``test --with`` makes in a child
+    process."""
+    with FunctionRuntime(code, runtime, kvs=kvs) as engine:
         return run_scenarios(engine, rules, scenarios, secret, now)

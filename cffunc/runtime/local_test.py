@@ -2,9 +2,10 @@
 
 A request runs one of three ways, chosen here and nowhere else: the scenario file
 (the config's function, or its composition with ``--with``), single events through the
-config's function, or single events through someone else's code (``--code``: in a child
-process bounded in time and memory). Options that cannot go together are refused before
-anything runs.
+config's function (or that composition), or single events through someone else's code
+(``--code``). Code cffunc did not write (``--code``, and any composition with ``--with``)
+runs in a child process bounded in time and memory; cffunc's own function alone runs in
+this process. Options that cannot go together are refused before anything runs.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cffunc.config.load import Runtime, load_config
 from cffunc.errors import CffuncError, UsageError
 from cffunc.function.build import WithFunction
 from cffunc.runtime.edge import EdgeContext, EdgeError, edge_from_options
 from cffunc.runtime.events import EventError, file_invocation, options_invocation
-from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS, run_isolated
+from cffunc.runtime.isolated import DEFAULT_MEGABYTES, DEFAULT_SECONDS, Limits, run_isolated
 from cffunc.runtime.local_run import (
     ScenarioRun,
     config_function,
@@ -29,6 +30,7 @@ from cffunc.runtime.local_run import (
     run_config_scenarios,
     run_events,
     scenario_file,
+    scenarios_through,
 )
 from cffunc.runtime.local_store import KeyValueData, load_kvs
 from cffunc.runtime.scenarios import load_scenarios
@@ -146,39 +148,60 @@ def run_test(request: TestRequest) -> EventRun | ScenarioRun:
     kvs = load_kvs(request.kvs) if request.kvs else None
     if request.kvs_unreadable:
         kvs = replace(kvs or KeyValueData({}), unavailable=True)
+    with_function = request.with_function
     if not request.has_events:
         config = load_config(request.config_path)
         scenarios = load_scenarios(scenario_file(config, request.scenarios))
-        with_function = request.with_function
+        if with_function is None:
+            return ScenarioRun(
+                run_config_scenarios(config, request.env, scenarios, request.now, kvs)
+            )
+        rules, code, runtime = config_function(
+            config, request.env, with_function.load(), with_function.slot_events
+        )
+        secret = request.env.get(config.allow.bypass_secret_env or "")
         return ScenarioRun(
-            run_config_scenarios(
-                config, request.env, scenarios, request.now, kvs,
-                with_function.load() if with_function else None,
-                with_function.slot_events if with_function else None,
+            _isolated(
+                request, f"{with_function.path} composed with cffunc's function",
+                scenarios_through, code, runtime, local_store(kvs, rules), rules, scenarios,
+                secret, request.now,
             )
         )  # fmt: skip
     edge = request.edge.context()
     pairs = [_load_event(f, edge) for f in request.event_files] + _single(request.single, edge)
     events, edges = [event for event, _ in pairs], [edge for _, edge in pairs]
     if request.code is not None:
-        # Someone else's code: in a child process bounded in time and memory.
-        limits = f"at most {request.time_limit:g} s and {request.memory_limit:,} MB"
-        results = run_isolated(
-            _read_code(request.code), str(request.runtime), events, request.now,
-            kvs.items if kvs else None, request.time_limit, request.memory_limit, edges=edges,
-            started=lambda pid: request.progress(
-                f"running {request.code} in a child process ({limits})"
-            ),
+        results = _isolated(
+            request, str(request.code), run_events, _read_code(request.code), request.runtime,
+            events, request.now, kvs, edges,
         )  # fmt: skip
         return EventRun(events, results)
     config = load_config(request.config_path)
-    with_function = request.with_function
     rules, code, runtime = config_function(
         config, request.env, with_function.load() if with_function else None,
         with_function.slot_events if with_function else None,
     )  # fmt: skip
     store = local_store(kvs, rules)
-    return EventRun(events, run_events(code, runtime, events, request.now, store, edges))
+    if with_function is None:  # cffunc's own code: in this process, for speed
+        return EventRun(events, run_events(code, runtime, events, request.now, store, edges))
+    results = _isolated(
+        request, f"{with_function.path} composed with cffunc's function", run_events, code,
+        runtime, events, request.now, store, edges,
+    )  # fmt: skip
+    return EventRun(events, results)
+
+
+T = TypeVar("T")
+
+
+def _isolated(request: TestRequest, what: str, function: Callable[..., T], *args: Any) -> T:
+    """Code cffunc did not write (``--code``, ``--with``): ``function(*args)`` in a child
+    process bounded in time and memory, saying so on the progress line."""
+    limits = Limits(request.time_limit, request.memory_limit)
+    return run_isolated(
+        function, *args, limits=limits,
+        started=lambda pid: request.progress(f"running {what} in a child process ({limits})"),
+    )  # fmt: skip
 
 
 Invocation = tuple[dict[str, Any], EdgeContext]
