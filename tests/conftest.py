@@ -2,8 +2,10 @@
 
 A test that asks for the local CloudFront API (``emulator`` and its variants), for
 ``processes`` (it starts subprocesses: the CLI's entry point, the AWS CLI, bash, pip,
-chromium), for a browser or for a server on a socket is marked ``integration``; every
-other test is in the unit lane (``pytest -m "not integration"``), which must stay fast. A
+chromium), for a browser or for a server on a socket is marked ``integration``; a
+Hypothesis test (and a few differential tests over thousands of generated events) is
+marked ``property``; every other test is in the unit lane
+(``pytest -m "not integration and not property"``), which must stay fast. A
 unit test that starts a process or listens on a socket anyway fails at once, saying which
 fixture to use, so the marker cannot drift from what the tests do.
 """
@@ -39,6 +41,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+        elif getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            # Many drawn examples, most through V8: the property lane, not the unit lane.
+            item.add_marker(pytest.mark.property)
 
 
 # ---- the unit lane starts nothing ----

@@ -266,6 +266,7 @@ CASES: dict[str, tuple[Callable[[], MaintenanceRules], str | None]] = {
 }
 
 
+@pytest.mark.property  # thousands of generated events through V8
 @pytest.mark.parametrize("case", list(CASES))
 def test_events_alike_in_the_reading_get_the_same_answer(case: str) -> None:
     make, store_file = CASES[case]

@@ -260,6 +260,7 @@ def test_cli_summary_on_the_sample_log(processes: Processes) -> None:
     assert "passed because: " in text
 
 
+@pytest.mark.property  # thousands of generated events through V8
 def test_pass_rules_equal_the_decision_model_across_blocks(
     tmp_path: Path,
     rules: MaintenanceRules,
@@ -757,6 +758,7 @@ REUSE_CASES = {"rewrite": ("cffunc.toml", None), "read-only": ("readonly.toml", 
                "store": ("kvs.toml", "kvs-scopes.json")}  # fmt: skip
 
 
+@pytest.mark.property  # thousands of generated events through V8
 @pytest.mark.parametrize("case", list(REUSE_CASES))
 def test_reuse_gives_the_summary_of_running_every_line(
     tmp_path_factory: pytest.TempPathFactory, case: str
