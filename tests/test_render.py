@@ -56,6 +56,7 @@ VARIANTS = list(
 )
 
 
+@pytest.mark.property  # a sweep of 256 variants, each rendered and loaded in V8
 @pytest.mark.parametrize(
     ("runtime", "mode", "bypass", "json_answers", "ips", "paths", "window"), VARIANTS
 )

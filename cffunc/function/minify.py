@@ -23,6 +23,7 @@ where the other is used. The readable form (golden files) keeps the template's n
 
 from __future__ import annotations
 
+import functools
 import itertools
 import string
 from collections.abc import Iterator
@@ -93,8 +94,12 @@ def short_names() -> Iterator[str]:
         yield first + second
 
 
+@functools.lru_cache(maxsize=64)
 def minify(code: str) -> str:
-    """``code`` as deployed: whitespace dropped, names, statements and tokens shortened."""
+    """``code`` as deployed: whitespace dropped, names, statements and tokens shortened.
+
+    Kept for the last few codes (pure, and most of a render's time: a command that
+    renders one config twice, status after publish say, minifies it once)."""
     joined = join_statements(shorten_names(str(rjsmin.jsmin(code))))
     return shorten_tokens(merge_returns(joined)) + "\n"
 
