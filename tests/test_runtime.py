@@ -523,3 +523,32 @@ def test_the_global_date_is_the_frozen_one_and_built_ins_are_swept() -> None:
     assert first.output["headers"]["t"] == {"value": "1234"}
     assert second.output["headers"]["t"] == {"value": "5678"}
     assert second.output["headers"]["b"] == {"value": "undefined"}  # swept after the first
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "JSON.stringify=function(){return '{}'}",
+        "JSON.parse=function(){return []}",
+        "Array.prototype.push=function(){return 0}",
+        "Promise.prototype.then=function(f){return f(null)}",
+        "Promise.resolve=function(){return {then:function(){}}}",
+    ],
+)
+@pytest.mark.parametrize("kind", ["function", "async function"])
+def test_code_that_replaces_what_the_runner_uses_gets_its_results_or_one_line(
+    attack: str, kind: str
+) -> None:
+    """`test --code` runs code nobody here wrote: replacing a built-in the runner collects
+    results with must not turn into a traceback (it was a ValueError from zip)."""
+    from cffunc.runtime.engine import RuntimeFailure
+
+    code = f"{kind} handler(e){{return e.request}}\ntry{{{attack}}}catch(x){{}}\n"
+    event = event_from_options("192.0.2.1", "GET", "/x", [], [], "viewer-request")
+    try:
+        with FunctionRuntime(code, "cloudfront-js-2.0") as runtime:
+            results = runtime.invoke_many([(event, 0), (event, 0), (event, 0)])
+    except RuntimeFailure as failure:
+        assert len(str(failure).splitlines()) == 1
+        return
+    assert [r.output["uri"] for r in results] == ["/x"] * 3

@@ -134,6 +134,18 @@ def check_size(code: str) -> None:
         )
 
 
+BROKEN_RUNNER = (
+    "the function's results did not come back whole: it replaced built-ins (Array.prototype"
+    ".push, Promise.prototype.then...) that the local runtime uses to collect them"
+)
+
+
+def _first_line(error: Exception) -> str:
+    """V8's message without the source excerpt and stack it appends on later lines."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 class FunctionRuntime:
     """A CloudFront Function loaded into V8, ready to invoke."""
 
@@ -197,6 +209,8 @@ class FunctionRuntime:
             raw = self._run(
                 [{"event": event, "now": now, "edge": edge.as_js()} for event, now, edge in chunk]
             )
+            if not isinstance(raw, list) or len(raw) != len(chunk):
+                raise RuntimeFailure(BROKEN_RUNNER)
             out.extend(self._checked(e, r) for (e, _, _), r in zip(chunk, raw, strict=True))
         return out
 
@@ -227,7 +241,7 @@ class FunctionRuntime:
         try:
             self._function(name)(*args, timeout_sec=timeout)
         except (JSEvalException, JSTimeoutException) as error:
-            raise RuntimeFailure(f"the local runtime failed: {error}") from None
+            raise RuntimeFailure(f"the local runtime failed: {_first_line(error)}") from None
 
     def _function(self, name: str) -> JSFunction:
         function = self._functions.get(name)
@@ -250,9 +264,9 @@ class FunctionRuntime:
                 raise RuntimeFailure(
                     f"the function used more than {MEMORY_LIMIT_BYTES // 2**20} MB of memory"
                 ) from None
-            raise RuntimeFailure(f"the local runtime failed: {error}") from None
+            raise RuntimeFailure(f"the local runtime failed: {_first_line(error)}") from None
         if not isinstance(value, str):
-            raise RuntimeFailure(f"the local runtime returned {value!r}, not JSON text")
+            raise RuntimeFailure(BROKEN_RUNNER)
         return json.loads(value)
 
     def replay_start(

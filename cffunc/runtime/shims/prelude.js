@@ -6,6 +6,11 @@
 (function (root) {
   'use strict';
   var RealDate = root.Date;
+  // What the runner itself calls, taken before any function code runs: function code
+  // may replace JSON, Array.prototype.push or Promise.prototype.then for itself, and its
+  // results must still come back whole.
+  var stringify = JSON.stringify, parse = JSON.parse, apply = Reflect.apply;
+  var thenOf = Promise.prototype.then, resolveOf = Promise.resolve, NativePromise = Promise;
   var LOG_LIMIT = 10240;
   var state = { now: 0, logs: [], logBytes: 0, truncated: false };
   // The cloudfront module and request.rawQueryString() (shims/cloudfront.js).
@@ -44,11 +49,11 @@
     var size = utf8Length(text);
     if (state.logBytes + size > LOG_LIMIT) {
       state.truncated = true;
-      state.logs.push(text.slice(0, Math.max(0, LOG_LIMIT - state.logBytes)));
+      state.logs[state.logs.length] = text.slice(0, Math.max(0, LOG_LIMIT - state.logBytes));
       return;
     }
     state.logBytes += size;
-    state.logs.push(text);
+    state.logs[state.logs.length] = text;
   }
 
   function forbidden(name) {
@@ -190,7 +195,7 @@
     else if (error === null && output === undefined) result.error = 'The function returned undefined';
     else if (error === null) {
       try {
-        JSON.stringify(output);  // what cannot be serialised fails here, not for the batch
+        stringify(output);  // what cannot be serialised fails here, not for the batch
         result.output = output;
       } catch (e) {
         result.error = 'The function returned a value that is not JSON: ' + e.message;
@@ -237,7 +242,7 @@
   // host awaits the promise. Each invocation starts only after the previous ended, so
   // the frozen Date and the logs belong to one event at a time.
   root.__cffuncRunText = function (text, limitMs) {
-    return root.__cffuncRun(JSON.parse(text), limitMs);
+    return root.__cffuncRun(parse(text), limitMs);
   };
   root.__cffuncRun = function (batch, limitMs) {
     var results = [];
@@ -251,19 +256,19 @@
           edge.enter();
           output = handler(batch[i].event);
         } catch (e) {
-          results.push(finish(undefined, describe(e)));
+          results[results.length] = finish(undefined, describe(e));
           continue;
         }
         if (output && typeof output.then === 'function') {
           var next = i + 1;
-          return Promise.resolve(output).then(
-            function (value) { results.push(finish(value, null)); return from(next); },
-            function (e) { results.push(finish(undefined, describe(e))); return from(next); }
-          );
+          return apply(thenOf, apply(resolveOf, NativePromise, [output]), [
+            function (value) { results[results.length] = finish(value, null); return from(next); },
+            function (e) { results[results.length] = finish(undefined, describe(e)); return from(next); }
+          ]);
         }
-        results.push(finish(output, null));
+        results[results.length] = finish(output, null);
       }
-      return JSON.stringify(results);
+      return stringify(results);
     }
     return from(0);
   };
