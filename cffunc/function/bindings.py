@@ -20,11 +20,12 @@ function declarations are ``var``-like.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 
 from tree_sitter import Node
 
-from cffunc.function.source import Position, SourceError, position
+from cffunc.function.source import Position, SourceError, nodes, position
 
 _FUNCTIONS = (
     "function_declaration", "function_expression", "function", "arrow_function",
@@ -36,34 +37,32 @@ _BLOCKS = ("statement_block", "switch_body")
 def check_bindings(root: Node, module: bool) -> None:
     """Raise :class:`SourceError` at the first name declared twice where that is an
     early error (``module``: the top level is a module's, else a script's)."""
-    _scope(root, list(_top_lexical(root, module)), list(_var_names(root, not module)))
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
+    _scope(list(_top_lexical(root, module)), _var_names(root, not module))
+    for node in nodes(root):
         if node.type in _FUNCTIONS:
             body = node.child_by_field_name("body")
             if body is not None and body.type == "statement_block":
                 params = node.child_by_field_name("parameters") or node.child_by_field_name(
                     "parameter"
                 )
-                lexical = list(_lexical(body, functions=False))
-                var = list(_var_names(body, functions=True))
+                var = _var_names(body, functions=True)
                 if params is not None:
-                    var.extend(_identifiers(params))
-                _scope(body, lexical, var)
+                    var = itertools.chain(var, _identifiers(params))
+                _scope(list(_lexical(body, functions=False)), var)
         elif node.type in _BLOCKS and not _is_function_body(node):
-            _scope(node, list(_lexical(node, functions=True)), list(_var_names(node, False)))
+            _scope(list(_lexical(node, functions=True)), _var_names(node, False))
         elif node.type == "for_statement":
             initializer = node.child_by_field_name("initializer")
+            body = node.child_by_field_name("body")
             if initializer is not None and initializer.type == "lexical_declaration":
-                names = list(_declared(initializer))
-                body = node.child_by_field_name("body")
-                inner = list(_var_names(body, False)) if body is not None else []
-                _scope(node, names, inner)
+                _scope(list(_declared(initializer)), _var_names(body, False) if body else iter(()))
 
 
-def _scope(where: Node, lexical: list[tuple[str, Node]], var: list[tuple[str, Node]]) -> None:
+def _scope(lexical: list[tuple[str, Node]], var: Iterable[tuple[str, Node]]) -> None:
+    """Refuse a name ``lexical`` holds twice, or one ``var`` holds too. ``var`` is only
+    walked when there is a lexical name to meet (ES5 code has none: nothing to walk)."""
+    if not lexical:
+        return
     seen: dict[str, Node] = {}
     for name, node in lexical:
         if name in seen:

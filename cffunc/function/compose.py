@@ -27,14 +27,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tree_sitter import Node
+from tree_sitter import Node, Tree
 
 from cffunc.config.load import Config, Runtime
 from cffunc.errors import CffuncError
 from cffunc.function.features import check_features
 from cffunc.function.render import SIZE_LIMIT, render_code
 from cffunc.function.rules import PASS_HEADER, MaintenanceRules, compile_rules
-from cffunc.function.source import SourceError, check_syntax, default_imports, position
+from cffunc.function.source import (
+    SourceError,
+    check_syntax,
+    default_imports,
+    nodes,
+    position,
+    spliced,
+)
 from cffunc.function.templates import js
 
 V1: Runtime = "cloudfront-js-1.0"
@@ -77,7 +84,7 @@ def glue(events: tuple[str, ...], mark_pass: bool, roots: str = "") -> str:
             f"r.headers[{js(PASS_HEADER)}]={{value:'1'}}}}}}catch(x){{}}return r}}\n"
         )
     return (
-        f"var C$m=handler,C$f=null;\n{LOCKDOWN.replace('ROOTS', roots)}\n"
+        f"var C$m=handler,C$f=null;\n{LOCKDOWN}{roots}}}\n"
         "function C$r(){if(!C$f){C$l();C$f=C$F()}return C$f}\n"
         + marker
         + "function C$o(e){return e&&e.context&&e.context.eventType==='viewer-response'?"
@@ -95,8 +102,9 @@ def glue(events: tuple[str, ...], mark_pass: bool, roots: str = "") -> str:
 # (Object.prototype.cookie). Date is also frozen by name (the local runtime passes its
 # frozen clock as Date), and so are the iterator prototypes (no global names them; the
 # local runtime's crypto goes through them), the modules cffunc uses and the objects it
-# makes with them (ROOTS, filled in by compose()). Each step is in a try: what a runtime does not
-# let freeze stays as it is; nothing cffunc's code calls is left out.
+# makes with them (from _roots(): glue() puts them at the end, then closes the function).
+# Each step is in a try: what a runtime does not let freeze stays as it is; nothing
+# cffunc's code calls is left out.
 LOCKDOWN = (
     "function C$l(){var O=Object,s=[],g=typeof globalThis<'u'?globalThis:this,n,i,d;"
     "function z(o){for(;O(o)===o&&s.indexOf(o)<0;"
@@ -107,7 +115,7 @@ LOCKDOWN = (
     "if('value' in d){O.defineProperty(g,n[i],{writable:false,configurable:false});"
     "z(d.value)}}catch(x){}}"
     "z(Date);try{z([][Symbol.iterator]());z(''[Symbol.iterator]());z(new Map().keys());"
-    "z(new Set().keys())}catch(x){}ROOTS}"
+    "z(new Set().keys())}catch(x){}"
 )
 
 
@@ -237,7 +245,8 @@ def composition_runtime(rules: MaintenanceRules, foreign: ForeignFunction) -> Ru
     return V2 if foreign.runtime == V2 or needs_2_0(rules) else V1
 
 
-def _check_foreign(foreign: ForeignFunction, runtime: Runtime) -> None:
+def _check_foreign(foreign: ForeignFunction, runtime: Runtime) -> Tree:
+    """The foreign code's tree, once it is known to compose (CompositionError if not)."""
     where = f"foreign function {foreign.name} ({foreign.runtime})"
     try:
         check_features(foreign.code, foreign.runtime)
@@ -253,12 +262,9 @@ def _check_foreign(foreign: ForeignFunction, runtime: Runtime) -> None:
     ):
         raise CompositionError(f"{where}: no top-level handler to call")
     if runtime == foreign.runtime:
-        return
+        return tree
     # 1.0 code under a 2.0 composition (cffunc needs 2.0 for origin switching or the store).
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
+    for node in nodes(tree.root_node):
         if node.type == "property_identifier" and node.text is not None:
             name = node.text.decode()
             if name in _ONLY_IN_1_0:
@@ -285,6 +291,7 @@ def _check_foreign(foreign: ForeignFunction, runtime: Runtime) -> None:
                     "composition must run on cloudfront-js-2.0; give digest('hex') or "
                     "digest('base64')"
                 )
+    return tree
 
 
 def _declared_names(node: Node) -> list[str]:
@@ -314,20 +321,16 @@ def _split_imports(code: str, what: str) -> _Imports:
     except SourceError as error:
         raise CompositionError(f"{what}: {error}") from None
     data = code.encode("utf-8")
-    for item in reversed(found):
-        # Each import line becomes as many newlines, so line numbers stay right.
-        newlines = data[item.start : item.end].count(b"\n")
-        data = data[: item.start] + b"\n" * newlines + data[item.end :]
-    return _Imports([(item.name, item.module) for item in found], data.decode("utf-8"))
+    # Each import line becomes as many newlines, so line numbers stay right.
+    edits = [(i.start, i.end, b"\n" * data[i.start : i.end].count(b"\n")) for i in found]
+    body = spliced(data, edits).decode("utf-8")
+    return _Imports([(item.name, item.module) for item in found], body)
 
 
-def _refuse_reserved(foreign: ForeignFunction) -> None:
+def _refuse_reserved(foreign: ForeignFunction, tree: Tree) -> None:
     """Foreign code may not name what the composition declares (every such name starts
     with C$): it could otherwise reach cffunc's state or the composed handler."""
-    stack = [check_syntax(foreign.code).root_node]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
+    for node in nodes(tree.root_node):
         if (
             node.type in ("identifier", "property_identifier", "shorthand_property_identifier")
             and node.text is not None
@@ -356,8 +359,7 @@ def compose(
     in a closure (C$H) no name of the foreign code can reach; and ``handler``, which only
     calls C$H."""
     runtime = composition_runtime(rules, foreign)
-    _check_foreign(foreign, runtime)
-    _refuse_reserved(foreign)
+    _refuse_reserved(foreign, _check_foreign(foreign, runtime))
     ours = render_code(replace(rules, runtime=runtime), composed=True).code
     our_imports = _split_imports(ours, "cffunc")
     their_imports = _split_imports(foreign.code, f"foreign function {foreign.name}")

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import rjsmin
 from tree_sitter import Node
 
-from cffunc.function.source import SourceError, check_syntax
+from cffunc.function.source import SourceError, check_syntax, nodes, spliced
 
 KEPT = frozenset({"handler"})
 """Names others call."""
@@ -235,14 +235,8 @@ def shorten_names(code: str) -> str:
         near = {new[c] for c in clashes[binding] if c in new}
         new[binding] = next(n for n in short_names() if n not in taken and n not in near)
 
-    data = code.encode("utf-8")
-    edits = sorted(
-        ((use.start_byte, use.end_byte, new[b]) for b in bindings for use in b.uses),
-        reverse=True,
-    )
-    for start, end, name in edits:
-        data = data[:start] + name.encode() + data[end:]
-    return data.decode("utf-8")
+    edits = [(use.start_byte, use.end_byte, new[b].encode()) for b in bindings for use in b.uses]
+    return spliced(code.encode("utf-8"), edits).decode("utf-8")
 
 
 def _text(node: Node) -> str:
@@ -269,10 +263,7 @@ def join_statements(code: str) -> str:
     tree = check_syntax(code)
     data = code.encode("utf-8")
     edits: list[tuple[int, int, bytes]] = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
+    for node in nodes(tree.root_node):
         previous = node.prev_sibling
         if (
             node.type == "variable_declaration"
@@ -300,9 +291,7 @@ def join_statements(code: str) -> str:
             closing = b"" if data[inner.end_byte - 1 : inner.end_byte] == b";" else b";"
             edits.append((node.start_byte, node.start_byte + 1, opening))
             edits.append((node.end_byte - 1, node.end_byte, closing))
-    for start, end, text in sorted(edits, reverse=True):
-        data = data[:start] + text + data[end:]
-    return data.decode("utf-8")
+    return spliced(data, edits).decode("utf-8")
 
 
 BINDS_TIGHTER_THAN_OR = frozenset(
@@ -341,10 +330,7 @@ def _merge_returns_once(code: str) -> str:
     tree = check_syntax(code)
     data = code.encode("utf-8")
     edits: list[tuple[int, int, bytes]] = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
+    for node in nodes(tree.root_node):
         if node.type not in ("program", "statement_block"):
             continue
         statements = node.named_children
@@ -374,9 +360,7 @@ def _merge_returns_once(code: str) -> str:
     for edit in sorted(edits):
         if not kept or edit[0] >= kept[-1][1]:
             kept.append(edit)
-    for start, end, piece in reversed(kept):
-        data = data[:start] + piece + data[end:]
-    return data.decode("utf-8")
+    return spliced(data, kept).decode("utf-8")
 
 
 def _guarded_return(node: Node) -> tuple[Node, Node] | None:
@@ -430,10 +414,7 @@ def shorten_tokens(code: str) -> str:
     tree = check_syntax(code)
     data = code.encode("utf-8")
     edits: list[tuple[int, int, bytes]] = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
+    for node in nodes(tree.root_node):
         if node.type in ("true", "false"):
             start = node.start_byte
             if start >= 2 and data[start - 1 : start] == b" " and _word_end(data, start - 1):
@@ -465,9 +446,7 @@ def shorten_tokens(code: str) -> str:
             and data[node.end_byte : node.end_byte + 1] == b"\n"
         ):
             edits.append((node.end_byte, node.end_byte + 1, b""))
-    for start, end, text in sorted(edits, reverse=True):
-        data = data[:start] + text + data[end:]
-    return data.decode("utf-8")
+    return spliced(data, edits).decode("utf-8")
 
 
 def _kind(node: Node) -> str:

@@ -7,6 +7,7 @@ found by the parser rather than by pattern matching on text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -45,6 +46,28 @@ def parse(code: str) -> Tree:
 
 def position(node: Node) -> Position:
     return Position(node.start_point[0] + 1, node.start_point[1] + 1)
+
+
+def nodes(root: Node) -> Iterator[Node]:
+    """Every node of the tree below ``root``, ``root`` included, each before its children."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children)
+
+
+def spliced(data: bytes, edits: Iterable[tuple[int, int, bytes]]) -> bytes:
+    """``data`` with each ``(start, end, text)`` put in place of ``data[start:end]``, in
+    one pass; edits at one offset go in the order they sort in."""
+    pieces, at = [], 0
+    for start, end, text in sorted(edits):
+        if start < at:
+            raise ValueError(f"edits overlap at byte {start}")
+        pieces += [data[at:start], text]
+        at = end
+    pieces.append(data[at:])
+    return b"".join(pieces)
 
 
 def first_error(tree: Tree) -> Node | None:
@@ -108,11 +131,11 @@ def default_imports(code: str) -> list[DefaultImport]:
 
 def imports_as_requires(code: str) -> str:
     """``import name from 'module'`` statements rewritten as ``var name = require(...)``."""
-    data = code.encode("utf-8")
-    for found in reversed(default_imports(code)):
-        text = f"var {found.name} = require('{found.module}');".encode()
-        data = data[: found.start] + text + data[found.end :]
-    return data.decode("utf-8")
+    edits = [
+        (found.start, found.end, f"var {found.name} = require('{found.module}');".encode())
+        for found in default_imports(code)
+    ]
+    return spliced(code.encode("utf-8"), edits).decode("utf-8")
 
 
 LOOPS = ("for_statement", "for_in_statement", "while_statement", "do_statement")
@@ -126,23 +149,14 @@ def guard_loops(code: str) -> str:
     handler after its first ``await``), so the runtime checks its time budget from
     inside every loop instead. Inserted on the same line: line numbers stay right.
     """
-    tree = check_syntax(code)
-    data = code.encode("utf-8")
-    inserts: list[tuple[int, bytes]] = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
-        if node.type not in LOOPS:
-            continue
-        body = node.child_by_field_name("body")
+    inserts: list[tuple[int, int, bytes]] = []
+    for node in nodes(check_syntax(code).root_node):
+        body = node.child_by_field_name("body") if node.type in LOOPS else None
         if body is None:
             continue
         if body.type == "statement_block":
-            inserts.append((body.start_byte + 1, f"{TICK}();".encode()))
+            inserts.append((body.start_byte + 1, body.start_byte + 1, f"{TICK}();".encode()))
         else:
-            inserts.append((body.start_byte, f"{{{TICK}();".encode()))
-            inserts.append((body.end_byte, b"}"))
-    for offset, text in sorted(inserts, key=lambda item: item[0], reverse=True):
-        data = data[:offset] + text + data[offset:]
-    return data.decode("utf-8")
+            inserts.append((body.start_byte, body.start_byte, f"{{{TICK}();".encode()))
+            inserts.append((body.end_byte, body.end_byte, b"}"))
+    return spliced(code.encode("utf-8"), inserts).decode("utf-8")
