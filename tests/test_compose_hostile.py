@@ -31,6 +31,8 @@ from tests.helpers import make_rules
 from tests.test_compose import _handed, _without_pass_marker
 from tests.test_function_differential import _moment, configs, requests
 
+HANDLER = "function handler(e){return e.request}"
+
 # Each undoes a part of what cffunc's decision relies on; a foreign function alone is
 # unaffected by all of them (its handler uses none of it).
 ATTACKS = (
@@ -221,3 +223,20 @@ def test_the_pass_marker_never_makes_a_passing_request_throw() -> None:
     passes = viewer_request_event(ViewerRequest(ip="198.51.100.7", method="GET", uri="/a"))
     (result,) = _outputs(composed.code, composed.runtime, [passes], 0)
     assert result["uri"] == "/a" and PASS_HEADER not in result["headers"]
+
+
+@pytest.mark.parametrize("bypass", [False, True])
+def test_the_freeze_names_only_modules_cffunc_holds(bypass: bool) -> None:
+    """A reason that mentions crypto (no bypass, so no crypto module) once made the
+    freeze name an undeclared `crypto`, and every passing request failed."""
+    allow: dict[str, Any] = {"ips": ["198.51.100.0/24"]}
+    if bypass:
+        allow["bypass_secret_env"] = "CFFUNC_BYPASS_SECRET"
+    rules = make_rules(
+        {"maintenance": {"mode": "respond", "reason": "a crypto upgrade"}, "allow": allow}
+    )
+    composed = compose(rules, ForeignFunction("f", "cloudfront-js-1.0", HANDLER), "fn")
+    passes = viewer_request_event(ViewerRequest(ip="198.51.100.7", method="GET", uri="/a"))
+    (result,) = _outputs(composed.code, composed.runtime, [passes], 0)
+    assert result["uri"] == "/a"
+    assert ("z(crypto)" in composed.code) == bypass

@@ -119,13 +119,23 @@ LOCKDOWN = (
 )
 
 
-def _roots(our_code: str) -> str:
-    """The lockdown's roots for the modules cffunc's code holds (by their local names)."""
+# What cffunc's code makes with each module it holds, frozen with the module.
+_MADE_WITH = {"cloudfront": "{}.kvs()", "crypto": "{}.createHmac('sha256','k')"}
+
+
+def _roots(imports: _Imports, rules: MaintenanceRules) -> str:
+    """The lockdown's roots for the modules cffunc's code holds, by the names it holds them
+    under: its imports, and on 1.0 the crypto module the bypass check requires (named
+    ``crypto`` by parts/constants.js.j2). Never a name merely found in the code: a reason
+    that mentions crypto must not make the lockdown name an undeclared variable."""
+    held = list(imports.names)
+    if rules.bypass is not None and not any(module == "crypto" for _, module in held):
+        held.append(("crypto", "crypto"))
     roots = ""
-    if "import cf from" in our_code:
-        roots += "z(cf);try{z(cf.kvs())}catch(x){}"
-    if "crypto" in our_code:
-        roots += "z(crypto);try{z(crypto.createHmac('sha256','k'))}catch(x){}"
+    for name, module in held:
+        roots += f"z({name});"
+        if module in _MADE_WITH:
+            roots += f"try{{z({_MADE_WITH[module].format(name)})}}catch(x){{}}"
     return roots
 
 
@@ -384,7 +394,7 @@ def compose(
         + "\n"
         + our_imports.body.strip("\n")
         + "\n"
-        + glue(events, rules.mode == "rewrite", _roots(ours))
+        + glue(events, rules.mode == "rewrite", _roots(our_imports, rules))
         + "})();\nfunction handler(e){return C$H(e)}\n"
     )
     composed = ComposedFunction(
