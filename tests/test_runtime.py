@@ -552,3 +552,28 @@ def test_code_that_replaces_what_the_runner_uses_gets_its_results_or_one_line(
         assert len(str(failure).splitlines()) == 1
         return
     assert [r.output["uri"] for r in results] == ["/x"] * 3
+
+
+def test_a_runtime_made_under_a_running_event_loop_answers_from_any_thread() -> None:
+    """Made where an asyncio loop runs (a Playwright browser test, an async caller),
+    MiniRacer put every call on that loop: the preview's request threads then waited on a
+    loop the main thread held, and the suite hung in CI. A call on the loop itself raised."""
+    import asyncio
+    import threading
+
+    code = "function handler(e){return e.request}"
+    event = event_from_options("192.0.2.1", "GET", "/x", [], [], "viewer-request")
+    answers: list[Any] = []
+
+    async def under_a_loop() -> None:
+        with FunctionRuntime(code, "cloudfront-js-1.0") as runtime:
+            answers.append(runtime.invoke(event, 0))  # on the loop's own thread
+            other = threading.Thread(target=lambda: answers.append(runtime.invoke(event, 0)))
+            other.start()
+            other.join(30)  # the loop is held, as a blocking test holds Playwright's
+
+    worker = threading.Thread(target=lambda: asyncio.run(under_a_loop()), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive()
+    assert [a.output["uri"] for a in answers] == ["/x", "/x"]

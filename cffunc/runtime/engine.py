@@ -13,8 +13,10 @@ refuses the 502 FunctionValidationError.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -112,6 +114,26 @@ def log_field(data: str | None) -> str | None:
     return quote(data, safe="-_.!~*'()")[:LOG_DATA_BYTES]
 
 
+def _new_context() -> MiniRacer:
+    """A V8 context with an event loop of its own.
+
+    MiniRacer runs every call on the asyncio loop running where it is made, if any. Made
+    under a running loop (an async caller; a browser test, whose Playwright loop runs in
+    the main thread), a call from another thread (the preview's request threads) waits for
+    that loop, which a blocking call on it holds: a deadlock, or an assertion for a call on
+    the loop itself. Made in a thread of its own, the context starts its own loop.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return MiniRacer()
+    made: list[MiniRacer] = []
+    maker = threading.Thread(target=lambda: made.append(MiniRacer()), name="cffunc-v8")
+    maker.start()
+    maker.join()
+    return made[0]
+
+
 @cache
 def start_v8() -> None:
     """V8 with its background threads (mini-racer's default is --single-threaded): the
@@ -171,7 +193,7 @@ class FunctionRuntime:
         self._buffer: memoryview | None = None
         script = guard_loops(imports_as_requires(code))
         start_v8()
-        self._context = MiniRacer()
+        self._context = _new_context()
         self._context.set_hard_memory_limit(MEMORY_LIMIT_BYTES)
         for name in SHIMS:
             self._context.eval(_shim(name))
