@@ -30,6 +30,7 @@ from cffunc.function.scopes import request_host
 from cffunc.replay.run import replay
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.events import viewer_request_event
+from cffunc.runtime.local_run import with_page
 from cffunc.runtime.local_store import KeyValueData
 from tests.helpers import NOW, NOW_MS, classify, expected, make_function
 
@@ -124,7 +125,9 @@ def _run(
     requests: list[ViewerRequest],
     items: dict[str, str] | None = None,
 ) -> list[tuple[str, str]]:
-    """(what V8 did, what the decision model says) for each request."""
+    """(what V8 did, what the decision model says) for each request; ``items`` as
+    `cffunc enable` leaves them (with the page)."""
+    items = with_page(items, rules) if items is not None else None
     kvs = KeyValueData(items) if items is not None else None
     events = [viewer_request_event(r) for r in requests]
     with FunctionRuntime(code, rules.runtime, kvs=kvs) as runtime:

@@ -230,7 +230,8 @@ def test_shared_regexes_are_written_once_in_python() -> None:
     from cffunc.function.paths import SAFE_URI
     from cffunc.function.store_layout import UNTIL_FORMAT
 
-    assert js_regex(SAFE_URI).startswith(r"/^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))")
+    assert js_regex(SAFE_URI).startswith(r"/^(?=\/)(?:\/(?!\.(?![\w~-]))")
+    assert js_regex(SAFE_URI).endswith("$/i")
     assert (
         js_regex(UNTIL_FORMAT) == r"/^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/"
     )
@@ -239,11 +240,39 @@ def test_shared_regexes_are_written_once_in_python() -> None:
     assert "%5c" not in text and "[0-9]{4}" not in text
     code = render(make_rules({"allow": {"paths": ["/health"]}})).code
     assert js_regex(SAFE_URI) in code
-    for bad in (re.compile("(?P<x>a)"), re.compile(r"\Aa"), re.compile("a", re.MULTILINE)):
+    for bad in (
+        re.compile("(?P<x>a)"),
+        re.compile(r"\Aa"),
+        re.compile("a", re.MULTILINE),
+        re.compile("[a-z]", re.IGNORECASE),  # Unicode folding: [a-z] takes the Kelvin sign
+        re.compile(r"\s", re.ASCII),  # JavaScript's \s takes Unicode spaces
+    ):
         with pytest.raises(ValueError):
             js_regex(bad)
     # A "/" inside the pattern is escaped; an escaped one is left alone; V8 agrees with re.
     assert js_regex(re.compile(r"a/b\/c")) == r"/a\/b\/c/"
+
+
+def test_the_case_blind_safe_uri_regex_folds_only_ascii_in_v8_and_python(
+    safe_uri_runtime: Any,
+) -> None:
+    """SAFE is case-blind (``i``, re.IGNORECASE | re.ASCII): V8 and ``re`` agree on
+    letters that fold to ASCII only under Unicode rules, and on percent-encodings in
+    either case."""
+    from cffunc.function.paths import is_safe
+
+    uris = [
+        "/a%2E%2e/x", "/%2f", "/%5C", "/%5c", "/%3B", "/%3b", "/%7F", "/%7f", "/%7E", "/%41b",
+        "/\u212a", "/\u017f", "/K", "/s", "/\u0130", "/\u0131", "/.\u212a", "/.well-known",
+        "/x_y~z", "/\u00e9", "/%C3%A9", "/a%20b", "/%25",
+    ]  # fmt: skip
+    events = [viewer_request_event(ViewerRequest(ip="192.0.2.1", uri=u)) for u in uris]
+    results = safe_uri_runtime.invoke_many([(e, NOW_MS) for e in events])
+    got = [r.output["headers"]["safe"]["value"] == "true" for r in results]
+    assert got == [is_safe(u) for u in uris]
+    assert [is_safe(u) for u in ("/\u212a", "/\u017f", "/%41b", "/%2E%2e/x")] == [
+        False, False, True, False,
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

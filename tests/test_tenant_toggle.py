@@ -27,7 +27,8 @@ from cffunc.deploy.awsclient import CloudFrontClient
 from cffunc.deploy.tenants import edge_tenant
 from cffunc.emulator.server import RunningEmulator, local_cloudfront, read_seeds
 from cffunc.function.decide import ViewerRequest, answer_body, decide
-from cffunc.function.rules import compile_rules
+from cffunc.function.rules import compile_rules, stored_page_items
+from cffunc.function.store_layout import PAGE_PREFIX, page_prefixes
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.edge import CONNECTION_GROUP_DOMAIN, EdgeContext, Tenant
 from cffunc.runtime.events import for_edge, viewer_request_event
@@ -93,6 +94,11 @@ def refused(result: Any) -> str:
 
 
 def items(emulator: RunningEmulator, name: str = STORE) -> dict[str, str]:
+    """The store's keys but the page's values (install writes them; see below)."""
+    return {k: v for k, v in stored(emulator, name).items() if not k.startswith(PAGE_PREFIX)}
+
+
+def stored(emulator: RunningEmulator, name: str = STORE) -> dict[str, str]:
     return dict(emulator.app.state.stores[name].items)
 
 
@@ -137,7 +143,7 @@ def run_locally(
     runtime with the LIVE code and the store as it is now, checked against the model."""
     rules = compile_rules(make_config_file(config), {})
     code, _ = live(emulator)
-    store = items(emulator) if rules.store else None
+    store = stored(emulator) if rules.store else None
     now = datetime.now(UTC)
     now_ms = round(now.timestamp() * 1000)
     edge = EdgeContext(tenant=tenant)
@@ -156,7 +162,7 @@ def run_locally(
             got = classify(result.output, rules, event)
             assert got == expected(decision), (tenant, request, decision)
             body = result.output["body"]["data"] if "statusCode" in result.output else None
-            assert body == answer_body(rules, decision, tenant)
+            assert body == answer_body(rules, decision, tenant, store)
             out.append((got, body))
     return out
 
@@ -187,6 +193,10 @@ def test_one_tenant_in_maintenance_its_neighbours_served(
     ok(cffunc(emulator, config, "install", process=True))
     installed = distribution(emulator)
     assert json.loads(items(emulator)["cffunc:state"]) == {"on": False}
+    # The page is kept in the store (respond mode), under the key the LIVE code reads.
+    page = stored_page_items(make_config_file(config))
+    assert len(page) == 2 and stored(emulator).items() >= page.items()
+    assert page_prefixes("\n".join(page)) == page_prefixes(live(emulator)[0])
 
     before = len(emulator.app.calls)
     out = ok(cffunc(emulator, config, "enable", "--tenant", DOMAINS[ACME]))

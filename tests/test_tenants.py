@@ -33,6 +33,7 @@ from cffunc.function.tenants import UNKNOWN, Tenant, fill, tenant_reading
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.edge import CONNECTION_GROUP_DOMAIN, EdgeContext
 from cffunc.runtime.events import for_edge, viewer_request_event, viewer_response_event
+from cffunc.runtime.local_run import with_page
 from cffunc.runtime.local_store import KeyValueData
 from tests.helpers import NOW, NOW_MS, classify, expected, make_config, make_function, make_rules
 from tests.test_function_differential import stored_scope
@@ -152,13 +153,17 @@ def test_a_request_reads_the_state_then_its_tenants_key_only() -> None:
     needs nothing else); a standard distribution's request and a tenant that cannot be
     read read no tenant key; the network bucket only for maintenance."""
     rules, function = make_function(_config({"toggle": "kvs", "tenant_scopes": True}))
-    items = SAMPLE_ITEMS | {f"cffunc:tenant:dt_x{i}": '{"on":true}' for i in range(500)}
+    items = with_page(
+        SAMPLE_ITEMS | {f"cffunc:tenant:dt_x{i}": '{"on":true}' for i in range(500)}, rules
+    )
+    assert rules.page_store is not None
+    page = rules.page_store.count  # the page's values, read for a maintenance page only
     cases = [
-        (Tenant(ACME), OUTSIDE_IP, 3, "maintenance"),  # state, tenant key, bucket
+        (Tenant(ACME), OUTSIDE_IP, 3 + page, "maintenance"),  # state, tenant key, bucket
         (Tenant(ACME), OFFICE_IP, 2, "pass"),  # the config's allowlist: no bucket
         (Tenant(INITECH), OUTSIDE_IP, 2, "pass"),  # state, a missing tenant key
         (None, OUTSIDE_IP, 1, "pass"),  # a standard distribution: the state only
-        ("unknown", OUTSIDE_IP, 2, "maintenance"),  # unreadable: the state, then the bucket
+        ("unknown", OUTSIDE_IP, 2 + page, "maintenance"),  # the state, then the bucket
     ]
     with FunctionRuntime(function.code, rules.runtime, kvs=KeyValueData(items)) as runtime:
         for tenant, ip, reads, kind in cases:
@@ -333,8 +338,9 @@ def test_v8_and_the_model_agree_on_tenants(
     rules = make_rules(config)
     function = render_code(rules)
     assume(function.stats.total <= SIZE_LIMIT)
-    store = items if rules.store else None
-    kvs = KeyValueData(items) if rules.store else None
+    # Half the stores hold the page as `cffunc enable` writes it; the rest answer with text.
+    store = (with_page(items, rules) if len(items) % 2 else items) if rules.store else None
+    kvs = KeyValueData(store) if store is not None else None
     invocations = [_invocation(request, tenant) for request, tenant in batch]
     with FunctionRuntime(function.code, rules.runtime, kvs=kvs) as runtime:
         results = runtime.invoke_many((event, NOW_MS, edge) for _, event, edge in invocations)
@@ -350,7 +356,7 @@ def test_v8_and_the_model_agree_on_tenants(
             assert classify(result.output, rules, event) == expected(decision), (
                 request, drawn, decision, items,
             )  # fmt: skip
-            wanted = answer_body(rules, decision, tenant)
+            wanted = answer_body(rules, decision, tenant, store)
             if wanted is not None:
                 model = json.loads(wanted) if decision.answer == "json" else wanted
                 assert _body(result.output) == model, (request, drawn, decision)
@@ -371,8 +377,10 @@ def _scoped(
     items: dict[str, str] | None = None,
     **request: Any,
 ) -> str:
-    """What V8 does with a request through ``tenant`` (the model agreeing)."""
+    """What V8 does with a request through ``tenant`` (the model agreeing); ``items`` as
+    `cffunc enable` leaves them (with the page)."""
     request_, event, edge = _invocation(ViewerRequest(ip=OUTSIDE_IP, **request), tenant)
+    items = with_page(items, rules) if items is not None else None
     kvs = KeyValueData(items) if items is not None else None
     with FunctionRuntime(render(rules).code, rules.runtime, kvs=kvs) as runtime:
         result = runtime.invoke(event, NOW_MS, edge)

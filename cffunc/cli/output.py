@@ -44,7 +44,7 @@ def stats(figures: RenderStats, room: int | None = None) -> str:
     rows = [
         ("runtime", figures.runtime),
         ("bytes", f"{figures.total:,} of {SIZE_LIMIT:,} ({figures.share:.1%})"),
-        ("  page", f"{figures.page:,}"),
+        ("  page", f"{figures.page:,}" + _stored_page(figures)),
         ("  allowlist", f"{figures.allowlist:,} ({networks}, paths)"),
         ("  logic", f"{figures.logic:,}"),
     ]
@@ -52,6 +52,13 @@ def stats(figures: RenderStats, room: int | None = None) -> str:
         left = f"{room:,} bytes" if room > 0 else "none"
         rows.append(("room", f"{left} for a function composed with it (render --with)"))
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
+
+
+def _stored_page(figures: RenderStats) -> str:
+    if figures.stored_page is None:
+        return ""
+    size, values = figures.stored_page
+    return f" (the page, {size:,} bytes, is kept in the store: {count(values, 'value')})"
 
 
 def render_stats(built: Built) -> str:

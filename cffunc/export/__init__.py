@@ -27,7 +27,7 @@ from cffunc.deploy.reads import local_function
 from cffunc.errors import CffuncError
 from cffunc.export import folder, hcl
 from cffunc.function.render import RenderedFunction, render
-from cffunc.function.rules import compile_rules
+from cffunc.function.rules import compile_rules, keeps_page_in_store
 
 FUNCTION_ID = "MaintenanceFunction"
 STORE_ID = "MaintenanceStore"
@@ -79,6 +79,12 @@ def _caveats(config: Config) -> list[str]:
             "The store starts empty: a missing cffunc:state key means maintenance is off.",
             "`cffunc disable` writes it (off); `cffunc enable` turns maintenance on.",
         ]
+        if keeps_page_in_store(config):
+            lines += [
+                "The maintenance page is kept in the store (cffunc:page:* keys), not in the",
+                "code: `cffunc enable` writes it with the state; until then a maintenance",
+                "answer is the text message.",
+            ]
     return lines
 
 

@@ -31,6 +31,7 @@ from cffunc.function.store_layout import (
     enabled_items,
     state_at,
     store_match,
+    stored_page_text,
 )
 from cffunc.function.tenants import BodyKind, Tenant, fill, tenant_reading
 
@@ -155,6 +156,8 @@ def decide(
             return Decision("pass", "allowed-path", matched=pattern)
     read_only = "writes" in (rules.scope.methods, scope.methods)  # the config's bounds the store's
     answer = _answer(rules, request, read_only)
+    if answer == "page" and rules.page_store and stored_page_text(items, rules.page_store) is None:
+        answer = "text"  # the page kept in the store is not there whole
     return Decision(
         "maintenance", "maintenance", answer=answer, scope=scope, reason=reason, tenant=by_tenant
     )
@@ -185,15 +188,22 @@ BODY_KINDS: dict[Answer, BodyKind] = {"json": "json", "page": "html", "text": "t
 
 
 def answer_body(
-    rules: MaintenanceRules, decision: Decision, tenant: Tenant | None = None
+    rules: MaintenanceRules,
+    decision: Decision,
+    tenant: Tenant | None = None,
+    store: Mapping[str, str] | None = None,
 ) -> str | None:
     """The body of the response a maintenance decision answers with (None for a rewrite
     and a preflight): the configured JSON, page or text, with a store scope's reason in
     place of the configured message, and (``rules.fills``) the ``{tenant.NAME}``
-    placeholders filled from ``tenant``'s parameters, as the function fills them."""
+    placeholders filled from ``tenant``'s parameters, as the function fills them. A page
+    kept in the store (``rules.page_store``) is read from ``store``."""
     if decision.answer not in BODY_KINDS:
         return None
     kind = BODY_KINDS[decision.answer]
+    page = rules.page_html
+    if rules.page_store is not None:
+        page = stored_page_text(store or {}, rules.page_store)
     if kind == "json":
         body = rules.json_body
         if decision.reason is not None:
@@ -203,7 +213,7 @@ def answer_body(
     elif kind == "text":
         body = rules.text_body if decision.reason is None else decision.reason + "\n"
     else:
-        body = rules.page_html or ""
+        body = page or ""
     return fill(body, kind, tenant) if rules.fills else body
 
 

@@ -69,6 +69,7 @@ SHAPES_ONLY = {
     "json_body": "the JSON answer's body",
     "text_body": "the text answer's body",
     "page_html": "the page answer's body",
+    "page_store": "where the page answer's body is kept in the store",
     "headers": "the maintenance answer's headers",
     "object": "the URI a rewrite sets",
     "origin": "the origin a rewrite selects",

@@ -45,6 +45,8 @@ class RenderStats:
     runtime: str
     v4_networks: int
     v6_networks: int
+    stored_page: tuple[int, int] | None = None
+    """A page kept in the store (toggle = "kvs"): its UTF-8 bytes and the values it fills."""
 
     @property
     def logic(self) -> int:
@@ -106,7 +108,8 @@ def _template_output(
             text_body=rules.text_body,
             json=rules.json,
             json_body=rules.json_body,
-            page_html=rules.page_html,
+            page_html=inline_page(rules),
+            page_store=rules.page_store,
             window_start_ms=rules.window_start_ms,
             window_end_ms=rules.window_end_ms,
             bypass=rules.bypass,
@@ -142,6 +145,14 @@ def _template_output(
     )
 
 
+def inline_page(rules: MaintenanceRules) -> str | None:
+    """The page the code holds: none in rewrite mode, when only writes get maintenance
+    (they are answered with text), or when the store keeps it (``rules.page_store``)."""
+    if rules.page_store is not None or rules.scope.methods == "writes":
+        return None
+    return rules.page_html
+
+
 def _stats(
     code: str, rules: MaintenanceRules, tables: IPTables, path_regex: str | None
 ) -> RenderStats:
@@ -155,11 +166,16 @@ def _stats(
         allowlist += literal_bytes(path_regex)
     return RenderStats(
         total=len(code.encode("utf-8")),
-        page=literal_bytes(rules.page_html) if rules.page_html is not None else 0,
+        page=literal_bytes(page) if (page := inline_page(rules)) is not None else 0,
         allowlist=allowlist,
         runtime=rules.runtime,
         v4_networks=tables.v4_count,
         v6_networks=tables.v6_count,
+        stored_page=(
+            (len(rules.page_html.encode("utf-8")), rules.page_store.count)
+            if rules.page_store is not None and rules.page_html is not None
+            else None
+        ),
     )
 
 

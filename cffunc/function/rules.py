@@ -20,6 +20,7 @@ from cffunc.config.load import Config, IPNetwork, Mode, Runtime, StoreUnreadable
 from cffunc.config.scope import Scope, has_placeholder, placeholder_error
 from cffunc.errors import RenderError
 from cffunc.function.bypass import MIN_SECRET_LENGTH, BypassKeys, derive_keys
+from cffunc.function.store_layout import StoredPage, page_items, stored_page
 from cffunc.function.templates import html_environment, templates_dir
 
 DEFAULT_MESSAGE = "This site is down for maintenance. Please try again soon."
@@ -82,6 +83,10 @@ class MaintenanceRules:
     """The function fills ``{tenant.NAME|default}`` placeholders in the bodies it answers
     with (:mod:`cffunc.function.tenants`): the config's reason or page holds one, or the
     store holds per-tenant scopes, whose reasons may."""
+    page_store: StoredPage | None = None
+    """respond mode with toggle = "kvs": where the page is kept in the store (the function
+    reads it from there; `cffunc enable` and `install` write it); None: the page, if any,
+    is in the code."""
 
 
 def http_date(moment: datetime) -> str:
@@ -92,13 +97,36 @@ def epoch_ms(moment: datetime | None) -> int | None:
     return None if moment is None else round(moment.timestamp() * 1000)
 
 
+def _retry_after(config: Config) -> str | None:
+    value = config.maintenance.retry_after
+    if isinstance(value, datetime):
+        return http_date(value)
+    return None if value is None else str(value)
+
+
+def keeps_page_in_store(config: Config) -> bool:
+    """Respond mode with toggle = "kvs": the page is kept in the store, not in the code
+    (unless only writes get maintenance: they are answered with text)."""
+    maintenance = config.maintenance
+    return (
+        maintenance.mode == "respond"
+        and maintenance.toggle == "kvs"
+        and maintenance.scope.methods != "writes"
+    )
+
+
+def stored_page_items(config: Config) -> dict[str, str]:
+    """The keys `cffunc enable` and `install` write for a page kept in the store (none
+    when the code holds the page): no secret needed, so a command that renders no code
+    can write them."""
+    if not keeps_page_in_store(config):
+        return {}
+    return page_items(render_page(config, _retry_after(config)))
+
+
 def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRules:
     maintenance = config.maintenance
-    retry_after: str | None = None
-    if isinstance(maintenance.retry_after, datetime):
-        retry_after = http_date(maintenance.retry_after)
-    elif maintenance.retry_after is not None:
-        retry_after = str(maintenance.retry_after)
+    retry_after = _retry_after(config)
     headers = [("cache-control", "no-store")]
     if retry_after is not None:
         headers.append(("retry-after", retry_after))
@@ -136,6 +164,11 @@ def compile_rules(config: Config, environ: Mapping[str, str]) -> MaintenanceRule
         object=maintenance.object,
         origin=maintenance.origin,
         store=maintenance.toggle == "kvs",
+        page_store=(
+            stored_page(page_html)
+            if page_html is not None and keeps_page_in_store(config)
+            else None
+        ),
         scope=maintenance.scope,
         store_unreadable=maintenance.store_unreadable,
         cors_origins=config.allow.cors_origins,

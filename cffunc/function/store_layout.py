@@ -45,6 +45,7 @@ shorter than /8, IPv6 shorter than /32) cannot be stored; they belong in ``[allo
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
@@ -67,6 +68,10 @@ TENANT_PREFIX = "cffunc:tenant:"
 SCOPE_PREFIX = "cffunc:"
 """Every key of cffunc's (the state, host and tenant scopes, network buckets)."""
 NET_PREFIX = "cffunc:net:"
+PAGE_PREFIX = "cffunc:page:"
+MAX_PAGE_KEYS = 16
+"""A page kept in the store fills at most this many values (16 KB; UpdateKeys takes 50 keys
+at once, and a maintenance answer reads them all)."""
 BUCKET_PREFIX = {4: 8, 6: 32}
 MAX_VALUE_BYTES = 1024
 MAX_REASON_CHARS = 500
@@ -444,10 +449,77 @@ def store_match(items: Mapping[str, str], ip: str) -> str | None:
     return None
 
 
-def enabled_items() -> dict[str, str]:
+def enabled_items(page: str | None = None) -> dict[str, str]:
     """A store that says maintenance is on: what `cffunc test` and `replay` run a
-    store-toggled function with unless given a store (--kvs)."""
-    return {STATE_KEY: StoreState(True).value()}
+    store-toggled function with unless given a store (--kvs); with the respond-mode
+    ``page`` that `cffunc enable` writes beside the state."""
+    return page_items(page) | {STATE_KEY: StoreState(True).value()}
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """Where a respond-mode page lives in the store (toggle = "kvs"): ``count`` values
+    under ``prefix`` + 0, 1, ..., which joined are ``length`` UTF-16 units long (what
+    JavaScript's ``String.length`` counts). The prefix holds a hash of the page, so a
+    function reads only the page it was rendered with, whatever another config wrote."""
+
+    prefix: str
+    count: int
+    length: int
+
+
+def page_chunks(page: str) -> list[str]:
+    """``page`` cut into values of at most 1,024 UTF-8 bytes, at character boundaries."""
+    chunks: list[str] = []
+    start = size = 0
+    for index, char in enumerate(page):
+        width = len(char.encode("utf-8"))
+        if size + width > MAX_VALUE_BYTES:
+            chunks.append(page[start:index])
+            start, size = index, 0
+        size += width
+    chunks.append(page[start:])
+    return chunks
+
+
+def stored_page(page: str) -> StoredPage:
+    """Where ``page`` is kept; :class:`StoreError` when it needs more than
+    :data:`MAX_PAGE_KEYS` values."""
+    chunks = page_chunks(page)
+    if len(chunks) > MAX_PAGE_KEYS:
+        raise StoreError(
+            f'maintenance.page is {len(page.encode("utf-8")):,} bytes; with toggle = "kvs" '
+            f"the page is kept in the store, in at most {MAX_PAGE_KEYS} values of "
+            f"{MAX_VALUE_BYTES:,} bytes: make it smaller"
+        )
+    digest = hashlib.sha256(page.encode("utf-8")).hexdigest()[:12]
+    return StoredPage(f"{PAGE_PREFIX}{digest}:", len(chunks), len(page.encode("utf-16-le")) // 2)
+
+
+PAGE_KEY = re.compile(re.escape(PAGE_PREFIX) + "[0-9a-f]{12}:")
+
+
+def page_prefixes(text: str) -> set[str]:
+    """The page prefixes named in ``text`` (a function's code, a list of keys)."""
+    return set(PAGE_KEY.findall(text))
+
+
+def page_items(page: str | None) -> dict[str, str]:
+    """The keys that hold ``page`` (none for None)."""
+    if page is None:
+        return {}
+    where = stored_page(page)
+    return {f"{where.prefix}{i}": chunk for i, chunk in enumerate(page_chunks(page))}
+
+
+def stored_page_text(items: Mapping[str, str], where: StoredPage) -> str | None:
+    """The page as the function reads it from ``items``: None unless every value is
+    there and together they have the right length (the function then answers with text)."""
+    try:
+        text = "".join(items[f"{where.prefix}{i}"] for i in range(where.count))
+    except KeyError:
+        return None
+    return text if len(text.encode("utf-16-le")) // 2 == where.length else None
 
 
 def state_at(

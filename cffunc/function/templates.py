@@ -39,16 +39,22 @@ def js_regex(pattern: re.Pattern[str], global_: str = "") -> str:
     """A JavaScript regex literal for a Python pattern, so a regex both languages need is
     written once, in Python. Only syntax that means the same in ``re`` and ``RegExp`` is
     taken (no named groups, ``\\A``/``\\Z``, inline flags or line breaks); IGNORECASE
-    becomes ``i``, and any other flag is refused. ``global_`` = ``"g"``: a global regex,
-    for ``String.prototype.replace`` of every match (what ``re.sub`` does)."""
+    (with ASCII) becomes ``i``, and any other flag is refused. ``global_`` = ``"g"``: a
+    global regex, for ``String.prototype.replace`` of every match (what ``re.sub`` does)."""
     if global_ not in ("", "g"):
         raise ValueError(f"{global_!r}: only the g flag may be added")
     source = pattern.pattern
     if re.search(r"\(\?P|\(\?[aiLmsux]|\\[AZ]|[\n\r\u2028\u2029]", source):
         raise ValueError(f"{source!r}: not a pattern that means the same in JavaScript")
     flags = pattern.flags & ~re.UNICODE
-    if flags & ~re.IGNORECASE:
-        raise ValueError(f"{source!r}: only re.IGNORECASE has a JavaScript equivalent")
+    if flags & re.IGNORECASE and not flags & re.ASCII:
+        # Unicode case folding lets [a-z] match the Kelvin sign; JavaScript's i does not.
+        raise ValueError(f"{source!r}: re.IGNORECASE means JavaScript's i only with re.ASCII")
+    if flags & re.ASCII and re.search(r"\\[sS]", source):
+        # JavaScript's \s holds Unicode spaces, Python's ASCII one does not.
+        raise ValueError(f"{source!r}: \\s means the same in JavaScript only without re.ASCII")
+    if flags & ~(re.IGNORECASE | re.ASCII):
+        raise ValueError(f"{source!r}: only re.IGNORECASE | re.ASCII has a JavaScript equivalent")
     out, i = [], 0
     while i < len(source):
         char = source[i]

@@ -21,7 +21,7 @@ from cffunc.errors import CffuncError
 from cffunc.function.compose import ForeignFunction, compose, guess_events
 from cffunc.function.render import render
 from cffunc.function.rules import MARKER_HEADER, MaintenanceRules, compile_rules
-from cffunc.function.store_layout import enabled_items
+from cffunc.function.store_layout import enabled_items, page_items
 from cffunc.runtime import FunctionRuntime, Invocation
 from cffunc.runtime.edge import EdgeContext
 from cffunc.runtime.engine import DEFAULT_EDGE
@@ -253,10 +253,23 @@ def test_result(
 
 def local_store(kvs: KeyValueData | None, rules: MaintenanceRules) -> KeyValueData | None:
     """The store a local run reads: the one given, else for a store-toggled function one
-    that says maintenance is on (as if `cffunc enable` had run)."""
-    if kvs is None and rules.store:
-        return KeyValueData(enabled_items())
-    return kvs
+    that says maintenance is on (as if `cffunc enable` had run). A store given holds the
+    page as `cffunc enable` writes it beside the state (``rules.page_store``), unless it
+    holds keys of that page itself."""
+    if not rules.store:
+        return kvs
+    if kvs is None:
+        return KeyValueData(enabled_items(rules.page_html if rules.page_store else None))
+    return replace(kvs, items=with_page(kvs.items, rules))
+
+
+def with_page(items: dict[str, str], rules: MaintenanceRules) -> dict[str, str]:
+    """``items`` with the page `cffunc enable` writes beside the state, for a function
+    that keeps its page in the store, unless they hold keys of that page already."""
+    where = rules.page_store
+    if where is None or any(k.startswith(where.prefix) for k in items):
+        return items
+    return page_items(rules.page_html) | items
 
 
 def run_events(

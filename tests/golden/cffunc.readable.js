@@ -10,7 +10,7 @@ var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "DJWk_MDT=LJ=";
 var T6 = "?==`lp,";
 var PR = new RegExp("^(?:/health|/maintenance/[\\s\\S]*|/robots\\.txt|/webhooks/stripe)$");
-var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
+var SAFE = /^(?=\/)(?:\/(?!\.(?![\w~-]))(?:[\w\-.~!$&'()*+,=:@"]|%(?:2[0-46-9a-d]|3[0-9ac-f]|[46][0-9a-f]|5[0-9abd-f]|7[0-9a-e]))+)*\/?$/i;
 var OBJ = "/maintenance/index.html", MK = "x-cffunc-maintenance";
 var ORG = "maintenance-bucket";
 

@@ -9,7 +9,7 @@ var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "D===R=";
 var T6 = "?==`loGDc,";
 var PR = new RegExp("^(?:/health|/\\.well-known/[\\s\\S]*)$");
-var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
+var SAFE = /^(?=\/)(?:\/(?!\.(?![\w~-]))(?:[\w\-.~!$&'()*+,=:@"]|%(?:2[0-46-9a-d]|3[0-9ac-f]|[46][0-9a-f]|5[0-9abd-f]|7[0-9a-e]))+)*\/?$/i;
 
 function gv(o, k) {
   var x = o && typeof o === 'object' ? o[k] : null;

@@ -2,11 +2,11 @@ import cf from 'cloudfront';
 var S = 503, SD = "Service Unavailable", H = {"cache-control":"no-store","retry-after":"600"};
 var TB = "{tenant.maintenanceMessage|We are down for maintenance.}\n";
 var JB = "{\"error\":\"maintenance\",\"message\":\"{tenant.maintenanceMessage|We are down for maintenance.}\",\"retry_after\":\"600\"}";
-var PG = "\u003c!doctype html\u003e\u003chtml lang=en\u003e\u003cmeta charset=utf-8\u003e\u003cmeta name=viewport content=\"width=device-width,initial-scale=1\"\u003e\u003cmeta name=robots content=noindex\u003e\u003ctitle\u003eDown for maintenance\u003c/title\u003e\u003cstyle\u003e:root{color-scheme:light dark;--fg:#1f2328;--bg:#f6f8fa;--card:#fff;--muted:#57606a}@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--card:#161b22;--muted:#9198a1}}*{box-sizing:border-box}body{margin:0;min-height:100vh;display:grid;place-items:center;padding:1.5rem;background:var(--bg);color:var(--fg);font:1.0625rem/1.6 system-ui,-apple-system,Segoe UI,Roboto,sans-serif}main{max-width:34rem;width:100%;background:var(--card);border-radius:.75rem;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}h1{font-size:1.6rem;line-height:1.25;margin:0 0 .75rem}p{margin:.5rem 0}.muted{color:var(--muted);font-size:.95rem}\u003c/style\u003e\u003cmain role=main aria-labelledby=title\u003e\u003ch1 id=title\u003eWe\u0026rsquo;ll be back soon\u003c/h1\u003e\u003cp\u003e{tenant.maintenanceMessage|We are down for maintenance.}\u003c/p\u003e\u003cp class=muted\u003eThank you for your patience. Please try again in a little while.\u003c/p\u003e\u003c/main\u003e\n";
+var PGK = "cffunc:page:5d7660ea4291:", PGN = 2, PGL = 1065;
 var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "DT=LJ=";
 var PR = new RegExp("^(?:/health)$");
-var SAFE = /^(?=\/)(?:\/(?!\.(?![A-Za-z0-9_~-]))(?:[A-Za-z0-9\-._~!$&'()*+,=:@"]|%(?:2[0-46-9A-Da-d]|3[0-9AaC-Fc-f]|4[0-9A-Fa-f]|5[0-9ABabD-Fd-f]|6[0-9A-Fa-f]|7[0-9A-Ea-e]))+)*\/?$/;
+var SAFE = /^(?=\/)(?:\/(?!\.(?![\w~-]))(?:[\w\-.~!$&'()*+,=:@"]|%(?:2[0-46-9a-d]|3[0-9ac-f]|[46][0-9a-f]|5[0-9abd-f]|7[0-9a-e]))+)*\/?$/i;
 var HC = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+)\.?(?::[0-9]+)?$/;
 var SK = "cffunc:state", NP = "cffunc:net:", HP = "cffunc:host:", AH = {"on":true}, TK = "cffunc:tenant:";
 var TP = /\{tenant\.([A-Za-z0-9_-]{1,128})(?:\|([^{}]*))?\}/g;
@@ -262,10 +262,17 @@ async function decide(r, ip, now, st, o, e) {
   return 2;
 }
 
-function answer(r, sc) {
+async function page() {
+  try {
+    var s = (await Promise.all(Array.from({length: PGN}, function (x, i) { return cf.kvs().get(PGK + i); }))).join('');
+    if (s.length === PGL) return s;
+  } catch (e) {}
+}
+
+async function answer(r, sc) {
+  var p;
   if (wantsJson(gv(r.headers, 'accept'))) return gen(msg(JB, sc), 'application/json');
-  if (sc && sc.methods === 'writes') return gen(msg(TB, sc), 'text/plain');
-  return gen(PG, 'text/html');
+  return !(sc && sc.methods === 'writes') && (p = await page()) ? gen(p, 'text/html') : gen(msg(TB, sc), 'text/plain');
 }
 
 function respond(e) {
@@ -283,7 +290,7 @@ async function handler(event) {
     st = await state(now);
     if (!st) return r;
     d = await decide(r, ip, now, st, o, event);
-    return d === 0 ? r : answer(r, o.s);
+    return d === 0 ? r : await answer(r, o.s);
   } catch (e) {
     if (!st && r && typeof r === 'object' && !(event.context && event.context.eventType === 'viewer-response')) return r;
     return fail();

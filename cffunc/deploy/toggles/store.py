@@ -45,9 +45,11 @@ from cffunc.deploy.toggles import (
     with_notes,
 )
 from cffunc.errors import CffuncError, RenderError
+from cffunc.function.rules import stored_page_items
 from cffunc.function.store_layout import (
     HOST_PREFIX,
     NET_PREFIX,
+    PAGE_PREFIX,
     SCOPE_PREFIX,
     STATE_KEY,
     TENANT_PREFIX,
@@ -57,6 +59,7 @@ from cffunc.function.store_layout import (
     check_paths,
     host_key,
     network_bucket,
+    page_prefixes,
     parse_host_scope,
     parse_networks,
     parse_state,
@@ -64,6 +67,7 @@ from cffunc.function.store_layout import (
     tenant_key,
     until_from_option,
 )
+from cffunc.words import count
 
 TenantLabels = tuple[tuple[str, str], ...]
 """Distribution tenants a command names: (id, how messages name it)."""
@@ -209,11 +213,40 @@ class StoreToggle:
             state = parse_state(current)
             if state is not None and state.on:
                 notes.append(f"{self.name} says maintenance is ON (left as it is)")
+        store_steps += self._page_steps(found)
         remote = read_function(self.deployment.client, local)
         compositions = self.deployment.compositions(local, found.distributions, local.kvs_arn)
         plan = plan_enable(local, remote, found.distributions, compositions)
         notes += edge_notes(self.deployment, found.distributions)
         return replace(plan, store_steps=tuple(store_steps), notes=tuple(notes))
+
+    def _page_steps(self, found: Installation) -> list[StoreStep]:
+        """install: write the page the function reads from the store (respond mode), and
+        remove the pages no function reads any more: all but this config's and the one the
+        LIVE function reads until the new code is published."""
+        page = stored_page_items(self.deployment.config)
+        listed: dict[str, str] = {}
+        keep = page_prefixes("\n".join(page))
+        if found.store is not None:
+            client = self.deployment.client
+            listed = client.key_value_store_client().keys(found.store.arn, PAGE_PREFIX)
+            live = client.function_code(found.local.name, "LIVE") or b""
+            keep |= page_prefixes(live.decode("utf-8", "replace"))
+        stale = [key for key in listed if not key.startswith(tuple(keep))]
+        if not stale and all(listed.get(k) == v for k, v in page.items()):
+            return []
+        wanted: dict[str, str | None] = {**page, **dict.fromkeys(stale)}
+        what = (
+            f"write the maintenance page to {self.name} ({count(len(page), 'value')})"
+            if page
+            else f"remove the old maintenance page from {self.name}"
+        )
+        return [
+            StoreStep(
+                "write", self.name, what, arn=found.store.arn if found.store else None,
+                keys=tuple(wanted), edit=lambda current: wanted,
+            )
+        ]  # fmt: skip
 
     def _scope(self, request: EnableRequest) -> tuple[tuple[str, ...], StoreScope]:
         """The hosts and the scope ``enable`` asks for, every option checked (one-line
@@ -294,7 +327,13 @@ class StoreToggle:
         write of the state and the host or tenant keys, re-read and re-applied if someone
         wrote meanwhile."""
         edit = _scope_edit(hosts, scope, tuple(t for t, _ in tenants))
+        # Maintenance that starts shows the page the function reads from the store:
+        # written first, so it is there before the state says on.
+        page = stored_page_items(self.deployment.config) if scope is not None else {}
+        if page:
+            edit = _with_page(page, edit)
         current = {STATE_KEY: self._get(store, STATE_KEY)}
+        current |= {key: self._get(store, key) for key in page}
         prefix = _listed(hosts, tenants, scope)
         if prefix is not None:
             current |= self.deployment.client.key_value_store_client().keys(store.arn, prefix)
@@ -318,7 +357,7 @@ class StoreToggle:
         step = StoreStep(
             "write", store.name,
             f"{what} in KeyValueStore {store.name} ({follows}; no distribution change)",
-            arn=store.arn, keys=(STATE_KEY,), edit=edit, prefix=prefix,
+            arn=store.arn, keys=(STATE_KEY, *page), edit=edit, prefix=prefix,
         )  # fmt: skip
         return Plan(store_steps=(step,))
 
@@ -631,6 +670,17 @@ def _scope_edit(
         return out
 
     return edit
+
+
+def _with_page(
+    page: dict[str, str], edit: Callable[[dict[str, str | None]], dict[str, str | None]]
+) -> Callable[[dict[str, str | None]], dict[str, str | None]]:
+    """``edit`` preceded by the page's values (those that differ are written first)."""
+
+    def with_page(current: dict[str, str | None]) -> dict[str, str | None]:
+        return {**page, **edit(current)}
+
+    return with_page
 
 
 def _changes(current: dict[str, str | None], wanted: dict[str, str | None]) -> bool:
