@@ -197,6 +197,30 @@ def test_hostile_strings_render_to_code_that_behaves_as_configured(
     assert list(redirect["cookies"]) == ["c'$`|~"]
 
 
+@pytest.mark.parametrize("runtime", ["cloudfront-js-1.0", "cloudfront-js-2.0"])
+@pytest.mark.parametrize(
+    "reason",
+    [
+        HOSTILE * 2,
+        "".join(chr(c) for c in range(0x20)) + "\x7f\u2028\u2029\ufeff",
+        'Wartung bis 04:00 — été 🚧 日本語 \\ "quoted" {tenant}',
+    ],
+)
+def test_the_json_body_built_from_the_text_is_the_configured_one(runtime: str, reason: str) -> None:
+    """The function builds its JSON body around the text body's message (it holds the
+    message once): JSON.stringify must escape it exactly as json.dumps did."""
+    from cffunc.function.render import json_parts
+
+    rules, function = make_function(
+        {"function": {"name": "fn", "runtime": runtime}, "maintenance": {"reason": reason}}
+    )
+    assert json_parts(rules) is not None
+    request = ViewerRequest(ip="192.0.2.1", method="POST", headers={"accept": "application/json"})
+    with FunctionRuntime(function.code, rules.runtime) as v8:
+        answer = v8.invoke(viewer_request_event(request), NOW_MS).output
+    assert answer["body"]["data"] == rules.json_body
+
+
 def test_hostile_origin_and_object_reach_the_request_verbatim() -> None:
     rules, function = make_function(
         {

@@ -16,8 +16,11 @@ from typing import Any
 
 import pytest
 
+from cffunc.config.load import load_config
 from cffunc.emulator.server import RunningEmulator, local_cloudfront
 from cffunc.function.decide import ViewerRequest
+from cffunc.function.rules import stored_page_items
+from cffunc.function.store_layout import page_prefixes
 from cffunc.runtime.events import viewer_request_event
 from tests.helpers import SAMPLES
 from tests.test_deploy import SEED, cffunc, client, current
@@ -620,3 +623,50 @@ def test_the_association_toggle_refuses_at_saying_why(
         "toggle, or set maintenance.start in the config and enable ahead of time"
     ]
     assert current(emulator) == before
+
+
+def test_the_page_lives_in_the_store_and_follows_the_published_code(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Respond mode: install writes the page before the code that reads it; publish writes
+    a changed page and keeps the one the LIVE code reads until it is replaced; a later
+    write removes it; enable writes the page again if it went missing."""
+    config = kvs_config(tmp_path)
+    text = config.read_text().replace('mode = "rewrite"', 'mode = "respond"')
+    text = "\n".join(
+        line for line in text.splitlines() if not line.startswith(("object =", "origin ="))
+    )
+    config.write_text(text + "\n")
+
+    def pages() -> set[str]:
+        return page_prefixes(
+            "\n".join(k for k in store_items(emulator) if k.startswith("cffunc:page:"))
+        )
+
+    def live() -> set[str]:
+        code = emulator.app.state.functions["shop-maintenance"].stages["LIVE"].code
+        return page_prefixes(bytes(code).decode())
+
+    out = ok(cffunc(emulator, config, "install"))
+    assert f"done: write the maintenance page to {STORE} (2 values)" in out
+    first = live()
+    assert len(first) == 1 and pages() == first
+    assert store_items(emulator).items() >= stored_page_items(load_config(config)).items()
+
+    config.write_text(config.read_text().replace("We are upgrading the database.", "Back at 4."))
+    out = ok(cffunc(emulator, config, "publish"))
+    assert "done: write the maintenance page" in out
+    second = live()
+    assert second != first and pages() == first | second  # the old page until LIVE changed
+
+    out = ok(cffunc(emulator, config, "publish"))
+    assert f"done: remove the old maintenance page from {STORE}" in out
+    assert pages() == second
+    assert ok(cffunc(emulator, config, "publish")).endswith("nothing to publish\n")
+
+    store = emulator.app.state.stores[STORE]
+    for key in [k for k in store.items if k.startswith("cffunc:page:")]:
+        del store.items[key]
+    ok(cffunc(emulator, config, "enable"))
+    assert pages() == second
+    assert json.loads(store_items(emulator)["cffunc:state"])["on"] is True

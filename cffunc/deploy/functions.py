@@ -45,6 +45,7 @@ def plan_publishing(deployment: Deployment, toggle: MaintenanceToggle) -> Plan:
     LIVE code)."""
     local = toggle.deployed_function("publish")
     plan = plan_publish(local, read_function(deployment.client, local))
+    plan = replace(plan, store_steps=toggle.publish_store_steps())
     if not local.compose or not deployment.config.distributions:
         return plan
     distributions = deployment.distributions()

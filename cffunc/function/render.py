@@ -9,6 +9,7 @@ template's output with its names.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -108,6 +109,7 @@ def _template_output(
             text_body=rules.text_body,
             json=rules.json,
             json_body=rules.json_body,
+            json_parts=json_parts(rules),
             page_html=inline_page(rules),
             page_store=rules.page_store,
             window_start_ms=rules.window_start_ms,
@@ -143,6 +145,18 @@ def _template_output(
             clock_skew=CLOCK_SKEW_SECONDS,
         )
     )
+
+
+def json_parts(rules: MaintenanceRules) -> tuple[str, str] | None:
+    """The JSON body around its message, when the function can build it from the text
+    body (the message, then a line break): it then holds the message once. None when the
+    message is too short for that to save bytes."""
+    message = rules.text_body[:-1]
+    quoted = json.dumps(message, ensure_ascii=False)
+    head, _, tail = rules.json_body.partition(f'"message":{quoted}')
+    if len(js(message)) < 32 or head + f'"message":{quoted}' + tail != rules.json_body:
+        return None
+    return head + '"message":', tail
 
 
 def inline_page(rules: MaintenanceRules) -> str | None:

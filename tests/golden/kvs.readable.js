@@ -2,7 +2,7 @@ import cf from 'cloudfront';
 import crypto from 'crypto';
 var S = 503, SD = "Service Unavailable", H = {"cache-control":"no-store","retry-after":"3600"};
 var TB = "We are upgrading the database.\n";
-var JB = "{\"error\":\"maintenance\",\"message\":\"We are upgrading the database.\",\"retry_after\":\"3600\"}";
+var JB = "{\"error\":\"maintenance\",\"message\":" + JSON.stringify(TB.slice(0, -1)) + ",\"retry_after\":\"3600\"}";
 var K = "2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824", TM = "d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14", BP = "/__cffunc/bypass", BC = "cffunc_bypass", TTL = 43200, SKW = 60;
 var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "DT=LJ=";

@@ -1,7 +1,7 @@
 import cf from 'cloudfront';
 var S = 503, SD = "Service Unavailable", H = {"cache-control":"no-store","retry-after":"600"};
 var TB = "{tenant.maintenanceMessage|We are down for maintenance.}\n";
-var JB = "{\"error\":\"maintenance\",\"message\":\"{tenant.maintenanceMessage|We are down for maintenance.}\",\"retry_after\":\"600\"}";
+var JB = "{\"error\":\"maintenance\",\"message\":" + JSON.stringify(TB.slice(0, -1)) + ",\"retry_after\":\"600\"}";
 var PGK = "cffunc:page:5d7660ea4291:", PGN = 2, PGL = 1065;
 var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 var T4 = "DT=LJ=";

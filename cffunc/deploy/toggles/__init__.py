@@ -33,6 +33,7 @@ from cffunc.deploy.plan import (
     Plan,
     Refusal,
     RemoteDistribution,
+    StoreStep,
     behaviors_of,
     check_enable,
     composed_prefix,
@@ -281,6 +282,11 @@ class MaintenanceToggle(Protocol):
 
     def deployed_function(self, command: str) -> LocalFunction:
         """The local function as this toggle publishes it (the store toggle's reads its store)."""
+        ...
+
+    def publish_store_steps(self) -> tuple[StoreStep, ...]:
+        """What ``publish`` writes to the store before the code that reads it (the store
+        toggle's page)."""
         ...
 
     def status(self) -> dict[str, Any]: ...

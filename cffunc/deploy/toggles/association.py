@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from cffunc.config.load import IPNetwork, Toggle
-from cffunc.deploy.plan import LocalFunction, Plan, plan_disable, plan_enable
+from cffunc.deploy.plan import LocalFunction, Plan, StoreStep, plan_disable, plan_enable
 from cffunc.deploy.reads import read_function
 from cffunc.deploy.toggles import (
     Deployment,
@@ -100,6 +100,9 @@ class AssociationToggle:
 
     def deployed_function(self, command: str) -> LocalFunction:
         return self.deployment.local()
+
+    def publish_store_steps(self) -> tuple[StoreStep, ...]:
+        return ()
 
     def status(self) -> dict[str, Any]:
         self.deployment.read_only = True

@@ -213,37 +213,42 @@ class StoreToggle:
             state = parse_state(current)
             if state is not None and state.on:
                 notes.append(f"{self.name} says maintenance is ON (left as it is)")
-        store_steps += self._page_steps(found)
+        store_steps += self._page_steps(found.store)
         remote = read_function(self.deployment.client, local)
         compositions = self.deployment.compositions(local, found.distributions, local.kvs_arn)
         plan = plan_enable(local, remote, found.distributions, compositions)
         notes += edge_notes(self.deployment, found.distributions)
         return replace(plan, store_steps=tuple(store_steps), notes=tuple(notes))
 
-    def _page_steps(self, found: Installation) -> list[StoreStep]:
-        """install: write the page the function reads from the store (respond mode), and
-        remove the pages no function reads any more: all but this config's and the one the
-        LIVE function reads until the new code is published."""
+    def publish_store_steps(self) -> tuple[StoreStep, ...]:
+        """publish: the page the published code reads, written first (as install does)."""
+        return tuple(self._page_steps(self.existing_store("publish")))
+
+    def _page_steps(self, store: StoreInfo | None) -> list[StoreStep]:
+        """install, publish: write the page the function reads from the store (respond
+        mode), and remove the pages no function reads any more: all but this config's and
+        the one the LIVE function reads until the new code is published."""
         page = stored_page_items(self.deployment.config)
         listed: dict[str, str] = {}
         keep = page_prefixes("\n".join(page))
-        if found.store is not None:
+        if store is not None:
             client = self.deployment.client
-            listed = client.key_value_store_client().keys(found.store.arn, PAGE_PREFIX)
-            live = client.function_code(found.local.name, "LIVE") or b""
+            listed = client.key_value_store_client().keys(store.arn, PAGE_PREFIX)
+            live = client.function_code(self.deployment.config.function.name, "LIVE") or b""
             keep |= page_prefixes(live.decode("utf-8", "replace"))
         stale = [key for key in listed if not key.startswith(tuple(keep))]
         if not stale and all(listed.get(k) == v for k, v in page.items()):
             return []
         wanted: dict[str, str | None] = {**page, **dict.fromkeys(stale)}
-        what = (
-            f"write the maintenance page to {self.name} ({count(len(page), 'value')})"
-            if page
-            else f"remove the old maintenance page from {self.name}"
-        )
+        writes = any(listed.get(k) != v for k, v in page.items())
+        what = " and ".join(
+            ([f"write the maintenance page to {self.name} ({count(len(page), 'value')})"]
+             if writes else [])
+            + ([f"remove the old maintenance page from {self.name}"] if stale else [])
+        )  # fmt: skip
         return [
             StoreStep(
-                "write", self.name, what, arn=found.store.arn if found.store else None,
+                "write", self.name, what, arn=store.arn if store else None,
                 keys=tuple(wanted), edit=lambda current: wanted,
             )
         ]  # fmt: skip
