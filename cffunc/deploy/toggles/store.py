@@ -227,15 +227,19 @@ class StoreToggle:
     def _page_steps(self, store: StoreInfo | None) -> list[StoreStep]:
         """install, publish: write the page the function reads from the store (respond
         mode), and remove the pages no function reads any more: all but this config's and
-        the one the LIVE function reads until the new code is published."""
+        the ones the LIVE function and its compositions (which hold a copy of its code)
+        read until their new code is published."""
         page = stored_page_items(self.deployment.config)
         listed: dict[str, str] = {}
         keep = page_prefixes("\n".join(page))
         if store is not None:
             client = self.deployment.client
             listed = client.key_value_store_client().keys(store.arn, PAGE_PREFIX)
-            live = client.function_code(self.deployment.config.function.name, "LIVE") or b""
-            keep |= page_prefixes(live.decode("utf-8", "replace"))
+            name = self.deployment.config.function.name
+            if any(not key.startswith(tuple(keep)) for key in listed):
+                for reader in (name, *self.deployment.compositions_of(name)):
+                    live = client.function_code(reader, "LIVE") or b""
+                    keep |= page_prefixes(live.decode("utf-8", "replace"))
         stale = [key for key in listed if not key.startswith(tuple(keep))]
         if not stale and all(listed.get(k) == v for k, v in page.items()):
             return []
