@@ -26,7 +26,16 @@ from cffunc.function.templates import js, js_regex
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.events import viewer_request_event, viewer_response_event
 from cffunc.runtime.origins import OriginCall
-from tests.helpers import ENV, NOW_MS, SAMPLES, SECRET, make_config, make_function, make_rules
+from tests.helpers import (
+    ENV,
+    NOW,
+    NOW_MS,
+    SAMPLES,
+    SECRET,
+    make_config,
+    make_function,
+    make_rules,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -219,6 +228,29 @@ def test_the_json_body_built_from_the_text_is_the_configured_one(runtime: str, r
     with FunctionRuntime(function.code, rules.runtime) as v8:
         answer = v8.invoke(viewer_request_event(request), NOW_MS).output
     assert answer["body"]["data"] == rules.json_body
+
+
+def test_replay_builds_the_regexes_with_their_flags() -> None:
+    """replay's scope table carries each regex with its flags: without SAFE's ``i`` an
+    upper-case escape (%2D, as browsers send) would be unsafe to replay alone."""
+    from cffunc.function.paths import SAFE_URI, is_safe
+    from cffunc.function.templates import regex_parts
+    from cffunc.replay.run import scope_table
+
+    table = scope_table(make_rules({"maintenance": {"paths": ["/checkout/*"]}}), None, NOW)
+    assert table is not None and table["safe"] == regex_parts(SAFE_URI) and table["safe"][1] == "i"
+    uris = ["/a%2D", "/x%3A", "/a%2d", "/a%2E%2E", "/\u212a"]
+    code = (
+        f"var SAFE = new RegExp({json.dumps(table['safe'][0])}, {json.dumps(table['safe'][1])});\n"
+        "function handler(e) { e.request.headers.safe = {value: String(SAFE.test(e.request.uri))};"
+        " return e.request; }"
+    )
+    with FunctionRuntime(code, "cloudfront-js-1.0") as v8:
+        results = v8.invoke_many(
+            [(viewer_request_event(ViewerRequest(ip="192.0.2.1", uri=u)), NOW_MS) for u in uris]
+        )
+    got = [r.output["headers"]["safe"]["value"] == "true" for r in results]
+    assert got == [is_safe(u) for u in uris] == [True, True, True, False, False]
 
 
 def test_hostile_origin_and_object_reach_the_request_verbatim() -> None:

@@ -377,3 +377,27 @@ def test_the_viewer_response_half_fails_closed_too() -> None:
             final = engine.invoke(viewer_response_event(event, seen), NOW_MS)
             assert final.ok and final.output["statusCode"] == 503
     assert decide_response(rules, request, NOW, False, {}, unreadable=True)
+
+
+def test_a_page_is_cut_at_characters_and_read_whole_or_not_at_all() -> None:
+    """Values of at most 1 KB, cut between characters; read back only whole, with the
+    length JavaScript counts (UTF-16 units); an empty page is no page, as the function
+    tests what it read for truth."""
+    from cffunc.function.store_layout import (
+        MAX_VALUE_BYTES,
+        page_chunks,
+        page_items,
+        stored_page,
+        stored_page_text,
+    )
+
+    page = "<p>" + "\U0001f6a7é" * 400 + "</p>"
+    chunks = page_chunks(page)
+    assert "".join(chunks) == page and len(chunks) == 3
+    assert all(len(c.encode("utf-8")) <= MAX_VALUE_BYTES for c in chunks)
+    where = stored_page(page)
+    items = page_items(page)
+    assert where.length == 7 + 400 * 3 and stored_page_text(items, where) == page
+    assert stored_page_text({k: v for k, v in items.items() if not k.endswith(":1")}, where) is None
+    assert stored_page_text(items | {f"{where.prefix}2": "x"}, where) is None
+    assert stored_page_text(page_items(""), stored_page("")) is None

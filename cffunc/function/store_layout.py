@@ -519,7 +519,8 @@ def stored_page_text(items: Mapping[str, str], where: StoredPage) -> str | None:
         text = "".join(items[f"{where.prefix}{i}"] for i in range(where.count))
     except KeyError:
         return None
-    return text if len(text.encode("utf-16-le")) // 2 == where.length else None
+    # An empty page is no page: the function tests what it read for truth.
+    return text if text and len(text.encode("utf-16-le")) // 2 == where.length else None
 
 
 def state_at(

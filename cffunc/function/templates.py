@@ -67,6 +67,13 @@ def js_regex(pattern: re.Pattern[str], global_: str = "") -> str:
     return "/" + "".join(out) + "/" + global_ + ("i" if flags & re.IGNORECASE else "")
 
 
+def regex_parts(pattern: re.Pattern[str]) -> tuple[str, str]:
+    """(source, flags) for ``new RegExp(source, flags)``: the pattern ``js_regex`` writes."""
+    literal = js_regex(pattern)
+    end = literal.rindex("/")
+    return literal[1:end], literal[end + 1 :]  # "\\/" in a source string is "/"
+
+
 FILTERS: dict[str, Callable[..., Any]] = {"js": js, "js_regex": js_regex}
 
 

@@ -60,6 +60,7 @@ from cffunc.function.store_layout import (
     parse_state,
     store_match,
 )
+from cffunc.function.templates import regex_parts
 from cffunc.function.tenants import Tenant
 from cffunc.replay.sources import (
     CLASSIC_FIELDS,
@@ -1195,7 +1196,7 @@ def scope_table(
     (a line without a tenant is in none: a standard distribution's request)."""
     table: dict[str, Any] = {
         "list": [], "exact": {}, "unreadable": None, "tenants": {},
-        "safe": SAFE_URI.pattern, "host": CANONICAL_HOST.pattern,
+        "safe": regex_parts(SAFE_URI), "host": regex_parts(CANONICAL_HOST),
     }  # fmt: skip
     if not rules.store:
         if rules.scope.whole:

@@ -263,8 +263,9 @@ async function decide(r, ip, now, st, o, e) {
 }
 
 async function page() {
+  var s = '', i;
   try {
-    var s = (await Promise.all(Array.from({length: PGN}, function (x, i) { return cf.kvs().get(PGK + i); }))).join('');
+    for (i = 0; i < PGN; i++) s += await cf.kvs().get(PGK + i);
     if (s.length === PGL) return s;
   } catch (e) {}
 }

@@ -470,7 +470,7 @@
     Object.keys(t.tenants).forEach(function (id) { tenants.set(id, one(t.tenants[id])); });
     return {
       list: t.list.map(one), exact: exact, unreadable: one(t.unreadable), tenants: tenants,
-      safe: new RegExp(t.safe), host: new RegExp(t.host)
+      safe: new RegExp(t.safe[0], t.safe[1]), host: new RegExp(t.host[0], t.host[1])
     };
   }
   function hostOf(h) {
