@@ -201,9 +201,6 @@ def answer_body(
     if decision.answer not in BODY_KINDS:
         return None
     kind = BODY_KINDS[decision.answer]
-    page = rules.page_html
-    if rules.page_store is not None:
-        page = stored_page_text(store or {}, rules.page_store)
     if kind == "json":
         body = rules.json_body
         if decision.reason is not None:
@@ -213,6 +210,9 @@ def answer_body(
     elif kind == "text":
         body = rules.text_body if decision.reason is None else decision.reason + "\n"
     else:
+        page = rules.page_html
+        if rules.page_store is not None:
+            page = stored_page_text(store or {}, rules.page_store)
         body = page or ""
     return fill(body, kind, tenant) if rules.fills else body
 

@@ -449,11 +449,10 @@ def store_match(items: Mapping[str, str], ip: str) -> str | None:
     return None
 
 
-def enabled_items(page: str | None = None) -> dict[str, str]:
+def enabled_items() -> dict[str, str]:
     """A store that says maintenance is on: what `cffunc test` and `replay` run a
-    store-toggled function with unless given a store (--kvs); with the respond-mode
-    ``page`` that `cffunc enable` writes beside the state."""
-    return page_items(page) | {STATE_KEY: StoreState(True).value()}
+    store-toggled function with unless given a store (--kvs)."""
+    return {STATE_KEY: StoreState(True).value()}
 
 
 @dataclass(frozen=True)
@@ -485,7 +484,10 @@ def page_chunks(page: str) -> list[str]:
 def stored_page(page: str) -> StoredPage:
     """Where ``page`` is kept; :class:`StoreError` when it needs more than
     :data:`MAX_PAGE_KEYS` values."""
-    chunks = page_chunks(page)
+    return _stored_page(page, page_chunks(page))
+
+
+def _stored_page(page: str, chunks: list[str]) -> StoredPage:
     if len(chunks) > MAX_PAGE_KEYS:
         raise StoreError(
             f'maintenance.page is {len(page.encode("utf-8")):,} bytes; with toggle = "kvs" '
@@ -508,8 +510,9 @@ def page_items(page: str | None) -> dict[str, str]:
     """The keys that hold ``page`` (none for None)."""
     if page is None:
         return {}
-    where = stored_page(page)
-    return {f"{where.prefix}{i}": chunk for i, chunk in enumerate(page_chunks(page))}
+    chunks = page_chunks(page)
+    where = _stored_page(page, chunks)
+    return {f"{where.prefix}{i}": chunk for i, chunk in enumerate(chunks)}
 
 
 def stored_page_text(items: Mapping[str, str], where: StoredPage) -> str | None:

@@ -259,7 +259,7 @@ def local_store(kvs: KeyValueData | None, rules: MaintenanceRules) -> KeyValueDa
     if not rules.store:
         return kvs
     if kvs is None:
-        return KeyValueData(enabled_items(rules.page_html if rules.page_store else None))
+        return KeyValueData(with_page(enabled_items(), rules))
     return replace(kvs, items=with_page(kvs.items, rules))
 
 

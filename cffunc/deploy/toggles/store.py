@@ -241,10 +241,10 @@ class StoreToggle:
                     live = client.function_code(reader, "LIVE") or b""
                     keep |= page_prefixes(live.decode("utf-8", "replace"))
         stale = [key for key in listed if not key.startswith(tuple(keep))]
-        if not stale and all(listed.get(k) == v for k, v in page.items()):
+        writes = any(listed.get(k) != v for k, v in page.items())
+        if not stale and not writes:
             return []
         wanted: dict[str, str | None] = {**page, **dict.fromkeys(stale)}
-        writes = any(listed.get(k) != v for k, v in page.items())
         what = " and ".join(
             ([f"write the maintenance page to {self.name} ({count(len(page), 'value')})"]
              if writes else [])
