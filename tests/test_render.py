@@ -188,7 +188,7 @@ def test_hostile_strings_render_to_code_that_behaves_as_configured(
     }
     rules, function = make_function(config)
     check_features(function.code, runtime)  # type: ignore[arg-type]
-    assert "</script>" not in function.code
+    assert "\u2028" not in function.code and "\u2029" not in function.code
     with FunctionRuntime(function.code, rules.runtime) as v8:
         requests = [
             ViewerRequest(ip="192.0.2.1", uri="/x"),
