@@ -31,6 +31,7 @@ from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.events import viewer_request_event, viewer_response_event
 from tests.helpers import (
     NOW,
+    NOW_MS,
     SECRET,
     boundary_addresses,
     classify,
@@ -350,6 +351,86 @@ def test_network_lookup_matches_a_plain_scan(nets: list[str], ip: str) -> None:
             (str(n) for n in rules.networks if n.version == address.version and address in n), None
         )
     assert matching_network(rules, ip) == scan
+
+
+# Addresses the parsers must refuse, or read as a neighbour would not.
+ODD_ADDRESSES = [
+    "", "1.2.3", "01.2.3.4", "1.2.3.256", "::ffff:1.2.3.4", "::ffff:203.0.113.9", "1::2::3",
+    "fe80::1%eth0", "2001:DB8::1", "::", "0.0.0.0", "255.255.255.255", "1:2:3:4:5:6:7:8:9",
+    "::1.2.3.4", "1:2:3:4:5:6:1.2.3.4", "203.0.113.9 ", "+1.2.3.4", "1.2.3.4.",
+]  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(networks(), min_size=1, max_size=40), st.lists(ANY_IP, max_size=8))
+def test_both_allowlist_forms_hold_exactly_the_configured_networks(
+    nets: list[str], extra: list[str]
+) -> None:
+    """The allowlist renders as a binary search or as a list of prefixes, whichever makes
+    the smaller function (cffunc/function/addresses.py); each one, forced, passes exactly
+    the addresses Python's ipaddress places in a configured network."""
+    from cffunc.function.addresses import ALPHABET, prefix_pattern
+    from cffunc.function.templates import js, js_regex
+
+    rules = make_rules({"maintenance": {"mode": "respond"}, "allow": {"ips": nets}})
+    parsed = [ipaddress.ip_network(n) for n in nets]
+    addresses = [a for n in parsed for a in boundary_addresses(n)] + extra + ODD_ADDRESSES
+
+    def allowed(ip: str) -> bool:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return "%" not in ip and any(address in n for n in parsed)
+
+    wanted = [allowed(ip) for ip in addresses]
+    pattern = prefix_pattern(rules.networks)
+    assert pattern is not None
+    events = [(viewer_request_event(ViewerRequest(ip=ip, uri="/x")), NOW_MS) for ip in addresses]
+    for form, mark in (("search", js(ALPHABET)), ("list", js_regex(pattern))):
+        code = render_code(rules, ip_form=form).code  # type: ignore[arg-type]
+        assert mark in code, form
+        with FunctionRuntime(code, rules.runtime) as v8:
+            got = ["statusCode" not in r.output for r in v8.invoke_many(events)]
+        assert got == wanted, (
+            form,
+            [a for a, g, w in zip(addresses, got, wanted, strict=True) if g != w],
+        )
+
+
+MEDIA_TYPES = [
+    "application/json", "APPLICATION/JSON", "text/html", "Text/HTML", "application/jsonx",
+    "text/htmlx", "*/*", "", " application/json ", "\tapplication/json\t", "text/ html",
+    "appl\u0130cation/json", "application/j\u017fon", "\u212aext/html", "application/json/x",
+    "text/html x", "application/json;q=0", "text/html ;level=1", ";application/json",
+]  # fmt: skip
+ACCEPT_ITEM = st.one_of(
+    st.sampled_from(MEDIA_TYPES), st.text(alphabet="apjsontexhml/;, \t=q.\u0130\u017f", max_size=10)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(ACCEPT_ITEM, min_size=1, max_size=5).map(",".join), max_size=20))
+def test_the_accept_header_picks_json_as_the_model_does(accepts: list[str]) -> None:
+    """Which of application/json and text/html an Accept header lists first, in V8 and in
+    Python (decide.py, prefers_json): case, spaces and tabs, parameters, look-alikes and
+    letters outside ASCII that fold to ASCII in one language's lowercase or regex."""
+    from cffunc.function.decide import prefers_json
+
+    rules, function = make_function({"maintenance": {"mode": "respond", "json": True}})
+    events = [
+        (
+            viewer_request_event(ViewerRequest(ip="192.0.2.1", uri="/x", headers={"accept": a})),
+            NOW_MS,
+        )
+        for a in accepts
+    ]
+    with FunctionRuntime(function.code, rules.runtime) as v8:
+        got = [
+            r.output["headers"]["content-type"]["value"].startswith("application/json")
+            for r in v8.invoke_many(events)
+        ]
+    assert got == [prefers_json(a) for a in accepts], accepts
 
 
 @settings(max_examples=500, deadline=None)

@@ -9,6 +9,7 @@ import pytest
 from py_mini_racer import MiniRacer
 
 from cffunc.function.minify import (
+    arrow_functions,
     join_statements,
     merge_returns,
     minify,
@@ -150,6 +151,32 @@ def test_tokens_keep_their_meaning() -> None:
         "if(e===1)return!1;return typeof e!='string'}"
     )
     assert run(short) == run(code)
+
+
+def test_declarations_become_arrow_functions_where_nothing_changes() -> None:
+    code = (
+        "var seen=[];function one(a){return{v:a}}function two(a,b){return a,b}"
+        "function none(){seen.push(1);return seen.length}function self(){return this}"
+        "function args(){return arguments.length}async function later(a){return a}"
+        "function handler(e){return[one(e.n),two(1,e.n),none(),none(),typeof self(),args(1,2)]}"
+    )
+    arrows = arrow_functions(code)
+    assert arrows == (
+        "var seen=[];var one=a=>({v:a});var two=(a,b)=>(a,b);"
+        "var none=()=>{seen.push(1);return seen.length};function self(){return this}"
+        "function args(){return arguments.length}async function later(a){return a}"
+        "function handler(e){return[one(e.n),two(1,e.n),none(),none(),typeof self(),args(1,2)]}"
+    )
+    assert run(arrows) == run(code)
+    assert run(minify(code)) == run(code)
+    assert minify(code).count("var ") == 1  # the declarations joined into one var
+
+
+def test_a_return_and_a_line_break_lose_the_bytes_they_do_not_need() -> None:
+    code = "function handler(e){if(e.n)a=1;\nreturn !e.n}\nvar a;"
+    assert shorten_tokens(code) == "function handler(e){if(e.n)a=1;return!e.n}var a;"
+    assert shorten_tokens("function handler(e){return e}") == "function handler(e){return e}"
+    assert run(shorten_tokens(code)) == run(code)
 
 
 def test_the_readable_form_keeps_the_templates_names() -> None:

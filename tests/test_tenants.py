@@ -194,7 +194,7 @@ def test_features_render_to_nothing_unused_and_cost_these_bytes() -> None:
         "message": added(association, {"reason": "{tenant.msg|Down.}"}),
         "store": added(store, {"tenant_scopes": True}),
     }
-    assert figures == {"config": 305, "message": 420, "store": 697}, figures
+    assert figures == {"config": 283, "message": 415, "store": 685}, figures
     base = store
     plain = readable_source(make_rules(_config(base)))
     for word in ("distributionTenant", "tid(", "fill(", "TK", "tenants"):

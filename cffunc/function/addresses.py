@@ -20,11 +20,17 @@ An address is looked up as its own /32 (/128) network. The networks are collapse
 overlaps another), so each one's number lies inside its own range of numbers, and the
 network holding an address is the last entry at or below the address's number or the
 first one above it: the function tests those two (``js_templates/parts/ip.js.j2``).
+
+A short allowlist is cheaper as a list (:func:`prefix_pattern`): the binary search and its
+digit alphabet cost about 700 bytes of code, and a handful of networks written out bit by
+bit cost less than that. The renderer writes the function both ways and keeps the
+smaller (``cffunc/function/render.py``).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -103,3 +109,20 @@ def build_tables(networks: Iterable[IPNetwork]) -> IPTables:
         v4_count=len(v4),
         v6_count=len(v6),
     )
+
+
+def prefix_pattern(networks: Iterable[IPNetwork]) -> re.Pattern[str] | None:
+    """The allowlist as a regex over an address's key: its byte count (4 or 16) followed
+    by its bits, as ``ipOk`` writes it in the linear form. A /p network is its byte count
+    and its first p bits, so it holds the addresses whose key starts with that; the
+    leading byte count keeps the families apart ("4" never starts "16", nor the other
+    way). None for an empty allowlist."""
+    v4, v6 = collapse(networks)
+    entries = []
+    for network in v4 + v6:
+        family = IPV4 if network.version == 4 else IPV6
+        prefix = network.prefixlen
+        value = int(network.network_address) >> (family.bits - prefix)
+        bits = format(value, f"0{prefix}b") if prefix else ""
+        entries.append(f"{family.bits // 8}{bits}")
+    return re.compile("^(?:" + "|".join(entries) + ")") if entries else None

@@ -19,6 +19,10 @@ Scopes are ES 5.1's, found with the same tree-sitter grammar as the rest of cffu
 function (``var`` and function declarations are hoisted to it) or a ``catch`` clause
 (its parameter only). Two names may share a short name unless one would hide the other
 where the other is used. The readable form (golden files) keeps the template's names.
+
+Then statements: ``var`` declarations joined, returns merged, top-level function
+declarations written as arrow functions (:func:`arrow_functions`), and a few tokens
+shorter (:func:`shorten_tokens`).
 """
 
 from __future__ import annotations
@@ -101,7 +105,7 @@ def minify(code: str) -> str:
     Kept for the last few codes (pure, and most of a render's time: a command that
     renders one config twice, status after publish say, minifies it once)."""
     joined = join_statements(shorten_names(str(rjsmin.jsmin(code))))
-    return shorten_tokens(merge_returns(joined)) + "\n"
+    return shorten_tokens(join_statements(arrow_functions(merge_returns(joined)))) + "\n"
 
 
 def shorten_names(code: str) -> str:
@@ -433,12 +437,17 @@ def shorten_tokens(code: str) -> str:
                 edits.append((operator.start_byte, operator.end_byte, operator.type[:2].encode()))
         elif node.type in STATEMENTS_ENDING_IN_SEMICOLON:
             last = node.children[-1] if node.children else None
-            if (
-                last is not None
-                and last.type == ";"
-                and data[last.end_byte : last.end_byte + 1] == b"}"
-            ):
+            after = data[last.end_byte : last.end_byte + 1] if last is not None else b""
+            if last is not None and last.type == ";" and after == b"}":
                 edits.append((last.start_byte, last.end_byte, b""))
+            elif last is not None and last.type == ";" and after == b"\n":
+                edits.append((last.end_byte, last.end_byte + 1, b""))  # ";\n": the ; ends it
+            if (
+                node.type == "return_statement"
+                and data[node.start_byte + 6 : node.start_byte + 7] == b" "
+                and not _word_start(data, node.start_byte + 7)
+            ):
+                edits.append((node.start_byte + 6, node.start_byte + 7, b""))  # "return !a"
         elif (
             node.type == "statement_block"
             and node.parent is not None
@@ -449,11 +458,67 @@ def shorten_tokens(code: str) -> str:
     return spliced(data, edits).decode("utf-8")
 
 
+def arrow_functions(code: str) -> str:
+    """Top-level function declarations as arrow functions held in ``var``: ``function
+    f(a){return x}`` as ``var f=a=>x;`` (both runtimes take arrow functions:
+    functions-javascript-runtime-10.html and -20.html, "Functions"). Kept as they are:
+    ``handler`` (CloudFront and the composition call it by its declaration), an ``async``
+    function (runtime 2.0 does not take async closures: functions-javascript-runtime-20.html,
+    "Statements"), and one whose body reads ``this`` or ``arguments`` (an arrow function
+    has neither of its own). A declaration is hoisted and a ``var`` is not, which changes
+    nothing here: cffunc's top-level code only assigns values, and every function runs
+    from ``handler``, once all of them are assigned."""
+    tree = check_syntax(code)
+    data = code.encode("utf-8")
+    edits: list[tuple[int, int, bytes]] = []
+    for node in tree.root_node.named_children:
+        if node.type != "function_declaration":
+            continue
+        name = node.child_by_field_name("name")
+        parameters = node.child_by_field_name("parameters")
+        body = node.child_by_field_name("body")
+        if (
+            name is None
+            or parameters is None
+            or body is None
+            or _text(name) in KEPT
+            or any(child.type == "async" for child in node.children)
+            or any(
+                n.type == "this" or (n.type == "identifier" and _text(n) == "arguments")
+                for n in nodes(body)
+            )
+        ):
+            continue
+        names = [_text(p) for p in parameters.named_children]
+        head = names[0] if len(names) == 1 else "(" + ",".join(names) + ")"
+        statements = body.named_children
+        if (
+            len(statements) == 1
+            and statements[0].type == "return_statement"
+            and statements[0].named_child_count == 1
+        ):
+            value = statements[0].named_children[0]
+            text = _text(value)
+            # An object would read as a block, a comma would end the declarator.
+            if value.type in ("object", "sequence_expression"):
+                text = f"({text})"
+        else:
+            text = _text(body)
+        end = node.end_byte + (1 if data[node.end_byte : node.end_byte + 1] == b"\n" else 0)
+        edits.append((node.start_byte, end, f"var {_text(name)}={head}=>{text};".encode()))
+    return spliced(data, edits).decode("utf-8")
+
+
 def _kind(node: Node) -> str:
     if node.type == "unary_expression":
         operator = node.child_by_field_name("operator")
         return operator.type if operator is not None else ""
     return node.type
+
+
+def _word_start(data: bytes, offset: int) -> bool:
+    """Whether the byte at ``offset`` could continue a word (so a space before it matters)."""
+    return chr(data[offset]).isalnum() or data[offset : offset + 1] in (b"_", b"$", b"\\")
 
 
 def _word_end(data: bytes, offset: int) -> bool:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from cffunc.errors import RenderError
-from cffunc.function.addresses import ALPHABET, IPTables, build_tables
+from cffunc.function.addresses import ALPHABET, IPTables, build_tables, prefix_pattern
 from cffunc.function.bypass import CLOCK_SKEW_SECONDS
 from cffunc.function.cors import MAX_AGE, TOKENS, exposed, origins_pattern
 from cffunc.function.minify import minify
@@ -29,7 +30,7 @@ from cffunc.function.store_layout import (
     TENANT_PREFIX,
     UNTIL_FORMAT,
 )
-from cffunc.function.templates import environment, js
+from cffunc.function.templates import environment, js, js_regex
 from cffunc.function.tenants import PLACEHOLDER
 from cffunc.words import count
 
@@ -73,25 +74,71 @@ def compact(code: str) -> str:
     return minify(code)
 
 
-def render_code(rules: MaintenanceRules, composed: bool = False) -> RenderedFunction:
+IPForm = Literal["smaller", "search", "list"]
+"""How the allowlist is matched (:mod:`cffunc.function.addresses`): a binary search of the
+tables, a list of prefixes, or whichever makes the smaller function (what is deployed)."""
+
+
+def render_code(
+    rules: MaintenanceRules, composed: bool = False, ip_form: IPForm = "smaller"
+) -> RenderedFunction:
     """The function for ``rules``, without the size check (see :func:`render`).
     ``composed``: the part of a composition (:mod:`cffunc.function.compose`), whose handler
-    returns null for a request that passes."""
+    returns null for a request that passes. ``ip_form``: the allowlist's form; the other
+    two than "smaller" are for tests and benchmarks that compare them."""
     tables = build_tables(rules.networks)
     path_regex = patterns_source(rules.paths)
-    code = compact(_template_output(rules, tables, path_regex, composed))
-    return RenderedFunction(code=code, stats=_stats(code, rules, tables, path_regex))
+    code, pattern = _smallest(rules, tables, path_regex, composed, ip_form)
+    return RenderedFunction(code=code, stats=_stats(code, rules, tables, path_regex, pattern))
+
+
+LINEAR_SAVES_AT_MOST = 1_500
+"""Bytes of code the linear allowlist saves over the binary search (about 700): a list
+longer than the tables by more than this cannot make the function smaller."""
+
+
+def _smallest(
+    rules: MaintenanceRules,
+    tables: IPTables,
+    path_regex: str | None,
+    composed: bool,
+    ip_form: IPForm = "smaller",
+) -> tuple[str, re.Pattern[str] | None]:
+    """The deployed code with the allowlist in the form that makes it smaller (binary
+    search or list: :mod:`cffunc.function.addresses`), and the list if it won."""
+    pattern = prefix_pattern(rules.networks)
+    forms: list[re.Pattern[str] | None] = [None]
+    if pattern is not None and ip_form == "list":
+        forms = [pattern]
+    elif (
+        pattern is not None
+        and ip_form == "smaller"
+        and len(pattern.pattern) <= tables.size + LINEAR_SAVES_AT_MOST
+    ):
+        forms.append(pattern)
+    codes = [
+        (compact(_template_output(rules, tables, path_regex, composed, form)), form)
+        for form in forms
+    ]
+    return min(codes, key=lambda pair: len(pair[0].encode("utf-8")))
 
 
 def readable_source(rules: MaintenanceRules) -> str:
     """The code before whitespace is stripped: what reviewers read in the golden files
     (``compact`` of it is the deployed code)."""
-    text = _template_output(rules, build_tables(rules.networks), patterns_source(rules.paths))
+    tables = build_tables(rules.networks)
+    path_regex = patterns_source(rules.paths)
+    _, pattern = _smallest(rules, tables, path_regex, False)
+    text = _template_output(rules, tables, path_regex, ip_pattern=pattern)
     return re.sub(r"\n(?:[ \t]*\n)+", "\n\n", text).strip() + "\n"
 
 
 def _template_output(
-    rules: MaintenanceRules, tables: IPTables, path_regex: str | None, composed: bool = False
+    rules: MaintenanceRules,
+    tables: IPTables,
+    path_regex: str | None,
+    composed: bool = False,
+    ip_pattern: re.Pattern[str] | None = None,
 ) -> str:
     return (
         environment()
@@ -117,6 +164,7 @@ def _template_output(
             bypass=rules.bypass,
             alphabet=ALPHABET,
             tables=tables,
+            ip_pattern=ip_pattern,
             path_regex=path_regex,
             store=rules.store,
             store_fails_closed=rules.store and rules.store_unreadable == "maintenance",
@@ -168,14 +216,21 @@ def inline_page(rules: MaintenanceRules) -> str | None:
 
 
 def _stats(
-    code: str, rules: MaintenanceRules, tables: IPTables, path_regex: str | None
+    code: str,
+    rules: MaintenanceRules,
+    tables: IPTables,
+    path_regex: str | None,
+    ip_pattern: re.Pattern[str] | None,
 ) -> RenderStats:
     def literal_bytes(value: object) -> int:
         return len(js(value).encode("utf-8"))
 
-    allowlist = (literal_bytes(tables.v4) if tables.v4 else 0) + (
-        literal_bytes(tables.v6) if tables.v6 else 0
-    )
+    if ip_pattern is not None:
+        allowlist = len(js_regex(ip_pattern).encode("utf-8"))
+    else:
+        allowlist = (literal_bytes(tables.v4) if tables.v4 else 0) + (
+            literal_bytes(tables.v6) if tables.v6 else 0
+        )
     if path_regex is not None:
         allowlist += literal_bytes(path_regex)
     return RenderStats(

@@ -2,20 +2,22 @@ import cf from 'cloudfront';
 import crypto from 'crypto';
 var S = 503, SD = "Service Unavailable", H = {"cache-control":"no-store","retry-after":"3600"};
 var TB = "We are upgrading the database.\n";
-var JB = "{\"error\":\"maintenance\",\"message\":" + JSON.stringify(TB.slice(0, -1)) + ",\"retry_after\":\"3600\"}";
+var JB = '{"error":"maintenance","message":' + JSON.stringify(TB.slice(0, -1)) + ',"retry_after":"3600"}';
 var W0 = 1796090400000;
 var W1 = 1796097600000;
 var K = "2f9cdcbebe687ef1fc6d9af8e64f0ba2b0eb68bb194c04c7da42f036abedb824", TM = "d9168a79fbd461a57a2227af7eafc4dbec13c04bfc7470679c7f4634be942c14", BP = "/__cffunc/bypass", BC = "cffunc_bypass", TTL = 43200, SKW = 60;
-var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
-var T4 = "DJWk_MDT=LJ=";
-var T6 = "?==`lp,";
+var IP = /^(?:411000110001100110110010000000111|4110010110000000001110001|1600100000000000010000110110111000)/;
 var PR = new RegExp("^(?:/health|/maintenance/[\\s\\S]*|/robots\\.txt|/webhooks/stripe)$");
 var SAFE = /^(?=\/)(?:\/(?!\.(?![\w~-]))(?:[\w\-.~!$&'()*+,=:@"]|%(?:2[0-46-9a-d]|3[0-9ac-f]|[46][0-9a-f]|5[0-9abd-f]|7[0-9a-e]))+)*\/?$/i;
 var OBJ = "/maintenance/index.html", MK = "x-cffunc-maintenance";
 var ORG = "maintenance-bucket";
 
+function ob(x) {
+  return x && typeof x === 'object';
+}
+
 function gv(o, k) {
-  var x = o && typeof o === 'object' ? o[k] : null;
+  var x = ob(o) ? o[k] : null;
   return x && typeof x.value === 'string' ? x.value : '';
 }
 
@@ -33,13 +35,8 @@ function fail() {
 }
 
 function wantsJson(a) {
-  var l = a.toLowerCase().split(','), i, m;
-  for (i = 0; i < l.length; i++) {
-    m = l[i].split(';')[0].replace(/^[ \t]+|[ \t]+$/g, '');
-    if (m === 'application/json') return true;
-    if (m === 'text/html') return false;
-  }
-  return false;
+  var m = /(?:^|,)[ \t]*(application\/json|text\/html)[ \t]*(?:[;,]|$)/i.exec(a);
+  return !!m && m[1].length > 9;
 }
 
 function p4(s) {
@@ -67,59 +64,18 @@ function p6(s) {
   return o.concat(t);
 }
 
-function enc(b) {
-  var s = '', acc = 0, n = 3, i;
-  for (i = 0; i < b.length; i++) {
-    acc = (acc << 8) | b[i];
-    n += 8;
-    while (n >= 6) {
-      n -= 6;
-      s += A.charAt((acc >> n) & 63);
-    }
-    acc &= (1 << n) - 1;
-  }
-  return s + A.charAt((acc << 1) | 1);
+function ipb(s) {
+  return s.indexOf(':') < 0 ? p4(s) : p6(s);
 }
 
-function dv(s, i) {
-  var c = s.charCodeAt(i);
-  return c < 63 ? 0 : c < 92 ? c - 62 : c - 63;
-}
-
-function has(s, x) {
-  var i = s.length - 1, d, p;
-  while (i > 0 && !dv(s, i)) i--;
-  d = dv(s, i);
-  for (p = 6 * i + 5; d && !(d & 1); p--) d >>= 1;
-  i = (p / 6) | 0;
-  p %= 6;
-  return !!s && x.substring(0, i) === s.substring(0, i) && (!p || dv(x, i) >> (6 - p) === dv(s, i) >> (6 - p));
-}
-
-function find(T, w, x) {
-  var lo = 0, hi = T.length, k = '', a, b, s;
-  while (lo < hi) {
-    a = (lo + hi) >> 1;
-    a = w ? a - a % w : T.lastIndexOf(',', a - 1) + 1;
-    b = w ? a + w : T.indexOf(',', a);
-    s = T.substring(a, b);
-    if (s <= x) {
-      k = s;
-      lo = w ? b : b + 1;
-    } else hi = a;
-  }
-  return has(k, x) || has(T.slice(lo, w ? lo + w : T.indexOf(',', lo)), x);
+function bits(b) {
+  for (var s = '', i = 0; i < b.length; i++) s += (b[i] | 256).toString(2).slice(1);
+  return s;
 }
 
 function ipOk(ip) {
-  var b;
-  if (typeof ip !== 'string') return false;
-  if (ip.indexOf(':') < 0) {
-    b = p4(ip);
-    return b ? find(T4, 6, enc(b)) : false;
-  }
-  b = p6(ip);
-  return b ? find(T6, 0, enc(b)) : false;
+  var b = typeof ip === 'string' && ipb(ip);
+  return !!b && IP.test(b.length + bits(b));
 }
 
 function mac(m) {
@@ -160,7 +116,7 @@ function answer(r) {
   }
   r.uri = OBJ;
   r.querystring = {};
-  if (!r.headers || typeof r.headers !== 'object') r.headers = {};
+  if (!ob(r.headers)) r.headers = {};
   r.headers[MK] = {value: '1'};
   cf.selectRequestOriginById(ORG);
   return r;
@@ -168,25 +124,25 @@ function answer(r) {
 
 function respond(e, ip, now) {
   var res = e.response, r = e.request;
-  if (!res || typeof res !== 'object') return fail();
-  if (!r || typeof r !== 'object') r = {};
+  if (!ob(res)) return fail();
+  if (!ob(r)) r = {};
   if (gv(r.headers, MK) || (decide(r, ip, now) === 2 && rewrites(r))) {
     res.statusCode = S;
     res.statusDescription = SD;
-    if (!res.headers || typeof res.headers !== 'object') res.headers = {};
+    if (!ob(res.headers)) res.headers = {};
     hd(res.headers);
   }
   return res;
 }
 
 function handler(event) {
-  var now, r, ip, d, st;
+  var now, r, ip, d;
   try {
     now = Date.now();
     r = event.request;
     ip = event.viewer && event.viewer.ip;
     if (event.context && event.context.eventType === 'viewer-response') return respond(event, ip, now);
-    if (!r || typeof r !== 'object') return fail();
+    if (!ob(r)) return fail();
     d = decide(r, ip, now);
     return d === 0 ? r : d === 1 ? redirect(now) : answer(r);
   } catch (e) {

@@ -1,18 +1,21 @@
 import cf from 'cloudfront';
 var S = 503, SD = "Service Unavailable", H = {"cache-control":"no-store","retry-after":"600"};
 var TB = "{tenant.maintenanceMessage|We are down for maintenance.}\n";
-var JB = "{\"error\":\"maintenance\",\"message\":" + JSON.stringify(TB.slice(0, -1)) + ",\"retry_after\":\"600\"}";
+var JB = '{"error":"maintenance","message":' + JSON.stringify(TB.slice(0, -1)) + ',"retry_after":"600"}';
 var PGK = "cffunc:page:5d7660ea4291:", PGN = 2, PGL = 1065;
-var A = "=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
-var T4 = "DT=LJ=";
+var IP = /^(?:4110010110000000001110001)/;
 var PR = new RegExp("^(?:/health)$");
 var SAFE = /^(?=\/)(?:\/(?!\.(?![\w~-]))(?:[\w\-.~!$&'()*+,=:@"]|%(?:2[0-46-9a-d]|3[0-9ac-f]|[46][0-9a-f]|5[0-9abd-f]|7[0-9a-e]))+)*\/?$/i;
 var HC = /^((?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+)\.?(?::[0-9]+)?$/;
 var SK = "cffunc:state", NP = "cffunc:net:", HP = "cffunc:host:", AH = {"on":true}, TK = "cffunc:tenant:";
 var TP = /\{tenant\.([A-Za-z0-9_-]{1,128})(?:\|([^{}]*))?\}/g;
 
+function ob(x) {
+  return x && typeof x === 'object';
+}
+
 function gv(o, k) {
-  var x = o && typeof o === 'object' ? o[k] : null;
+  var x = ob(o) ? o[k] : null;
   return x && typeof x.value === 'string' ? x.value : '';
 }
 
@@ -30,13 +33,8 @@ function fail() {
 }
 
 function wantsJson(a) {
-  var l = a.toLowerCase().split(','), i, m;
-  for (i = 0; i < l.length; i++) {
-    m = l[i].split(';')[0].replace(/^[ \t]+|[ \t]+$/g, '');
-    if (m === 'application/json') return true;
-    if (m === 'text/html') return false;
-  }
-  return false;
+  var m = /(?:^|,)[ \t]*(application\/json|text\/html)[ \t]*(?:[;,]|$)/i.exec(a);
+  return !!m && m[1].length > 9;
 }
 
 function p4(s) {
@@ -64,58 +62,18 @@ function p6(s) {
   return o.concat(t);
 }
 
-function enc(b) {
-  var s = '', acc = 0, n = 3, i;
-  for (i = 0; i < b.length; i++) {
-    acc = (acc << 8) | b[i];
-    n += 8;
-    while (n >= 6) {
-      n -= 6;
-      s += A.charAt((acc >> n) & 63);
-    }
-    acc &= (1 << n) - 1;
-  }
-  return s + A.charAt((acc << 1) | 1);
+function ipb(s) {
+  return s.indexOf(':') < 0 ? p4(s) : p6(s);
 }
 
-function dv(s, i) {
-  var c = s.charCodeAt(i);
-  return c < 63 ? 0 : c < 92 ? c - 62 : c - 63;
-}
-
-function has(s, x) {
-  var i = s.length - 1, d, p;
-  while (i > 0 && !dv(s, i)) i--;
-  d = dv(s, i);
-  for (p = 6 * i + 5; d && !(d & 1); p--) d >>= 1;
-  i = (p / 6) | 0;
-  p %= 6;
-  return !!s && x.substring(0, i) === s.substring(0, i) && (!p || dv(x, i) >> (6 - p) === dv(s, i) >> (6 - p));
-}
-
-function find(T, w, x) {
-  var lo = 0, hi = T.length, k = '', a, b, s;
-  while (lo < hi) {
-    a = (lo + hi) >> 1;
-    a = w ? a - a % w : T.lastIndexOf(',', a - 1) + 1;
-    b = w ? a + w : T.indexOf(',', a);
-    s = T.substring(a, b);
-    if (s <= x) {
-      k = s;
-      lo = w ? b : b + 1;
-    } else hi = a;
-  }
-  return has(k, x) || has(T.slice(lo, w ? lo + w : T.indexOf(',', lo)), x);
+function bits(b) {
+  for (var s = '', i = 0; i < b.length; i++) s += (b[i] | 256).toString(2).slice(1);
+  return s;
 }
 
 function ipOk(ip) {
-  var b;
-  if (typeof ip !== 'string') return false;
-  if (ip.indexOf(':') < 0) {
-    b = p4(ip);
-    return b ? find(T4, 6, enc(b)) : false;
-  }
-  return false;
+  var b = typeof ip === 'string' && ipb(ip);
+  return !!b && IP.test(b.length + bits(b));
 }
 
 function host(r) {
@@ -128,7 +86,7 @@ function hm(p, h) {
 }
 
 function live(s, now) {
-  return !!s && typeof s === 'object' && s.on === true && (s.until == null || now < tm(s.until)) && (s.start == null || now >= tm(s.start));
+  return !!ob(s) && s.on === true && (s.until == null || now < tm(s.until)) && (s.start == null || now >= tm(s.start));
 }
 
 function tm(t) {
@@ -189,7 +147,7 @@ async function state(now) {
     console.log('cffunc: maintenance state unreadable, so off: ' + e);
     return null;
   }
-  if (!v || typeof v !== 'object' || typeof v.on !== 'boolean') return null;
+  if (!ob(v) || typeof v.on !== 'boolean') return null;
   if (live(v, now) || v.hosts === true || v.tenants === true) return v;
   l = v.scopes;
   if (Array.isArray(l)) for (i = 0; i < l.length; i++) if (wild(l[i], now)) return v;
@@ -197,9 +155,7 @@ async function state(now) {
 }
 
 async function netOk(ip) {
-  var b, v, l, i, x, c, n, j, m, ok;
-  if (typeof ip !== 'string') return false;
-  b = ip.indexOf(':') < 0 ? p4(ip) : p6(ip);
+  var b = typeof ip === 'string' && ipb(ip), v, l, i, x, c, n;
   if (!b) return false;
   try {
     v = await cf.kvs().get(NP + (b.length === 4 ? b[0] : ((b[0] << 8) | b[1]).toString(16) + ':' + ((b[2] << 8) | b[3]).toString(16)));
@@ -209,14 +165,9 @@ async function netOk(ip) {
   l = String(v).split(' ');
   for (i = 0; i < l.length; i++) {
     x = l[i].split('/');
-    c = x.length === 2 && /^[0-9]{1,3}$/.test(x[1]) ? (x[0].indexOf(':') < 0 ? p4(x[0]) : p6(x[0])) : null;
-    n = c ? +x[1] : 0;
-    if (!c || c.length !== b.length || n > b.length * 8) continue;
-    for (j = 0, ok = true; ok && n > 0; j++, n -= 8) {
-      m = n >= 8 ? 255 : (65280 >> n) & 255;
-      ok = (b[j] & m) === (c[j] & m);
-    }
-    if (ok) return true;
+    c = x.length === 2 && /^[0-9]{1,3}$/.test(x[1]) && ipb(x[0]);
+    n = +x[1];
+    if (c && c.length === b.length && n <= b.length * 8 && bits(c).slice(0, n) === bits(b).slice(0, n)) return true;
   }
   return false;
 }
@@ -277,23 +228,24 @@ async function answer(r, sc) {
 }
 
 function respond(e) {
-  return e.response && typeof e.response === 'object' ? e.response : fail();
+  return ob(e.response) ? e.response : fail();
 }
 
 async function handler(event) {
-  var now, r, ip, d, st, o = {};
+  var now, r, ip, d, st, vr, o = {};
   try {
+    vr = event.context && event.context.eventType === 'viewer-response';
     now = Date.now();
     r = event.request;
     ip = event.viewer && event.viewer.ip;
-    if (event.context && event.context.eventType === 'viewer-response') return await respond(event, ip, now);
-    if (!r || typeof r !== 'object') return fail();
+    if (vr) return await respond(event);
+    if (!ob(r)) return fail();
     st = await state(now);
     if (!st) return r;
     d = await decide(r, ip, now, st, o, event);
     return d === 0 ? r : await answer(r, o.s);
   } catch (e) {
-    if (!st && r && typeof r === 'object' && !(event.context && event.context.eventType === 'viewer-response')) return r;
+    if (!st && ob(r) && !vr) return r;
     return fail();
   }
 }
