@@ -172,6 +172,19 @@ def test_declarations_become_arrow_functions_where_nothing_changes() -> None:
     assert minify(code).count("var ") == 1  # the declarations joined into one var
 
 
+def test_a_function_stays_a_declaration_where_an_arrow_would_change_it() -> None:
+    code = (
+        "var early=twice(2);function twice(a){return a*2}function Made(a){this.a=a}"
+        "function Plain(){return{v:1}}function pick(k){return{a:1,b:2}[k]}"
+        "function handler(e){return[early,new Made(1).a,new Plain().v,pick('b')]}"
+    )
+    arrows = arrow_functions(code)
+    assert "function twice(" in arrows and "function Made(" in arrows  # read early; this
+    assert "function Plain(" in arrows  # called with new
+    assert "var pick=k=>({a:1,b:2}[k]);" in arrows
+    assert run(arrows) == run(code) == run(minify(code))
+
+
 def test_a_return_and_a_line_break_lose_the_bytes_they_do_not_need() -> None:
     code = "function handler(e){if(e.n)a=1;\nreturn !e.n}\nvar a;"
     assert shorten_tokens(code) == "function handler(e){if(e.n)a=1;return!e.n}var a;"

@@ -465,11 +465,27 @@ def arrow_functions(code: str) -> str:
     ``handler`` (CloudFront and the composition call it by its declaration), an ``async``
     function (runtime 2.0 does not take async closures: functions-javascript-runtime-20.html,
     "Statements"), and one whose body reads ``this`` or ``arguments`` (an arrow function
-    has neither of its own). A declaration is hoisted and a ``var`` is not, which changes
-    nothing here: cffunc's top-level code only assigns values, and every function runs
-    from ``handler``, once all of them are assigned."""
+    has neither of its own). A declaration is hoisted and a ``var`` is not: a function
+    the top-level code names outside any function (which may run before the ``var`` is
+    assigned) stays a declaration, as does one called with ``new`` (an arrow function is
+    no constructor). Every other function runs from ``handler``, once all are assigned."""
     tree = check_syntax(code)
     data = code.encode("utf-8")
+    # Names the top-level code outside any function reads (it runs before a var is
+    # assigned), and names called with new (an arrow function is no constructor).
+    early = {
+        _text(n)
+        for statement in tree.root_node.named_children
+        if statement.type != "function_declaration"
+        for n in nodes(statement)
+        if n.type == "identifier"
+    }
+    constructed = {
+        _text(constructor)
+        for n in nodes(tree.root_node)
+        if n.type == "new_expression"
+        and (constructor := n.child_by_field_name("constructor")) is not None
+    }
     edits: list[tuple[int, int, bytes]] = []
     for node in tree.root_node.named_children:
         if node.type != "function_declaration":
@@ -481,8 +497,9 @@ def arrow_functions(code: str) -> str:
             name is None
             or parameters is None
             or body is None
-            or _text(name) in KEPT
+            or _text(name) in KEPT | early | constructed
             or any(child.type == "async" for child in node.children)
+            or any(p.type != "identifier" for p in parameters.named_children)
             or any(
                 n.type == "this" or (n.type == "identifier" and _text(n) == "arguments")
                 for n in nodes(body)
@@ -499,8 +516,8 @@ def arrow_functions(code: str) -> str:
         ):
             value = statements[0].named_children[0]
             text = _text(value)
-            # An object would read as a block, a comma would end the declarator.
-            if value.type in ("object", "sequence_expression"):
+            # A { would open a block ({a:1}[k] too), a comma would end the declarator.
+            if text.startswith("{") or value.type == "sequence_expression":
                 text = f"({text})"
         else:
             text = _text(body)
@@ -518,7 +535,8 @@ def _kind(node: Node) -> str:
 
 def _word_start(data: bytes, offset: int) -> bool:
     """Whether the byte at ``offset`` could continue a word (so a space before it matters)."""
-    return chr(data[offset]).isalnum() or data[offset : offset + 1] in (b"_", b"$", b"\\")
+    byte = data[offset]  # a byte of a multi-byte character may be part of a word too
+    return byte >= 0x80 or chr(byte).isalnum() or data[offset : offset + 1] in (b"_", b"$", b"\\")
 
 
 def _word_end(data: bytes, offset: int) -> bool:

@@ -155,7 +155,7 @@ async function state(now) {
 }
 
 async function netOk(ip) {
-  var b = typeof ip === 'string' && ipb(ip), v, l, i, x, c, n;
+  var b = typeof ip === 'string' && ipb(ip), k = b && bits(b), v, l, i, x, c, n;
   if (!b) return false;
   try {
     v = await cf.kvs().get(NP + (b.length === 4 ? b[0] : ((b[0] << 8) | b[1]).toString(16) + ':' + ((b[2] << 8) | b[3]).toString(16)));
@@ -167,7 +167,7 @@ async function netOk(ip) {
     x = l[i].split('/');
     c = x.length === 2 && /^[0-9]{1,3}$/.test(x[1]) && ipb(x[0]);
     n = +x[1];
-    if (c && c.length === b.length && n <= b.length * 8 && bits(c).slice(0, n) === bits(b).slice(0, n)) return true;
+    if (c && c.length === b.length && n <= b.length * 8 && bits(c).slice(0, n) === k.slice(0, n)) return true;
   }
   return false;
 }
