@@ -4,7 +4,8 @@
 
 Renders every samples/*.toml config and the starter (as written, then with toggle = "kvs",
 then also with the bypass, then also with store_unreadable = "maintenance"), and prints
-total and logic bytes (logic: the total less the page and the allowlist) next to the
+total and logic bytes (logic: the total less the page and the allowlist, in the form
+the render deployed: tables or list, cffunc/function/addresses.py) next to the
 figures measured before the deployed code was minified, the room left for a composed
 function (as `render --stats` shows it), and the change. With toggle = "kvs" in respond
 mode the page is kept in the store, not the code, so it counts nothing here. BEFORE was measured at commit
