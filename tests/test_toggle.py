@@ -625,27 +625,41 @@ def test_the_association_toggle_refuses_at_saying_why(
     assert current(emulator) == before
 
 
-def test_the_page_lives_in_the_store_and_follows_the_published_code(
-    emulator: RunningEmulator, tmp_path: Path
-) -> None:
-    """Respond mode: install writes the page before the code that reads it; publish writes
-    a changed page and keeps the one the LIVE code reads until it is replaced; a later
-    write removes it; enable writes the page again if it went missing."""
+def respond_config(tmp_path: Path) -> Path:
+    """samples/kvs.toml in respond mode: the page is kept in the store."""
     config = kvs_config(tmp_path)
     text = config.read_text().replace('mode = "rewrite"', 'mode = "respond"')
     text = "\n".join(
         line for line in text.splitlines() if not line.startswith(("object =", "origin ="))
     )
     config.write_text(text + "\n")
+    return config
+
+
+def stored_pages(emulator: RunningEmulator) -> set[str]:
+    return page_prefixes(
+        "\n".join(k for k in store_items(emulator) if k.startswith("cffunc:page:"))
+    )
+
+
+def live_pages(emulator: RunningEmulator, name: str = "shop-maintenance") -> set[str]:
+    code = emulator.app.state.functions[name].stages["LIVE"].code
+    return page_prefixes(bytes(code).decode())
+
+
+def test_the_page_lives_in_the_store_and_follows_the_published_code(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Respond mode: install writes the page before the code that reads it; publish writes
+    a changed page and keeps the one the LIVE code reads until it is replaced; a later
+    write removes it; enable writes the page again if it went missing."""
+    config = respond_config(tmp_path)
 
     def pages() -> set[str]:
-        return page_prefixes(
-            "\n".join(k for k in store_items(emulator) if k.startswith("cffunc:page:"))
-        )
+        return stored_pages(emulator)
 
     def live() -> set[str]:
-        code = emulator.app.state.functions["shop-maintenance"].stages["LIVE"].code
-        return page_prefixes(bytes(code).decode())
+        return live_pages(emulator)
 
     out = ok(cffunc(emulator, config, "install"))
     assert f"done: write the maintenance page to {STORE} (2 values)" in out
@@ -670,3 +684,44 @@ def test_the_page_lives_in_the_store_and_follows_the_published_code(
     ok(cffunc(emulator, config, "enable"))
     assert pages() == second
     assert json.loads(store_items(emulator)["cffunc:state"])["on"] is True
+
+
+def test_two_configs_sharing_a_store_keep_each_others_page(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A page stays while the LIVE code of any function associated with the store names
+    it: installing or publishing one config does not take another config's page away."""
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "blog").mkdir()
+    shop = respond_config(tmp_path / "shop")
+    shop.write_text(shop.read_text().replace('behaviors = ["*", "/api/*"]', 'behaviors = ["*"]'))
+    blog = respond_config(tmp_path / "blog")
+    blog.write_text(
+        blog.read_text()
+        .replace('name = "shop-maintenance"', 'name = "blog-maintenance"')
+        .replace('behaviors = ["*", "/api/*"]', 'behaviors = ["/api/*"]')
+        .replace("We are upgrading the database.", "The blog is moving.")
+    )
+    ok(cffunc(emulator, shop, "install"))
+    ok(cffunc(emulator, blog, "install"))
+    shop_page, blog_page = live_pages(emulator), live_pages(emulator, "blog-maintenance")
+    assert shop_page != blog_page and stored_pages(emulator) == shop_page | blog_page
+
+    shop.write_text(shop.read_text().replace("We are upgrading the database.", "Back at 4."))
+    ok(cffunc(emulator, shop, "publish"))
+    out = ok(cffunc(emulator, shop, "publish"))  # the old shop page goes, the blog's stays
+    assert "remove the old maintenance page" in out
+    assert stored_pages(emulator) == live_pages(emulator) | blog_page
+    assert "remove" not in ok(cffunc(emulator, blog, "publish"))
+    assert blog_page <= stored_pages(emulator)
+    policy = json.loads(ok(cffunc(emulator, blog, "iam-policy")))
+    granted = {
+        (action, resource)
+        for s in policy["Statement"]
+        for action in s["Action"]
+        for resource in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    }
+    assert {
+        ("cloudfront:ListFunctions", "*"),
+        ("cloudfront:GetFunction", "arn:aws:cloudfront::*:function/*"),
+    } <= granted

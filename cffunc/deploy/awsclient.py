@@ -468,15 +468,27 @@ class CloudFrontClient(_Client):
 
     def function_names(self, stage: str = "DEVELOPMENT") -> list[str]:
         """Names of the account's functions at ``stage``, every page."""
-        names: list[str] = []
+        return [str(item["Name"]) for item in self._function_summaries(stage)]
+
+    def functions_reading(self, store_arn: str, stage: str = "LIVE") -> list[str]:
+        """Names of the functions whose code at ``stage`` is associated with the store
+        (ListFunctions' FunctionConfig.KeyValueStoreAssociations), every page."""
+        return [
+            str(item["Name"])
+            for item in self._function_summaries(stage)
+            if store_arn in _kvs_arns(item.get("FunctionConfig") or {})
+        ]
+
+    def _function_summaries(self, stage: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
         marker = ""
         while True:
             params = {"Marker": marker} if marker else {}
             page = self._call("ListFunctions", "*", Stage=stage, **params)["FunctionList"]
-            names += [item["Name"] for item in page.get("Items") or []]
+            items += page.get("Items") or []
             marker = page.get("NextMarker") or ""
             if not marker:
-                return names
+                return items
 
     def function_code(self, name: str, stage: str) -> bytes | None:
         try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from cffunc.config.load import Config
 from cffunc.function.compose import composed_prefix
+from cffunc.function.rules import keeps_page_in_store
 
 FUNCTION_ACTIONS = (
     "cloudfront:CreateFunction", "cloudfront:UpdateFunction", "cloudfront:PublishFunction",
@@ -72,6 +73,23 @@ def iam_policy(config: Config) -> dict[str, Any]:
             },
             {
                 "Sid": "CffuncListCompositions",
+                "Effect": "Allow",
+                "Action": ["cloudfront:ListFunctions"],
+                "Resource": "*",
+            },
+        ]
+    if keeps_page_in_store(config) and not config.maintenance.compose:
+        # install and publish keep the pages that the LIVE code of any function on the
+        # store reads: they list the functions and read those functions' LIVE code.
+        statements += [
+            {
+                "Sid": "CffuncReadStoreReaders",
+                "Effect": "Allow",
+                "Action": ["cloudfront:DescribeFunction", "cloudfront:GetFunction"],
+                "Resource": "arn:aws:cloudfront::*:function/*",
+            },
+            {
+                "Sid": "CffuncListStoreReaders",
                 "Effect": "Allow",
                 "Action": ["cloudfront:ListFunctions"],
                 "Resource": "*",

@@ -227,8 +227,9 @@ class StoreToggle:
     def _page_steps(self, store: StoreInfo | None) -> list[StoreStep]:
         """install, publish: write the page the function reads from the store (respond
         mode), and remove the pages no function reads any more: all but this config's and
-        the ones the LIVE function and its compositions (which hold a copy of its code)
-        read until their new code is published."""
+        the ones named by the LIVE code of this function and of every function associated
+        with the store (its compositions, which hold a copy of its code, and another
+        config's function sharing the store), until their new code is published."""
         page = stored_page_items(self.deployment.config)
         listed: dict[str, str] = {}
         keep = page_prefixes("\n".join(page))
@@ -237,7 +238,7 @@ class StoreToggle:
             listed = client.key_value_store_client().keys(store.arn, PAGE_PREFIX)
             name = self.deployment.config.function.name
             if any(not key.startswith(tuple(keep)) for key in listed):
-                for reader in (name, *self.deployment.compositions_of(name)):
+                for reader in dict.fromkeys((name, *client.functions_reading(store.arn))):
                     live = client.function_code(reader, "LIVE") or b""
                     keep |= page_prefixes(live.decode("utf-8", "replace"))
         stale = [key for key in listed if not key.startswith(tuple(keep))]
