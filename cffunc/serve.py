@@ -45,10 +45,16 @@ from cffunc.config.load import load_config
 from cffunc.errors import CffuncError
 from cffunc.function.decide import Decision, ViewerRequest, decide
 from cffunc.function.rules import MaintenanceRules
+from cffunc.function.tenants import Tenant
 from cffunc.runtime import FunctionRuntime
 from cffunc.runtime.edge import EdgeContext
 from cffunc.runtime.engine import Invocation
-from cffunc.runtime.events import event_from_options, raw_query_of, viewer_response_event
+from cffunc.runtime.events import (
+    event_from_options,
+    for_edge,
+    raw_query_of,
+    viewer_response_event,
+)
 from cffunc.runtime.isolated import DEFAULT_LIMITS, IsolatedRuntime, Limits
 from cffunc.runtime.local_run import config_function, local_store
 from cffunc.terminal import shown
@@ -90,6 +96,7 @@ class Edge:
         viewer_ip: str | None = None,
         log: Callable[[str], None] = print,
         limits: Limits = DEFAULT_LIMITS,
+        context: EdgeContext | None = None,
     ) -> None:
         self.config_path = config_path
         self.environ = environ
@@ -104,6 +111,8 @@ class Edge:
         self.log = log
         self.limits = limits
         """What one request may take of code composed with ``foreign``."""
+        self.context = context or EdgeContext()
+        """What the edge tells the function beside each request (``--tenant``...)."""
         self.lock = threading.Lock()
         self.loaded: _Loaded | None = None
         self.http: Any = None
@@ -185,12 +194,12 @@ class Edge:
         query = request.query_string.decode("latin-1")
         path = _raw_path(environ, request.path) + (f"?{query}" if query else "")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
-        event = event_from_options(ip, request.method, path, headers)
+        event = for_edge(event_from_options(ip, request.method, path, headers), self.context)
         # The raw query as the browser sent it: werkzeug's query_string cannot tell a URL
         # ending in "?" from one without (rawQueryString() gives "" and undefined).
         raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or path)
-        edge = EdgeContext(raw_query=raw_query_of(raw_uri))
-        decision = _decision(loaded.rules, event, now, loaded.store)
+        edge = self.context.with_raw_query(raw_query_of(raw_uri))
+        decision = _decision(loaded.rules, event, now, loaded.store, self.context.tenant)
         try:
             answer = self._answer(loaded, event, now_ms, edge, request.get_data())
         except CffuncError as error:  # --with's child stopped: past a limit (or crashed)
@@ -300,7 +309,11 @@ _Answer = tuple[int, str, list[tuple[str, str]], bytes]
 
 
 def _decision(
-    rules: MaintenanceRules, event: dict[str, Any], now: datetime, store: dict[str, str] | None
+    rules: MaintenanceRules,
+    event: dict[str, Any],
+    now: datetime,
+    store: dict[str, str] | None,
+    tenant: Tenant | None,
 ) -> Decision:
     r = event["request"]
     request = ViewerRequest(
@@ -310,8 +323,9 @@ def _decision(
         querystring={k: v["value"] for k, v in r["querystring"].items()},
         headers={k: v["value"] for k, v in r["headers"].items()},
         cookies={k: v["value"] for k, v in r["cookies"].items()},
+        endpoint=event["context"].get("endpoint"),
     )
-    return decide(rules, request, now, store)
+    return decide(rules, request, now, store, tenant=tenant)
 
 
 def _error(result: Invocation) -> _Answer:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cffunc.serve import Edge, serve_forever
-from tests.helpers import ENV, SAMPLES, SECRET
+from tests.helpers import ENV, SAMPLES, SECRET, invoke
 
 IN_WINDOW = datetime.fromisoformat("2026-12-01T03:00:00+00:00")
 AFTER_END = datetime.fromisoformat("2026-12-01T05:00:00+00:00")
@@ -192,6 +192,51 @@ def test_a_store_toggled_config_serves_with_maintenance_on(browser: Any) -> None
     assert response.status == 503
     assert any(x.startswith("GET /checkout maintenance (maintenance) 503") for x in running.lines)
     context.close()
+
+
+def test_serve_as_a_tenant_shows_that_tenants_maintenance_page(
+    browser: Any, tmp_path: Path
+) -> None:
+    """`serve --tenant ID --tenant-param K=V` serves as one tenant of a multi-tenant
+    distribution: its message fills the page; a config scoped to other tenants lets it
+    through, as the model says in the log."""
+    from cffunc.runtime.edge import edge_from_options
+
+    acme = "dt_2yN5tYwVbPKr7m2IB69M1yp1AB"
+    as_acme = edge_from_options(None, acme, [("maintenanceMessage", "Acme moves <house>.")])
+    running = start(SAMPLES / "tenants.toml", now=IN_WINDOW, context=as_acme)
+    context, page, _ = page_of(browser)
+    response = page.goto(f"{running.url}/checkout")
+    assert response.status == 503
+    assert page.locator("p").first.inner_text() == "Acme moves <house>."
+    assert any(x.startswith("GET /checkout maintenance") for x in running.lines)
+    context.close()
+
+    scoped = tmp_path / "cffunc.toml"  # maintenance for acme only, by the config
+    scoped.write_text(
+        (SAMPLES / "tenants.toml")
+        .read_text()
+        .replace("tenant_scopes = true", f'tenants = ["{acme}"]')
+    )
+    as_other = edge_from_options(None, "dt_OtherTenant0000000000000001")
+    for served_as, status, decision in ((as_acme, 503, "maintenance"), (as_other, 200, "pass")):
+        running = start(scoped, now=IN_WINDOW, context=served_as)
+        context, page, _ = page_of(browser)
+        assert page.goto(f"{running.url}/checkout").status == status  # 200: the built-in upstream
+        assert [x.split(" (")[0] for x in running.lines] == [f"GET /checkout {decision}"]
+        context.close()
+
+
+def test_serve_refuses_tenant_options_without_a_tenant() -> None:
+    ran = invoke(["-c", str(SAMPLES / "tenants.toml"), "serve", "--tenant-param", "k=v"], dict(ENV))
+    assert ran.returncode == 2
+    assert (
+        ran.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "--tenant-param and --endpoint describe a distribution tenant: give --tenant ID too"
+        )
+    )
 
 
 @pytest.mark.usefixtures("processes")  # --with runs in a child process

@@ -15,8 +15,10 @@ from cffunc.cli.options import (
     aws_options,
     aws_options_given,
     command_options,
+    edge_options,
     json_option,
     limit_options,
+    pairs,
     parse_now,
     with_function,
     with_options,
@@ -70,16 +72,6 @@ def render_command(
     output.show_render(built, output_file, stats)
 
 
-def _pairs(option: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for item in values:
-        name, eq, value = item.partition("=")
-        if not eq or not name:
-            raise click.UsageError(f"{option} {item!r}: give NAME=VALUE")
-        pairs.append((name, value))
-    return tuple(pairs)
-
-
 @click.command("test")
 @click.option(
     "--scenarios",
@@ -110,31 +102,7 @@ def _pairs(option: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     show_default=True,
     help="Event type of a single event.",
 )
-@click.option(
-    "--edge-location",
-    metavar="NAME[,SERVERIP[,REGION]]",
-    help="cf.edgeLocation of the events (default: IAD,192.0.2.10,us-east-1).",
-)
-@click.option(
-    "--tenant",
-    "tenant_id",
-    metavar="ID",
-    help="The events come through this tenant of a multi-tenant distribution "
-    "(cf.distributionTenant.id; default: a standard distribution).",
-)
-@click.option(
-    "--tenant-param",
-    "tenant_params",
-    multiple=True,
-    metavar="K=V",
-    help="A parameter of --tenant, for cf.distributionTenant.parameters.get (repeatable).",
-)
-@click.option(
-    "--endpoint",
-    metavar="DOMAIN",
-    help="--tenant's connection group domain, event.context.endpoint "
-    "(default: d111111abcdef8.cloudfront.net).",
-)
+@edge_options
 @click.option("--now", help="Freeze Date at this RFC 3339 time (default: now).")
 @click.option(
     "--code",
@@ -225,9 +193,9 @@ def test_command(
         raise click.UsageError(f"{', '.join(aws)}: AWS options go with --remote")
     request = TestRequest(
         settings.config_path, os.environ, parse_now(now), scenarios_path, event_files,
-        SingleEvent(ip, path, method, _pairs("--header", headers), _pairs("--cookie", cookies),
+        SingleEvent(ip, path, method, pairs("--header", headers), pairs("--cookie", cookies),
                     event_type),
-        EdgeOptions(edge_location, tenant_id, _pairs("--tenant-param", tenant_params), endpoint),
+        EdgeOptions(edge_location, tenant_id, pairs("--tenant-param", tenant_params), endpoint),
         code_file, runtime, kvs_file, kvs_unreadable, remote,  # type: ignore[arg-type]
         with_function(with_file, with_runtime, with_events), time_limit, memory_limit,
         settings.progress,

@@ -174,6 +174,54 @@ def limit_options(command: F) -> F:
     )(command)
 
 
+def edge_options(command: F) -> F:
+    """--edge-location, --tenant, --tenant-param and --endpoint: what the edge tells a
+    runtime 2.0 function beside the event (``test``'s single events, ``serve``'s requests)."""
+    for option in reversed(
+        [
+            click.option(
+                "--edge-location",
+                metavar="NAME[,SERVERIP[,REGION]]",
+                help="cf.edgeLocation of the events (default: IAD,192.0.2.10,us-east-1).",
+            ),
+            click.option(
+                "--tenant",
+                "tenant_id",
+                metavar="ID",
+                help="The events come through this tenant of a multi-tenant distribution "
+                "(cf.distributionTenant.id; default: a standard distribution).",
+            ),
+            click.option(
+                "--tenant-param",
+                "tenant_params",
+                multiple=True,
+                metavar="K=V",
+                help="A parameter of --tenant, for cf.distributionTenant.parameters.get "
+                "(repeatable).",
+            ),
+            click.option(
+                "--endpoint",
+                metavar="DOMAIN",
+                help="--tenant's connection group domain, event.context.endpoint "
+                "(default: d111111abcdef8.cloudfront.net).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def pairs(option: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``K=V`` option values as pairs; a usage error names the one without ``=``."""
+    out = []
+    for item in values:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise click.UsageError(f"{option} {item!r}: give NAME=VALUE")
+        out.append((name, value))
+    return tuple(out)
+
+
 def with_function(
     path: Path | None, runtime: str | None, events: tuple[str, ...]
 ) -> WithFunction | None:
