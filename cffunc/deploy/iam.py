@@ -54,9 +54,8 @@ def iam_policy(config: Config) -> dict[str, Any]:
         },
     ]
     if config.maintenance.compose:
-        # Compositions are functions of their own, named <name>--<other>; the functions
-        # already on a slot are read (LIVE code, runtime, store), never written.
-        statements += [
+        # Compositions are functions of their own, named <name>--<other>.
+        statements.append(
             {
                 "Sid": "CffuncCompositions",
                 "Effect": "Allow",
@@ -64,32 +63,21 @@ def iam_policy(config: Config) -> dict[str, Any]:
                 "Resource": "arn:aws:cloudfront::*:function/"
                 + composed_prefix(config.function.name)
                 + "*",
-            },
-            {
-                "Sid": "CffuncReadFunctionsOnSlots",
-                "Effect": "Allow",
-                "Action": ["cloudfront:DescribeFunction", "cloudfront:GetFunction"],
-                "Resource": "arn:aws:cloudfront::*:function/*",
-            },
-            {
-                "Sid": "CffuncListCompositions",
-                "Effect": "Allow",
-                "Action": ["cloudfront:ListFunctions"],
-                "Resource": "*",
-            },
-        ]
-    if keeps_page_in_store(config) and not config.maintenance.compose:
-        # install and publish keep the pages that the LIVE code of any function on the
-        # store reads: they list the functions and read those functions' LIVE code.
+            }
+        )
+    if config.maintenance.compose or keeps_page_in_store(config):
+        # Other functions are listed and read, never written: with compose, the ones
+        # already on a slot (LIVE code, runtime, store) and the compositions; with the
+        # page in the store, those on the store, whose LIVE code names the pages kept.
         statements += [
             {
-                "Sid": "CffuncReadStoreReaders",
+                "Sid": "CffuncReadFunctions",
                 "Effect": "Allow",
                 "Action": ["cloudfront:DescribeFunction", "cloudfront:GetFunction"],
                 "Resource": "arn:aws:cloudfront::*:function/*",
             },
             {
-                "Sid": "CffuncListStoreReaders",
+                "Sid": "CffuncListFunctions",
                 "Effect": "Allow",
                 "Action": ["cloudfront:ListFunctions"],
                 "Resource": "*",

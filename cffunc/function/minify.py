@@ -437,11 +437,12 @@ def shorten_tokens(code: str) -> str:
                 edits.append((operator.start_byte, operator.end_byte, operator.type[:2].encode()))
         elif node.type in STATEMENTS_ENDING_IN_SEMICOLON:
             last = node.children[-1] if node.children else None
-            after = data[last.end_byte : last.end_byte + 1] if last is not None else b""
-            if last is not None and last.type == ";" and after == b"}":
-                edits.append((last.start_byte, last.end_byte, b""))
-            elif last is not None and last.type == ";" and after == b"\n":
-                edits.append((last.end_byte, last.end_byte + 1, b""))  # ";\n": the ; ends it
+            if last is not None and last.type == ";":
+                after = data[last.end_byte : last.end_byte + 1]
+                if after == b"}":
+                    edits.append((last.start_byte, last.end_byte, b""))
+                elif after == b"\n":
+                    edits.append((last.end_byte, last.end_byte + 1, b""))  # the ; ends it
             if (
                 node.type == "return_statement"
                 and data[node.start_byte + 6 : node.start_byte + 7] == b" "
@@ -471,8 +472,6 @@ def arrow_functions(code: str) -> str:
     no constructor). Every other function runs from ``handler``, once all are assigned."""
     tree = check_syntax(code)
     data = code.encode("utf-8")
-    # Names the top-level code outside any function reads (it runs before a var is
-    # assigned), and names called with new (an arrow function is no constructor).
     early = {
         _text(n)
         for statement in tree.root_node.named_children

@@ -88,7 +88,7 @@ def render_code(
     two than "smaller" are for tests and benchmarks that compare them."""
     tables = build_tables(rules.networks)
     path_regex = patterns_source(rules.paths)
-    code, pattern = _smallest(rules, tables, path_regex, composed, ip_form)
+    code, _, pattern = _smallest(rules, tables, path_regex, composed, ip_form)
     return RenderedFunction(code=code, stats=_stats(code, rules, tables, path_regex, pattern))
 
 
@@ -103,33 +103,28 @@ def _smallest(
     path_regex: str | None,
     composed: bool,
     ip_form: IPForm = "smaller",
-) -> tuple[str, re.Pattern[str] | None]:
+) -> tuple[str, str, re.Pattern[str] | None]:
     """The deployed code with the allowlist in the form that makes it smaller (binary
-    search or list: :mod:`cffunc.function.addresses`), and the list if it won."""
+    search or list: :mod:`cffunc.function.addresses`), the template's output it was
+    minified from, and the list if it won."""
     pattern = prefix_pattern(rules.networks)
     forms: list[re.Pattern[str] | None] = [None]
-    if pattern is not None and ip_form == "list":
-        forms = [pattern]
-    elif (
-        pattern is not None
-        and ip_form == "smaller"
-        and len(pattern.pattern) <= tables.size + LINEAR_SAVES_AT_MOST
-    ):
-        forms.append(pattern)
-    codes = [
-        (compact(_template_output(rules, tables, path_regex, composed, form)), form)
-        for form in forms
-    ]
-    return min(codes, key=lambda pair: len(pair[0].encode("utf-8")))
+    if pattern is not None:
+        if ip_form == "list":
+            forms = [pattern]
+        elif ip_form == "smaller" and len(pattern.pattern) <= tables.size + LINEAR_SAVES_AT_MOST:
+            forms.append(pattern)
+    outputs = [(_template_output(rules, tables, path_regex, composed, f), f) for f in forms]
+    return min(
+        ((compact(text), text, form) for text, form in outputs),
+        key=lambda rendered: len(rendered[0].encode("utf-8")),
+    )
 
 
 def readable_source(rules: MaintenanceRules) -> str:
     """The code before whitespace is stripped: what reviewers read in the golden files
     (``compact`` of it is the deployed code)."""
-    tables = build_tables(rules.networks)
-    path_regex = patterns_source(rules.paths)
-    _, pattern = _smallest(rules, tables, path_regex, False)
-    text = _template_output(rules, tables, path_regex, ip_pattern=pattern)
+    _, text, _ = _smallest(rules, build_tables(rules.networks), patterns_source(rules.paths), False)
     return re.sub(r"\n(?:[ \t]*\n)+", "\n\n", text).strip() + "\n"
 
 

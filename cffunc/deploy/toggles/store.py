@@ -11,7 +11,7 @@ executor re-reads and re-applies it when someone else wrote in between.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -232,16 +232,18 @@ class StoreToggle:
         config's function sharing the store), until their new code is published."""
         page = stored_page_items(self.deployment.config)
         listed: dict[str, str] = {}
-        keep = page_prefixes("\n".join(page))
+        stale: list[str] = []
         if store is not None:
             client = self.deployment.client
             listed = client.key_value_store_client().keys(store.arn, PAGE_PREFIX)
-            name = self.deployment.config.function.name
-            if any(not key.startswith(tuple(keep)) for key in listed):
-                for reader in dict.fromkeys((name, *client.functions_reading(store.arn))):
-                    live = client.function_code(reader, "LIVE") or b""
-                    keep |= page_prefixes(live.decode("utf-8", "replace"))
-        stale = [key for key in listed if not key.startswith(tuple(keep))]
+            stale = _outside(listed, page_prefixes("\n".join(page)))
+            if stale:  # a page this config does not write: kept if live code reads it
+                name = self.deployment.config.function.name
+                live = [
+                    (client.function_code(reader, "LIVE") or b"").decode("utf-8", "replace")
+                    for reader in dict.fromkeys((name, *client.functions_reading(store.arn)))
+                ]
+                stale = _outside(stale, page_prefixes("\n".join(live)))
         writes = any(listed.get(k) != v for k, v in page.items())
         if not stale and not writes:
             return []
@@ -691,6 +693,12 @@ def _with_page(
         return {**page, **edit(current)}
 
     return with_page
+
+
+def _outside(keys: Iterable[str], prefixes: set[str]) -> list[str]:
+    """The keys that start with none of ``prefixes``."""
+    starts = tuple(prefixes)
+    return [key for key in keys if not key.startswith(starts)]
 
 
 def _changes(current: dict[str, str | None], wanted: dict[str, str | None]) -> bool:
