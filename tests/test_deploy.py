@@ -142,7 +142,7 @@ def test_full_cycle_and_round_trip(emulator: RunningEmulator, tmp_path: Path) ->
     published = cffunc(emulator, config, "publish", process=True)
     assert published.returncode == 0, published.stderr
     assert published.stdout.splitlines() == [
-        "done: create function shop-maintenance (3,453 bytes, cloudfront-js-2.0)",
+        "done: create function shop-maintenance (3,455 bytes, cloudfront-js-2.0)",
         "done: publish shop-maintenance to LIVE",
     ]
     enabled = cffunc(emulator, config, "enable", "--wait", "--json", process=True)
@@ -317,7 +317,7 @@ def test_wait_times_out_naming_the_distribution(
     assert result.returncode == 1
     # What was done on stdout; the error, the state left and what to run next on stderr.
     assert result.stdout.splitlines() == [
-        "done: create function shop-maintenance (3,453 bytes, cloudfront-js-2.0)",
+        "done: create function shop-maintenance (3,455 bytes, cloudfront-js-2.0)",
         "done: publish shop-maintenance to LIVE",
         "done: associate shop-maintenance with E2EXAMPLE12345: * viewer-request, * viewer-response, /api/* viewer-request, /api/* viewer-response",
     ]

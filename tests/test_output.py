@@ -118,7 +118,7 @@ def test_enable_in_a_terminal_prints_each_step_once(
     assert process.wait(timeout=60) == 0, raw
     shown = screen(raw.decode("utf-8").replace("\r\n", "\n"))
     steps = [
-        "create function shop-maintenance (3,453 bytes, cloudfront-js-2.0)",
+        "create function shop-maintenance (3,455 bytes, cloudfront-js-2.0)",
         "publish shop-maintenance to LIVE",
         "associate shop-maintenance with E2EXAMPLE12345: * viewer-request, * viewer-response, "
         "/api/* viewer-request, /api/* viewer-response",

@@ -61,7 +61,7 @@ def test_a_later_distribution_failing_puts_the_earlier_back(
     assert result.returncode == 1
     assert configs(emulator) == before  # all or nothing
     assert result.stdout.splitlines() == [
-        "done: create function shop-maintenance (3,453 bytes, cloudfront-js-2.0)",
+        "done: create function shop-maintenance (3,455 bytes, cloudfront-js-2.0)",
         "done: publish shop-maintenance to LIVE",
         f"done: associate shop-maintenance with {FIRST}: {ASSOCIATED}",
     ]
@@ -238,7 +238,7 @@ DESTROYED = [
 # Each command's steps in order, with how many writes each makes.
 STEPS: dict[str, list[tuple[str, int]]] = {
     "enable": [
-        ("create function shop-maintenance (3,453 bytes, cloudfront-js-2.0)", 1),
+        ("create function shop-maintenance (3,455 bytes, cloudfront-js-2.0)", 1),
         ("publish shop-maintenance to LIVE", 1),
         (f"associate shop-maintenance with {FIRST}: {ASSOCIATED}", 2),  # its record, its config
         (f"associate shop-maintenance with {SECOND}: {ASSOCIATED}", 2),

@@ -65,7 +65,7 @@ function p6(s) {
 }
 
 function ipb(s) {
-  return s.indexOf(':') < 0 ? p4(s) : p6(s);
+  return typeof s === 'string' && (s.indexOf(':') < 0 ? p4(s) : p6(s));
 }
 
 function bits(b) {
@@ -74,7 +74,7 @@ function bits(b) {
 }
 
 function ipOk(ip) {
-  var b = typeof ip === 'string' && ipb(ip);
+  var b = ipb(ip);
   return !!b && IP.test(b.length + bits(b));
 }
 

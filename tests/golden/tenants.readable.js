@@ -63,7 +63,7 @@ function p6(s) {
 }
 
 function ipb(s) {
-  return s.indexOf(':') < 0 ? p4(s) : p6(s);
+  return typeof s === 'string' && (s.indexOf(':') < 0 ? p4(s) : p6(s));
 }
 
 function bits(b) {
@@ -72,7 +72,7 @@ function bits(b) {
 }
 
 function ipOk(ip) {
-  var b = typeof ip === 'string' && ipb(ip);
+  var b = ipb(ip);
   return !!b && IP.test(b.length + bits(b));
 }
 
@@ -155,7 +155,7 @@ async function state(now) {
 }
 
 async function netOk(ip) {
-  var b = typeof ip === 'string' && ipb(ip), k = b && bits(b), v, l, i, x, c, n;
+  var b = ipb(ip), k = b && bits(b), v, l, i, x, c, n;
   if (!b) return false;
   try {
     v = await cf.kvs().get(NP + (b.length === 4 ? b[0] : ((b[0] << 8) | b[1]).toString(16) + ':' + ((b[2] << 8) | b[3]).toString(16)));
